@@ -1,0 +1,1 @@
+const CACHE = 'app-__BUILD__';

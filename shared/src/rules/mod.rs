@@ -1,0 +1,488 @@
+//! Admission rules: every machine-checkable rule of RULES.md as a pure function of the
+//! recorded facts, today's date, the settings and the working-day calendar.
+//!
+//! `evaluate` never panics and never refuses a file: incomplete data yields findings
+//! ("no birth date recorded") instead of errors, so the cadre offline and the reviewer
+//! online see the same list for the same facts. The rule set is chosen by the date the
+//! rule speaks of: the branch meeting for eligibility, the event date for deadlines.
+//!
+//! # Layout
+//! One file per area: `eligibility` (R2–R5, R37), `awareness` (R7, R33), `dossier`
+//! (R6, R8–R10, R15, R34), `introduction` (R11–R14), `votes` (R16–R19), `decision`
+//! (R20–R23), `probation` (R24–R31, R35) and `readmission` (R36).
+
+mod awareness;
+mod decision;
+mod dossier;
+mod eligibility;
+mod introduction;
+mod probation;
+mod readmission;
+#[cfg(test)]
+mod tests;
+mod votes;
+
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{WorkingCalendar, WorkingDayConventions};
+use crate::date::Date;
+use crate::deadlines::{self, Deadline, Schedule};
+use crate::model::CaseFile;
+use crate::stage::{Stage, derive_stage};
+
+/// Everything `evaluate` needs besides the case: no clock, no I/O.
+#[derive(Clone, Copy, Debug)]
+pub struct EvalContext<'a> {
+    pub today: Date,
+    pub settings: &'a RuleSettings,
+    pub calendar: &'a WorkingCalendar,
+}
+
+/// The answer to "can this candidate go forward, what is missing, what is due when".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evaluation {
+    pub rule_set: RuleSetId,
+    pub stage: Stage,
+    pub findings: Vec<Finding>,
+    pub deadlines: Vec<Deadline>,
+}
+
+/// One observation about a case file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable machine code, e.g. "AGE_BELOW_18"; never renamed once shipped.
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message_vi: String,
+    pub message_en: String,
+    /// Document and clause the rule comes from, for the rule set in force.
+    pub source: &'static str,
+    /// Path of the fact in the model, e.g. "person.birth_date".
+    pub field: &'static str,
+    /// Rule number in RULES.md, e.g. "R2".
+    pub rule: &'static str,
+}
+
+/// How a finding affects the move to the next stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The case cannot move forward until this is fixed.
+    Blocking,
+    /// Needs a human look; does not block.
+    Warning,
+    /// Context or the next thing to do.
+    Info,
+}
+
+/// Versions of the central rules, keyed by their effective date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RuleSetId {
+    /// 24-QĐ/TW + 01-HD/TW 2021 + 12-HD/BTCTW 2022, from 30/07/2021.
+    #[serde(rename = "RS-2021")]
+    Rs2021,
+    /// 232-QĐ/TW with the 2021 guidance, from 20/01/2025.
+    #[serde(rename = "RS-2025a")]
+    Rs2025a,
+    /// 294-QĐ/TW + 06-HD/TW, from 01/07/2025.
+    #[serde(rename = "RS-2025b")]
+    Rs2025b,
+}
+
+impl RuleSetId {
+    pub const ALL: [RuleSetId; 3] = [RuleSetId::Rs2021, RuleSetId::Rs2025a, RuleSetId::Rs2025b];
+
+    /// The stable version string recorded beside stored findings.
+    pub fn version(self) -> &'static str {
+        match self {
+            RuleSetId::Rs2021 => "RS-2021",
+            RuleSetId::Rs2025a => "RS-2025a",
+            RuleSetId::Rs2025b => "RS-2025b",
+        }
+    }
+
+    /// The first day the rule set applies.
+    pub fn effective_from(self) -> Date {
+        let (y, m, d) = match self {
+            RuleSetId::Rs2021 => (2021, 7, 30),
+            RuleSetId::Rs2025a => (2025, 1, 20),
+            RuleSetId::Rs2025b => (2025, 7, 1),
+        };
+        Date::from_ymd(y, m, d).unwrap_or(Date::from_days_since_epoch(0))
+    }
+
+    /// The rule set in force on `date`. Dates before 30/07/2021 get RS-2021, the oldest
+    /// set encoded, and an info finding says so.
+    pub fn for_date(date: Date) -> RuleSetId {
+        let days = date.days_since_epoch();
+        // 2025-07-01 and 2025-01-20 as day numbers, so this hot path does no conversion.
+        if days >= 20_270 {
+            RuleSetId::Rs2025b
+        } else if days >= 20_108 {
+            RuleSetId::Rs2025a
+        } else {
+            RuleSetId::Rs2021
+        }
+    }
+
+    /// Picks the clause reference of this rule set from the three versions.
+    pub fn pick(self, rs2021: &'static str, rs2025a: &'static str, rs2025b: &'static str) -> &'static str {
+        match self {
+            RuleSetId::Rs2021 => rs2021,
+            RuleSetId::Rs2025a => rs2025a,
+            RuleSetId::Rs2025b => rs2025b,
+        }
+    }
+}
+
+/// Every ambiguity of RULES.md as an explicit setting with a default. Administrators
+/// set these per province; the defaults follow the recommendations in RULES.md.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RuleSettings {
+    /// R2: how "đủ 18 / đủ 60 tuổi, tính theo tháng" is computed.
+    pub age_reading: AgeReading,
+    /// R16–R17: who counts in the two-thirds denominator of a branch vote.
+    pub vote_denominator: VoteDenominator,
+    /// R19: whether a non-authorised grassroots committee also needs two-thirds of its
+    /// members (standard practice, wording not found).
+    pub committee_two_thirds_when_not_authorised: bool,
+    /// R34: which document starts the 12-month staleness clock.
+    pub staleness_anchor: StalenessAnchor,
+    /// R12: the date up to which an introducer's 12 months of co-working are measured.
+    pub co_working_anchor: CoWorkingAnchor,
+    /// R11: which reading of the trade-union introduction path applies.
+    pub trade_union_path: TradeUnionPath,
+    /// K: how working days are counted.
+    pub working_days: WorkingDayConventions,
+    /// R10: working days a verification request may stay unanswered; none by default.
+    pub verification_reply_working_days: Option<u32>,
+    /// R45: which membership count is the denominator of the admission rate.
+    pub admission_rate_denominator: RateDenominator,
+    /// R11: the upper bound of "youth age" (Law on Youth 2020: 16–30).
+    pub youth_age_max: u32,
+}
+
+/// R2 readings of "tính theo tháng".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgeReading {
+    /// Months = (year difference)·12 + (month difference); eligible for 216..=720.
+    MonthGranular,
+    /// The 18th birthday must have passed and the 60th not been exceeded, to the day.
+    DayPrecise,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoteDenominator {
+    /// All official members minus those on temporary activity elsewhere and the exempt
+    /// members who are absent (294-QĐ/TW §9.3.2).
+    OfficialMinusExcluded,
+    /// All official members of the branch, with no exclusion.
+    AllOfficial,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StalenessAnchor {
+    /// The earliest of the introduction letters, the union resolution and the opinion
+    /// summary: the documents that must be redone.
+    EarliestIntroductionDocument,
+    /// The application letter.
+    ApplicationLetter,
+    /// The grassroots committee's certification of the biography.
+    BiographyCertification,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoWorkingAnchor {
+    LetterDate,
+    BranchMeeting,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TradeUnionPath {
+    /// Charter text: trade-union executive committee plus one official member, with a
+    /// warning because a provincial answer reads it as two members.
+    UnionCommitteePlusOne,
+    /// The provincial reading: a trade-union member introduced by two official members.
+    TwoMembers,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateDenominator {
+    StartOfYear,
+    EndOfYear,
+}
+
+impl Default for RuleSettings {
+    fn default() -> Self {
+        RuleSettings {
+            age_reading: AgeReading::MonthGranular,
+            vote_denominator: VoteDenominator::OfficialMinusExcluded,
+            committee_two_thirds_when_not_authorised: true,
+            staleness_anchor: StalenessAnchor::EarliestIntroductionDocument,
+            co_working_anchor: CoWorkingAnchor::LetterDate,
+            trade_union_path: TradeUnionPath::UnionCommitteePlusOne,
+            working_days: WorkingDayConventions::default(),
+            verification_reply_working_days: None,
+            admission_rate_denominator: RateDenominator::StartOfYear,
+            youth_age_max: 30,
+        }
+    }
+}
+
+/// Evaluates every rule against one case file.
+pub fn evaluate(case: &CaseFile, ctx: &EvalContext<'_>) -> Evaluation {
+    let stage = derive_stage(case);
+    let meeting = case.latest_branch_vote().and_then(|v| v.meeting_date);
+    let reference = meeting.unwrap_or(ctx.today);
+    let rule_set = RuleSetId::for_date(reference);
+    let schedule = deadlines::schedule(case, ctx);
+    let mut e = Eval {
+        case,
+        ctx,
+        stage,
+        rs: rule_set,
+        meeting,
+        reference,
+        schedule,
+        findings: Vec::new(),
+    };
+    if stage == Stage::Stopped {
+        stopped(&mut e);
+    } else {
+        if reference < RuleSetId::Rs2021.effective_from() {
+            e.push(
+                "RULE_SET_BEFORE_2021",
+                Severity::Info,
+                "",
+                "—",
+                "",
+                format!(
+                    "Ngày tham chiếu {} trước 30/07/2021: áp dụng bộ quy tắc cũ nhất đã mã hóa (RS-2021); cần đối chiếu 29-QĐ/TW.",
+                    reference.format_vn()
+                ),
+                format!(
+                    "Reference date {} is before 30/07/2021: the oldest encoded rule set (RS-2021) is applied; check against 29-QĐ/TW.",
+                    reference.format_vn()
+                ),
+            );
+        }
+        eligibility::check(&mut e);
+        readmission::check(&mut e);
+        awareness::check(&mut e);
+        dossier::check(&mut e);
+        introduction::check(&mut e);
+        votes::check(&mut e);
+        decision::check(&mut e);
+        probation::check(&mut e);
+        future_dates(&mut e);
+    }
+    let deadlines = if stage == Stage::Stopped {
+        Vec::new()
+    } else {
+        deadlines::deadlines(&e.schedule, case, ctx)
+    };
+    Evaluation {
+        rule_set,
+        stage,
+        findings: e.findings,
+        deadlines,
+    }
+}
+
+/// Whether the case may move to the next stage: not while any blocking finding stands.
+pub fn can_advance(eval: &Evaluation) -> Result<(), Vec<&Finding>> {
+    let blocking: Vec<&Finding> = eval
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Blocking)
+        .collect();
+    if blocking.is_empty() { Ok(()) } else { Err(blocking) }
+}
+
+/// The state shared by the rule areas while one case is evaluated.
+pub(crate) struct Eval<'a> {
+    pub case: &'a CaseFile,
+    pub ctx: &'a EvalContext<'a>,
+    pub stage: Stage,
+    pub rs: RuleSetId,
+    /// Date of the latest branch vote on admission, if any.
+    pub meeting: Option<Date>,
+    /// The branch meeting, or today when the branch has not met: the date eligibility
+    /// is judged at.
+    pub reference: Date,
+    pub schedule: Schedule,
+    pub findings: Vec<Finding>,
+}
+
+impl Eval<'_> {
+    pub fn settings(&self) -> &RuleSettings {
+        self.ctx.settings
+    }
+
+    pub fn today(&self) -> Date {
+        self.ctx.today
+    }
+
+    #[allow(clippy::too_many_arguments)] // A finding has this many parts; a builder would only hide them.
+    pub fn push(
+        &mut self,
+        code: &'static str,
+        severity: Severity,
+        field: &'static str,
+        rule: &'static str,
+        source: &'static str,
+        message_vi: String,
+        message_en: String,
+    ) {
+        self.findings.push(Finding {
+            code,
+            severity,
+            message_vi,
+            message_en,
+            source,
+            field,
+            rule,
+        });
+    }
+
+    /// The severity of a missing fact that is required to enter `gate`: blocking when
+    /// the next move (or an earlier one) needs it, info one step earlier as a heads-up,
+    /// and nothing before that, so early files are not buried in findings.
+    pub fn missing_severity(&self, gate: Stage) -> Option<Severity> {
+        let here = self.stage.index();
+        let gate = gate.index();
+        if here + 1 >= gate {
+            Some(Severity::Blocking)
+        } else if here + 2 == gate {
+            Some(Severity::Info)
+        } else {
+            None
+        }
+    }
+
+    /// Reports a missing fact needed to enter `gate`, with the severity that suits the
+    /// current stage. Messages are built only when the finding is reported.
+    #[allow(clippy::too_many_arguments)] // Same parts as a finding plus the gate.
+    pub fn missing(
+        &mut self,
+        gate: Stage,
+        code: &'static str,
+        field: &'static str,
+        rule: &'static str,
+        source: &'static str,
+        message_vi: &str,
+        message_en: &str,
+    ) {
+        if let Some(severity) = self.missing_severity(gate) {
+            self.push(
+                code,
+                severity,
+                field,
+                rule,
+                source,
+                message_vi.to_owned(),
+                message_en.to_owned(),
+            );
+        }
+    }
+
+    /// Severity for an eligibility condition that fails at the reference date: blocking
+    /// once the branch has met or the file is being prepared, a warning before that
+    /// because the situation may change by the time the branch meets.
+    pub fn eligibility_severity(&self) -> Severity {
+        if self.meeting.is_some() || self.stage >= Stage::FilePreparation {
+            Severity::Blocking
+        } else {
+            Severity::Warning
+        }
+    }
+
+    /// "at the branch meeting of dd/mm/yyyy" or "today (dd/mm/yyyy)", in both languages.
+    pub fn reference_label(&self) -> (String, String) {
+        match self.meeting {
+            Some(m) => (
+                format!("tại ngày chi bộ họp xét {}", m.format_vn()),
+                format!("at the branch meeting of {}", m.format_vn()),
+            ),
+            None => (
+                format!("tính đến hôm nay {}", self.reference.format_vn()),
+                format!("as of today {}", self.reference.format_vn()),
+            ),
+        }
+    }
+}
+
+/// A stopped file only needs its stop recorded properly.
+fn stopped(e: &mut Eval<'_>) {
+    let stop = &e.case.stop;
+    if stop.reason.is_none() {
+        e.push(
+            "STOP_REASON_MISSING",
+            Severity::Warning,
+            "stop.reason",
+            "—",
+            "12-HD/BTCTW 2022",
+            "Hồ sơ đã dừng nhưng chưa ghi lý do (xin rút, không được kết nạp, xóa tên, khác). Hãy ghi lý do dừng.".into(),
+            "The file is stopped but no reason is recorded (withdrew, not admitted, name removed, other). Record the reason.".into(),
+        );
+    }
+    if stop.date.is_none() {
+        e.push(
+            "STOP_DATE_MISSING",
+            Severity::Warning,
+            "stop.date",
+            "—",
+            "12-HD/BTCTW 2022",
+            "Hồ sơ đã dừng nhưng chưa ghi ngày dừng. Hãy ghi ngày.".into(),
+            "The file is stopped but no stop date is recorded. Record the date.".into(),
+        );
+    }
+}
+
+/// Dates after today are almost always typing errors (a year off, day and month swapped).
+fn future_dates(e: &mut Eval<'_>) {
+    let c = e.case;
+    let today = e.today();
+    let candidates: [(&'static str, Option<Date>); 10] = [
+        ("person.birth_date", c.person.birth_date),
+        ("awareness_class.certificate_date", c.awareness_class.certificate_date),
+        ("application.letter_date", c.application.letter_date),
+        ("biography.declared_date", c.biography.declared_date),
+        ("branch_votes[].meeting_date", c.latest_branch_vote().and_then(|v| v.meeting_date)),
+        ("committee.resolution_date", c.committee.resolution_date),
+        ("decision.date_signed", c.decision.date_signed),
+        ("decision.date_received", c.decision.date_received),
+        ("probation.ceremony_date", c.probation.ceremony_date),
+        ("recognition.decision_date", c.recognition.decision_date),
+    ];
+    for (field, date) in candidates {
+        if let Some(d) = date
+            && d > today
+        {
+            e.push(
+                "DATE_IN_FUTURE",
+                Severity::Warning,
+                field,
+                "—",
+                "—",
+                format!(
+                    "Ngày {} ({field}) sau ngày hôm nay {}: kiểm tra lại năm, ngày và tháng.",
+                    d.format_vn(),
+                    today.format_vn()
+                ),
+                format!(
+                    "The date {} ({field}) is after today {}: check the year and whether day and month are swapped.",
+                    d.format_vn(),
+                    today.format_vn()
+                ),
+            );
+        }
+    }
+}
