@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A Gregorian calendar date between years 1 and 9999.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
     days: i32,
 }
@@ -221,6 +221,12 @@ impl fmt::Display for Date {
     }
 }
 
+impl fmt::Debug for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Date({self})")
+    }
+}
+
 impl FromStr for Date {
     type Err = DateError;
 
@@ -280,7 +286,11 @@ mod tests {
     }
 
     fn check_add_months(start: &str, n: i32, expected: &str) {
-        assert_eq!(d(start).add_months(n).to_string(), expected, "{start} + {n} months");
+        assert_eq!(
+            d(start).add_months(n).to_string(),
+            expected,
+            "{start} + {n} months"
+        );
     }
 
     #[test]

@@ -1,1 +1,12 @@
 //! Domain model, rules and sync core shared by the server and the client.
+
+pub mod calendar;
+pub mod date;
+pub mod deadlines;
+pub mod doc;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod stage;
+pub mod sync;
+pub mod text;

@@ -111,7 +111,10 @@ pub fn derive_stage(case: &CaseFile) -> Stage {
         return Stage::Stopped;
     }
     let r = &case.recognition;
-    if r.decision_date.is_some() || case.official_date.is_some() || case.card.handed_over_date.is_some() {
+    if r.decision_date.is_some()
+        || case.official_date.is_some()
+        || case.card.handed_over_date.is_some()
+    {
         return Stage::Official;
     }
     if r.self_assessment_date.is_some()

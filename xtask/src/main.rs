@@ -88,7 +88,10 @@ fn test(root: &Path) -> Result<()> {
     report.run("invariant: shared builds for wasm32", || {
         tc.cargo(&["build", "-p", "shared"])
     })?;
-    report.run("invariant: shared depends on no I/O crate", shared_has_no_io)?;
+    report.run(
+        "invariant: shared depends on no I/O crate",
+        shared_has_no_io,
+    )?;
     report.run("native tests", || cargo(&["test", "--workspace"]))?;
     report.run("shared tests in headless Chromium (wasm32)", || {
         tc.test_in_browser(&["-p", "shared"])
@@ -121,7 +124,14 @@ fn bench(root: &Path, which: &[String]) -> Result<()> {
         tc.test_in_browser_release(&["-p", "shared", "--test", "bench_rules_wasm"])?;
     }
     if wants("sync") {
-        cargo(&["run", "--release", "-p", "server", "--example", "bench_sync"])?;
+        cargo(&[
+            "run",
+            "--release",
+            "-p",
+            "server",
+            "--example",
+            "bench_sync",
+        ])?;
     }
     if wants("reports") {
         cargo(&[
@@ -157,7 +167,9 @@ fn build_dist(root: &Path, tc: &Toolchain) -> Result<()> {
     step("build the client (wasm32, size-optimised)", || {
         tc.cargo(&["build", "-p", "client", "--profile", "wasm-release"])
     })?;
-    let wasm = tc.target_dir.join("wasm32-unknown-unknown/wasm-release/client.wasm");
+    let wasm = tc
+        .target_dir
+        .join("wasm32-unknown-unknown/wasm-release/client.wasm");
     let dist = root.join("target/dist");
     let pkg = root.join("target/wasm-bindgen");
     std::fs::create_dir_all(&pkg)?;
@@ -313,7 +325,8 @@ impl Report {
     fn run(&mut self, name: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
         let t = Instant::now();
         step(name, f)?;
-        self.done.push((name.to_string(), t.elapsed().as_secs_f64()));
+        self.done
+            .push((name.to_string(), t.elapsed().as_secs_f64()));
         Ok(())
     }
 

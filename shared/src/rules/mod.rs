@@ -126,7 +126,12 @@ impl RuleSetId {
     }
 
     /// Picks the clause reference of this rule set from the three versions.
-    pub fn pick(self, rs2021: &'static str, rs2025a: &'static str, rs2025b: &'static str) -> &'static str {
+    pub fn pick(
+        self,
+        rs2021: &'static str,
+        rs2025a: &'static str,
+        rs2025b: &'static str,
+    ) -> &'static str {
         match self {
             RuleSetId::Rs2021 => rs2021,
             RuleSetId::Rs2025a => rs2025a,
@@ -303,7 +308,11 @@ pub fn can_advance(eval: &Evaluation) -> Result<(), Vec<&Finding>> {
         .iter()
         .filter(|f| f.severity == Severity::Blocking)
         .collect();
-    if blocking.is_empty() { Ok(()) } else { Err(blocking) }
+    if blocking.is_empty() {
+        Ok(())
+    } else {
+        Err(blocking)
+    }
 }
 
 /// The state shared by the rule areas while one case is evaluated.
@@ -452,10 +461,16 @@ fn future_dates(e: &mut Eval<'_>) {
     let today = e.today();
     let candidates: [(&'static str, Option<Date>); 10] = [
         ("person.birth_date", c.person.birth_date),
-        ("awareness_class.certificate_date", c.awareness_class.certificate_date),
+        (
+            "awareness_class.certificate_date",
+            c.awareness_class.certificate_date,
+        ),
         ("application.letter_date", c.application.letter_date),
         ("biography.declared_date", c.biography.declared_date),
-        ("branch_votes[].meeting_date", c.latest_branch_vote().and_then(|v| v.meeting_date)),
+        (
+            "branch_votes[].meeting_date",
+            c.latest_branch_vote().and_then(|v| v.meeting_date),
+        ),
         ("committee.resolution_date", c.committee.resolution_date),
         ("decision.date_signed", c.decision.date_signed),
         ("decision.date_received", c.decision.date_received),

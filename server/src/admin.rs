@@ -1,0 +1,599 @@
+//! Reference data and administration: the organisation tree, members register, targets,
+//! accounts, rule settings and the working-day calendar; import and export in one
+//! documented JSON format; statistics; device revocation.
+//!
+//! Reference data is owned by the server and sent read-only to each device for its scope.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use automerge::{ActorId, AutoCommit};
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use shared::calendar::WorkingCalendar;
+use shared::doc::{self, ReviewNote};
+use shared::model::CaseFile;
+use shared::rules::RuleSettings;
+use shared::sync::DocId;
+
+use crate::auth::{self, Caller, Role, now_secs};
+use crate::casedocs::{self, RulesConfig, today_vn};
+use crate::error::{AppError, AppResult};
+use crate::store::Store;
+use crate::{AppState, blocking};
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/admin/devices", get(list_devices))
+        .route("/api/admin/devices/{id}/revoke", post(revoke))
+        .route("/api/admin/stats", get(stats_route))
+}
+
+/// One organisation of the tree.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Org {
+    pub id: String,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    pub name: String,
+    /// `district`, `committee` (đảng bộ), `branch` (chi bộ) or `sub_branch`.
+    pub kind: String,
+    #[serde(default)]
+    pub sector: String,
+    /// A grassroots party organisation (tổ chức cơ sở đảng).
+    #[serde(default)]
+    pub grassroots: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OrgYear {
+    pub org_id: String,
+    pub year: i32,
+    pub members_start: i64,
+    #[serde(default)]
+    pub target: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TermTarget {
+    pub org_id: String,
+    pub term: String,
+    pub target: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Member {
+    pub id: String,
+    pub org_id: String,
+    pub full_name: String,
+    #[serde(default)]
+    pub official_since: Option<String>,
+    #[serde(default = "official")]
+    pub status: String,
+}
+
+fn official() -> String {
+    "official".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserImport {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub role: String,
+    pub scope_org: String,
+}
+
+/// The reference-data import format (`reference.json`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReferenceImport {
+    pub orgs: Vec<Org>,
+    pub org_years: Vec<OrgYear>,
+    pub term_targets: Vec<TermTarget>,
+    pub members: Vec<Member>,
+    pub users: Vec<UserImport>,
+    pub rule_settings: Option<RuleSettings>,
+    /// A working-day calendar in the format of `shared/src/calendar/vn_2021_2027.json`.
+    pub calendar: Option<serde_json::Value>,
+}
+
+/// One case file in the exchange format (`case-files.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseFileRecord {
+    pub id: DocId,
+    pub case: CaseFile,
+    #[serde(default)]
+    pub review: ReviewNote,
+}
+
+pub const CASE_FILES_FORMAT: &str = "ho-so-phat-trien-dang-vien/1";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFilesExport {
+    pub format: String,
+    pub case_files: Vec<CaseFileRecord>,
+}
+
+pub fn load_rules_config(store: &Store) -> Option<RulesConfig> {
+    let mut cfg = RulesConfig::default();
+    if let Ok(Some(s)) = store.get_setting("rule_settings") {
+        cfg.settings = serde_json::from_str(&s).ok()?;
+    }
+    if let Ok(Some(c)) = store.get_setting("calendar") {
+        cfg.calendar = WorkingCalendar::from_json(&c).ok()?;
+    }
+    Some(cfg)
+}
+
+fn invalid(what: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::bad_request(
+        "INVALID_IMPORT",
+        format!("Tệp nhập không hợp lệ ({what}): {e}. Không có gì được lưu."),
+        format!("Invalid import file ({what}): {e}. Nothing was stored."),
+    )
+}
+
+/// Imports reference data in one transaction: either all of it is stored or none.
+pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
+    let data: ReferenceImport = serde_json::from_str(json).map_err(|e| invalid("JSON", e))?;
+    if let Some(cal) = &data.calendar {
+        WorkingCalendar::from_json(&cal.to_string()).map_err(|e| invalid("calendar", e))?;
+    }
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    // Parents before children: compute each org's materialised path as we go.
+    let mut paths: HashMap<String, String> = HashMap::new();
+    {
+        let mut stmt = tx.prepare("SELECT id, path FROM orgs")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (id, path) = row?;
+            paths.insert(id, path);
+        }
+    }
+    let mut pending: Vec<&Org> = data.orgs.iter().collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut rest = Vec::new();
+        for org in pending {
+            if org.id.is_empty() || org.id.contains('/') {
+                return Err(invalid("orgs", format!("bad id {:?}", org.id)));
+            }
+            let parent_path = match &org.parent_id {
+                None => Some(String::from("/")),
+                Some(p) => paths.get(p).cloned(),
+            };
+            match parent_path {
+                Some(pp) => {
+                    let path = format!("{pp}{}/", org.id);
+                    tx.execute(
+                        "INSERT INTO orgs(id, parent_id, name, kind, sector, grassroots, path)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                         ON CONFLICT(id) DO UPDATE SET parent_id = excluded.parent_id,
+                           name = excluded.name, kind = excluded.kind, sector = excluded.sector,
+                           grassroots = excluded.grassroots, path = excluded.path",
+                        params![
+                            org.id,
+                            org.parent_id,
+                            org.name,
+                            org.kind,
+                            org.sector,
+                            org.grassroots,
+                            path
+                        ],
+                    )?;
+                    paths.insert(org.id.clone(), path);
+                }
+                None => rest.push(org),
+            }
+        }
+        if rest.len() == before {
+            return Err(invalid(
+                "orgs",
+                format!("unknown parent for {}", rest[0].id),
+            ));
+        }
+        pending = rest;
+    }
+    let known = |id: &str| paths.contains_key(id);
+    for y in &data.org_years {
+        if !known(&y.org_id) {
+            return Err(invalid("org_years", format!("unknown org {}", y.org_id)));
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO org_years(org_id, year, members_start, target) VALUES (?1, ?2, ?3, ?4)",
+            params![y.org_id, y.year, y.members_start, y.target],
+        )?;
+    }
+    for t in &data.term_targets {
+        if !known(&t.org_id) {
+            return Err(invalid("term_targets", format!("unknown org {}", t.org_id)));
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO term_targets(org_id, term, target) VALUES (?1, ?2, ?3)",
+            params![t.org_id, t.term, t.target],
+        )?;
+    }
+    {
+        let mut ins = tx.prepare(
+            "INSERT OR REPLACE INTO members(id, org_id, full_name, official_since, status)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for m in &data.members {
+            if !known(&m.org_id) {
+                return Err(invalid("members", format!("unknown org {}", m.org_id)));
+            }
+            if let Some(d) = &m.official_since {
+                d.parse::<shared::date::Date>()
+                    .map_err(|e| invalid("members.official_since", e))?;
+            }
+            ins.execute(params![
+                m.id,
+                m.org_id,
+                m.full_name,
+                m.official_since,
+                m.status
+            ])?;
+        }
+    }
+    for u in &data.users {
+        let role = Role::parse(&u.role).ok_or_else(|| invalid("users.role", &u.role))?;
+        if !known(&u.scope_org) {
+            return Err(invalid("users", format!("unknown org {}", u.scope_org)));
+        }
+        tx.execute(
+            "INSERT INTO users(username, display_name, password_hash, role, scope_org)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(username) DO UPDATE SET display_name = excluded.display_name,
+               password_hash = excluded.password_hash, role = excluded.role,
+               scope_org = excluded.scope_org",
+            params![
+                u.username,
+                u.display_name,
+                auth::hash_password(&u.password),
+                role.as_str(),
+                u.scope_org
+            ],
+        )?;
+    }
+    if let Some(s) = &data.rule_settings {
+        tx.execute(
+            "INSERT OR REPLACE INTO settings(key, value) VALUES ('rule_settings', ?1)",
+            [serde_json::to_string(s).unwrap_or_default()],
+        )?;
+    }
+    if let Some(c) = &data.calendar {
+        tx.execute(
+            "INSERT OR REPLACE INTO settings(key, value) VALUES ('calendar', ?1)",
+            [c.to_string()],
+        )?;
+    }
+    tx.commit()?;
+    Ok(ImportSummary {
+        orgs: data.orgs.len(),
+        members: data.members.len(),
+        users: data.users.len(),
+        case_files: 0,
+    })
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ImportSummary {
+    pub orgs: usize,
+    pub members: usize,
+    pub users: usize,
+    pub case_files: usize,
+}
+
+/// The actor the server writes imports and demo data with, bound to a system account.
+pub fn system_actor(store: &Store) -> AppResult<ActorId> {
+    let conn = store.conn();
+    let existing: Option<String> = conn
+        .query_row(
+            "SELECT a.actor FROM actors a JOIN devices d ON d.id = a.device_id WHERE d.id = 'system'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(a) = existing {
+        return ActorId::try_from(a.as_str()).map_err(|e| AppError::Internal(e.to_string()));
+    }
+    let root: Option<String> = conn
+        .query_row(
+            "SELECT id FROM orgs WHERE parent_id IS NULL LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let root = root.ok_or_else(|| AppError::Internal("no organisation tree yet".into()))?;
+    conn.execute(
+        "INSERT OR IGNORE INTO users(username, display_name, password_hash, role, scope_org, active)
+         VALUES ('he-thong', 'Hệ thống', '!', 'admin', ?1, 0)",
+        [&root],
+    )?;
+    let uid: i64 = conn.query_row(
+        "SELECT id FROM users WHERE username = 'he-thong'",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.execute(
+        "INSERT OR IGNORE INTO devices(id, user_id, name, created_at) VALUES ('system', ?1, 'máy chủ', ?2)",
+        params![uid, now_secs()],
+    )?;
+    let actor = ActorId::random();
+    conn.execute(
+        "INSERT INTO actors(actor, device_id, user_id) VALUES (?1, 'system', ?2)",
+        params![actor.to_hex_string(), uid],
+    )?;
+    Ok(actor)
+}
+
+/// The actor a signed-in person writes with from the server (a reviewer's decision): one
+/// per device, derived from its id and bound to it, so history names the right person.
+pub fn caller_actor(store: &Store, caller: &Caller) -> AppResult<ActorId> {
+    let digest = Sha256::digest(format!("server-writes:{}", caller.device_id).as_bytes());
+    let actor = ActorId::from(&digest[..16]);
+    auth::bind_actor(store, caller, &actor.to_hex_string())?;
+    Ok(actor)
+}
+
+/// Imports case files in the exchange format. Every record is checked first; then all
+/// are stored in one transaction, written by the system actor.
+pub fn import_case_files(
+    store: &Store,
+    rules: &RulesConfig,
+    json: &str,
+) -> AppResult<ImportSummary> {
+    let data: CaseFilesExport = serde_json::from_str(json).map_err(|e| invalid("JSON", e))?;
+    if data.format != CASE_FILES_FORMAT {
+        return Err(invalid(
+            "format",
+            format!("expected {CASE_FILES_FORMAT}, got {}", data.format),
+        ));
+    }
+    let actor = system_actor(store)?;
+    let today = today_vn();
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    for rec in &data.case_files {
+        let exists: bool = tx
+            .query_row(
+                "SELECT 1 FROM orgs WHERE id = ?1",
+                [&rec.case.org_id],
+                |_| Ok(true),
+            )
+            .optional()?
+            .unwrap_or(false);
+        if !exists {
+            return Err(invalid(
+                "case_files",
+                format!("{}: unknown org {}", rec.id, rec.case.org_id),
+            ));
+        }
+        write_case_file(&tx, rules, &actor, rec, today)?;
+    }
+    tx.commit()?;
+    Ok(ImportSummary {
+        case_files: data.case_files.len(),
+        ..Default::default()
+    })
+}
+
+/// Writes one case file as a new document, or as an update of the stored one.
+pub fn write_case_file(
+    conn: &Connection,
+    rules: &RulesConfig,
+    actor: &ActorId,
+    rec: &CaseFileRecord,
+    today: shared::date::Date,
+) -> AppResult<()> {
+    let mut case = rec.case.clone();
+    case.id = rec.id.to_string();
+    let (mut doc, since) = match casedocs::load_doc(conn, rec.id.as_str())? {
+        Some((_, mut doc)) => {
+            let heads = doc.get_heads();
+            let mut doc = doc.with_actor(actor.clone());
+            replace_case(&mut doc, &case, &rec.review)?;
+            (doc, heads)
+        }
+        None => {
+            let mut doc = AutoCommit::new().with_actor(actor.clone());
+            doc::init_case_doc(&mut doc, &case).map_err(|e| invalid("case", e))?;
+            write_review(&mut doc, &rec.review)?;
+            (doc, Vec::new())
+        }
+    };
+    doc.commit();
+    casedocs::store_server_changes(conn, rules, &rec.id, &mut doc, &since, "he-thong", today)?;
+    Ok(())
+}
+
+fn replace_case(doc: &mut AutoCommit, case: &CaseFile, review: &ReviewNote) -> AppResult<()> {
+    let json = serde_json::to_value(case).map_err(|e| invalid("case", e))?;
+    doc::set_field(doc, &[doc::Seg::Key("case".into())], &json).map_err(|e| invalid("case", e))?;
+    write_review(doc, review)
+}
+
+fn write_review(doc: &mut AutoCommit, review: &ReviewNote) -> AppResult<()> {
+    let json = serde_json::to_value(review).map_err(|e| invalid("review", e))?;
+    doc::set_field(doc, &[doc::Seg::Key("review".into())], &json).map_err(|e| invalid("review", e))
+}
+
+/// Exports every case file (optionally of one subtree) in the exchange format.
+pub fn export_case_files(store: &Store, scope_path: &str) -> AppResult<CaseFilesExport> {
+    let conn = store.conn();
+    let ids: Vec<String> = conn
+        .prepare(
+            "SELECT d.id FROM docs d JOIN orgs o ON o.id = d.org_id WHERE o.path LIKE ?1 || '%' ORDER BY d.id",
+        )?
+        .query_map([scope_path], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some((_, doc)) = casedocs::load_doc(&conn, &id)? {
+            let case = doc::read_case(&doc).map_err(|e| AppError::Internal(e.to_string()))?;
+            let review = doc::read_review(&doc);
+            let id = DocId::try_from(id).map_err(|e| AppError::Internal(e.to_string()))?;
+            out.push(CaseFileRecord { id, case, review });
+        }
+    }
+    Ok(CaseFilesExport {
+        format: CASE_FILES_FORMAT.into(),
+        case_files: out,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    pub orgs: i64,
+    pub members: i64,
+    pub users: i64,
+    pub devices: i64,
+    pub case_files: i64,
+    pub changes: i64,
+    pub open_conflicts: i64,
+    pub database_bytes: i64,
+}
+
+pub fn stats(store: &Store) -> AppResult<Stats> {
+    let conn = store.conn();
+    let count = |sql: &str| -> rusqlite::Result<i64> { conn.query_row(sql, [], |r| r.get(0)) };
+    Ok(Stats {
+        orgs: count("SELECT COUNT(*) FROM orgs")?,
+        members: count("SELECT COUNT(*) FROM members")?,
+        users: count("SELECT COUNT(*) FROM users WHERE active = 1")?,
+        devices: count("SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL")?,
+        case_files: count("SELECT COUNT(*) FROM docs")?,
+        changes: count("SELECT COUNT(*) FROM changes")?,
+        open_conflicts: count("SELECT COUNT(*) FROM conflicts WHERE closed_at IS NULL")?,
+        database_bytes: count(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+        )?,
+    })
+}
+
+/// Reference data for the caller's scope, sent read-only to devices.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reference {
+    pub orgs: Vec<Org>,
+    pub members: Vec<Member>,
+    pub rule_settings: RuleSettings,
+    pub calendar: serde_json::Value,
+}
+
+pub async fn reference(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> AppResult<Json<Reference>> {
+    let store = state.store.clone();
+    let rules = state.rules();
+    blocking(move || {
+        let conn = store.conn();
+        let orgs = conn
+            .prepare(
+                "SELECT id, parent_id, name, kind, sector, grassroots FROM orgs
+                 WHERE path LIKE ?1 || '%' ORDER BY path",
+            )?
+            .query_map([&caller.scope_path], |r| {
+                Ok(Org {
+                    id: r.get(0)?,
+                    parent_id: r.get(1)?,
+                    name: r.get(2)?,
+                    kind: r.get(3)?,
+                    sector: r.get(4)?,
+                    grassroots: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let members = conn
+            .prepare(
+                "SELECT m.id, m.org_id, m.full_name, m.official_since, m.status FROM members m
+                 JOIN orgs o ON o.id = m.org_id WHERE o.path LIKE ?1 || '%' ORDER BY m.full_name",
+            )?
+            .query_map([&caller.scope_path], |r| {
+                Ok(Member {
+                    id: r.get(0)?,
+                    org_id: r.get(1)?,
+                    full_name: r.get(2)?,
+                    official_since: r.get(3)?,
+                    status: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let calendar = store
+            .get_setting("calendar")?
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_else(|| {
+                serde_json::from_str(shared::calendar::VN_2021_2027_JSON).unwrap_or_default()
+            });
+        Ok(Json(Reference {
+            orgs,
+            members,
+            rule_settings: rules.settings,
+            calendar,
+        }))
+    })
+    .await
+}
+
+#[derive(Debug, Serialize)]
+struct DeviceRow {
+    id: String,
+    username: String,
+    name: String,
+    created_at: i64,
+    last_seen: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+async fn list_devices(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> AppResult<Json<Vec<DeviceRow>>> {
+    caller.require_admin()?;
+    let store = state.store.clone();
+    blocking(move || {
+        let conn = store.conn();
+        let rows = conn
+            .prepare(
+                "SELECT d.id, u.username, d.name, d.created_at, d.last_seen, d.revoked_at
+                 FROM devices d JOIN users u ON u.id = d.user_id ORDER BY d.created_at DESC",
+            )?
+            .query_map([], |r| {
+                Ok(DeviceRow {
+                    id: r.get(0)?,
+                    username: r.get(1)?,
+                    name: r.get(2)?,
+                    created_at: r.get(3)?,
+                    last_seen: r.get(4)?,
+                    revoked_at: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Json(rows))
+    })
+    .await
+}
+
+async fn revoke(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
+    caller.require_admin()?;
+    let store = state.store.clone();
+    let done = blocking(move || auth::revoke_device(&store, &id)).await?;
+    Ok(Json(serde_json::json!({ "revoked": done })))
+}
+
+async fn stats_route(State(state): State<Arc<AppState>>, caller: Caller) -> AppResult<Json<Stats>> {
+    caller.require_admin()?;
+    let store = state.store.clone();
+    Ok(Json(blocking(move || stats(&store)).await?))
+}

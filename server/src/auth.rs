@@ -1,0 +1,413 @@
+//! Accounts, devices and sessions: argon2id passwords, random tokens stored only as
+//! SHA-256 hashes, each device bound to its user and to the Automerge actor ids it writes
+//! with, and the organisational scope every request carries.
+
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::store::Store;
+
+/// How long a device stays logged in without contact.
+pub const SESSION_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Cadre,
+    Reviewer,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "cadre" => Some(Role::Cadre),
+            "reviewer" => Some(Role::Reviewer),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Cadre => "cadre",
+            Role::Reviewer => "reviewer",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Caller {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub scope_org: String,
+    /// Materialised path of the scope organisation: its subtree shares this prefix.
+    pub scope_path: String,
+    pub device_id: String,
+}
+
+impl Caller {
+    /// Reviewer and admin screens are refused to cadres here, on the server.
+    pub fn require_reviewer(&self) -> AppResult<()> {
+        match self.role {
+            Role::Reviewer | Role::Admin => Ok(()),
+            Role::Cadre => Err(AppError::forbidden()),
+        }
+    }
+
+    pub fn require_admin(&self) -> AppResult<()> {
+        match self.role {
+            Role::Admin => Ok(()),
+            _ => Err(AppError::forbidden()),
+        }
+    }
+}
+
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt length");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters does not fail")
+        .to_string()
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+pub fn create_user(
+    store: &Store,
+    username: &str,
+    display_name: &str,
+    password: &str,
+    role: Role,
+    scope_org: &str,
+) -> Result<i64, rusqlite::Error> {
+    let conn = store.conn();
+    conn.execute(
+        "INSERT INTO users(username, display_name, password_hash, role, scope_org)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            username,
+            display_name,
+            hash_password(password),
+            role.as_str(),
+            scope_org
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub device_name: String,
+    /// The Automerge actor id (hex) this device will write with.
+    #[serde(default)]
+    pub actor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub device_id: String,
+    pub expires_at: i64,
+    pub user: Caller,
+}
+
+/// Checks the password, registers a new device (with its actor id) and opens a session.
+pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
+    let wrong = || {
+        AppError::user(
+            StatusCode::UNAUTHORIZED,
+            "BAD_CREDENTIALS",
+            "Sai tên đăng nhập hoặc mật khẩu.",
+            "Wrong username or password.",
+        )
+    };
+    let row = {
+        let conn = store.conn();
+        conn.query_row(
+            "SELECT id, password_hash, active FROM users WHERE username = ?1",
+            [&req.username],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, bool>(2)?,
+                ))
+            },
+        )
+        .optional()?
+    };
+    let Some((user_id, hash, active)) = row else {
+        // Spend the same time as a real check so usernames cannot be probed by timing.
+        let _ = verify_password(&req.password, dummy_hash());
+        return Err(wrong());
+    };
+    if !active || !verify_password(&req.password, &hash) {
+        return Err(wrong());
+    }
+    if let Some(actor) = &req.actor {
+        check_actor_format(actor)?;
+    }
+    let device_id = random_token()[..22].to_string();
+    let token = random_token();
+    let now = now_secs();
+    let expires_at = now + SESSION_DAYS * 86_400;
+    {
+        let mut conn = store.conn();
+        let tx = conn.transaction()?;
+        let name = if req.device_name.trim().is_empty() {
+            "thiết bị"
+        } else {
+            req.device_name.trim()
+        };
+        tx.execute(
+            "INSERT INTO devices(id, user_id, name, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![device_id, user_id, name, now],
+        )?;
+        tx.execute(
+            "INSERT INTO sessions(token_hash, user_id, device_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash(&token), user_id, device_id, expires_at],
+        )?;
+        if let Some(actor) = &req.actor {
+            bind_actor_tx(&tx, actor, &device_id, user_id)?;
+        }
+        tx.commit()?;
+    }
+    let user = caller_for(store, user_id, &device_id)?;
+    Ok(LoginResponse {
+        token,
+        device_id,
+        expires_at,
+        user,
+    })
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("không dùng"))
+}
+
+fn check_actor_format(actor: &str) -> AppResult<()> {
+    let ok = (2..=64).contains(&actor.len())
+        && actor.len() % 2 == 0
+        && actor
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(
+            "BAD_ACTOR",
+            "Mã tác giả (actor id) không hợp lệ.",
+            "Invalid actor id.",
+        ))
+    }
+}
+
+fn bind_actor_tx(
+    tx: &rusqlite::Transaction<'_>,
+    actor: &str,
+    device_id: &str,
+    user_id: i64,
+) -> AppResult<()> {
+    let owner: Option<String> = tx
+        .query_row(
+            "SELECT device_id FROM actors WHERE actor = ?1",
+            [actor],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match owner {
+        Some(d) if d == device_id => Ok(()),
+        Some(_) => Err(AppError::user(
+            StatusCode::CONFLICT,
+            "ACTOR_TAKEN",
+            "Mã tác giả này đã thuộc về thiết bị khác.",
+            "This actor id belongs to another device.",
+        )),
+        None => {
+            tx.execute(
+                "INSERT INTO actors(actor, device_id, user_id) VALUES (?1, ?2, ?3)",
+                params![actor, device_id, user_id],
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Registers one more actor id for the calling device (for example after a local reset).
+pub fn bind_actor(store: &Store, caller: &Caller, actor: &str) -> AppResult<()> {
+    check_actor_format(actor)?;
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    bind_actor_tx(&tx, actor, &caller.device_id, caller.user_id)?;
+    tx.commit()?;
+    Ok(())
+}
+
+pub fn device_actors(store: &Store, device_id: &str) -> AppResult<Vec<String>> {
+    let conn = store.conn();
+    let mut stmt = conn.prepare_cached("SELECT actor FROM actors WHERE device_id = ?1")?;
+    let rows = stmt
+        .query_map([device_id], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(rows)
+}
+
+pub fn revoke_device(store: &Store, device_id: &str) -> AppResult<bool> {
+    let n = store.conn().execute(
+        "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        params![device_id, now_secs()],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn logout(store: &Store, token: &str) -> AppResult<()> {
+    store.conn().execute(
+        "DELETE FROM sessions WHERE token_hash = ?1",
+        [token_hash(token)],
+    )?;
+    Ok(())
+}
+
+fn caller_for(store: &Store, user_id: i64, device_id: &str) -> AppResult<Caller> {
+    let conn = store.conn();
+    let caller = conn.query_row(
+        "SELECT u.id, u.username, u.display_name, u.role, u.scope_org, o.path
+         FROM users u JOIN orgs o ON o.id = u.scope_org WHERE u.id = ?1",
+        [user_id],
+        |r| {
+            Ok(Caller {
+                user_id: r.get(0)?,
+                username: r.get(1)?,
+                display_name: r.get(2)?,
+                role: Role::parse(&r.get::<_, String>(3)?).unwrap_or(Role::Cadre),
+                scope_org: r.get(4)?,
+                scope_path: r.get(5)?,
+                device_id: device_id.to_string(),
+            })
+        },
+    )?;
+    Ok(caller)
+}
+
+/// Resolves a bearer token to its caller, refusing expired sessions and revoked devices.
+pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
+    let row = {
+        let conn = store.conn();
+        conn.query_row(
+            "SELECT s.user_id, s.device_id, s.expires_at, d.revoked_at, u.active
+             FROM sessions s JOIN devices d ON d.id = s.device_id JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ?1",
+            [token_hash(token)],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, bool>(4)?,
+                ))
+            },
+        )
+        .optional()?
+    };
+    let Some((user_id, device_id, expires_at, revoked_at, active)) = row else {
+        return Err(AppError::unauthorized());
+    };
+    if revoked_at.is_some() {
+        // A distinct answer: the client must wipe its local data, not merely log in again.
+        return Err(AppError::user(
+            StatusCode::GONE,
+            "DEVICE_REVOKED",
+            "Thiết bị này đã bị thu hồi. Dữ liệu trên thiết bị sẽ được xoá.",
+            "This device has been revoked. Its local data will be wiped.",
+        ));
+    }
+    if expires_at < now_secs() {
+        return Err(AppError::user(
+            StatusCode::UNAUTHORIZED,
+            "TOKEN_EXPIRED",
+            "Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại; dữ liệu chưa đồng bộ vẫn được giữ.",
+            "The session has expired. Log in again; unsynced data is kept.",
+        ));
+    }
+    if !active {
+        return Err(AppError::unauthorized());
+    }
+    store.conn().execute(
+        "UPDATE devices SET last_seen = ?2 WHERE id = ?1",
+        params![device_id, now_secs()],
+    )?;
+    caller_for(store, user_id, &device_id)
+}
+
+/// Extracts the caller from `Authorization: Bearer <token>`.
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(AppError::unauthorized)?;
+        let store = state.store.clone();
+        tokio::task::spawn_blocking(move || authenticate(&store, &token)).await?
+    }
+}
+
+pub fn bearer(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+}

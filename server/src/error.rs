@@ -1,0 +1,116 @@
+//! One error type for every route: user errors become a 4xx with a bilingual message and
+//! are not logged; internal errors become an opaque 500 and are logged once, here.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A request the user can fix: bad input, wrong credentials, no permission.
+    #[error("{code}: {message_en}")]
+    User {
+        status: StatusCode,
+        code: &'static str,
+        message_vi: String,
+        message_en: String,
+    },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn user(
+        status: StatusCode,
+        code: &'static str,
+        message_vi: impl Into<String>,
+        message_en: impl Into<String>,
+    ) -> AppError {
+        AppError::User {
+            status,
+            code,
+            message_vi: message_vi.into(),
+            message_en: message_en.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::user(StatusCode::BAD_REQUEST, code, vi, en)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::user(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. Hãy đăng nhập lại.",
+            "The session is invalid or has expired. Please log in again.",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::user(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "Tài khoản không có quyền thực hiện thao tác này.",
+            "This account may not do this.",
+        )
+    }
+
+    pub fn not_found(what_vi: &str, what_en: &str) -> Self {
+        Self::user(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("Không tìm thấy {what_vi}."),
+            format!("{what_en} not found."),
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::User { status, .. } => *status,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::User {
+                status,
+                code,
+                message_vi,
+                message_en,
+            } => (
+                status,
+                Json(json!({"error": {"code": code, "message_vi": message_vi, "message_en": message_en}})),
+            )
+                .into_response(),
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({"error": {"code": "INTERNAL",
+                        "message_vi": "Lỗi máy chủ. Dữ liệu của bạn không bị mất; hãy thử lại sau.",
+                        "message_en": "Server error. Your data is not lost; try again later."}})),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        AppError::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        AppError::Internal(format!("task: {e}"))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

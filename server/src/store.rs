@@ -1,0 +1,260 @@
+//! The SQLite store: opening, migrations and backups. One file holds the Automerge
+//! documents (a snapshot plus the change log), the reference data, accounts and devices,
+//! and the projections the review screens query.
+//!
+//! Every method is blocking; callers run them on tokio's blocking pool. One connection
+//! behind a mutex serialises writers, which SQLite does anyway, and keeps the change log's
+//! sequence numbers in commit order, which the pull feed relies on.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub use rusqlite::Error as DbError;
+
+/// Schema migrations, applied in order; `user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE orgs (
+    id TEXT PRIMARY KEY,
+    parent_id TEXT REFERENCES orgs(id),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,          -- district, committee (đảng bộ cơ sở), branch (chi bộ), sub_branch
+    sector TEXT NOT NULL DEFAULT '',
+    grassroots INTEGER NOT NULL DEFAULT 0,
+    path TEXT NOT NULL           -- '/root/a/b/': subtree = path LIKE prefix || '%'
+);
+CREATE TABLE org_years (
+    org_id TEXT NOT NULL REFERENCES orgs(id),
+    year INTEGER NOT NULL,
+    members_start INTEGER NOT NULL DEFAULT 0,
+    target INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (org_id, year)
+);
+CREATE TABLE term_targets (
+    org_id TEXT NOT NULL REFERENCES orgs(id),
+    term TEXT NOT NULL,          -- '2020-2025'
+    target INTEGER NOT NULL,
+    PRIMARY KEY (org_id, term)
+);
+CREATE TABLE members (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES orgs(id),
+    full_name TEXT NOT NULL,
+    official_since TEXT,
+    status TEXT NOT NULL DEFAULT 'official'
+);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,          -- cadre, reviewer, admin
+    scope_org TEXT NOT NULL REFERENCES orgs(id),
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    last_seen INTEGER
+);
+CREATE TABLE sessions (
+    token_hash BLOB PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    device_id TEXT NOT NULL REFERENCES devices(id),
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE actors (
+    actor TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id),
+    user_id INTEGER NOT NULL REFERENCES users(id)
+);
+CREATE TABLE docs (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    org_seq INTEGER NOT NULL,    -- log position when the file entered its organisation
+    snapshot BLOB,
+    snapshot_seq INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX docs_org ON docs(org_id);
+CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL REFERENCES docs(id),
+    hash BLOB NOT NULL UNIQUE,
+    actor TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    received_at INTEGER NOT NULL
+);
+CREATE INDEX changes_doc ON changes(doc_id, seq);
+CREATE TABLE projections (
+    doc_id TEXT PRIMARY KEY REFERENCES docs(id),
+    org_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    full_name TEXT NOT NULL,
+    sex TEXT,
+    ethnicity TEXT NOT NULL DEFAULT '',
+    birth_date TEXT,
+    education TEXT,
+    youth_union INTEGER NOT NULL DEFAULT 0,
+    introduced INTEGER NOT NULL DEFAULT 0,
+    class_date TEXT,
+    branch_vote_date TEXT,
+    decision_date TEXT,
+    ceremony_date TEXT,
+    official_date TEXT,
+    stopped INTEGER NOT NULL DEFAULT 0,
+    blocking INTEGER NOT NULL DEFAULT 0,
+    warnings INTEGER NOT NULL DEFAULT 0,
+    returned INTEGER NOT NULL DEFAULT 0,
+    review_comment TEXT NOT NULL DEFAULT '',
+    rule_set TEXT NOT NULL,
+    evaluated_on TEXT NOT NULL,
+    case_json TEXT NOT NULL,
+    eval_json TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX projections_org ON projections(org_id);
+CREATE INDEX projections_decision ON projections(decision_date);
+CREATE TABLE findings (
+    doc_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    field TEXT NOT NULL,
+    message_vi TEXT NOT NULL,
+    message_en TEXT NOT NULL,
+    PRIMARY KEY (doc_id, code, field)
+);
+CREATE INDEX findings_code ON findings(code);
+CREATE TABLE deadlines (
+    doc_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    label_vi TEXT NOT NULL,
+    label_en TEXT NOT NULL,
+    due TEXT NOT NULL,
+    done INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, code)
+);
+CREATE INDEX deadlines_due ON deadlines(done, due);
+CREATE TABLE conflicts (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    values_json TEXT NOT NULL,
+    opened_at INTEGER NOT NULL,
+    closed_at INTEGER,
+    resolved_by TEXT,
+    resolution_json TEXT
+);
+CREATE INDEX conflicts_open ON conflicts(doc_id, closed_at);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#];
+
+/// A handle on the database file.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+impl Store {
+    /// Opens (creating and migrating when needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, DbError> {
+        let conn = Connection::open(path)?;
+        Self::setup(conn)
+    }
+
+    pub fn open_in_memory() -> Result<Store, DbError> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Store, DbError> {
+        // WAL lets readers (backups, reports) run beside the writer; FULL sync makes an
+        // acknowledged commit survive power loss, which the sync protocol promises.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+            tx.commit()?;
+        }
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The connection, for the modules that own a table group (see `repo`).
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions
+        // roll back on drop), so a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Copies the live database into `dest` with SQLite's online backup.
+    pub fn backup_to(&self, dest: &Path) -> Result<(), DbError> {
+        let conn = self.conn();
+        let mut out = Connection::open(dest)?;
+        let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
+        backup.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
+        Ok(())
+    }
+
+    pub fn get_setting(&self, key: &str) -> Result<Option<String>, DbError> {
+        self.conn()
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+    }
+
+    pub fn put_setting(&self, key: &str, value: &str) -> Result<(), DbError> {
+        self.conn().execute(
+            "INSERT INTO settings(key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> Result<bool, DbError> {
+        let n: i64 = self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM orgs", [], |r| r.get(0))?;
+        Ok(n == 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_and_reopening_keeps_data() {
+        let dir = std::env::temp_dir().join(format!("store-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("db.sqlite");
+        let _ = std::fs::remove_file(&path);
+        {
+            let s = Store::open(&path).unwrap();
+            s.put_setting("k", "v").unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.get_setting("k").unwrap().as_deref(), Some("v"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

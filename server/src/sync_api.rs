@@ -1,0 +1,127 @@
+//! `POST /api/sync`: one request pushes a device's unacknowledged changes of many files
+//! and pulls what it lacks. The response is sent only after the pushed changes are
+//! committed, so an acknowledgement always means "durably stored".
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use shared::sync::{self, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+
+use crate::auth::{self, Caller};
+use crate::casedocs::{self, Pusher, today_vn};
+use crate::error::{AppError, AppResult};
+use crate::{AppState, MAX_SYNC_BODY_INFLATED, blocking};
+
+/// Default size of one pull page, tuned for slow links: a cut connection loses at most this.
+pub const DEFAULT_PAGE_BYTES: u64 = 512 * 1024;
+const MAX_PAGE_BYTES: u64 = 8 * 1024 * 1024;
+
+pub async fn sync(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> AppResult<Json<SyncResponse>> {
+    let body = inflate(&headers, &body)?;
+    let req = sync::decode_request(&body)
+        .map_err(|e| AppError::bad_request("MALFORMED_SYNC", e.to_string(), e.to_string()))?;
+    let state2 = state.clone();
+    let resp = blocking(move || handle(&state2, &caller, req)).await?;
+    Ok(Json(resp))
+}
+
+/// Decompresses a gzip body, refusing anything that inflates past the limit.
+fn inflate(headers: &HeaderMap, body: &[u8]) -> AppResult<Vec<u8>> {
+    let gz = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    if !gz {
+        return Ok(body.to_vec());
+    }
+    let mut out = Vec::new();
+    let limit = MAX_SYNC_BODY_INFLATED as u64 + 1;
+    flate2::read::GzDecoder::new(body)
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            AppError::bad_request(
+                "MALFORMED_SYNC",
+                format!("Nội dung nén gzip bị hỏng: {e}"),
+                format!("Corrupt gzip body: {e}"),
+            )
+        })?;
+    if out.len() as u64 >= limit {
+        return Err(too_large());
+    }
+    Ok(out)
+}
+
+pub fn too_large() -> AppError {
+    AppError::user(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "BODY_TOO_LARGE",
+        "Gói đồng bộ quá lớn. Ứng dụng sẽ gửi thành nhiều phần nhỏ hơn.",
+        "The sync request is too large. The app will send it in smaller parts.",
+    )
+}
+
+fn handle(state: &AppState, caller: &Caller, req: SyncRequest) -> AppResult<SyncResponse> {
+    let actors: HashSet<String> = auth::device_actors(&state.store, &caller.device_id)?
+        .into_iter()
+        .collect();
+    let rules = state.rules();
+    let today = today_vn();
+    let pusher = Pusher {
+        actors: &actors,
+        scope_path: &caller.scope_path,
+        username: &caller.username,
+    };
+    let mut accepted = Vec::new();
+    let mut rejected = Vec::new();
+    let mut pushed = HashSet::new();
+    let mut conn = state.store.conn();
+    {
+        // One transaction for the whole batch: one fsync, and all-or-nothing on a crash.
+        let mut tx = conn.transaction()?;
+        for doc in &req.push {
+            let sp = tx.savepoint()?;
+            match casedocs::merge_push(&sp, &rules, &pusher, doc, today) {
+                Ok(_) => {
+                    sp.commit()?;
+                    for c in &doc.changes {
+                        if let Ok(c) = c.decode() {
+                            pushed.insert(c.hash());
+                        }
+                    }
+                    accepted.push(doc.doc_id.clone());
+                }
+                Err(rej) => {
+                    drop(sp);
+                    if rej.code == "INTERNAL" {
+                        return Err(AppError::Internal(rej.message_en));
+                    }
+                    rejected.push(rej);
+                }
+            }
+        }
+        tx.commit()?;
+    }
+    let max = req
+        .max_bytes
+        .unwrap_or(DEFAULT_PAGE_BYTES)
+        .clamp(1, MAX_PAGE_BYTES);
+    let page = casedocs::pull(&conn, &caller.scope_path, req.cursor, &pushed, max)?;
+    Ok(SyncResponse {
+        protocol: PROTOCOL_VERSION,
+        accepted,
+        rejected,
+        pull: page.docs,
+        cursor: page.cursor,
+        more: page.more,
+    })
+}

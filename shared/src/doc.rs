@@ -1,0 +1,453 @@
+//! The Automerge representation of a case file: one document per file, every fact a
+//! scalar leaf in nested maps and lists, so two devices editing different facts never
+//! collide and two editing the same fact produce a field-level conflict that people see.
+//!
+//! Layout of a document's root map:
+//! - `case`: the [`crate::model::CaseFile`] as nested maps (the JSON shape of its serde form);
+//! - `review`: the reviewer-to-field loop (`returned`, `comment`, `by`, `at`).
+//!
+//! Every map the model has is created when the document is created, so later edits only
+//! put scalars: concurrent creation of the same nested map would otherwise hide one side.
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value};
+use serde_json::{Map, Number, Value as Json};
+
+use crate::model::CaseFile;
+
+/// Errors from reading or editing a case-file document.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DocError {
+    #[error("tài liệu không khớp mô hình hồ sơ: {0} / document does not fit the case-file model")]
+    Model(String),
+    #[error("đường dẫn không hợp lệ: {0} / invalid path")]
+    Path(String),
+    #[error("lỗi Automerge: {0} / Automerge error")]
+    Automerge(String),
+}
+
+impl From<automerge::AutomergeError> for DocError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        DocError::Automerge(e.to_string())
+    }
+}
+
+/// One step of a path into the document: a map key or a list index.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Parses a dotted path such as `case.branch_votes.0.votes_for`: numbers are list indices.
+pub fn parse_path(path: &str) -> Vec<Seg> {
+    path.split('.')
+        .filter(|s| !s.is_empty())
+        .map(|s| match s.parse::<usize>() {
+            Ok(i) => Seg::Index(i),
+            Err(_) => Seg::Key(s.to_string()),
+        })
+        .collect()
+}
+
+/// Renders a path back into its dotted form.
+pub fn path_string(path: &[Seg]) -> String {
+    path.iter()
+        .map(|s| match s {
+            Seg::Key(k) => k.clone(),
+            Seg::Index(i) => i.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Creates the document of a new case file, written by the caller's actor.
+pub fn new_case_doc(case: &CaseFile) -> Result<AutoCommit, DocError> {
+    let mut doc = AutoCommit::new();
+    init_case_doc(&mut doc, case)?;
+    Ok(doc)
+}
+
+/// Writes the full skeleton and the facts of `case` into an empty document.
+pub fn init_case_doc(doc: &mut impl Transactable, case: &CaseFile) -> Result<(), DocError> {
+    let json = serde_json::to_value(case).map_err(|e| DocError::Model(e.to_string()))?;
+    let case_obj = doc.put_object(ObjId::Root, "case", ObjType::Map)?;
+    write_map(doc, &case_obj, &json)?;
+    let review = doc.put_object(ObjId::Root, "review", ObjType::Map)?;
+    doc.put(&review, "returned", false)?;
+    doc.put(&review, "comment", "")?;
+    Ok(())
+}
+
+fn write_map(doc: &mut impl Transactable, obj: &ObjId, json: &Json) -> Result<(), DocError> {
+    let Json::Object(map) = json else {
+        return Err(DocError::Model("expected an object".into()));
+    };
+    for (k, v) in map {
+        match v {
+            Json::Object(_) => {
+                let child = doc.put_object(obj, k.as_str(), ObjType::Map)?;
+                write_map(doc, &child, v)?;
+            }
+            Json::Array(items) => {
+                let list = doc.put_object(obj, k.as_str(), ObjType::List)?;
+                for (i, item) in items.iter().enumerate() {
+                    insert_json(doc, &list, i, item)?;
+                }
+            }
+            scalar => doc.put(obj, k.as_str(), to_scalar(scalar))?,
+        }
+    }
+    Ok(())
+}
+
+fn insert_json(
+    doc: &mut impl Transactable,
+    list: &ObjId,
+    index: usize,
+    v: &Json,
+) -> Result<(), DocError> {
+    match v {
+        Json::Object(_) => {
+            let child = doc.insert_object(list, index, ObjType::Map)?;
+            write_map(doc, &child, v)
+        }
+        Json::Array(items) => {
+            let child = doc.insert_object(list, index, ObjType::List)?;
+            for (i, item) in items.iter().enumerate() {
+                insert_json(doc, &child, i, item)?;
+            }
+            Ok(())
+        }
+        scalar => Ok(doc.insert(list, index, to_scalar(scalar))?),
+    }
+}
+
+fn to_scalar(v: &Json) -> ScalarValue {
+    match v {
+        Json::Null => ScalarValue::Null,
+        Json::Bool(b) => ScalarValue::Boolean(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => ScalarValue::Int(i),
+            None => ScalarValue::F64(n.as_f64().unwrap_or(0.0)),
+        },
+        Json::String(s) => ScalarValue::Str(s.as_str().into()),
+        // Objects and arrays are handled by the callers.
+        Json::Array(_) | Json::Object(_) => ScalarValue::Null,
+    }
+}
+
+fn scalar_json(s: &ScalarValue) -> Json {
+    match s {
+        ScalarValue::Str(s) => Json::String(s.to_string()),
+        ScalarValue::Int(i) => Json::Number((*i).into()),
+        ScalarValue::Uint(u) => Json::Number((*u).into()),
+        ScalarValue::F64(f) => Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        ScalarValue::Boolean(b) => Json::Bool(*b),
+        ScalarValue::Timestamp(t) => Json::Number((*t).into()),
+        ScalarValue::Counter(c) => Json::Number(i64::from(c).into()),
+        ScalarValue::Null | ScalarValue::Bytes(_) | ScalarValue::Unknown { .. } => Json::Null,
+    }
+}
+
+/// The current (winning) value of every field, as JSON.
+pub fn to_json(doc: &impl ReadDoc) -> Json {
+    obj_json(doc, &ObjId::Root)
+}
+
+fn value_json(doc: &impl ReadDoc, value: &Value<'_>, id: &ObjId) -> Json {
+    match value {
+        Value::Scalar(s) => scalar_json(s),
+        Value::Object(_) => obj_json(doc, id),
+    }
+}
+
+fn obj_json(doc: &impl ReadDoc, obj: &ObjId) -> Json {
+    match doc.object_type(obj) {
+        Ok(ObjType::Map) | Ok(ObjType::Table) => {
+            let mut out = Map::new();
+            for item in doc.map_range(obj, ..) {
+                let v = value_json(doc, &item.value.clone().into_value(), &item.id());
+                out.insert(item.key.to_string(), v);
+            }
+            Json::Object(out)
+        }
+        Ok(ObjType::List) => Json::Array(
+            doc.list_range(obj, ..)
+                .map(|item| value_json(doc, &item.value.clone().into_value(), &item.id()))
+                .collect(),
+        ),
+        Ok(ObjType::Text) => Json::String(doc.text(obj).unwrap_or_default()),
+        Err(_) => Json::Null,
+    }
+}
+
+/// Reads the case file out of a document; a document that does not fit the model is an error.
+pub fn read_case(doc: &impl ReadDoc) -> Result<CaseFile, DocError> {
+    let json = to_json(doc);
+    let case = json
+        .get("case")
+        .cloned()
+        .ok_or_else(|| DocError::Model("missing `case`".into()))?;
+    serde_json::from_value(case).map_err(|e| DocError::Model(e.to_string()))
+}
+
+/// The reviewer's return note carried in the document.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ReviewNote {
+    pub returned: bool,
+    pub comment: String,
+    pub by: String,
+    pub at: String,
+}
+
+pub fn read_review(doc: &impl ReadDoc) -> ReviewNote {
+    to_json(doc)
+        .get("review")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
+/// Sets one scalar field by path, creating missing maps on the way (a list index one past
+/// the end appends a new map). `value` is JSON: a string, number, boolean or null; an object
+/// or array is written as a nested structure.
+pub fn set_field(doc: &mut impl Transactable, path: &[Seg], value: &Json) -> Result<(), DocError> {
+    let (last, parents) = path
+        .split_last()
+        .ok_or_else(|| DocError::Path("empty path".into()))?;
+    let mut obj = ObjId::Root;
+    for (i, seg) in parents.iter().enumerate() {
+        let next_is_index = matches!(path.get(i + 1), Some(Seg::Index(_)));
+        obj = child_obj(doc, &obj, seg, next_is_index)?;
+    }
+    put_json(doc, &obj, last, value)
+}
+
+fn child_obj(
+    doc: &mut impl Transactable,
+    obj: &ObjId,
+    seg: &Seg,
+    list_wanted: bool,
+) -> Result<ObjId, DocError> {
+    let kind = if list_wanted {
+        ObjType::List
+    } else {
+        ObjType::Map
+    };
+    match seg {
+        Seg::Key(k) => match doc.get(obj, k.as_str())? {
+            Some((Value::Object(_), id)) => Ok(id),
+            _ => Ok(doc.put_object(obj, k.as_str(), kind)?),
+        },
+        Seg::Index(i) => {
+            let len = doc.length(obj);
+            if *i < len {
+                match doc.get(obj, *i)? {
+                    Some((Value::Object(_), id)) => Ok(id),
+                    _ => Ok(doc.put_object(obj, *i, kind)?),
+                }
+            } else if *i == len {
+                Ok(doc.insert_object(obj, *i, kind)?)
+            } else {
+                Err(DocError::Path(format!("index {i} past the end ({len})")))
+            }
+        }
+    }
+}
+
+fn put_json(doc: &mut impl Transactable, obj: &ObjId, seg: &Seg, v: &Json) -> Result<(), DocError> {
+    match (seg, v) {
+        (Seg::Key(k), Json::Object(_)) => {
+            let child = doc.put_object(obj, k.as_str(), ObjType::Map)?;
+            write_map(doc, &child, v)
+        }
+        (Seg::Key(k), Json::Array(items)) => {
+            let list = doc.put_object(obj, k.as_str(), ObjType::List)?;
+            for (i, item) in items.iter().enumerate() {
+                insert_json(doc, &list, i, item)?;
+            }
+            Ok(())
+        }
+        (Seg::Key(k), scalar) => Ok(doc.put(obj, k.as_str(), to_scalar(scalar))?),
+        (Seg::Index(i), v) => {
+            let len = doc.length(obj);
+            if *i == len {
+                insert_json(doc, obj, *i, v)
+            } else if *i < len {
+                match v {
+                    Json::Object(_) | Json::Array(_) => {
+                        doc.delete(obj, *i)?;
+                        insert_json(doc, obj, *i, v)
+                    }
+                    scalar => Ok(doc.put(obj, *i, to_scalar(scalar))?),
+                }
+            } else {
+                Err(DocError::Path(format!("index {i} past the end ({len})")))
+            }
+        }
+    }
+}
+
+/// Removes a list element or a map key.
+pub fn delete_at(doc: &mut impl Transactable, path: &[Seg]) -> Result<(), DocError> {
+    let (last, parents) = path
+        .split_last()
+        .ok_or_else(|| DocError::Path("empty path".into()))?;
+    let mut obj = ObjId::Root;
+    for seg in parents {
+        obj = match doc.get(&obj, seg_prop(seg))? {
+            Some((Value::Object(_), id)) => id,
+            _ => return Err(DocError::Path(path_string(path))),
+        };
+    }
+    Ok(doc.delete(&obj, seg_prop(last))?)
+}
+
+fn seg_prop(seg: &Seg) -> automerge::Prop {
+    match seg {
+        Seg::Key(k) => automerge::Prop::Map(k.clone()),
+        Seg::Index(i) => automerge::Prop::Seq(*i),
+    }
+}
+
+/// A field holding concurrent values: two devices set it without seeing each other.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FieldConflict {
+    pub path: String,
+    pub values: Vec<ConflictValue>,
+}
+
+/// One of the competing values, with the op that wrote it (its actor and counter).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConflictValue {
+    pub value: Json,
+    pub actor: String,
+    pub counter: u64,
+    /// True for the value Automerge shows as current (the deterministic winner).
+    pub winner: bool,
+}
+
+/// Every field of the document that holds more than one concurrent value.
+pub fn conflicts(doc: &impl ReadDoc) -> Vec<FieldConflict> {
+    let mut out = Vec::new();
+    walk_conflicts(doc, &ObjId::Root, &mut Vec::new(), &mut out);
+    out
+}
+
+fn walk_conflicts(
+    doc: &impl ReadDoc,
+    obj: &ObjId,
+    path: &mut Vec<Seg>,
+    out: &mut Vec<FieldConflict>,
+) {
+    let props: Vec<Seg> = match doc.object_type(obj) {
+        Ok(ObjType::Map) | Ok(ObjType::Table) => doc.keys(obj).map(Seg::Key).collect(),
+        Ok(ObjType::List) => (0..doc.length(obj)).map(Seg::Index).collect(),
+        _ => return,
+    };
+    for seg in props {
+        let Ok(all) = doc.get_all(obj, seg_prop(&seg)) else {
+            continue;
+        };
+        path.push(seg);
+        if all.len() > 1 {
+            let values = all
+                .iter()
+                .enumerate()
+                .map(|(i, (v, id))| {
+                    let (actor, counter) = op_author(id);
+                    ConflictValue {
+                        value: value_json(doc, v, id),
+                        actor,
+                        counter,
+                        // get_all lists values in op order; the last one wins.
+                        winner: i + 1 == all.len(),
+                    }
+                })
+                .collect();
+            out.push(FieldConflict {
+                path: path_string(path),
+                values,
+            });
+        }
+        if let Some((Value::Object(_), id)) = all.last() {
+            walk_conflicts(doc, id, path, out);
+        }
+        path.pop();
+    }
+}
+
+/// The actor (hex) and counter of the op that created a value.
+pub fn op_author(id: &ObjId) -> (String, u64) {
+    match id {
+        ObjId::Id(counter, actor, _) => (actor.to_hex_string(), *counter),
+        ObjId::Root => (String::new(), 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> CaseFile {
+        let mut case = CaseFile::default();
+        case.org_id = "cb-01".into();
+        case.person.full_name = "Nguyễn Văn An".into();
+        case
+    }
+
+    #[test]
+    fn a_case_file_round_trips_through_its_document() {
+        let case = sample();
+        let doc = new_case_doc(&case).unwrap();
+        assert_eq!(read_case(&doc).unwrap(), case);
+    }
+
+    #[test]
+    fn setting_a_field_by_path_changes_only_that_field() {
+        let mut doc = new_case_doc(&sample()).unwrap();
+        set_field(
+            &mut doc,
+            &parse_path("case.person.full_name"),
+            &Json::String("Trần Thị Bình".into()),
+        )
+        .unwrap();
+        let case = read_case(&doc).unwrap();
+        assert_eq!(case.person.full_name, "Trần Thị Bình");
+        assert_eq!(case.org_id, "cb-01");
+    }
+
+    #[test]
+    fn concurrent_edits_of_one_field_are_a_conflict_with_both_authors() {
+        let mut a = new_case_doc(&sample()).unwrap();
+        let mut b = a.fork().with_actor(automerge::ActorId::from([2u8; 16]));
+        let path = parse_path("case.person.full_name");
+        set_field(&mut a, &path, &Json::String("A".into())).unwrap();
+        set_field(&mut b, &path, &Json::String("B".into())).unwrap();
+        a.merge(&mut b).unwrap();
+        let found = conflicts(&a);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].path, "case.person.full_name");
+        let values: Vec<_> = found[0].values.iter().map(|v| v.value.clone()).collect();
+        assert!(values.contains(&Json::String("A".into())));
+        assert!(values.contains(&Json::String("B".into())));
+        // Writing the field again resolves the conflict.
+        set_field(&mut a, &path, &Json::String("A".into())).unwrap();
+        assert!(conflicts(&a).is_empty());
+    }
+
+    #[test]
+    fn concurrent_edits_of_different_fields_merge_without_conflict() {
+        let mut a = new_case_doc(&sample()).unwrap();
+        let mut b = a.fork().with_actor(automerge::ActorId::from([2u8; 16]));
+        set_field(&mut a, &parse_path("case.person.sex"), &"female".into()).unwrap();
+        set_field(&mut b, &parse_path("case.person.ethnicity"), &"Tày".into()).unwrap();
+        a.merge(&mut b).unwrap();
+        assert!(conflicts(&a).is_empty());
+        let case = read_case(&a).unwrap();
+        assert_eq!(case.person.ethnicity, "Tày");
+    }
+}

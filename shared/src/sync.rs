@@ -1,0 +1,348 @@
+//! The sync protocol core, shared by the browser client, the server and the test devices.
+//! It does no I/O: a [`Replica`] turns its documents into a [`SyncRequest`], and folds the
+//! server's [`SyncResponse`] back in; moving the bytes is the caller's job.
+//!
+//! The server keeps every accepted change in one log with a global sequence number. A
+//! device pushes the changes the server has not acknowledged, and pulls every change of
+//! its scope logged after its `cursor`, in pages. One request usually does both, so an
+//! incremental sync is one round trip. Nothing is removed on either side before the
+//! server has committed it, and a repeated request is harmless: changes are identified by
+//! hash and applying one twice is a no-op.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{AutoCommit, Change, ChangeHash};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Identifier of a case-file document: 32 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DocId(String);
+
+impl DocId {
+    /// A new id from 16 random bytes supplied by the caller (no randomness in here).
+    pub fn from_bytes(bytes: [u8; 16]) -> DocId {
+        DocId(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DocId {
+    type Error = SyncError;
+
+    fn try_from(s: String) -> Result<Self, SyncError> {
+        if s.len() == 32
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            Ok(DocId(s))
+        } else {
+            Err(SyncError::BadDocId(s))
+        }
+    }
+}
+
+impl From<DocId> for String {
+    fn from(d: DocId) -> String {
+        d.0
+    }
+}
+
+impl std::fmt::Display for DocId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An Automerge change in its binary form, carried as base64 in JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeBytes(pub Vec<u8>);
+
+impl Serialize for ChangeBytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&B64.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for ChangeBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        B64.decode(s.as_bytes())
+            .map(ChangeBytes)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl ChangeBytes {
+    pub fn decode(&self) -> Result<Change, SyncError> {
+        Change::from_bytes(self.0.clone()).map_err(|e| SyncError::BadChange(e.to_string()))
+    }
+}
+
+/// What a device sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    pub protocol: u32,
+    /// Highest log sequence number the device has received and stored.
+    pub cursor: u64,
+    /// Documents with changes the server has not acknowledged yet.
+    pub push: Vec<DocChanges>,
+    /// Upper bound on the size of the changes the server returns in this response.
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
+}
+
+/// Changes of one document, in causal order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocChanges {
+    pub doc_id: DocId,
+    pub changes: Vec<ChangeBytes>,
+}
+
+/// What the server answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    pub protocol: u32,
+    /// Pushed documents whose changes are now durably stored on the server.
+    pub accepted: Vec<DocId>,
+    /// Pushed documents refused, with the reason; their changes stay on the device.
+    pub rejected: Vec<Rejection>,
+    /// Changes logged after the request's cursor, in log order.
+    pub pull: Vec<DocChanges>,
+    /// The cursor to send next time.
+    pub cursor: u64,
+    /// True when the page was cut by `max_bytes`: ask again for the rest.
+    pub more: bool,
+}
+
+/// Why the server refused a pushed document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub doc_id: DocId,
+    /// Stable code: `FOREIGN_ACTOR`, `OUT_OF_SCOPE`, `INVALID_DOCUMENT`, `BAD_CHANGE`, `MISSING_DEPS`.
+    pub code: String,
+    pub message_vi: String,
+    pub message_en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SyncError {
+    #[error("mã hồ sơ không hợp lệ: {0:?} / invalid document id")]
+    BadDocId(String),
+    #[error("thay đổi không đọc được: {0} / unreadable change")]
+    BadChange(String),
+    #[error("thông điệp đồng bộ không đọc được: {0} / malformed sync message")]
+    Malformed(String),
+    #[error("phiên bản giao thức {0} không được hỗ trợ / unsupported protocol version")]
+    Protocol(u32),
+    #[error("lỗi Automerge: {0}")]
+    Automerge(String),
+}
+
+/// Parses and checks a request body (already decompressed).
+pub fn decode_request(body: &[u8]) -> Result<SyncRequest, SyncError> {
+    let req: SyncRequest =
+        serde_json::from_slice(body).map_err(|e| SyncError::Malformed(e.to_string()))?;
+    if req.protocol != PROTOCOL_VERSION {
+        return Err(SyncError::Protocol(req.protocol));
+    }
+    Ok(req)
+}
+
+pub fn decode_response(body: &[u8]) -> Result<SyncResponse, SyncError> {
+    let resp: SyncResponse =
+        serde_json::from_slice(body).map_err(|e| SyncError::Malformed(e.to_string()))?;
+    if resp.protocol != PROTOCOL_VERSION {
+        return Err(SyncError::Protocol(resp.protocol));
+    }
+    Ok(resp)
+}
+
+/// The device's copy of one document, with what the server is known to hold.
+#[derive(Debug)]
+pub struct ReplicaDoc {
+    pub doc: AutoCommit,
+    /// Heads of a state known to be on the server; changes after them are unacknowledged.
+    pub synced: Vec<ChangeHash>,
+    /// Set when the server refused the last push of this document.
+    pub rejected: Option<Rejection>,
+}
+
+impl ReplicaDoc {
+    pub fn new(doc: AutoCommit) -> ReplicaDoc {
+        ReplicaDoc {
+            doc,
+            synced: Vec::new(),
+            rejected: None,
+        }
+    }
+
+    /// Changes made here that the server has not acknowledged.
+    pub fn unsynced(&mut self) -> Vec<Change> {
+        let synced = self.synced.clone();
+        self.doc.get_changes(&synced)
+    }
+
+    pub fn has_unsynced(&mut self) -> bool {
+        self.doc.get_heads() != self.synced && !self.unsynced().is_empty()
+    }
+}
+
+/// What a device remembers between preparing a request and receiving its answer.
+#[derive(Debug, Clone, Default)]
+pub struct Pending {
+    /// The heads of each pushed document at the time the request was built.
+    sent_heads: BTreeMap<DocId, Vec<ChangeHash>>,
+}
+
+/// What receiving a response did, for the UI and for storage.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReceiveReport {
+    /// Documents that changed locally (new changes applied or acknowledgement recorded).
+    pub touched: BTreeSet<DocId>,
+    pub new_docs: BTreeSet<DocId>,
+    pub rejected: Vec<Rejection>,
+    pub changes_applied: usize,
+    pub more: bool,
+}
+
+/// All documents of one device plus its log cursor: the sans-I/O sync state machine.
+#[derive(Debug, Default)]
+pub struct Replica {
+    pub docs: BTreeMap<DocId, ReplicaDoc>,
+    pub cursor: u64,
+}
+
+impl Replica {
+    /// Builds the next request: every document with unacknowledged changes, plus the cursor.
+    pub fn prepare(&mut self, max_bytes: Option<u64>) -> (SyncRequest, Pending) {
+        let mut push = Vec::new();
+        let mut pending = Pending::default();
+        for (id, rd) in self.docs.iter_mut() {
+            let changes = rd.unsynced();
+            if changes.is_empty() {
+                continue;
+            }
+            pending.sent_heads.insert(id.clone(), rd.doc.get_heads());
+            push.push(DocChanges {
+                doc_id: id.clone(),
+                changes: changes
+                    .iter()
+                    .map(|c| ChangeBytes(c.raw_bytes().to_vec()))
+                    .collect(),
+            });
+        }
+        let req = SyncRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor: self.cursor,
+            push,
+            max_bytes,
+        };
+        (req, pending)
+    }
+
+    /// Folds a response in. Local edits made while the request was in flight stay
+    /// unacknowledged and go with the next request.
+    pub fn receive(
+        &mut self,
+        pending: Pending,
+        resp: SyncResponse,
+    ) -> Result<ReceiveReport, SyncError> {
+        let mut report = ReceiveReport {
+            more: resp.more,
+            ..Default::default()
+        };
+        // Decode everything first so a bad response changes nothing.
+        let mut pulled: Vec<(DocId, Vec<Change>)> = Vec::with_capacity(resp.pull.len());
+        for dc in &resp.pull {
+            let changes = dc
+                .changes
+                .iter()
+                .map(ChangeBytes::decode)
+                .collect::<Result<Vec<_>, _>>()?;
+            pulled.push((dc.doc_id.clone(), changes));
+        }
+        for id in &resp.accepted {
+            if let (Some(rd), Some(heads)) = (self.docs.get_mut(id), pending.sent_heads.get(id)) {
+                rd.synced = merge_heads(&rd.synced, heads);
+                rd.rejected = None;
+                report.touched.insert(id.clone());
+            }
+        }
+        for rej in &resp.rejected {
+            if let Some(rd) = self.docs.get_mut(&rej.doc_id) {
+                rd.rejected = Some(rej.clone());
+                report.touched.insert(rej.doc_id.clone());
+            }
+            report.rejected.push(rej.clone());
+        }
+        for (id, changes) in pulled {
+            let hashes: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
+            report.changes_applied += changes.len();
+            let rd = match self.docs.get_mut(&id) {
+                Some(rd) => rd,
+                None => {
+                    report.new_docs.insert(id.clone());
+                    self.docs
+                        .entry(id.clone())
+                        .or_insert_with(|| ReplicaDoc::new(AutoCommit::new()))
+                }
+            };
+            rd.doc
+                .apply_changes(changes)
+                .map_err(|e| SyncError::Automerge(e.to_string()))?;
+            // Everything pulled is on the server by definition.
+            rd.synced = merge_heads(&rd.synced, &hashes);
+            report.touched.insert(id);
+        }
+        self.cursor = self.cursor.max(resp.cursor);
+        Ok(report)
+    }
+}
+
+/// The union of two sets of hashes; `get_changes` accepts any set of known hashes.
+fn merge_heads(a: &[ChangeHash], b: &[ChangeHash]) -> Vec<ChangeHash> {
+    let mut set: BTreeSet<ChangeHash> = a.iter().copied().collect();
+    set.extend(b.iter().copied());
+    set.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_ids_are_checked_when_parsed() {
+        assert!(DocId::try_from("0123456789abcdef0123456789abcdef".to_string()).is_ok());
+        assert!(DocId::try_from("../etc/passwd".to_string()).is_err());
+        assert!(DocId::try_from("0123456789ABCDEF0123456789ABCDEF".to_string()).is_err());
+    }
+
+    #[test]
+    fn a_truncated_request_is_a_clear_error() {
+        let err = decode_request(br#"{"protocol":1,"cursor":"#).unwrap_err();
+        assert!(matches!(err, SyncError::Malformed(_)));
+    }
+
+    #[test]
+    fn a_request_round_trips_through_json() {
+        let req = SyncRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor: 7,
+            push: vec![DocChanges {
+                doc_id: DocId::from_bytes([7; 16]),
+                changes: vec![ChangeBytes(vec![1, 2, 3])],
+            }],
+            max_bytes: Some(1000),
+        };
+        let bytes = serde_json::to_vec(&req).unwrap();
+        assert_eq!(decode_request(&bytes).unwrap(), req);
+    }
+}

@@ -1,0 +1,51 @@
+// Shared helpers for the browser tests: a real server on a free loopback port with a
+// fresh SQLite file, and headless Chromium driven by playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const SERVER_BIN = process.env.SERVER_BIN;
+export const DIST_DIR = process.env.DIST_DIR;
+
+/** Starts the server; resolves once it prints its address. `dataDir` reuses a store. */
+export async function startServer({ dataDir, demo = true, addr = '127.0.0.1:0' } = {}) {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'hoso-data-'));
+  const args = ['serve', '--addr', addr, '--data', dir, '--dist', DIST_DIR];
+  if (!demo) args.push('--no-demo');
+  const proc = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start:\n' + log)), 60000);
+    proc.stdout.on('data', (chunk) => {
+      log += chunk;
+      const m = /listening on (http:\/\/[0-9.:]+)\//.exec(log);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.stderr.on('data', (chunk) => { log += chunk; });
+    proc.on('exit', (code) => reject(new Error(`server exited ${code}:\n${log}`)));
+  });
+  return {
+    url, dir, proc,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const done = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await done;
+    },
+    cleanup() { rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+/** Launches headless Chromium with a persistent profile (a "device"). */
+export async function launchDevice(profileDir) {
+  const dir = profileDir ?? mkdtempSync(join(tmpdir(), 'hoso-profile-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return { context, dir };
+}
