@@ -1,22 +1,28 @@
-//! The cadre's offline-first PWA.
+//! The cadre's offline-first PWA (Leptos CSR, compiled to wasm32).
+//!
+//! # Layout
+//! - `app`: start-up from IndexedDB, sign-in/out, navigation, header, update notice.
+//! - `model`: the documents (a `shared::sync::Replica`), derived list rows, edits.
+//! - `store` / `idb`: IndexedDB, the only storage the app writes.
+//! - `api`: the server's HTTP API over `fetch`.
+//! - `sync`: when and how the replica is synced with the server.
+//! - `i18n`: Vietnamese and English texts, dates as dd/mm/yyyy.
+//! - `views`: the screens; `views::schema` lists every fact of a case file.
+//!
+//! Invariant: the app never waits for the network to open or to save; an edit is in
+//! IndexedDB before it is sent, and is removed from the "unsent" count only when the
+//! server has acknowledged it.
 
-use leptos::prelude::*;
+mod api;
+mod app;
+mod i18n;
+mod idb;
+mod model;
+mod store;
+mod sync;
+mod views;
 
 /// Mounts the application; called once from `main`.
 pub fn start() {
-    leptos::mount::mount_to_body(App);
-}
-
-#[component]
-fn App() -> impl IntoView {
-    view! {
-        <main class="shell">
-            <h1>"Hồ sơ phát triển đảng viên"</h1>
-            <form class="login">
-                <label>"Tên đăng nhập" <input name="username" /></label>
-                <label>"Mật khẩu" <input name="password" type="password" /></label>
-                <button type="submit">"Đăng nhập"</button>
-            </form>
-        </main>
-    }
+    app::start();
 }

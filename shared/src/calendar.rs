@@ -169,6 +169,43 @@ impl WorkingCalendar {
             CountFrom::EventDay => event.add_days(-1),
         };
         let mut remaining = n;
+        // Fast path inside the bitmap: skip whole 64-day words by counting their
+        // working days, then find the exact day bit by bit in the last word.
+        loop {
+            let offset = i64::from(day.days_since_epoch()) - i64::from(self.base) + 1;
+            if offset < 0 {
+                break;
+            }
+            let offset = offset as usize;
+            let Some(&word) = self.off.get(offset / 64) else {
+                break;
+            };
+            let shift = offset % 64;
+            // Working days are zero bits; look only at days from `offset` onwards.
+            let working = !word >> shift;
+            let in_word = (64 - shift) as u32;
+            let count = if in_word == 64 {
+                working.count_ones()
+            } else {
+                (working & ((1u64 << in_word) - 1)).count_ones()
+            };
+            if count >= remaining {
+                let mut bits = working;
+                let mut step = 0;
+                loop {
+                    if bits & 1 == 1 {
+                        remaining -= 1;
+                        if remaining == 0 {
+                            return day.add_days(step + 1);
+                        }
+                    }
+                    bits >>= 1;
+                    step += 1;
+                }
+            }
+            remaining -= count;
+            day = day.add_days(in_word as i32);
+        }
         while remaining > 0 {
             let next = day.add_days(1);
             if next == day {
@@ -238,7 +275,9 @@ impl WorkingCalendar {
         self.base = start.days_since_epoch();
         let len = (end.days_since_epoch() - self.base + 1) as usize;
         self.off = vec![0; len.div_ceil(64)];
-        for i in 0..len {
+        // The padding after the last covered day follows the weekly rule too, so that
+        // lookups there agree with the no-data path.
+        for i in 0..self.off.len() * 64 {
             let day = start.add_days(i as i32);
             if day.weekday().is_weekend() {
                 self.set_off(i, true);
@@ -361,6 +400,25 @@ mod tests {
             ..conv
         };
         assert_eq!(cal.roll(d("2025-03-08"), &no_roll), d("2025-03-08"));
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_counting_day_by_day() {
+        let cal = vn();
+        let conv = WorkingDayConventions::default();
+        let mut start = d("2020-12-01");
+        while start < d("2028-02-01") {
+            for n in [1, 5, 30, 60, 90] {
+                let due = cal.add_working_days(start, n, &conv);
+                assert!(cal.is_working_day(due), "{start} + {n}");
+                assert_eq!(
+                    cal.working_days_between(start, due),
+                    n as i32,
+                    "{start} + {n}"
+                );
+            }
+            start = start.add_days(3);
+        }
     }
 
     #[test]

@@ -157,7 +157,7 @@ pub fn dossier_anchor(case: &CaseFile, anchor: crate::rules::StalenessAnchor) ->
 pub fn deadlines(sched: &Schedule, case: &CaseFile, ctx: &EvalContext<'_>) -> Vec<Deadline> {
     let today = ctx.today;
     let meeting = case.latest_branch_vote().and_then(|v| v.meeting_date);
-    let mut out = Vec::with_capacity(6);
+    let mut out = Vec::new();
     let mut push = |code, label_vi, label_en, due: Date, done: bool, source| {
         out.push(Deadline {
             code,

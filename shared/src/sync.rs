@@ -218,6 +218,9 @@ pub struct ReceiveReport {
 pub struct Replica {
     pub docs: BTreeMap<DocId, ReplicaDoc>,
     pub cursor: u64,
+    /// The actor this device writes with; documents first received from the server get it,
+    /// so every later local edit is attributed to this device.
+    pub actor: Option<automerge::ActorId>,
 }
 
 impl Replica {
@@ -290,9 +293,11 @@ impl Replica {
                 Some(rd) => rd,
                 None => {
                     report.new_docs.insert(id.clone());
-                    self.docs
-                        .entry(id.clone())
-                        .or_insert_with(|| ReplicaDoc::new(AutoCommit::new()))
+                    let mut doc = AutoCommit::new();
+                    if let Some(actor) = &self.actor {
+                        doc.set_actor(actor.clone());
+                    }
+                    self.docs.entry(id.clone()).or_insert(ReplicaDoc::new(doc))
                 }
             };
             rd.doc

@@ -1,1 +1,329 @@
-//! Cross-crate end-to-end tests.
+//! Test support for the cross-crate end-to-end tests: a real server on `127.0.0.1:0`
+//! with a fresh SQLite file per test, and simulated devices that speak the same sync
+//! protocol as the browser client (`shared::sync::Replica`) over real HTTP.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, ChangeHash};
+use serde_json::{Value, json};
+use server::casedocs::{RulesConfig, today_vn};
+use server::store::Store;
+use server::{AppState, demo};
+use shared::doc;
+use shared::model::CaseFile;
+use shared::sync::{DocId, Pending, Replica, SyncRequest, SyncResponse};
+
+/// A running server with its own database file, stopped when dropped.
+pub struct TestApp {
+    pub url: String,
+    pub state: Arc<AppState>,
+    pub dir: PathBuf,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub http: reqwest::Client,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn fresh_dir() -> PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("hoso-test-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating a temp dir");
+    dir
+}
+
+/// Starts a server seeded with the demo district.
+pub async fn spawn_app() -> TestApp {
+    let dir = fresh_dir();
+    let store = Store::open(&dir.join("store.sqlite")).expect("opening the store");
+    demo::seed(&store, &RulesConfig::default(), today_vn()).expect("seeding the demo");
+    start(store, dir).await
+}
+
+async fn start(store: Store, dir: PathBuf) -> TestApp {
+    let state = AppState::new(store, None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding a port");
+    let url = format!("http://{}", listener.local_addr().expect("local addr"));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server::run(listener, state.clone(), async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        url,
+        state,
+        dir,
+        shutdown: Some(tx),
+        http: reqwest::Client::new(),
+    }
+}
+
+impl TestApp {
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Logs in a new device of `username` (demo password) writing with a fresh actor.
+    pub async fn device(&self, username: &str) -> Result<Device> {
+        self.device_with_password(username, demo::DEMO_PASSWORD)
+            .await
+    }
+
+    pub async fn device_with_password(&self, username: &str, password: &str) -> Result<Device> {
+        let actor = ActorId::random();
+        let resp = self
+            .http
+            .post(format!("{}/api/login", self.url))
+            .json(&json!({"username": username, "password": password,
+                          "device_name": format!("máy thử {username}"), "actor": actor.to_hex_string()}))
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("login failed: {} {}", resp.status(), resp.text().await?);
+        }
+        let body: Value = resp.json().await?;
+        Ok(Device {
+            url: self.url.clone(),
+            http: self.http.clone(),
+            token: body["token"].as_str().context("token")?.to_string(),
+            device_id: body["device_id"].as_str().context("device")?.to_string(),
+            scope_org: body["user"]["scope_org"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            actor: actor.clone(),
+            replica: Replica {
+                actor: Some(actor),
+                ..Replica::default()
+            },
+            acknowledged: Vec::new(),
+        })
+    }
+
+    /// The server's current heads of every stored document.
+    pub fn server_heads(&self) -> Result<std::collections::BTreeMap<String, Vec<ChangeHash>>> {
+        let conn = self.store().conn();
+        let ids: Vec<String> = conn
+            .prepare("SELECT id FROM docs")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut out = std::collections::BTreeMap::new();
+        for id in ids {
+            let (_, mut d) = server::casedocs::load_doc(&conn, &id)?.context("doc")?;
+            let mut heads = d.get_heads();
+            heads.sort();
+            out.insert(id, heads);
+        }
+        Ok(out)
+    }
+
+    pub async fn get_json(&self, token: &str, path: &str) -> Result<(u16, Value)> {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await.unwrap_or(Value::Null)))
+    }
+
+    pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> Result<(u16, Value)> {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await.unwrap_or(Value::Null)))
+    }
+}
+
+/// A simulated device: a login, an actor id and a replica of the documents in its scope.
+pub struct Device {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub token: String,
+    pub device_id: String,
+    pub scope_org: String,
+    pub actor: ActorId,
+    pub replica: Replica,
+    /// Every change hash the server acknowledged to this device.
+    pub acknowledged: Vec<ChangeHash>,
+}
+
+/// What happened to one simulated round trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    None,
+    /// The request never reaches the server.
+    DropRequest,
+    /// The server processes the request but the answer is lost.
+    DropResponse,
+    /// The request is delivered twice; the device sees the second answer.
+    Duplicate,
+}
+
+impl Device {
+    /// Sends a raw sync request and returns the status and body.
+    pub async fn send(&self, req: &SyncRequest) -> Result<(u16, Vec<u8>)> {
+        let resp = self
+            .http
+            .post(format!("{}/api/sync", self.url))
+            .bearer_auth(&self.token)
+            .json(req)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.bytes().await?.to_vec()))
+    }
+
+    /// One round trip with an optional network fault. Returns whether the server has more.
+    pub async fn sync_once(&mut self, fault: Fault) -> Result<bool> {
+        let (req, pending) = self.replica.prepare(Some(256 * 1024));
+        match fault {
+            Fault::DropRequest => return Ok(true),
+            Fault::DropResponse => {
+                let _ = self.send(&req).await?;
+                return Ok(true);
+            }
+            Fault::Duplicate => {
+                let _ = self.send(&req).await?;
+            }
+            Fault::None => {}
+        }
+        let (status, body) = self.send(&req).await?;
+        if status != 200 {
+            bail!("sync failed: {status} {}", String::from_utf8_lossy(&body));
+        }
+        let resp: SyncResponse = shared::sync::decode_response(&body)?;
+        self.record_acks(&pending, &req, &resp);
+        let report = self.replica.receive(pending, resp)?;
+        Ok(report.more)
+    }
+
+    fn record_acks(&mut self, _pending: &Pending, req: &SyncRequest, resp: &SyncResponse) {
+        for dc in &req.push {
+            if resp.accepted.contains(&dc.doc_id) {
+                for c in &dc.changes {
+                    if let Ok(c) = c.decode() {
+                        self.acknowledged.push(c.hash());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Syncs until nothing is left to push or pull.
+    pub async fn sync(&mut self) -> Result<()> {
+        for _ in 0..1000 {
+            let more = self.sync_once(Fault::None).await?;
+            let pending = self.unsynced_docs();
+            if !more && pending == 0 {
+                return Ok(());
+            }
+        }
+        bail!("sync did not settle")
+    }
+
+    pub fn unsynced_docs(&mut self) -> usize {
+        let mut n = 0;
+        for d in self.replica.docs.values_mut() {
+            if d.rejected.is_none() && !d.unsynced().is_empty() {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Creates a new case file in `org_id` and returns its id.
+    pub fn create_case(
+        &mut self,
+        org_id: &str,
+        full_name: &str,
+        id_bytes: [u8; 16],
+    ) -> Result<DocId> {
+        let case = CaseFile {
+            org_id: org_id.to_string(),
+            person: shared::model::Person {
+                full_name: full_name.to_string(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mut d = automerge::AutoCommit::new().with_actor(self.actor.clone());
+        doc::init_case_doc(&mut d, &case)?;
+        d.commit_with(CommitOptions::default().with_time(now_ms()));
+        let id = DocId::from_bytes(id_bytes);
+        self.replica
+            .docs
+            .insert(id.clone(), shared::sync::ReplicaDoc::new(d));
+        Ok(id)
+    }
+
+    /// Sets one field of a case file as the cadre would, with this device's actor.
+    pub fn edit(&mut self, id: &DocId, path: &str, value: Value) -> Result<()> {
+        let rd = self
+            .replica
+            .docs
+            .get_mut(id)
+            .context("no such document here")?;
+        rd.doc.set_actor(self.actor.clone());
+        doc::set_field(&mut rd.doc, &doc::parse_path(path), &value)?;
+        rd.doc
+            .commit_with(CommitOptions::default().with_time(now_ms()));
+        Ok(())
+    }
+
+    pub fn case(&self, id: &DocId) -> Result<CaseFile> {
+        let rd = self.replica.docs.get(id).context("no such document here")?;
+        Ok(doc::read_case(&rd.doc)?)
+    }
+
+    /// Document ids this device holds, in order.
+    pub fn doc_ids(&self) -> Vec<DocId> {
+        self.replica.docs.keys().cloned().collect()
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A tiny deterministic generator for simulations.
+pub struct SimRng(pub u64);
+
+impl SimRng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub fn bytes16(&mut self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&self.next().to_le_bytes());
+        out[8..].copy_from_slice(&self.next().to_le_bytes());
+        out
+    }
+}

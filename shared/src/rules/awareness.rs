@@ -25,7 +25,7 @@ pub(super) fn check(e: &mut Eval<'_>) {
         );
         return;
     };
-    if class.issuer.trim().is_empty() || class.certificate_number.trim().is_empty() {
+    if super::blank(&class.issuer) || super::blank(&class.certificate_number) {
         e.push(
             "CERTIFICATE_DETAILS_MISSING",
             Severity::Warning,

@@ -128,7 +128,7 @@ fn decision(e: &mut Eval<'_>) {
             "The single extension (at most 30 working days) was used.".into(),
         );
     }
-    if d.number.trim().is_empty() {
+    if super::blank(&d.number) {
         e.push(
             "DECISION_NUMBER_MISSING",
             Severity::Warning,
@@ -139,7 +139,7 @@ fn decision(e: &mut Eval<'_>) {
             "The admission decision number (form 9-KNĐ) is missing.".into(),
         );
     }
-    if d.deciding_body.trim().is_empty() {
+    if super::blank(&d.deciding_body) {
         e.push(
             "DECIDING_BODY_MISSING",
             Severity::Warning,

@@ -98,7 +98,7 @@ fn verification(e: &mut Eval<'_>) {
             (Some(_), None) => unanswered += 1,
             (Some(_), Some(r)) => {
                 last_reply = last_reply.max(Some(r));
-                if v.result.trim().is_empty() {
+                if super::blank(&v.result) {
                     no_result += 1;
                 }
             }
@@ -284,7 +284,7 @@ fn opinions(e: &mut Eval<'_>) {
             "The summary lacks the opinion of the residence chi ủy or branch (form 5B-KNĐ).".into(),
         );
     }
-    if o.workplace_date.is_none() && !e.case.person.workplace_unit.trim().is_empty() {
+    if o.workplace_date.is_none() && !super::blank(&e.case.person.workplace_unit) {
         e.push(
             "OPINION_WORKPLACE_MISSING",
             Severity::Warning,

@@ -16,7 +16,7 @@ pub(super) fn check(e: &mut Eval<'_>) {
 
 fn identity(e: &mut Eval<'_>) {
     let p = &e.case.person;
-    if p.full_name.trim().is_empty() {
+    if super::blank(&p.full_name) {
         e.missing(
             Stage::AwarenessClass,
             "NAME_MISSING",
@@ -104,7 +104,10 @@ fn age(e: &mut Eval<'_>) {
         AgeReading::MonthGranular => AgeReading::DayPrecise,
         AgeReading::DayPrecise => AgeReading::MonthGranular,
     };
-    if age_window(birth, on, other) != (young_ok, old_ok) {
+    // The day-precise window lies inside the month-granular one, so the readings can
+    // only disagree in the 18th- or 60th-birthday month; skip the work otherwise.
+    let boundary_month = matches!(months_by_calendar_month(birth, on), 216 | 720);
+    if boundary_month && age_window(birth, on, other) != (young_ok, old_ok) {
         let (at_vi, at_en) = e.reference_label();
         e.push(
             "AGE_READINGS_DISAGREE",
@@ -177,7 +180,7 @@ fn over_60(e: &mut Eval<'_>) {
             ),
         );
     }
-    if approval.basis.trim().is_empty() {
+    if super::blank(&approval.basis) {
         e.push(
             "OVER_60_BASIS_MISSING",
             Severity::Warning,
@@ -338,7 +341,7 @@ fn literacy_approval(e: &mut Eval<'_>, src: &'static str) {
 /// R37: where the base has no party organisation, the superior committee assigns a
 /// branch whose members help the candidate and which carries out the proposal.
 fn no_party_organisation(e: &mut Eval<'_>) {
-    if !e.case.source.no_party_organisation || !e.case.source.helping_branch.trim().is_empty() {
+    if !e.case.source.no_party_organisation || !super::blank(&e.case.source.helping_branch) {
         return;
     }
     let src =

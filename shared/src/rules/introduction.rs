@@ -207,7 +207,7 @@ fn introducers(e: &mut Eval<'_>, _path: Option<IntroductionPath>) {
         // Built lazily: most introducers produce no finding and need no name string.
         let who = || who_of(intro, i + 1);
         let id = intro.member_id.trim();
-        if id.is_empty() && intro.name.trim().is_empty() {
+        if id.is_empty() && super::blank(&intro.name) {
             e.push(
                 "INTRODUCER_UNIDENTIFIED",
                 Severity::Blocking,

@@ -428,6 +428,13 @@ impl Eval<'_> {
     }
 }
 
+/// Whether a recorded text is empty or only ASCII whitespace. Cheaper than
+/// `trim().is_empty()` on this hot path; a field holding only exotic Unicode spaces
+/// counts as filled, which is harmless.
+pub(crate) fn blank(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_whitespace())
+}
+
 /// A stopped file only needs its stop recorded properly.
 fn stopped(e: &mut Eval<'_>) {
     let stop = &e.case.stop;

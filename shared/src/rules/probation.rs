@@ -52,7 +52,7 @@ pub(super) fn check(e: &mut Eval<'_>) {
 
 fn probation(e: &mut Eval<'_>) {
     let p = &e.case.probation;
-    if p.helper_member_id.trim().is_empty() && p.helper_name.trim().is_empty() {
+    if super::blank(&p.helper_member_id) && super::blank(&p.helper_name) {
         e.push(
             "PROBATION_HELPER_MISSING",
             Severity::Warning,
@@ -436,7 +436,7 @@ fn card(e: &mut Eval<'_>) {
         ),
         _ => {}
     }
-    if card.handed_over_date.is_some() && card.number.trim().is_empty() {
+    if card.handed_over_date.is_some() && super::blank(&card.number) {
         e.push(
             "CARD_NUMBER_MISSING",
             Severity::Warning,

@@ -283,7 +283,7 @@ fn committee(e: &mut Eval<'_>) {
             ),
         );
     }
-    if c.resolution_number.trim().is_empty() {
+    if super::blank(&c.resolution_number) {
         e.push(
             "COMMITTEE_RESOLUTION_NUMBER_MISSING",
             Severity::Warning,

@@ -1,0 +1,218 @@
+//! The server's HTTP API over `fetch`: JSON in and out, errors in the server's
+//! bilingual shape, and a clear split between "no connection" (retry later, nothing is
+//! wrong) and an answer from the server (show it).
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+use crate::i18n::tr_s;
+
+/// A request taking longer than this is treated as a cut connection; the sync resumes.
+const TIMEOUT_MS: u32 = 60_000;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiError {
+    /// No answer: offline, the server is down, or the connection was cut.
+    Offline,
+    /// The server answered with an error.
+    Server {
+        status: u16,
+        code: String,
+        message_vi: String,
+        message_en: String,
+    },
+}
+
+impl ApiError {
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::Offline => "OFFLINE",
+            ApiError::Server { code, .. } => code,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Offline => tr_s(
+                "Không kết nối được máy chủ. Dữ liệu vẫn được lưu trên máy này.",
+                "Cannot reach the server. Your data stays saved on this device.",
+            ),
+            ApiError::Server {
+                message_vi,
+                message_en,
+                ..
+            } => tr_s(message_vi, message_en),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    #[serde(default)]
+    message_vi: String,
+    #[serde(default)]
+    message_en: String,
+}
+
+/// The signed-in user as the server describes them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub scope_org: String,
+    #[serde(default)]
+    pub scope_path: String,
+    pub device_id: String,
+}
+
+/// What the device keeps of a login.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub token: String,
+    pub device_id: String,
+    pub expires_at: i64,
+    pub user: User,
+    /// The Automerge actor this device writes with (bound to the device at login).
+    #[serde(default)]
+    pub actor: String,
+}
+
+#[derive(Serialize)]
+pub struct LoginRequest<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub device_name: &'a str,
+    pub actor: &'a str,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Org {
+    pub id: String,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    pub name: String,
+    pub kind: String,
+    #[serde(default)]
+    pub sector: String,
+    #[serde(default)]
+    pub grassroots: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub org_id: String,
+    pub full_name: String,
+    #[serde(default)]
+    pub official_since: Option<String>,
+    #[serde(default)]
+    pub status: String,
+}
+
+/// The read-only reference data of the user's scope.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Reference {
+    pub orgs: Vec<Org>,
+    #[serde(default)]
+    pub members: Vec<Member>,
+    #[serde(default)]
+    pub rule_settings: shared::rules::RuleSettings,
+    #[serde(default)]
+    pub calendar: serde_json::Value,
+}
+
+pub async fn get<R: DeserializeOwned>(path: &str, token: Option<&str>) -> Result<R, ApiError> {
+    let text = send("GET", path, token, None).await?;
+    serde_json::from_str(&text).map_err(|e| bad_answer(&e))
+}
+
+pub async fn post<B: Serialize, R: DeserializeOwned>(
+    path: &str,
+    token: Option<&str>,
+    body: &B,
+) -> Result<R, ApiError> {
+    let body = serde_json::to_string(body).map_err(|e| bad_answer(&e))?;
+    let text = send("POST", path, token, Some(body)).await?;
+    if text.trim().is_empty() {
+        return serde_json::from_str("null").map_err(|e| bad_answer(&e));
+    }
+    serde_json::from_str(&text).map_err(|e| bad_answer(&e))
+}
+
+fn bad_answer(e: &dyn std::fmt::Display) -> ApiError {
+    ApiError::Server {
+        status: 0,
+        code: "BAD_ANSWER".into(),
+        message_vi: format!("Máy chủ trả lời không đọc được: {e}"),
+        message_en: format!("Unreadable answer from the server: {e}"),
+    }
+}
+
+async fn send(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> Result<String, ApiError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS)));
+    if let Some(b) = &body {
+        init.set_body(&JsValue::from_str(b));
+    }
+    let req = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Offline)?;
+    let headers = req.headers();
+    let _ = headers.set("Accept", "application/json");
+    if body.is_some() {
+        let _ = headers.set("Content-Type", "application/json");
+    }
+    if let Some(t) = token {
+        let _ = headers.set("Authorization", &format!("Bearer {t}"));
+    }
+    let window = web_sys::window().ok_or(ApiError::Offline)?;
+    let resp: Response = JsFuture::from(window.fetch_with_request(&req))
+        .await
+        .map_err(|_| ApiError::Offline)?
+        .dyn_into()
+        .map_err(|_| ApiError::Offline)?;
+    let text = match resp.text() {
+        Ok(p) => JsFuture::from(p)
+            .await
+            .map_err(|_| ApiError::Offline)?
+            .as_string()
+            .unwrap_or_default(),
+        Err(_) => return Err(ApiError::Offline),
+    };
+    if resp.ok() {
+        return Ok(text);
+    }
+    let status = resp.status();
+    Err(match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(b) => ApiError::Server {
+            status,
+            code: b.error.code,
+            message_vi: b.error.message_vi,
+            message_en: b.error.message_en,
+        },
+        // No JSON error body: a proxy or a server that is starting; retry like offline.
+        Err(_) if status >= 500 => ApiError::Offline,
+        Err(_) => ApiError::Server {
+            status,
+            code: format!("HTTP_{status}"),
+            message_vi: format!("Lỗi máy chủ (HTTP {status})."),
+            message_en: format!("Server error (HTTP {status})."),
+        },
+    })
+}

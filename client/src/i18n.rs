@@ -1,0 +1,112 @@
+//! Vietnamese and English texts. Every text sits beside its translation at the place it
+//! is used (`tr("Lưu", "Save")`), so a screen reads as one piece in both languages and no
+//! key can go missing; Vietnamese is the default and comes first everywhere.
+
+use leptos::prelude::*;
+use shared::date::Date;
+
+/// The language of the interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Lang {
+        if code == "en" { Lang::En } else { Lang::Vi }
+    }
+}
+
+thread_local! {
+    // One signal for the whole app; created lazily inside the first reactive owner.
+    static LANG: RwSignal<Lang> = RwSignal::new(Lang::Vi);
+}
+
+/// The language signal (reading it inside a view makes the view follow the switch).
+pub fn lang_signal() -> RwSignal<Lang> {
+    LANG.with(|l| *l)
+}
+
+pub fn lang() -> Lang {
+    lang_signal().get()
+}
+
+/// Picks the text of the current language; reactive when called inside a view closure.
+pub fn tr(vi: &'static str, en: &'static str) -> &'static str {
+    match lang() {
+        Lang::Vi => vi,
+        Lang::En => en,
+    }
+}
+
+/// Same as [`tr`] for texts built at run time (messages from the rules and the server).
+pub fn tr_s(vi: &str, en: &str) -> String {
+    match lang() {
+        Lang::Vi => vi.to_owned(),
+        Lang::En => en.to_owned(),
+    }
+}
+
+/// A date as shown everywhere in the app: dd/mm/yyyy, in both languages.
+pub fn show_date(d: Option<Date>) -> String {
+    d.map(|d| d.format_vn()).unwrap_or_default()
+}
+
+/// Parses what a cadre types into a date field: "dd/mm/yyyy", also accepting "-" or "."
+/// as separators and one-digit days and months, as people write them by hand.
+pub fn parse_vn_date(s: &str) -> Result<Date, &'static str> {
+    let parts: Vec<&str> = s.trim().split(['/', '-', '.']).collect();
+    let [d, m, y] = parts.as_slice() else {
+        return Err("Ngày phải có dạng dd/mm/yyyy / Use dd/mm/yyyy");
+    };
+    let num = |p: &str| p.trim().parse::<u32>().ok();
+    match (num(d), num(m), num(y)) {
+        (Some(d), Some(m), Some(y)) if (1900..=2100).contains(&y) && y.to_string().len() == 4 => {
+            Date::from_ymd(y as i32, m, d)
+                .map_err(|_| "Ngày không tồn tại (kiểm tra ngày và tháng) / No such date")
+        }
+        (Some(_), Some(_), Some(_)) => Err("Năm phải có 4 chữ số / The year needs 4 digits"),
+        _ => Err("Ngày phải có dạng dd/mm/yyyy / Use dd/mm/yyyy"),
+    }
+}
+
+/// Splits a bilingual message "vi / en" and keeps the half of the current language.
+pub fn bilingual(msg: &str) -> String {
+    match msg.split_once(" / ") {
+        Some((vi, en)) => tr_s(vi, en),
+        None => msg.to_owned(),
+    }
+}
+
+/// "3 phút", "2 giờ", "5 ngày": how old the oldest unsynced change is.
+pub fn age(ms: f64) -> String {
+    let mins = (ms / 60_000.0).max(0.0) as u64;
+    let (n, vi, en) = if mins < 60 {
+        (mins, "phút", "min")
+    } else if mins < 48 * 60 {
+        (mins / 60, "giờ", "h")
+    } else {
+        (mins / 1440, "ngày", "days")
+    };
+    match lang() {
+        Lang::Vi => format!("{n} {vi}"),
+        Lang::En => format!("{n} {en}"),
+    }
+}
+
+/// A moment as "dd/mm/yyyy hh:mm", Vietnam time (UTC+7).
+pub fn show_time(ms: f64) -> String {
+    let local = ms + 7.0 * 3_600_000.0;
+    let days = (local / 86_400_000.0).floor();
+    let mins = ((local - days * 86_400_000.0) / 60_000.0) as u32;
+    let d = Date::from_days_since_epoch(days as i32);
+    format!("{} {:02}:{:02}", d.format_vn(), mins / 60, mins % 60)
+}

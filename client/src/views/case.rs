@@ -1,0 +1,590 @@
+//! One case file: who it is, where it stands, what blocks it, what is due when, the
+//! reviewer's return note and any conflicts, the "Chuyển bước" (advance) action, and
+//! the forms for every fact, grouped by stage.
+//!
+//! The stage is derived from the facts, so advancing means recording the key fact of
+//! the next stage (for example the ceremony date). The action is refused while a
+//! blocking finding stands, and the refusal lists those findings with their sources.
+
+use leptos::prelude::*;
+use serde_json::Value as Json;
+use shared::deadlines::next_actions;
+use shared::model::CaseFile;
+use shared::rules::{Finding, Severity};
+use shared::stage::Stage;
+use shared::sync::DocId;
+
+use crate::app::go;
+use crate::i18n::{bilingual, parse_vn_date, show_date, tr, tr_s};
+use crate::model::{self, DocView, Screen, json_at, today, ui, with};
+use crate::views::field::FieldInput;
+use crate::views::list::{stage_label, sync_badge};
+use crate::views::schema::{ListDef, SECTIONS, Section, key_fact};
+
+#[component]
+pub fn CaseScreen(id: DocId) -> impl IntoView {
+    let u = ui();
+    let view = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            u.doc_rev.get();
+            with(|m| m.view(&id))
+        })
+    };
+    let exists = move || view.with(Option::is_some);
+    let id2 = id.clone();
+    view! {
+        <Show when=exists fallback=|| view! {
+            <section class="card">
+                <p>{move || tr("Không tìm thấy hồ sơ này trên máy.", "This case file is not on this device.")}</p>
+                <button on:click=move |_| go(Screen::List)>{move || tr("← Về danh sách", "← Back to the list")}</button>
+            </section>
+        }>
+            <CaseBody id=id2.clone() view=view/>
+        </Show>
+    }
+}
+
+#[component]
+fn CaseBody(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
+    let u = ui();
+    let name = move || {
+        view.with(|v| {
+            v.as_ref()
+                .map(|v| v.case.person.full_name.clone())
+                .unwrap_or_default()
+        })
+    };
+    let stage = move || view.with(|v| v.as_ref().map(|v| v.eval.stage).unwrap_or(Stage::Source));
+    let branch = move || {
+        let org = view.with(|v| {
+            v.as_ref()
+                .map(|v| v.case.org_id.clone())
+                .unwrap_or_default()
+        });
+        u.orgs.with(|o| {
+            o.iter()
+                .find(|x| x.id == org)
+                .map(|x| x.name.clone())
+                .unwrap_or(org)
+        })
+    };
+    let badge = move || {
+        view.with(|v| {
+            v.as_ref().map(|v| {
+                let (label, class) = sync_badge(v.unsynced_since.is_some(), v.conflicts.len() as u32, v.rejected.is_some());
+                let detail = v.rejected.as_ref().map(|(vi, en)| tr_s(vi, en));
+                view! { <span class=class data-testid="doc-state">{label}</span> {detail.map(|d| view! { <span class="refusal">{d}</span> })} }
+            })
+        })
+    };
+    let saving = move || u.saving.get() > 0;
+    let sections = SECTIONS
+        .iter()
+        .map(|s| view! { <SectionForm id=id.clone() section=s view=view/> })
+        .collect_view();
+    view! {
+        <article class="case">
+            <nav class="crumbs">
+                <a href="#/" on:click=move |ev| { ev.prevent_default(); go(Screen::List); }>
+                    {move || tr("← Danh sách hồ sơ", "← Case files")}
+                </a>
+                <span class="saved">{move || if saving() { tr("Đang lưu…", "Saving…") } else { tr("Đã lưu trên máy", "Saved on this device") }}</span>
+            </nav>
+            <header class="case-head">
+                <h2 data-testid="case-name">{name}</h2>
+                <p>
+                    <span class="stage-badge" data-testid="stage">{move || stage_label(stage())}</span>
+                    " · " {branch} " · " {badge}
+                </p>
+            </header>
+            <ReviewNote view=view/>
+            <ConflictSummary view=view/>
+            <Advance id=id.clone() view=view/>
+            <NextActions view=view/>
+            <Findings view=view/>
+            <div class="sections">{sections}</div>
+        </article>
+    }
+}
+
+#[component]
+fn ReviewNote(view: Memo<Option<DocView>>) -> impl IntoView {
+    move || {
+        view.with(|v| {
+            v.as_ref().filter(|v| v.review.returned).map(|v| {
+                let r = v.review.clone();
+                let at = r.at.parse::<shared::date::Date>().map(|d| d.format_vn()).unwrap_or(r.at.clone());
+                view! {
+                    <div class="review-note" data-testid="review-note" role="note">
+                        <strong>{tr("Cấp trên trả lại hồ sơ để bổ sung:", "Returned by the reviewer:")}</strong>
+                        <p>{format!("«{}»", r.comment)}</p>
+                        <small>{format!("{} — {}", r.by, at)}</small>
+                    </div>
+                }
+            })
+        })
+    }
+}
+
+#[component]
+fn ConflictSummary(view: Memo<Option<DocView>>) -> impl IntoView {
+    move || {
+        view.with(|v| {
+            v.as_ref().and_then(|v| {
+                let n = v.conflicts.len();
+                let r = v.resolved.len();
+                if n == 0 && r == 0 {
+                    return None;
+                }
+                Some(view! {
+                    <div class=if n > 0 { "conflict-summary" } else { "conflict-summary done" }>
+                        {(n > 0).then(|| format!("{n} {}", tr(
+                            "trường đang xung đột (đánh dấu bên dưới). Người duyệt sẽ chọn giá trị đúng.",
+                            "fields in conflict (marked below). The reviewer will choose the right value.")))}
+                        {(r > 0).then(|| format!(" {r} {}", tr("trường đã được giải quyết.", "fields were resolved.")))}
+                    </div>
+                })
+            })
+        })
+    }
+}
+
+/// The next stage in the pipeline, if the case can move on by recording a fact.
+fn next_stage(s: Stage) -> Option<Stage> {
+    match s {
+        Stage::Official | Stage::Stopped => None,
+        s => Stage::ALL.get(s.index() as usize + 1).copied(),
+    }
+}
+
+/// Whether a finding is about the fact the advance form itself records.
+fn about_key(f: &Finding, key: &str) -> bool {
+    if key == "branch_votes" {
+        f.field.starts_with("branch_votes")
+    } else {
+        f.field == key
+    }
+}
+
+fn finding_item(f: &Finding) -> impl IntoView + use<> {
+    let msg = tr_s(&f.message_vi, &f.message_en);
+    let src = format!("{} · {}", f.rule, f.source);
+    view! { <li><span>{msg}</span> <small class="src">{src}</small></li> }
+}
+
+#[component]
+fn Advance(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let date = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let refused = RwSignal::new(Vec::<Finding>::new());
+    let done = RwSignal::new(None::<Stage>);
+    let current = move || view.with(|v| v.as_ref().map(|v| v.eval.stage));
+    let next = move || current().and_then(next_stage);
+    let blocking_now = move |key: &str| {
+        view.with(|v| {
+            v.as_ref()
+                .map(|v| {
+                    v.eval
+                        .findings
+                        .iter()
+                        .filter(|f| f.severity == Severity::Blocking && !about_key(f, key))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    let start = move |_| {
+        done.set(None);
+        error.set(None);
+        let Some((key, _, _)) = next().and_then(key_fact) else {
+            return;
+        };
+        let blocking = blocking_now(key);
+        if blocking.is_empty() {
+            refused.set(Vec::new());
+            open.set(true);
+        } else {
+            open.set(false);
+            refused.set(blocking);
+        }
+    };
+    let confirm = {
+        let id = id.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let Some(target) = next() else { return };
+            let Some((key, _, _)) = key_fact(target) else {
+                return;
+            };
+            let d = match parse_vn_date(&date.get_untracked()) {
+                Ok(d) => d,
+                Err(e) => {
+                    error.set(Some(bilingual(e)));
+                    return;
+                }
+            };
+            let Some(case) = view.with_untracked(|v| v.as_ref().map(|v| v.case.clone())) else {
+                return;
+            };
+            let Some(votes_len) =
+                view.with_untracked(|v| v.as_ref().map(|v| v.case.branch_votes.len()))
+            else {
+                return;
+            };
+            // Judge the case as it would be with the date recorded, before writing it.
+            let Some(tentative) = with_key(&case, key, d) else {
+                return;
+            };
+            let eval = with(|m| m.evaluate_pub(&tentative));
+            let against: Vec<Finding> = eval
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Blocking && about_key(f, key))
+                .cloned()
+                .collect();
+            if !against.is_empty() {
+                refused.set(against);
+                return;
+            }
+            if key == "branch_votes" {
+                let mut vote = serde_json::Map::new();
+                vote.insert("meeting_date".into(), Json::String(d.to_string()));
+                model::edit_and_save(
+                    &id,
+                    &format!("branch_votes.{votes_len}"),
+                    Json::Object(vote),
+                );
+            } else {
+                model::edit_and_save(&id, key, Json::String(d.to_string()));
+            }
+            open.set(false);
+            refused.set(Vec::new());
+            date.set(String::new());
+            done.set(Some(target));
+        }
+    };
+    view! {
+        <section class="advance card">
+            {move || match next() {
+                None => view! { <p class="muted">{tr("Hồ sơ đã ở bước cuối.", "The file is at its last stage.")}</p> }.into_any(),
+                Some(n) => view! {
+                    <div class="advance-row">
+                        <span>{format!("{} → {}", stage_label(current().unwrap_or(Stage::Source)), stage_label(n))}</span>
+                        <button class="primary" data-testid="advance" on:click=start>{tr("Chuyển bước", "Move forward")}</button>
+                    </div>
+                }.into_any(),
+            }}
+            {move || (!refused.with(Vec::is_empty)).then(|| view! {
+                <div class="refused" role="alert" data-testid="advance-refused">
+                    <strong>{move || format!("{} «{}»: {}",
+                        tr("Chưa thể chuyển sang bước", "Cannot move to"),
+                        next().map(stage_label).unwrap_or_default(),
+                        tr("còn vướng mắc chặn sau đây.", "these blocking findings stand."))}</strong>
+                    <ul>{move || refused.get().iter().map(finding_item).collect_view()}</ul>
+                </div>
+            })}
+            <Show when=move || open.get()>
+                <form class="advance-form" on:submit=confirm.clone()>
+                    <label>
+                        <span>{move || next().and_then(key_fact).map(|(_, vi, en)| tr(vi, en)).unwrap_or_default()}</span>
+                        <input name="advance_date" inputmode="numeric" placeholder="dd/mm/yyyy" required
+                            prop:value=move || date.get() on:input=move |ev| date.set(event_target_value(&ev))/>
+                    </label>
+                    {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+                    <div class="actions">
+                        <button type="button" on:click=move |_| open.set(false)>{move || tr("Hủy", "Cancel")}</button>
+                        <button type="submit" class="primary">{move || tr("Xác nhận chuyển bước", "Confirm")}</button>
+                    </div>
+                </form>
+            </Show>
+            {move || done.get().map(|s| view! {
+                <p class="ok" role="status">{format!("{} «{}».", tr("Đã chuyển sang bước", "Moved to"), stage_label(s))}</p>
+            })}
+        </section>
+    }
+}
+
+/// The case with the key fact of a stage recorded (a new branch vote for `branch_votes`).
+fn with_key(case: &CaseFile, key: &str, d: shared::date::Date) -> Option<CaseFile> {
+    let mut j = serde_json::to_value(case).ok()?;
+    if key == "branch_votes" {
+        let vote = serde_json::json!({ "meeting_date": d.to_string() });
+        j.get_mut("branch_votes")?.as_array_mut()?.push(vote);
+    } else {
+        let ptr = format!("/{}", key.replace('.', "/"));
+        *j.pointer_mut(&ptr)? = Json::String(d.to_string());
+    }
+    serde_json::from_value(j).ok()
+}
+
+#[component]
+fn NextActions(view: Memo<Option<DocView>>) -> impl IntoView {
+    move || {
+        view.with(|v| {
+            v.as_ref().map(|v| {
+                let today = today();
+                let actions = next_actions(&v.eval);
+                let deadlines = v.eval.deadlines.clone();
+                view! {
+                    <section class="card next">
+                        <h3>{tr("Việc cần làm tiếp", "Next actions")}</h3>
+                        {actions.is_empty().then(|| view! { <p class="muted">{tr("Không có việc nào đến hạn.", "Nothing is due.")}</p> })}
+                        <ol>
+                            {actions.into_iter().take(6).map(|a| {
+                                let due = a.due.map(|d| {
+                                    let left = today.days_until(d);
+                                    let when = if a.overdue {
+                                        format!("{} {} ({} {})", tr("quá hạn từ", "overdue since"), show_date(Some(d)), -left, tr("ngày", "days"))
+                                    } else {
+                                        format!("{} {} ({} {})", tr("hạn", "due"), show_date(Some(d)), left, tr("ngày nữa", "days left"))
+                                    };
+                                    view! { <span class=if a.overdue { "when overdue" } else { "when" }>{when}</span> }
+                                });
+                                view! { <li>{tr_s(&a.label_vi, &a.label_en)} " " {due}</li> }
+                            }).collect_view()}
+                        </ol>
+                        {(!deadlines.is_empty()).then(|| view! {
+                            <details>
+                                <summary>{tr("Tất cả các mốc hạn", "All deadlines")}</summary>
+                                <table class="deadlines">
+                                    <tbody>
+                                        {deadlines.into_iter().map(|d| view! {
+                                            <tr class:overdue=d.overdue class:done=d.done>
+                                                <td>{tr(d.label_vi, d.label_en)}</td>
+                                                <td>{show_date(Some(d.due))}</td>
+                                                <td>{if d.done { tr("đã xong", "done") } else if d.overdue { tr("quá hạn", "overdue") } else { tr("đang chờ", "open") }}</td>
+                                                <td><small>{d.source}</small></td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </details>
+                        })}
+                    </section>
+                }
+            })
+        })
+    }
+}
+
+#[component]
+fn Findings(view: Memo<Option<DocView>>) -> impl IntoView {
+    let group = move |sev: Severity, vi: &'static str, en: &'static str, class: &'static str| {
+        move || {
+            let items: Vec<Finding> = view.with(|v| {
+                v.as_ref()
+                    .map(|v| {
+                        v.eval
+                            .findings
+                            .iter()
+                            .filter(|f| f.severity == sev)
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            });
+            (!items.is_empty()).then(|| {
+                view! {
+                    <div class=class>
+                        <h4>{format!("{} ({})", tr(vi, en), items.len())}</h4>
+                        <ul>{items.iter().map(finding_item).collect_view()}</ul>
+                    </div>
+                }
+            })
+        }
+    };
+    let rule_set = move || {
+        view.with(|v| {
+            v.as_ref()
+                .map(|v| v.eval.rule_set.version())
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <section class="card findings" data-testid="findings">
+            <h3>{move || tr("Kiểm tra theo quy định", "Rule checks")} <small class="muted">{rule_set}</small></h3>
+            {group(Severity::Blocking, "Vướng mắc chặn chuyển bước", "Blocking", "f-blocking")}
+            {group(Severity::Warning, "Cần xem lại", "Warnings", "f-warning")}
+            {group(Severity::Info, "Thông tin", "Information", "f-info")}
+        </section>
+    }
+}
+
+#[component]
+fn SectionForm(id: DocId, section: &'static Section, view: Memo<Option<DocView>>) -> impl IntoView {
+    let stage = move || view.with(|v| v.as_ref().map(|v| v.eval.stage).unwrap_or(Stage::Source));
+    // The current stage's facts and the next stage's are open; others are one tap away.
+    let initially_open = {
+        let s = stage.clone()();
+        section.stage == s || next_stage(s) == Some(section.stage)
+    };
+    let fields = section
+        .fields
+        .iter()
+        .map(|f| view! { <FieldInput id=id.clone() path=f.path.to_string() field=f view=view/> })
+        .collect_view();
+    let lists = section
+        .lists
+        .iter()
+        .map(|l| view! { <ListForm id=id.clone() list=l view=view/> })
+        .collect_view();
+    view! {
+        <details class="section" open=initially_open data-stage=section.stage.code()>
+            <summary>
+                {move || tr(section.vi, section.en)}
+                {move || (stage() > section.stage && stage() != Stage::Stopped && section.stage != Stage::Stopped).then_some(" ✓")}
+            </summary>
+            <div class="fields">{fields}</div>
+            {lists}
+        </details>
+    }
+}
+
+#[component]
+fn ListForm(id: DocId, list: &'static ListDef, view: Memo<Option<DocView>>) -> impl IntoView {
+    let len = Memo::new(move |_| {
+        view.with(|v| {
+            v.as_ref()
+                .and_then(|v| json_at(&v.json, list.path))
+                .and_then(|j| j.as_array().map(Vec::len))
+                .unwrap_or(0)
+        })
+    });
+    let add = {
+        let id = id.clone();
+        move |_| {
+            let n = len.get_untracked();
+            let mut item = serde_json::Map::new();
+            if list.votes {
+                item.insert("attempt".into(), Json::from(n as u32 + 1));
+            }
+            model::edit_and_save(&id, &format!("{}.{n}", list.path), Json::Object(item));
+        }
+    };
+    let items = {
+        let id = id.clone();
+        move || {
+            (0..len.get())
+                .map(|i| {
+                    let fields = list
+                        .fields
+                        .iter()
+                        .map(|f| {
+                            view! { <FieldInput id=id.clone() path=format!("{}.{i}.{}", list.path, f.path) field=f view=view/> }
+                        })
+                        .collect_view();
+                    let check = list.votes.then(|| view! { <VoteCheck path=format!("{}.{i}", list.path) view=view/> });
+                    let id = id.clone();
+                    let remove = move |_| {
+                        let msg = tr("Xóa mục này?", "Remove this entry?");
+                        let ok = web_sys::window().and_then(|w| w.confirm_with_message(msg).ok()).unwrap_or(false);
+                        if ok {
+                            model::delete_and_save(&id, &format!("{}.{i}", list.path));
+                        }
+                    };
+                    view! {
+                        <fieldset class="item">
+                            <legend>{move || format!("{} {}", tr(list.item_vi, list.item_en), i + 1)}</legend>
+                            <div class="fields">{fields}</div>
+                            {check}
+                            <button type="button" class="link danger" on:click=remove>{move || tr("Xóa", "Remove")}</button>
+                        </fieldset>
+                    }
+                })
+                .collect_view()
+        }
+    };
+    view! {
+        <div class="list-form" data-list=list.path>
+            {items}
+            <button type="button" class="add" on:click=add>
+                {move || format!("+ {}", tr(list.item_vi, list.item_en))}
+            </button>
+        </div>
+    }
+}
+
+/// Checks a vote's counts against each other as they are typed, and shows the share of
+/// votes in favour against the two-thirds the rules require.
+#[component]
+fn VoteCheck(path: String, view: Memo<Option<DocView>>) -> impl IntoView {
+    move || {
+        let num = |k: &str| {
+            view.with(|v| {
+                v.as_ref()
+                    .and_then(|v| json_at(&v.json, &format!("{path}.{k}")))
+                    .and_then(|j| j.as_u64())
+            })
+        };
+        let total = num("official_members_total");
+        let excluded =
+            num("excluded_temporary").unwrap_or(0) + num("excluded_exempt_absent").unwrap_or(0);
+        let present = num("present");
+        let yes = num("votes_for");
+        let no = num("votes_against").unwrap_or(0);
+        let invalid = num("invalid").unwrap_or(0);
+        let mut problems: Vec<String> = Vec::new();
+        if let (Some(t), Some(p)) = (total, present)
+            && p > t
+        {
+            problems.push(format!(
+                "{} ({p} > {t})",
+                tr(
+                    "Số có mặt lớn hơn tổng số đảng viên chính thức",
+                    "More present than official members"
+                )
+            ));
+        }
+        if let Some(t) = total
+            && excluded > t
+        {
+            problems.push(
+                tr(
+                    "Số được trừ lớn hơn tổng số đảng viên",
+                    "More excluded than members",
+                )
+                .to_string(),
+            );
+        }
+        if let Some(p) = present
+            && yes.unwrap_or(0) + no + invalid > p
+        {
+            problems.push(format!(
+                "{} ({} > {p})",
+                tr(
+                    "Tổng số phiếu lớn hơn số có mặt",
+                    "More ballots than members present"
+                ),
+                yes.unwrap_or(0) + no + invalid
+            ));
+        }
+        // The two-thirds test exactly as the rules compute it, with the province's setting.
+        let vote: Option<shared::model::Vote> = view.with(|v| {
+            v.as_ref()
+                .and_then(|v| json_at(&v.json, &path))
+                .and_then(|j| serde_json::from_value(j).ok())
+        });
+        let setting = with(|m| m.reference.rule_settings.vote_denominator);
+        let share = vote.and_then(|vote| {
+            let denom = shared::deadlines::vote_denominator(&vote, setting).filter(|d| *d > 0)?;
+            let y = vote.votes_for?;
+            let pct = f64::from(y) * 100.0 / f64::from(denom);
+            let pass = shared::deadlines::vote_passes(&vote, setting);
+            Some(view! {
+                <p class=if pass { "share pass" } else { "share fail" }>
+                    {format!("{}: {y}/{denom} = {pct:.1}% ({})", tr("Tán thành", "In favour"),
+                        if pass { tr("đạt ít nhất 2/3", "at least two-thirds") } else { tr("chưa đạt 2/3", "below two-thirds") })}
+                </p>
+            })
+        });
+        view! {
+            <div class="vote-check">
+                {problems.into_iter().map(|p| view! { <p class="error">{p}</p> }).collect_view()}
+                {share}
+            </div>
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! One form field of the case file, drawn from its schema entry: the input suited to
+//! its kind, validated in place (dates dd/mm/yyyy, counts), the rule findings that
+//! speak of it, and its conflict or resolution state.
+//!
+//! An edit is written to the document and to IndexedDB when the input changes (on
+//! blur or Enter), so each change is one meaningful, timestamped step in the audit
+//! trail; the app blurs the active field when it is hidden, so nothing typed waits.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use serde_json::Value as Json;
+use shared::date::Date;
+use shared::rules::Severity;
+use shared::sync::DocId;
+
+use crate::i18n::{bilingual, parse_vn_date, show_time, tr, tr_s};
+use crate::model::{DocView, edit_and_save, json_at};
+use crate::views::schema::{Field, Kind, opt_label};
+
+/// "branch_votes.0.present" → "branch_votes[].present", the form findings use.
+pub fn finding_pattern(path: &str) -> String {
+    let mut out = String::new();
+    for seg in path.split('.') {
+        if seg.parse::<usize>().is_ok() {
+            out.push_str("[]");
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(seg);
+        }
+    }
+    out
+}
+
+/// A JSON value as the text of an input of this kind.
+pub fn value_text(kind: Kind, v: Option<&Json>) -> String {
+    match (kind, v) {
+        (Kind::Date, Some(Json::String(s))) => s
+            .parse::<Date>()
+            .map(|d| d.format_vn())
+            .unwrap_or_else(|_| s.clone()),
+        (_, Some(Json::String(s))) => s.clone(),
+        (_, Some(Json::Number(n))) => n.to_string(),
+        (_, Some(Json::Bool(b))) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A value shown to people (conflicts): choice labels, dates, yes/no.
+pub fn value_display(kind: Kind, v: &Json) -> String {
+    match (kind, v) {
+        (_, Json::Null) => tr("(trống)", "(empty)").to_string(),
+        (Kind::Choice(opts), Json::String(s)) => opt_label(opts, s)
+            .map(|(vi, en)| tr_s(vi, en))
+            .unwrap_or_else(|| s.clone()),
+        (_, Json::Bool(true)) => tr("Có", "Yes").to_string(),
+        (_, Json::Bool(false)) => tr("Không", "No").to_string(),
+        (k, v) => value_text(k, Some(v)),
+    }
+}
+
+#[component]
+pub fn FieldInput(
+    id: DocId,
+    path: String,
+    field: &'static Field,
+    view: Memo<Option<DocView>>,
+) -> impl IntoView {
+    let path: Arc<str> = path.into();
+    let pattern: Arc<str> = finding_pattern(&path).into();
+    let error = RwSignal::new(None::<&'static str>);
+    let current = {
+        let path = path.clone();
+        move || view.with(|v| v.as_ref().and_then(|v| json_at(&v.json, &path)))
+    };
+    let save = {
+        let path = path.clone();
+        let id = id.clone();
+        move |value: Json| edit_and_save(&id, &path, value)
+    };
+    let kind = field.kind;
+    let input = match kind {
+        Kind::Text => {
+            let current = current.clone();
+            let save = save.clone();
+            view! {
+                <input type="text" name=path.to_string() data-path=path.to_string()
+                    prop:value=move || value_text(kind, current().as_ref())
+                    on:change=move |ev| save(Json::String(event_target_value(&ev).trim().to_string()))/>
+            }
+            .into_any()
+        }
+        Kind::Date => {
+            let current = current.clone();
+            let save = save.clone();
+            view! {
+                <input type="text" inputmode="numeric" placeholder="dd/mm/yyyy" autocomplete="off"
+                    name=path.to_string() data-path=path.to_string() class:invalid=move || error.get().is_some()
+                    prop:value=move || value_text(kind, current().as_ref())
+                    on:change=move |ev| {
+                        let text = event_target_value(&ev);
+                        if text.trim().is_empty() {
+                            error.set(None);
+                            save(Json::Null);
+                        } else {
+                            match parse_vn_date(&text) {
+                                Ok(d) => { error.set(None); save(Json::String(d.to_string())); }
+                                Err(e) => error.set(Some(e)),
+                            }
+                        }
+                    }/>
+            }
+            .into_any()
+        }
+        Kind::Num => {
+            let current = current.clone();
+            let save = save.clone();
+            view! {
+                <input type="text" inputmode="numeric" autocomplete="off" class="num"
+                    name=path.to_string() data-path=path.to_string() class:invalid=move || error.get().is_some()
+                    prop:value=move || value_text(kind, current().as_ref())
+                    on:change=move |ev| {
+                        let text = event_target_value(&ev);
+                        let t = text.trim();
+                        if t.is_empty() {
+                            error.set(None);
+                            save(Json::Null);
+                        } else {
+                            match t.parse::<u32>() {
+                                Ok(n) if n <= 100_000 => { error.set(None); save(Json::from(n)); }
+                                _ => error.set(Some("Nhập số nguyên không âm, ví dụ 25 / Enter a whole number, e.g. 25")),
+                            }
+                        }
+                    }/>
+            }
+            .into_any()
+        }
+        Kind::Bool => {
+            let current = current.clone();
+            let save = save.clone();
+            view! {
+                <input type="checkbox" name=path.to_string() data-path=path.to_string()
+                    prop:checked=move || current() == Some(Json::Bool(true))
+                    on:change=move |ev| save(Json::Bool(event_target_checked(&ev)))/>
+            }
+            .into_any()
+        }
+        Kind::Tri => {
+            let current = current.clone();
+            let save = save.clone();
+            view! {
+                <select name=path.to_string() data-path=path.to_string()
+                    prop:value=move || value_text(kind, current().as_ref())
+                    on:change=move |ev| save(match event_target_value(&ev).as_str() {
+                        "true" => Json::Bool(true),
+                        "false" => Json::Bool(false),
+                        _ => Json::Null,
+                    })>
+                    <option value="">"—"</option>
+                    <option value="true">{move || tr("Có", "Yes")}</option>
+                    <option value="false">{move || tr("Không", "No")}</option>
+                </select>
+            }
+            .into_any()
+        }
+        Kind::Choice(opts) => {
+            let current = current.clone();
+            let save = save.clone();
+            view! {
+                <select name=path.to_string() data-path=path.to_string()
+                    prop:value=move || value_text(kind, current().as_ref())
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        save(if v.is_empty() { Json::Null } else { Json::String(v) })
+                    }>
+                    <option value="">"—"</option>
+                    {opts.iter().map(|(code, vi, en)| view! {
+                        <option value=*code>{move || tr(vi, en)}</option>
+                    }).collect_view()}
+                </select>
+            }
+            .into_any()
+        }
+    };
+    let notes = {
+        let pattern = pattern.clone();
+        move || {
+            view.with(|v| {
+                v.as_ref()
+                    .map(|v| {
+                        v.eval
+                            .findings
+                            .iter()
+                            .filter(|f| f.field == &*pattern && f.severity != Severity::Info)
+                            .map(|f| (f.severity, tr_s(&f.message_vi, &f.message_en)))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default()
+            })
+        }
+    };
+    let conflict = {
+        let path = path.clone();
+        move || {
+            view.with(|v| {
+                v.as_ref()
+                    .and_then(|v| v.conflicts.iter().find(|c| *c.path == *path).cloned())
+            })
+        }
+    };
+    let resolved = {
+        let path = path.clone();
+        move || {
+            view.with(|v| {
+                v.as_ref()
+                    .and_then(|v| v.resolved.iter().find(|c| *c.path == *path).cloned())
+            })
+        }
+    };
+    let has_conflict = {
+        let conflict = conflict.clone();
+        move || conflict().is_some()
+    };
+    let blocking = {
+        let notes = notes.clone();
+        move || notes().iter().any(|n| n.0 == Severity::Blocking)
+    };
+    let checkbox = matches!(kind, Kind::Bool);
+    view! {
+        <div class="field" class:conflict=has_conflict class:blocked=blocking class:check=checkbox>
+            <label>
+                <span class="label">{move || tr(field.vi, field.en)}</span>
+                {input}
+            </label>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{bilingual(e)}</p> })}
+            {move || notes().into_iter().map(|(sev, msg)| view! {
+                <p class=if sev == Severity::Blocking { "note blocking" } else { "note warning" }>{msg}</p>
+            }).collect_view()}
+            {move || conflict().map(|c| view! {
+                <div class="conflict-values" data-testid="conflict">
+                    <strong>{tr("Xung đột: hai thiết bị ghi khác nhau khi chưa đồng bộ.", "Conflict: two devices wrote different values while apart.")}</strong>
+                    <ul>
+                        {c.values.into_iter().map(|v| view! {
+                            <li class:winner=v.winner>
+                                {format!("«{}»", value_display(kind, &v.value))}
+                                " — "
+                                {if v.mine { tr("thiết bị này", "this device") } else { tr("thiết bị khác", "another device") }}
+                                {v.time.map(|t| format!(", {}", show_time(t)))}
+                                {v.winner.then(|| format!(" ({})", tr("đang hiển thị", "shown")))}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    <small>{tr(
+                        "Người duyệt ở cấp trên sẽ chọn giá trị đúng; bạn cũng có thể nhập lại giá trị đúng tại đây.",
+                        "The reviewer will choose the right value; you can also enter the right value here.")}</small>
+                </div>
+            })}
+            {move || resolved().map(|r| view! {
+                <p class="resolved" data-testid="resolved">
+                    {format!("✓ {} {} — {}", tr("Đã giải quyết", "Resolved"),
+                        if r.mine { tr("trên thiết bị này", "on this device") } else { tr("bởi người duyệt cấp trên", "by the reviewer") },
+                        show_time(r.time))}
+                </p>
+            })}
+        </div>
+    }
+}

@@ -1,0 +1,576 @@
+//! End-to-end tests of the sync server: authorisation, bad input, conflicts, and a
+//! deterministic multi-device simulation with a lossy network.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+use shared::sync::{ChangeBytes, DocChanges, PROTOCOL_VERSION, SyncRequest};
+use tests::{Device, Fault, SimRng, TestApp, spawn_app};
+
+fn empty_request() -> SyncRequest {
+    SyncRequest {
+        protocol: PROTOCOL_VERSION,
+        cursor: 0,
+        push: vec![],
+        max_bytes: None,
+    }
+}
+
+async fn raw_sync(
+    app: &TestApp,
+    token: &str,
+    body: Vec<u8>,
+    gzip: bool,
+) -> (u16, serde_json::Value) {
+    let mut req = app
+        .http
+        .post(format!("{}/api/sync", app.url))
+        .bearer_auth(token)
+        .body(body);
+    if gzip {
+        req = req.header("content-encoding", "gzip");
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or_default())
+}
+
+fn org_path(app: &TestApp, org: &str) -> String {
+    app.store()
+        .conn()
+        .query_row("SELECT path FROM orgs WHERE id = ?1", [org], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_cadre_pulls_only_the_case_files_of_their_commune() {
+    let app = spawn_app().await;
+    let mut dev = app.device("canbo.lachtray").await.unwrap();
+    dev.sync().await.unwrap();
+    assert!(!dev.doc_ids().is_empty());
+    let scope = org_path(&app, "phuong-11");
+    for id in dev.doc_ids() {
+        let case = dev.case(&id).unwrap();
+        assert!(
+            org_path(&app, &case.org_id).starts_with(&scope),
+            "{} leaked",
+            case.org_id
+        );
+    }
+    let in_scope: i64 = app
+        .store()
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM docs d JOIN orgs o ON o.id = d.org_id WHERE o.path LIKE ?1 || '%'",
+            [&scope],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(dev.doc_ids().len() as i64, in_scope);
+}
+
+#[tokio::test]
+async fn a_cadre_cannot_write_a_case_file_into_another_commune() {
+    let app = spawn_app().await;
+    let mut dev = app.device("canbo.lachtray").await.unwrap();
+    let id = dev
+        .create_case("phuong-04-cb1", "Nguyễn Văn Ngoài", [9; 16])
+        .unwrap();
+    dev.sync_once(Fault::None).await.unwrap();
+    let rd = &dev.replica.docs[&id];
+    assert_eq!(rd.rejected.as_ref().unwrap().code, "OUT_OF_SCOPE");
+    let stored: i64 = app
+        .store()
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM docs WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0, "a refused file must leave no trace");
+}
+
+#[tokio::test]
+async fn a_cadre_cannot_edit_a_file_of_another_commune_even_knowing_its_id() {
+    let app = spawn_app().await;
+    let mut other = app.device("canbo.caute").await.unwrap();
+    other.sync().await.unwrap();
+    let foreign = other.doc_ids()[0].clone();
+    // Hand the other commune's document to a Lạch Tray device and edit it there.
+    let mut dev = app.device("canbo.lachtray").await.unwrap();
+    let bytes = other.replica.docs.get_mut(&foreign).unwrap().doc.save();
+    let loaded = automerge::AutoCommit::load(&bytes).unwrap();
+    dev.replica
+        .docs
+        .insert(foreign.clone(), shared::sync::ReplicaDoc::new(loaded));
+    dev.edit(&foreign, "case.person.full_name", json!("Đổi trái phép"))
+        .unwrap();
+    dev.sync_once(Fault::None).await.unwrap();
+    assert_eq!(
+        dev.replica.docs[&foreign].rejected.as_ref().unwrap().code,
+        "OUT_OF_SCOPE"
+    );
+}
+
+#[tokio::test]
+async fn a_device_cannot_push_changes_made_under_another_actor_id() {
+    let app = spawn_app().await;
+    let mut dev = app.device("canbo.lachtray").await.unwrap();
+    let id = dev
+        .create_case("phuong-11-cb1", "Phạm Thị Lan", [7; 16])
+        .unwrap();
+    // Re-write the document under an actor that was never registered to this device.
+    let rd = dev.replica.docs.get_mut(&id).unwrap();
+    rd.doc.set_actor(automerge::ActorId::from([0xAB; 16]));
+    shared::doc::set_field(
+        &mut rd.doc,
+        &shared::doc::parse_path("case.person.ethnicity"),
+        &json!("Kinh"),
+    )
+    .unwrap();
+    rd.doc.commit();
+    dev.sync_once(Fault::None).await.unwrap();
+    assert_eq!(
+        dev.replica.docs[&id].rejected.as_ref().unwrap().code,
+        "FOREIGN_ACTOR"
+    );
+}
+
+#[tokio::test]
+async fn an_actor_id_cannot_be_claimed_by_a_second_device() {
+    let app = spawn_app().await;
+    let dev = app.device("canbo.lachtray").await.unwrap();
+    let resp = app
+        .http
+        .post(format!("{}/api/login", app.url))
+        .json(&json!({"username": "canbo.caute", "password": "demo2026", "actor": dev.actor.to_hex_string()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 409);
+}
+
+#[tokio::test]
+async fn wrong_passwords_expired_tokens_and_revoked_devices_are_refused() {
+    let app = spawn_app().await;
+    assert!(
+        app.device_with_password("canbo.lachtray", "sai-mat-khau")
+            .await
+            .is_err()
+    );
+    assert!(
+        app.device_with_password("khong-co-ai", "demo2026")
+            .await
+            .is_err()
+    );
+
+    let dev = app.device("canbo.lachtray").await.unwrap();
+    let (status, body) = raw_sync(
+        &app,
+        "not-a-token",
+        serde_json::to_vec(&empty_request()).unwrap(),
+        false,
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+
+    app.store()
+        .conn()
+        .execute(
+            "UPDATE sessions SET expires_at = 0 WHERE device_id = ?1",
+            [&dev.device_id],
+        )
+        .unwrap();
+    let (status, body) = dev.send(&empty_request()).await.unwrap();
+    assert_eq!(status, 401);
+    assert!(String::from_utf8_lossy(&body).contains("TOKEN_EXPIRED"));
+
+    let dev = app.device("canbo.lachtray").await.unwrap();
+    let admin = app.device("admin").await.unwrap();
+    let (status, _) = app
+        .post_json(
+            &admin.token,
+            &format!("/api/admin/devices/{}/revoke", dev.device_id),
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (status, body) = dev.send(&empty_request()).await.unwrap();
+    assert_eq!(status, 410, "a revoked device gets a distinct answer");
+    assert!(String::from_utf8_lossy(&body).contains("DEVICE_REVOKED"));
+}
+
+#[tokio::test]
+async fn cadres_cannot_revoke_devices() {
+    let app = spawn_app().await;
+    let dev = app.device("canbo.lachtray").await.unwrap();
+    let (status, _) = app
+        .post_json(
+            &dev.token,
+            &format!("/api/admin/devices/{}/revoke", dev.device_id),
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn malformed_truncated_random_and_oversized_bodies_get_a_clear_4xx_and_store_nothing() {
+    let app = spawn_app().await;
+    let dev = app.device("canbo.lachtray").await.unwrap();
+    let before: i64 = app
+        .store()
+        .conn()
+        .query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))
+        .unwrap();
+
+    let full = serde_json::to_vec(&empty_request()).unwrap();
+    let (status, body) = raw_sync(&app, &dev.token, full[..full.len() / 2].to_vec(), false).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "MALFORMED_SYNC");
+    assert!(
+        body["error"]["message_vi"]
+            .as_str()
+            .unwrap()
+            .contains("không đọc được")
+    );
+
+    let mut rng = SimRng(42);
+    let random: Vec<u8> = (0..4096).map(|_| rng.next() as u8).collect();
+    let (status, _) = raw_sync(&app, &dev.token, random.clone(), false).await;
+    assert_eq!(status, 400);
+    let (status, _) = raw_sync(&app, &dev.token, random, true).await;
+    assert_eq!(status, 400, "random bytes labelled gzip");
+
+    let huge = vec![b' '; server::MAX_SYNC_BODY + 1];
+    let (status, _) = raw_sync(&app, &dev.token, huge, false).await;
+    assert_eq!(status, 413);
+
+    // A compression bomb: small on the wire, far over the limit once inflated.
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut enc, &vec![b' '; server::MAX_SYNC_BODY_INFLATED + 10]).unwrap();
+    let bomb = enc.finish().unwrap();
+    assert!(bomb.len() < server::MAX_SYNC_BODY);
+    let (status, body) = raw_sync(&app, &dev.token, bomb, true).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "BODY_TOO_LARGE");
+
+    // Garbage where a change should be, and a wrong protocol version.
+    let bad_change = SyncRequest {
+        push: vec![DocChanges {
+            doc_id: shared::sync::DocId::from_bytes([1; 16]),
+            changes: vec![ChangeBytes(vec![1, 2, 3, 4])],
+        }],
+        ..empty_request()
+    };
+    let (status, body) = dev.send(&bad_change).await.unwrap();
+    assert_eq!(status, 200);
+    let resp = shared::sync::decode_response(&body).unwrap();
+    assert_eq!(resp.rejected[0].code, "BAD_CHANGE");
+    let (status, _) = raw_sync(
+        &app,
+        &dev.token,
+        br#"{"protocol":99,"cursor":0,"push":[]}"#.to_vec(),
+        false,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = raw_sync(
+        &app,
+        &dev.token,
+        br#"{"protocol":1,"cursor":0,"push":[{"doc_id":"../../etc","changes":[]}]}"#.to_vec(),
+        false,
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    let after: i64 = app
+        .store()
+        .conn()
+        .query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(before, after, "nothing stored");
+    let health = app
+        .http
+        .get(format!("{}/api/health", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200, "the server keeps serving");
+}
+
+#[tokio::test]
+async fn a_document_that_does_not_fit_the_case_file_model_is_refused() {
+    let app = spawn_app().await;
+    let mut dev = app.device("canbo.lachtray").await.unwrap();
+    let id = dev
+        .create_case("phuong-11-cb1", "Đỗ Văn Sai", [5; 16])
+        .unwrap();
+    dev.edit(&id, "case.person.birth_date", json!("31/02/2001"))
+        .unwrap();
+    dev.sync_once(Fault::None).await.unwrap();
+    let rej = dev.replica.docs[&id].rejected.clone().unwrap();
+    assert_eq!(rej.code, "INVALID_DOCUMENT");
+    assert!(rej.message_vi.contains("không đúng mẫu"));
+    // The cadre fixes the date and the file goes through, nothing lost.
+    dev.edit(&id, "case.person.birth_date", json!("2001-02-28"))
+        .unwrap();
+    dev.sync().await.unwrap();
+    assert!(dev.replica.docs[&id].rejected.is_none());
+    let heads = app.server_heads().unwrap();
+    assert!(heads.contains_key(id.as_str()));
+}
+
+#[tokio::test]
+async fn two_devices_editing_one_field_offline_open_exactly_one_conflict_naming_both() {
+    let app = spawn_app().await;
+    let mut a = app.device("canbo.lachtray").await.unwrap();
+    let mut b = app.device("canbo.lachtray").await.unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    let id = a.doc_ids()[0].clone();
+    a.edit(
+        &id,
+        "case.person.workplace_unit",
+        json!("Trường THCS Lạch Tray"),
+    )
+    .unwrap();
+    b.edit(
+        &id,
+        "case.person.workplace_unit",
+        json!("Công ty Cảng Hải Phòng"),
+    )
+    .unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    a.sync().await.unwrap();
+    let reviewer = app.device("bantochuc").await.unwrap();
+    let (status, list) = app
+        .get_json(&reviewer.token, "/api/review/conflicts")
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let c = &list[0];
+    assert_eq!(c["path"], "case.person.workplace_unit");
+    let values: BTreeSet<String> = c["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        values,
+        BTreeSet::from([
+            "Trường THCS Lạch Tray".to_string(),
+            "Công ty Cảng Hải Phòng".to_string()
+        ])
+    );
+    let devices: BTreeSet<String> = c["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["device"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(devices.len(), 1, "both devices carry the same name here");
+    for v in c["values"].as_array().unwrap() {
+        assert!(v["user"].as_str().unwrap().contains("canbo.lachtray"));
+        assert!(v["time"].as_i64().unwrap() > 0);
+    }
+    // Both devices see the conflict locally too.
+    assert_eq!(shared::doc::conflicts(&a.replica.docs[&id].doc).len(), 1);
+
+    // The reviewer picks a value; it flows back to both devices and the queue empties.
+    let (status, _) = app
+        .post_json(
+            &reviewer.token,
+            &format!("/api/review/conflicts/{}/resolve", c["id"]),
+            &json!({"value": "Công ty Cảng Hải Phòng"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    for d in [&a, &b] {
+        assert_eq!(
+            d.case(&id).unwrap().person.workplace_unit,
+            "Công ty Cảng Hải Phòng"
+        );
+        assert!(shared::doc::conflicts(&d.replica.docs[&id].doc).is_empty());
+    }
+    let (_, open) = app
+        .get_json(&reviewer.token, "/api/review/conflicts")
+        .await
+        .unwrap();
+    assert!(open.as_array().unwrap().is_empty());
+    let (_, closed) = app
+        .get_json(&reviewer.token, "/api/review/conflicts?state=closed")
+        .await
+        .unwrap();
+    assert_eq!(
+        closed[0]["resolved_by"].as_str().unwrap(),
+        "Nguyễn Thị Bích Ngọc (bantochuc)"
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_request_is_harmless_and_acknowledged_again() {
+    let app = spawn_app().await;
+    let mut dev = app.device("canbo.lachtray").await.unwrap();
+    let id = dev
+        .create_case("phuong-11-cb2", "Vũ Thị Hạnh", [3; 16])
+        .unwrap();
+    let (req, _) = dev.replica.prepare(None);
+    for _ in 0..3 {
+        let (status, body) = dev.send(&req).await.unwrap();
+        assert_eq!(status, 200);
+        let resp = shared::sync::decode_response(&body).unwrap();
+        assert_eq!(resp.accepted, vec![id.clone()]);
+    }
+    let n: i64 = app
+        .store()
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM changes WHERE doc_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+/// 50 devices in 10 communes, random offline periods, concurrent edits of shared files,
+/// requests dropped and duplicated at random. At the end every device holds exactly the
+/// server's documents of its scope and every acknowledged change is on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_devices_in_ten_communes_converge_over_a_lossy_network() {
+    let app = spawn_app().await;
+    let communes: Vec<String> = (1..=10).map(|i| format!("phuong-{i:02}")).collect();
+    for (i, c) in communes.iter().enumerate() {
+        for k in 0..5 {
+            server::auth::create_user(
+                app.store(),
+                &format!("sim{i}-{k}"),
+                &format!("Cán bộ {i}-{k}"),
+                "demo2026",
+                server::auth::Role::Cadre,
+                c,
+            )
+            .unwrap();
+        }
+    }
+    let mut devices: Vec<Device> = Vec::new();
+    for i in 0..10 {
+        for k in 0..5 {
+            devices.push(app.device(&format!("sim{i}-{k}")).await.unwrap());
+        }
+    }
+    let mut rng = SimRng(0x00C0_FFEE);
+    for d in devices.iter_mut() {
+        d.sync().await.unwrap();
+    }
+    let fields = [
+        "case.person.workplace_unit",
+        "case.person.residence_unit",
+        "case.source.helper_name",
+        "case.person.religion",
+    ];
+    for round in 0..12 {
+        for (n, d) in devices.iter_mut().enumerate() {
+            // Some devices are away this round: they edit offline and do not sync.
+            let online = rng.below(100) < 60;
+            for _ in 0..rng.below(3) {
+                if rng.below(5) == 0 {
+                    let org = format!("{}-cb{}", d.scope_org, 1 + rng.below(3));
+                    d.create_case(&org, &format!("Ứng viên {round}-{n}"), rng.bytes16())
+                        .unwrap();
+                } else {
+                    let ids = d.doc_ids();
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    // Most edits hit the same few files, to force concurrent edits.
+                    let id = ids[(rng.below(ids.len().min(4) as u64)) as usize].clone();
+                    let field = fields[rng.below(fields.len() as u64) as usize];
+                    d.edit(&id, field, json!(format!("giá trị {round}-{n}")))
+                        .unwrap();
+                }
+            }
+            if online {
+                let fault = match rng.below(10) {
+                    0 => Fault::DropRequest,
+                    1 => Fault::DropResponse,
+                    2 => Fault::Duplicate,
+                    _ => Fault::None,
+                };
+                d.sync_once(fault).await.unwrap();
+            }
+        }
+    }
+    // Connectivity returns for everyone: sync until quiet, twice so everyone sees everything.
+    for _ in 0..2 {
+        for d in devices.iter_mut() {
+            d.sync().await.unwrap();
+        }
+    }
+    let server = app.server_heads().unwrap();
+    let mut acknowledged = 0;
+    for d in devices.iter_mut() {
+        let scope = org_path(&app, &d.scope_org);
+        let expected: BTreeMap<String, Vec<automerge::ChangeHash>> = server
+            .iter()
+            .filter(|(id, _)| {
+                let org: String = app
+                    .store()
+                    .conn()
+                    .query_row(
+                        "SELECT org_id FROM docs WHERE id = ?1",
+                        [id.as_str()],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                org_path(&app, &org).starts_with(&scope)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut held = BTreeMap::new();
+        for (id, rd) in d.replica.docs.iter_mut() {
+            let mut heads = rd.doc.get_heads();
+            heads.sort();
+            held.insert(id.to_string(), heads);
+        }
+        assert_eq!(held, expected, "device {} diverged", d.device_id);
+        for h in &d.acknowledged {
+            let found: i64 = app
+                .store()
+                .conn()
+                .query_row(
+                    "SELECT COUNT(*) FROM changes WHERE hash = ?1",
+                    [h.0.to_vec()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(found, 1, "an acknowledged change is missing");
+            acknowledged += 1;
+        }
+    }
+    assert!(
+        acknowledged > 100,
+        "the simulation exercised the protocol ({acknowledged} acks)"
+    );
+    let open: i64 = app
+        .store()
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM conflicts WHERE closed_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(open > 0, "concurrent edits produced conflicts for review");
+}
