@@ -389,7 +389,11 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
     caller_for(store, user_id, &device_id)
 }
 
-/// Extracts the caller from `Authorization: Bearer <token>`.
+/// Name of the HttpOnly session cookie set by the central office's login form.
+pub const SESSION_COOKIE: &str = "hoso_session";
+
+/// Extracts the caller from `Authorization: Bearer <token>` (devices, API clients) or,
+/// failing that, from the central office's session cookie.
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = AppError;
 
@@ -397,10 +401,62 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(AppError::unauthorized)?;
+        let token = match bearer(parts) {
+            Some(t) => t,
+            None => {
+                let t = cookie(parts, SESSION_COOKIE).ok_or_else(AppError::unauthorized)?;
+                // A browser attaches the cookie to any request it sends here; SameSite=Strict
+                // keeps it off cross-site requests, and a state-changing request must also
+                // come from our own origin (defence in depth against CSRF).
+                if !parts.method.is_safe() && !same_origin(parts) {
+                    return Err(AppError::forbidden());
+                }
+                t
+            }
+        };
         let store = state.store.clone();
         tokio::task::spawn_blocking(move || authenticate(&store, &token)).await?
     }
+}
+
+/// The value of cookie `name`, if the request carries it.
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Whether the request's `Origin` (or, lacking it, `Referer`) is this server's own host.
+/// A request with neither is refused: browsers send `Origin` with every form POST.
+pub fn same_origin(parts: &Parts) -> bool {
+    let Some(host) = parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return false;
+    };
+    let origin = parts
+        .headers
+        .get(axum::http::header::ORIGIN)
+        .or_else(|| parts.headers.get(axum::http::header::REFERER))
+        .and_then(|o| o.to_str().ok());
+    let Some(origin) = origin else {
+        return false;
+    };
+    let rest = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .unwrap_or("");
+    let origin_host = rest.split('/').next().unwrap_or("");
+    origin_host.eq_ignore_ascii_case(host)
 }
 
 pub fn bearer(parts: &Parts) -> Option<String> {

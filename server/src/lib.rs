@@ -5,7 +5,10 @@
 //! - `auth`: accounts, devices, sessions, actor ids and the caller's scope.
 //! - `casedocs`: case-file documents: merge of pushes, projections, conflicts, pull feed.
 //! - `sync_api`: the batched sync endpoint over `shared::sync`.
-//! - `review`: the central office's queues, dashboards, audit history and exports.
+//! - `review`: the central office's JSON API: queues, dashboards, audit history, exports.
+//! - `reports`: report queries (dashboard, case lists behind figures, findings, deadlines).
+//! - `export`: XLSX and CSV writers for every list and report.
+//! - `central`: the central office's server-rendered pages under `/central/…`.
 //! - `admin`: import and export of reference data and case files, statistics.
 //! - `demo`: the demo district generated on first start.
 //!
@@ -16,8 +19,11 @@
 pub mod admin;
 pub mod auth;
 pub mod casedocs;
+pub mod central;
 pub mod demo;
 pub mod error;
+pub mod export;
+pub mod reports;
 pub mod review;
 pub mod store;
 pub mod sync_api;
@@ -91,7 +97,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(review::routes())
         .merge(admin::routes())
         .fallback(|| async { AppError::not_found("đường dẫn API", "API route") });
-    let mut app = Router::new().merge(api);
+    let mut app = Router::new().merge(api).merge(central::routes());
     if let Some(dist) = &state.dist {
         // The service worker must be revalidated on every load so updates are noticed.
         let sw = Router::new()

@@ -1,6 +1,8 @@
-//! The central office's work: the conflict queue, the findings queue, returning a file to
-//! its cadre, deadlines, dashboards, the audit history of a file, and exports. Every route
-//! here is refused to cadre accounts on the server.
+//! The central office's JSON API: the conflict queue, the findings queue, returning a
+//! file to its cadre, deadlines, dashboards, the case files behind every figure, the audit
+//! history of a file, and exports. Every route here is refused to cadre accounts on the
+//! server. The operations are public functions too, so the server-rendered pages of
+//! `central` share them instead of duplicating queries.
 
 use std::sync::Arc;
 
@@ -16,6 +18,9 @@ use crate::admin;
 use crate::auth::{Caller, now_secs};
 use crate::casedocs::{self, AttributedValue, today_vn};
 use crate::error::{AppError, AppResult};
+use crate::export::{self, Cell, ExportFormat, Sheet};
+use crate::reports::{self, CaseFilter, CaseRow, OrgIndex};
+use crate::store::Store;
 use crate::{AppState, blocking};
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -25,6 +30,64 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/review/cases/{id}", get(case_detail))
         .route("/api/review/cases/{id}/return", post(return_case))
         .route("/api/review/cases/{id}/history", get(case_history))
+        .route("/api/review/cases", get(list_cases))
+        .route("/api/review/dashboard", get(dashboard))
+        .route("/api/review/findings", get(list_findings))
+        .route("/api/review/deadlines", get(list_deadlines))
+        .route("/api/review/export/{report}", get(export))
+}
+
+/// Query parameters of the report routes: a case filter plus per-route extras.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ReportQuery {
+    #[serde(flatten)]
+    pub filter: CaseFilter,
+    /// N of "no admission in each of the last N years" (2 by default).
+    pub years_without: Option<String>,
+    /// Days ahead counted as upcoming on the deadlines view.
+    pub days: Option<String>,
+    /// `xlsx` (default) or `csv` for exports.
+    pub format: Option<String>,
+    /// `en` for English column titles.
+    pub lang: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+    /// Case file id, for the history export.
+    pub id: Option<String>,
+    /// Conflict state for the conflicts export: open, closed or all.
+    pub state: Option<String>,
+}
+
+fn number(name: &str, v: &Option<String>, default: i64, max: i64) -> AppResult<i64> {
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=max).contains(n))
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "BAD_FILTER",
+                    format!("Giá trị không hợp lệ cho «{name}»: {s}"),
+                    format!("Invalid value for '{name}': {s}"),
+                )
+            }),
+    }
+}
+
+impl ReportQuery {
+    pub fn years_without(&self) -> AppResult<i32> {
+        Ok(number("years_without", &self.years_without, 2, 20)?.max(1) as i32)
+    }
+
+    pub fn days(&self) -> AppResult<i32> {
+        Ok(number("days", &self.days, reports::UPCOMING_DAYS as i64, 366)? as i32)
+    }
+
+    pub fn english(&self) -> bool {
+        self.lang.as_deref() == Some("en")
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -50,6 +113,49 @@ pub struct ConflictQuery {
     pub doc_id: Option<String>,
 }
 
+/// The conflicts of the caller's scope: open ones by default, resolved ones keep their
+/// history (`closed`), or `all`.
+pub fn conflicts(
+    conn: &rusqlite::Connection,
+    caller: &Caller,
+    state: Option<&str>,
+    doc_id: Option<&str>,
+) -> AppResult<Vec<ConflictRow>> {
+    let filter = match state {
+        Some("closed") => "c.closed_at IS NOT NULL",
+        Some("all") => "1",
+        _ => "c.closed_at IS NULL",
+    };
+    let sql = format!(
+        "SELECT c.id, c.doc_id, c.path, c.values_json, c.opened_at, c.closed_at, c.resolved_by,
+                c.resolution_json, COALESCE(p.full_name, ''), d.org_id
+         FROM conflicts c JOIN docs d ON d.id = c.doc_id JOIN orgs o ON o.id = d.org_id
+         LEFT JOIN projections p ON p.doc_id = c.doc_id
+         WHERE {filter} AND o.path LIKE ?1 || '%' AND (?2 IS NULL OR c.doc_id = ?2)
+         ORDER BY c.opened_at, c.id"
+    );
+    let rows = conn
+        .prepare(&sql)?
+        .query_map(params![caller.scope_path, doc_id], |r| {
+            Ok(ConflictRow {
+                id: r.get(0)?,
+                doc_id: r.get(1)?,
+                path: r.get(2)?,
+                values: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+                opened_at: r.get(4)?,
+                closed_at: r.get(5)?,
+                resolved_by: r.get(6)?,
+                resolution: r
+                    .get::<_, Option<String>>(7)?
+                    .and_then(|s| serde_json::from_str(&s).ok()),
+                full_name: r.get(8)?,
+                org_id: r.get(9)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 async fn list_conflicts(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -59,39 +165,12 @@ async fn list_conflicts(
     let store = state.store.clone();
     blocking(move || {
         let conn = store.conn();
-        let filter = match q.state.as_deref() {
-            Some("closed") => "c.closed_at IS NOT NULL",
-            Some("all") => "1",
-            _ => "c.closed_at IS NULL",
-        };
-        let sql = format!(
-            "SELECT c.id, c.doc_id, c.path, c.values_json, c.opened_at, c.closed_at, c.resolved_by,
-                    c.resolution_json, COALESCE(p.full_name, ''), d.org_id
-             FROM conflicts c JOIN docs d ON d.id = c.doc_id JOIN orgs o ON o.id = d.org_id
-             LEFT JOIN projections p ON p.doc_id = c.doc_id
-             WHERE {filter} AND o.path LIKE ?1 || '%' AND (?2 IS NULL OR c.doc_id = ?2)
-             ORDER BY c.opened_at, c.id"
-        );
-        let rows = conn
-            .prepare(&sql)?
-            .query_map(params![caller.scope_path, q.doc_id], |r| {
-                Ok(ConflictRow {
-                    id: r.get(0)?,
-                    doc_id: r.get(1)?,
-                    path: r.get(2)?,
-                    values: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
-                    opened_at: r.get(4)?,
-                    closed_at: r.get(5)?,
-                    resolved_by: r.get(6)?,
-                    resolution: r
-                        .get::<_, Option<String>>(7)?
-                        .and_then(|s| serde_json::from_str(&s).ok()),
-                    full_name: r.get(8)?,
-                    org_id: r.get(9)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Json(rows))
+        Ok(Json(conflicts(
+            &conn,
+            &caller,
+            q.state.as_deref(),
+            q.doc_id.as_deref(),
+        )?))
     })
     .await
 }
@@ -104,6 +183,74 @@ pub struct Resolution {
 
 /// Writes the chosen value as an ordinary change by the reviewer; devices receive it at
 /// their next sync, and the conflict closes because the field no longer has rivals.
+pub fn resolve(
+    store: &Store,
+    rules: &casedocs::RulesConfig,
+    caller: &Caller,
+    id: i64,
+    value: &serde_json::Value,
+) -> AppResult<()> {
+    caller.require_reviewer()?;
+    let actor = admin::caller_actor(store, caller)?;
+    let conn = store.conn();
+    let row: Option<(String, String, Option<i64>)> = conn
+        .query_row(
+            "SELECT doc_id, path, closed_at FROM conflicts WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let (doc_id, path, closed) = row.ok_or_else(|| AppError::not_found("xung đột", "Conflict"))?;
+    if closed.is_some() {
+        return Err(AppError::user(
+            axum::http::StatusCode::CONFLICT,
+            "ALREADY_RESOLVED",
+            "Xung đột này đã được giải quyết.",
+            "This conflict is already resolved.",
+        ));
+    }
+    let (org, mut doc) = casedocs::load_doc(&conn, &doc_id)?
+        .ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
+    if !casedocs::org_in_scope(&conn, &org, &caller.scope_path)? {
+        return Err(AppError::forbidden());
+    }
+    let since = doc.get_heads();
+    let mut doc = doc.with_actor(actor);
+    doc::set_field(&mut doc, &doc::parse_path(&path), value)
+        .map_err(|e| AppError::bad_request("BAD_VALUE", e.to_string(), e.to_string()))?;
+    doc.commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message(format!("giải quyết xung đột {path}"))
+            .with_time(now_secs() * 1000),
+    );
+    if doc::read_case(&doc).is_err() {
+        return Err(AppError::bad_request(
+            "BAD_VALUE",
+            "Giá trị không hợp lệ cho trường này.",
+            "The value is not valid for this field.",
+        ));
+    }
+    conn.execute(
+        "UPDATE conflicts SET resolved_by = ?2, resolution_json = ?3 WHERE id = ?1",
+        params![
+            id,
+            format!("{} ({})", caller.display_name, caller.username),
+            serde_json::json!({"value": value}).to_string()
+        ],
+    )?;
+    let doc_id = DocId::try_from(doc_id).map_err(|e| AppError::Internal(e.to_string()))?;
+    casedocs::store_server_changes(
+        &conn,
+        rules,
+        &doc_id,
+        &mut doc,
+        &since,
+        &caller.username,
+        today_vn(),
+    )?;
+    Ok(())
+}
+
 async fn resolve_conflict(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -114,64 +261,7 @@ async fn resolve_conflict(
     let store = state.store.clone();
     let rules = state.rules();
     blocking(move || {
-        let actor = admin::caller_actor(&store, &caller)?;
-        let conn = store.conn();
-        let row: Option<(String, String, Option<i64>)> = conn
-            .query_row(
-                "SELECT doc_id, path, closed_at FROM conflicts WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let (doc_id, path, closed) =
-            row.ok_or_else(|| AppError::not_found("xung đột", "Conflict"))?;
-        if closed.is_some() {
-            return Err(AppError::user(
-                axum::http::StatusCode::CONFLICT,
-                "ALREADY_RESOLVED",
-                "Xung đột này đã được giải quyết.",
-                "This conflict is already resolved.",
-            ));
-        }
-        let (org, mut doc) = casedocs::load_doc(&conn, &doc_id)?
-            .ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
-        if !casedocs::org_in_scope(&conn, &org, &caller.scope_path)? {
-            return Err(AppError::forbidden());
-        }
-        let since = doc.get_heads();
-        let mut doc = doc.with_actor(actor);
-        doc::set_field(&mut doc, &doc::parse_path(&path), &res.value)
-            .map_err(|e| AppError::bad_request("BAD_VALUE", e.to_string(), e.to_string()))?;
-        doc.commit_with(
-            automerge::transaction::CommitOptions::default()
-                .with_message(format!("giải quyết xung đột {path}"))
-                .with_time(now_secs() * 1000),
-        );
-        if doc::read_case(&doc).is_err() {
-            return Err(AppError::bad_request(
-                "BAD_VALUE",
-                "Giá trị không hợp lệ cho trường này.",
-                "The value is not valid for this field.",
-            ));
-        }
-        conn.execute(
-            "UPDATE conflicts SET resolved_by = ?2, resolution_json = ?3 WHERE id = ?1",
-            params![
-                id,
-                format!("{} ({})", caller.display_name, caller.username),
-                serde_json::json!({"value": res.value}).to_string()
-            ],
-        )?;
-        let doc_id = DocId::try_from(doc_id).map_err(|e| AppError::Internal(e.to_string()))?;
-        casedocs::store_server_changes(
-            &conn,
-            &rules,
-            &doc_id,
-            &mut doc,
-            &since,
-            &caller.username,
-            today_vn(),
-        )?;
+        resolve(&store, &rules, &caller, id, &res.value)?;
         Ok(Json(serde_json::json!({"resolved": true})))
     })
     .await
@@ -187,6 +277,37 @@ pub struct CaseDetail {
     pub conflicts: Vec<doc::FieldConflict>,
 }
 
+/// A case file in full, as the reviewer sees it around a conflict or a finding.
+pub fn case_detail_of(
+    conn: &rusqlite::Connection,
+    caller: &Caller,
+    id: &str,
+) -> AppResult<CaseDetail> {
+    caller.require_reviewer()?;
+    let (org, doc) =
+        casedocs::load_doc(conn, id)?.ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
+    if !casedocs::org_in_scope(conn, &org, &caller.scope_path)? {
+        return Err(AppError::forbidden());
+    }
+    let json = doc::to_json(&doc);
+    let eval: String = conn
+        .query_row(
+            "SELECT eval_json FROM projections WHERE doc_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_default();
+    Ok(CaseDetail {
+        id: id.to_string(),
+        org_id: org,
+        case: json.get("case").cloned().unwrap_or_default(),
+        review: doc::read_review(&doc),
+        evaluation: serde_json::from_str(&eval).unwrap_or_default(),
+        conflicts: doc::conflicts(&doc),
+    })
+}
+
 async fn case_detail(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -196,25 +317,7 @@ async fn case_detail(
     let store = state.store.clone();
     blocking(move || {
         let conn = store.conn();
-        let (org, doc) = casedocs::load_doc(&conn, &id)?
-            .ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
-        if !casedocs::org_in_scope(&conn, &org, &caller.scope_path)? {
-            return Err(AppError::forbidden());
-        }
-        let json = doc::to_json(&doc);
-        let eval: String = conn.query_row(
-            "SELECT eval_json FROM projections WHERE doc_id = ?1",
-            [&id],
-            |r| r.get(0),
-        )?;
-        Ok(Json(CaseDetail {
-            id,
-            org_id: org,
-            case: json.get("case").cloned().unwrap_or_default(),
-            review: doc::read_review(&doc),
-            evaluation: serde_json::from_str(&eval).unwrap_or_default(),
-            conflicts: doc::conflicts(&doc),
-        }))
+        Ok(Json(case_detail_of(&conn, &caller, &id)?))
     })
     .await
 }
@@ -233,6 +336,61 @@ fn yes() -> bool {
 
 /// Returns a file to its cadre with a comment, written into the document so the cadre
 /// sees it on the device after the next sync.
+pub fn return_to_cadre(
+    store: &Store,
+    rules: &casedocs::RulesConfig,
+    caller: &Caller,
+    id: &str,
+    body: &ReturnBody,
+) -> AppResult<()> {
+    caller.require_reviewer()?;
+    let actor = admin::caller_actor(store, caller)?;
+    let conn = store.conn();
+    let (org, doc) =
+        casedocs::load_doc(&conn, id)?.ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
+    if !casedocs::org_in_scope(&conn, &org, &caller.scope_path)? {
+        return Err(AppError::forbidden());
+    }
+    let mut doc = doc;
+    let since = doc.get_heads();
+    let mut doc = doc.with_actor(actor);
+    let note = doc::ReviewNote {
+        returned: body.returned,
+        comment: body.comment.clone(),
+        by: format!("{} ({})", caller.display_name, caller.username),
+        at: today_vn().to_string(),
+    };
+    for (k, v) in [
+        ("returned", serde_json::json!(note.returned)),
+        ("comment", serde_json::json!(note.comment)),
+        ("by", serde_json::json!(note.by)),
+        ("at", serde_json::json!(note.at)),
+    ] {
+        doc::set_field(
+            &mut doc,
+            &[doc::Seg::Key("review".into()), doc::Seg::Key(k.into())],
+            &v,
+        )
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    doc.commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message("trả lại hồ sơ".to_string())
+            .with_time(now_secs() * 1000),
+    );
+    let doc_id = DocId::try_from(id.to_string()).map_err(|e| AppError::Internal(e.to_string()))?;
+    casedocs::store_server_changes(
+        &conn,
+        rules,
+        &doc_id,
+        &mut doc,
+        &since,
+        &caller.username,
+        today_vn(),
+    )?;
+    Ok(())
+}
+
 async fn return_case(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -243,53 +401,25 @@ async fn return_case(
     let store = state.store.clone();
     let rules = state.rules();
     blocking(move || {
-        let actor = admin::caller_actor(&store, &caller)?;
-        let conn = store.conn();
-        let (org, doc) = casedocs::load_doc(&conn, &id)?
-            .ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
-        if !casedocs::org_in_scope(&conn, &org, &caller.scope_path)? {
-            return Err(AppError::forbidden());
-        }
-        let mut doc = doc;
-        let since = doc.get_heads();
-        let mut doc = doc.with_actor(actor);
-        let note = doc::ReviewNote {
-            returned: body.returned,
-            comment: body.comment.clone(),
-            by: format!("{} ({})", caller.display_name, caller.username),
-            at: today_vn().to_string(),
-        };
-        for (k, v) in [
-            ("returned", serde_json::json!(note.returned)),
-            ("comment", serde_json::json!(note.comment)),
-            ("by", serde_json::json!(note.by)),
-            ("at", serde_json::json!(note.at)),
-        ] {
-            doc::set_field(
-                &mut doc,
-                &[doc::Seg::Key("review".into()), doc::Seg::Key(k.into())],
-                &v,
-            )
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        }
-        doc.commit_with(
-            automerge::transaction::CommitOptions::default()
-                .with_message("trả lại hồ sơ".to_string())
-                .with_time(now_secs() * 1000),
-        );
-        let doc_id = DocId::try_from(id).map_err(|e| AppError::Internal(e.to_string()))?;
-        casedocs::store_server_changes(
-            &conn,
-            &rules,
-            &doc_id,
-            &mut doc,
-            &since,
-            &caller.username,
-            today_vn(),
-        )?;
-        Ok(Json(serde_json::json!({"returned": note.returned})))
+        return_to_cadre(&store, &rules, &caller, &id, &body)?;
+        Ok(Json(serde_json::json!({"returned": body.returned})))
     })
     .await
+}
+
+/// Who changed which field of a case file, from which device, when.
+pub fn history_of(
+    conn: &rusqlite::Connection,
+    caller: &Caller,
+    id: &str,
+) -> AppResult<Vec<casedocs::HistoryEntry>> {
+    caller.require_reviewer()?;
+    let (org, mut doc) =
+        casedocs::load_doc(conn, id)?.ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
+    if !casedocs::org_in_scope(conn, &org, &caller.scope_path)? {
+        return Err(AppError::forbidden());
+    }
+    Ok(casedocs::history(conn, &mut doc)?)
 }
 
 async fn case_history(
@@ -301,12 +431,273 @@ async fn case_history(
     let store = state.store.clone();
     blocking(move || {
         let conn = store.conn();
-        let (org, mut doc) = casedocs::load_doc(&conn, &id)?
-            .ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
-        if !casedocs::org_in_scope(&conn, &org, &caller.scope_path)? {
-            return Err(AppError::forbidden());
-        }
-        Ok(Json(casedocs::history(&conn, &mut doc)?))
+        Ok(Json(history_of(&conn, &caller, &id)?))
     })
     .await
+}
+
+/// A page of the case files behind a figure, with the total before paging.
+#[derive(Debug, Serialize)]
+pub struct CasePage {
+    pub total: usize,
+    pub offset: usize,
+    pub rows: Vec<CaseRow>,
+}
+
+async fn list_cases(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Json<CasePage>> {
+    caller.require_reviewer()?;
+    let store = state.store.clone();
+    let limit = number("limit", &q.limit, 1000, 1_000_000)? as usize;
+    let offset = number("offset", &q.offset, 0, i64::MAX)? as usize;
+    blocking(move || {
+        let conn = store.conn();
+        let orgs = OrgIndex::load(&conn)?;
+        let rows = reports::cases(&conn, &orgs, &caller, &q.filter, today_vn())?;
+        Ok(Json(CasePage {
+            total: rows.len(),
+            offset,
+            rows: rows.into_iter().skip(offset).take(limit).collect(),
+        }))
+    })
+    .await
+}
+
+async fn dashboard(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Json<reports::Dashboard>> {
+    caller.require_reviewer()?;
+    let store = state.store.clone();
+    let years = q.years_without()?;
+    blocking(move || {
+        let conn = store.conn();
+        let orgs = OrgIndex::load(&conn)?;
+        Ok(Json(reports::dashboard(
+            &conn,
+            &orgs,
+            &caller,
+            &q.filter,
+            years,
+            today_vn(),
+        )?))
+    })
+    .await
+}
+
+async fn list_findings(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Json<Vec<reports::FindingRow>>> {
+    caller.require_reviewer()?;
+    let store = state.store.clone();
+    blocking(move || {
+        let conn = store.conn();
+        let orgs = OrgIndex::load(&conn)?;
+        Ok(Json(reports::findings(
+            &conn,
+            &orgs,
+            &caller,
+            &q.filter,
+            today_vn(),
+        )?))
+    })
+    .await
+}
+
+async fn list_deadlines(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Json<reports::Deadlines>> {
+    caller.require_reviewer()?;
+    let store = state.store.clone();
+    let days = q.days()?;
+    blocking(move || {
+        let conn = store.conn();
+        let orgs = OrgIndex::load(&conn)?;
+        Ok(Json(reports::deadlines(
+            &conn,
+            &orgs,
+            &caller,
+            q.filter.org.as_deref(),
+            days,
+            today_vn(),
+        )?))
+    })
+    .await
+}
+
+fn fmt_time(secs: i64) -> String {
+    crate::central::format_time(secs)
+}
+
+/// The conflicts (open, resolved or all) as a sheet.
+pub fn conflicts_sheet(rows: &[ConflictRow], en: bool) -> Sheet {
+    let t = |vi: &'static str, e: &'static str| if en { e } else { vi };
+    let mut s = Sheet::new(
+        t("Xung đột", "Conflicts"),
+        &[
+            t("Họ và tên", "Full name"),
+            t("Trường", "Field"),
+            t("Giá trị", "Value"),
+            t("Người ghi", "Written by"),
+            t("Thiết bị", "Device"),
+            t("Thời điểm", "Time"),
+            t("Mở lúc", "Opened"),
+            t("Đóng lúc", "Closed"),
+            t("Người giải quyết", "Resolved by"),
+            t("Giá trị chọn", "Chosen value"),
+            t("Mã hồ sơ", "Case id"),
+        ],
+    );
+    for c in rows {
+        for v in &c.values {
+            s.push(vec![
+                c.full_name.as_str().into(),
+                c.path.as_str().into(),
+                crate::central::value_text(&v.value).into(),
+                v.user.as_str().into(),
+                v.device.as_str().into(),
+                fmt_time(v.time).into(),
+                fmt_time(c.opened_at).into(),
+                c.closed_at.map(fmt_time).unwrap_or_default().into(),
+                c.resolved_by.clone().unwrap_or_default().into(),
+                c.resolution
+                    .as_ref()
+                    .and_then(|r| r.get("value"))
+                    .map(crate::central::value_text)
+                    .unwrap_or_default()
+                    .into(),
+                c.doc_id.as_str().into(),
+            ]);
+        }
+    }
+    s
+}
+
+/// The audit history of one case file as a sheet: one row per change.
+pub fn history_sheet(rows: &[casedocs::HistoryEntry], en: bool) -> Sheet {
+    let t = |vi: &'static str, e: &'static str| if en { e } else { vi };
+    let mut s = Sheet::new(
+        t("Lịch sử", "History"),
+        &[
+            t("Thời điểm", "Time"),
+            t("Người sửa", "User"),
+            t("Thiết bị", "Device"),
+            t("Trường đã sửa", "Fields"),
+            t("Ghi chú", "Message"),
+            t("Mã tác giả", "Actor"),
+            t("Mã thay đổi", "Change hash"),
+        ],
+    );
+    for h in rows {
+        s.push(vec![
+            fmt_time(h.time).into(),
+            h.user.as_str().into(),
+            h.device.as_str().into(),
+            h.fields.join(", ").into(),
+            h.message.clone().unwrap_or_default().into(),
+            h.actor.as_str().into(),
+            h.hash.as_str().into(),
+        ]);
+    }
+    s
+}
+
+/// The sheets of one report, computed by the same code as its screen.
+pub fn report_sheets(
+    conn: &rusqlite::Connection,
+    caller: &Caller,
+    report: &str,
+    q: &ReportQuery,
+) -> AppResult<Vec<Sheet>> {
+    caller.require_reviewer()?;
+    let en = q.english();
+    let today = today_vn();
+    let orgs = OrgIndex::load(conn)?;
+    Ok(match report {
+        "dashboard" => export::dashboard_sheets(
+            &reports::dashboard(conn, &orgs, caller, &q.filter, q.years_without()?, today)?,
+            en,
+        ),
+        "cases" => vec![export::cases_sheet(
+            &reports::cases(conn, &orgs, caller, &q.filter, today)?,
+            en,
+        )],
+        "findings" => vec![export::findings_sheet(
+            &reports::findings(conn, &orgs, caller, &q.filter, today)?,
+            en,
+        )],
+        "deadlines" => export::deadlines_sheets(
+            &reports::deadlines(
+                conn,
+                &orgs,
+                caller,
+                q.filter.org.as_deref(),
+                q.days()?,
+                today,
+            )?,
+            en,
+        ),
+        "conflicts" => vec![conflicts_sheet(
+            &conflicts(conn, caller, q.state.as_deref(), None)?,
+            en,
+        )],
+        "history" => {
+            let id = q.id.as_deref().unwrap_or_default();
+            vec![history_sheet(&history_of(conn, caller, id)?, en)]
+        }
+        _ => return Err(AppError::not_found("báo cáo", "Report")),
+    })
+}
+
+/// Downloads a report as XLSX or CSV, or the case files of a subtree in the documented
+/// JSON exchange format (`case-files`).
+async fn export(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(report): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<axum::response::Response> {
+    caller.require_reviewer()?;
+    let store = state.store.clone();
+    blocking(move || {
+        if report == "case-files" {
+            let path = {
+                let conn = store.conn();
+                let orgs = OrgIndex::load(&conn)?;
+                reports::resolve_org(&orgs, &caller, q.filter.org.as_deref())?
+                    .path
+                    .clone()
+            };
+            let data = admin::export_case_files(&store, &path)?;
+            let bytes =
+                serde_json::to_vec_pretty(&data).map_err(|e| AppError::Internal(e.to_string()))?;
+            return export::file_response(bytes, "application/json", "ho-so.json");
+        }
+        let format = ExportFormat::parse(q.format.as_deref())?;
+        let sheets = {
+            let conn = store.conn();
+            report_sheets(&conn, &caller, &report, &q)?
+        };
+        export::download(&sheets, format, &report)
+    })
+    .await
+}
+
+/// Cells of a sheet as plain text, for tests and the HTML preview of an export.
+pub fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Text(t) => t.clone(),
+        Cell::Int(n) => n.to_string(),
+        Cell::Float(x) => format!("{x:.1}"),
+        Cell::Date(d) => d.format_vn(),
+        Cell::Empty => String::new(),
+    }
 }

@@ -393,10 +393,18 @@ mod tests {
     use super::*;
 
     fn sample() -> CaseFile {
-        let mut case = CaseFile::default();
-        case.org_id = "cb-01".into();
-        case.person.full_name = "Nguyễn Văn An".into();
-        case
+        CaseFile {
+            org_id: "cb-01".into(),
+            person: shared_person("Nguyễn Văn An"),
+            ..Default::default()
+        }
+    }
+
+    fn shared_person(name: &str) -> crate::model::Person {
+        crate::model::Person {
+            full_name: name.into(),
+            ..Default::default()
+        }
     }
 
     #[test]

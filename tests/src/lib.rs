@@ -34,7 +34,7 @@ impl Drop for TestApp {
     }
 }
 
-fn fresh_dir() -> PathBuf {
+pub fn fresh_dir() -> PathBuf {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("hoso-test-{}-{n}", std::process::id()));
@@ -82,34 +82,7 @@ impl TestApp {
     }
 
     pub async fn device_with_password(&self, username: &str, password: &str) -> Result<Device> {
-        let actor = ActorId::random();
-        let resp = self
-            .http
-            .post(format!("{}/api/login", self.url))
-            .json(&json!({"username": username, "password": password,
-                          "device_name": format!("máy thử {username}"), "actor": actor.to_hex_string()}))
-            .send()
-            .await?;
-        if !resp.status().is_success() {
-            bail!("login failed: {} {}", resp.status(), resp.text().await?);
-        }
-        let body: Value = resp.json().await?;
-        Ok(Device {
-            url: self.url.clone(),
-            http: self.http.clone(),
-            token: body["token"].as_str().context("token")?.to_string(),
-            device_id: body["device_id"].as_str().context("device")?.to_string(),
-            scope_org: body["user"]["scope_org"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            actor: actor.clone(),
-            replica: Replica {
-                actor: Some(actor),
-                ..Replica::default()
-            },
-            acknowledged: Vec::new(),
-        })
+        login_device(&self.http, &self.url, username, password).await
     }
 
     /// The server's current heads of every stored document.
@@ -151,6 +124,42 @@ impl TestApp {
         let status = resp.status().as_u16();
         Ok((status, resp.json().await.unwrap_or(Value::Null)))
     }
+}
+
+/// Logs in a new device against the server at `url`, writing with a fresh actor id.
+pub async fn login_device(
+    http: &reqwest::Client,
+    url: &str,
+    username: &str,
+    password: &str,
+) -> Result<Device> {
+    let actor = ActorId::random();
+    let resp = http
+        .post(format!("{url}/api/login"))
+        .json(&json!({"username": username, "password": password,
+                      "device_name": format!("máy thử {username}"), "actor": actor.to_hex_string()}))
+        .send()
+        .await?;
+    if !resp.status().is_success() {
+        bail!("login failed: {} {}", resp.status(), resp.text().await?);
+    }
+    let body: Value = resp.json().await?;
+    Ok(Device {
+        url: url.to_string(),
+        http: http.clone(),
+        token: body["token"].as_str().context("token")?.to_string(),
+        device_id: body["device_id"].as_str().context("device")?.to_string(),
+        scope_org: body["user"]["scope_org"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        actor: actor.clone(),
+        replica: Replica {
+            actor: Some(actor),
+            ..Replica::default()
+        },
+        acknowledged: Vec::new(),
+    })
 }
 
 /// A simulated device: a login, an actor id and a replica of the documents in its scope.

@@ -94,7 +94,8 @@ fn test(root: &Path) -> Result<()> {
     )?;
     report.run("native tests", || cargo(&["test", "--workspace"]))?;
     report.run("shared tests in headless Chromium (wasm32)", || {
-        tc.test_in_browser(&["-p", "shared"])
+        // The golden corpus, compared by digest with the native run.
+        tc.test_in_browser(&["-p", "shared", "--test", "golden"])
     })?;
     build_dist(root, &tc)?;
     report.run("build the server binary for browser tests", || {
@@ -121,7 +122,7 @@ fn bench(root: &Path, which: &[String]) -> Result<()> {
         ])?;
         let tc = setup::wasm_toolchain()?;
         setup::browser()?;
-        tc.test_in_browser_release(&["-p", "shared", "--test", "bench_rules_wasm"])?;
+        tc.test_in_browser_release(&["-p", "shared", "--test", "bench_rules"])?;
     }
     if wants("sync") {
         cargo(&[

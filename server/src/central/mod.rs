@@ -1,0 +1,620 @@
+//! The central office's screens: server-rendered HTML pages under `/central/…` for the
+//! reviewer and admin roles, over the same queries as the JSON API (`review`, `reports`).
+//!
+//! Pages are plain HTML with inline SVG charts and no script framework: the office works
+//! online on ordinary desktops, and a page that renders on the server is one request,
+//! prints well and can be linked from a report. Vietnamese comes first; `?lang=en` (kept
+//! in a cookie) switches to English. Sign-in sets an HttpOnly, SameSite=Strict session
+//! cookie; every form that changes data carries a per-session token and must come from
+//! this origin. Everything interpolated into HTML goes through [`esc`].
+
+mod cases;
+mod dashboard;
+mod queues;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use shared::date::Date;
+
+use crate::auth::{self, Caller, Role, SESSION_COOKIE};
+use crate::error::AppError;
+use crate::{AppState, blocking};
+
+/// Cookie remembering the chosen language of the pages.
+const LANG_COOKIE: &str = "hoso_lang";
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/central", get(dashboard::show))
+        .route("/central/", get(dashboard::show))
+        .route("/central/login", get(login_form).post(login))
+        .route("/central/logout", post(logout))
+        .route("/central/cases", get(cases::list))
+        .route("/central/cases/{id}", get(cases::detail))
+        .route("/central/cases/{id}/return", post(cases::return_case))
+        .route("/central/conflicts", get(queues::conflicts))
+        .route("/central/conflicts/{id}/resolve", post(queues::resolve))
+        .route("/central/findings", get(queues::findings))
+        .route("/central/deadlines", get(queues::deadlines))
+}
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lang {
+    pub en: bool,
+}
+
+impl Lang {
+    pub fn t<'a>(&self, vi: &'a str, en: &'a str) -> &'a str {
+        if self.en { en } else { vi }
+    }
+
+    /// A whole number with the thousands separator of the language (11.971 / 11,971).
+    pub fn int(&self, n: i64) -> String {
+        let digits = n.unsigned_abs().to_string();
+        let sep = if self.en { ',' } else { '.' };
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(sep);
+            }
+            out.push(c);
+        }
+        if n < 0 { format!("-{out}") } else { out }
+    }
+
+    /// A percentage with one decimal and the decimal mark of the language.
+    pub fn pct(&self, x: Option<f64>) -> String {
+        match x {
+            None => "–".into(),
+            Some(x) => {
+                let s = format!("{x:.1}");
+                if self.en {
+                    format!("{s} %")
+                } else {
+                    format!("{} %", s.replace('.', ","))
+                }
+            }
+        }
+    }
+}
+
+/// A signed-in reviewer or admin on a page, with the page's language and form token.
+#[derive(Debug, Clone)]
+pub struct Reviewer {
+    pub caller: Caller,
+    pub lang: Lang,
+    /// Set when `?lang=` changed the language: the response stores it in a cookie.
+    pub lang_changed: bool,
+    pub csrf: String,
+    /// The path and query of the request, for the language switch.
+    pub uri: String,
+}
+
+fn csrf_for(token: &str) -> String {
+    let digest = Sha256::digest(format!("hoso-csrf:{token}").as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..24])
+}
+
+fn lang_of(parts: &Parts) -> (Lang, bool) {
+    let query = parts.uri.query().unwrap_or("");
+    for kv in query.split('&') {
+        match kv {
+            "lang=en" => return (Lang { en: true }, true),
+            "lang=vi" => return (Lang { en: false }, true),
+            _ => {}
+        }
+    }
+    let en = auth::cookie(parts, LANG_COOKIE).as_deref() == Some("en");
+    (Lang { en }, false)
+}
+
+impl FromRequestParts<Arc<AppState>> for Reviewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let (lang, lang_changed) = lang_of(parts);
+        let uri = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/central".into());
+        let caller = match Caller::from_request_parts(parts, state).await {
+            Ok(c) => c,
+            Err(e) if e.status() == StatusCode::UNAUTHORIZED || e.status() == StatusCode::GONE => {
+                // Only a page read leads to the sign-in form; a refused form post is an error.
+                if parts.method.is_safe() {
+                    let next = crate::reports::url_encode(&uri);
+                    return Err(
+                        Redirect::to(&format!("/central/login?next={next}")).into_response()
+                    );
+                }
+                return Err(error_page(lang, &e));
+            }
+            Err(e) => return Err(error_page(lang, &e)),
+        };
+        if let Err(e) = caller.require_reviewer() {
+            return Err(error_page(lang, &e));
+        }
+        let token = auth::bearer(parts)
+            .or_else(|| auth::cookie(parts, SESSION_COOKIE))
+            .unwrap_or_default();
+        Ok(Reviewer {
+            caller,
+            lang,
+            lang_changed,
+            csrf: csrf_for(&token),
+            uri,
+        })
+    }
+}
+
+impl Reviewer {
+    pub fn t<'a>(&self, vi: &'a str, en: &'a str) -> &'a str {
+        self.lang.t(vi, en)
+    }
+
+    /// Refuses a form whose token is not this session's.
+    pub fn check_csrf(&self, token: &str) -> Result<(), Response> {
+        if !token.is_empty() && token == self.csrf {
+            Ok(())
+        } else {
+            Err(error_page(
+                self.lang,
+                &AppError::user(
+                    StatusCode::FORBIDDEN,
+                    "CSRF",
+                    "Biểu mẫu đã hết hạn hoặc không đến từ trang này. Hãy tải lại trang và thử lại.",
+                    "The form has expired or did not come from this site. Reload the page and try again.",
+                ),
+            ))
+        }
+    }
+
+    /// The hidden form field carrying the token.
+    pub fn csrf_field(&self) -> String {
+        format!(
+            r#"<input type="hidden" name="csrf" value="{}">"#,
+            esc(&self.csrf)
+        )
+    }
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A date as dd/mm/yyyy, or a dash.
+pub fn date(d: Option<Date>) -> String {
+    d.map(|d| d.format_vn()).unwrap_or_else(|| "–".into())
+}
+
+/// Seconds since the epoch as dd/mm/yyyy hh:mm in Vietnam time (UTC+7).
+pub fn format_time(secs: i64) -> String {
+    if secs <= 0 {
+        return "–".into();
+    }
+    let local = secs + 7 * 3600;
+    let day = Date::from_days_since_epoch(local.div_euclid(86_400) as i32);
+    let s = local.rem_euclid(86_400);
+    format!("{} {:02}:{:02}", day.format_vn(), s / 3600, (s % 3600) / 60)
+}
+
+/// A competing or chosen value as people read it.
+pub fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "(trống)".into(),
+        other => other.to_string(),
+    }
+}
+
+const STYLE: &str = r#"
+body{font-family:system-ui,"Segoe UI",Roboto,Arial,sans-serif;margin:0;color:#1c1c1c;background:#f6f6f4}
+header{background:#a50e0e;color:#fff;padding:.5rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
+header a{color:#fff;text-decoration:none;padding:.25rem .5rem;border-radius:4px}
+header a.on{background:rgba(255,255,255,.2)} header .me{margin-left:auto;font-size:.9rem}
+header form{display:inline} header button{background:none;border:1px solid #fff;color:#fff;border-radius:4px;cursor:pointer}
+main{padding:1rem;max-width:1300px;margin:auto}
+h1{font-size:1.4rem} h2{font-size:1.15rem;margin-top:1.5rem}
+table{border-collapse:collapse;background:#fff;margin:.5rem 0;width:100%}
+th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.92rem}
+th{background:#eee} td.n,th.n{text-align:right}
+.cards{display:flex;flex-wrap:wrap;gap:.75rem}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6rem .9rem;min-width:11rem}
+.card .v{font-size:1.6rem;font-weight:600} .card .v a{color:inherit}
+.ok{color:#176c2c} .bad{color:#b00020} .warn{color:#9a6200}
+form.filters{background:#fff;border:1px solid #ddd;padding:.5rem;display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}
+form.filters label{display:flex;flex-direction:column;font-size:.85rem}
+.sev-blocking{color:#b00020;font-weight:600} .sev-warning{color:#9a6200}
+.muted{color:#666;font-size:.85rem} .err{background:#fde8e8;border:1px solid #b00020;padding:.75rem}
+.values{display:flex;gap:.75rem;flex-wrap:wrap} .value{background:#fff;border:1px solid #ccc;border-radius:6px;padding:.5rem;min-width:14rem}
+.value.win{border-color:#176c2c} svg a:hover rect{opacity:.8} svg text{font-size:12px}
+"#;
+
+/// Wraps a page body in the common layout and sends it.
+pub fn page(r: &Reviewer, title: &str, active: &str, body: &str) -> Response {
+    let l = r.lang;
+    let nav = [
+        ("dashboard", "/central", l.t("Tổng quan", "Dashboard")),
+        (
+            "conflicts",
+            "/central/conflicts",
+            l.t("Xung đột", "Conflicts"),
+        ),
+        (
+            "findings",
+            "/central/findings",
+            l.t("Phát hiện", "Findings"),
+        ),
+        (
+            "deadlines",
+            "/central/deadlines",
+            l.t("Thời hạn", "Deadlines"),
+        ),
+        ("cases", "/central/cases", l.t("Hồ sơ", "Case files")),
+    ];
+    let links: String = nav
+        .iter()
+        .map(|(key, href, label)| {
+            let on = if *key == active { r#" class="on""# } else { "" };
+            format!(r#"<a href="{href}"{on}>{}</a>"#, esc(label))
+        })
+        .collect();
+    let switch = switch_lang_href(&r.uri, !l.en);
+    let html = format!(
+        r#"<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{title} · {app}</title><style>{STYLE}</style></head><body>
+<header><strong>{app}</strong>{links}<span class="me">{who} · <a href="{switch}">{other}</a>
+<form method="post" action="/central/logout">{csrf}<button>{logout}</button></form></span></header>
+<main><h1>{title}</h1>{body}</main></body></html>"#,
+        lang = if l.en { "en" } else { "vi" },
+        title = esc(title),
+        app = esc(l.t("Văn phòng cấp ủy", "Central office")),
+        who = esc(&format!(
+            "{} ({})",
+            r.caller.display_name, r.caller.username
+        )),
+        switch = esc(&switch),
+        other = if l.en { "Tiếng Việt" } else { "English" },
+        csrf = r.csrf_field(),
+        logout = esc(l.t("Đăng xuất", "Log out")),
+    );
+    let mut resp = Html(html).into_response();
+    secure_headers(resp.headers_mut());
+    if r.lang_changed
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={}; Path=/central; Max-Age=31536000; SameSite=Strict",
+            if l.en { "en" } else { "vi" }
+        ))
+    {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+fn switch_lang_href(uri: &str, en: bool) -> String {
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let mut parts: Vec<&str> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
+        .collect();
+    let lang = if en { "lang=en" } else { "lang=vi" };
+    parts.push(lang);
+    format!("{path}?{}", parts.join("&"))
+}
+
+/// Pages are private and must not be framed by another site (clickjacking) or cached.
+fn secure_headers(h: &mut HeaderMap) {
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
+    );
+}
+
+/// An error as a small page with its status, in the page's language.
+pub fn error_page(lang: Lang, e: &AppError) -> Response {
+    let status = e.status();
+    let message = match e {
+        AppError::User {
+            message_vi,
+            message_en,
+            ..
+        } => lang.t(message_vi, message_en).to_string(),
+        AppError::Internal(detail) => {
+            tracing::error!(%detail, "internal error");
+            lang.t(
+                "Lỗi máy chủ. Dữ liệu không bị mất; hãy thử lại sau.",
+                "Server error. No data is lost; try again later.",
+            )
+            .to_string()
+        }
+    };
+    let html = format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>{status}</title><style>{STYLE}</style></head>
+<body><main><div class="err"><strong>{status}</strong> {msg}</div>
+<p><a href="/central">{home}</a> · <a href="/central/login">{login}</a></p></main></body></html>"#,
+        status = status.as_u16(),
+        msg = esc(&message),
+        home = esc(lang.t("Về trang tổng quan", "Back to the dashboard")),
+        login = esc(lang.t("Đăng nhập", "Log in")),
+    );
+    let mut resp = (status, Html(html)).into_response();
+    secure_headers(resp.headers_mut());
+    resp
+}
+
+/// Runs blocking page work and renders its error, if any, as a page.
+pub async fn run_page(
+    lang: Lang,
+    f: impl FnOnce() -> Result<Response, AppError> + Send + 'static,
+) -> Response {
+    match blocking(f).await {
+        Ok(r) => r,
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: Option<String>,
+    lang: Option<String>,
+    error: Option<String>,
+}
+
+fn login_html(lang: Lang, next: &str, error: Option<&str>) -> String {
+    let err = error
+        .map(|e| format!(r#"<p class="err">{}</p>"#, esc(e)))
+        .unwrap_or_default();
+    format!(
+        r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title><style>{STYLE}</style></head>
+<body><main style="max-width:26rem"><h1>{title}</h1>{err}
+<form method="post" action="/central/login" class="filters" style="flex-direction:column;align-items:stretch">
+<input type="hidden" name="next" value="{next}">
+<label>{user}<input name="username" autocomplete="username" required></label>
+<label>{pass}<input name="password" type="password" autocomplete="current-password" required></label>
+<button>{go}</button></form>
+<p class="muted"><a href="/central/login?lang={other_code}&amp;next={next_q}">{other}</a></p></main></body></html>"#,
+        code = if lang.en { "en" } else { "vi" },
+        title = esc(lang.t("Đăng nhập — Văn phòng cấp ủy", "Log in — Central office")),
+        user = esc(lang.t("Tên đăng nhập", "Username")),
+        pass = esc(lang.t("Mật khẩu", "Password")),
+        go = esc(lang.t("Đăng nhập", "Log in")),
+        next = esc(next),
+        next_q = esc(&crate::reports::url_encode(next)),
+        other_code = if lang.en { "vi" } else { "en" },
+        other = if lang.en { "Tiếng Việt" } else { "English" },
+    )
+}
+
+/// Only paths of these pages may follow a sign-in: never another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with("/central") && !n.contains("//") && !n.contains('\\') => {
+            n.to_string()
+        }
+        _ => "/central".into(),
+    }
+}
+
+async fn login_form(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+    let en = match q.lang.as_deref() {
+        Some(l) => l == "en",
+        None => cookie_in(&headers, LANG_COOKIE).as_deref() == Some("en"),
+    };
+    let lang = Lang { en };
+    let error = q.error.map(|_| {
+        lang.t(
+            "Sai tên đăng nhập hoặc mật khẩu.",
+            "Wrong username or password.",
+        )
+        .to_string()
+    });
+    let mut resp = Html(login_html(
+        lang,
+        &safe_next(q.next.as_deref()),
+        error.as_deref(),
+    ))
+    .into_response();
+    secure_headers(resp.headers_mut());
+    if let Some(l) = q.lang.as_deref().filter(|l| *l == "en" || *l == "vi")
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={l}; Path=/central; Max-Age=31536000; SameSite=Strict"
+        ))
+    {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+fn cookie_in(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Signs in with the login form: checks the origin (login CSRF), refuses cadre accounts
+/// (their work is on the device app) and sets the HttpOnly session cookie.
+async fn login(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let lang = Lang {
+        en: cookie_in(&headers, LANG_COOKIE).as_deref() == Some("en"),
+    };
+    if headers.contains_key(header::ORIGIN) && !origin_matches(&headers) {
+        return error_page(lang, &AppError::forbidden());
+    }
+    let next = safe_next(form.next.as_deref());
+    let store = state.store.clone();
+    let req = auth::LoginRequest {
+        username: form.username.trim().to_string(),
+        password: form.password,
+        device_name: "Trình duyệt — văn phòng cấp ủy".into(),
+        actor: None,
+    };
+    let result = blocking(move || {
+        let resp = auth::login(&store, &req)?;
+        if resp.user.role == Role::Cadre {
+            auth::logout(&store, &resp.token)?;
+            return Err(AppError::forbidden());
+        }
+        Ok(resp)
+    })
+    .await;
+    match result {
+        Ok(resp) => {
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict",
+                resp.token,
+                auth::SESSION_DAYS * 86_400
+            );
+            let mut r = Redirect::to(&next).into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
+            let mut resp = (
+                StatusCode::UNAUTHORIZED,
+                Html(login_html(
+                    lang,
+                    &next,
+                    Some(lang.t(
+                        "Sai tên đăng nhập hoặc mật khẩu.",
+                        "Wrong username or password.",
+                    )),
+                )),
+            )
+                .into_response();
+            secure_headers(resp.headers_mut());
+            resp
+        }
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+fn origin_matches(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
+    match (host, origin) {
+        (Some(h), Some(o)) => o
+            .strip_prefix("http://")
+            .or_else(|| o.strip_prefix("https://"))
+            .is_some_and(|rest| rest.eq_ignore_ascii_case(h)),
+        _ => false,
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct TokenForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<Arc<AppState>>,
+    r: Reviewer,
+    headers: HeaderMap,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    if let Err(resp) = r.check_csrf(&form.csrf) {
+        return resp;
+    }
+    if let Some(token) = cookie_in(&headers, SESSION_COOKIE) {
+        let store = state.store.clone();
+        let _ = blocking(move || auth::logout(&store, &token)).await;
+    }
+    let mut resp = Redirect::to("/central/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
+    )) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// `<option>`s of the organisations a reviewer can report on (branches below grassroots
+/// level are left out: they are reached through their organisation's lists).
+pub fn org_options(orgs: &crate::reports::OrgIndex, root_path: &str, selected: &str) -> String {
+    orgs.subtree(root_path)
+        .filter(|o| o.kind != "sub_branch")
+        .map(|o| {
+            let depth = o
+                .path
+                .matches('/')
+                .count()
+                .saturating_sub(root_path.matches('/').count());
+            let sel = if o.id == selected { " selected" } else { "" };
+            format!(
+                r#"<option value="{}"{sel}>{}{}</option>"#,
+                esc(&o.id),
+                "· ".repeat(depth),
+                esc(&o.name)
+            )
+        })
+        .collect()
+}
+
+/// Links to download the report at `report` with `query` as XLSX and CSV.
+pub fn export_links(l: Lang, report: &str, query: &str) -> String {
+    let q = if query.is_empty() {
+        String::new()
+    } else {
+        format!("&{query}")
+    };
+    let lang = if l.en { "&lang=en" } else { "" };
+    format!(
+        r#"<p class="muted">{label}: <a href="/api/review/export/{report}?format=xlsx{q}{lang}">XLSX</a> · <a href="/api/review/export/{report}?format=csv{q}{lang}">CSV</a></p>"#,
+        label = esc(l.t("Xuất", "Export")),
+        q = esc(&q),
+        lang = lang,
+    )
+}

@@ -1,0 +1,103 @@
+// Helpers shared by the PWA's end-to-end tests: signing in through the form, waiting
+// for the sync state shown in the header, and talking to the server as the reviewer.
+import assert from 'node:assert/strict';
+
+export const PASSWORD = 'demo2026';
+
+/** Signs in through the login form and waits for the first sync to finish. */
+export async function login(page, url, username = 'canbo.lachtray') {
+  await page.goto(url + '/');
+  await page.waitForSelector('form.login', { timeout: 30000 });
+  await page.fill('form.login input[name=username]', username);
+  await page.fill('form.login input[type=password]', PASSWORD);
+  await page.click('form.login button[type=submit]');
+  await page.waitForSelector('[data-testid=sync-status]', { timeout: 30000 });
+  await waitSynced(page);
+  await page.waitForSelector('.case-row', { timeout: 30000 });
+}
+
+/** Waits until the header says every change is on the server and no sync runs. */
+export async function waitSynced(page, timeout = 60000) {
+  await page.waitForFunction(() => {
+    const u = document.querySelector('[data-testid=unsynced]');
+    const s = document.querySelector('.sync');
+    return u && s && !s.classList.contains('running') && !s.classList.contains('error')
+      && !s.classList.contains('offline') && /Mọi thay đổi đã lên máy chủ|All changes are on the server/.test(u.textContent)
+      && /Đã đồng bộ|Synced/.test(document.querySelector('[data-testid=sync-status]').textContent);
+  }, null, { timeout, polling: 200 });
+}
+
+/** Waits until the service worker controls the page (the app shell is cached). */
+export async function waitForServiceWorker(page) {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
+    await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 20000 });
+  }
+}
+
+/** Waits until no write to IndexedDB is pending. */
+export async function waitSaved(page) {
+  await page.waitForFunction(() => {
+    const s = document.querySelector('.crumbs .saved');
+    return !s || /Đã lưu trên máy|Saved on this device/.test(s.textContent);
+  }, null, { timeout: 10000, polling: 100 });
+}
+
+/** Opens one case file by id. */
+export async function openCase(page, id) {
+  await page.evaluate((id) => { location.hash = '#/c/' + id; }, id);
+  await page.waitForSelector('[data-testid=case-name]', { timeout: 20000 });
+}
+
+/** Sets a field of the open case as a cadre does: type, then leave the field. */
+export async function setField(page, path, value) {
+  const input = page.locator(`[data-path="${path}"]`);
+  await input.fill(value);
+  await input.press('Tab');
+  await waitSaved(page);
+}
+
+/** Creates a case file through the "new case" form; returns its id. */
+export async function createCase(page, name, birth = '') {
+  await page.evaluate(() => { location.hash = '#/'; });
+  await page.click('[data-testid=new-case]');
+  await page.fill('form.new-case input[name=full_name]', name);
+  if (birth) await page.fill('form.new-case input[name=birth_date]', birth);
+  await page.click('form.new-case button[type=submit]');
+  await page.waitForSelector('[data-testid=case-name]');
+  await waitSaved(page);
+  return await page.evaluate(() => location.hash.replace('#/c/', ''));
+}
+
+/** Signs in to the API (as the reviewer by default); returns a fetch helper. */
+export async function apiAs(url, username = 'bantochuc') {
+  const r = await fetch(url + '/api/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD, device_name: 'test' }),
+  });
+  assert.equal(r.status, 200, 'reviewer login');
+  const { token } = await r.json();
+  return async (method, path, body) => {
+    const resp = await fetch(url + path, {
+      method,
+      headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await resp.text();
+    if (!resp.ok) throw new Error(`${method} ${path}: ${resp.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+}
+
+/** The host:port a server listens on, to restart it at the same address. */
+export function addrOf(url) {
+  return url.replace(/^http:\/\//, '');
+}
+
+/** Collects page errors, so a test can assert that none happened. */
+export function watchErrors(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
