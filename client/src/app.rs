@@ -215,8 +215,8 @@ fn Header() -> impl IntoView {
                     {move || tr("Đồng bộ", "Sync")}
                 </button>
                 <Show when=move || u.sync.get().running>
-                    <progress max=move || u.sync.get().to_push.max(1)
-                        value=move || { let s = u.sync.get(); if s.to_push == 0 { None } else { Some(s.pushed) } }>
+                    <progress max=move || u.sync.get().to_push.max(1).to_string()
+                        value=move || { let s = u.sync.get(); (s.to_push > 0).then(|| s.pushed.to_string()) }>
                     </progress>
                 </Show>
                 <span class="persist" data-testid="persist">

@@ -125,14 +125,7 @@ fn bench(root: &Path, which: &[String]) -> Result<()> {
         tc.test_in_browser_release(&["-p", "shared", "--test", "bench_rules"])?;
     }
     if wants("sync") {
-        cargo(&[
-            "run",
-            "--release",
-            "-p",
-            "server",
-            "--example",
-            "bench_sync",
-        ])?;
+        cargo(&["run", "--release", "-p", "tests", "--example", "bench_sync"])?;
     }
     if wants("reports") {
         cargo(&[

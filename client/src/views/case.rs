@@ -196,7 +196,7 @@ fn Advance(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    let start = move |_| {
+    let start = move |_: leptos::ev::MouseEvent| {
         done.set(None);
         error.set(None);
         let Some((key, _, _)) = next().and_then(key_fact) else {
@@ -418,7 +418,7 @@ fn SectionForm(id: DocId, section: &'static Section, view: Memo<Option<DocView>>
     let stage = move || view.with(|v| v.as_ref().map(|v| v.eval.stage).unwrap_or(Stage::Source));
     // The current stage's facts and the next stage's are open; others are one tap away.
     let initially_open = {
-        let s = stage.clone()();
+        let s = stage();
         section.stage == s || next_stage(s) == Some(section.stage)
     };
     let fields = section
@@ -455,7 +455,7 @@ fn ListForm(id: DocId, list: &'static ListDef, view: Memo<Option<DocView>>) -> i
     });
     let add = {
         let id = id.clone();
-        move |_| {
+        move |_: leptos::ev::MouseEvent| {
             let n = len.get_untracked();
             let mut item = serde_json::Map::new();
             if list.votes {
@@ -478,7 +478,7 @@ fn ListForm(id: DocId, list: &'static ListDef, view: Memo<Option<DocView>>) -> i
                         .collect_view();
                     let check = list.votes.then(|| view! { <VoteCheck path=format!("{}.{i}", list.path) view=view/> });
                     let id = id.clone();
-                    let remove = move |_| {
+                    let remove = move |_: leptos::ev::MouseEvent| {
                         let msg = tr("Xóa mục này?", "Remove this entry?");
                         let ok = web_sys::window().and_then(|w| w.confirm_with_message(msg).ok()).unwrap_or(false);
                         if ok {

@@ -1,0 +1,408 @@
+//! Benchmark of the central office's report queries over a province-size store, and of
+//! an XLSX export of 100,000 rows. Run with
+//! `cargo run --release -p server --example bench_reports [case files]`.
+//!
+//! The store is generated directly with batched SQL inserts of projection rows (plus
+//! their `docs`, `findings` and `deadlines` rows), not Automerge documents: the reports
+//! read only those tables, and building a million real documents would take hours. The
+//! projections' `case_json` and `eval_json` columns hold a 200-byte stand-in instead of
+//! the full JSON (about 3 KB), so table scans here touch fewer pages than on a real
+//! store; the indexed queries the dashboard uses are not affected by it.
+
+use std::time::Instant;
+
+use rusqlite::params;
+use server::auth::{Caller, Role};
+use server::reports::{self, CaseFilter, OrgIndex};
+use server::store::Store;
+use shared::date::Date;
+
+/// Districts of the generated province, and grassroots organisations per district.
+const DISTRICTS: usize = 20;
+const GRASSROOTS_PER_DISTRICT: usize = 60;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+const FAMILY: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"];
+const MIDDLE: &[&str] = &["Văn", "Thị", "Minh", "Ngọc", "Đức", "Thu"];
+const GIVEN: &[&str] = &[
+    "An", "Bình", "Hà", "Lan", "Hùng", "Mai", "Sơn", "Yến", "Đạt",
+];
+const STAGES: &[&str] = &[
+    "source",
+    "awareness_class",
+    "file_preparation",
+    "branch_vote",
+    "committee",
+];
+
+fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let out = f();
+    println!("{label:<58} {:>9.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    out
+}
+
+fn main() -> anyhow::Result<()> {
+    let total: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = std::env::temp_dir().join(format!("bench-reports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("store.sqlite");
+    let store = Store::open(&path)?;
+    let mut rng = Rng(0x2026_0806);
+
+    // The organisation tree: province → districts → committees (with branches) and branches.
+    let t = Instant::now();
+    let mut leaf_orgs: Vec<String> = Vec::new();
+    let mut grassroots: Vec<String> = Vec::new();
+    {
+        let mut conn = store.conn();
+        let tx = conn.transaction()?;
+        let mut org = tx.prepare(
+            "INSERT INTO orgs(id, parent_id, name, kind, sector, grassroots, path) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        )?;
+        let mut year = tx.prepare(
+            "INSERT INTO org_years(org_id, year, members_start, target) VALUES (?1,?2,?3,?4)",
+        )?;
+        org.execute(params![
+            "tinh",
+            None::<String>,
+            "Đảng bộ tỉnh",
+            "province",
+            "",
+            false,
+            "/tinh/"
+        ])?;
+        for y in 2015..=2026 {
+            year.execute(params!["tinh", y, 0, 6000])?;
+        }
+        let sectors = ["phuong", "hcsn", "dnnn", "dnk"];
+        for d in 0..DISTRICTS {
+            let did = format!("h{d:02}");
+            let dpath = format!("/tinh/{did}/");
+            org.execute(params![
+                did,
+                "tinh",
+                format!("Đảng bộ huyện số {d}"),
+                "district",
+                "",
+                false,
+                dpath
+            ])?;
+            for g in 0..GRASSROOTS_PER_DISTRICT {
+                let gid = format!("{did}-g{g:03}");
+                let gpath = format!("{dpath}{gid}/");
+                let committee = g % 2 == 0;
+                org.execute(params![
+                    gid,
+                    did,
+                    format!("Tổ chức cơ sở đảng {d}-{g}"),
+                    if committee { "committee" } else { "branch" },
+                    sectors[g % 4],
+                    true,
+                    gpath
+                ])?;
+                for y in 2015..=2026 {
+                    year.execute(params![gid, y, 100 + rng.below(900) as i64, 0])?;
+                }
+                grassroots.push(gid.clone());
+                if committee {
+                    for b in 0..4 {
+                        let bid = format!("{gid}-cb{b}");
+                        org.execute(params![
+                            bid,
+                            gid,
+                            format!("Chi bộ {b}"),
+                            "sub_branch",
+                            sectors[g % 4],
+                            false,
+                            format!("{gpath}{bid}/")
+                        ])?;
+                        leaf_orgs.push(bid);
+                    }
+                } else {
+                    leaf_orgs.push(gid);
+                }
+            }
+        }
+        drop(org);
+        drop(year);
+        tx.commit()?;
+    }
+    println!(
+        "generated {} organisations ({} grassroots) in {:.1} s",
+        leaf_orgs.len() + grassroots.len() / 2 + DISTRICTS + 1,
+        grassroots.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    // The case files' projections, in batches of 50,000 rows per transaction.
+    let t = Instant::now();
+    let filler = "x".repeat(200);
+    let today = Date::from_ymd(2026, 6, 1)?;
+    let mut done = 0;
+    while done < total {
+        let batch = (total - done).min(50_000);
+        let mut conn = store.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut doc = tx.prepare_cached(
+                "INSERT INTO docs(id, org_id, org_seq, created_at, updated_at) VALUES (?1, ?2, 0, 0, 0)",
+            )?;
+            let mut proj = tx.prepare_cached(
+                "INSERT INTO projections(doc_id, org_id, stage, full_name, sex, ethnicity, birth_date,
+                    education, youth_union, introduced, class_date, branch_vote_date, decision_date,
+                    ceremony_date, official_date, stopped, blocking, warnings, returned, review_comment,
+                    rule_set, evaluated_on, case_json, eval_json, updated_at)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,'',
+                    'bench', ?20, ?21, ?21, 0)",
+            )?;
+            let mut finding = tx.prepare_cached(
+                "INSERT INTO findings(doc_id, code, severity, field, message_vi, message_en)
+                 VALUES (?1, ?2, ?3, 'person.birth_date', 'Thông báo', 'Message')",
+            )?;
+            let mut deadline = tx.prepare_cached(
+                "INSERT INTO deadlines(doc_id, code, label_vi, label_en, due, done)
+                 VALUES (?1, 'DL_CEREMONY', 'Tổ chức lễ kết nạp', 'Hold the ceremony', ?2, 0)",
+            )?;
+            for i in done..done + batch {
+                let id = format!("{i:032x}");
+                let org = &leaf_orgs[rng.below(leaf_orgs.len() as u64) as usize];
+                let name = format!(
+                    "{} {} {}",
+                    FAMILY[rng.below(FAMILY.len() as u64) as usize],
+                    MIDDLE[rng.below(MIDDLE.len() as u64) as usize],
+                    GIVEN[rng.below(GIVEN.len() as u64) as usize]
+                );
+                let admitted = rng.below(100) < 45;
+                let decision = admitted.then(|| {
+                    Date::from_days_since_epoch(
+                        Date::from_ymd(2015, 1, 1)
+                            .map(|d| d.days_since_epoch())
+                            .unwrap_or(0)
+                            + rng.below(11 * 365 + 150) as i32,
+                    )
+                });
+                let stage = match decision {
+                    Some(d) if d.add_months(14) < today => "official",
+                    Some(d) if d.add_months(1) < today => "probation",
+                    Some(_) => "decision",
+                    None => STAGES[rng.below(STAGES.len() as u64) as usize],
+                };
+                let age = 18 + rng.below(30) as i32;
+                let birth = decision.unwrap_or(today).add_months(-(age * 12) - 3);
+                let class = (admitted || rng.below(2) == 0)
+                    .then(|| decision.unwrap_or(today).add_months(-10));
+                doc.execute(params![id, org])?;
+                proj.execute(params![
+                    id,
+                    org,
+                    stage,
+                    name,
+                    if rng.below(2) == 0 { "female" } else { "male" },
+                    if rng.below(100) < 8 { "Tày" } else { "Kinh" },
+                    birth.to_string(),
+                    "university",
+                    age <= 30,
+                    admitted || rng.below(2) == 0,
+                    class.map(|d| d.to_string()),
+                    decision.map(|d| d.add_days(-40).to_string()),
+                    decision.map(|d| d.to_string()),
+                    decision.map(|d| d.add_days(20).to_string()),
+                    None::<String>,
+                    false,
+                    i64::from(!admitted && rng.below(100) < 5),
+                    i64::from(rng.below(100) < 10),
+                    false,
+                    today.to_string(),
+                    filler,
+                ])?;
+                if rng.below(100) < 10 {
+                    finding.execute(params![id, "AGE_NEAR_LIMIT", "warning"])?;
+                }
+                if !admitted && rng.below(100) < 20 {
+                    let due = today.add_days(rng.below(60) as i32 - 30);
+                    deadline.execute(params![id, due.to_string()])?;
+                }
+            }
+        }
+        tx.commit()?;
+        done += batch;
+    }
+    println!(
+        "generated {total} projection rows in {:.1} s ({:.0} rows/s)",
+        t.elapsed().as_secs_f64(),
+        total as f64 / t.elapsed().as_secs_f64()
+    );
+    {
+        let conn = store.conn();
+        conn.execute_batch("ANALYZE")?;
+    }
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    println!("database file: {:.0} MB\n", bytes as f64 / 1e6);
+
+    let caller = Caller {
+        user_id: 1,
+        username: "bantochuc".into(),
+        display_name: "Ban Tổ chức Tỉnh ủy".into(),
+        role: Role::Reviewer,
+        scope_org: "tinh".into(),
+        scope_path: "/tinh/".into(),
+        device_id: "bench".into(),
+    };
+    let conn = store.conn();
+    let orgs = timed("load the organisation tree", || OrgIndex::load(&conn))?;
+    let year = |y: i32, org: Option<&str>| CaseFilter {
+        year: Some(y.to_string()),
+        org: org.map(str::to_string),
+        ..CaseFilter::default()
+    };
+    for (label, filter) in [
+        ("dashboard, whole province, year 2024", year(2024, None)),
+        (
+            "dashboard, one district, year 2024",
+            year(2024, Some("h03")),
+        ),
+        (
+            "dashboard, one grassroots organisation, year 2024",
+            year(2024, Some("h03-g010")),
+        ),
+        (
+            "dashboard, whole province, term 2020-2025",
+            CaseFilter {
+                term: Some("2020-2025".into()),
+                ..CaseFilter::default()
+            },
+        ),
+    ] {
+        let d = timed(label, || {
+            reports::dashboard(&conn, &orgs, &caller, &filter, 2, today)
+        })?;
+        println!(
+            "    admitted {}, members {:?}, files {}, no admission {}/{}",
+            d.admitted,
+            d.members_start,
+            d.funnel.introduced,
+            d.no_admission.orgs.len(),
+            d.no_admission.grassroots_total
+        );
+    }
+    let list = timed("case list: admitted in 2024, whole province", || {
+        reports::cases(
+            &conn,
+            &orgs,
+            &caller,
+            &CaseFilter {
+                admitted: Some("1".into()),
+                ..year(2024, None)
+            },
+            today,
+        )
+    })?;
+    println!("    {} rows", list.len());
+    let women = timed("case list: women admitted in 2024, one district", || {
+        reports::cases(
+            &conn,
+            &orgs,
+            &caller,
+            &CaseFilter {
+                admitted: Some("1".into()),
+                female: Some("1".into()),
+                ..year(2024, Some("h03"))
+            },
+            today,
+        )
+    })?;
+    println!("    {} rows", women.len());
+    let search = timed(
+        "case list: name search \"nguyen van an\", one district",
+        || {
+            reports::cases(
+                &conn,
+                &orgs,
+                &caller,
+                &CaseFilter {
+                    org: Some("h05".into()),
+                    q: Some("nguyen van an".into()),
+                    ..CaseFilter::default()
+                },
+                today,
+            )
+        },
+    )?;
+    println!("    {} rows", search.len());
+    let stage = timed("case list: stage branch_vote, one district", || {
+        reports::cases(
+            &conn,
+            &orgs,
+            &caller,
+            &CaseFilter {
+                org: Some("h05".into()),
+                stage: Some("branch_vote".into()),
+                ..CaseFilter::default()
+            },
+            today,
+        )
+    })?;
+    println!("    {} rows", stage.len());
+    let f = timed("findings queue, one district", || {
+        reports::findings(
+            &conn,
+            &orgs,
+            &caller,
+            &CaseFilter {
+                org: Some("h07".into()),
+                ..CaseFilter::default()
+            },
+            today,
+        )
+    })?;
+    println!("    {} findings", f.len());
+    let d = timed("deadlines, whole province, 14 days", || {
+        reports::deadlines(&conn, &orgs, &caller, None, 14, today)
+    })?;
+    println!("    {} overdue, {} upcoming", d.overdue, d.upcoming);
+
+    // XLSX of 100,000 rows: the admissions of several years across the province.
+    let rows = reports::cases(
+        &conn,
+        &orgs,
+        &caller,
+        &CaseFilter {
+            admitted: Some("1".into()),
+            from: Some("2016-01-01".into()),
+            to: Some("2026-12-31".into()),
+            ..CaseFilter::default()
+        },
+        today,
+    )?;
+    drop(conn);
+    let rows: Vec<_> = rows.into_iter().take(100_000).collect();
+    let sheet = server::export::cases_sheet(&rows, false);
+    let bytes = timed(&format!("XLSX export of {} rows", rows.len()), || {
+        server::export::xlsx(std::slice::from_ref(&sheet))
+    })?;
+    println!("    {:.1} MB", bytes.len() as f64 / 1e6);
+    let csv = timed(&format!("CSV export of {} rows", rows.len()), || {
+        server::export::csv(&sheet)
+    });
+    println!("    {:.1} MB", csv.len() as f64 / 1e6);
+    drop(store);
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! Sync benchmark: 1,000 simulated devices each push 20 changed case files to one server
+//! (a child process, so its memory is measured alone); prints requests per second, p50
+//! and p99 latency, the server's peak memory, bytes on the wire per changed case file
+//! against the size of the changes themselves, and a reviewer's first full download of
+//! 10,000 case files (time and bytes).
+//!
+//! Run with `cargo run --release -p tests --example bench_sync` (or `cargo xtask bench sync`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use server::casedocs::{RulesConfig, today_vn};
+use server::store::Store;
+use shared::sync::SyncResponse;
+use tests::{Device, SimRng, fresh_dir, login_device};
+
+const DEVICES: usize = 1_000;
+const FILES_PER_DEVICE: usize = 20;
+const CONCURRENCY: usize = 16;
+
+fn main() {
+    if let Ok(data) = std::env::var("HOSO_BENCH_CHILD") {
+        return serve_child(&data);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(run());
+}
+
+fn serve_child(data: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let store = Store::open(&std::path::Path::new(data).join("store.sqlite")).unwrap();
+        let state = server::AppState::new(store, None);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("listening on http://{}/", listener.local_addr().unwrap());
+        server::run(listener, state, std::future::pending())
+            .await
+            .unwrap();
+    });
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+fn peak_rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[derive(Default)]
+struct Wire {
+    requests: usize,
+    latencies: Vec<Duration>,
+    change_bytes: u64,
+    json_bytes: u64,
+    gzip_bytes: u64,
+    response_gzip_bytes: u64,
+    files: u64,
+}
+
+/// One push of a device's 20 changed files, gzip on the wire like the PWA sends it.
+async fn push(d: &mut Device) -> (Duration, u64, u64, u64, u64, u64) {
+    let (req, pending) = d.replica.prepare(Some(512 * 1024));
+    let files = req.push.len() as u64;
+    let change_bytes: u64 = req
+        .push
+        .iter()
+        .flat_map(|p| &p.changes)
+        .map(|c| c.0.len() as u64)
+        .sum();
+    let body = serde_json::to_vec(&req).unwrap();
+    let gz = gzip(&body);
+    let t = Instant::now();
+    let resp = d
+        .http
+        .post(format!("{}/api/sync", d.url))
+        .bearer_auth(&d.token)
+        .header("content-encoding", "gzip")
+        .body(gz.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let bytes = resp.bytes().await.unwrap();
+    let took = t.elapsed();
+    let parsed: SyncResponse = shared::sync::decode_response(&bytes).unwrap();
+    assert_eq!(parsed.accepted.len() as u64, files);
+    d.replica.receive(pending, parsed).unwrap();
+    (
+        took,
+        files,
+        change_bytes,
+        body.len() as u64,
+        gz.len() as u64,
+        gzip(&bytes).len() as u64,
+    )
+}
+
+async fn run() {
+    let data = fresh_dir();
+    {
+        let store = Store::open(&data.join("store.sqlite")).unwrap();
+        server::demo::seed(&store, &RulesConfig::default(), today_vn()).unwrap();
+        for w in 1..=10 {
+            for k in 0..10 {
+                server::auth::create_user(
+                    &store,
+                    &format!("bench{w}-{k}"),
+                    "Cán bộ thử tải",
+                    "demo2026",
+                    server::auth::Role::Cadre,
+                    &format!("phuong-{w:02}"),
+                )
+                .unwrap();
+            }
+        }
+    }
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .env("HOSO_BENCH_CHILD", &data)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let l = lines.next().unwrap().unwrap();
+        if let Some(u) = l.split("listening on ").nth(1) {
+            break u.trim_end_matches('/').to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let http = reqwest::Client::new();
+    let baseline = peak_rss_kb(child.id());
+
+    // Log in 1,000 devices (100 accounts, 10 devices each) and give each 20 changed files.
+    let t = Instant::now();
+    let mut devices = Vec::with_capacity(DEVICES);
+    let mut rng = SimRng(99);
+    for i in 0..DEVICES {
+        let user = format!("bench{}-{}", 1 + (i / 10) % 10, i % 10);
+        let mut d = login_device(&http, &url, &user, "demo2026").await.unwrap();
+        d.replica.cursor = u64::MAX / 2; // these devices only push in the benchmark
+        for f in 0..FILES_PER_DEVICE {
+            let org = format!("{}-cb{}", d.scope_org, 1 + f % 3);
+            let id = d
+                .create_case(&org, &format!("Nguyễn Văn Thử {i}-{f}"), rng.bytes16())
+                .unwrap();
+            d.edit(&id, "case.person.birth_date", json!("2000-05-17"))
+                .unwrap();
+            d.edit(&id, "case.person.sex", json!("male")).unwrap();
+            d.edit(
+                &id,
+                "case.awareness_class.certificate_date",
+                json!("2025-03-02"),
+            )
+            .unwrap();
+        }
+        devices.push(d);
+    }
+    println!(
+        "bench sync: {DEVICES} devices logged in and prepared in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let mut wire = Wire::default();
+    let phase = |devs: Vec<Device>| async move {
+        let mut out = Vec::new();
+        let mut w = Wire::default();
+        let started = Instant::now();
+        let mut queue = devs.into_iter();
+        loop {
+            let batch: Vec<Device> = queue.by_ref().take(CONCURRENCY).collect();
+            if batch.is_empty() {
+                break;
+            }
+            let tasks: Vec<_> = batch
+                .into_iter()
+                .map(|mut d| {
+                    tokio::spawn(async move {
+                        let r = push(&mut d).await;
+                        (d, r)
+                    })
+                })
+                .collect();
+            for t in tasks {
+                let (d, (took, files, cb, jb, gb, rb)) = t.await.unwrap();
+                w.requests += 1;
+                w.latencies.push(took);
+                w.files += files;
+                w.change_bytes += cb;
+                w.json_bytes += jb;
+                w.gzip_bytes += gb;
+                w.response_gzip_bytes += rb;
+                out.push(d);
+            }
+        }
+        (out, w, started.elapsed())
+    };
+    let second = devices.split_off(DEVICES / 2);
+    let (_a, w1, t1) = phase(devices).await;
+
+    // A reviewer's first full download: every case file of the district.
+    let mut reviewer = login_device(&http, &url, "bantochuc", "demo2026")
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let mut trips = 0;
+    let mut bytes = 0u64;
+    loop {
+        let (req, pending) = reviewer.replica.prepare(Some(4 * 1024 * 1024));
+        let resp = reviewer
+            .http
+            .post(format!("{url}/api/sync"))
+            .bearer_auth(&reviewer.token)
+            .json(&req)
+            .send()
+            .await
+            .unwrap();
+        let body = resp.bytes().await.unwrap();
+        bytes += gzip(&body).len() as u64;
+        trips += 1;
+        let parsed = shared::sync::decode_response(&body).unwrap();
+        let report = reviewer.replica.receive(pending, parsed).unwrap();
+        if !report.more {
+            break;
+        }
+    }
+    let download = t.elapsed();
+    let docs = reviewer.replica.docs.len();
+
+    let (_b, w2, t2) = phase(second).await;
+    for w in [w1, w2] {
+        wire.requests += w.requests;
+        wire.latencies.extend(w.latencies);
+        wire.files += w.files;
+        wire.change_bytes += w.change_bytes;
+        wire.json_bytes += w.json_bytes;
+        wire.gzip_bytes += w.gzip_bytes;
+        wire.response_gzip_bytes += w.response_gzip_bytes;
+    }
+    let elapsed = t1 + t2;
+    wire.latencies.sort();
+    let pct = |p: f64| {
+        wire.latencies[((wire.latencies.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0
+    };
+    let peak = peak_rss_kb(child.id());
+    println!(
+        "bench sync: {} devices x {FILES_PER_DEVICE} changed files = {} requests in {:.1}s = {:.0} requests/s ({:.0} files/s), concurrency {CONCURRENCY}",
+        DEVICES,
+        wire.requests,
+        elapsed.as_secs_f64(),
+        wire.requests as f64 / elapsed.as_secs_f64(),
+        wire.files as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "bench sync: latency p50 {:.1} ms, p99 {:.1} ms",
+        pct(0.50),
+        pct(0.99)
+    );
+    println!(
+        "bench sync: server peak memory {:.1} MB (at start {:.1} MB)",
+        peak as f64 / 1024.0,
+        baseline as f64 / 1024.0
+    );
+    let per = |b: u64| b as f64 / wire.files as f64;
+    println!(
+        "bench sync: per changed case file: changes {:.0} B, request JSON {:.0} B, on the wire (gzip) {:.0} B = {:.2}x the changes; response {:.0} B",
+        per(wire.change_bytes),
+        per(wire.json_bytes),
+        per(wire.gzip_bytes),
+        wire.gzip_bytes as f64 / wire.change_bytes as f64,
+        per(wire.response_gzip_bytes)
+    );
+    println!(
+        "bench sync: reviewer first full download: {docs} case files in {:.2}s, {trips} round trips, {:.1} MB on the wire (gzip), {:.0} B per file",
+        download.as_secs_f64(),
+        bytes as f64 / 1e6,
+        bytes as f64 / docs as f64
+    );
+    child.kill().ok();
+    child.wait().ok();
+    let _ = std::fs::remove_dir_all(&data);
+}
