@@ -29,14 +29,14 @@ pub fn start() {
 #[component]
 fn App() -> impl IntoView {
     let u = ui();
-    let lang_effect = Effect::new(move |_| {
+    // The page's `lang` attribute follows the switch (screen readers, hyphenation).
+    Effect::new(move |_| {
         if let Some(doc) = web_sys::window().and_then(|w| w.document())
             && let Some(el) = doc.document_element()
         {
             let _ = el.set_attribute("lang", lang().code());
         }
     });
-    std::mem::forget(lang_effect);
     view! {
         <div class="app">
             <Show when=move || u.update_ready.get()>

@@ -24,7 +24,7 @@ pub async fn open(
         move |_e: web_sys::Event| {
             if let Ok(db) = req
                 .result()
-                .and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from))
+                .and_then(|r| r.dyn_into::<IdbDatabase>())
             {
                 let names = db.object_store_names();
                 for store in stores {

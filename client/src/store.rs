@@ -128,12 +128,6 @@ impl Store {
         idb::complete(&tx).await
     }
 
-    pub async fn delete_meta(&self, key: &str) -> Result<(), JsValue> {
-        let tx = self.tx(true)?;
-        Self::os(&tx, META)?.delete(&key.into())?;
-        idb::complete(&tx).await
-    }
-
     /// Removes every case file and all metadata except the interface language.
     pub async fn wipe(&self) -> Result<(), JsValue> {
         let lang: Option<String> = self.get_meta("lang").await.ok().flatten();

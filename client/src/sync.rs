@@ -209,7 +209,8 @@ async fn run_once() -> Result<(), ApiError> {
         m.replica
             .docs
             .values_mut()
-            .filter(|d| d.rejected.is_none() && d.has_unsynced())
+            .map(|d| d.rejected.is_none() && d.has_unsynced())
+            .filter(|&u| u)
             .count() as u32
     });
     u.sync.update(|s| s.to_push = to_push);

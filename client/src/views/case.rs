@@ -138,7 +138,7 @@ fn ConflictSummary(view: Memo<Option<DocView>>) -> impl IntoView {
                     return None;
                 }
                 Some(view! {
-                    <div class=if n > 0 { "conflict-summary" } else { "conflict-summary done" }>
+                    <div class={if n > 0 { "conflict-summary" } else { "conflict-summary done" }}>
                         {(n > 0).then(|| format!("{n} {}", tr(
                             "trường đang xung đột (đánh dấu bên dưới). Người duyệt sẽ chọn giá trị đúng.",
                             "fields in conflict (marked below). The reviewer will choose the right value.")))}
@@ -341,7 +341,7 @@ fn NextActions(view: Memo<Option<DocView>>) -> impl IntoView {
                                     } else {
                                         format!("{} {} ({} {})", tr("hạn", "due"), show_date(Some(d)), left, tr("ngày nữa", "days left"))
                                     };
-                                    view! { <span class=if a.overdue { "when overdue" } else { "when" }>{when}</span> }
+                                    view! { <span class={if a.overdue { "when overdue" } else { "when" }}>{when}</span> }
                                 });
                                 view! { <li>{tr_s(&a.label_vi, &a.label_en)} " " {due}</li> }
                             }).collect_view()}
@@ -574,7 +574,7 @@ fn VoteCheck(path: String, view: Memo<Option<DocView>>) -> impl IntoView {
             let pct = f64::from(y) * 100.0 / f64::from(denom);
             let pass = shared::deadlines::vote_passes(&vote, setting);
             Some(view! {
-                <p class=if pass { "share pass" } else { "share fail" }>
+                <p class={if pass { "share pass" } else { "share fail" }}>
                     {format!("{}: {y}/{denom} = {pct:.1}% ({})", tr("Tán thành", "In favour"),
                         if pass { tr("đạt ít nhất 2/3", "at least two-thirds") } else { tr("chưa đạt 2/3", "below two-thirds") })}
                 </p>

@@ -236,7 +236,7 @@ pub fn FieldInput(
             </label>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{bilingual(e)}</p> })}
             {move || notes().into_iter().map(|(sev, msg)| view! {
-                <p class=if sev == Severity::Blocking { "note blocking" } else { "note warning" }>{msg}</p>
+                <p class={if sev == Severity::Blocking { "note blocking" } else { "note warning" }}>{msg}</p>
             }).collect_view()}
             {move || conflict().map(|c| view! {
                 <div class="conflict-values" data-testid="conflict">

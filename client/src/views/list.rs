@@ -137,7 +137,7 @@ pub fn CaseList() -> impl IntoView {
                             } else {
                                 format!("{} {}", tr("Hạn", "Due"), show_date(Some(d)))
                             };
-                            view! { <span class=if overdue { "due overdue" } else { "due" }>{text}</span> }
+                            view! { <span class={if overdue { "due overdue" } else { "due" }}>{text}</span> }
                         });
                         let blocking = (r.s.blocking > 0).then(|| view! {
                             <span class="blocking">{format!("{} {}", r.s.blocking, tr("vướng mắc", "blocking"))}</span>
