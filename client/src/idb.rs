@@ -22,10 +22,7 @@ pub async fn open(
     let upgrade = Closure::once_into_js({
         let req = req.clone();
         move |_e: web_sys::Event| {
-            if let Ok(db) = req
-                .result()
-                .and_then(|r| r.dyn_into::<IdbDatabase>())
-            {
+            if let Ok(db) = req.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
                 let names = db.object_store_names();
                 for store in stores {
                     if !names.contains(store) {

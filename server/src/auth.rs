@@ -292,15 +292,6 @@ pub fn bind_actor(store: &Store, caller: &Caller, actor: &str) -> AppResult<()> 
     Ok(())
 }
 
-pub fn device_actors(store: &Store, device_id: &str) -> AppResult<Vec<String>> {
-    let conn = store.conn();
-    let mut stmt = conn.prepare_cached("SELECT actor FROM actors WHERE device_id = ?1")?;
-    let rows = stmt
-        .query_map([device_id], |r| r.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
-    Ok(rows)
-}
-
 pub fn revoke_device(store: &Store, device_id: &str) -> AppResult<bool> {
     let n = store.conn().execute(
         "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",

@@ -4,6 +4,7 @@
 //! - `store`: opening and migrating the SQLite file, settings, backups.
 //! - `auth`: accounts, devices, sessions, actor ids and the caller's scope.
 //! - `casedocs`: case-file documents: merge of pushes, projections, conflicts, pull feed.
+//! - `docstore`: the narrow storage interface of sync, implemented for SQLite.
 //! - `sync_api`: the batched sync endpoint over `shared::sync`.
 //! - `review`: the central office's JSON API: queues, dashboards, audit history, exports.
 //! - `reports`: report queries (dashboard, case lists behind figures, findings, deadlines).
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod casedocs;
 pub mod central;
 pub mod demo;
+pub mod docstore;
 pub mod error;
 pub mod export;
 pub mod reports;

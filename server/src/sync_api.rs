@@ -2,7 +2,6 @@
 //! and pulls what it lacks. The response is sent only after the pushed changes are
 //! committed, so an acknowledgement always means "durably stored".
 
-use std::collections::HashSet;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -11,8 +10,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use shared::sync::{self, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 
-use crate::auth::{self, Caller};
-use crate::casedocs::{self, Pusher, today_vn};
+use crate::auth::Caller;
+use crate::casedocs::{Pusher, today_vn};
+use crate::docstore::DocStore;
 use crate::error::{AppError, AppResult};
 use crate::{AppState, MAX_SYNC_BODY_INFLATED, blocking};
 
@@ -71,55 +71,23 @@ pub fn too_large() -> AppError {
 }
 
 fn handle(state: &AppState, caller: &Caller, req: SyncRequest) -> AppResult<SyncResponse> {
-    let actors: HashSet<String> = auth::device_actors(&state.store, &caller.device_id)?
-        .into_iter()
-        .collect();
-    let rules = state.rules();
-    let today = today_vn();
+    let docs: &dyn DocStore = state.store.as_ref();
+    let actors = docs.device_actors(&caller.device_id)?;
     let pusher = Pusher {
         actors: &actors,
         scope_path: &caller.scope_path,
         username: &caller.username,
     };
-    let mut accepted = Vec::new();
-    let mut rejected = Vec::new();
-    let mut pushed = HashSet::new();
-    let mut conn = state.store.conn();
-    {
-        // One transaction for the whole batch: one fsync, and all-or-nothing on a crash.
-        let mut tx = conn.transaction()?;
-        for doc in &req.push {
-            let sp = tx.savepoint()?;
-            match casedocs::merge_push(&sp, &rules, &pusher, doc, today) {
-                Ok(_) => {
-                    sp.commit()?;
-                    for c in &doc.changes {
-                        if let Ok(c) = c.decode() {
-                            pushed.insert(c.hash());
-                        }
-                    }
-                    accepted.push(doc.doc_id.clone());
-                }
-                Err(rej) => {
-                    drop(sp);
-                    if rej.code == "INTERNAL" {
-                        return Err(AppError::Internal(rej.message_en));
-                    }
-                    rejected.push(rej);
-                }
-            }
-        }
-        tx.commit()?;
-    }
+    let pushed = docs.apply_push(&state.rules(), &pusher, &req.push, today_vn())?;
     let max = req
         .max_bytes
         .unwrap_or(DEFAULT_PAGE_BYTES)
         .clamp(1, MAX_PAGE_BYTES);
-    let page = casedocs::pull(&conn, &caller.scope_path, req.cursor, &pushed, max)?;
+    let page = docs.pull(&caller.scope_path, req.cursor, &pushed.pushed, max)?;
     Ok(SyncResponse {
         protocol: PROTOCOL_VERSION,
-        accepted,
-        rejected,
+        accepted: pushed.accepted,
+        rejected: pushed.rejected,
         pull: page.docs,
         cursor: page.cursor,
         more: page.more,

@@ -18,9 +18,18 @@ async fn malformed_reference_imports_are_refused_with_a_clear_message_and_store_
     let members = count(&app, "SELECT COUNT(*) FROM members");
     let cases = [
         ("{not json", "JSON"),
-        (r#"{"orgs":[{"id":"x","parent_id":"khong-ton-tai","name":"X","kind":"branch"}]}"#, "unknown parent"),
-        (r#"{"orgs":[{"id":"y","name":"Y","kind":"branch"}],"members":[{"id":"m","org_id":"y","full_name":"A","official_since":"2020-13-01"}]}"#, "official_since"),
-        (r#"{"users":[{"username":"u","display_name":"U","password":"p","role":"vua","scope_org":"ngo-quyen"}]}"#, "role"),
+        (
+            r#"{"orgs":[{"id":"x","parent_id":"khong-ton-tai","name":"X","kind":"branch"}]}"#,
+            "unknown parent",
+        ),
+        (
+            r#"{"orgs":[{"id":"y","name":"Y","kind":"branch"}],"members":[{"id":"m","org_id":"y","full_name":"A","official_since":"2020-13-01"}]}"#,
+            "official_since",
+        ),
+        (
+            r#"{"users":[{"username":"u","display_name":"U","password":"p","role":"vua","scope_org":"ngo-quyen"}]}"#,
+            "role",
+        ),
         (r#"{"orgz":[]}"#, "unknown field"),
     ];
     for (body, expect) in cases {
@@ -40,13 +49,19 @@ async fn malformed_reference_imports_are_refused_with_a_clear_message_and_store_
 async fn case_files_round_trip_through_the_exchange_format_and_bad_files_are_refused() {
     let app = spawn_app().await;
     let export = admin::export_case_files(app.store(), "/").unwrap();
-    assert_eq!(export.case_files.len() as i64, count(&app, "SELECT COUNT(*) FROM docs"));
+    assert_eq!(
+        export.case_files.len() as i64,
+        count(&app, "SELECT COUNT(*) FROM docs")
+    );
     let json = serde_json::to_string(&export).unwrap();
     // Re-importing the same files changes no fact.
     let rules = app.state.rules();
     admin::import_case_files(app.store(), &rules, &json).unwrap();
     let again = admin::export_case_files(app.store(), "/").unwrap();
-    assert_eq!(serde_json::to_value(&export).unwrap(), serde_json::to_value(&again).unwrap());
+    assert_eq!(
+        serde_json::to_value(&export).unwrap(),
+        serde_json::to_value(&again).unwrap()
+    );
 
     let before = count(&app, "SELECT COUNT(*) FROM changes");
     let bad = [
@@ -68,7 +83,10 @@ async fn a_backup_of_the_live_store_opens_with_the_same_data() {
     let dest = app.dir.join("backup.sqlite");
     app.store().backup_to(&dest).unwrap();
     let copy = server::store::Store::open(&dest).unwrap();
-    let n: i64 = copy.conn().query_row("SELECT COUNT(*) FROM docs", [], |r| r.get(0)).unwrap();
+    let n: i64 = copy
+        .conn()
+        .query_row("SELECT COUNT(*) FROM docs", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, count(&app, "SELECT COUNT(*) FROM docs"));
     let stats = admin::stats(&copy).unwrap();
     assert_eq!(stats.orgs, count(&app, "SELECT COUNT(*) FROM orgs"));
@@ -81,7 +99,12 @@ async fn compaction_folds_the_change_log_into_snapshots_without_changing_documen
     dev.sync().await.unwrap();
     let id = dev.doc_ids()[0].clone();
     for i in 0..60 {
-        dev.edit(&id, "case.person.workplace_unit", json!(format!("đơn vị {i}"))).unwrap();
+        dev.edit(
+            &id,
+            "case.person.workplace_unit",
+            json!(format!("đơn vị {i}")),
+        )
+        .unwrap();
     }
     dev.sync().await.unwrap();
     let before = app.server_heads().unwrap();
@@ -90,7 +113,11 @@ async fn compaction_folds_the_change_log_into_snapshots_without_changing_documen
     let snapshot: Option<Vec<u8>> = app
         .store()
         .conn()
-        .query_row("SELECT snapshot FROM docs WHERE id = ?1", [id.as_str()], |r| r.get(0))
+        .query_row(
+            "SELECT snapshot FROM docs WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(snapshot.is_some());
     assert_eq!(app.server_heads().unwrap(), before);
