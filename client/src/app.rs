@@ -22,6 +22,9 @@ use crate::views::{case::CaseScreen, list::CaseList, login::LoginForm, new_case:
 
 /// Mounts the app and starts loading local data.
 pub fn start() {
+    // The app-wide signals must be created outside any reactive owner: created lazily
+    // inside a view, they would be disposed with it on its next re-render.
+    let _ = (ui(), lang_signal());
     leptos::mount::mount_to_body(App);
     leptos::task::spawn_local(boot());
 }

@@ -24,5 +24,10 @@ mod views;
 
 /// Mounts the application; called once from `main`.
 pub fn start() {
+    // A panic aborts the wasm instance; say why in the console, where a supervisor
+    // helping a cadre can read it, instead of a bare "unreachable".
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&format!("panic: {info}").into());
+    }));
     app::start();
 }

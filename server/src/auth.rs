@@ -236,7 +236,7 @@ fn dummy_hash() -> &'static str {
 
 fn check_actor_format(actor: &str) -> AppResult<()> {
     let ok = (2..=64).contains(&actor.len())
-        && actor.len() % 2 == 0
+        && actor.len().is_multiple_of(2)
         && actor
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));

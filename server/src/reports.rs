@@ -390,6 +390,19 @@ pub fn cases(
     f: &CaseFilter,
     today: Date,
 ) -> AppResult<Vec<CaseRow>> {
+    let mut out = select_cases(conn, orgs, caller, f, today)?;
+    sort_by_name(&mut out, |r| &r.full_name);
+    Ok(out)
+}
+
+/// The case files matching `f`, in storage order: figures count them without sorting.
+fn select_cases(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    caller: &Caller,
+    f: &CaseFilter,
+    today: Date,
+) -> AppResult<Vec<CaseRow>> {
     let root = resolve_org(orgs, caller, some(&f.org))?;
     let period = f.period(today)?;
     let mut sql = String::from(
@@ -516,7 +529,6 @@ pub fn cases(
         row.grassroots_name = g.map(|g| g.name.clone()).unwrap_or_default();
         out.push(row);
     }
-    sort_by_name(&mut out, |r| &r.full_name);
     Ok(out)
 }
 
@@ -693,7 +705,7 @@ pub fn dashboard(
         admitted: Some("1".into()),
         ..base.clone()
     };
-    let admitted = cases(conn, orgs, caller, &admitted_filter, today)?;
+    let admitted = select_cases(conn, orgs, caller, &admitted_filter, today)?;
 
     // Admissions per year against membership and target.
     let mut per_year = Vec::new();
@@ -788,17 +800,25 @@ pub fn dashboard(
     // Grassroots organisations without admission in each of the last N years.
     let last_year = period.to.year();
     let first = last_year - years_without.max(1) + 1;
-    let window = CaseFilter {
-        org: Some(root.id.clone()),
-        from: Some(Period::year(first).from.to_string()),
-        to: Some(Period::year(last_year).to.to_string()),
-        admitted: Some("1".into()),
-        ..CaseFilter::default()
-    };
-    let with: BTreeSet<String> = cases(conn, orgs, caller, &window, today)?
-        .into_iter()
-        .map(|r| r.grassroots_id)
-        .collect();
+    // Only which organisations admitted anyone matters here, which an index answers.
+    let mut with: BTreeSet<String> = BTreeSet::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT org_id FROM projections WHERE decision_date BETWEEN ?1 AND ?2",
+        )?;
+        let rows = stmt.query_map(
+            [
+                Period::year(first).from.to_string(),
+                Period::year(last_year).to.to_string(),
+            ],
+            |r| r.get::<_, String>(0),
+        )?;
+        for org in rows {
+            if let Some(g) = orgs.grassroots_of(&org?) {
+                with.insert(g.id.clone());
+            }
+        }
+    }
     let no_admission = NoAdmission {
         first_year: first,
         last_year,
@@ -845,13 +865,18 @@ fn stages_and_funnel(
     orgs: &OrgIndex,
     root: &OrgInfo,
 ) -> AppResult<(Vec<StageFigure>, Funnel)> {
+    // Below the tree root, seek the subtree's organisations in the index (its first
+    // column) instead of scanning every file of the province.
     let mut stmt = conn.prepare_cached(
         "SELECT org_id, stage, class_date IS NOT NULL, decision_date IS NOT NULL, COUNT(*)
-         FROM projections GROUP BY org_id, stage, 3, 4",
+         FROM projections
+         WHERE ?1 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path LIKE ?1 || '%')
+         GROUP BY org_id, stage, 3, 4",
     )?;
     let mut stages: HashMap<String, usize> = HashMap::new();
     let mut funnel = Funnel::default();
-    let rows = stmt.query_map([], |r| {
+    let subtree = root.parent_id.as_ref().map(|_| root.path.clone());
+    let rows = stmt.query_map([subtree], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,

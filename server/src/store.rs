@@ -161,6 +161,9 @@ CREATE TABLE settings (
     // covering index alone, without reading the wide projection rows.
     r#"
 CREATE INDEX projections_report ON projections(org_id, stage, class_date, decision_date);
+-- Which organisations admitted anyone in a period, answered from the index alone.
+CREATE INDEX projections_decision_org ON projections(decision_date, org_id);
+DROP INDEX projections_decision;
 "#,
 ];
 

@@ -10,9 +10,9 @@ export const SERVER_BIN = process.env.SERVER_BIN;
 export const DIST_DIR = process.env.DIST_DIR;
 
 /** Starts the server; resolves once it prints its address. `dataDir` reuses a store. */
-export async function startServer({ dataDir, demo = true, addr = '127.0.0.1:0' } = {}) {
+export async function startServer({ dataDir, demo = true, addr = '127.0.0.1:0', dist = DIST_DIR } = {}) {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'hoso-data-'));
-  const args = ['serve', '--addr', addr, '--data', dir, '--dist', DIST_DIR];
+  const args = ['serve', '--addr', addr, '--data', dir, '--dist', dist];
   if (!demo) args.push('--no-demo');
   const proc = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

@@ -239,7 +239,7 @@ async fn malformed_truncated_random_and_oversized_bodies_get_a_clear_4xx_and_sto
     );
 
     let mut rng = SimRng(42);
-    let random: Vec<u8> = (0..4096).map(|_| rng.next() as u8).collect();
+    let random: Vec<u8> = (0..4096).map(|_| rng.next_u64() as u8).collect();
     let (status, _) = raw_sync(&app, &dev.token, random.clone(), false).await;
     assert_eq!(status, 400);
     let (status, _) = raw_sync(&app, &dev.token, random, true).await;

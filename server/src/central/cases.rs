@@ -471,7 +471,7 @@ pub async fn return_case(
     Path(id): Path<String>,
     Form(form): Form<ReturnForm>,
 ) -> Response {
-    if let Err(resp) = r.check_csrf(&form.csrf) {
+    if let Some(resp) = r.refuse_bad_csrf(&form.csrf) {
         return resp;
     }
     let returned = form.action != "clear";

@@ -65,7 +65,7 @@ impl Lang {
         let sep = if self.en { ',' } else { '.' };
         let mut out = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(sep);
             }
             out.push(c);
@@ -167,12 +167,12 @@ impl Reviewer {
         self.lang.t(vi, en)
     }
 
-    /// Refuses a form whose token is not this session's.
-    pub fn check_csrf(&self, token: &str) -> Result<(), Response> {
+    /// The refusal of a form whose token is not this session's, if it is not.
+    pub fn refuse_bad_csrf(&self, token: &str) -> Option<Response> {
         if !token.is_empty() && token == self.csrf {
-            Ok(())
+            None
         } else {
-            Err(error_page(
+            Some(error_page(
                 self.lang,
                 &AppError::user(
                     StatusCode::FORBIDDEN,
@@ -565,7 +565,7 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    if let Err(resp) = r.check_csrf(&form.csrf) {
+    if let Some(resp) = r.refuse_bad_csrf(&form.csrf) {
         return resp;
     }
     if let Some(token) = cookie_in(&headers, SESSION_COOKIE) {

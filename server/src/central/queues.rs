@@ -200,7 +200,7 @@ pub async fn resolve(
     Path(id): Path<i64>,
     Form(form): Form<ResolveForm>,
 ) -> Response {
-    if let Err(resp) = r.check_csrf(&form.csrf) {
+    if let Some(resp) = r.refuse_bad_csrf(&form.csrf) {
         return resp;
     }
     let store = state.store.clone();
