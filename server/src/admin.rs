@@ -526,6 +526,8 @@ pub async fn reference(
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        // `get_setting` takes the connection lock itself: release ours first.
+        drop(conn);
         let calendar = store
             .get_setting("calendar")?
             .and_then(|c| serde_json::from_str(&c).ok())
