@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api::{self, LoginRequest, Reference, Session};
-use crate::i18n::{Lang, age, lang, lang_signal, tr};
+use crate::i18n::{Lang, age, ago, lang, lang_signal, tr};
 use crate::model::{self, Model, Screen, rebuild_rows, refresh_rows, ui, with};
 use crate::store::Store;
 use crate::sync;
@@ -163,12 +163,7 @@ fn Header() -> impl IntoView {
         } else if let Some(e) = s.error {
             format!("{} {e}", tr("Lỗi đồng bộ:", "Sync error:"))
         } else if let Some(t) = s.last_ok {
-            format!(
-                "{} {} {}",
-                tr("Đã đồng bộ", "Synced"),
-                age(now - t),
-                tr("trước", "ago")
-            )
+            format!("{} {}", tr("Đã đồng bộ", "Synced"), ago(now - t))
         } else {
             tr(
                 "Chưa đồng bộ lần nào trong phiên này",
@@ -396,8 +391,16 @@ pub async fn login(username: &str, password: &str) -> Result<(), String> {
         )
         .into());
     }
-    // Each sign-in registers a new device with the server, with a fresh actor id.
-    let actor = ActorId::random().to_hex_string();
+    // Signing in again as the same person keeps this device's actor id: the server then
+    // reopens the same device, so changes made before the session expired stay
+    // attributable to it and are accepted. A new person (or a wiped device) gets a new one.
+    let actor = with(|m| {
+        m.session
+            .as_ref()
+            .filter(|s| s.user.username == username)
+            .map(|s| s.actor.clone())
+    })
+    .unwrap_or_else(|| ActorId::random().to_hex_string());
     let device_name = web_sys::window()
         .and_then(|w| w.navigator().user_agent().ok())
         .map(|ua| ua.chars().take(120).collect::<String>())

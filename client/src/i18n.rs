@@ -89,6 +89,9 @@ pub fn bilingual(msg: &str) -> String {
 /// "3 phút", "2 giờ", "5 ngày": how old the oldest unsynced change is.
 pub fn age(ms: f64) -> String {
     let mins = (ms / 60_000.0).max(0.0) as u64;
+    if mins == 0 {
+        return tr("dưới 1 phút", "under a minute").to_string();
+    }
     let (n, vi, en) = if mins < 60 {
         (mins, "phút", "min")
     } else if mins < 48 * 60 {
@@ -109,4 +112,15 @@ pub fn show_time(ms: f64) -> String {
     let mins = ((local - days * 86_400_000.0) / 60_000.0) as u32;
     let d = Date::from_days_since_epoch(days as i32);
     format!("{} {:02}:{:02}", d.format_vn(), mins / 60, mins % 60)
+}
+
+/// "vừa xong", "5 phút trước": when something last happened.
+pub fn ago(ms: f64) -> String {
+    if ms < 60_000.0 {
+        return tr("vừa xong", "just now").to_string();
+    }
+    match lang() {
+        Lang::Vi => format!("{} trước", age(ms)),
+        Lang::En => format!("{} ago", age(ms)),
+    }
 }

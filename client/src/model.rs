@@ -191,6 +191,8 @@ pub struct ConflictValueView {
 pub struct ResolvedView {
     pub path: String,
     pub time: f64,
+    /// Who resolved it, when the server's message says so.
+    pub by: String,
     pub mine: bool,
 }
 
@@ -362,7 +364,9 @@ impl Model {
         if !self.hydrate(id) {
             return Err("hồ sơ không có trên máy / case file not on this device".into());
         }
+        let actor = self.actor();
         let rd = self.replica.docs.get_mut(id).ok_or("?")?;
+        own_actor(&mut rd.doc, actor);
         let full = doc::parse_path(&format!("case.{path}"));
         let current = json_at(&doc::to_json(&rd.doc), &format!("case.{path}"));
         let conflicted = doc::conflicts(&rd.doc)
@@ -386,7 +390,9 @@ impl Model {
         if !self.hydrate(id) {
             return Err("?".into());
         }
+        let actor = self.actor();
         let rd = self.replica.docs.get_mut(id).ok_or("?")?;
+        own_actor(&mut rd.doc, actor);
         doc::delete_at(&mut rd.doc, &doc::parse_path(&format!("case.{path}")))
             .map_err(|e| e.to_string())?;
         rd.doc
@@ -453,10 +459,14 @@ impl Model {
             .collect();
         let mut resolved: Vec<ResolvedView> = Vec::new();
         for c in &changes {
-            if let Some(path) = c
+            // The server writes "giải quyết xung đột <path>", optionally followed by who
+            // resolved it; an older server's message has the path only.
+            if let Some(rest) = c
                 .message()
                 .and_then(|m| m.strip_prefix("giải quyết xung đột "))
             {
+                let (path, by) = rest.split_once(' ').unwrap_or((rest, ""));
+                let by = by.trim_start_matches(['—', '-', ' ']).trim().to_string();
                 let path = path.trim_start_matches("case.").to_string();
                 if conflicts.iter().any(|k| k.path == path) {
                     continue;
@@ -465,6 +475,7 @@ impl Model {
                 resolved.push(ResolvedView {
                     path,
                     time: c.timestamp() as f64,
+                    by,
                     mine: c.actor_id().to_hex_string() == mine,
                 });
             }
@@ -485,6 +496,17 @@ impl Model {
             unsynced_since: self.since.get(id).copied(),
             rejected,
         })
+    }
+}
+
+/// Makes the document write with this device's actor. Documents first received from
+/// the server are created by the sync core with a random actor, which the server
+/// would refuse as someone else's.
+fn own_actor(doc: &mut AutoCommit, actor: Option<ActorId>) {
+    if let Some(a) = actor
+        && doc.get_actor() != &a
+    {
+        doc.set_actor(a);
     }
 }
 

@@ -195,22 +195,42 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
     if let Some(actor) = &req.actor {
         check_actor_format(actor)?;
     }
-    let device_id = random_token()[..22].to_string();
     let token = random_token();
     let now = now_secs();
     let expires_at = now + SESSION_DAYS * 86_400;
+    let device_id;
     {
         let mut conn = store.conn();
         let tx = conn.transaction()?;
-        let name = if req.device_name.trim().is_empty() {
-            "thiết bị"
-        } else {
-            req.device_name.trim()
+        // The same person signing in again with the actor id their device already writes
+        // with reopens that device: its unsent changes stay theirs and are accepted.
+        let known: Option<(String, i64, Option<i64>)> = match &req.actor {
+            Some(actor) => tx
+                .query_row(
+                    "SELECT a.device_id, a.user_id, d.revoked_at FROM actors a
+                     JOIN devices d ON d.id = a.device_id WHERE a.actor = ?1",
+                    [actor],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?,
+            None => None,
         };
-        tx.execute(
-            "INSERT INTO devices(id, user_id, name, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![device_id, user_id, name, now],
-        )?;
+        match known {
+            Some((_, owner, Some(_))) if owner == user_id => return Err(revoked()),
+            Some((existing, owner, None)) if owner == user_id => device_id = existing,
+            _ => {
+                device_id = random_token()[..22].to_string();
+                let name = if req.device_name.trim().is_empty() {
+                    "thiết bị"
+                } else {
+                    req.device_name.trim()
+                };
+                tx.execute(
+                    "INSERT INTO devices(id, user_id, name, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)",
+                    params![device_id, user_id, name, now],
+                )?;
+            }
+        }
         tx.execute(
             "INSERT INTO sessions(token_hash, user_id, device_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![token_hash(&token), user_id, device_id, expires_at],
@@ -227,6 +247,16 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
         expires_at,
         user,
     })
+}
+
+/// A distinct answer: the client must wipe its local data, not merely log in again.
+fn revoked() -> AppError {
+    AppError::user(
+        StatusCode::GONE,
+        "DEVICE_REVOKED",
+        "Thiết bị này đã bị thu hồi. Dữ liệu trên thiết bị sẽ được xoá.",
+        "This device has been revoked. Its local data will be wiped.",
+    )
 }
 
 fn dummy_hash() -> &'static str {
@@ -354,13 +384,7 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
         return Err(AppError::unauthorized());
     };
     if revoked_at.is_some() {
-        // A distinct answer: the client must wipe its local data, not merely log in again.
-        return Err(AppError::user(
-            StatusCode::GONE,
-            "DEVICE_REVOKED",
-            "Thiết bị này đã bị thu hồi. Dữ liệu trên thiết bị sẽ được xoá.",
-            "This device has been revoked. Its local data will be wiped.",
-        ));
+        return Err(revoked());
     }
     if expires_at < now_secs() {
         return Err(AppError::user(
@@ -374,7 +398,9 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
         return Err(AppError::unauthorized());
     }
     store.conn().execute(
-        "UPDATE devices SET last_seen = ?2 WHERE id = ?1",
+        // At most one write a minute per device: a write here on every request would cost
+        // an extra fsync per sync.
+        "UPDATE devices SET last_seen = ?2 WHERE id = ?1 AND (last_seen IS NULL OR last_seen < ?2 - 60)",
         params![device_id, now_secs()],
     )?;
     caller_for(store, user_id, &device_id)

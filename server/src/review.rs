@@ -220,7 +220,10 @@ pub fn resolve(
         .map_err(|e| AppError::bad_request("BAD_VALUE", e.to_string(), e.to_string()))?;
     doc.commit_with(
         automerge::transaction::CommitOptions::default()
-            .with_message(format!("giải quyết xung đột {path}"))
+            .with_message(format!(
+                "giải quyết xung đột {path} — {} ({})",
+                caller.display_name, caller.username
+            ))
             .with_time(now_secs() * 1000),
     );
     if doc::read_case(&doc).is_err() {

@@ -51,10 +51,19 @@ export async function openCase(page, id) {
 
 /** Sets a field of the open case as a cadre does: type, then leave the field. */
 export async function setField(page, path, value) {
+  await showField(page, path);
   const input = page.locator(`[data-path="${path}"]`);
   await input.fill(value);
   await input.press('Tab');
   await waitSaved(page);
+}
+
+/** Opens the stage section holding a field (sections of past stages start closed). */
+export async function showField(page, path) {
+  await page.evaluate((path) => {
+    const d = document.querySelector(`[data-path="${path}"]`)?.closest('details');
+    if (d) d.open = true;
+  }, path);
 }
 
 /** Creates a case file through the "new case" form; returns its id. */

@@ -58,6 +58,13 @@ test('a conflict made on two offline devices is shown on both, and the reviewer\
       assert.equal(await p.locator('[data-testid=conflict]').count(), 0);
       assert.match(await p.textContent('[data-testid=resolved]'), /Đã giải quyết/);
     }
+
+    // The reviewer returns the file with a comment: the cadre sees it on the device.
+    await api('POST', `/api/review/cases/${id}/return`, { comment: 'Bổ sung giấy chứng nhận lớp nhận thức' });
+    await syncNow(a);
+    await a.waitForSelector('[data-testid=review-note]', { timeout: 30000 });
+    assert.match(await a.textContent('[data-testid=review-note]'), /Bổ sung giấy chứng nhận lớp nhận thức/);
+    assert.match(await a.textContent('[data-testid=review-note]'), /bantochuc/);
     assert.deepEqual(errors.flat(), []);
   } finally {
     await devA.context.close();

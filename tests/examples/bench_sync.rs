@@ -213,6 +213,10 @@ async fn run() {
     };
     let second = devices.split_off(DEVICES / 2);
     let (_a, w1, t1) = phase(devices).await;
+    println!(
+        "bench sync: server peak memory after 500 devices: {:.1} MB",
+        peak_rss_kb(child.id()) as f64 / 1024.0
+    );
 
     // A reviewer's first full download: every case file of the district.
     let mut reviewer = login_device(&http, &url, "bantochuc", "demo2026")
@@ -241,6 +245,10 @@ async fn run() {
         }
     }
     let download = t.elapsed();
+    println!(
+        "bench sync: server peak memory after the reviewer download: {:.1} MB",
+        peak_rss_kb(child.id()) as f64 / 1024.0
+    );
     let docs = reviewer.replica.docs.len();
 
     let (_b, w2, t2) = phase(second).await;

@@ -574,3 +574,47 @@ async fn fifty_devices_in_ten_communes_converge_over_a_lossy_network() {
         .unwrap();
     assert!(open > 0, "concurrent edits produced conflicts for review");
 }
+
+#[tokio::test]
+async fn signing_in_again_with_the_same_actor_reopens_the_device_and_its_unsent_changes_go_through()
+{
+    let app = spawn_app().await;
+    let mut dev = app.device("canbo.lachtray").await.unwrap();
+    dev.sync().await.unwrap();
+    let id = dev.doc_ids()[0].clone();
+    dev.edit(&id, "case.person.religion", json!("Phật giáo"))
+        .unwrap();
+    // The session expires while the edit is still on the device.
+    app.store()
+        .conn()
+        .execute(
+            "UPDATE sessions SET expires_at = 0 WHERE device_id = ?1",
+            [&dev.device_id],
+        )
+        .unwrap();
+    assert!(dev.sync_once(Fault::None).await.is_err());
+    let resp: serde_json::Value = app
+        .http
+        .post(format!("{}/api/login", app.url))
+        .json(&json!({"username": "canbo.lachtray", "password": "demo2026", "actor": dev.actor.to_hex_string()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp["device_id"],
+        dev.device_id.as_str(),
+        "the same device is reopened"
+    );
+    dev.token = resp["token"].as_str().unwrap().to_string();
+    dev.sync().await.unwrap();
+    assert!(dev.replica.docs[&id].rejected.is_none());
+    let reviewer = app.device("bantochuc").await.unwrap();
+    let (_, detail) = app
+        .get_json(&reviewer.token, &format!("/api/review/cases/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(detail["case"]["person"]["religion"], "Phật giáo");
+}

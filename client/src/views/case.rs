@@ -405,7 +405,10 @@ fn Findings(view: Memo<Option<DocView>>) -> impl IntoView {
     };
     view! {
         <section class="card findings" data-testid="findings">
-            <h3>{move || tr("Kiểm tra theo quy định", "Rule checks")} <small class="muted">{rule_set}</small></h3>
+            <h3>{move || tr("Kiểm tra theo quy định", "Rule checks")} " " <small class="muted">{rule_set}</small></h3>
+            {move || view.with(|v| v.as_ref().is_some_and(|v| v.eval.findings.is_empty())).then(|| view! {
+                <p class="ok">{tr("Không có vướng mắc nào theo quy định.", "No findings under the rules.")}</p>
+            })}
             {group(Severity::Blocking, "Vướng mắc chặn chuyển bước", "Blocking", "f-blocking")}
             {group(Severity::Warning, "Cần xem lại", "Warnings", "f-warning")}
             {group(Severity::Info, "Thông tin", "Information", "f-info")}

@@ -260,7 +260,13 @@ pub fn FieldInput(
             {move || resolved().map(|r| view! {
                 <p class="resolved" data-testid="resolved">
                     {format!("✓ {} {} — {}", tr("Đã giải quyết", "Resolved"),
-                        if r.mine { tr("trên thiết bị này", "on this device") } else { tr("bởi người duyệt cấp trên", "by the reviewer") },
+                        if r.mine {
+                            tr("trên thiết bị này", "on this device").to_string()
+                        } else if !r.by.is_empty() {
+                            format!("{} {}", tr("bởi", "by"), r.by)
+                        } else {
+                            tr("bởi người duyệt cấp trên", "by the reviewer").to_string()
+                        },
                         show_time(r.time))}
                 </p>
             })}
