@@ -156,6 +156,13 @@ async fn login(
             format!("Unreadable login request: {e}"),
         )
     })?;
+    // Each argon2id check holds 19 MiB for a few milliseconds: a burst of logins (a whole
+    // commune coming back online) must queue rather than exhaust memory.
+    static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let store = state.store.clone();
     Ok(Json(blocking(move || auth::login(&store, &req)).await?))
 }
