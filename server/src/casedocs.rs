@@ -198,47 +198,7 @@ pub fn merge_push(
     if !org_in_scope(conn, &case.org_id, pusher.scope_path).map_err(internal)? {
         return Err(out_of_scope(id));
     }
-    let now = now_secs();
-    let mut seq = 0i64;
-    {
-        let mut ins = conn
-            .prepare_cached(
-                "INSERT INTO changes(doc_id, hash, actor, bytes, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(internal)?;
-        if old_org.is_none() {
-            conn.execute(
-                "INSERT INTO docs(id, org_id, org_seq, created_at, updated_at) VALUES (?1, ?2, 0, ?3, ?3)",
-                params![id.as_str(), case.org_id, now],
-            )
-            .map_err(internal)?;
-        }
-        for c in &new {
-            ins.execute(params![
-                id.as_str(),
-                c.hash().0.to_vec(),
-                c.actor_id().to_hex_string(),
-                c.raw_bytes(),
-                now
-            ])
-            .map_err(internal)?;
-            seq = conn.last_insert_rowid();
-        }
-    }
-    // A file entering an organisation (new, or moved) restarts its feed position there,
-    // so devices of the new scope receive its whole history.
-    if old_org.as_deref() != Some(case.org_id.as_str()) {
-        conn.execute(
-            "UPDATE docs SET org_id = ?2, org_seq = ?3 WHERE id = ?1",
-            params![id.as_str(), case.org_id, seq],
-        )
-        .map_err(internal)?;
-    }
-    conn.execute(
-        "UPDATE docs SET updated_at = ?2 WHERE id = ?1",
-        params![id.as_str(), now],
-    )
-    .map_err(internal)?;
+    append_changes(conn, id.as_str(), &case.org_id, old_org.as_deref(), &new).map_err(internal)?;
     refresh_views(
         conn,
         rules,
@@ -250,6 +210,52 @@ pub fn merge_push(
     )
     .map_err(internal)?;
     Ok(new.iter().map(Change::hash).collect())
+}
+
+/// Appends new changes to a document's log, creating its row when it is new. A file
+/// entering an organisation (new, or moved) restarts its feed position there, so devices
+/// of the new scope receive its whole history.
+fn append_changes(
+    conn: &Connection,
+    id: &str,
+    org_id: &str,
+    old_org: Option<&str>,
+    changes: &[Change],
+) -> rusqlite::Result<()> {
+    let now = now_secs();
+    if old_org.is_none() {
+        conn.execute(
+            "INSERT INTO docs(id, org_id, org_seq, created_at, updated_at) VALUES (?1, ?2, 0, ?3, ?3)",
+            params![id, org_id, now],
+        )?;
+    }
+    let mut seq = 0i64;
+    let mut ins = conn.prepare_cached(
+        "INSERT OR IGNORE INTO changes(doc_id, hash, actor, bytes, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for c in changes {
+        let inserted = ins.execute(params![
+            id,
+            c.hash().0.to_vec(),
+            c.actor_id().to_hex_string(),
+            c.raw_bytes(),
+            now
+        ])?;
+        if inserted == 1 {
+            seq = conn.last_insert_rowid();
+        }
+    }
+    if old_org != Some(org_id) {
+        conn.execute(
+            "UPDATE docs SET org_id = ?2, org_seq = ?3 WHERE id = ?1",
+            params![id, org_id, seq],
+        )?;
+    }
+    conn.execute(
+        "UPDATE docs SET updated_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    Ok(())
 }
 
 fn out_of_scope(id: &DocId) -> Rejection {
@@ -646,46 +652,20 @@ pub fn store_server_changes(
 ) -> rusqlite::Result<()> {
     let changes = doc.get_changes(since);
     let case = doc::read_case(doc).map_err(|e| corrupt(id.as_str(), e))?;
-    let now = now_secs();
-    let exists: bool = conn
-        .query_row("SELECT 1 FROM docs WHERE id = ?1", [id.as_str()], |_| {
-            Ok(true)
-        })
-        .optional()?
-        .unwrap_or(false);
-    if !exists {
-        conn.execute(
-            "INSERT INTO docs(id, org_id, org_seq, created_at, updated_at) VALUES (?1, ?2, 0, ?3, ?3)",
-            params![id.as_str(), case.org_id, now],
-        )?;
-    }
-    let old_org: String = conn.query_row(
-        "SELECT org_id FROM docs WHERE id = ?1",
-        [id.as_str()],
-        |r| r.get(0),
+    let old_org: Option<String> = conn
+        .query_row(
+            "SELECT org_id FROM docs WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    append_changes(
+        conn,
+        id.as_str(),
+        &case.org_id,
+        old_org.as_deref(),
+        &changes,
     )?;
-    let mut seq = 0;
-    {
-        let mut ins = conn.prepare_cached(
-            "INSERT OR IGNORE INTO changes(doc_id, hash, actor, bytes, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for c in &changes {
-            ins.execute(params![
-                id.as_str(),
-                c.hash().0.to_vec(),
-                c.actor_id().to_hex_string(),
-                c.raw_bytes(),
-                now
-            ])?;
-            seq = conn.last_insert_rowid();
-        }
-    }
-    if !exists || old_org != case.org_id {
-        conn.execute(
-            "UPDATE docs SET org_id = ?2, org_seq = ?3, updated_at = ?4 WHERE id = ?1",
-            params![id.as_str(), case.org_id, seq, now],
-        )?;
-    }
     refresh_views(conn, rules, id.as_str(), doc, &case, today, actor_user)
 }
 

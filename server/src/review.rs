@@ -209,30 +209,22 @@ pub fn resolve(
             "This conflict is already resolved.",
         ));
     }
-    let (org, mut doc) = casedocs::load_doc(&conn, &doc_id)?
-        .ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
-    if !casedocs::org_in_scope(&conn, &org, &caller.scope_path)? {
-        return Err(AppError::forbidden());
-    }
-    let since = doc.get_heads();
-    let mut doc = doc.with_actor(actor);
-    doc::set_field(&mut doc, &doc::parse_path(&path), value)
-        .map_err(|e| AppError::bad_request("BAD_VALUE", e.to_string(), e.to_string()))?;
-    doc.commit_with(
-        automerge::transaction::CommitOptions::default()
-            .with_message(format!(
-                "giải quyết xung đột {path} — {} ({})",
-                caller.display_name, caller.username
-            ))
-            .with_time(now_secs() * 1000),
+    let message = format!(
+        "giải quyết xung đột {path} — {} ({})",
+        caller.display_name, caller.username
     );
-    if doc::read_case(&doc).is_err() {
-        return Err(AppError::bad_request(
-            "BAD_VALUE",
-            "Giá trị không hợp lệ cho trường này.",
-            "The value is not valid for this field.",
-        ));
-    }
+    write_as_reviewer(&conn, rules, caller, actor, &doc_id, message, |doc| {
+        doc::set_field(doc, &doc::parse_path(&path), value)
+            .map_err(|e| AppError::bad_request("BAD_VALUE", e.to_string(), e.to_string()))?;
+        if doc::read_case(doc).is_err() {
+            return Err(AppError::bad_request(
+                "BAD_VALUE",
+                "Giá trị không hợp lệ cho trường này.",
+                "The value is not valid for this field.",
+            ));
+        }
+        Ok(())
+    })?;
     conn.execute(
         "UPDATE conflicts SET resolved_by = ?2, resolution_json = ?3 WHERE id = ?1",
         params![
@@ -240,16 +232,6 @@ pub fn resolve(
             format!("{} ({})", caller.display_name, caller.username),
             serde_json::json!({"value": value}).to_string()
         ],
-    )?;
-    let doc_id = DocId::try_from(doc_id).map_err(|e| AppError::Internal(e.to_string()))?;
-    casedocs::store_server_changes(
-        &conn,
-        rules,
-        &doc_id,
-        &mut doc,
-        &since,
-        &caller.username,
-        today_vn(),
     )?;
     Ok(())
 }
@@ -337,6 +319,45 @@ fn yes() -> bool {
     true
 }
 
+/// Applies a reviewer's edit to a case file of their scope as an ordinary change by their
+/// own actor, then stores and re-evaluates it like any merge; devices receive it at their
+/// next sync. The edit is checked before anything is stored.
+fn write_as_reviewer(
+    conn: &rusqlite::Connection,
+    rules: &casedocs::RulesConfig,
+    caller: &Caller,
+    actor: automerge::ActorId,
+    doc_id: &str,
+    message: String,
+    edit: impl FnOnce(&mut automerge::AutoCommit) -> AppResult<()>,
+) -> AppResult<()> {
+    let (org, mut doc) = casedocs::load_doc(conn, doc_id)?
+        .ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
+    if !casedocs::org_in_scope(conn, &org, &caller.scope_path)? {
+        return Err(AppError::forbidden());
+    }
+    let since = doc.get_heads();
+    let mut doc = doc.with_actor(actor);
+    edit(&mut doc)?;
+    doc.commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message(message)
+            .with_time(now_secs() * 1000),
+    );
+    let doc_id =
+        DocId::try_from(doc_id.to_string()).map_err(|e| AppError::Internal(e.to_string()))?;
+    casedocs::store_server_changes(
+        conn,
+        rules,
+        &doc_id,
+        &mut doc,
+        &since,
+        &caller.username,
+        today_vn(),
+    )?;
+    Ok(())
+}
+
 /// Returns a file to its cadre with a comment, written into the document so the cadre
 /// sees it on the device after the next sync.
 pub fn return_to_cadre(
@@ -349,47 +370,35 @@ pub fn return_to_cadre(
     caller.require_reviewer()?;
     let actor = admin::caller_actor(store, caller)?;
     let conn = store.conn();
-    let (org, doc) =
-        casedocs::load_doc(&conn, id)?.ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
-    if !casedocs::org_in_scope(&conn, &org, &caller.scope_path)? {
-        return Err(AppError::forbidden());
-    }
-    let mut doc = doc;
-    let since = doc.get_heads();
-    let mut doc = doc.with_actor(actor);
     let note = doc::ReviewNote {
         returned: body.returned,
         comment: body.comment.clone(),
         by: format!("{} ({})", caller.display_name, caller.username),
         at: today_vn().to_string(),
     };
-    for (k, v) in [
-        ("returned", serde_json::json!(note.returned)),
-        ("comment", serde_json::json!(note.comment)),
-        ("by", serde_json::json!(note.by)),
-        ("at", serde_json::json!(note.at)),
-    ] {
-        doc::set_field(
-            &mut doc,
-            &[doc::Seg::Key("review".into()), doc::Seg::Key(k.into())],
-            &v,
-        )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    }
-    doc.commit_with(
-        automerge::transaction::CommitOptions::default()
-            .with_message("trả lại hồ sơ".to_string())
-            .with_time(now_secs() * 1000),
-    );
-    let doc_id = DocId::try_from(id.to_string()).map_err(|e| AppError::Internal(e.to_string()))?;
-    casedocs::store_server_changes(
+    write_as_reviewer(
         &conn,
         rules,
-        &doc_id,
-        &mut doc,
-        &since,
-        &caller.username,
-        today_vn(),
+        caller,
+        actor,
+        id,
+        "trả lại hồ sơ".into(),
+        |doc| {
+            for (k, v) in [
+                ("returned", serde_json::json!(note.returned)),
+                ("comment", serde_json::json!(note.comment)),
+                ("by", serde_json::json!(note.by)),
+                ("at", serde_json::json!(note.at)),
+            ] {
+                doc::set_field(
+                    doc,
+                    &[doc::Seg::Key("review".into()), doc::Seg::Key(k.into())],
+                    &v,
+                )
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            }
+            Ok(())
+        },
     )?;
     Ok(())
 }
