@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -97,14 +97,54 @@ pub fn hash_password(password: &str) -> String {
         .to_string()
 }
 
+/// Argon2 working memory (19 MiB with the default parameters), reused between checks.
+/// Allocated afresh for every login, it was kept by the allocator once per worker thread,
+/// and a burst of logins left the server holding hundreds of megabytes.
+static ARGON2_MEMORY: std::sync::Mutex<Vec<Vec<argon2::Block>>> = std::sync::Mutex::new(Vec::new());
+
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Ok(params), Ok(algorithm)) = (
+        argon2::Params::try_from(&parsed),
+        argon2::Algorithm::try_from(parsed.algorithm),
+    ) else {
+        return false;
+    };
+    let version = parsed
+        .version
+        .and_then(|v| argon2::Version::try_from(v).ok())
+        .unwrap_or_default();
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let pool = || ARGON2_MEMORY.lock().unwrap_or_else(|p| p.into_inner());
+    let mut memory = pool()
+        .pop()
+        .filter(|m| m.len() == blocks)
+        .unwrap_or_else(|| vec![argon2::Block::default(); blocks]);
+    let mut out = vec![0u8; expected.len()];
+    let hashed = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut memory[..])
+        .is_ok();
+    {
+        let mut pool = pool();
+        // As many buffers as logins may hash at once (the semaphore in `lib.rs`).
+        if pool.len() < 2 {
+            pool.push(memory);
+        }
+    }
+    // `Output` compares in constant time.
+    hashed
+        && argon2::password_hash::Output::new(&out)
+            .map(|o| o == expected)
+            .unwrap_or(false)
 }
 
 pub fn random_token() -> String {

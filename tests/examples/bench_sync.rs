@@ -16,6 +16,7 @@ use server::store::Store;
 use shared::sync::SyncResponse;
 use tests::{Device, SimRng, fresh_dir, login_device};
 
+/// Devices in the run; `BENCH_DEVICES` overrides it for a quick look.
 const DEVICES: usize = 1_000;
 const FILES_PER_DEVICE: usize = 20;
 const CONCURRENCY: usize = 16;
@@ -149,9 +150,13 @@ async fn run() {
 
     // Log in 1,000 devices (100 accounts, 10 devices each) and give each 20 changed files.
     let t = Instant::now();
-    let mut devices = Vec::with_capacity(DEVICES);
+    let n_devices: usize = std::env::var("BENCH_DEVICES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEVICES);
+    let mut devices = Vec::with_capacity(n_devices);
     let mut rng = SimRng(99);
-    for i in 0..DEVICES {
+    for i in 0..n_devices {
         let user = format!("bench{}-{}", 1 + (i / 10) % 10, i % 10);
         let mut d = login_device(&http, &url, &user, "demo2026").await.unwrap();
         d.replica.cursor = u64::MAX / 2; // these devices only push in the benchmark
@@ -173,8 +178,12 @@ async fn run() {
         devices.push(d);
     }
     println!(
-        "bench sync: {DEVICES} devices logged in and prepared in {:.1}s",
+        "bench sync: {n_devices} devices logged in and prepared in {:.1}s",
         t.elapsed().as_secs_f64()
+    );
+    println!(
+        "bench sync: server peak memory after the logins: {:.1} MB",
+        peak_rss_kb(child.id()) as f64 / 1024.0
     );
 
     let mut wire = Wire::default();
@@ -211,7 +220,7 @@ async fn run() {
         }
         (out, w, started.elapsed())
     };
-    let second = devices.split_off(DEVICES / 2);
+    let second = devices.split_off(n_devices / 2);
     let (_a, w1, t1) = phase(devices).await;
     println!(
         "bench sync: server peak memory after 500 devices: {:.1} MB",
@@ -269,7 +278,7 @@ async fn run() {
     let peak = peak_rss_kb(child.id());
     println!(
         "bench sync: {} devices x {FILES_PER_DEVICE} changed files = {} requests in {:.1}s = {:.0} requests/s ({:.0} files/s), concurrency {CONCURRENCY}",
-        DEVICES,
+        n_devices,
         wire.requests,
         elapsed.as_secs_f64(),
         wire.requests as f64 / elapsed.as_secs_f64(),
