@@ -223,7 +223,7 @@ async fn run() {
     let second = devices.split_off(n_devices / 2);
     let (_a, w1, t1) = phase(devices).await;
     println!(
-        "bench sync: server peak memory after 500 devices: {:.1} MB",
+        "bench sync: server peak memory after the first half of the devices: {:.1} MB",
         peak_rss_kb(child.id()) as f64 / 1024.0
     );
 

@@ -125,7 +125,14 @@ fn bench(root: &Path, which: &[String]) -> Result<()> {
         ])?;
         let tc = setup::wasm_toolchain()?;
         setup::browser()?;
-        tc.test_in_browser_release(&["-p", "shared", "--test", "bench_rules"])?;
+        tc.test_in_browser_release(&[
+            "-p",
+            "shared",
+            "--test",
+            "bench_rules",
+            "--",
+            "--nocapture",
+        ])?;
     }
     if wants("sync") {
         cargo(&["run", "--release", "-p", "tests", "--example", "bench_sync"])?;
