@@ -29,5 +29,12 @@ pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         web_sys::console::error_1(&format!("panic: {info}").into());
     }));
+    // The static shell of index.html has done its job once the app can draw itself.
+    if let Some(shell) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("app-shell"))
+    {
+        shell.remove();
+    }
     app::start();
 }
