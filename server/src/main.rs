@@ -36,6 +36,10 @@ struct Args {
 fn parse_args() -> Result<Args> {
     let mut it = std::env::args().skip(1);
     let command = it.next().unwrap_or_default();
+    if command == "-h" || command == "--help" {
+        print!("{USAGE}");
+        std::process::exit(0)
+    }
     let mut args = Args {
         command,
         positional: Vec::new(),
@@ -84,7 +88,7 @@ fn main() -> Result<()> {
         "import-reference" => {
             let store = open_store(&args.data)?;
             let json = std::fs::read_to_string(positional(0)?)?;
-            let s = admin::import_reference(&store, &json).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let s = admin::import_reference(&store, &json).map_err(cli_error)?;
             println!("đã nhập / imported: {s:?}");
             Ok(())
         }
@@ -92,14 +96,13 @@ fn main() -> Result<()> {
             let store = open_store(&args.data)?;
             let json = std::fs::read_to_string(positional(0)?)?;
             let rules = admin::load_rules_config(&store).unwrap_or_default();
-            let s = admin::import_case_files(&store, &rules, &json)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let s = admin::import_case_files(&store, &rules, &json).map_err(cli_error)?;
             println!("đã nhập / imported: {} hồ sơ", s.case_files);
             Ok(())
         }
         "export-cases" => {
             let store = open_store(&args.data)?;
-            let out = admin::export_case_files(&store, "/").map_err(|e| anyhow::anyhow!("{e}"))?;
+            let out = admin::export_case_files(&store, "/").map_err(cli_error)?;
             std::fs::write(positional(0)?, serde_json::to_vec_pretty(&out)?)?;
             println!("đã xuất / exported: {} hồ sơ", out.case_files.len());
             Ok(())
@@ -112,7 +115,7 @@ fn main() -> Result<()> {
         }
         "stats" => {
             let store = open_store(&args.data)?;
-            let s = admin::stats(&store).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let s = admin::stats(&store).map_err(cli_error)?;
             println!("{}", serde_json::to_string_pretty(&s)?);
             Ok(())
         }
@@ -142,8 +145,7 @@ fn serve(args: Args) -> Result<()> {
     let fresh = store.is_empty()?;
     if fresh && args.demo {
         let rules = casedocs::RulesConfig::default();
-        let n =
-            demo::seed(&store, &rules, casedocs::today_vn()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let n = demo::seed(&store, &rules, casedocs::today_vn()).map_err(cli_error)?;
         println!(
             "Đã tạo dữ liệu mẫu quận Ngô Quyền: {n} hồ sơ / demo district created: {n} case files"
         );
@@ -189,5 +191,17 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+    }
+}
+
+/// An error for the terminal: the Vietnamese message first, then the English one.
+fn cli_error(e: server::error::AppError) -> anyhow::Error {
+    match e {
+        server::error::AppError::User {
+            message_vi,
+            message_en,
+            ..
+        } => anyhow::anyhow!("{message_vi}\n{message_en}"),
+        other => anyhow::anyhow!("{other}"),
     }
 }

@@ -93,6 +93,7 @@ fn test(root: &Path) -> Result<()> {
         shared_has_no_io,
     )?;
     // The client is a browser app: it is checked for wasm32 above and tested in Chromium.
+    // The server's CLI tests also build `target/debug/server`, which the browser tests run.
     report.run("native tests", || {
         cargo(&["test", "--workspace", "--exclude", "client"])
     })?;
@@ -101,9 +102,6 @@ fn test(root: &Path) -> Result<()> {
         tc.test_in_browser(&["-p", "shared", "--test", "golden"])
     })?;
     build_dist(root, &tc)?;
-    report.run("build the server binary for browser tests", || {
-        cargo(&["build", "-p", "server"])
-    })?;
     report.run("browser end-to-end tests (optimised bundle)", || {
         browser_tests(root)
     })?;
