@@ -458,7 +458,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let token = match bearer(parts) {
+        let token = match bearer(&parts.headers) {
             Some(t) => t,
             None => {
                 let t = cookie(parts, SESSION_COOKIE).ok_or_else(AppError::unauthorized)?;
@@ -516,9 +516,9 @@ pub fn same_origin(parts: &Parts) -> bool {
     origin_host.eq_ignore_ascii_case(host)
 }
 
-pub fn bearer(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))

@@ -187,7 +187,7 @@ pub fn merge_push(
             "Earlier changes of this file are missing; the device will resend them all.".into(),
         ));
     }
-    let case = doc::read_case(&doc).map_err(|e| {
+    let (case, review) = doc::read_parts(&doc).map_err(|e| {
         reject(
             id,
             "INVALID_DOCUMENT",
@@ -204,7 +204,7 @@ pub fn merge_push(
         rules,
         id.as_str(),
         &mut doc,
-        &case,
+        (&case, &review),
         today,
         pusher.username,
     )
@@ -273,13 +273,12 @@ pub fn refresh_views(
     rules: &RulesConfig,
     id: &str,
     doc: &mut AutoCommit,
-    case: &CaseFile,
+    (case, review): (&CaseFile, &doc::ReviewNote),
     today: Date,
     changed_by: &str,
 ) -> rusqlite::Result<()> {
     let eval = rules.evaluate(case, today);
-    let review = doc::read_review(doc);
-    write_projection(conn, id, case, &eval, &review, today)?;
+    write_projection(conn, id, case, &eval, review, today)?;
     let conflicts = doc::conflicts(doc);
     sync_conflicts(conn, id, doc, &conflicts, changed_by)
 }
@@ -651,7 +650,7 @@ pub fn store_server_changes(
     today: Date,
 ) -> rusqlite::Result<()> {
     let changes = doc.get_changes(since);
-    let case = doc::read_case(doc).map_err(|e| corrupt(id.as_str(), e))?;
+    let (case, review) = doc::read_parts(doc).map_err(|e| corrupt(id.as_str(), e))?;
     let old_org: Option<String> = conn
         .query_row(
             "SELECT org_id FROM docs WHERE id = ?1",
@@ -666,7 +665,15 @@ pub fn store_server_changes(
         old_org.as_deref(),
         &changes,
     )?;
-    refresh_views(conn, rules, id.as_str(), doc, &case, today, actor_user)
+    refresh_views(
+        conn,
+        rules,
+        id.as_str(),
+        doc,
+        (&case, &review),
+        today,
+        actor_user,
+    )
 }
 
 /// A compact summary of the document's history: one entry per change.

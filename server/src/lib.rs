@@ -167,13 +167,11 @@ async fn login(
     Ok(Json(blocking(move || auth::login(&store, &req)).await?))
 }
 
-async fn logout(State(state): State<Arc<AppState>>, parts: axum::http::HeaderMap) -> AppResult<()> {
-    let token = parts
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string)
-        .ok_or_else(AppError::unauthorized)?;
+async fn logout(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+) -> AppResult<()> {
+    let token = auth::bearer(&headers).ok_or_else(AppError::unauthorized)?;
     let store = state.store.clone();
     blocking(move || auth::logout(&store, &token)).await
 }

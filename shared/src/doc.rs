@@ -185,7 +185,17 @@ fn obj_json(doc: &impl ReadDoc, obj: &ObjId) -> Json {
 
 /// Reads the case file out of a document; a document that does not fit the model is an error.
 pub fn read_case(doc: &impl ReadDoc) -> Result<CaseFile, DocError> {
+    case_of(&to_json(doc))
+}
+
+/// The case file and the reviewer's note in one walk of the document, for the merge path
+/// where both are needed.
+pub fn read_parts(doc: &impl ReadDoc) -> Result<(CaseFile, ReviewNote), DocError> {
     let json = to_json(doc);
+    Ok((case_of(&json)?, review_of(&json)))
+}
+
+fn case_of(json: &Json) -> Result<CaseFile, DocError> {
     let case = json
         .get("case")
         .cloned()
@@ -204,8 +214,11 @@ pub struct ReviewNote {
 }
 
 pub fn read_review(doc: &impl ReadDoc) -> ReviewNote {
-    to_json(doc)
-        .get("review")
+    review_of(&to_json(doc))
+}
+
+fn review_of(json: &Json) -> ReviewNote {
+    json.get("review")
         .cloned()
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default()

@@ -14,7 +14,7 @@ use server::store::Store;
 use server::{AppState, demo};
 use shared::doc;
 use shared::model::CaseFile;
-use shared::sync::{DocId, Pending, Replica, SyncRequest, SyncResponse};
+use shared::sync::{DocId, Replica, SyncRequest, SyncResponse};
 
 /// A running server with its own database file, stopped when dropped.
 pub struct TestApp {
@@ -220,12 +220,12 @@ impl Device {
             bail!("sync failed: {status} {}", String::from_utf8_lossy(&body));
         }
         let resp: SyncResponse = shared::sync::decode_response(&body)?;
-        self.record_acks(&pending, &req, &resp);
+        self.record_acks(&req, &resp);
         let report = self.replica.receive(pending, resp)?;
         Ok(report.more)
     }
 
-    fn record_acks(&mut self, _pending: &Pending, req: &SyncRequest, resp: &SyncResponse) {
+    fn record_acks(&mut self, req: &SyncRequest, resp: &SyncResponse) {
         for dc in &req.push {
             if resp.accepted.contains(&dc.doc_id) {
                 for c in &dc.changes {

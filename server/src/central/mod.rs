@@ -149,7 +149,7 @@ impl FromRequestParts<Arc<AppState>> for Reviewer {
         if let Err(e) = caller.require_reviewer() {
             return Err(error_page(lang, &e));
         }
-        let token = auth::bearer(parts)
+        let token = auth::bearer(&parts.headers)
             .or_else(|| auth::cookie(parts, SESSION_COOKIE))
             .unwrap_or_default();
         Ok(Reviewer {
