@@ -99,6 +99,9 @@ pub struct ReferenceImport {
     pub members: Vec<Member>,
     pub users: Vec<UserImport>,
     pub rule_settings: Option<RuleSettings>,
+    /// Bounds on the work one sync request may cause (`shared::limits::Limits`); read at
+    /// the server's start.
+    pub limits: Option<shared::limits::Limits>,
     /// A working-day calendar in the format of `shared/src/calendar/vn_2021_2027.json`.
     pub calendar: Option<serde_json::Value>,
 }
@@ -140,6 +143,17 @@ fn invalid(what: &str, e: impl std::fmt::Display) -> AppError {
     )
 }
 
+/// An organisation id: 1 to 64 ASCII letters, digits, `-`, `_` or `.`. Ids are segments of
+/// materialised paths, so `/` and anything a path or a URL would treat specially is out.
+pub fn valid_org_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && id != "."
+        && id != ".."
+}
+
 /// Imports reference data in one transaction: either all of it is stored or none.
 pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
     let data: ReferenceImport = serde_json::from_str(json).map_err(|e| invalid("JSON", e))?;
@@ -162,8 +176,14 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
         let before = pending.len();
         let mut rest = Vec::new();
         for org in pending {
-            if org.id.is_empty() || org.id.contains('/') {
-                return Err(invalid("orgs", format!("bad id {:?}", org.id)));
+            if !valid_org_id(&org.id) {
+                return Err(invalid(
+                    "orgs",
+                    format!(
+                        "bad id {:?} (1–64 ASCII letters, digits, '-', '_' or '.')",
+                        org.id
+                    ),
+                ));
             }
             let parent_path = match &org.parent_id {
                 None => Some(String::from("/")),
@@ -266,6 +286,12 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
         tx.execute(
             "INSERT OR REPLACE INTO settings(key, value) VALUES ('rule_settings', ?1)",
             [serde_json::to_string(s).unwrap_or_default()],
+        )?;
+    }
+    if let Some(l) = &data.limits {
+        tx.execute(
+            "INSERT OR REPLACE INTO settings(key, value) VALUES ('limits', ?1)",
+            [serde_json::to_string(l).unwrap_or_default()],
         )?;
     }
     if let Some(c) = &data.calendar {
@@ -430,9 +456,13 @@ pub fn export_case_files(store: &Store, scope_path: &str) -> AppResult<CaseFiles
     let conn = store.conn();
     let ids: Vec<String> = conn
         .prepare(
-            "SELECT d.id FROM docs d JOIN orgs o ON o.id = d.org_id WHERE o.path LIKE ?1 || '%' ORDER BY d.id",
+            "SELECT d.id FROM docs d JOIN orgs o ON o.id = d.org_id
+             WHERE o.path >= ?1 AND o.path < ?2 ORDER BY d.id",
         )?
-        .query_map([scope_path], |r| r.get(0))?
+        .query_map(
+            <[String; 2]>::from(casedocs::scope_range(scope_path)),
+            |r| r.get(0),
+        )?
         .collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
@@ -494,13 +524,14 @@ pub async fn reference(
     let store = state.store.clone();
     let rules = state.rules();
     blocking(move || {
+        let (lo, hi) = casedocs::scope_range(&caller.scope_path);
         let conn = store.conn();
         let orgs = conn
             .prepare(
                 "SELECT id, parent_id, name, kind, sector, grassroots FROM orgs
-                 WHERE path LIKE ?1 || '%' ORDER BY path",
+                 WHERE path >= ?1 AND path < ?2 ORDER BY path",
             )?
-            .query_map([&caller.scope_path], |r| {
+            .query_map([&lo, &hi], |r| {
                 Ok(Org {
                     id: r.get(0)?,
                     parent_id: r.get(1)?,
@@ -514,9 +545,10 @@ pub async fn reference(
         let members = conn
             .prepare(
                 "SELECT m.id, m.org_id, m.full_name, m.official_since, m.status FROM members m
-                 JOIN orgs o ON o.id = m.org_id WHERE o.path LIKE ?1 || '%' ORDER BY m.full_name",
+                 JOIN orgs o ON o.id = m.org_id WHERE o.path >= ?1 AND o.path < ?2
+                 ORDER BY m.full_name",
             )?
-            .query_map([&caller.scope_path], |r| {
+            .query_map([&lo, &hi], |r| {
                 Ok(Member {
                     id: r.get(0)?,
                     org_id: r.get(1)?,

@@ -289,6 +289,157 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
     })
 }
 
+/// Login throttling: after `free_failures` wrong passwords within `window_secs` for one
+/// account (or `free_failures_per_address` from one address), every further attempt waits
+/// for a lock-out of `base_lock_secs` that doubles with each failure, up to
+/// `max_lock_secs`. While locked, the
+/// password is not even checked, so guessing gains nothing. Unknown usernames are counted
+/// and answered exactly like known ones. State lives in the database, so every server
+/// process over one database enforces the same counts.
+#[derive(Debug, Clone)]
+pub struct Throttle {
+    pub free_failures: i64,
+    pub free_failures_per_address: i64,
+    pub window_secs: i64,
+    pub base_lock_secs: i64,
+    pub max_lock_secs: i64,
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Throttle {
+            free_failures: 10,
+            free_failures_per_address: 100,
+            window_secs: 15 * 60,
+            base_lock_secs: 30,
+            max_lock_secs: 15 * 60,
+        }
+    }
+}
+
+fn throttle_keys(username: &str, peer: Option<std::net::IpAddr>) -> Vec<(String, bool)> {
+    let mut keys = vec![(format!("u:{}", username.trim().to_lowercase()), false)];
+    if let Some(ip) = peer {
+        keys.push((format!("a:{ip}"), true));
+    }
+    keys
+}
+
+fn too_many_attempts(wait: i64) -> AppError {
+    AppError::user(
+        StatusCode::TOO_MANY_REQUESTS,
+        "TOO_MANY_ATTEMPTS",
+        format!("Đăng nhập sai quá nhiều lần. Hãy thử lại sau {wait} giây."),
+        format!("Too many failed sign-ins. Try again in {wait} seconds."),
+    )
+}
+
+/// Refuses an attempt while its account or address is locked out.
+fn check_throttle(store: &Store, keys: &[(String, bool)]) -> AppResult<()> {
+    let now = now_secs();
+    let conn = store.conn();
+    let mut stmt = conn.prepare_cached("SELECT locked_until FROM login_failures WHERE key = ?1")?;
+    for (key, _) in keys {
+        let until: Option<i64> = stmt.query_row([key], |r| r.get(0)).optional()?;
+        if let Some(until) = until
+            && until > now
+        {
+            return Err(too_many_attempts(until - now));
+        }
+    }
+    Ok(())
+}
+
+/// Counts a failed attempt and locks the key out once its free failures are used up.
+fn record_failure(store: &Store, keys: &[(String, bool)], t: &Throttle) -> AppResult<()> {
+    let now = now_secs();
+    let conn = store.conn();
+    for (key, is_address) in keys {
+        let free = if *is_address {
+            t.free_failures_per_address
+        } else {
+            t.free_failures
+        };
+        let prev: Option<(i64, i64)> = conn
+            .prepare_cached("SELECT failures, last_at FROM login_failures WHERE key = ?1")?
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let failures = match prev {
+            Some((n, last)) if now - last < t.window_secs => n + 1,
+            _ => 1,
+        };
+        // The last free failure locks for the base time; each further one doubles it.
+        let over = failures - free;
+        let locked_until = if over >= 0 {
+            now + (t.base_lock_secs << over.min(20)).min(t.max_lock_secs)
+        } else {
+            0
+        };
+        conn.prepare_cached(
+            "INSERT INTO login_failures(key, failures, last_at, locked_until) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(key) DO UPDATE SET failures = excluded.failures,
+                last_at = excluded.last_at, locked_until = excluded.locked_until",
+        )?
+        .execute(params![key, failures, now, locked_until])?;
+    }
+    Ok(())
+}
+
+/// [`login`] behind the throttle: the only way routes sign people in.
+pub fn login_throttled(
+    store: &Store,
+    req: &LoginRequest,
+    peer: Option<std::net::IpAddr>,
+    throttle: &Throttle,
+) -> AppResult<LoginResponse> {
+    let keys = throttle_keys(&req.username, peer);
+    check_throttle(store, &keys)?;
+    match login(store, req) {
+        Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
+            record_failure(store, &keys, throttle)?;
+            Err(e)
+        }
+        Ok(resp) => {
+            store
+                .conn()
+                .execute("DELETE FROM login_failures WHERE key = ?1", [&keys[0].0])?;
+            Ok(resp)
+        }
+        other => other,
+    }
+}
+
+/// Removes expired sessions, stale login-failure counts, and devices nobody can use any
+/// more: no live session, nothing ever written, and not seen for `idle_days`.
+pub fn purge(store: &Store, idle_days: i64) -> AppResult<(usize, usize)> {
+    let now = now_secs();
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    let sessions = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
+    tx.execute(
+        "DELETE FROM login_failures WHERE locked_until <= ?1 AND last_at <= ?1 - 86400",
+        [now],
+    )?;
+    let unused = "SELECT d.id FROM devices d WHERE COALESCE(d.last_seen, d.created_at) <= ?1
+        AND d.wrote_at IS NULL AND d.revoked_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.device_id = d.id)";
+    let cutoff = now - idle_days * 86_400;
+    tx.execute(
+        &format!("DELETE FROM device_docs WHERE device_id IN ({unused})"),
+        [cutoff],
+    )?;
+    tx.execute(
+        &format!("DELETE FROM actors WHERE device_id IN ({unused})"),
+        [cutoff],
+    )?;
+    let devices = tx.execute(
+        &format!("DELETE FROM devices WHERE id IN ({unused})"),
+        [cutoff],
+    )?;
+    tx.commit()?;
+    Ok((sessions, devices))
+}
+
 /// A distinct answer: the client must wipe its local data, not merely log in again.
 fn revoked() -> AppError {
     AppError::user(

@@ -7,9 +7,9 @@
 //! findings are recorded for review. Only changes that are unreadable, foreign, out of
 //! scope or break the model are refused, and a refusal touches nothing.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
-use automerge::{AutoCommit, Change, ChangeHash, ReadDoc};
+use automerge::{AutoCommit, Change, ChangeHash};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::json;
@@ -21,6 +21,7 @@ use shared::rules::{self, EvalContext, Evaluation, RuleSettings, Severity};
 use shared::sync::{ChangeBytes, DocChanges, DocId, Rejection};
 
 use crate::auth::now_secs;
+use crate::merge::{self, Merged, Pusher, StoredDoc};
 
 /// Rule settings and the working-day calendar in force on this server.
 #[derive(Debug, Clone)]
@@ -56,8 +57,8 @@ pub fn today_vn() -> Date {
     Date::from_days_since_epoch(((now_secs() + 7 * 3600) / 86_400) as i32)
 }
 
-/// Loads a document from its snapshot and the changes logged after it.
-pub fn load_doc(conn: &Connection, id: &str) -> rusqlite::Result<Option<(String, AutoCommit)>> {
+/// Reads a document's stored form: its snapshot and the changes logged after it.
+pub fn read_stored(conn: &Connection, id: &str) -> rusqlite::Result<Option<StoredDoc>> {
     let row: Option<(String, Option<Vec<u8>>, i64)> = conn
         .prepare_cached("SELECT org_id, snapshot, snapshot_seq FROM docs WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -65,18 +66,39 @@ pub fn load_doc(conn: &Connection, id: &str) -> rusqlite::Result<Option<(String,
     let Some((org_id, snapshot, snapshot_seq)) = row else {
         return Ok(None);
     };
-    let mut doc = match snapshot {
-        Some(bytes) => AutoCommit::load(&bytes).map_err(|e| corrupt(id, e))?,
-        None => AutoCommit::new(),
-    };
-    let mut stmt = conn
-        .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?;
-    let changes = stmt
+    let changes = conn
+        .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?
         .query_map(params![id, snapshot_seq], |r| r.get::<_, Vec<u8>>(0))?
-        .map(|b| b.and_then(|b| Change::from_bytes(b).map_err(|e| corrupt(id, e))))
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    doc.apply_changes(changes).map_err(|e| corrupt(id, e))?;
-    Ok(Some((org_id, doc)))
+    let (bytes, version): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(length(bytes)), 0), COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(Some(StoredDoc {
+        org_id,
+        snapshot,
+        changes,
+        bytes: bytes as usize,
+        version,
+    }))
+}
+
+/// The highest log sequence number of a document (0 when it has none).
+pub fn doc_version(conn: &Connection, id: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1")?
+        .query_row([id], |r| r.get(0))
+}
+
+/// Loads a document from its snapshot and the changes logged after it.
+pub fn load_doc(conn: &Connection, id: &str) -> rusqlite::Result<Option<(String, AutoCommit)>> {
+    match read_stored(conn, id)? {
+        None => Ok(None),
+        Some(stored) => {
+            let base = stored.load().map_err(|e| corrupt(id, e))?;
+            Ok(Some((base.org_id, base.doc)))
+        }
+    }
 }
 
 fn corrupt(id: &str, e: impl std::fmt::Display) -> rusqlite::Error {
@@ -89,127 +111,92 @@ pub fn org_in_scope(conn: &Connection, org_id: &str, scope_path: &str) -> rusqli
         .prepare_cached("SELECT path FROM orgs WHERE id = ?1")?
         .query_row([org_id], |r| r.get(0))
         .optional()?;
-    Ok(path.is_some_and(|p| p.starts_with(scope_path)))
+    Ok(path.is_some_and(|p| path_in_scope(&p, scope_path)))
 }
 
-/// Who may push, as seen by the merge: the device's actors and its scope.
-#[derive(Debug)]
-pub struct Pusher<'a> {
-    pub actors: &'a HashSet<String>,
-    pub scope_path: &'a str,
-    pub username: &'a str,
+/// Whether a materialised path lies in a scope: a prefix on whole path segments, compared
+/// byte for byte (no wildcards, no case folding).
+pub fn path_in_scope(path: &str, scope_path: &str) -> bool {
+    scope_path.ends_with('/') && path.starts_with(scope_path)
 }
 
-fn reject(doc_id: &DocId, code: &str, vi: String, en: String) -> Rejection {
-    Rejection {
-        doc_id: doc_id.clone(),
-        code: code.to_string(),
-        message_vi: vi,
-        message_en: en,
+/// The half-open range of materialised paths in a scope, for SQL: `path >= lo AND path <
+/// hi`. Paths end with `/`, and `0` is the byte after `/`, so the range holds exactly the
+/// paths that start with the scope's, compared byte for byte, and an index serves it.
+pub fn scope_range(scope_path: &str) -> (String, String) {
+    match scope_path.strip_suffix('/') {
+        Some(stem) => (scope_path.to_string(), format!("{stem}0")),
+        // Not a path: an empty range.
+        None => (String::from("/"), String::from("/")),
     }
 }
 
-/// Merges one pushed document inside the caller's transaction. On `Err` the caller rolls
-/// the savepoint back, so a refused document leaves no trace.
-pub fn merge_push(
+/// Whether the device was given this file (it may still push edits made before a move).
+pub fn device_holds(conn: &Connection, device_id: &str, doc_id: &str) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM device_docs WHERE device_id = ?1 AND doc_id = ?2")?
+        .query_row([device_id, doc_id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Writes a merge computed by [`merge::merge`] inside the caller's transaction: checks the
+/// scope of the merged file and that no new change is stored under another file, then
+/// appends the changes and refreshes the views. On `Err` the caller rolls back.
+pub fn commit_merged(
     conn: &Connection,
-    rules: &RulesConfig,
+    m: &mut Merged,
     pusher: &Pusher<'_>,
-    push: &DocChanges,
-    today: Date,
-) -> Result<Vec<ChangeHash>, Rejection> {
-    let id = &push.doc_id;
+    held: bool,
+) -> Result<(), Rejection> {
+    let id = &m.doc_id.clone();
     let internal = |e: rusqlite::Error| {
-        reject(
+        merge::reject(
             id,
             "INTERNAL",
             format!("Lỗi máy chủ khi lưu hồ sơ: {e}"),
             format!("Server error while storing the file: {e}"),
         )
     };
-    let mut changes = Vec::with_capacity(push.changes.len());
-    for c in &push.changes {
-        changes.push(c.decode().map_err(|e| {
-            reject(
-                id,
-                "BAD_CHANGE",
-                format!("Thay đổi không đọc được: {e}"),
-                format!("Unreadable change: {e}"),
-            )
-        })?);
+    let in_scope = org_in_scope(conn, &m.case.org_id, pusher.scope_path).map_err(internal)?;
+    if !merge::scope_allows(in_scope, held, m.moves()) {
+        return Err(merge::out_of_scope(id));
     }
-    let existing = load_doc(conn, id.as_str()).map_err(internal)?;
-    let (old_org, mut doc) = match existing {
-        Some((org, doc)) => {
-            if !org_in_scope(conn, &org, pusher.scope_path).map_err(internal)? {
-                return Err(out_of_scope(id));
-            }
-            (Some(org), doc)
-        }
-        None => (None, AutoCommit::new()),
-    };
-    let mut seen = HashSet::new();
-    let new: Vec<Change> = changes
-        .into_iter()
-        .filter(|c| doc.get_change_by_hash(&c.hash()).is_none() && seen.insert(c.hash()))
-        .collect();
-    for c in &new {
-        let actor = c.actor_id().to_hex_string();
-        if !pusher.actors.contains(&actor) {
-            return Err(reject(
-                id,
-                "FOREIGN_ACTOR",
-                format!("Thay đổi mang mã tác giả {actor} không thuộc thiết bị này."),
-                format!("A change carries actor {actor}, which does not belong to this device."),
-            ));
-        }
-    }
-    if new.is_empty() {
-        // Already stored: a repeated request is acknowledged again and changes nothing.
-        return Ok(Vec::new());
-    }
-    doc.apply_changes(new.clone()).map_err(|e| {
-        reject(
-            id,
-            "BAD_CHANGE",
-            format!("Không áp dụng được thay đổi: {e}"),
-            format!("The changes could not be applied: {e}"),
-        )
-    })?;
-    if new
-        .iter()
-        .any(|c| doc.get_change_by_hash(&c.hash()).is_none())
     {
-        return Err(reject(
-            id,
-            "MISSING_DEPS",
-            "Thiếu các thay đổi trước đó của hồ sơ; thiết bị sẽ gửi lại toàn bộ.".into(),
-            "Earlier changes of this file are missing; the device will resend them all.".into(),
-        ));
+        let mut stmt = conn
+            .prepare_cached("SELECT doc_id FROM changes WHERE hash = ?1")
+            .map_err(internal)?;
+        for c in &m.new {
+            let other: Option<String> = stmt
+                .query_row([c.hash().0.to_vec()], |r| r.get(0))
+                .optional()
+                .map_err(internal)?;
+            if other.is_some_and(|o| o != id.as_str()) {
+                return Err(merge::reject(
+                    id,
+                    "CHANGE_OF_OTHER_DOC",
+                    "Một thay đổi trong gói đã thuộc về hồ sơ khác; không thể dùng cho hồ sơ này.",
+                    "A change in this push already belongs to another file; it cannot be used for this one.",
+                ));
+            }
+        }
     }
-    let (case, review) = doc::read_parts(&doc).map_err(|e| {
-        reject(
-            id,
-            "INVALID_DOCUMENT",
-            format!("Hồ sơ không đúng mẫu dữ liệu: {e}"),
-            format!("The file does not fit the case-file model: {e}"),
-        )
-    })?;
-    if !org_in_scope(conn, &case.org_id, pusher.scope_path).map_err(internal)? {
-        return Err(out_of_scope(id));
-    }
-    append_changes(conn, id.as_str(), &case.org_id, old_org.as_deref(), &new).map_err(internal)?;
-    refresh_views(
+    append_changes(
         conn,
-        rules,
         id.as_str(),
-        &mut doc,
-        (&case, &review),
-        today,
-        pusher.username,
+        &m.case.org_id,
+        m.old_org.as_deref(),
+        &m.new,
     )
     .map_err(internal)?;
-    Ok(new.iter().map(Change::hash).collect())
+    write_views(conn, m, pusher.username).map_err(internal)?;
+    conn.prepare_cached("INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute([pusher.device_id, id.as_str()]))
+        .map_err(internal)?;
+    conn.prepare_cached("UPDATE devices SET wrote_at = ?2 WHERE id = ?1 AND wrote_at IS NULL")
+        .and_then(|mut s| s.execute(params![pusher.device_id, now_secs()]))
+        .map_err(internal)?;
+    Ok(())
 }
 
 /// Appends new changes to a document's log, creating its row when it is new. A file
@@ -258,15 +245,6 @@ fn append_changes(
     Ok(())
 }
 
-fn out_of_scope(id: &DocId) -> Rejection {
-    reject(
-        id,
-        "OUT_OF_SCOPE",
-        "Hồ sơ thuộc tổ chức ngoài phạm vi của tài khoản này.".into(),
-        "The file belongs to an organisation outside this account's scope.".into(),
-    )
-}
-
 /// Recomputes the projection, findings, deadlines and conflicts of one document.
 pub fn refresh_views(
     conn: &Connection,
@@ -281,6 +259,16 @@ pub fn refresh_views(
     write_projection(conn, id, case, &eval, review, today)?;
     let conflicts = doc::conflicts(doc);
     sync_conflicts(conn, id, doc, &conflicts, changed_by)
+}
+
+/// Writes the projection and conflicts a merge computed.
+fn write_views(conn: &Connection, m: &mut Merged, changed_by: &str) -> rusqlite::Result<()> {
+    let today = m.today;
+    write_projection(conn, m.doc_id.as_str(), &m.case, &m.eval, &m.review, today)?;
+    let conflicts = std::mem::take(&mut m.conflicts);
+    let out = sync_conflicts(conn, m.doc_id.as_str(), &mut m.doc, &conflicts, changed_by);
+    m.conflicts = conflicts;
+    out
 }
 
 fn opt(d: Option<Date>) -> Option<String> {
@@ -397,7 +385,8 @@ pub struct AttributedValue {
 }
 
 /// Opens a conflict for every field newly holding concurrent values, refreshes the values
-/// of those still open, and closes those a later change resolved.
+/// of those still open, and closes those a later change resolved. Linear in the size of
+/// the document and its history: the change ranges and the owners of actors are read once.
 fn sync_conflicts(
     conn: &Connection,
     id: &str,
@@ -405,93 +394,135 @@ fn sync_conflicts(
     current: &[FieldConflict],
     changed_by: &str,
 ) -> rusqlite::Result<()> {
-    let mut open: HashMap<String, i64> = HashMap::new();
+    let mut open: HashMap<String, (i64, String)> = HashMap::new();
     {
         let mut stmt = conn.prepare_cached(
-            "SELECT id, path FROM conflicts WHERE doc_id = ?1 AND closed_at IS NULL",
+            "SELECT id, path, values_json FROM conflicts WHERE doc_id = ?1 AND closed_at IS NULL",
         )?;
-        for row in stmt.query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-            let (cid, path) = row?;
-            open.insert(path, cid);
+        for row in stmt.query_map([id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })? {
+            let (cid, path, values) = row?;
+            open.insert(path, (cid, values));
         }
     }
+    if current.is_empty() && open.is_empty() {
+        return Ok(());
+    }
     let now = now_secs();
+    let mut attribution = Attribution::new(doc);
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO conflicts(doc_id, path, values_json, opened_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut update = conn.prepare_cached("UPDATE conflicts SET values_json = ?2 WHERE id = ?1")?;
     for fc in current {
-        let values = attribute(conn, doc, fc)?;
+        let values = attribution.values(conn, fc)?;
         let values_json = serde_json::to_string(&values).unwrap_or_default();
         match open.remove(&fc.path) {
-            Some(cid) => {
-                conn.execute(
-                    "UPDATE conflicts SET values_json = ?2 WHERE id = ?1",
-                    params![cid, values_json],
-                )?;
+            Some((_, old)) if old == values_json => {}
+            Some((cid, _)) => {
+                update.execute(params![cid, values_json])?;
             }
             None => {
-                conn.execute(
-                    "INSERT INTO conflicts(doc_id, path, values_json, opened_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, fc.path, values_json, now],
-                )?;
+                insert.execute(params![id, fc.path, values_json, now])?;
             }
         }
     }
     // Whatever is still open no longer has concurrent values: a later change settled it.
-    for (path, cid) in open {
-        let value = value_at(doc, &path);
-        conn.execute(
-            "UPDATE conflicts SET closed_at = ?2, resolved_by = COALESCE(resolved_by, ?3),
-                 resolution_json = COALESCE(resolution_json, ?4) WHERE id = ?1",
-            params![cid, now, changed_by, json!({"value": value}).to_string()],
-        )?;
+    if !open.is_empty() {
+        let json = doc::to_json(doc);
+        for (path, (cid, _)) in open {
+            let value = value_at(&json, &path);
+            conn.execute(
+                "UPDATE conflicts SET closed_at = ?2, resolved_by = COALESCE(resolved_by, ?3),
+                     resolution_json = COALESCE(resolution_json, ?4) WHERE id = ?1",
+                params![cid, now, changed_by, json!({"value": value}).to_string()],
+            )?;
+        }
     }
     Ok(())
 }
 
-fn value_at(doc: &AutoCommit, path: &str) -> serde_json::Value {
-    let mut v = doc::to_json(doc);
+fn value_at(json: &serde_json::Value, path: &str) -> serde_json::Value {
+    let mut v = json;
     for seg in doc::parse_path(path) {
-        v = match seg {
-            doc::Seg::Key(k) => v.get(&k).cloned().unwrap_or_default(),
-            doc::Seg::Index(i) => v.get(i).cloned().unwrap_or_default(),
+        let next = match seg {
+            doc::Seg::Key(k) => v.get(&k),
+            doc::Seg::Index(i) => v.get(i),
         };
+        match next {
+            Some(n) => v = n,
+            None => return serde_json::Value::Null,
+        }
     }
-    v
+    v.clone()
 }
 
-fn attribute(
-    conn: &Connection,
-    doc: &mut AutoCommit,
-    fc: &FieldConflict,
-) -> rusqlite::Result<Vec<AttributedValue>> {
-    let mut out = Vec::with_capacity(fc.values.len());
-    // The change that wrote an op is the change of that actor whose op range holds it.
-    let mut by_actor: BTreeMap<String, Vec<(u64, u64, i64)>> = BTreeMap::new();
-    for c in doc.get_changes(&[]) {
-        by_actor
-            .entry(c.actor_id().to_hex_string())
-            .or_default()
-            .push((c.start_op().get(), c.max_op(), c.timestamp()));
+/// Who wrote each competing value, and when: the change of that actor whose op range
+/// holds the value's op, read once per document; owners of actors read once each.
+struct Attribution {
+    by_actor: HashMap<String, Vec<(u64, u64, i64)>>,
+    owners: HashMap<String, (String, String)>,
+}
+
+impl Attribution {
+    fn new(doc: &mut AutoCommit) -> Attribution {
+        let mut by_actor: HashMap<String, Vec<(u64, u64, i64)>> = HashMap::new();
+        for c in doc.get_changes(&[]) {
+            by_actor
+                .entry(c.actor_id().to_hex_string())
+                .or_default()
+                .push((c.start_op().get(), c.max_op(), c.timestamp()));
+        }
+        for ranges in by_actor.values_mut() {
+            ranges.sort_unstable();
+        }
+        Attribution {
+            by_actor,
+            owners: HashMap::new(),
+        }
     }
-    for v in &fc.values {
-        let time = by_actor
-            .get(&v.actor)
-            .and_then(|ranges| {
-                ranges
-                    .iter()
-                    .find(|(start, max, _)| (*start..=*max).contains(&v.counter))
-            })
-            .map(|(_, _, t)| *t / 1000)
-            .unwrap_or(0);
-        let (user, device) = actor_owner(conn, &v.actor)?;
-        out.push(AttributedValue {
-            value: v.value.clone(),
-            actor: v.actor.clone(),
-            user,
-            device,
-            time,
-            winner: v.winner,
-        });
+
+    fn time(&self, actor: &str, counter: u64) -> i64 {
+        let Some(ranges) = self.by_actor.get(actor) else {
+            return 0;
+        };
+        // Ranges of one actor do not overlap: find the last starting at or before it.
+        let i = ranges.partition_point(|(start, _, _)| *start <= counter);
+        match i.checked_sub(1).map(|i| ranges[i]) {
+            Some((_, max, t)) if counter <= max => t / 1000,
+            _ => 0,
+        }
     }
-    Ok(out)
+
+    fn values(
+        &mut self,
+        conn: &Connection,
+        fc: &FieldConflict,
+    ) -> rusqlite::Result<Vec<AttributedValue>> {
+        let mut out = Vec::with_capacity(fc.values.len());
+        for v in &fc.values {
+            let time = self.time(&v.actor, v.counter);
+            if !self.owners.contains_key(&v.actor) {
+                let owner = actor_owner(conn, &v.actor)?;
+                self.owners.insert(v.actor.clone(), owner);
+            }
+            let (user, device) = self.owners[&v.actor].clone();
+            out.push(AttributedValue {
+                value: v.value.clone(),
+                actor: v.actor.clone(),
+                user,
+                device,
+                time,
+                winner: v.winner,
+            });
+        }
+        Ok(out)
+    }
 }
 
 /// The user and device names behind an actor id, or "?" when it is not registered.
@@ -513,19 +544,49 @@ pub struct Page {
     pub cursor: u64,
     pub more: bool,
     pub bytes: u64,
+    /// Files the device holds that left its scope.
+    pub removed: Vec<DocId>,
 }
 
 pub fn pull(
     conn: &Connection,
-    scope_path: &str,
+    feed: &Feed<'_>,
     cursor: u64,
     exclude: &HashSet<ChangeHash>,
     max_bytes: u64,
 ) -> rusqlite::Result<Page> {
+    let (lo, hi) = scope_range(feed.scope_path);
     let head: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
         r.get(0)
     })?;
     let cursor_i = cursor as i64;
+    let device = feed.device_id;
+    {
+        let mut del =
+            conn.prepare_cached("DELETE FROM device_docs WHERE device_id = ?1 AND doc_id = ?2")?;
+        for d in feed.dropped {
+            del.execute([device, d.as_str()])?;
+        }
+    }
+    // The scope this device was last served. A device that predates this record holds
+    // everything of its scope up to its cursor; a changed scope is re-read in full.
+    let served: Option<Option<String>> = conn
+        .prepare_cached("SELECT scope_path FROM devices WHERE id = ?1")?
+        .query_row([device], |r| r.get(0))
+        .optional()?;
+    let scope_changed = match &served {
+        Some(Some(p)) => p != feed.scope_path,
+        Some(None) => {
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO device_docs(device_id, doc_id)
+                 SELECT ?1, d.id FROM docs d JOIN orgs o ON o.id = d.org_id
+                 WHERE o.path >= ?2 AND o.path < ?3 AND d.org_seq <= ?4",
+            )?
+            .execute(params![device, lo, hi, cursor_i])?;
+            false
+        }
+        None => false,
+    };
     let mut docs: Vec<DocChanges> = Vec::new();
     let mut bytes = 0u64;
     let push = |doc_id: String, hash: Vec<u8>, data: Vec<u8>, docs: &mut Vec<DocChanges>| {
@@ -548,15 +609,18 @@ pub fn pull(
         }
         n
     };
-    // Files that entered the scope after the cursor: their older history first.
+    // Files that entered the scope after the cursor (moved in, or the account's scope
+    // grew): their older history first.
     {
         let mut stmt = conn.prepare_cached(
             "SELECT c.doc_id, c.hash, c.bytes FROM docs d JOIN orgs o ON o.id = d.org_id
              JOIN changes c ON c.doc_id = d.id
-             WHERE d.org_seq > ?1 AND c.seq <= ?1 AND o.path LIKE ?2 || '%'
+             WHERE o.path >= ?2 AND o.path < ?3 AND c.seq <= ?1
+               AND (d.org_seq > ?1 OR (?4 AND NOT EXISTS (
+                    SELECT 1 FROM device_docs x WHERE x.device_id = ?5 AND x.doc_id = d.id)))
              ORDER BY c.doc_id, c.seq",
         )?;
-        let rows = stmt.query_map(params![cursor_i, scope_path], |r| {
+        let rows = stmt.query_map(params![cursor_i, lo, hi, scope_changed, device], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, Vec<u8>>(1)?,
@@ -571,9 +635,9 @@ pub fn pull(
     let mut stmt = conn.prepare_cached(
         "SELECT c.seq, c.doc_id, c.hash, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
          JOIN orgs o ON o.id = d.org_id
-         WHERE c.seq > ?1 AND c.seq <= ?2 AND o.path LIKE ?3 || '%' ORDER BY c.seq",
+         WHERE c.seq > ?1 AND c.seq <= ?2 AND o.path >= ?3 AND o.path < ?4 ORDER BY c.seq",
     )?;
-    let rows = stmt.query_map(params![cursor_i, head, scope_path], |r| {
+    let rows = stmt.query_map(params![cursor_i, head, lo, hi], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
@@ -592,13 +656,48 @@ pub fn pull(
         bytes += push(d, h, b, &mut docs);
         last = seq;
     }
-    let cursor = if more { last } else { head.max(cursor_i) };
+    let next = if more { last } else { head.max(cursor_i) };
+    {
+        let mut held = conn.prepare_cached(
+            "INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)",
+        )?;
+        for d in &docs {
+            held.execute([device, d.doc_id.as_str()])?;
+        }
+    }
+    // Files this device holds that are no longer in its scope: moved since the cursor, or
+    // all of them when the scope changed.
+    let removed: Vec<DocId> = conn
+        .prepare_cached(
+            "SELECT x.doc_id FROM device_docs x LEFT JOIN docs d ON d.id = x.doc_id
+             LEFT JOIN orgs o ON o.id = d.org_id
+             WHERE x.device_id = ?1 AND (?2 OR d.org_seq IS NULL OR d.org_seq > ?3)
+               AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)",
+        )?
+        .query_map(params![device, scope_changed, cursor_i, lo, hi], |r| {
+            r.get::<_, String>(0)
+        })?
+        .filter_map(|r| r.ok().and_then(|s| DocId::try_from(s).ok()))
+        .collect();
+    if served.is_some() {
+        conn.prepare_cached("UPDATE devices SET scope_path = ?2 WHERE id = ?1")?
+            .execute([device, feed.scope_path])?;
+    }
     Ok(Page {
         docs,
-        cursor: cursor as u64,
+        cursor: next as u64,
         more,
         bytes,
+        removed,
     })
+}
+
+/// Whose feed a pull reads: the device, its scope, and the files it reports dropped.
+#[derive(Debug)]
+pub struct Feed<'a> {
+    pub device_id: &'a str,
+    pub scope_path: &'a str,
+    pub dropped: &'a [DocId],
 }
 
 /// Rewrites the snapshot of every document with at least `min_changes` changes logged
@@ -691,40 +790,110 @@ pub struct HistoryEntry {
 
 /// Who changed which field, from which device, when: read from the document's history.
 pub fn history(conn: &Connection, doc: &mut AutoCommit) -> rusqlite::Result<Vec<HistoryEntry>> {
-    let mut out = Vec::new();
-    let changes = doc.get_changes(&[]);
-    for c in &changes {
-        let actor = c.actor_id().to_hex_string();
-        let (user, device) = actor_owner(conn, &actor)?;
-        let fields = changed_fields(doc, c);
-        out.push(HistoryEntry {
-            hash: c.hash().to_string(),
-            actor,
-            user,
-            device,
-            time: c.timestamp() / 1000,
-            message: c.message().map(str::to_string),
-            fields,
-        });
+    let page = history_page(doc, 0, usize::MAX, false);
+    let mut owners = HashMap::new();
+    for a in &page.actors {
+        owners.insert(a.clone(), actor_owner(conn, a)?);
     }
-    Ok(out)
+    Ok(page.with_owners(&owners))
 }
 
-/// The paths a change wrote, found by diffing the document across it.
-fn changed_fields(doc: &mut AutoCommit, change: &Change) -> Vec<String> {
-    let before = change.deps().to_vec();
-    let after = vec![change.hash()];
-    let patches = doc.diff(&before, &after);
-    let mut fields: Vec<String> = patches
-        .iter()
-        .map(|p| {
-            let mut path: Vec<String> = p.path.iter().map(|(_, prop)| prop_string(prop)).collect();
-            if let Some(k) = patch_key(&p.action) {
-                path.push(k);
-            }
-            path.join(".")
-        })
-        .collect();
+/// One page of a document's history, computed from the document alone (no database, so
+/// no lock is held while it runs), with the actors whose owners the caller must name.
+#[derive(Debug)]
+pub struct HistoryPage {
+    pub total: usize,
+    pub entries: Vec<HistoryEntry>,
+    pub actors: Vec<String>,
+}
+
+impl HistoryPage {
+    /// Fills in the user and device behind each entry's actor.
+    pub fn with_owners(self, owners: &HashMap<String, (String, String)>) -> Vec<HistoryEntry> {
+        self.entries
+            .into_iter()
+            .map(|mut e| {
+                if let Some((user, device)) = owners.get(&e.actor) {
+                    e.user = user.clone();
+                    e.device = device.clone();
+                }
+                e
+            })
+            .collect()
+    }
+}
+
+/// Entries `offset..offset + limit` of the history, oldest first. Linear in the size of
+/// the changes listed: each change's operations are read once, and the path of each object
+/// they touch is looked up once.
+pub fn history_page(
+    doc: &mut AutoCommit,
+    offset: usize,
+    limit: usize,
+    newest_first: bool,
+) -> HistoryPage {
+    let mut changes = doc.get_changes(&[]);
+    let total = changes.len();
+    if newest_first {
+        changes.reverse();
+    }
+    let mut paths: HashMap<String, Option<String>> = HashMap::new();
+    let mut actors = std::collections::BTreeSet::new();
+    let mut entries = Vec::new();
+    for c in changes.iter().skip(offset).take(limit) {
+        let actor = c.actor_id().to_hex_string();
+        actors.insert(actor.clone());
+        entries.push(HistoryEntry {
+            hash: c.hash().to_string(),
+            actor,
+            user: "?".into(),
+            device: "?".into(),
+            time: c.timestamp() / 1000,
+            message: c.message().map(str::to_string),
+            fields: changed_fields(doc, c, &mut paths),
+        });
+    }
+    HistoryPage {
+        total,
+        entries,
+        actors: actors.into_iter().collect(),
+    }
+}
+
+/// The paths a change wrote: the path of each object an operation touches, plus the map
+/// key it wrote. Elements of lists are named by the list.
+fn changed_fields(
+    doc: &AutoCommit,
+    change: &Change,
+    paths: &mut HashMap<String, Option<String>>,
+) -> Vec<String> {
+    use automerge::ReadDoc as _;
+    let mut fields: Vec<String> = Vec::new();
+    for op in change.decode().operations {
+        let obj = op.obj.to_string();
+        let base = paths
+            .entry(obj.clone())
+            .or_insert_with(|| {
+                let id = doc.import_obj(&obj).ok()?;
+                let parents = doc.parents(&id).ok()?;
+                Some(
+                    parents
+                        .path()
+                        .iter()
+                        .map(|(_, p)| prop_string(p))
+                        .collect::<Vec<_>>()
+                        .join("."),
+                )
+            })
+            .clone();
+        let Some(base) = base else { continue };
+        let field = match &op.key {
+            automerge::legacy::Key::Map(k) if base.is_empty() => k.to_string(),
+            automerge::legacy::Key::Map(k) => format!("{base}.{k}"),
+            automerge::legacy::Key::Seq(_) => base,
+        };
+        fields.push(field);
+    }
     fields.sort();
     fields.dedup();
     fields
@@ -734,14 +903,5 @@ fn prop_string(p: &automerge::Prop) -> String {
     match p {
         automerge::Prop::Map(k) => k.clone(),
         automerge::Prop::Seq(i) => i.to_string(),
-    }
-}
-
-fn patch_key(action: &automerge::PatchAction) -> Option<String> {
-    match action {
-        automerge::PatchAction::PutMap { key, .. } => Some(key.clone()),
-        automerge::PatchAction::PutSeq { index, .. } => Some(index.to_string()),
-        automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
-        _ => None,
     }
 }

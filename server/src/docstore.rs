@@ -1,15 +1,24 @@
 //! The narrow storage interface the sync endpoint uses. The SQLite store implements it
 //! here; another backend (for example PostgreSQL behind many stateless replicas) would
-//! implement the same three operations without touching the protocol or the rules.
+//! implement the same operations without touching the protocol, the merge policy or the
+//! rules.
+//!
+//! A push is merged in three steps so that the expensive part holds no lock: the stored
+//! document is read under the store's lock, merged and checked by [`merge::merge`] without
+//! it, and written in one transaction for the whole batch, after checking that no other
+//! request wrote the document in between (if one did, that document is merged again under
+//! the lock, so the outcome is the same as a serial merge).
 
 use std::collections::HashSet;
 
 use automerge::ChangeHash;
 use shared::date::Date;
+use shared::limits::Limits;
 use shared::sync::{DocChanges, DocId, Rejection};
 
-use crate::casedocs::{self, Page, Pusher, RulesConfig};
+use crate::casedocs::{self, Feed, Page, RulesConfig};
 use crate::error::{AppError, AppResult};
+use crate::merge::{self, Merged, Pusher, StoredDoc};
 use crate::store::Store;
 
 /// What merging a batch of pushed documents did.
@@ -22,6 +31,14 @@ pub struct PushOutcome {
     pub pushed: HashSet<ChangeHash>,
 }
 
+/// The rules and limits a merge runs under.
+#[derive(Debug, Clone, Copy)]
+pub struct MergeConfig<'a> {
+    pub rules: &'a RulesConfig,
+    pub limits: &'a Limits,
+    pub today: Date,
+}
+
 pub trait DocStore: Send + Sync {
     /// The actor ids registered to a device.
     fn device_actors(&self, device_id: &str) -> AppResult<HashSet<String>>;
@@ -30,20 +47,73 @@ pub trait DocStore: Send + Sync {
     /// `accepted` only once its changes are durable. Refused documents leave no trace.
     fn apply_push(
         &self,
-        rules: &RulesConfig,
+        cfg: MergeConfig<'_>,
         pusher: &Pusher<'_>,
         push: &[DocChanges],
-        today: Date,
     ) -> AppResult<PushOutcome>;
 
-    /// A page of the change feed of a scope after `cursor`.
+    /// A page of the change feed of a device's scope after `cursor`.
     fn pull(
         &self,
-        scope_path: &str,
+        feed: &Feed<'_>,
         cursor: u64,
         exclude: &HashSet<ChangeHash>,
         max_bytes: u64,
     ) -> AppResult<Page>;
+}
+
+/// One pushed document on its way through the three steps.
+struct Pending<'p> {
+    push: &'p DocChanges,
+    version: i64,
+    held: bool,
+    merged: Result<Option<Merged>, Rejection>,
+}
+
+fn internal_rejection(id: &DocId, e: impl std::fmt::Display) -> Rejection {
+    merge::reject(
+        id,
+        "INTERNAL",
+        format!("Lỗi máy chủ khi lưu hồ sơ: {e}"),
+        format!("Server error while storing the file: {e}"),
+    )
+}
+
+/// Reads what the merge needs: the stored document, whether the device holds it, and
+/// whether the stored file is in the pusher's scope.
+fn read_for_merge(
+    conn: &rusqlite::Connection,
+    pusher: &Pusher<'_>,
+    id: &DocId,
+) -> rusqlite::Result<(Option<StoredDoc>, bool, bool)> {
+    let stored = casedocs::read_stored(conn, id.as_str())?;
+    let held = casedocs::device_holds(conn, pusher.device_id, id.as_str())?;
+    let in_scope = match &stored {
+        Some(s) => casedocs::org_in_scope(conn, &s.org_id, pusher.scope_path)?,
+        None => true,
+    };
+    Ok((stored, held, in_scope))
+}
+
+/// Loads and merges one document without any lock.
+fn merge_one(
+    cfg: MergeConfig<'_>,
+    pusher: &Pusher<'_>,
+    push: &DocChanges,
+    stored: Option<StoredDoc>,
+    held: bool,
+    stored_in_scope: bool,
+) -> Result<Option<Merged>, Rejection> {
+    let id = &push.doc_id;
+    if !merge::scope_allows(stored_in_scope, held, false) {
+        return Err(merge::out_of_scope(id));
+    }
+    let changes = merge::decode_push(push, cfg.limits)?;
+    let base = match stored {
+        Some(s) => Some(s.load().map_err(|e| internal_rejection(id, e))?),
+        None => None,
+    };
+    merge::merge(id, base, changes, pusher, cfg.limits, cfg.rules, cfg.today)
 }
 
 impl DocStore for Store {
@@ -58,27 +128,57 @@ impl DocStore for Store {
 
     fn apply_push(
         &self,
-        rules: &RulesConfig,
+        cfg: MergeConfig<'_>,
         pusher: &Pusher<'_>,
         push: &[DocChanges],
-        today: Date,
     ) -> AppResult<PushOutcome> {
+        // 1. Read each document under the lock, 2. merge it without the lock.
+        let mut pending = Vec::with_capacity(push.len());
+        for doc in push {
+            let (stored, held, in_scope) = {
+                let conn = self.conn();
+                read_for_merge(&conn, pusher, &doc.doc_id)?
+            };
+            let version = stored.as_ref().map_or(0, |s| s.version);
+            let merged = merge_one(cfg, pusher, doc, stored, held, in_scope);
+            pending.push(Pending {
+                push: doc,
+                version,
+                held,
+                merged,
+            });
+        }
+        // 3. One transaction for the whole batch: one fsync, all-or-nothing on a crash.
         let mut out = PushOutcome::default();
         let mut conn = self.conn();
-        // One transaction for the whole batch: one fsync, and all-or-nothing on a crash.
         let mut tx = conn.transaction()?;
-        for doc in push {
+        for p in pending {
+            let id = &p.push.doc_id;
+            let mut merged = p.merged;
+            let mut held = p.held;
+            if merged.is_ok() && casedocs::doc_version(&tx, id.as_str())? != p.version {
+                // Another request wrote this document meanwhile: merge again, under the lock.
+                let (stored, h, in_scope) = read_for_merge(&tx, pusher, id)?;
+                held = h;
+                merged = merge_one(cfg, pusher, p.push, stored, held, in_scope);
+            }
             let sp = tx.savepoint()?;
-            match casedocs::merge_push(&sp, rules, pusher, doc, today) {
-                Ok(_) => {
+            let result = match merged {
+                Ok(None) => Ok(()),
+                Ok(Some(mut m)) => casedocs::commit_merged(&sp, &mut m, pusher, held),
+                Err(rej) => Err(rej),
+            };
+            match result {
+                Ok(()) => {
                     sp.commit()?;
                     out.pushed.extend(
-                        doc.changes
+                        p.push
+                            .changes
                             .iter()
                             .filter_map(|c| c.decode().ok())
                             .map(|c| c.hash()),
                     );
-                    out.accepted.push(doc.doc_id.clone());
+                    out.accepted.push(id.clone());
                 }
                 Err(rej) if rej.code == "INTERNAL" => {
                     return Err(AppError::Internal(rej.message_en));
@@ -93,17 +193,15 @@ impl DocStore for Store {
 
     fn pull(
         &self,
-        scope_path: &str,
+        feed: &Feed<'_>,
         cursor: u64,
         exclude: &HashSet<ChangeHash>,
         max_bytes: u64,
     ) -> AppResult<Page> {
-        Ok(casedocs::pull(
-            &self.conn(),
-            scope_path,
-            cursor,
-            exclude,
-            max_bytes,
-        )?)
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let page = casedocs::pull(&tx, feed, cursor, exclude, max_bytes)?;
+        tx.commit()?;
+        Ok(page)
     }
 }

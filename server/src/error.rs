@@ -114,3 +114,49 @@ impl From<tokio::task::JoinError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A request body read in full, at most `LIMIT` bytes. Failures answer through
+/// [`AppError`]: 413 when too large, 408 when the client stopped sending (the server's
+/// body read timeout), 400 otherwise, each with a bilingual message.
+#[derive(Debug)]
+pub struct BodyBytes<const LIMIT: usize>(pub axum::body::Bytes);
+
+impl<S: Send + Sync, const LIMIT: usize> axum::extract::FromRequest<S> for BodyBytes<LIMIT> {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, AppError> {
+        match axum::body::to_bytes(req.into_body(), LIMIT).await {
+            Ok(b) => Ok(BodyBytes(b)),
+            Err(e) => Err(body_error(e)),
+        }
+    }
+}
+
+fn body_error(e: axum::Error) -> AppError {
+    let inner = e.into_inner();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(inner.as_ref());
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return AppError::user(
+                StatusCode::REQUEST_TIMEOUT,
+                "REQUEST_TIMEOUT",
+                "Yêu cầu gửi quá chậm hoặc bị ngắt giữa chừng. Ứng dụng sẽ gửi lại.",
+                "The request was sent too slowly or cut off. The app will send it again.",
+            );
+        }
+        if c.is::<http_body_util::LengthLimitError>() {
+            return AppError::user(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BODY_TOO_LARGE",
+                "Nội dung yêu cầu quá lớn.",
+                "The request body is too large.",
+            );
+        }
+        cause = c.source();
+    }
+    AppError::bad_request(
+        "BAD_BODY",
+        format!("Không đọc được nội dung yêu cầu: {inner}"),
+        format!("The request body could not be read: {inner}"),
+    )
+}

@@ -173,7 +173,20 @@ pub fn xlsx(sheets: &[Sheet]) -> AppResult<Vec<u8>> {
     book.save_to_buffer().map_err(xlsx_error)
 }
 
+/// Text typed by a person, made safe for a spreadsheet: a cell starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return would be read as a formula by Excel or
+/// LibreOffice, so it gets a leading apostrophe, which they show as plain text.
+pub fn neutralise_formula(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠']) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// Writes one sheet as CSV (RFC 4180 quoting), UTF-8 with a byte-order mark, CRLF lines.
+/// Text cells are neutralised against formula injection; numbers and dates are written
+/// as they are.
 pub fn csv(sheet: &Sheet) -> Vec<u8> {
     let mut out = String::from("\u{feff}");
     let field = |s: &str| {
@@ -190,7 +203,7 @@ pub fn csv(sheet: &Sheet) -> Vec<u8> {
         let line: Vec<String> = row
             .iter()
             .map(|c| match c {
-                Cell::Text(t) => field(t),
+                Cell::Text(t) => field(&neutralise_formula(t)),
                 Cell::Int(n) => n.to_string(),
                 Cell::Float(x) => format!("{x:.1}"),
                 // ISO dates: unambiguous, and Excel and LibreOffice recognise them.
@@ -570,6 +583,19 @@ mod tests {
         let text = String::from_utf8(csv(&s)).unwrap();
         assert!(text.starts_with('\u{feff}'));
         assert!(text.contains("\"Nguyễn, \"\"An\"\"\",3\r\n"));
+    }
+
+    #[test]
+    fn csv_text_that_looks_like_a_formula_is_neutralised() {
+        let mut s = Sheet::new("x", &["a", "b", "c"]);
+        s.push(vec![
+            Cell::Text("=HYPERLINK(\"http://x\")".into()),
+            Cell::Text("@SUM(A1)".into()),
+            Cell::Int(-5),
+        ]);
+        let text = String::from_utf8(csv(&s)).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert_eq!(row, "\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(A1),-5");
     }
 
     #[test]

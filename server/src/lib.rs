@@ -25,6 +25,7 @@ pub mod demo;
 pub mod docstore;
 pub mod error;
 pub mod export;
+pub mod merge;
 pub mod reports;
 pub mod review;
 pub mod store;
@@ -33,6 +34,7 @@ pub mod sync_api;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, header};
@@ -46,11 +48,39 @@ use crate::auth::Caller;
 use crate::casedocs::RulesConfig;
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
+use shared::limits::Limits;
 
 /// Largest compressed request body accepted by the sync endpoint.
 pub const MAX_SYNC_BODY: usize = 8 * 1024 * 1024;
 /// Largest request body once decompressed; guards against compression bombs.
 pub const MAX_SYNC_BODY_INFLATED: usize = 32 * 1024 * 1024;
+
+/// Settings of a running server that are not stored data.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Bounds on the work one request may cause.
+    pub limits: Limits,
+    /// Mark the session cookie `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+    /// How long a client may take to send a request's headers, and then its body.
+    pub read_timeout: Duration,
+    /// How long a graceful shutdown waits for requests in flight.
+    pub shutdown_deadline: Duration,
+    /// Login throttling.
+    pub throttle: auth::Throttle,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            limits: Limits::default(),
+            secure_cookies: false,
+            read_timeout: Duration::from_secs(30),
+            shutdown_deadline: Duration::from_secs(10),
+            throttle: auth::Throttle::default(),
+        }
+    }
+}
 
 /// Everything a request handler needs.
 #[derive(Debug)]
@@ -59,15 +89,30 @@ pub struct AppState {
     pub rules: RwLock<RulesConfig>,
     /// The built PWA to serve, if any.
     pub dist: Option<PathBuf>,
+    pub config: ServerConfig,
 }
 
 impl AppState {
     pub fn new(store: Store, dist: Option<PathBuf>) -> Arc<AppState> {
+        Self::with_config(store, dist, ServerConfig::default())
+    }
+
+    pub fn with_config(
+        store: Store,
+        dist: Option<PathBuf>,
+        mut config: ServerConfig,
+    ) -> Arc<AppState> {
         let rules = admin::load_rules_config(&store).unwrap_or_default();
+        if let Ok(Some(limits)) = store.get_setting("limits")
+            && let Ok(limits) = serde_json::from_str(&limits)
+        {
+            config.limits = limits;
+        }
         Arc::new(AppState {
             store: Arc::new(store),
             rules: RwLock::new(rules),
             dist,
+            config,
         })
     }
 
@@ -111,21 +156,97 @@ pub fn router(state: Arc<AppState>) -> Router {
         let files = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
         app = app.merge(sw).fallback_service(files);
     }
-    app.layer(CompressionLayer::new()).with_state(state)
+    let body_timeout = state.config.read_timeout;
+    app.layer(CompressionLayer::new())
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            body_timeout,
+        ))
+        .with_state(state)
 }
 
-/// Serves `router(state)` on `listener` until `shutdown` resolves; in-flight requests finish.
+/// Serves `router(state)` on `listener` until `shutdown` resolves. Requests in flight may
+/// finish within the configured deadline; then the remaining connections are dropped. A
+/// client that does not send its request headers within the read timeout is disconnected,
+/// and a request body that stalls for as long is refused (408).
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::server::graceful::GracefulShutdown;
+
     let compactor = tokio::spawn(compact_in_background(state.clone()));
-    let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let purger = tokio::spawn(purge_in_background(state.clone()));
+    let cfg = state.config.clone();
+    let app = router(state);
+    let graceful = GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(cfg.read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(cfg.read_timeout));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let svc =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                let mut app = app.clone();
+                async move {
+                    use tower::Service as _;
+                    app.call(req).await
+                }
+            });
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(cfg.shutdown_deadline, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown deadline reached; dropping the remaining connections");
+    }
     compactor.abort();
-    result
+    purger.abort();
+    Ok(())
+}
+
+/// Removes expired sessions and unused devices every hour.
+async fn purge_in_background(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let store = state.store.clone();
+        let done = tokio::task::spawn_blocking(move || auth::purge(&store, 30)).await;
+        if let Ok(Err(e)) = done {
+            tracing::warn!(error = %e, "purge failed");
+        }
+    }
 }
 
 /// Folds long change logs into snapshots now and then, off the request path.
@@ -145,9 +266,16 @@ async fn compact_in_background(state: Arc<AppState>) {
     }
 }
 
+/// The address of the client, when the server's own accept loop recorded it.
+pub fn peer_ip(ext: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
 async fn login(
     State(state): State<Arc<AppState>>,
-    body: axum::body::Bytes,
+    ext: axum::http::Extensions,
+    error::BodyBytes(body): error::BodyBytes<{ 64 * 1024 }>,
 ) -> AppResult<Json<auth::LoginResponse>> {
     let req: auth::LoginRequest = serde_json::from_slice(&body).map_err(|e| {
         AppError::bad_request(
@@ -164,7 +292,11 @@ async fn login(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let store = state.store.clone();
-    Ok(Json(blocking(move || auth::login(&store, &req)).await?))
+    let peer = peer_ip(&ext);
+    let throttle = state.config.throttle.clone();
+    Ok(Json(
+        blocking(move || auth::login_throttled(&store, &req, peer, &throttle)).await?,
+    ))
 }
 
 async fn logout(

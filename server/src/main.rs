@@ -15,6 +15,9 @@ Cách dùng / usage: server <lệnh> [tuỳ chọn]
       --data D     thư mục dữ liệu (mặc định ./data), chứa store.sqlite
       --dist P     thư mục ứng dụng PWA đã build
       --no-demo    không tạo dữ liệu mẫu khi cơ sở dữ liệu trống
+      --secure-cookies      cookie phiên chỉ gửi qua HTTPS / session cookie over HTTPS only
+      --read-timeout S      giây chờ tiêu đề và nội dung yêu cầu (mặc định 30)
+      --shutdown-deadline S giây chờ các yêu cầu dở dang khi dừng (mặc định 10)
   import-reference FILE   nhập cây tổ chức, đảng viên, chỉ tiêu, tài khoản (JSON)
   import-cases FILE       nhập hồ sơ (JSON, định dạng ho-so-phat-trien-dang-vien/1)
   export-cases FILE       xuất toàn bộ hồ sơ ra JSON
@@ -31,6 +34,7 @@ struct Args {
     data: PathBuf,
     dist: Option<PathBuf>,
     demo: bool,
+    config: server::ServerConfig,
 }
 
 fn parse_args() -> Result<Args> {
@@ -47,6 +51,14 @@ fn parse_args() -> Result<Args> {
         data: PathBuf::from("data"),
         dist: None,
         demo: true,
+        config: server::ServerConfig::default(),
+    };
+    let secs = |v: Option<String>, name: &str| -> Result<std::time::Duration> {
+        let v = v.with_context(|| format!("{name} needs a value"))?;
+        let n: u64 = v
+            .parse()
+            .with_context(|| format!("{name}: not a number of seconds: {v}"))?;
+        Ok(std::time::Duration::from_secs(n.max(1)))
     };
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -54,6 +66,11 @@ fn parse_args() -> Result<Args> {
             "--data" => args.data = it.next().context("--data needs a value")?.into(),
             "--dist" => args.dist = Some(it.next().context("--dist needs a value")?.into()),
             "--no-demo" => args.demo = false,
+            "--secure-cookies" => args.config.secure_cookies = true,
+            "--read-timeout" => args.config.read_timeout = secs(it.next(), "--read-timeout")?,
+            "--shutdown-deadline" => {
+                args.config.shutdown_deadline = secs(it.next(), "--shutdown-deadline")?
+            }
             "-h" | "--help" => {
                 print!("{USAGE}");
                 std::process::exit(0)
@@ -150,11 +167,12 @@ fn serve(args: Args) -> Result<()> {
             "Đã tạo dữ liệu mẫu quận Ngô Quyền: {n} hồ sơ / demo district created: {n} case files"
         );
     }
-    let state = AppState::new(store, args.dist.clone());
+    let deadline = args.config.shutdown_deadline;
+    let state = AppState::with_config(store, args.dist.clone(), args.config.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("binding {}", args.addr))?;
@@ -181,7 +199,11 @@ fn serve(args: Args) -> Result<()> {
         })
         .await?;
         Ok(())
-    })
+    });
+    // Work still running on the blocking pool past the deadline is abandoned: every
+    // acknowledged change is committed before its answer is sent, so nothing is lost.
+    runtime.shutdown_timeout(deadline);
+    result
 }
 
 /// Ctrl-C, or SIGTERM from a service manager: both stop the server cleanly.

@@ -17,6 +17,7 @@ use shared::stage::Stage;
 use shared::text::{fold, sort_key};
 
 use crate::auth::Caller;
+use crate::casedocs::{path_in_scope, scope_range};
 use crate::error::{AppError, AppResult};
 
 /// Number of days ahead the deadline view calls "upcoming".
@@ -323,7 +324,7 @@ pub fn resolve_org<'a>(
     let info = orgs
         .get(id)
         .ok_or_else(|| AppError::not_found("tổ chức", "Organisation"))?;
-    if !info.path.starts_with(&caller.scope_path) {
+    if !path_in_scope(&info.path, &caller.scope_path) {
         return Err(AppError::forbidden());
     }
     Ok(info)
@@ -425,8 +426,10 @@ fn select_cases(
         _ => {}
     }
     if root.parent_id.is_some() {
-        sql.push_str(" AND p.org_id IN (SELECT id FROM orgs WHERE path LIKE ? || '%')");
-        args.push(SqlValue::Text(root.path.clone()));
+        let (lo, hi) = scope_range(&root.path);
+        sql.push_str(" AND p.org_id IN (SELECT id FROM orgs WHERE path >= ? AND path < ?)");
+        args.push(SqlValue::Text(lo));
+        args.push(SqlValue::Text(hi));
     }
     if let Some(stage) = some(&f.stage) {
         let s = Stage::from_code(stage).ok_or_else(|| bad("stage", stage))?;
@@ -870,21 +873,28 @@ fn stages_and_funnel(
     let mut stmt = conn.prepare_cached(
         "SELECT org_id, stage, class_date IS NOT NULL, decision_date IS NOT NULL, COUNT(*)
          FROM projections
-         WHERE ?1 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path LIKE ?1 || '%')
+         WHERE ?1 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)
          GROUP BY org_id, stage, 3, 4",
     )?;
     let mut stages: HashMap<String, usize> = HashMap::new();
     let mut funnel = Funnel::default();
-    let subtree = root.parent_id.as_ref().map(|_| root.path.clone());
-    let rows = stmt.query_map([subtree], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, bool>(2)?,
-            r.get::<_, bool>(3)?,
-            r.get::<_, i64>(4)? as usize,
-        ))
-    })?;
+    let (lo, hi) = scope_range(&root.path);
+    let subtree = root.parent_id.as_ref().map(|_| (lo, hi));
+    let rows = stmt.query_map(
+        rusqlite::params![
+            subtree.as_ref().map(|s| s.0.as_str()),
+            subtree.as_ref().map(|s| s.1.as_str())
+        ],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+                r.get::<_, bool>(3)?,
+                r.get::<_, i64>(4)? as usize,
+            ))
+        },
+    )?;
     for row in rows {
         let (org, stage, class, decided, n) = row?;
         if !orgs.in_subtree(&org, &root.path) {

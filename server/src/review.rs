@@ -30,6 +30,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/review/cases/{id}", get(case_detail))
         .route("/api/review/cases/{id}/return", post(return_case))
         .route("/api/review/cases/{id}/history", get(case_history))
+        .route("/api/review/cases/{id}/move", post(move_case_route))
         .route("/api/review/cases", get(list_cases))
         .route("/api/review/dashboard", get(dashboard))
         .route("/api/review/findings", get(list_findings))
@@ -126,17 +127,18 @@ pub fn conflicts(
         Some("all") => "1",
         _ => "c.closed_at IS NULL",
     };
+    let (lo, hi) = casedocs::scope_range(&caller.scope_path);
     let sql = format!(
         "SELECT c.id, c.doc_id, c.path, c.values_json, c.opened_at, c.closed_at, c.resolved_by,
                 c.resolution_json, COALESCE(p.full_name, ''), d.org_id
          FROM conflicts c JOIN docs d ON d.id = c.doc_id JOIN orgs o ON o.id = d.org_id
          LEFT JOIN projections p ON p.doc_id = c.doc_id
-         WHERE {filter} AND o.path LIKE ?1 || '%' AND (?2 IS NULL OR c.doc_id = ?2)
+         WHERE {filter} AND o.path >= ?1 AND o.path < ?3 AND (?2 IS NULL OR c.doc_id = ?2)
          ORDER BY c.opened_at, c.id"
     );
     let rows = conn
         .prepare(&sql)?
-        .query_map(params![caller.scope_path, doc_id], |r| {
+        .query_map(params![lo, doc_id, hi], |r| {
             Ok(ConflictRow {
                 id: r.get(0)?,
                 doc_id: r.get(1)?,
@@ -419,31 +421,149 @@ async fn return_case(
     .await
 }
 
-/// Who changed which field of a case file, from which device, when.
+/// Who changed which field of a case file, from which device, when: one page of it,
+/// oldest first (or newest first). The document is read under the store's lock; the
+/// history is computed without it, so a long history delays nobody's sync.
 pub fn history_of(
-    conn: &rusqlite::Connection,
+    store: &Store,
     caller: &Caller,
     id: &str,
-) -> AppResult<Vec<casedocs::HistoryEntry>> {
+    page: HistoryWindow,
+) -> AppResult<(usize, Vec<casedocs::HistoryEntry>)> {
     caller.require_reviewer()?;
-    let (org, mut doc) =
-        casedocs::load_doc(conn, id)?.ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
-    if !casedocs::org_in_scope(conn, &org, &caller.scope_path)? {
-        return Err(AppError::forbidden());
+    let stored = {
+        let conn = store.conn();
+        let stored = casedocs::read_stored(&conn, id)?
+            .ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
+        if !casedocs::org_in_scope(&conn, &stored.org_id, &caller.scope_path)? {
+            return Err(AppError::forbidden());
+        }
+        stored
+    };
+    let mut doc = stored.load().map_err(AppError::Internal)?.doc;
+    let found = casedocs::history_page(&mut doc, page.offset, page.limit, page.newest_first);
+    let mut owners = std::collections::HashMap::new();
+    {
+        let conn = store.conn();
+        for a in &found.actors {
+            owners.insert(a.clone(), casedocs::actor_owner(&conn, a)?);
+        }
     }
-    Ok(casedocs::history(conn, &mut doc)?)
+    let total = found.total;
+    Ok((total, found.with_owners(&owners)))
 }
 
+/// Which part of a history to read.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryWindow {
+    pub offset: usize,
+    pub limit: usize,
+    pub newest_first: bool,
+}
+
+impl HistoryWindow {
+    pub const ALL: HistoryWindow = HistoryWindow {
+        offset: 0,
+        limit: usize::MAX,
+        newest_first: false,
+    };
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct HistoryQuery {
+    offset: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/review/cases/{id}/history?offset=&limit=`: entries oldest first, at most 1,000
+/// a page (500 by default); the total is in the `X-Total-Count` header.
 async fn case_history(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> AppResult<Json<Vec<casedocs::HistoryEntry>>> {
+    Query(q): Query<HistoryQuery>,
+) -> AppResult<axum::response::Response> {
+    caller.require_reviewer()?;
+    let offset = number("offset", &q.offset, 0, i64::MAX)? as usize;
+    let limit = number("limit", &q.limit, 500, 1000)? as usize;
+    let store = state.store.clone();
+    let (total, rows) = blocking(move || {
+        history_of(
+            &store,
+            &caller,
+            &id,
+            HistoryWindow {
+                offset,
+                limit,
+                newest_first: false,
+            },
+        )
+    })
+    .await?;
+    let mut resp = axum::response::IntoResponse::into_response(Json(rows));
+    if let Ok(v) = axum::http::HeaderValue::from_str(&total.to_string()) {
+        resp.headers_mut().insert("x-total-count", v);
+    }
+    Ok(resp)
+}
+
+/// Moves a case file to another organisation of the caller's scope (a branch merged into
+/// another, a candidate who changed workplace): an ordinary change by the reviewer, so
+/// devices of the old organisation drop the file and those of the new one receive it.
+pub fn move_case(
+    store: &Store,
+    rules: &casedocs::RulesConfig,
+    caller: &Caller,
+    id: &str,
+    org_id: &str,
+) -> AppResult<()> {
+    caller.require_reviewer()?;
+    let actor = admin::caller_actor(store, caller)?;
+    let conn = store.conn();
+    if !casedocs::org_in_scope(&conn, org_id, &caller.scope_path)? {
+        return Err(AppError::bad_request(
+            "BAD_ORG",
+            format!("Tổ chức «{org_id}» không có hoặc nằm ngoài phạm vi của tài khoản."),
+            format!("Organisation `{org_id}` does not exist or is outside this account's scope."),
+        ));
+    }
+    let target = serde_json::json!(org_id);
+    write_as_reviewer(
+        &conn,
+        rules,
+        caller,
+        actor,
+        id,
+        format!("chuyển hồ sơ sang {org_id}"),
+        |doc| {
+            doc::set_field(
+                doc,
+                &[doc::Seg::Key("case".into()), doc::Seg::Key("org_id".into())],
+                &target,
+            )
+            .map_err(|e| AppError::Internal(e.to_string()))
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MoveBody {
+    pub org_id: String,
+}
+
+async fn move_case_route(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<MoveBody>,
+) -> AppResult<Json<serde_json::Value>> {
     caller.require_reviewer()?;
     let store = state.store.clone();
+    let rules = state.rules();
     blocking(move || {
-        let conn = store.conn();
-        Ok(Json(history_of(&conn, &caller, &id)?))
+        move_case(&store, &rules, &caller, &id, &body.org_id)?;
+        Ok(Json(serde_json::json!({"org_id": body.org_id})))
     })
     .await
 }
@@ -661,10 +781,6 @@ pub fn report_sheets(
             &conflicts(conn, caller, q.state.as_deref(), None)?,
             en,
         )],
-        "history" => {
-            let id = q.id.as_deref().unwrap_or_default();
-            vec![history_sheet(&history_of(conn, caller, id)?, en)]
-        }
         _ => return Err(AppError::not_found("báo cáo", "Report")),
     })
 }
@@ -694,6 +810,12 @@ async fn export(
             return export::file_response(bytes, "application/json", "ho-so.json");
         }
         let format = ExportFormat::parse(q.format.as_deref())?;
+        if report == "history" {
+            let id = q.id.as_deref().unwrap_or_default();
+            let (_, rows) = history_of(&store, &caller, id, HistoryWindow::ALL)?;
+            let sheet = history_sheet(&rows, q.english());
+            return export::download(&[sheet], format, &report);
+        }
         let sheets = {
             let conn = store.conn();
             report_sheets(&conn, &caller, &report, &q)?

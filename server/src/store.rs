@@ -3,8 +3,9 @@
 //! and the projections the review screens query.
 //!
 //! Every method is blocking; callers run them on tokio's blocking pool. One connection
-//! behind a mutex serialises writers, which SQLite does anyway, and keeps the change log's
-//! sequence numbers in commit order, which the pull feed relies on.
+//! behind a mutex serialises all work on the file, which keeps the change log's sequence
+//! numbers in commit order, as the pull feed relies on. The merge path holds it only to
+//! read and to write (see `docstore`).
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -23,7 +24,7 @@ CREATE TABLE orgs (
     kind TEXT NOT NULL,          -- district, committee (đảng bộ cơ sở), branch (chi bộ), sub_branch
     sector TEXT NOT NULL DEFAULT '',
     grassroots INTEGER NOT NULL DEFAULT 0,
-    path TEXT NOT NULL           -- '/root/a/b/': subtree = path LIKE prefix || '%'
+    path TEXT NOT NULL           -- '/root/a/b/': subtree = path >= prefix AND path < prefix-with-last-'/'-as-'0'
 );
 CREATE TABLE org_years (
     org_id TEXT NOT NULL REFERENCES orgs(id),
@@ -165,6 +166,28 @@ CREATE INDEX projections_report ON projections(org_id, stage, class_date, decisi
 CREATE INDEX projections_decision_org ON projections(decision_date, org_id);
 DROP INDEX projections_decision;
 "#,
+    // Which files each device holds (so files leaving its scope can be removed from it),
+    // the scope it was last served, whether it ever wrote a change (devices that did are
+    // never purged: the audit trail names them), login throttling, and an index for
+    // subtree ranges on materialised paths.
+    r#"
+CREATE TABLE device_docs (
+    device_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    PRIMARY KEY (device_id, doc_id)
+) WITHOUT ROWID;
+ALTER TABLE devices ADD COLUMN scope_path TEXT;
+ALTER TABLE devices ADD COLUMN wrote_at INTEGER;
+UPDATE devices SET wrote_at = created_at WHERE id IN (
+    SELECT DISTINCT a.device_id FROM actors a JOIN changes c ON c.actor = a.actor);
+CREATE TABLE login_failures (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    locked_until INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX orgs_path ON orgs(path);
+"#,
 ];
 
 /// A handle on the database file.
@@ -208,7 +231,7 @@ impl Store {
         })
     }
 
-    /// The connection, for the modules that own a table group (see `repo`).
+    /// The connection, for the modules that own a table group.
     pub fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions
         // roll back on drop), so a poisoned lock is safe to reuse.

@@ -10,11 +10,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use shared::sync::{self, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 
-use crate::auth::Caller;
-use crate::casedocs::{Pusher, today_vn};
-use crate::docstore::DocStore;
-use crate::error::{AppError, AppResult};
-use crate::{AppState, MAX_SYNC_BODY_INFLATED, blocking};
+use crate::auth::{Caller, Role};
+use crate::casedocs::{Feed, today_vn};
+use crate::docstore::{DocStore, MergeConfig};
+use crate::error::{AppError, AppResult, BodyBytes};
+use crate::merge::Pusher;
+use crate::{AppState, MAX_SYNC_BODY, MAX_SYNC_BODY_INFLATED, blocking};
 
 /// Default size of one pull page, tuned for slow links: a cut connection loses at most this.
 pub const DEFAULT_PAGE_BYTES: u64 = 512 * 1024;
@@ -24,7 +25,7 @@ pub async fn sync(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    BodyBytes(body): BodyBytes<MAX_SYNC_BODY>,
 ) -> AppResult<Json<SyncResponse>> {
     let body = inflate(&headers, &body)?;
     let req = sync::decode_request(&body)
@@ -71,19 +72,49 @@ pub fn too_large() -> AppError {
 }
 
 fn handle(state: &AppState, caller: &Caller, req: SyncRequest) -> AppResult<SyncResponse> {
+    let limits = &state.config.limits;
+    if req.push.len() > limits.max_docs_per_request {
+        return Err(AppError::user(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "TOO_MANY_DOCUMENTS",
+            format!(
+                "Gói đồng bộ có {} hồ sơ, quá giới hạn {}. Ứng dụng sẽ gửi thành nhiều phần.",
+                req.push.len(),
+                limits.max_docs_per_request
+            ),
+            format!(
+                "The sync request carries {} files, over the limit of {}. The app will send it in parts.",
+                req.push.len(),
+                limits.max_docs_per_request
+            ),
+        ));
+    }
     let docs: &dyn DocStore = state.store.as_ref();
     let actors = docs.device_actors(&caller.device_id)?;
     let pusher = Pusher {
         actors: &actors,
         scope_path: &caller.scope_path,
         username: &caller.username,
+        device_id: &caller.device_id,
+        may_review: matches!(caller.role, Role::Reviewer | Role::Admin),
     };
-    let pushed = docs.apply_push(&state.rules(), &pusher, &req.push, today_vn())?;
+    let rules = state.rules();
+    let cfg = MergeConfig {
+        rules: &rules,
+        limits,
+        today: today_vn(),
+    };
+    let pushed = docs.apply_push(cfg, &pusher, &req.push)?;
     let max = req
         .max_bytes
         .unwrap_or(DEFAULT_PAGE_BYTES)
         .clamp(1, MAX_PAGE_BYTES);
-    let page = docs.pull(&caller.scope_path, req.cursor, &pushed.pushed, max)?;
+    let feed = Feed {
+        device_id: &caller.device_id,
+        scope_path: &caller.scope_path,
+        dropped: &req.dropped,
+    };
+    let page = docs.pull(&feed, req.cursor, &pushed.pushed, max)?;
     Ok(SyncResponse {
         protocol: PROTOCOL_VERSION,
         accepted: pushed.accepted,
@@ -91,5 +122,6 @@ fn handle(state: &AppState, caller: &Caller, req: SyncRequest) -> AppResult<Sync
         pull: page.docs,
         cursor: page.cursor,
         more: page.more,
+        removed: page.removed,
     })
 }

@@ -71,3 +71,68 @@ fn a_malformed_import_fails_with_a_clear_message_and_stores_nothing() {
     assert_eq!(stats["orgs"], 0);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Starts `server serve` on a free port and returns the child and its address.
+fn serve(dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut child = server()
+        .args(["serve", "--no-demo", "--addr", "127.0.0.1:0", "--data"])
+        .arg(dir)
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(out).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the server printed its address")
+            .unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.trim_end_matches('/').to_string();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+#[test]
+fn sigterm_stops_the_server_within_the_shutdown_deadline_despite_a_stalled_request() {
+    use std::io::Write as _;
+    let dir = temp_dir("sigterm");
+    let (mut child, addr) = serve(&dir, &["--shutdown-deadline", "2", "--read-timeout", "120"]);
+    // A request whose body never comes: without a deadline, shutdown would wait for it.
+    let mut stalled = std::net::TcpStream::connect(&addr).unwrap();
+    stalled
+        .write_all(
+            b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{",
+        )
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(15) {
+            child.kill().ok();
+            panic!("the server did not stop within 15 s of SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let took = started.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(took < std::time::Duration::from_secs(6), "{took:?}");
+    drop(stalled);
+    std::fs::remove_dir_all(&dir).ok();
+}

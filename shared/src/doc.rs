@@ -13,6 +13,7 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value};
 use serde_json::{Map, Number, Value as Json};
 
+use crate::limits::{LimitError, Limits};
 use crate::model::CaseFile;
 
 /// Errors from reading or editing a case-file document.
@@ -151,35 +152,129 @@ fn scalar_json(s: &ScalarValue) -> Json {
     }
 }
 
-/// The current (winning) value of every field, as JSON.
+/// Deepest nesting any walk of a document follows. Documents accepted by the server are
+/// far shallower ([`crate::limits::Limits::max_depth`]); this only keeps a walk of an
+/// unchecked document from exhausting the stack.
+const WALK_DEPTH: usize = 64;
+
+/// The current (winning) value of every field, as JSON. Objects nested deeper than the
+/// walk's bound read as null.
 pub fn to_json(doc: &impl ReadDoc) -> Json {
-    obj_json(doc, &ObjId::Root)
+    let mut walk = Walk {
+        max_depth: WALK_DEPTH,
+        max_nodes: usize::MAX,
+        max_string: usize::MAX,
+        nodes: 0,
+        strict: false,
+    };
+    walk.obj(doc, &ObjId::Root, 0).unwrap_or(Json::Null)
+}
+
+/// The document as JSON, refusing one deeper, larger or with longer strings than the
+/// limits allow. The walk is bounded by `limits.max_depth`, so it cannot overflow.
+pub fn to_json_checked(doc: &impl ReadDoc, limits: &Limits) -> Result<Json, LimitError> {
+    let mut walk = Walk {
+        max_depth: limits.max_depth.min(WALK_DEPTH),
+        max_nodes: limits.max_nodes,
+        max_string: limits.max_string_bytes,
+        nodes: 0,
+        strict: true,
+    };
+    walk.obj(doc, &ObjId::Root, 0)
+}
+
+struct Walk {
+    max_depth: usize,
+    max_nodes: usize,
+    max_string: usize,
+    nodes: usize,
+    strict: bool,
+}
+
+impl Walk {
+    fn count(&mut self) -> Result<(), LimitError> {
+        self.nodes += 1;
+        if self.nodes > self.max_nodes {
+            return Err(LimitError::Nodes {
+                limit: self.max_nodes,
+            });
+        }
+        Ok(())
+    }
+
+    fn value(
+        &mut self,
+        doc: &impl ReadDoc,
+        value: &Value<'_>,
+        id: &ObjId,
+        depth: usize,
+    ) -> Result<Json, LimitError> {
+        self.count()?;
+        match value {
+            Value::Scalar(s) => Ok(scalar_json(s)),
+            Value::Object(_) if depth >= self.max_depth => {
+                if self.strict {
+                    Err(LimitError::Depth {
+                        limit: self.max_depth,
+                    })
+                } else {
+                    Ok(Json::Null)
+                }
+            }
+            Value::Object(_) => self.obj(doc, id, depth + 1),
+        }
+    }
+
+    fn obj(&mut self, doc: &impl ReadDoc, obj: &ObjId, depth: usize) -> Result<Json, LimitError> {
+        match doc.object_type(obj) {
+            Ok(ObjType::Map) | Ok(ObjType::Table) => {
+                let mut out = Map::new();
+                for item in doc.map_range(obj, ..) {
+                    let v = self.value(doc, &item.value.clone().into_value(), &item.id(), depth)?;
+                    out.insert(item.key.to_string(), v);
+                }
+                Ok(Json::Object(out))
+            }
+            Ok(ObjType::List) => {
+                let mut out = Vec::new();
+                for item in doc.list_range(obj, ..) {
+                    out.push(self.value(
+                        doc,
+                        &item.value.clone().into_value(),
+                        &item.id(),
+                        depth,
+                    )?);
+                }
+                Ok(Json::Array(out))
+            }
+            Ok(ObjType::Text) => {
+                let text = doc.text(obj).unwrap_or_default();
+                if self.strict && text.len() > self.max_string {
+                    return Err(LimitError::StringBytes {
+                        size: text.len(),
+                        limit: self.max_string,
+                    });
+                }
+                Ok(Json::String(text))
+            }
+            Err(_) => Ok(Json::Null),
+        }
+    }
 }
 
 fn value_json(doc: &impl ReadDoc, value: &Value<'_>, id: &ObjId) -> Json {
     match value {
         Value::Scalar(s) => scalar_json(s),
-        Value::Object(_) => obj_json(doc, id),
-    }
-}
-
-fn obj_json(doc: &impl ReadDoc, obj: &ObjId) -> Json {
-    match doc.object_type(obj) {
-        Ok(ObjType::Map) | Ok(ObjType::Table) => {
-            let mut out = Map::new();
-            for item in doc.map_range(obj, ..) {
-                let v = value_json(doc, &item.value.clone().into_value(), &item.id());
-                out.insert(item.key.to_string(), v);
-            }
-            Json::Object(out)
+        Value::Object(_) => {
+            let mut walk = Walk {
+                max_depth: WALK_DEPTH,
+                max_nodes: usize::MAX,
+                max_string: usize::MAX,
+                nodes: 0,
+                strict: false,
+            };
+            walk.obj(doc, id, 0).unwrap_or(Json::Null)
         }
-        Ok(ObjType::List) => Json::Array(
-            doc.list_range(obj, ..)
-                .map(|item| value_json(doc, &item.value.clone().into_value(), &item.id()))
-                .collect(),
-        ),
-        Ok(ObjType::Text) => Json::String(doc.text(obj).unwrap_or_default()),
-        Err(_) => Json::Null,
     }
 }
 
@@ -192,6 +287,23 @@ pub fn read_case(doc: &impl ReadDoc) -> Result<CaseFile, DocError> {
 /// where both are needed.
 pub fn read_parts(doc: &impl ReadDoc) -> Result<(CaseFile, ReviewNote), DocError> {
     let json = to_json(doc);
+    Ok((case_of(&json)?, review_of(&json)))
+}
+
+/// Like [`read_parts`], for a document from outside: its size and shape are checked
+/// against `limits` first, and its root may hold only `case` and `review`.
+pub fn read_parts_checked(
+    doc: &impl ReadDoc,
+    limits: &Limits,
+) -> Result<(CaseFile, ReviewNote), DocError> {
+    let json = to_json_checked(doc, limits).map_err(|e| DocError::Model(e.to_string()))?;
+    if let Json::Object(root) = &json
+        && let Some(k) = root.keys().find(|k| *k != "case" && *k != "review")
+    {
+        return Err(DocError::Model(format!(
+            "unexpected field `{k}` at the root"
+        )));
+    }
     Ok((case_of(&json)?, review_of(&json)))
 }
 
@@ -386,7 +498,9 @@ fn walk_conflicts(
                 values,
             });
         }
-        if let Some((Value::Object(_), id)) = all.last() {
+        if let Some((Value::Object(_), id)) = all.last()
+            && path.len() < WALK_DEPTH
+        {
             walk_conflicts(doc, id, path, out);
         }
         path.pop();

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod date;
 pub mod deadlines;
 pub mod doc;
+pub mod limits;
 pub mod model;
 pub mod report;
 pub mod rules;

@@ -97,6 +97,9 @@ pub struct SyncRequest {
     /// Upper bound on the size of the changes the server returns in this response.
     #[serde(default)]
     pub max_bytes: Option<u64>,
+    /// Documents the device has deleted after the server said they left its scope.
+    #[serde(default)]
+    pub dropped: Vec<DocId>,
 }
 
 /// Changes of one document, in causal order.
@@ -120,6 +123,11 @@ pub struct SyncResponse {
     pub cursor: u64,
     /// True when the page was cut by `max_bytes`: ask again for the rest.
     pub more: bool,
+    /// Documents this device holds that are no longer in its scope (moved to another
+    /// organisation, or the account's scope changed). The device pushes what it has not
+    /// sent of them, then deletes them and names them in `dropped`.
+    #[serde(default)]
+    pub removed: Vec<DocId>,
 }
 
 /// Why the server refused a pushed document.
@@ -200,6 +208,8 @@ impl ReplicaDoc {
 pub struct Pending {
     /// The heads of each pushed document at the time the request was built.
     sent_heads: BTreeMap<DocId, Vec<ChangeHash>>,
+    /// The drops this request reported; forgotten once the server answered.
+    dropped: BTreeSet<DocId>,
 }
 
 /// What receiving a response did, for the UI and for storage.
@@ -211,6 +221,8 @@ pub struct ReceiveReport {
     pub rejected: Vec<Rejection>,
     pub changes_applied: usize,
     pub more: bool,
+    /// Documents that left the scope and have nothing unsent: delete them from storage.
+    pub removed: BTreeSet<DocId>,
 }
 
 /// All documents of one device plus its log cursor: the sans-I/O sync state machine.
@@ -221,13 +233,21 @@ pub struct Replica {
     /// The actor this device writes with; documents first received from the server get it,
     /// so every later local edit is attributed to this device.
     pub actor: Option<automerge::ActorId>,
+    /// Documents the server said left the scope and that still hold unsent changes: they
+    /// are pushed first and removed once the server has them.
+    pub leaving: BTreeSet<DocId>,
+    /// Documents removed here that the next request reports as dropped.
+    pub dropped: BTreeSet<DocId>,
 }
 
 impl Replica {
     /// Builds the next request: every document with unacknowledged changes, plus the cursor.
     pub fn prepare(&mut self, max_bytes: Option<u64>) -> (SyncRequest, Pending) {
         let mut push = Vec::new();
-        let mut pending = Pending::default();
+        let mut pending = Pending {
+            dropped: self.dropped.clone(),
+            ..Pending::default()
+        };
         for (id, rd) in self.docs.iter_mut() {
             let changes = rd.unsynced();
             if changes.is_empty() {
@@ -247,6 +267,7 @@ impl Replica {
             cursor: self.cursor,
             push,
             max_bytes,
+            dropped: self.dropped.iter().cloned().collect(),
         };
         (req, pending)
     }
@@ -307,6 +328,27 @@ impl Replica {
             rd.synced = merge_heads(&rd.synced, &hashes);
             report.touched.insert(id);
         }
+        for id in &pending.dropped {
+            self.dropped.remove(id);
+        }
+        // Files that left the scope go once nothing of them is unsent; the server keeps
+        // accepting their pending changes until the device reports them dropped.
+        self.leaving.extend(resp.removed.iter().cloned());
+        let leaving: Vec<DocId> = self.leaving.iter().cloned().collect();
+        for id in leaving {
+            let gone = match self.docs.get_mut(&id) {
+                Some(rd) => !rd.has_unsynced(),
+                None => true,
+            };
+            if gone {
+                self.leaving.remove(&id);
+                if self.docs.remove(&id).is_some() {
+                    report.removed.insert(id.clone());
+                }
+                report.touched.remove(&id);
+                self.dropped.insert(id);
+            }
+        }
         self.cursor = self.cursor.max(resp.cursor);
         Ok(report)
     }
@@ -346,6 +388,7 @@ mod tests {
                 changes: vec![ChangeBytes(vec![1, 2, 3])],
             }],
             max_bytes: Some(1000),
+            dropped: vec![DocId::from_bytes([8; 16])],
         };
         let bytes = serde_json::to_vec(&req).unwrap();
         assert_eq!(decode_request(&bytes).unwrap(), req);

@@ -260,7 +260,7 @@ async fn run() {
     );
     let docs = reviewer.replica.docs.len();
 
-    let (_b, w2, t2) = phase(second).await;
+    let (second_done, w2, t2) = phase(second).await;
     for w in [w1, w2] {
         wire.requests += w.requests;
         wire.latencies.extend(w.latencies);
@@ -309,7 +309,112 @@ async fn run() {
         bytes as f64 / 1e6,
         bytes as f64 / docs as f64
     );
+
+    // One device pushing the largest files the limits allow, while the others sync.
+    let mut probe: Vec<Device> = second_done.into_iter().take(2 * PROBE).collect();
+    for d in &mut probe {
+        for id in d.doc_ids() {
+            d.edit(&id, "case.person.ethnicity", json!("Kinh")).unwrap();
+        }
+    }
+    let loaded_devs = probe.split_off(probe.len() / 2);
+    let (_, quiet, _) = phase(probe).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hostile = {
+        let stop = stop.clone();
+        let mut d = login_device(&http, &url, "bench1-0", "demo2026")
+            .await
+            .unwrap();
+        tokio::spawn(async move {
+            let mut rng = SimRng(7);
+            let mut pushes = 0usize;
+            let mut bytes = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let req = largest_file(&mut d, &mut rng);
+                bytes = req.push[0].changes.iter().map(|c| c.0.len()).sum();
+                let (status, body) = d.send(&req).await.unwrap();
+                let resp = shared::sync::decode_response(&body).unwrap();
+                assert_eq!(status, 200);
+                assert_eq!(resp.accepted.len(), 1, "{:?}", resp.rejected);
+                pushes += 1;
+            }
+            (pushes, bytes)
+        })
+    };
+    // Let the first large push start before measuring.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, loaded, _) = phase(loaded_devs).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (pushes, doc_bytes) = hostile.await.unwrap();
+    let p99 = |w: &Wire| {
+        let mut l = w.latencies.clone();
+        l.sort();
+        l[((l.len() as f64 - 1.0) * 0.99) as usize].as_secs_f64() * 1000.0
+    };
+    println!(
+        "bench sync: p99 of {PROBE} other devices' syncs: quiet {:.1} ms; while one device pushed {pushes} files of {:.1} MB (the largest the limits allow) {:.1} ms = {:.2}x",
+        p99(&quiet),
+        doc_bytes as f64 / 1e6,
+        p99(&loaded),
+        p99(&loaded) / p99(&quiet)
+    );
     child.kill().ok();
     child.wait().ok();
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Devices measured quiet, and as many again under load.
+const PROBE: usize = 160;
+
+/// A request creating one new file as large as the default limits allow: changes of
+/// nearly the largest size, each string at the longest length, up to the history limit.
+fn largest_file(d: &mut Device, rng: &mut SimRng) -> shared::sync::SyncRequest {
+    use automerge::ReadDoc as _;
+    use automerge::transaction::Transactable as _;
+    let limits = shared::limits::Limits::default();
+    let per_change = (limits.max_change_bytes * 9 / 10) / limits.max_string_bytes;
+    let changes = limits.max_doc_bytes / limits.max_change_bytes;
+    let text = |rng: &mut SimRng| -> String {
+        (0..limits.max_string_bytes)
+            .map(|_| (b'a' + rng.below(26) as u8) as char)
+            .collect()
+    };
+    let org = format!("{}-cb1", d.scope_org);
+    let case = shared::model::CaseFile {
+        org_id: org,
+        introducers: (0..per_change)
+            .map(|_| shared::model::Introducer {
+                name: text(rng),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let mut doc = automerge::AutoCommit::new().with_actor(d.actor.clone());
+    shared::doc::init_case_doc(&mut doc, &case).unwrap();
+    doc.commit();
+    for _ in 1..changes {
+        let (_, c) = doc.get(automerge::ROOT, "case").unwrap().unwrap();
+        let (_, list) = doc.get(&c, "introducers").unwrap().unwrap();
+        for i in 0..per_change {
+            let (_, intro) = doc.get(&list, i).unwrap().unwrap();
+            doc.put(&intro, "name", text(rng)).unwrap();
+        }
+        doc.commit();
+    }
+    let id = shared::sync::DocId::from_bytes(rng.bytes16());
+    shared::sync::SyncRequest {
+        protocol: shared::sync::PROTOCOL_VERSION,
+        cursor: u64::MAX / 2,
+        push: vec![shared::sync::DocChanges {
+            doc_id: id,
+            changes: doc
+                .get_changes(&[])
+                .iter()
+                .map(|c| shared::sync::ChangeBytes(c.raw_bytes().to_vec()))
+                .collect(),
+        }],
+        max_bytes: None,
+        dropped: vec![],
+    }
 }

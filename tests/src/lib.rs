@@ -51,8 +51,20 @@ pub async fn spawn_app() -> TestApp {
     start(store, dir).await
 }
 
+/// Starts a server seeded with the demo district, with the given settings.
+pub async fn spawn_app_with(config: server::ServerConfig) -> TestApp {
+    let dir = fresh_dir();
+    let store = Store::open(&dir.join("store.sqlite")).expect("opening the store");
+    demo::seed(&store, &RulesConfig::default(), today_vn()).expect("seeding the demo");
+    start_with(store, dir, config).await
+}
+
 async fn start(store: Store, dir: PathBuf) -> TestApp {
-    let state = AppState::new(store, None);
+    start_with(store, dir, server::ServerConfig::default()).await
+}
+
+async fn start_with(store: Store, dir: PathBuf, config: server::ServerConfig) -> TestApp {
+    let state = AppState::with_config(store, None, config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binding a port");

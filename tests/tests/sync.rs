@@ -13,6 +13,7 @@ fn empty_request() -> SyncRequest {
         cursor: 0,
         push: vec![],
         max_bytes: None,
+        dropped: vec![],
     }
 }
 

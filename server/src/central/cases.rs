@@ -202,6 +202,9 @@ fn describe(r: &Reviewer, q: &ReportQuery, org_name: &str) -> String {
     format!(r#"<p class="muted">{}</p>"#, esc(&parts.join(" · ")))
 }
 
+/// Changes of the audit history shown on a case page (the export holds all of them).
+const HISTORY_ROWS: usize = 200;
+
 pub async fn detail(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
@@ -213,9 +216,18 @@ pub async fn detail(
         let conn = store.conn();
         let orgs = OrgIndex::load(&conn)?;
         let d = review::case_detail_of(&conn, &r.caller, &id)?;
-        let history = review::history_of(&conn, &r.caller, &id)?;
         let conflicts = review::conflicts(&conn, &r.caller, Some("all"), Some(&id))?;
         drop(conn);
+        let (history_total, history) = review::history_of(
+            &store,
+            &r.caller,
+            &id,
+            review::HistoryWindow {
+                offset: 0,
+                limit: HISTORY_ROWS,
+                newest_first: true,
+            },
+        )?;
         let l = r.lang;
         let case: CaseFile = serde_json::from_value(d.case.clone()).unwrap_or_default();
         let p = &case.person;
@@ -404,7 +416,7 @@ pub async fn detail(
             esc(l.t("Thiết bị", "Device")),
             esc(l.t("Trường đã sửa", "Fields")),
         ));
-        for e in history.iter().rev() {
+        for e in &history {
             let fields = if e.fields.len() > 12 {
                 format!("{} … (+{})", e.fields[..12].join(", "), e.fields.len() - 12)
             } else {
@@ -423,6 +435,24 @@ pub async fn detail(
             ));
         }
         h.push_str("</table>");
+        if history_total > history.len() {
+            h.push_str(&format!(
+                r#"<p class="muted">{}</p>"#,
+                esc(&if l.en {
+                    format!(
+                        "The {} most recent of {} changes; the export holds them all.",
+                        history.len(),
+                        history_total
+                    )
+                } else {
+                    format!(
+                        "{} thay đổi gần nhất trong tổng số {}; tệp xuất có đủ tất cả.",
+                        history.len(),
+                        history_total
+                    )
+                })
+            ));
+        }
         h.push_str(&export_links(
             l,
             "history",

@@ -387,7 +387,7 @@ fn bar_chart(l: Lang, bars: &[(String, usize, String)], colour: &str) -> String 
     let bar_w = 520.0;
     let height = bars.len() * row_h + 6;
     let mut s = format!(
-        r#"<svg role="img" width="100%" viewBox="0 0 920 {height}" preserveAspectRatio="xMinYMin meet" style="max-width:920px;background:#fff;border:1px solid #ddd">"#
+        r#"<svg role="img" width="100%" viewBox="0 0 920 {height}" preserveAspectRatio="xMinYMin meet" class="chart wide">"#
     );
     for (i, (label, n, href)) in bars.iter().enumerate() {
         let y = i * row_h + 4;
@@ -414,9 +414,8 @@ fn funnel(l: Lang, steps: &[(String, usize, String)]) -> String {
     let width = 700.0;
     let step_h = 46;
     let height = steps.len() * step_h + 6;
-    let mut s = format!(
-        r#"<svg role="img" width="100%" viewBox="0 0 {width} {height}" style="max-width:700px;background:#fff;border:1px solid #ddd">"#
-    );
+    let mut s =
+        format!(r#"<svg role="img" width="100%" viewBox="0 0 {width} {height}" class="chart">"#);
     for (i, (label, n, href)) in steps.iter().enumerate() {
         let w = (*n as f64 / max * (width - 20.0)).max(4.0);
         let x = (width - w) / 2.0;
@@ -427,7 +426,7 @@ fn funnel(l: Lang, steps: &[(String, usize, String)]) -> String {
             format!(" ({})", l.pct(Some(*n as f64 * 100.0 / steps[0].1 as f64)))
         };
         s.push_str(&format!(
-            r##"<a href="{href}"><rect x="{x:.1}" y="{y}" width="{w:.1}" height="{bh}" fill="{fill}" rx="3"></rect><text x="{cx}" y="{ty}" text-anchor="middle" fill="#000" style="font-size:13px">{label}: {nf}{share}</text></a>"##,
+            r##"<a href="{href}"><rect x="{x:.1}" y="{y}" width="{w:.1}" height="{bh}" fill="{fill}" rx="3"></rect><text x="{cx}" y="{ty}" text-anchor="middle" fill="#000" font-size="13">{label}: {nf}{share}</text></a>"##,
             href = esc(href),
             bh = step_h - 8,
             fill = ["#f3c1c1", "#e88a8a", "#c33a3a"][i % 3],

@@ -125,7 +125,7 @@ pub async fn conflicts(
                     .enumerate()
                     .map(|(i, v)| {
                         format!(
-                            r#"<label style="flex-direction:row;gap:.3rem"><input type="radio" name="choice" value="{}"{}> «{}»</label>"#,
+                            r#"<label class="choice"><input type="radio" name="choice" value="{}"{}> «{}»</label>"#,
                             esc(&v.value.to_string()),
                             if i == 0 { " checked" } else { "" },
                             esc(&value_text(&v.value)),
@@ -134,7 +134,7 @@ pub async fn conflicts(
                     .collect();
                 h.push_str(&format!(
                     r#"<form method="post" action="/central/conflicts/{id}/resolve" class="filters">{csrf}{radios}
-<label style="flex-direction:row;gap:.3rem"><input type="radio" name="choice" value="__new__"> {other}<input name="new_value" size="30"></label>
+<label class="choice"><input type="radio" name="choice" value="__new__"> {other}<input name="new_value" size="30"></label>
 <button>{go}</button></form>"#,
                     id = c.id,
                     csrf = r.csrf_field(),

@@ -1,0 +1,324 @@
+//! The merge policy: what a device's push may do to a case file, decided on values alone.
+//! No SQL and no lock here: the store reads the document, [`merge`] decides and computes
+//! everything the store must write (new changes, case file, evaluation, conflicts), and
+//! the store commits it only if the document has not moved in the meantime.
+//!
+//! A push is refused, touching nothing, when a change is unreadable or over a limit, is
+//! written by an actor that is not the device's, writes a field the device may not write
+//! (the document root, or the reviewer's `review` map), leaves the document not fitting
+//! the model or over its size, or moves the file out of the device's scope.
+
+use std::collections::HashSet;
+
+use automerge::legacy::{Key, ObjectId};
+use automerge::{AutoCommit, Change, ObjId, ReadDoc, Value};
+use shared::date::Date;
+use shared::doc::{self, FieldConflict, ReviewNote};
+use shared::limits::{self, LimitError, Limits};
+use shared::model::CaseFile;
+use shared::rules::Evaluation;
+use shared::sync::{DocChanges, DocId, Rejection};
+
+use crate::casedocs::RulesConfig;
+
+/// Who pushes, as the policy sees them.
+#[derive(Debug)]
+pub struct Pusher<'a> {
+    /// Actor ids registered to the pushing device.
+    pub actors: &'a HashSet<String>,
+    pub scope_path: &'a str,
+    pub username: &'a str,
+    pub device_id: &'a str,
+    /// Reviewers and administrators may write the `review` map; cadres may not.
+    pub may_review: bool,
+}
+
+/// The stored state of a document before the push, read by the store.
+#[derive(Debug)]
+pub struct Base {
+    pub doc: AutoCommit,
+    pub org_id: String,
+    /// Bytes of the stored change history.
+    pub bytes: usize,
+}
+
+/// The raw stored form of a document, read under the store's lock and loaded outside it.
+#[derive(Debug, Clone)]
+pub struct StoredDoc {
+    pub org_id: String,
+    pub snapshot: Option<Vec<u8>>,
+    /// Changes logged after the snapshot, in log order.
+    pub changes: Vec<Vec<u8>>,
+    pub bytes: usize,
+    /// Highest log sequence number of the document: it has not moved while this holds.
+    pub version: i64,
+}
+
+impl StoredDoc {
+    /// Builds the Automerge document (the expensive part, done without the lock).
+    pub fn load(self) -> Result<Base, String> {
+        let mut doc = match &self.snapshot {
+            Some(bytes) => AutoCommit::load(bytes).map_err(|e| e.to_string())?,
+            None => AutoCommit::new(),
+        };
+        let changes = self
+            .changes
+            .into_iter()
+            .map(|b| Change::from_bytes(b).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        doc.apply_changes(changes).map_err(|e| e.to_string())?;
+        Ok(Base {
+            doc,
+            org_id: self.org_id,
+            bytes: self.bytes,
+        })
+    }
+}
+
+/// What a push does to one document, ready to be written.
+#[derive(Debug)]
+pub struct Merged {
+    pub doc_id: DocId,
+    pub doc: AutoCommit,
+    /// Changes not stored before, in causal order.
+    pub new: Vec<Change>,
+    pub case: CaseFile,
+    pub review: ReviewNote,
+    pub eval: Evaluation,
+    /// The day the rules were evaluated at.
+    pub today: Date,
+    pub conflicts: Vec<FieldConflict>,
+    /// The organisation before the push (`None` for a new file).
+    pub old_org: Option<String>,
+}
+
+impl Merged {
+    /// Whether this push changes the file's organisation.
+    pub fn moves(&self) -> bool {
+        self.old_org.as_deref() != Some(self.case.org_id.as_str())
+    }
+}
+
+pub fn reject(
+    doc_id: &DocId,
+    code: &str,
+    vi: impl Into<String>,
+    en: impl Into<String>,
+) -> Rejection {
+    Rejection {
+        doc_id: doc_id.clone(),
+        code: code.to_string(),
+        message_vi: vi.into(),
+        message_en: en.into(),
+    }
+}
+
+fn over_limit(id: &DocId, e: &LimitError) -> Rejection {
+    let code = if matches!(e, LimitError::Unreadable(_)) {
+        "BAD_CHANGE"
+    } else {
+        "LIMIT_EXCEEDED"
+    };
+    reject(id, code, e.message_vi(), format!("{}: {e}", capital(code)))
+}
+
+fn capital(code: &str) -> &'static str {
+    if code == "BAD_CHANGE" {
+        "Unreadable change"
+    } else {
+        "Over a limit"
+    }
+}
+
+pub fn out_of_scope(id: &DocId) -> Rejection {
+    reject(
+        id,
+        "OUT_OF_SCOPE",
+        "Hồ sơ thuộc tổ chức ngoài phạm vi của tài khoản này.",
+        "The file belongs to an organisation outside this account's scope.",
+    )
+}
+
+/// Decodes the pushed changes within the limits, before anything is loaded.
+pub fn decode_push(push: &DocChanges, limits: &Limits) -> Result<Vec<Change>, Rejection> {
+    let id = &push.doc_id;
+    if push.changes.len() > limits.max_changes_per_push {
+        return Err(over_limit(
+            id,
+            &LimitError::Changes {
+                count: push.changes.len(),
+                limit: limits.max_changes_per_push,
+            },
+        ));
+    }
+    push.changes
+        .iter()
+        .map(|c| limits::decode_change(&c.0, limits).map_err(|e| over_limit(id, &e)))
+        .collect()
+}
+
+/// Whether a device may store a document in `org`: always inside its scope; outside it
+/// only when the file was moved out by the office after the device was given it (`held`)
+/// and this push does not move it, so edits made before the move are not lost.
+pub fn scope_allows(org_in_scope: bool, held: bool, moved_by_push: bool) -> bool {
+    org_in_scope || (held && !moved_by_push)
+}
+
+/// Applies a decoded push to the stored document and checks the result. The store checks
+/// the scope of the stored document before and of the merged one after (with
+/// [`scope_allows`]).
+pub fn merge(
+    doc_id: &DocId,
+    base: Option<Base>,
+    changes: Vec<Change>,
+    pusher: &Pusher<'_>,
+    limits: &Limits,
+    rules: &RulesConfig,
+    today: Date,
+) -> Result<Option<Merged>, Rejection> {
+    let id = doc_id;
+    let (old_org, mut doc, old_bytes) = match base {
+        Some(b) => (Some(b.org_id), b.doc, b.bytes),
+        None => (None, AutoCommit::new(), 0),
+    };
+    let mut seen = HashSet::new();
+    let new: Vec<Change> = changes
+        .into_iter()
+        .filter(|c| doc.get_change_by_hash(&c.hash()).is_none() && seen.insert(c.hash()))
+        .collect();
+    for c in &new {
+        let actor = c.actor_id().to_hex_string();
+        if !pusher.actors.contains(&actor) {
+            return Err(reject(
+                id,
+                "FOREIGN_ACTOR",
+                format!("Thay đổi mang mã tác giả {actor} không thuộc thiết bị này."),
+                format!("A change carries actor {actor}, which does not belong to this device."),
+            ));
+        }
+    }
+    if new.is_empty() {
+        // Already stored: a repeated request is acknowledged again and changes nothing.
+        return Ok(None);
+    }
+    let added: usize = new.iter().map(|c| c.raw_bytes().len()).sum();
+    if old_bytes + added > limits.max_doc_bytes {
+        return Err(over_limit(
+            id,
+            &LimitError::DocBytes {
+                size: old_bytes + added,
+                limit: limits.max_doc_bytes,
+            },
+        ));
+    }
+    let review_maps_before = review_maps(&doc);
+    doc.apply_changes(new.clone()).map_err(|e| {
+        reject(
+            id,
+            "BAD_CHANGE",
+            format!("Không áp dụng được thay đổi: {e}"),
+            format!("The changes could not be applied: {e}"),
+        )
+    })?;
+    if new
+        .iter()
+        .any(|c| doc.get_change_by_hash(&c.hash()).is_none())
+    {
+        return Err(reject(
+            id,
+            "MISSING_DEPS",
+            "Thiếu các thay đổi trước đó của hồ sơ; thiết bị sẽ gửi lại toàn bộ.",
+            "Earlier changes of this file are missing; the device will resend them all.",
+        ));
+    }
+    let (case, review) = doc::read_parts_checked(&doc, limits).map_err(|e| {
+        reject(
+            id,
+            "INVALID_DOCUMENT",
+            format!("Hồ sơ không đúng mẫu dữ liệu: {e}"),
+            format!("The file does not fit the case-file model: {e}"),
+        )
+    })?;
+    if old_org.is_none() {
+        if review != ReviewNote::default() && !pusher.may_review {
+            return Err(forbidden_field(id, "review"));
+        }
+    } else {
+        check_writes(id, &doc, &new, &review_maps_before, pusher.may_review)?;
+    }
+    let conflicts = doc::conflicts(&doc);
+    if conflicts.len() > limits.max_conflicts_per_doc {
+        return Err(over_limit(
+            id,
+            &LimitError::Conflicts {
+                count: conflicts.len(),
+                limit: limits.max_conflicts_per_doc,
+            },
+        ));
+    }
+    let eval = rules.evaluate(&case, today);
+    Ok(Some(Merged {
+        doc_id: id.clone(),
+        doc,
+        new,
+        case,
+        review,
+        eval,
+        today,
+        conflicts,
+        old_org,
+    }))
+}
+
+/// The `review` maps of a document (more than one when created concurrently).
+fn review_maps(doc: &AutoCommit) -> Vec<(String, u64)> {
+    doc.get_all(ObjId::Root, "review")
+        .map(|all| {
+            all.iter()
+                .filter(|(v, _)| matches!(v, Value::Object(_)))
+                .map(|(_, id)| doc::op_author(id))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Refuses changes to an existing document that write its root or, for a device that is
+/// not a reviewer's, the reviewer's `review` map.
+fn check_writes(
+    id: &DocId,
+    doc: &AutoCommit,
+    new: &[Change],
+    review_before: &[(String, u64)],
+    may_review: bool,
+) -> Result<(), Rejection> {
+    let mut review = review_maps(doc);
+    review.extend(review_before.iter().cloned());
+    for c in new {
+        for op in c.decode().operations {
+            let key = match &op.key {
+                Key::Map(k) => k.to_string(),
+                Key::Seq(_) => String::new(),
+            };
+            match &op.obj {
+                ObjectId::Root => return Err(forbidden_field(id, &key)),
+                ObjectId::Id(op_id) if !may_review => {
+                    let target = (op_id.1.to_hex_string(), op_id.0);
+                    if review.contains(&target) {
+                        return Err(forbidden_field(id, &format!("review.{key}")));
+                    }
+                }
+                ObjectId::Id(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn forbidden_field(id: &DocId, path: &str) -> Rejection {
+    reject(
+        id,
+        "FIELD_NOT_WRITABLE",
+        format!("Thiết bị này không được sửa trường «{path}» của hồ sơ."),
+        format!("This device may not change the field `{path}` of the file."),
+    )
+}

@@ -1,0 +1,267 @@
+//! Bounds on the work one sync request may cause. Every limit is a named setting with a
+//! default sized well above what a real case file needs, so an honest device never meets
+//! one, while a hostile or broken one cannot make the server inflate, walk or store
+//! without end.
+//!
+//! The checks run on the raw change bytes before Automerge parses them (a compressed
+//! change chunk is inflated here with a cap first, because Automerge inflates it without
+//! one), then on the decoded change (operations, string lengths).
+
+use std::io::Read;
+
+use automerge::{Change, ScalarValue};
+use serde::{Deserialize, Serialize};
+
+/// The limits in force; the server reads them from its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Size of one change once decompressed, in bytes.
+    pub max_change_bytes: usize,
+    /// Operations in one change.
+    pub max_ops_per_change: usize,
+    /// Length of one string value or map key, in bytes.
+    pub max_string_bytes: usize,
+    /// Nesting of maps and lists below the document root.
+    pub max_depth: usize,
+    /// Maps, lists and values in one document.
+    pub max_nodes: usize,
+    /// Stored size of one document's whole history, in bytes.
+    pub max_doc_bytes: usize,
+    /// Changes pushed for one document in one request.
+    pub max_changes_per_push: usize,
+    /// Documents pushed in one request.
+    pub max_docs_per_request: usize,
+    /// Fields with concurrent values in one document.
+    pub max_conflicts_per_doc: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_change_bytes: 1024 * 1024,
+            max_ops_per_change: 20_000,
+            max_string_bytes: 16 * 1024,
+            max_depth: 12,
+            max_nodes: 50_000,
+            max_doc_bytes: 4 * 1024 * 1024,
+            max_changes_per_push: 10_000,
+            max_docs_per_request: 5_000,
+            max_conflicts_per_doc: 10_000,
+        }
+    }
+}
+
+/// Which limit a change or document broke, with the figures.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    #[error("change too large: {size} bytes (limit {limit})")]
+    ChangeBytes { size: usize, limit: usize },
+    #[error("too many operations in one change: {count} (limit {limit})")]
+    Ops { count: usize, limit: usize },
+    #[error("string too long: {size} bytes (limit {limit})")]
+    StringBytes { size: usize, limit: usize },
+    #[error("nesting too deep: more than {limit} levels")]
+    Depth { limit: usize },
+    #[error("too many fields in the document (limit {limit})")]
+    Nodes { limit: usize },
+    #[error("document history too large: {size} bytes (limit {limit})")]
+    DocBytes { size: usize, limit: usize },
+    #[error("too many changes in one push: {count} (limit {limit})")]
+    Changes { count: usize, limit: usize },
+    #[error("too many fields with concurrent values: {count} (limit {limit})")]
+    Conflicts { count: usize, limit: usize },
+    #[error("unreadable change: {0}")]
+    Unreadable(String),
+}
+
+impl LimitError {
+    /// The same, in Vietnamese, for the device's refusal message.
+    pub fn message_vi(&self) -> String {
+        match self {
+            LimitError::ChangeBytes { size, limit } => {
+                format!("Một thay đổi quá lớn: {size} byte (giới hạn {limit}).")
+            }
+            LimitError::Ops { count, limit } => {
+                format!("Một thay đổi có quá nhiều thao tác: {count} (giới hạn {limit}).")
+            }
+            LimitError::StringBytes { size, limit } => {
+                format!("Một nội dung văn bản quá dài: {size} byte (giới hạn {limit}).")
+            }
+            LimitError::Depth { limit } => {
+                format!("Dữ liệu lồng nhau quá sâu: quá {limit} cấp.")
+            }
+            LimitError::Nodes { limit } => {
+                format!("Hồ sơ có quá nhiều trường dữ liệu (giới hạn {limit}).")
+            }
+            LimitError::DocBytes { size, limit } => {
+                format!("Lịch sử hồ sơ quá lớn: {size} byte (giới hạn {limit}).")
+            }
+            LimitError::Changes { count, limit } => {
+                format!("Quá nhiều thay đổi trong một lần gửi: {count} (giới hạn {limit}).")
+            }
+            LimitError::Conflicts { count, limit } => {
+                format!("Quá nhiều trường có giá trị xung đột: {count} (giới hạn {limit}).")
+            }
+            LimitError::Unreadable(e) => format!("Thay đổi không đọc được: {e}"),
+        }
+    }
+}
+
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const CHUNK_COMPRESSED: u8 = 2;
+
+/// Parses change bytes after checking their size. A compressed chunk is inflated with a
+/// cap before Automerge sees it, so a small request cannot expand into gigabytes.
+pub fn decode_change(bytes: &[u8], limits: &Limits) -> Result<Change, LimitError> {
+    if bytes.len() > limits.max_change_bytes {
+        return Err(LimitError::ChangeBytes {
+            size: bytes.len(),
+            limit: limits.max_change_bytes,
+        });
+    }
+    if bytes.len() > 8 && bytes[..4] == MAGIC && bytes[8] == CHUNK_COMPRESSED {
+        let (len, used) = uleb128(&bytes[9..])
+            .ok_or_else(|| LimitError::Unreadable("bad chunk length".into()))?;
+        let start = 9 + used;
+        let end = start
+            .checked_add(usize::try_from(len).unwrap_or(usize::MAX))
+            .filter(|e| *e <= bytes.len())
+            .ok_or_else(|| LimitError::Unreadable("truncated chunk".into()))?;
+        let cap = limits.max_change_bytes as u64 + 1;
+        let mut sink = std::io::sink();
+        let inflated = std::io::copy(
+            &mut flate2::read::DeflateDecoder::new(&bytes[start..end]).take(cap),
+            &mut sink,
+        )
+        .map_err(|e| LimitError::Unreadable(e.to_string()))?;
+        if inflated >= cap {
+            return Err(LimitError::ChangeBytes {
+                size: inflated as usize,
+                limit: limits.max_change_bytes,
+            });
+        }
+    }
+    let change =
+        Change::from_bytes(bytes.to_vec()).map_err(|e| LimitError::Unreadable(e.to_string()))?;
+    check_change(&change, limits)?;
+    Ok(change)
+}
+
+/// Checks the operations of a parsed change: their number and the size of keys and strings.
+pub fn check_change(change: &Change, limits: &Limits) -> Result<(), LimitError> {
+    if change.len() > limits.max_ops_per_change {
+        return Err(LimitError::Ops {
+            count: change.len(),
+            limit: limits.max_ops_per_change,
+        });
+    }
+    let too_long = |size: usize| {
+        (size > limits.max_string_bytes).then_some(LimitError::StringBytes {
+            size,
+            limit: limits.max_string_bytes,
+        })
+    };
+    for op in change.decode().operations {
+        if let automerge::legacy::Key::Map(k) = &op.key
+            && let Some(e) = too_long(k.len())
+        {
+            return Err(e);
+        }
+        if let automerge::legacy::OpType::Put(v) = &op.action {
+            let size = match v {
+                ScalarValue::Str(s) => s.len(),
+                ScalarValue::Bytes(b) => b.len(),
+                ScalarValue::Unknown { bytes, .. } => bytes.len(),
+                _ => 0,
+            };
+            if let Some(e) = too_long(size) {
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+    use automerge::{AutoCommit, ObjId, ObjType};
+
+    fn change_with_name(name: &str) -> Change {
+        let mut doc = AutoCommit::new();
+        let case = doc.put_object(ObjId::Root, "case", ObjType::Map).unwrap();
+        doc.put(&case, "name", name).unwrap();
+        doc.get_last_local_change().unwrap().clone()
+    }
+
+    #[test]
+    fn an_ordinary_change_passes() {
+        let c = change_with_name("Nguyễn Văn An");
+        let decoded = decode_change(c.raw_bytes(), &Limits::default()).unwrap();
+        assert_eq!(decoded.hash(), c.hash());
+    }
+
+    #[test]
+    fn a_compressed_change_that_inflates_past_the_limit_is_refused_before_parsing() {
+        let mut c = change_with_name(&"a".repeat(200_000));
+        let small = c.bytes().to_vec();
+        assert!(small.len() < 10_000, "compressed to {} bytes", small.len());
+        assert_eq!(small[8], CHUNK_COMPRESSED);
+        let limits = Limits {
+            max_change_bytes: 50_000,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            decode_change(&small, &limits),
+            Err(LimitError::ChangeBytes { .. })
+        ));
+    }
+
+    #[test]
+    fn a_long_string_is_refused() {
+        let c = change_with_name(&"x".repeat(20_000));
+        assert!(matches!(
+            decode_change(c.raw_bytes(), &Limits::default()),
+            Err(LimitError::StringBytes { size: 20_000, .. })
+        ));
+    }
+
+    #[test]
+    fn too_many_operations_are_refused() {
+        let mut doc = AutoCommit::new();
+        let list = doc.put_object(ObjId::Root, "l", ObjType::List).unwrap();
+        for i in 0..101 {
+            doc.insert(&list, i, i as i64).unwrap();
+        }
+        let c = doc.get_last_local_change().unwrap().clone();
+        let limits = Limits {
+            max_ops_per_change: 100,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            decode_change(c.raw_bytes(), &limits),
+            Err(LimitError::Ops { count: 102, .. })
+        ));
+    }
+
+    #[test]
+    fn garbage_is_unreadable_not_a_panic() {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend([0, 0, 0, 0, CHUNK_COMPRESSED, 0xff, 0xff, 0xff]);
+        assert!(decode_change(&bytes, &Limits::default()).is_err());
+        assert!(decode_change(&[1, 2, 3], &Limits::default()).is_err());
+    }
+}

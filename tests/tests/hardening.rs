@@ -1,0 +1,636 @@
+//! One bad device cannot hurt the server or other users: each attack a hostile cadre with
+//! ordinary credentials could make is refused with a clear reason, stores nothing, and
+//! leaves the server serving everyone else.
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ReadDoc};
+use serde_json::json;
+use shared::sync::{ChangeBytes, DocChanges, DocId, PROTOCOL_VERSION, SyncRequest};
+use tests::{Device, Fault, TestApp, spawn_app, spawn_app_with};
+
+fn request(push: Vec<DocChanges>) -> SyncRequest {
+    SyncRequest {
+        protocol: PROTOCOL_VERSION,
+        cursor: 0,
+        push,
+        max_bytes: None,
+        dropped: vec![],
+    }
+}
+
+/// A Lạch Tray cadre's device holding the files of its ward, and one of them.
+async fn cadre_with_a_file(app: &TestApp) -> (Device, DocId) {
+    let mut dev = app.device("canbo.lachtray").await.unwrap();
+    dev.sync().await.unwrap();
+    let id = dev.doc_ids()[0].clone();
+    (dev, id)
+}
+
+/// Sends one raw push and returns the rejection code of its document, if any.
+async fn push_code(dev: &Device, id: &DocId, changes: Vec<Vec<u8>>) -> Option<String> {
+    let req = request(vec![DocChanges {
+        doc_id: id.clone(),
+        changes: changes.into_iter().map(ChangeBytes).collect(),
+    }]);
+    let (status, body) = dev.send(&req).await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let resp = shared::sync::decode_response(&body).unwrap();
+    resp.rejected
+        .iter()
+        .find(|r| &r.doc_id == id)
+        .map(|r| r.code.clone())
+}
+
+fn server_heads_of(app: &TestApp, id: &DocId) -> Vec<automerge::ChangeHash> {
+    app.server_heads().unwrap()[id.as_str()].clone()
+}
+
+/// Another device of another ward still syncs normally.
+async fn others_still_served(app: &TestApp) {
+    let mut other = app.device("canbo.caute").await.unwrap();
+    other.sync().await.unwrap();
+    assert!(!other.doc_ids().is_empty());
+}
+
+#[tokio::test]
+async fn a_deeply_nested_change_is_refused_and_the_server_keeps_serving() {
+    let app = spawn_app().await;
+    let (mut dev, id) = cadre_with_a_file(&app).await;
+    let before = server_heads_of(&app, &id);
+    let rd = dev.replica.docs.get_mut(&id).unwrap();
+    rd.doc.set_actor(dev.actor.clone());
+    let (_, case) = rd.doc.get(automerge::ROOT, "case").unwrap().unwrap();
+    let (_, person) = rd.doc.get(&case, "person").unwrap().unwrap();
+    let mut obj = person;
+    for _ in 0..3000 {
+        obj = rd.doc.put_object(&obj, "x", ObjType::Map).unwrap();
+    }
+    rd.doc.commit();
+    let change = rd.doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+    assert!(change.len() < 64 * 1024);
+    let code = push_code(&dev, &id, vec![change]).await;
+    assert_eq!(code.as_deref(), Some("INVALID_DOCUMENT"));
+    assert_eq!(server_heads_of(&app, &id), before, "nothing stored");
+    // The device keeps retrying: the server answers the same every time.
+    for _ in 0..3 {
+        dev.sync_once(Fault::None).await.unwrap();
+        assert_eq!(
+            dev.replica.docs[&id].rejected.as_ref().unwrap().code,
+            "INVALID_DOCUMENT"
+        );
+    }
+    others_still_served(&app).await;
+}
+
+#[tokio::test]
+async fn a_compressed_change_that_inflates_to_megabytes_is_refused_before_it_is_inflated() {
+    let app = spawn_app().await;
+    let (mut dev, id) = cadre_with_a_file(&app).await;
+    let before = server_heads_of(&app, &id);
+    let rd = dev.replica.docs.get_mut(&id).unwrap();
+    rd.doc.set_actor(dev.actor.clone());
+    let (_, case) = rd.doc.get(automerge::ROOT, "case").unwrap().unwrap();
+    let (_, person) = rd.doc.get(&case, "person").unwrap().unwrap();
+    rd.doc
+        .put(&person, "full_name", "a".repeat(16 * 1024 * 1024))
+        .unwrap();
+    rd.doc.commit();
+    let mut change = rd.doc.get_last_local_change().unwrap().clone();
+    let compressed = change.bytes().to_vec();
+    assert!(compressed.len() < 100_000, "{} bytes", compressed.len());
+    let code = push_code(&dev, &id, vec![compressed]).await;
+    assert_eq!(code.as_deref(), Some("LIMIT_EXCEEDED"));
+    assert_eq!(server_heads_of(&app, &id), before);
+
+    // A chunk labelled as a compressed change holding 64 MB of zeros.
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..64 {
+        enc.write_all(&zeros).unwrap();
+    }
+    let body = enc.finish().unwrap();
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3, 4, 2];
+    let mut len = body.len();
+    loop {
+        let b = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            chunk.push(b);
+            break;
+        }
+        chunk.push(b | 0x80);
+    }
+    chunk.extend(body);
+    let code = push_code(&dev, &id, vec![chunk]).await;
+    assert_eq!(code.as_deref(), Some("LIMIT_EXCEEDED"));
+    others_still_served(&app).await;
+}
+
+#[tokio::test]
+async fn a_long_name_and_too_many_documents_in_one_request_are_refused() {
+    let app = spawn_app().await;
+    let (mut dev, id) = cadre_with_a_file(&app).await;
+    dev.edit(&id, "case.person.full_name", json!("x".repeat(100_000)))
+        .unwrap();
+    dev.sync_once(Fault::None).await.unwrap();
+    let rej = dev.replica.docs[&id].rejected.clone().unwrap();
+    assert_eq!(rej.code, "LIMIT_EXCEEDED");
+    assert!(rej.message_vi.contains("quá dài"), "{}", rej.message_vi);
+    assert!(
+        rej.message_en.contains("string too long"),
+        "{}",
+        rej.message_en
+    );
+
+    let push: Vec<DocChanges> = (0..5001u32)
+        .map(|i| {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(&i.to_le_bytes());
+            DocChanges {
+                doc_id: DocId::from_bytes(b),
+                changes: vec![],
+            }
+        })
+        .collect();
+    let (status, body) = dev.send(&request(push)).await.unwrap();
+    assert_eq!(status, 413);
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "TOO_MANY_DOCUMENTS");
+}
+
+/// A file with `n` introducers, each with a name and a member id.
+fn big_case(org: &str, n: usize) -> shared::model::CaseFile {
+    shared::model::CaseFile {
+        org_id: org.into(),
+        person: shared::model::Person {
+            full_name: "Nguyễn Văn Nhiều".into(),
+            ..Default::default()
+        },
+        introducers: (0..n)
+            .map(|i| shared::model::Introducer {
+                member_id: format!("m{i}"),
+                name: format!("Người {i}"),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn edit_all_introducers(dev: &mut Device, id: &DocId, n: usize, tag: &str) {
+    let rd = dev.replica.docs.get_mut(id).unwrap();
+    rd.doc.set_actor(dev.actor.clone());
+    let (_, case) = rd.doc.get(automerge::ROOT, "case").unwrap().unwrap();
+    let (_, list) = rd.doc.get(&case, "introducers").unwrap().unwrap();
+    for i in 0..n {
+        let (_, intro) = rd.doc.get(&list, i).unwrap().unwrap();
+        rd.doc.put(&intro, "name", format!("{tag} {i}")).unwrap();
+        rd.doc
+            .put(&intro, "member_id", format!("{tag}{i}"))
+            .unwrap();
+    }
+    rd.doc.commit();
+}
+
+#[tokio::test]
+async fn a_file_with_five_thousand_conflicts_merges_quickly_without_blocking_other_devices() {
+    let app = spawn_app().await;
+    let n = 2500;
+    let mut a = app.device("canbo.lachtray").await.unwrap();
+    a.sync().await.unwrap();
+    let id = DocId::from_bytes([0xc0; 16]);
+    let mut d = automerge::AutoCommit::new().with_actor(a.actor.clone());
+    shared::doc::init_case_doc(&mut d, &big_case("phuong-11-cb1", n)).unwrap();
+    d.commit();
+    a.replica
+        .docs
+        .insert(id.clone(), shared::sync::ReplicaDoc::new(d));
+    a.sync().await.unwrap();
+    assert!(a.replica.docs[&id].rejected.is_none());
+    let mut b = app.device("canbo.lachtray").await.unwrap();
+    b.sync().await.unwrap();
+    edit_all_introducers(&mut a, &id, n, "A");
+    edit_all_introducers(&mut b, &id, n, "B");
+    a.sync().await.unwrap();
+
+    // While B's push opens 5,000 conflicts, another device keeps syncing.
+    let mut c = app.device("canbo.caute").await.unwrap();
+    c.sync().await.unwrap();
+    let started = Instant::now();
+    let push = tokio::spawn(async move {
+        b.sync_once(Fault::None).await.unwrap();
+        (b, started.elapsed())
+    });
+    let mut worst = Duration::ZERO;
+    while !push.is_finished() {
+        let t = Instant::now();
+        c.sync_once(Fault::None).await.unwrap();
+        worst = worst.max(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (b, merge_time) = push.await.unwrap();
+    assert!(b.replica.docs[&id].rejected.is_none());
+    let open: i64 = app
+        .store()
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM conflicts WHERE doc_id = ?1 AND closed_at IS NULL",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(open, 2 * n as i64);
+    println!(
+        "5,000-conflict merge: {merge_time:?}; other device's slowest sync meanwhile: {worst:?}"
+    );
+    // Generous bounds for an unoptimised test build on a busy 2-core machine; the
+    // quadratic merge this replaces took 25 s, and blocked every other sync throughout.
+    assert!(merge_time < Duration::from_secs(8), "{merge_time:?}");
+    assert!(worst < Duration::from_secs(2), "{worst:?}");
+}
+
+#[tokio::test]
+async fn the_history_of_a_file_with_thousands_of_changes_is_paged_and_does_not_block_syncs() {
+    let app = spawn_app().await;
+    let (mut dev, id) = cadre_with_a_file(&app).await;
+    for i in 0..3000 {
+        dev.edit(&id, "case.person.workplace_unit", json!(format!("Tổ {i}")))
+            .unwrap();
+    }
+    dev.sync().await.unwrap();
+    let reviewer = app.device("bantochuc").await.unwrap();
+    let resp = app
+        .http
+        .get(format!(
+            "{}/api/review/cases/{}/history?offset=10&limit=100",
+            app.url,
+            id.as_str()
+        ))
+        .bearer_auth(&reviewer.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let total: usize = resp.headers()["x-total-count"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(total > 3000, "{total}");
+    let rows: Vec<serde_json::Value> = resp.json().await.unwrap();
+    assert_eq!(rows.len(), 100);
+    assert!(
+        rows.iter()
+            .any(|r| r["fields"][0] == "case.person.workplace_unit")
+    );
+
+    // The whole history on the case page, while another device syncs.
+    let mut c = app.device("canbo.caute").await.unwrap();
+    c.sync().await.unwrap();
+    let url = format!(
+        "{}/api/review/cases/{}/history?limit=1000",
+        app.url,
+        id.as_str()
+    );
+    let http = app.http.clone();
+    let token = reviewer.token.clone();
+    let page = tokio::spawn(async move {
+        for offset in [0, 1000, 2000, 3000] {
+            let r = http
+                .get(format!("{url}&offset={offset}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+    });
+    let mut worst = Duration::ZERO;
+    while !page.is_finished() {
+        let t = Instant::now();
+        c.sync_once(Fault::None).await.unwrap();
+        worst = worst.max(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    page.await.unwrap();
+    println!("slowest sync while the history was read: {worst:?}");
+    assert!(worst < Duration::from_secs(2), "{worst:?}");
+}
+
+#[tokio::test]
+async fn a_change_pushed_under_a_second_document_id_is_refused_and_leaves_no_phantom() {
+    let app = spawn_app().await;
+    let (mut dev, _) = cadre_with_a_file(&app).await;
+    // A file created on this device, so every change is the device's own.
+    let id = dev
+        .create_case("phuong-11-cb1", "Phạm Thị Thật", [0x65; 16])
+        .unwrap();
+    dev.edit(&id, "case.person.ethnicity", json!("Kinh"))
+        .unwrap();
+    dev.sync().await.unwrap();
+    assert!(dev.replica.docs[&id].rejected.is_none());
+    let all: Vec<Vec<u8>> = dev
+        .replica
+        .docs
+        .get_mut(&id)
+        .unwrap()
+        .doc
+        .get_changes(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    let phantom = DocId::from_bytes([0x66; 16]);
+    let code = push_code(&dev, &phantom, all).await;
+    assert_eq!(code.as_deref(), Some("CHANGE_OF_OTHER_DOC"));
+    let stored: i64 = app
+        .store()
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM docs WHERE id = ?1",
+            [phantom.as_str()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0);
+    // Exports of every file still work.
+    let export = server::admin::export_case_files(app.store(), "/").unwrap();
+    assert!(!export.case_files.is_empty());
+}
+
+#[tokio::test]
+async fn a_cadre_cannot_forge_or_clear_the_reviewers_return_note() {
+    let app = spawn_app().await;
+    let (mut dev, id) = cadre_with_a_file(&app).await;
+    dev.edit(&id, "review.comment", json!("Đã duyệt (giả)"))
+        .unwrap();
+    dev.sync_once(Fault::None).await.unwrap();
+    let rej = dev.replica.docs[&id].rejected.clone().unwrap();
+    assert_eq!(rej.code, "FIELD_NOT_WRITABLE");
+    assert!(
+        rej.message_en.contains("review.comment"),
+        "{}",
+        rej.message_en
+    );
+
+    // Nor create a file that arrives already returned or approved.
+    let new_id = DocId::from_bytes([0x77; 16]);
+    let mut d = automerge::AutoCommit::new().with_actor(dev.actor.clone());
+    shared::doc::init_case_doc(&mut d, &big_case("phuong-11-cb1", 0)).unwrap();
+    shared::doc::set_field(
+        &mut d,
+        &shared::doc::parse_path("review.returned"),
+        &json!(true),
+    )
+    .unwrap();
+    d.commit();
+    dev.replica
+        .docs
+        .insert(new_id.clone(), shared::sync::ReplicaDoc::new(d));
+    dev.sync_once(Fault::None).await.unwrap();
+    assert_eq!(
+        dev.replica.docs[&new_id].rejected.as_ref().unwrap().code,
+        "FIELD_NOT_WRITABLE"
+    );
+
+    // Replacing the whole case map from the root is refused too.
+    let other = dev.doc_ids()[1].clone();
+    let rd = dev.replica.docs.get_mut(&other).unwrap();
+    rd.doc.set_actor(dev.actor.clone());
+    rd.doc
+        .put_object(automerge::ROOT, "case", ObjType::Map)
+        .unwrap();
+    rd.doc.commit();
+    dev.sync_once(Fault::None).await.unwrap();
+    assert_eq!(
+        dev.replica.docs[&other].rejected.as_ref().unwrap().code,
+        "FIELD_NOT_WRITABLE"
+    );
+}
+
+#[tokio::test]
+async fn scopes_compare_paths_exactly_underscores_and_case_do_not_leak() {
+    let app = spawn_app().await;
+    let reference = json!({
+        "orgs": [
+            {"id": "xa-1", "parent_id": "ngo-quyen", "name": "Xã 1", "kind": "committee", "grassroots": true},
+            {"id": "xa_1", "parent_id": "ngo-quyen", "name": "Xã gạch dưới", "kind": "committee", "grassroots": true},
+            {"id": "XA-1", "parent_id": "ngo-quyen", "name": "Xã chữ hoa", "kind": "committee", "grassroots": true}
+        ],
+        "users": [{"username": "canbo.xa1", "display_name": "Cán bộ xã 1", "password": "matkhau-xa1",
+                   "role": "cadre", "scope_org": "xa-1"}]
+    });
+    server::admin::import_reference(app.store(), &reference.to_string()).unwrap();
+    let mut admin = app.device("admin").await.unwrap();
+    for (org, name, b) in [
+        ("xa-1", "Người Xã Một", 1u8),
+        ("xa_1", "Người Gạch Dưới", 2),
+        ("XA-1", "Người Chữ Hoa", 3),
+    ] {
+        admin.create_case(org, name, [0xd0 + b; 16]).unwrap();
+    }
+    admin.sync().await.unwrap();
+    let mut dev = app
+        .device_with_password("canbo.xa1", "matkhau-xa1")
+        .await
+        .unwrap();
+    dev.sync().await.unwrap();
+    let names: BTreeSet<String> = dev
+        .doc_ids()
+        .iter()
+        .map(|id| dev.case(id).unwrap().person.full_name)
+        .collect();
+    assert_eq!(names, BTreeSet::from(["Người Xã Một".to_string()]));
+    let (status, reference) = app.get_json(&dev.token, "/api/reference").await.unwrap();
+    assert_eq!(status, 200);
+    let orgs: BTreeSet<&str> = reference["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(orgs, BTreeSet::from(["xa-1"]));
+    // Writing into the look-alike organisations is refused.
+    let id = dev.create_case("xa_1", "Lọt phạm vi", [0xd9; 16]).unwrap();
+    dev.sync_once(Fault::None).await.unwrap();
+    assert_eq!(
+        dev.replica.docs[&id].rejected.as_ref().unwrap().code,
+        "OUT_OF_SCOPE"
+    );
+    // Organisation ids that are not path segments are refused on import.
+    let bad =
+        json!({"orgs": [{"id": "xa 1%", "parent_id": "ngo-quyen", "name": "X", "kind": "branch"}]});
+    assert!(server::admin::import_reference(app.store(), &bad.to_string()).is_err());
+}
+
+#[tokio::test]
+async fn a_csv_export_neutralises_cells_that_a_spreadsheet_would_run_as_formulas() {
+    let app = spawn_app().await;
+    let (mut dev, id) = cadre_with_a_file(&app).await;
+    dev.edit(
+        &id,
+        "case.person.full_name",
+        json!("=HYPERLINK(\"http://x.example\",\"Bấm\")"),
+    )
+    .unwrap();
+    dev.sync().await.unwrap();
+    let reviewer = app.device("bantochuc").await.unwrap();
+    let csv = app
+        .http
+        .get(format!(
+            "{}/api/review/export/cases?format=csv&org=phuong-11",
+            app.url
+        ))
+        .bearer_auth(&reviewer.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("'=HYPERLINK("),
+        "{}",
+        &csv[..csv.len().min(600)]
+    );
+    assert!(!csv.contains(",=HYPERLINK(") && !csv.contains("\"=HYPERLINK("));
+}
+
+#[tokio::test]
+async fn the_eleventh_wrong_password_is_throttled_for_known_and_unknown_users_alike() {
+    let app = spawn_app().await;
+    let attempt = |user: &'static str, password: &'static str| {
+        let http = app.http.clone();
+        let url = format!("{}/api/login", app.url);
+        async move {
+            http.post(url)
+                .json(&json!({"username": user, "password": password, "device_name": "x"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for user in ["canbo.lachtray", "khong-ton-tai"] {
+        for _ in 0..10 {
+            assert_eq!(attempt(user, "sai-mat-khau").await, 401);
+        }
+        assert_eq!(attempt(user, "sai-mat-khau").await, 429);
+    }
+    // Locked: even the right password waits.
+    assert_eq!(attempt("canbo.lachtray", "demo2026").await, 429);
+    // Other accounts are not affected.
+    assert_eq!(attempt("canbo.caute", "demo2026").await, 200);
+    // The central office's login form is throttled by the same counts.
+    let form = app
+        .http
+        .post(format!("{}/central/login", app.url))
+        .form(&[("username", "canbo.lachtray"), ("password", "demo2026")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 429);
+}
+
+#[tokio::test]
+async fn a_half_sent_request_is_dropped_after_the_read_timeout() {
+    let app = spawn_app_with(server::ServerConfig {
+        read_timeout: Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.url.trim_start_matches("http://").to_string();
+    // Headers that never end.
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(b"POST /api/login HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the connection was held open");
+    // A body that stops half-way.
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(
+        b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user",
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the connection was held open");
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("REQUEST_TIMEOUT"), "{text}");
+    others_still_served(&app).await;
+}
+
+#[tokio::test]
+async fn a_file_moved_to_another_ward_leaves_the_first_device_after_its_edits_arrive() {
+    let app = spawn_app().await;
+    let (mut a, id) = cadre_with_a_file(&app).await;
+    let mut b = app.device("canbo.caute").await.unwrap();
+    b.sync().await.unwrap();
+    assert!(!b.doc_ids().contains(&id));
+    // An edit made offline on the first device, then the office moves the file.
+    a.edit(&id, "case.person.ethnicity", json!("Mường"))
+        .unwrap();
+    let reviewer = app.device("bantochuc").await.unwrap();
+    let (status, body) = app
+        .post_json(
+            &reviewer.token,
+            &format!("/api/review/cases/{}/move", id.as_str()),
+            &json!({"org_id": "phuong-04-cb1"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    a.sync().await.unwrap();
+    assert!(
+        !a.doc_ids().contains(&id),
+        "the moved file left the first device"
+    );
+    assert!(!a.acknowledged.is_empty(), "its edit was acknowledged first");
+    b.sync().await.unwrap();
+    let case = b.case(&id).unwrap();
+    assert_eq!(case.org_id, "phuong-04-cb1");
+    assert_eq!(case.person.ethnicity, "Mường");
+    // A later sync of the first device does not bring it back.
+    a.sync().await.unwrap();
+    assert!(!a.doc_ids().contains(&id));
+}
+
+#[tokio::test]
+async fn a_narrowed_account_scope_removes_files_and_a_widened_one_brings_them() {
+    let app = spawn_app().await;
+    let mut dev = app.device("canbo.lachtray").await.unwrap();
+    dev.sync().await.unwrap();
+    let all = dev.doc_ids().len();
+    let in_branch = |dev: &Device| {
+        dev.doc_ids()
+            .iter()
+            .filter(|id| dev.case(id).unwrap().org_id == "phuong-11-cb1")
+            .count()
+    };
+    let branch = in_branch(&dev);
+    assert!(branch > 0 && branch < all);
+    let set_scope = |org: &str| {
+        app.store()
+            .conn()
+            .execute(
+                "UPDATE users SET scope_org = ?1 WHERE username = 'canbo.lachtray'",
+                [org],
+            )
+            .unwrap();
+    };
+    set_scope("phuong-11-cb1");
+    dev.sync().await.unwrap();
+    assert_eq!(dev.doc_ids().len(), branch);
+    set_scope("phuong-11");
+    dev.sync().await.unwrap();
+    assert_eq!(dev.doc_ids().len(), all);
+}
