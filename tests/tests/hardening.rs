@@ -594,7 +594,10 @@ async fn a_file_moved_to_another_ward_leaves_the_first_device_after_its_edits_ar
         !a.doc_ids().contains(&id),
         "the moved file left the first device"
     );
-    assert!(!a.acknowledged.is_empty(), "its edit was acknowledged first");
+    assert!(
+        !a.acknowledged.is_empty(),
+        "its edit was acknowledged first"
+    );
     b.sync().await.unwrap();
     let case = b.case(&id).unwrap();
     assert_eq!(case.org_id, "phuong-04-cb1");
@@ -633,4 +636,97 @@ async fn a_narrowed_account_scope_removes_files_and_a_widened_one_brings_them() 
     set_scope("phuong-11");
     dev.sync().await.unwrap();
     assert_eq!(dev.doc_ids().len(), all);
+}
+
+#[tokio::test]
+async fn central_pages_run_under_a_strict_content_security_policy_with_no_inline_code() {
+    let app = spawn_app_with(server::ServerConfig {
+        secure_cookies: true,
+        ..Default::default()
+    })
+    .await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http
+        .post(format!("{}/central/login", app.url))
+        .form(&[("username", "bantochuc"), ("password", "demo2026")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let session = cookie.split(';').next().unwrap().to_string();
+    for path in [
+        "/central/login",
+        "/central",
+        "/central/conflicts",
+        "/central/findings",
+        "/central/deadlines",
+        "/central/cases?org=phuong-11",
+    ] {
+        let resp = http
+            .get(format!("{}{path}", app.url))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let csp = resp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        let html = resp.text().await.unwrap();
+        for inline in ["<style", "<script", " style=\"", " onclick="] {
+            assert!(!html.contains(inline), "{path} has {inline}");
+        }
+    }
+    let css = http
+        .get(format!("{}/central/app.css", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(css.text().await.unwrap().contains(".chart"));
+}
+
+#[tokio::test]
+async fn expired_sessions_and_devices_nobody_used_are_purged_but_writers_are_kept() {
+    let app = spawn_app().await;
+    let idle = app.device("canbo.caute").await.unwrap();
+    let (mut writer, id) = cadre_with_a_file(&app).await;
+    writer
+        .edit(&id, "case.person.ethnicity", json!("Tày"))
+        .unwrap();
+    writer.sync().await.unwrap();
+    {
+        let conn = app.store().conn();
+        let long_ago = 1_000_000i64;
+        conn.execute(
+            "UPDATE sessions SET expires_at = ?1 WHERE device_id IN (?2, ?3)",
+            (long_ago, &idle.device_id, &writer.device_id),
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE devices SET created_at = ?1, last_seen = ?1 WHERE id IN (?2, ?3)",
+            (long_ago, &idle.device_id, &writer.device_id),
+        )
+        .unwrap();
+    }
+    let (sessions, devices) = server::auth::purge(app.store(), 30).unwrap();
+    assert!(sessions >= 2, "{sessions}");
+    assert_eq!(devices, 1);
+    let conn = app.store().conn();
+    let left: Vec<String> = conn
+        .prepare("SELECT id FROM devices WHERE id IN (?1, ?2)")
+        .unwrap()
+        .query_map([&idle.device_id, &writer.device_id], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(left, vec![writer.device_id.clone()]);
 }
