@@ -255,16 +255,39 @@ pub fn refresh_views(
     today: Date,
     changed_by: &str,
 ) -> rusqlite::Result<()> {
+    if !review.merged_into.is_empty() {
+        return retire_merged(conn, id, changed_by);
+    }
     let eval = rules.evaluate(case, today);
     write_projection(conn, id, case, &eval, review, today)?;
+    crate::duplicates::detect(conn, id, case)?;
     let conflicts = doc::conflicts(doc);
     sync_conflicts(conn, id, doc, &conflicts, changed_by)
+}
+
+/// A file merged into another leaves every count, list and queue: its projection,
+/// findings, deadlines and identity keys go, and its open conflicts close. Its document
+/// and history stay.
+fn retire_merged(conn: &Connection, id: &str, changed_by: &str) -> rusqlite::Result<()> {
+    for table in ["projections", "findings", "deadlines", "identity_keys"] {
+        conn.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), [id])?;
+    }
+    conn.execute(
+        "UPDATE conflicts SET closed_at = ?2, resolved_by = COALESCE(resolved_by, ?3)
+         WHERE doc_id = ?1 AND closed_at IS NULL",
+        params![id, now_secs(), changed_by],
+    )?;
+    Ok(())
 }
 
 /// Writes the projection and conflicts a merge computed.
 fn write_views(conn: &Connection, m: &mut Merged, changed_by: &str) -> rusqlite::Result<()> {
     let today = m.today;
+    if !m.review.merged_into.is_empty() {
+        return retire_merged(conn, m.doc_id.as_str(), changed_by);
+    }
     write_projection(conn, m.doc_id.as_str(), &m.case, &m.eval, &m.review, today)?;
+    crate::duplicates::detect(conn, m.doc_id.as_str(), &m.case)?;
     let conflicts = std::mem::take(&mut m.conflicts);
     let out = sync_conflicts(conn, m.doc_id.as_str(), &mut m.doc, &conflicts, changed_by);
     m.conflicts = conflicts;
@@ -447,7 +470,8 @@ fn sync_conflicts(
     Ok(())
 }
 
-fn value_at(json: &serde_json::Value, path: &str) -> serde_json::Value {
+/// The value at a dotted path of a document's JSON (null when absent).
+pub fn value_at(json: &serde_json::Value, path: &str) -> serde_json::Value {
     let mut v = json;
     for seg in doc::parse_path(path) {
         let next = match seg {

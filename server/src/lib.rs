@@ -4,8 +4,10 @@
 //! - `store`: opening and migrating the SQLite file, settings, backups.
 //! - `auth`: accounts, devices, sessions, actor ids and the caller's scope.
 //! - `casedocs`: case-file documents: merge of pushes, projections, conflicts, pull feed.
+//! - `merge`: the merge policy as pure code: limits, authorship, writable fields, model fit.
 //! - `docstore`: the narrow storage interface of sync, implemented for SQLite.
 //! - `sync_api`: the batched sync endpoint over `shared::sync`.
+//! - `duplicates`: likely duplicate files: found after every merge, merged or dismissed.
 //! - `review`: the central office's JSON API: queues, dashboards, audit history, exports.
 //! - `reports`: report queries (dashboard, case lists behind figures, findings, deadlines).
 //! - `export`: XLSX and CSV writers for every list and report.
@@ -23,6 +25,7 @@ pub mod casedocs;
 pub mod central;
 pub mod demo;
 pub mod docstore;
+pub mod duplicates;
 pub mod error;
 pub mod export;
 pub mod merge;
@@ -142,6 +145,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(sync_api::sync).layer(DefaultBodyLimit::max(MAX_SYNC_BODY)),
         )
         .merge(review::routes())
+        .merge(duplicates::routes())
         .merge(admin::routes())
         .fallback(|| async { AppError::not_found("đường dẫn API", "API route") });
     let mut app = Router::new().merge(api).merge(central::routes());

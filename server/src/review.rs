@@ -324,7 +324,7 @@ fn yes() -> bool {
 /// Applies a reviewer's edit to a case file of their scope as an ordinary change by their
 /// own actor, then stores and re-evaluates it like any merge; devices receive it at their
 /// next sync. The edit is checked before anything is stored.
-fn write_as_reviewer(
+pub(crate) fn write_as_reviewer(
     conn: &rusqlite::Connection,
     rules: &casedocs::RulesConfig,
     caller: &Caller,
@@ -377,6 +377,7 @@ pub fn return_to_cadre(
         comment: body.comment.clone(),
         by: format!("{} ({})", caller.display_name, caller.username),
         at: today_vn().to_string(),
+        ..Default::default()
     };
     write_as_reviewer(
         &conn,

@@ -188,6 +188,31 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX orgs_path ON orgs(path);
 "#,
+    // Likely duplicate files: the identity keys of every file, and the pairs found, with
+    // the office's decision (merged into a survivor, or dismissed for good).
+    r#"
+CREATE TABLE identity_keys (
+    doc_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (doc_id, reason, key)
+) WITHOUT ROWID;
+CREATE INDEX identity_keys_key ON identity_keys(reason, key);
+CREATE TABLE duplicates (
+    id INTEGER PRIMARY KEY,
+    a TEXT NOT NULL,             -- a < b
+    b TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    found_at INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open',   -- open, merged, dismissed
+    survivor TEXT,
+    decided_by TEXT,
+    decided_at INTEGER,
+    UNIQUE (a, b)
+);
+CREATE INDEX duplicates_state ON duplicates(state);
+CREATE INDEX projections_birth ON projections(org_id, birth_date);
+"#,
 ];
 
 /// A handle on the database file.

@@ -323,6 +323,10 @@ pub struct ReviewNote {
     pub comment: String,
     pub by: String,
     pub at: String,
+    /// Set when the office merged this file into another (a duplicate of the same
+    /// person): the id of the file that survives. A merged file leaves every count and
+    /// list; its history stays readable.
+    pub merged_into: String,
 }
 
 pub fn read_review(doc: &impl ReadDoc) -> ReviewNote {

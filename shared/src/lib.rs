@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod date;
 pub mod deadlines;
+pub mod dedup;
 pub mod doc;
 pub mod limits;
 pub mod model;

@@ -48,6 +48,8 @@ pub struct CaseFile {
 pub struct Person {
     pub full_name: String,
     pub birth_date: Option<Date>,
+    /// Identity-card (căn cước / CMND) number as written; used to find duplicate files.
+    pub id_number: String,
     pub sex: Option<Sex>,
     /// Ethnicity as written on the biography ("Kinh", "Tày", ...).
     pub ethnicity: String,

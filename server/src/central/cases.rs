@@ -228,6 +228,7 @@ pub async fn detail(
                 newest_first: true,
             },
         )?;
+        let late = crate::duplicates::late_edits(&store, &r.caller, &id)?;
         let l = r.lang;
         let case: CaseFile = serde_json::from_value(d.case.clone()).unwrap_or_default();
         let p = &case.person;
@@ -237,6 +238,21 @@ pub async fn detail(
             .and_then(|s| s.as_str())
             .unwrap_or("");
         let mut h = String::new();
+        if !d.review.merged_into.is_empty() {
+            h.push_str(&format!(
+                r#"<p class="banner merged">{} <a href="/central/cases/{}">{}</a>. {}</p>"#,
+                esc(l.t(
+                    "Hồ sơ này đã được gộp vào hồ sơ",
+                    "This file was merged into"
+                )),
+                esc(&url_encode(&d.review.merged_into)),
+                esc(&d.review.merged_into),
+                esc(l.t(
+                    "Nó không còn được tính trong số liệu; lịch sử vẫn được giữ.",
+                    "It no longer counts in any figure; its history is kept."
+                )),
+            ));
+        }
         h.push_str(&format!(
             "<h2>{}</h2><table>",
             esc(&format!("{} — {}", p.full_name, stage_label(stage, l.en)))
@@ -406,6 +422,7 @@ pub async fn detail(
             ));
         }
         h.push_str(&return_form(&r, &d.id, d.review.returned));
+        h.push_str(&super::duplicates::merged_section(&r, &late)?);
 
         // Audit history.
         h.push_str(&format!(

@@ -10,6 +10,7 @@
 
 mod cases;
 mod dashboard;
+mod duplicates;
 mod queues;
 
 use std::sync::Arc;
@@ -47,6 +48,13 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/central/conflicts/{id}/resolve", post(queues::resolve))
         .route("/central/findings", get(queues::findings))
         .route("/central/deadlines", get(queues::deadlines))
+        .route("/central/duplicates", get(duplicates::list))
+        .route("/central/duplicates/{id}", get(duplicates::detail))
+        .route("/central/duplicates/{id}/merge", post(duplicates::merge))
+        .route(
+            "/central/duplicates/{id}/dismiss",
+            post(duplicates::dismiss),
+        )
 }
 
 /// The language of a page.
@@ -240,6 +248,7 @@ const STYLE: &str = r#"
 .chart.wide{max-width:920px}
 label.choice{flex-direction:row;gap:.3rem}
 main.narrow{max-width:26rem}
+.banner{background:#fff3cd;border:1px solid #e0c36c;padding:.5rem .75rem;border-radius:4px}
 form.filters.stacked{flex-direction:column;align-items:stretch}
 body{font-family:system-ui,"Segoe UI",Roboto,Arial,sans-serif;margin:0;color:#1c1c1c;background:#f6f6f4}
 header{background:#a50e0e;color:#fff;padding:.5rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
@@ -282,6 +291,11 @@ pub fn page(r: &Reviewer, title: &str, active: &str, body: &str) -> Response {
             "deadlines",
             "/central/deadlines",
             l.t("Thời hạn", "Deadlines"),
+        ),
+        (
+            "duplicates",
+            "/central/duplicates",
+            l.t("Hồ sơ trùng", "Duplicates"),
         ),
         ("cases", "/central/cases", l.t("Hồ sơ", "Case files")),
     ];

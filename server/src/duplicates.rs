@@ -1,0 +1,567 @@
+//! Likely duplicate case files at the office: found after every merge (the keys and
+//! reasons are `shared::dedup`), listed for reviewers, merged into one file or dismissed.
+//!
+//! Merging writes ordinary changes by the reviewer: the surviving file takes the chosen
+//! value of every field where the two differ, and the other file is marked
+//! `review.merged_into` (never deleted). The marked file leaves every count and list, its
+//! history stays readable, and devices that hold it learn of the merge at their next
+//! sync. Edits made later to the merged file still arrive and are shown on the survivor's
+//! page for the reviewer to carry over. A dismissed pair never comes back.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use shared::dedup::{self, Reason};
+use shared::doc;
+use shared::model::CaseFile;
+
+use crate::auth::{Caller, now_secs};
+use crate::casedocs::{self, RulesConfig, scope_range};
+use crate::error::{AppError, AppResult};
+use crate::review::write_as_reviewer;
+use crate::store::Store;
+use crate::{AppState, admin, blocking};
+
+/// Records the identity keys of a file and every pair it now forms with another file.
+/// A pair already known keeps its state, so a dismissed pair stays dismissed.
+pub fn detect(conn: &Connection, id: &str, case: &CaseFile) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM identity_keys WHERE doc_id = ?1")?
+        .execute([id])?;
+    let mut found: BTreeMap<String, Reason> = BTreeMap::new();
+    {
+        let mut ins = conn.prepare_cached(
+            "INSERT OR IGNORE INTO identity_keys(doc_id, reason, key) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut same = conn.prepare_cached(
+            "SELECT doc_id FROM identity_keys WHERE reason = ?1 AND key = ?2 AND doc_id <> ?3",
+        )?;
+        for (reason, key) in dedup::identity_keys(case) {
+            ins.execute(params![id, reason.code(), key])?;
+            for other in
+                same.query_map(params![reason.code(), key, id], |r| r.get::<_, String>(0))?
+            {
+                let other = other?;
+                let e = found.entry(other).or_insert(reason);
+                *e = (*e).min(reason);
+            }
+        }
+    }
+    if let Some(born) = case.person.birth_date {
+        let mut stmt = conn.prepare_cached(
+            "SELECT doc_id, case_json FROM projections
+             WHERE org_id = ?1 AND birth_date = ?2 AND doc_id <> ?3",
+        )?;
+        let rows = stmt.query_map(params![case.org_id, born.to_string(), id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (other, json) = row?;
+            let Ok(other_case) = serde_json::from_str::<CaseFile>(&json) else {
+                continue;
+            };
+            if let Some(reason) = dedup::likely_same_person(case, &other_case) {
+                let e = found.entry(other).or_insert(reason);
+                *e = (*e).min(reason);
+            }
+        }
+    }
+    let now = now_secs();
+    let mut ins = conn.prepare_cached(
+        "INSERT OR IGNORE INTO duplicates(a, b, reason, found_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (other, reason) in found {
+        let (a, b) = if id < other.as_str() {
+            (id, other.as_str())
+        } else {
+            (other.as_str(), id)
+        };
+        ins.execute(params![a, b, reason.code(), now])?;
+    }
+    Ok(())
+}
+
+/// One side of a pair as the queue shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    pub doc_id: String,
+    pub org_id: String,
+    pub full_name: String,
+    pub birth_date: Option<String>,
+    pub stage: String,
+}
+
+/// A pair of files that look like the same person.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pair {
+    pub id: i64,
+    pub reason: String,
+    pub reason_vi: String,
+    pub reason_en: String,
+    pub found_at: i64,
+    pub state: String,
+    pub survivor: Option<String>,
+    pub decided_by: Option<String>,
+    pub a: Side,
+    pub b: Side,
+}
+
+/// Pairs of the caller's scope (both files in it), optionally below `org_path`, in the
+/// given state (`open` by default).
+pub fn list(
+    conn: &Connection,
+    caller: &Caller,
+    org_path: Option<&str>,
+    state: &str,
+    pair: Option<i64>,
+) -> AppResult<Vec<Pair>> {
+    caller.require_reviewer()?;
+    let path = org_path.unwrap_or(&caller.scope_path);
+    if !casedocs::path_in_scope(path, &caller.scope_path) {
+        return Err(AppError::forbidden());
+    }
+    let (lo, hi) = scope_range(path);
+    // Merged files have no projection any more: their side is read from the document's
+    // org only, so decided pairs stay listable.
+    let sql = "SELECT p.id, p.reason, p.found_at, p.state, p.survivor, p.decided_by,
+               p.a, da.org_id, COALESCE(pa.full_name, ''), pa.birth_date, COALESCE(pa.stage, ''),
+               p.b, db.org_id, COALESCE(pb.full_name, ''), pb.birth_date, COALESCE(pb.stage, '')
+        FROM duplicates p
+        JOIN docs da ON da.id = p.a JOIN orgs oa ON oa.id = da.org_id
+        JOIN docs db ON db.id = p.b JOIN orgs ob ON ob.id = db.org_id
+        LEFT JOIN projections pa ON pa.doc_id = p.a
+        LEFT JOIN projections pb ON pb.doc_id = p.b
+        WHERE (?1 = 'all' OR p.state = ?1) AND (?4 IS NULL OR p.id = ?4)
+          AND oa.path >= ?2 AND oa.path < ?3 AND ob.path >= ?2 AND ob.path < ?3
+        ORDER BY p.found_at DESC, p.id DESC LIMIT 1000";
+    let rows = conn
+        .prepare(sql)?
+        .query_map(params![state, lo, hi, pair], |r| {
+            let reason: String = r.get(1)?;
+            let parsed = Reason::from_code(&reason);
+            Ok(Pair {
+                id: r.get(0)?,
+                reason_vi: parsed.map(Reason::label_vi).unwrap_or_default().into(),
+                reason_en: parsed.map(Reason::label_en).unwrap_or_default().into(),
+                reason,
+                found_at: r.get(2)?,
+                state: r.get(3)?,
+                survivor: r.get(4)?,
+                decided_by: r.get(5)?,
+                a: Side {
+                    doc_id: r.get(6)?,
+                    org_id: r.get(7)?,
+                    full_name: r.get(8)?,
+                    birth_date: r.get(9)?,
+                    stage: r.get(10)?,
+                },
+                b: Side {
+                    doc_id: r.get(11)?,
+                    org_id: r.get(12)?,
+                    full_name: r.get(13)?,
+                    birth_date: r.get(14)?,
+                    stage: r.get(15)?,
+                },
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+fn one_open(conn: &Connection, caller: &Caller, id: i64) -> AppResult<Pair> {
+    list(conn, caller, None, "open", Some(id))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::not_found("cặp hồ sơ trùng đang chờ", "Open duplicate pair"))
+}
+
+/// A field where the two files differ: its dotted path and both values.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldDiff {
+    pub path: String,
+    pub a: Value,
+    pub b: Value,
+}
+
+/// Both files of a pair with the fields where they differ, for the side-by-side view.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub pair: Pair,
+    pub diffs: Vec<FieldDiff>,
+}
+
+/// Leaves of a case file as dotted paths; lists are compared whole.
+fn leaves(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                leaves(&format!("{prefix}.{k}"), x, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_string(), other.clone());
+        }
+    }
+}
+
+fn empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Bool(b) => !b,
+        _ => false,
+    }
+}
+
+fn case_of(conn: &Connection, id: &str) -> AppResult<CaseFile> {
+    let (_, doc) =
+        casedocs::load_doc(conn, id)?.ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
+    doc::read_case(&doc).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+pub fn compare(conn: &Connection, caller: &Caller, id: i64) -> AppResult<Comparison> {
+    let pair = one_open(conn, caller, id)?;
+    let a = serde_json::to_value(case_of(conn, &pair.a.doc_id)?).unwrap_or_default();
+    let b = serde_json::to_value(case_of(conn, &pair.b.doc_id)?).unwrap_or_default();
+    let (mut la, mut lb) = (BTreeMap::new(), BTreeMap::new());
+    leaves("case", &a, &mut la);
+    leaves("case", &b, &mut lb);
+    let mut diffs = Vec::new();
+    for (path, va) in &la {
+        let vb = lb.get(path).cloned().unwrap_or(Value::Null);
+        if *va != vb {
+            diffs.push(FieldDiff {
+                path: path.clone(),
+                a: va.clone(),
+                b: vb,
+            });
+        }
+    }
+    for (path, vb) in lb {
+        if !la.contains_key(&path) {
+            diffs.push(FieldDiff {
+                path,
+                a: Value::Null,
+                b: vb,
+            });
+        }
+    }
+    Ok(Comparison { pair, diffs })
+}
+
+/// Which file survives, and for each differing field which side's value it keeps
+/// (`"a"` or `"b"`). A field not named keeps the value that is filled in, the
+/// survivor's when both are.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MergeRequest {
+    pub survivor: String,
+    #[serde(default)]
+    pub choices: BTreeMap<String, String>,
+}
+
+/// Merges a pair: the survivor takes the chosen values, the other file is marked merged.
+pub fn merge(
+    store: &Store,
+    rules: &RulesConfig,
+    caller: &Caller,
+    id: i64,
+    req: &MergeRequest,
+) -> AppResult<String> {
+    caller.require_reviewer()?;
+    let actor = admin::caller_actor(store, caller)?;
+    let conn = store.conn();
+    let cmp = compare(&conn, caller, id)?;
+    let (survivor, loser, keep_a) = match req.survivor.as_str() {
+        "a" => (&cmp.pair.a.doc_id, &cmp.pair.b.doc_id, true),
+        "b" => (&cmp.pair.b.doc_id, &cmp.pair.a.doc_id, false),
+        other => {
+            return Err(AppError::bad_request(
+                "BAD_SURVIVOR",
+                format!("Hồ sơ giữ lại phải là \"a\" hoặc \"b\", không phải {other:?}."),
+                format!("The surviving file must be \"a\" or \"b\", not {other:?}."),
+            ));
+        }
+    };
+    let mut writes: Vec<(String, Value)> = Vec::new();
+    for d in &cmp.diffs {
+        let (mine, theirs) = if keep_a { (&d.a, &d.b) } else { (&d.b, &d.a) };
+        let take_theirs = match req.choices.get(&d.path).map(String::as_str) {
+            Some("a") => !keep_a,
+            Some("b") => keep_a,
+            Some(other) => {
+                return Err(AppError::bad_request(
+                    "BAD_CHOICE",
+                    format!(
+                        "Lựa chọn cho «{}» phải là \"a\" hoặc \"b\", không phải {other:?}.",
+                        d.path
+                    ),
+                    format!(
+                        "The choice for `{}` must be \"a\" or \"b\", not {other:?}.",
+                        d.path
+                    ),
+                ));
+            }
+            None => empty(mine) && !empty(theirs),
+        };
+        if take_theirs {
+            writes.push((d.path.clone(), theirs.clone()));
+        }
+    }
+    if let Some(unknown) = req
+        .choices
+        .keys()
+        .find(|k| !cmp.diffs.iter().any(|d| &d.path == *k))
+    {
+        return Err(AppError::bad_request(
+            "BAD_CHOICE",
+            format!("Trường «{unknown}» không khác nhau giữa hai hồ sơ."),
+            format!("The field `{unknown}` does not differ between the two files."),
+        ));
+    }
+    let who = format!("{} ({})", caller.display_name, caller.username);
+    if !writes.is_empty() {
+        write_as_reviewer(
+            &conn,
+            rules,
+            caller,
+            actor.clone(),
+            survivor,
+            format!("gộp hồ sơ trùng {loser}"),
+            |d| {
+                for (path, v) in &writes {
+                    doc::set_field(d, &doc::parse_path(path), v)
+                        .map_err(|e| AppError::Internal(e.to_string()))?;
+                }
+                Ok(())
+            },
+        )?;
+    }
+    let target = Value::String(survivor.clone());
+    write_as_reviewer(
+        &conn,
+        rules,
+        caller,
+        actor,
+        loser,
+        format!("đã gộp vào hồ sơ {survivor}"),
+        |d| {
+            doc::set_field(d, &doc::parse_path("review.merged_into"), &target)
+                .map_err(|e| AppError::Internal(e.to_string()))
+        },
+    )?;
+    let now = now_secs();
+    conn.execute(
+        "UPDATE duplicates SET state = 'merged', survivor = ?2, decided_by = ?3, decided_at = ?4
+         WHERE id = ?1",
+        params![id, survivor, who, now],
+    )?;
+    // Other open pairs of the merged file are settled with it.
+    conn.execute(
+        "UPDATE duplicates SET state = 'merged', survivor = ?2, decided_by = ?3, decided_at = ?4
+         WHERE state = 'open' AND (a = ?1 OR b = ?1)",
+        params![loser, survivor, who, now],
+    )?;
+    Ok(survivor.clone())
+}
+
+/// "Not the same person": the pair leaves the queue for good.
+pub fn dismiss(store: &Store, caller: &Caller, id: i64) -> AppResult<()> {
+    caller.require_reviewer()?;
+    let conn = store.conn();
+    one_open(&conn, caller, id)?;
+    conn.execute(
+        "UPDATE duplicates SET state = 'dismissed', decided_by = ?2, decided_at = ?3 WHERE id = ?1",
+        params![
+            id,
+            format!("{} ({})", caller.display_name, caller.username),
+            now_secs()
+        ],
+    )?;
+    Ok(())
+}
+
+/// Files merged into `survivor`, each with the changes made to it after the merge (by
+/// devices that had not heard of it yet), for the reviewer to carry over.
+#[derive(Debug, Clone, Serialize)]
+pub struct LateEdits {
+    pub doc_id: String,
+    pub merged_at: i64,
+    pub entries: Vec<casedocs::HistoryEntry>,
+    /// The merged file's current value of every field those edits wrote.
+    pub values: Vec<(String, Value)>,
+}
+
+pub fn late_edits(store: &Store, caller: &Caller, survivor: &str) -> AppResult<Vec<LateEdits>> {
+    caller.require_reviewer()?;
+    let merged: Vec<(String, i64)> = {
+        let conn = store.conn();
+        conn.prepare(
+            "SELECT CASE WHEN a = ?1 THEN b ELSE a END, decided_at FROM duplicates
+             WHERE survivor = ?1 AND state = 'merged' AND (a = ?1 OR b = ?1)",
+        )?
+        .query_map([survivor], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let mut out = Vec::new();
+    for (loser, at) in merged {
+        let (_, rows) =
+            crate::review::history_of(store, caller, &loser, crate::review::HistoryWindow::ALL)?;
+        // The changes applied after the one that marked the file merged (device clocks
+        // are not trusted to order them).
+        let mark = rows
+            .iter()
+            .rposition(|e| e.fields.iter().any(|f| f == "review.merged_into"));
+        let entries: Vec<_> = rows
+            .into_iter()
+            .skip(mark.map_or(usize::MAX, |m| m + 1))
+            .filter(|e| !e.fields.iter().any(|f| f.starts_with("review")))
+            .collect();
+        let mut values = Vec::new();
+        if !entries.is_empty() {
+            let json = {
+                let conn = store.conn();
+                casedocs::load_doc(&conn, &loser)?.map(|(_, d)| doc::to_json(&d))
+            }
+            .unwrap_or_default();
+            let fields: std::collections::BTreeSet<&String> =
+                entries.iter().flat_map(|e| &e.fields).collect();
+            for f in fields {
+                values.push((f.clone(), casedocs::value_at(&json, f)));
+            }
+        }
+        out.push(LateEdits {
+            doc_id: loser,
+            merged_at: at,
+            entries,
+            values,
+        });
+    }
+    Ok(out)
+}
+
+/// The file a merged file was merged into, if it was.
+pub fn merged_into(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT survivor FROM duplicates WHERE state = 'merged' AND (a = ?1 OR b = ?1)
+           AND survivor <> ?1 LIMIT 1",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+pub fn routes() -> axum::Router<Arc<AppState>> {
+    axum::Router::new()
+        .route("/api/review/duplicates", get(api_list))
+        .route("/api/review/duplicates/{id}", get(api_compare))
+        .route("/api/review/duplicates/{id}/merge", post(api_merge))
+        .route("/api/review/duplicates/{id}/dismiss", post(api_dismiss))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    pub org: Option<String>,
+    pub state: Option<String>,
+}
+
+fn org_path(conn: &Connection, caller: &Caller, org: Option<&str>) -> AppResult<Option<String>> {
+    match org.filter(|o| !o.is_empty()) {
+        None => Ok(None),
+        Some(org) => {
+            let path: Option<String> = conn
+                .query_row("SELECT path FROM orgs WHERE id = ?1", [org], |r| r.get(0))
+                .optional()?;
+            match path {
+                Some(p) if casedocs::path_in_scope(&p, &caller.scope_path) => Ok(Some(p)),
+                _ => Err(AppError::bad_request(
+                    "BAD_ORG",
+                    format!("Tổ chức «{org}» không có hoặc nằm ngoài phạm vi của tài khoản."),
+                    format!(
+                        "Organisation `{org}` does not exist or is outside this account's scope."
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+/// The pairs of a scope, for the JSON API and the page.
+pub fn list_for(store: &Store, caller: &Caller, q: &ListQuery) -> AppResult<Vec<Pair>> {
+    let conn = store.conn();
+    let path = org_path(&conn, caller, q.org.as_deref())?;
+    let state = match q.state.as_deref() {
+        None | Some("") | Some("open") => "open",
+        Some("merged") => "merged",
+        Some("dismissed") => "dismissed",
+        Some("all") => "all",
+        Some(other) => {
+            return Err(AppError::bad_request(
+                "BAD_STATE",
+                format!("Trạng thái không hợp lệ: {other} (open, merged, dismissed, all)."),
+                format!("Invalid state: {other} (open, merged, dismissed, all)."),
+            ));
+        }
+    };
+    list(&conn, caller, path.as_deref(), state, None)
+}
+
+async fn api_list(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Vec<Pair>>> {
+    caller.require_reviewer()?;
+    let store = state.store.clone();
+    blocking(move || Ok(Json(list_for(&store, &caller, &q)?))).await
+}
+
+async fn api_compare(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Comparison>> {
+    caller.require_reviewer()?;
+    let store = state.store.clone();
+    blocking(move || {
+        let conn = store.conn();
+        Ok(Json(compare(&conn, &caller, id)?))
+    })
+    .await
+}
+
+async fn api_merge(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(req): Json<MergeRequest>,
+) -> AppResult<Json<Value>> {
+    caller.require_reviewer()?;
+    let store = state.store.clone();
+    let rules = state.rules();
+    blocking(move || {
+        let survivor = merge(&store, &rules, &caller, id, &req)?;
+        Ok(Json(serde_json::json!({"survivor": survivor})))
+    })
+    .await
+}
+
+async fn api_dismiss(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Value>> {
+    caller.require_reviewer()?;
+    let store = state.store.clone();
+    blocking(move || {
+        dismiss(&store, &caller, id)?;
+        Ok(Json(serde_json::json!({"dismissed": id})))
+    })
+    .await
+}
