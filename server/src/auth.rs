@@ -197,6 +197,9 @@ pub struct LoginResponse {
     pub device_id: String,
     pub expires_at: i64,
     pub user: Caller,
+    /// Set after an administrator reset the password: the user must choose a new one.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// Checks the password, registers a new device (with its actor id) and opens a session.
@@ -281,11 +284,21 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
         tx.commit()?;
     }
     let user = caller_for(store, user_id, &device_id)?;
+    let must_change_password: bool = {
+        let conn = store.conn();
+        conn.execute("UPDATE users SET last_login = ?2 WHERE id = ?1", params![user_id, now])?;
+        conn.query_row(
+            "SELECT must_change_password FROM users WHERE id = ?1",
+            [user_id],
+            |r| r.get(0),
+        )?
+    };
     Ok(LoginResponse {
         token,
         device_id,
         expires_at,
         user,
+        must_change_password,
     })
 }
 
@@ -438,6 +451,31 @@ pub fn purge(store: &Store, idle_days: i64) -> AppResult<(usize, usize)> {
     )?;
     tx.commit()?;
     Ok((sessions, devices))
+}
+
+/// Counts pushes the server refused from a device, for the administrator's device list.
+pub fn record_rejections(store: &Store, device_id: &str, n: usize) -> AppResult<()> {
+    if n > 0 {
+        store.conn().execute(
+            "UPDATE devices SET rejected_count = rejected_count + ?2, last_rejected_at = ?3
+             WHERE id = ?1",
+            params![device_id, n as i64, now_secs()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Whether `password` is the user's current one.
+pub fn check_user_password(store: &Store, user_id: i64, password: &str) -> AppResult<bool> {
+    let hash: Option<String> = store
+        .conn()
+        .query_row(
+            "SELECT password_hash FROM users WHERE id = ?1",
+            [user_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(hash.is_some_and(|h| verify_password(password, &h)))
 }
 
 /// A distinct answer: the client must wipe its local data, not merely log in again.

@@ -12,6 +12,7 @@
 //! - `reports`: report queries (dashboard, case lists behind figures, findings, deadlines).
 //! - `export`: XLSX and CSV writers for every list and report.
 //! - `central`: the central office's server-rendered pages under `/central/…`.
+//! - `administration`: accounts, devices, rule settings, calendar, with the audit log.
 //! - `admin`: import and export of reference data and case files, statistics.
 //! - `demo`: the demo district generated on first start.
 //!
@@ -20,6 +21,7 @@
 //! `127.0.0.1:0` with a fresh database file.
 
 pub mod admin;
+pub mod administration;
 pub mod auth;
 pub mod casedocs;
 pub mod central;

@@ -107,6 +107,23 @@ impl OrgIndex {
             .filter(move |o| o.path.starts_with(path))
     }
 
+    /// The name followed by its parents up to (not including) the root, so that two
+    /// branches of the same name in different wards can be told apart:
+    /// "Chi bộ tổ dân phố số 5 — Đảng bộ phường Lạch Tray".
+    pub fn name_with_parents(&self, id: &str) -> String {
+        let mut parts = Vec::new();
+        let mut cur = self.get(id);
+        while let Some(o) = cur {
+            let parent = o.parent_id.as_deref().and_then(|p| self.get(p));
+            if parent.is_none() && !parts.is_empty() {
+                break;
+            }
+            parts.push(o.name.clone());
+            cur = parent;
+        }
+        parts.join(" — ")
+    }
+
     pub fn in_subtree(&self, org_id: &str, path: &str) -> bool {
         self.get(org_id).is_some_and(|o| o.path.starts_with(path))
     }

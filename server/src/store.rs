@@ -213,6 +213,49 @@ CREATE TABLE duplicates (
 CREATE INDEX duplicates_state ON duplicates(state);
 CREATE INDEX projections_birth ON projections(org_id, birth_date);
 "#,
+    // Administration in the browser: the audit log of every administrative action,
+    // account state, devices' refused pushes, closed organisations and the history of the
+    // tree, and rule settings with their effective date and reason.
+    r#"
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,         -- 'display name (username)'
+    action TEXT NOT NULL,        -- e.g. account.create, device.revoke, org.move
+    target TEXT NOT NULL,
+    before_json TEXT,
+    after_json TEXT,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_at ON audit_log(at);
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_login INTEGER;
+ALTER TABLE users ADD COLUMN created_at INTEGER;
+ALTER TABLE devices ADD COLUMN rejected_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN last_rejected_at INTEGER;
+ALTER TABLE orgs ADD COLUMN closed_on TEXT;
+CREATE TABLE org_history (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    org_id TEXT NOT NULL,
+    action TEXT NOT NULL,        -- add, rename, move, merge, close
+    detail_json TEXT NOT NULL,
+    effective TEXT,              -- the date the change takes effect
+    decision TEXT NOT NULL DEFAULT '',
+    by TEXT NOT NULL
+);
+CREATE INDEX org_history_org ON org_history(org_id, at);
+CREATE TABLE setting_history (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    old_value TEXT,
+    new_value TEXT NOT NULL,
+    effective TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    by TEXT NOT NULL
+);
+"#,
 ];
 
 /// A handle on the database file.

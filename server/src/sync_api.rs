@@ -105,6 +105,7 @@ fn handle(state: &AppState, caller: &Caller, req: SyncRequest) -> AppResult<Sync
         today: today_vn(),
     };
     let pushed = docs.apply_push(cfg, &pusher, &req.push)?;
+    crate::auth::record_rejections(&state.store, &caller.device_id, pushed.rejected.len())?;
     let max = req
         .max_bytes
         .unwrap_or(DEFAULT_PAGE_BYTES)

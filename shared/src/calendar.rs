@@ -79,6 +79,11 @@ impl Default for WorkingDayConventions {
 /// The bundled data, kept beside this file so reviewers can read and diff it.
 pub const VN_2021_2027_JSON: &str = include_str!("calendar/vn_2021_2027.json");
 
+/// The bundled Vietnamese calendar as data, for an administrator to start editing from.
+pub fn bundled_vietnam_data() -> CalendarData {
+    serde_json::from_str(VN_2021_2027_JSON).unwrap_or_default()
+}
+
 impl WorkingCalendar {
     /// A calendar from plain lists of holidays and make-up working days.
     pub fn new(
@@ -131,6 +136,12 @@ impl WorkingCalendar {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether the data names any holiday of `year`: a year without one is not covered
+    /// (every year has statutory holidays), and its deadlines count weekends only.
+    pub fn covers_year(&self, year: i32) -> bool {
+        self.holidays.iter().any(|d| d.year() == year)
     }
 
     pub fn holidays(&self) -> &[Date] {

@@ -227,6 +227,33 @@ impl fmt::Debug for Date {
     }
 }
 
+impl Date {
+    /// A date as people type it: `dd/mm/yyyy`, `d/m/yyyy`, `dd-mm-yyyy`, `dd.mm.yyyy`,
+    /// `ddmmyyyy` (numeric keypads) or ISO `yyyy-mm-dd`; `None` for anything else or a
+    /// day that does not exist (31/02).
+    pub fn parse_vn(s: &str) -> Option<Date> {
+        let s = s.trim();
+        if let Ok(d) = s.parse::<Date>() {
+            return Some(d);
+        }
+        let parts: Vec<&str> = s.split(['/', '-', '.']).collect();
+        let (d, m, y) = match parts.as_slice() {
+            [d, m, y] => (*d, *m, *y),
+            [digits] if digits.len() == 8 => (&digits[0..2], &digits[2..4], &digits[4..8]),
+            _ => return None,
+        };
+        let num = |t: &str, max_len: usize| -> Option<u32> {
+            (!t.is_empty() && t.len() <= max_len && t.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| t.parse().ok())
+                .flatten()
+        };
+        if y.len() != 4 {
+            return None;
+        }
+        Date::from_ymd(num(y, 4)? as i32, num(m, 2)?, num(d, 2)?).ok()
+    }
+}
+
 impl FromStr for Date {
     type Err = DateError;
 
@@ -280,6 +307,17 @@ impl<'de> Deserialize<'de> for Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_read_as_people_type_them() {
+        let d = Date::from_ymd(2026, 3, 7).unwrap();
+        for s in ["07/03/2026", "7/3/2026", "07-03-2026", "07.03.2026", "07032026", "2026-03-07", " 7/03/2026 "] {
+            assert_eq!(Date::parse_vn(s), Some(d), "{s}");
+        }
+        for s in ["31/02/2026", "7/3/26", "0703202", "", "a/b/cccc", "1/1/2026/1"] {
+            assert_eq!(Date::parse_vn(s), None, "{s}");
+        }
+    }
 
     fn d(s: &str) -> Date {
         s.parse().unwrap()

@@ -8,6 +8,7 @@
 //! cookie; every form that changes data carries a per-session token and must come from
 //! this origin. Everything interpolated into HTML goes through [`esc`].
 
+pub mod admin;
 mod cases;
 mod dashboard;
 mod duplicates;
@@ -41,6 +42,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/central/app.css", get(stylesheet))
         .route("/central/login", get(login_form).post(login))
         .route("/central/logout", post(logout))
+        .route(
+            "/central/password",
+            get(password_form).post(change_password),
+        )
         .route("/central/cases", get(cases::list))
         .route("/central/cases/{id}", get(cases::detail))
         .route("/central/cases/{id}/return", post(cases::return_case))
@@ -48,6 +53,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/central/conflicts/{id}/resolve", post(queues::resolve))
         .route("/central/findings", get(queues::findings))
         .route("/central/deadlines", get(queues::deadlines))
+        .merge(admin::routes())
         .route("/central/duplicates", get(duplicates::list))
         .route("/central/duplicates/{id}", get(duplicates::detail))
         .route("/central/duplicates/{id}/merge", post(duplicates::merge))
@@ -158,6 +164,11 @@ impl FromRequestParts<Arc<AppState>> for Reviewer {
         if let Err(e) = caller.require_reviewer() {
             return Err(error_page(lang, &e));
         }
+        // After a reset by an administrator, every page leads to the password form first.
+        if parts.uri.path() != "/central/password" && must_change_password(state, caller.user_id) {
+            let next = crate::reports::url_encode(&uri);
+            return Err(Redirect::to(&format!("/central/password?next={next}")).into_response());
+        }
         let token = auth::bearer(&parts.headers)
             .or_else(|| auth::cookie(parts, SESSION_COOKIE))
             .unwrap_or_default();
@@ -248,6 +259,7 @@ const STYLE: &str = r#"
 .chart.wide{max-width:920px}
 label.choice{flex-direction:row;gap:.3rem}
 main.narrow{max-width:26rem}
+nav.subnav{margin:.5rem 0 1rem} nav.subnav a[aria-current]{font-weight:bold}
 .banner{background:#fff3cd;border:1px solid #e0c36c;padding:.5rem .75rem;border-radius:4px}
 form.filters.stacked{flex-direction:column;align-items:stretch}
 body{font-family:system-ui,"Segoe UI",Roboto,Arial,sans-serif;margin:0;color:#1c1c1c;background:#f6f6f4}
@@ -299,6 +311,16 @@ pub fn page(r: &Reviewer, title: &str, active: &str, body: &str) -> Response {
         ),
         ("cases", "/central/cases", l.t("Hồ sơ", "Case files")),
     ];
+    let admin_link = (
+        "admin",
+        "/central/admin/accounts",
+        l.t("Quản trị", "Administration"),
+    );
+    let nav: Vec<(&str, &str, &str)> = if r.caller.role == Role::Admin {
+        nav.into_iter().chain(std::iter::once(admin_link)).collect()
+    } else {
+        nav.to_vec()
+    };
     let links: String = nav
         .iter()
         .map(|(key, href, label)| {
@@ -403,6 +425,76 @@ pub fn error_page(lang: Lang, e: &AppError) -> Response {
     let mut resp = (status, Html(html)).into_response();
     secure_headers(resp.headers_mut());
     resp
+}
+
+fn must_change_password(state: &AppState, user_id: i64) -> bool {
+    state
+        .store
+        .conn()
+        .query_row(
+            "SELECT must_change_password FROM users WHERE id = ?1",
+            [user_id],
+            |r| r.get::<_, bool>(0),
+        )
+        .unwrap_or(false)
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+    repeat: String,
+    next: Option<String>,
+}
+
+async fn password_form(r: Reviewer, Query(q): Query<LoginQuery>) -> Response {
+    let l = r.lang;
+    let next = safe_next(q.next.as_deref());
+    let body = format!(
+        r#"<p>{why}</p><form method="post" action="/central/password" class="filters stacked">{csrf}
+<input type="hidden" name="next" value="{next}">
+<label>{cur}<input name="current" type="password" autocomplete="current-password" required></label>
+<label>{new}<input name="new" type="password" autocomplete="new-password" minlength="8" required></label>
+<label>{rep}<input name="repeat" type="password" autocomplete="new-password" minlength="8" required></label>
+<button>{go}</button></form>"#,
+        why = esc(l.t(
+            "Hãy đặt mật khẩu mới (ít nhất 8 ký tự) trước khi tiếp tục.",
+            "Choose a new password (at least 8 characters) before going on."
+        )),
+        csrf = r.csrf_field(),
+        next = esc(&next),
+        cur = esc(l.t("Mật khẩu hiện tại", "Current password")),
+        new = esc(l.t("Mật khẩu mới", "New password")),
+        rep = esc(l.t("Nhập lại mật khẩu mới", "New password again")),
+        go = esc(l.t("Đổi mật khẩu", "Change the password")),
+    );
+    page(&r, l.t("Đổi mật khẩu", "Change your password"), "", &body)
+}
+
+async fn change_password(
+    State(state): State<Arc<AppState>>,
+    r: Reviewer,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    if let Some(resp) = r.refuse_bad_csrf(&f.csrf) {
+        return resp;
+    }
+    let lang = r.lang;
+    let next = safe_next(f.next.as_deref());
+    run_page(lang, move || {
+        if f.new != f.repeat {
+            return Err(AppError::bad_request(
+                "PASSWORDS_DIFFER",
+                "Hai lần nhập mật khẩu mới không khớp.",
+                "The two new passwords differ.",
+            ));
+        }
+        crate::administration::change_own_password(&state.store, &r.caller, &f.current, &f.new)?;
+        Ok(Redirect::to(&next).into_response())
+    })
+    .await
 }
 
 /// Runs blocking page work and renders its error, if any, as a page.
@@ -554,7 +646,15 @@ async fn login(
                 resp.token,
                 auth::SESSION_DAYS * 86_400
             );
-            let mut r = Redirect::to(&next).into_response();
+            let to = if resp.must_change_password {
+                format!(
+                    "/central/password?next={}",
+                    crate::reports::url_encode(&next)
+                )
+            } else {
+                next.clone()
+            };
+            let mut r = Redirect::to(&to).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }

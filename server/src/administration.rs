@@ -1,0 +1,720 @@
+//! What administrators do, as operations on the store: accounts, devices, rule settings,
+//! the working-day calendar. Every operation checks the administrator's scope and writes
+//! one line to the audit log (who, when, what, before → after) in the same transaction as
+//! the change. The pages under `/central/admin` call these; so could any other front end.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde_json::{Value, json};
+use shared::calendar::{CalendarData, WorkingCalendar};
+use shared::rules::RuleSettings;
+
+use crate::auth::{self, Caller, Role, hash_password, now_secs, random_token};
+use crate::casedocs::{self, RulesConfig, scope_range};
+use crate::error::{AppError, AppResult};
+use crate::store::Store;
+
+/// Writes one line of the audit log.
+pub fn audit(
+    conn: &Connection,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    note: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO audit_log(at, actor, action, target, before_json, after_json, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        now_secs(),
+        format!("{} ({})", caller.display_name, caller.username),
+        action,
+        target,
+        before.map(Value::to_string),
+        after.map(Value::to_string),
+        note
+    ])?;
+    Ok(())
+}
+
+fn bad(code: &'static str, vi: String, en: String) -> AppError {
+    AppError::bad_request(code, vi, en)
+}
+
+/// An organisation the administrator may assign: it exists, is open and lies in their
+/// scope.
+pub fn org_in_admin_scope(conn: &Connection, caller: &Caller, org: &str) -> AppResult<()> {
+    let row: Option<(String, Option<String>)> = conn
+        .query_row(
+            "SELECT path, closed_on FROM orgs WHERE id = ?1",
+            [org],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        Some((path, None)) if casedocs::path_in_scope(&path, &caller.scope_path) => Ok(()),
+        Some((_, Some(closed))) => Err(bad(
+            "ORG_CLOSED",
+            format!("Tổ chức «{org}» đã giải thể từ {closed}."),
+            format!("Organisation `{org}` was closed on {closed}."),
+        )),
+        _ => Err(bad(
+            "BAD_ORG",
+            format!("Tổ chức «{org}» không có hoặc nằm ngoài phạm vi quản trị của bạn."),
+            format!("Organisation `{org}` does not exist or is outside your administrative scope."),
+        )),
+    }
+}
+
+/// One account as the administrator sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub scope_org: String,
+    pub active: bool,
+    pub must_change_password: bool,
+    pub last_login: Option<i64>,
+    pub devices: i64,
+}
+
+/// Accounts whose scope lies in the administrator's, matching `search` (name or
+/// username, without diacritics).
+pub fn accounts(conn: &Connection, caller: &Caller, search: &str) -> AppResult<Vec<Account>> {
+    caller.require_admin()?;
+    let (lo, hi) = scope_range(&caller.scope_path);
+    let rows = conn
+        .prepare(
+            "SELECT u.id, u.username, u.display_name, u.role, u.scope_org, u.active,
+                    u.must_change_password, u.last_login,
+                    (SELECT COUNT(*) FROM devices d WHERE d.user_id = u.id AND d.revoked_at IS NULL)
+             FROM users u JOIN orgs o ON o.id = u.scope_org
+             WHERE o.path >= ?1 AND o.path < ?2 ORDER BY u.username",
+        )?
+        .query_map(params![lo, hi], |r| {
+            Ok(Account {
+                id: r.get(0)?,
+                username: r.get(1)?,
+                display_name: r.get(2)?,
+                role: r.get(3)?,
+                scope_org: r.get(4)?,
+                active: r.get(5)?,
+                must_change_password: r.get(6)?,
+                last_login: r.get(7)?,
+                devices: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let needle = shared::text::fold(search.trim());
+    Ok(rows
+        .into_iter()
+        .filter(|a| {
+            needle.is_empty()
+                || shared::text::fold(&a.username).contains(&needle)
+                || shared::text::fold(&a.display_name).contains(&needle)
+        })
+        .collect())
+}
+
+fn account(conn: &Connection, caller: &Caller, id: i64) -> AppResult<Account> {
+    accounts(conn, caller, "")?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| AppError::not_found("tài khoản", "Account"))
+}
+
+fn account_json(a: &Account) -> Value {
+    json!({"username": a.username, "display_name": a.display_name, "role": a.role,
+           "scope_org": a.scope_org, "active": a.active})
+}
+
+/// A usable username: 3–64 lowercase ASCII letters, digits, `.`, `-`, `_`.
+pub fn valid_username(u: &str) -> bool {
+    (3..=64).contains(&u.len())
+        && u.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
+        })
+}
+
+/// A random password to show once: 12 characters from an unambiguous alphabet.
+pub fn new_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    random_token()
+        .bytes()
+        .take(12)
+        .map(|b| ALPHABET[b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+fn check_password(p: &str) -> AppResult<()> {
+    if p.chars().count() < 8 {
+        return Err(bad(
+            "WEAK_PASSWORD",
+            "Mật khẩu cần ít nhất 8 ký tự.".into(),
+            "The password needs at least 8 characters.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates an account. Without a password, one is generated; either way the user must
+/// change it at the first sign-in. Returns the account's id and the password to hand over.
+pub fn create_account(
+    store: &Store,
+    caller: &Caller,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    scope_org: &str,
+    password: Option<&str>,
+) -> AppResult<(i64, String)> {
+    caller.require_admin()?;
+    let username = username.trim().to_lowercase();
+    if !valid_username(&username) {
+        return Err(bad(
+            "BAD_USERNAME",
+            format!(
+                "Tên đăng nhập «{username}» không hợp lệ: 3–64 chữ thường không dấu, số, '.', '-', '_'."
+            ),
+            format!(
+                "Username `{username}` is not valid: 3–64 lowercase ASCII letters, digits, '.', '-', '_'."
+            ),
+        ));
+    }
+    if display_name.trim().is_empty() {
+        return Err(bad(
+            "BAD_NAME",
+            "Hãy nhập họ tên.".into(),
+            "Enter the person's name.".into(),
+        ));
+    }
+    let password = match password.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => {
+            check_password(p)?;
+            p.to_string()
+        }
+        None => new_password(),
+    };
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    org_in_admin_scope(&tx, caller, scope_org)?;
+    let taken: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM users WHERE username = ?1",
+            [&username],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if taken.is_some() {
+        return Err(bad(
+            "USERNAME_TAKEN",
+            format!("Tên đăng nhập «{username}» đã có người dùng."),
+            format!("The username `{username}` is taken."),
+        ));
+    }
+    tx.execute(
+        "INSERT INTO users(username, display_name, password_hash, role, scope_org,
+                           must_change_password, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
+        params![
+            username,
+            display_name.trim(),
+            hash_password(&password),
+            role.as_str(),
+            scope_org,
+            now_secs()
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    audit(
+        &tx,
+        caller,
+        "account.create",
+        &username,
+        None,
+        Some(
+            &json!({"display_name": display_name.trim(), "role": role.as_str(),
+                     "scope_org": scope_org}),
+        ),
+        "",
+    )?;
+    tx.commit()?;
+    Ok((id, password))
+}
+
+/// Changes an account's name, role, scope or state. The caller cannot lock themselves
+/// out: they may not disable their own account or take away their own admin role.
+pub fn update_account(
+    store: &Store,
+    caller: &Caller,
+    id: i64,
+    display_name: &str,
+    role: Role,
+    scope_org: &str,
+    active: bool,
+) -> AppResult<()> {
+    caller.require_admin()?;
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    let before = account(&tx, caller, id)?;
+    org_in_admin_scope(&tx, caller, scope_org)?;
+    if id == caller.user_id && (!active || role != Role::Admin) {
+        return Err(bad(
+            "SELF_LOCKOUT",
+            "Bạn không thể tự khoá hoặc tự bỏ quyền quản trị của mình.".into(),
+            "You cannot disable your own account or remove your own admin role.".into(),
+        ));
+    }
+    let name = if display_name.trim().is_empty() {
+        before.display_name.clone()
+    } else {
+        display_name.trim().to_string()
+    };
+    tx.execute(
+        "UPDATE users SET display_name = ?2, role = ?3, scope_org = ?4, active = ?5 WHERE id = ?1",
+        params![id, name, role.as_str(), scope_org, active],
+    )?;
+    if !active {
+        // A disabled account's sessions end now; its devices keep their data until they
+        // are revoked.
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+    }
+    let after = json!({"username": before.username, "display_name": name, "role": role.as_str(),
+                       "scope_org": scope_org, "active": active});
+    audit(
+        &tx,
+        caller,
+        "account.update",
+        &before.username,
+        Some(&account_json(&before)),
+        Some(&after),
+        "",
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Sets a new password (given, or generated and returned to show once); the user must
+/// change it at the next sign-in, and their sessions end.
+pub fn reset_password(
+    store: &Store,
+    caller: &Caller,
+    id: i64,
+    password: Option<&str>,
+) -> AppResult<String> {
+    caller.require_admin()?;
+    let password = match password.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => {
+            check_password(p)?;
+            p.to_string()
+        }
+        None => new_password(),
+    };
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    let a = account(&tx, caller, id)?;
+    tx.execute(
+        "UPDATE users SET password_hash = ?2, must_change_password = 1 WHERE id = ?1",
+        params![id, hash_password(&password)],
+    )?;
+    tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+    audit(
+        &tx,
+        caller,
+        "account.reset_password",
+        &a.username,
+        None,
+        None,
+        "",
+    )?;
+    tx.commit()?;
+    Ok(password)
+}
+
+/// The signed-in user changes their own password (required after a reset).
+pub fn change_own_password(
+    store: &Store,
+    caller: &Caller,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
+    check_password(new)?;
+    if !auth::check_user_password(store, caller.user_id, current)? {
+        return Err(AppError::user(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "BAD_CREDENTIALS",
+            "Mật khẩu hiện tại không đúng.",
+            "The current password is wrong.",
+        ));
+    }
+    let conn = store.conn();
+    conn.execute(
+        "UPDATE users SET password_hash = ?2, must_change_password = 0 WHERE id = ?1",
+        params![caller.user_id, hash_password(new)],
+    )?;
+    audit(
+        &conn,
+        caller,
+        "account.change_password",
+        &caller.username,
+        None,
+        None,
+        "",
+    )?;
+    Ok(())
+}
+
+/// One device as the administrator sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceInfo {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub name: String,
+    pub first_seen: i64,
+    pub last_sync: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub rejected: i64,
+    pub last_rejected_at: Option<i64>,
+}
+
+pub fn devices(conn: &Connection, caller: &Caller) -> AppResult<Vec<DeviceInfo>> {
+    caller.require_admin()?;
+    let (lo, hi) = scope_range(&caller.scope_path);
+    let rows = conn
+        .prepare(
+            "SELECT d.id, u.username, u.display_name, d.name, d.created_at, d.last_seen,
+                    d.revoked_at, d.rejected_count, d.last_rejected_at
+             FROM devices d JOIN users u ON u.id = d.user_id JOIN orgs o ON o.id = u.scope_org
+             WHERE o.path >= ?1 AND o.path < ?2
+             ORDER BY d.revoked_at IS NOT NULL, COALESCE(d.last_seen, d.created_at) DESC",
+        )?
+        .query_map(params![lo, hi], |r| {
+            Ok(DeviceInfo {
+                id: r.get(0)?,
+                username: r.get(1)?,
+                display_name: r.get(2)?,
+                name: r.get(3)?,
+                first_seen: r.get(4)?,
+                last_sync: r.get(5)?,
+                revoked_at: r.get(6)?,
+                rejected: r.get(7)?,
+                last_rejected_at: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Revokes a device of the administrator's scope: it wipes itself at its next contact.
+pub fn revoke_device(store: &Store, caller: &Caller, id: &str) -> AppResult<DeviceInfo> {
+    caller.require_admin()?;
+    let d = {
+        let conn = store.conn();
+        devices(&conn, caller)?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or_else(|| AppError::not_found("thiết bị", "Device"))?
+    };
+    auth::revoke_device(store, id)?;
+    let conn = store.conn();
+    audit(
+        &conn,
+        caller,
+        "device.revoke",
+        &format!("{} — {}", d.username, d.name),
+        None,
+        None,
+        "",
+    )?;
+    Ok(d)
+}
+
+/// Replaces the rule settings from `effective` on, re-evaluating every stored file so
+/// findings and deadlines follow at once. Returns how many files were re-evaluated.
+pub fn set_rule_settings(
+    store: &Store,
+    rules: &std::sync::RwLock<RulesConfig>,
+    caller: &Caller,
+    settings: &RuleSettings,
+    effective: &str,
+    reason: &str,
+) -> AppResult<usize> {
+    caller.require_admin()?;
+    if reason.trim().is_empty() {
+        return Err(bad(
+            "REASON_REQUIRED",
+            "Hãy ghi lý do thay đổi (văn bản, quyết định).".into(),
+            "State the reason for the change (document, decision).".into(),
+        ));
+    }
+    let old = rules.read().map(|r| r.settings.clone()).unwrap_or_default();
+    let old_json = serde_json::to_value(&old).unwrap_or_default();
+    let new_json = serde_json::to_value(settings).unwrap_or_default();
+    {
+        let mut conn = store.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO settings(key, value) VALUES ('rule_settings', ?1)",
+            [new_json.to_string()],
+        )?;
+        tx.execute(
+            "INSERT INTO setting_history(at, key, old_value, new_value, effective, reason, by)
+             VALUES (?1, 'rule_settings', ?2, ?3, ?4, ?5, ?6)",
+            params![
+                now_secs(),
+                old_json.to_string(),
+                new_json.to_string(),
+                effective,
+                reason.trim(),
+                format!("{} ({})", caller.display_name, caller.username)
+            ],
+        )?;
+        audit(
+            &tx,
+            caller,
+            "settings.rules",
+            "rule_settings",
+            Some(&old_json),
+            Some(&new_json),
+            reason.trim(),
+        )?;
+        tx.commit()?;
+    }
+    let cfg = {
+        let mut w = rules
+            .write()
+            .map_err(|_| AppError::Internal("rules lock poisoned".into()))?;
+        w.settings = settings.clone();
+        w.clone()
+    };
+    reevaluate_all(store, &cfg)
+}
+
+/// Re-evaluates every stored file under `rules` (after a setting or the calendar changed).
+pub fn reevaluate_all(store: &Store, rules: &RulesConfig) -> AppResult<usize> {
+    let ids: Vec<String> = {
+        let conn = store.conn();
+        conn.prepare("SELECT doc_id FROM projections")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let today = casedocs::today_vn();
+    // In batches, so syncs are not held up behind one long transaction.
+    for chunk in ids.chunks(200) {
+        let mut conn = store.conn();
+        let tx = conn.transaction()?;
+        for id in chunk {
+            if let Some((_, mut doc)) = casedocs::load_doc(&tx, id)?
+                && let Ok(parts) = shared::doc::read_parts(&doc)
+            {
+                casedocs::refresh_views(
+                    &tx,
+                    rules,
+                    id,
+                    &mut doc,
+                    (&parts.0, &parts.1),
+                    today,
+                    "he-thong",
+                )?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(ids.len())
+}
+
+/// Changes of the rule settings, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingChange {
+    pub at: i64,
+    pub key: String,
+    pub old_value: Option<String>,
+    pub new_value: String,
+    pub effective: Option<String>,
+    pub reason: String,
+    pub by: String,
+}
+
+pub fn setting_history(conn: &Connection) -> AppResult<Vec<SettingChange>> {
+    Ok(conn
+        .prepare(
+            "SELECT at, key, old_value, new_value, effective, reason, by FROM setting_history
+             ORDER BY id DESC LIMIT 200",
+        )?
+        .query_map([], |r| {
+            Ok(SettingChange {
+                at: r.get(0)?,
+                key: r.get(1)?,
+                old_value: r.get(2)?,
+                new_value: r.get(3)?,
+                effective: r.get(4)?,
+                reason: r.get(5)?,
+                by: r.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// The calendar in force, as data, and the government notice recorded for each year.
+pub fn calendar(store: &Store) -> AppResult<(CalendarData, serde_json::Map<String, Value>)> {
+    let data = match store.get_setting("calendar")? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| AppError::Internal(e.to_string()))?,
+        None => shared::calendar::bundled_vietnam_data(),
+    };
+    let notices = store
+        .get_setting("calendar_notices")?
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    Ok((data, notices))
+}
+
+/// Replaces one year of the calendar (its holidays and make-up working days) and records
+/// the government notice it follows; re-evaluates every file.
+pub fn set_calendar_year(
+    store: &Store,
+    rules: &std::sync::RwLock<RulesConfig>,
+    caller: &Caller,
+    year: i32,
+    holidays: Vec<shared::calendar::CalendarEntry>,
+    working_days: Vec<shared::calendar::CalendarEntry>,
+    notice: &str,
+) -> AppResult<usize> {
+    caller.require_admin()?;
+    if notice.trim().is_empty() {
+        return Err(bad(
+            "NOTICE_REQUIRED",
+            "Hãy ghi số và ngày văn bản thông báo lịch nghỉ của năm.".into(),
+            "Record the number and date of the year's holiday notice.".into(),
+        ));
+    }
+    for e in holidays.iter().chain(&working_days) {
+        if e.date.year() != year {
+            return Err(bad(
+                "WRONG_YEAR",
+                format!("Ngày {} không thuộc năm {year}.", e.date.format_vn()),
+                format!("{} is not in {year}.", e.date.format_vn()),
+            ));
+        }
+    }
+    let (mut data, mut notices) = calendar(store)?;
+    let before = json!({
+        "holidays": data.holidays.iter().filter(|e| e.date.year() == year).collect::<Vec<_>>(),
+        "working_days": data.working_days.iter().filter(|e| e.date.year() == year).collect::<Vec<_>>(),
+        "notice": notices.get(&year.to_string()),
+    });
+    data.holidays.retain(|e| e.date.year() != year);
+    data.working_days.retain(|e| e.date.year() != year);
+    data.holidays.extend(holidays);
+    data.working_days.extend(working_days);
+    data.holidays.sort_by_key(|e| e.date);
+    data.working_days.sort_by_key(|e| e.date);
+    notices.insert(year.to_string(), Value::String(notice.trim().to_string()));
+    let after = json!({
+        "holidays": data.holidays.iter().filter(|e| e.date.year() == year).collect::<Vec<_>>(),
+        "working_days": data.working_days.iter().filter(|e| e.date.year() == year).collect::<Vec<_>>(),
+        "notice": notice.trim(),
+    });
+    let json = serde_json::to_string(&data).map_err(|e| AppError::Internal(e.to_string()))?;
+    {
+        let mut conn = store.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO settings(key, value) VALUES ('calendar', ?1)",
+            [&json],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO settings(key, value) VALUES ('calendar_notices', ?1)",
+            [Value::Object(notices).to_string()],
+        )?;
+        audit(
+            &tx,
+            caller,
+            "settings.calendar",
+            &year.to_string(),
+            Some(&before),
+            Some(&after),
+            notice.trim(),
+        )?;
+        tx.commit()?;
+    }
+    let cfg = {
+        let mut w = rules
+            .write()
+            .map_err(|_| AppError::Internal("rules lock poisoned".into()))?;
+        w.calendar = WorkingCalendar::from_data(&data);
+        w.clone()
+    };
+    reevaluate_all(store, &cfg)
+}
+
+/// Years that open deadlines fall in but the calendar does not cover: deadlines there
+/// count weekends only, and every page that shows them says so.
+pub fn uncovered_deadline_years(conn: &Connection, rules: &RulesConfig) -> AppResult<Vec<i32>> {
+    let years: Vec<i32> = conn
+        .prepare(
+            "SELECT DISTINCT CAST(substr(due, 1, 4) AS INTEGER) FROM deadlines WHERE done = 0
+             ORDER BY 1",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(years
+        .into_iter()
+        .filter(|y| !rules.calendar.covers_year(*y))
+        .collect())
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub note: String,
+}
+
+/// The audit log, newest first, filtered by text (actor, action, target, note).
+pub fn audit_log(
+    conn: &Connection,
+    caller: &Caller,
+    search: &str,
+    limit: usize,
+) -> AppResult<Vec<AuditEntry>> {
+    caller.require_admin()?;
+    let needle = shared::text::fold(search.trim());
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT at, actor, action, target, before_json, after_json, note FROM audit_log
+         ORDER BY id DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(AuditEntry {
+            at: r.get(0)?,
+            actor: r.get(1)?,
+            action: r.get(2)?,
+            target: r.get(3)?,
+            before: r.get(4)?,
+            after: r.get(5)?,
+            note: r.get(6)?,
+        })
+    })?;
+    for row in rows {
+        let e = row?;
+        let hay = shared::text::fold(&format!("{} {} {} {}", e.actor, e.action, e.target, e.note));
+        if needle.is_empty() || hay.contains(&needle) {
+            out.push(e);
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,1124 @@
+//! Administration pages under `/central/admin`, for the admin role only: accounts,
+//! devices, rule settings, the working-day calendar and the audit log. Same session,
+//! form token and origin checks as every central page; every change is written to the
+//! audit log by `crate::administration`.
+//!
+//! [`ROUTES`] lists every route of this module with its method; the router is built from
+//! it, and the role test walks the same list, so no route can go untested.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use serde::Deserialize;
+use serde_json::Value;
+use shared::calendar::CalendarEntry;
+use shared::date::Date;
+use shared::rules::RuleSettings;
+
+use super::{Reviewer, error_page, esc, format_time, page, run_page};
+use crate::AppState;
+use crate::administration as ops;
+use crate::auth::Role;
+use crate::error::AppError;
+use crate::reports::{OrgIndex, url_encode};
+
+/// Proof that the caller is an administrator, with the page context.
+pub struct Admin(pub Reviewer);
+
+impl FromRequestParts<Arc<AppState>> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let r = Reviewer::from_request_parts(parts, state).await?;
+        match r.caller.require_admin() {
+            Ok(()) => Ok(Admin(r)),
+            Err(e) => Err(error_page(r.lang, &e)),
+        }
+    }
+}
+
+/// Every administration route: path, method, and whether it changes data.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("/central/admin", "GET"),
+    ("/central/admin/accounts", "GET"),
+    ("/central/admin/accounts", "POST"),
+    ("/central/admin/accounts/{id}", "GET"),
+    ("/central/admin/accounts/{id}", "POST"),
+    ("/central/admin/accounts/{id}/password", "POST"),
+    ("/central/admin/devices", "GET"),
+    ("/central/admin/devices/{id}/revoke", "GET"),
+    ("/central/admin/devices/{id}/revoke", "POST"),
+    ("/central/admin/settings", "GET"),
+    ("/central/admin/settings", "POST"),
+    ("/central/admin/calendar", "GET"),
+    ("/central/admin/calendar", "POST"),
+    ("/central/admin/audit", "GET"),
+];
+
+fn handler(path: &str, method: &str) -> MethodRouter<Arc<AppState>> {
+    match (path, method) {
+        ("/central/admin", "GET") => get(home),
+        ("/central/admin/accounts", "GET") => get(accounts),
+        ("/central/admin/accounts", "POST") => post(create_account),
+        ("/central/admin/accounts/{id}", "GET") => get(account_form),
+        ("/central/admin/accounts/{id}", "POST") => post(update_account),
+        ("/central/admin/accounts/{id}/password", "POST") => post(reset_password),
+        ("/central/admin/devices", "GET") => get(devices),
+        ("/central/admin/devices/{id}/revoke", "GET") => get(confirm_revoke),
+        ("/central/admin/devices/{id}/revoke", "POST") => post(revoke),
+        ("/central/admin/settings", "GET") => get(settings),
+        ("/central/admin/settings", "POST") => post(save_settings),
+        ("/central/admin/calendar", "GET") => get(calendar),
+        ("/central/admin/calendar", "POST") => post(save_calendar),
+        ("/central/admin/audit", "GET") => get(audit),
+        _ => unreachable!("every entry of ROUTES has a handler"),
+    }
+}
+
+pub fn routes() -> axum::Router<Arc<AppState>> {
+    let mut by_path: BTreeMap<&str, MethodRouter<Arc<AppState>>> = BTreeMap::new();
+    for (path, method) in ROUTES {
+        let h = handler(path, method);
+        let merged = match by_path.remove(path) {
+            Some(existing) => existing.merge(h),
+            None => h,
+        };
+        by_path.insert(path, merged);
+    }
+    by_path
+        .into_iter()
+        .fold(axum::Router::new(), |r, (p, m)| r.route(p, m))
+}
+
+fn nav(a: &Reviewer, active: &str) -> String {
+    let l = a.lang;
+    let items = [
+        (
+            "accounts",
+            "/central/admin/accounts",
+            l.t("Tài khoản", "Accounts"),
+        ),
+        (
+            "devices",
+            "/central/admin/devices",
+            l.t("Thiết bị", "Devices"),
+        ),
+        (
+            "settings",
+            "/central/admin/settings",
+            l.t("Thiết lập quy tắc", "Rule settings"),
+        ),
+        (
+            "calendar",
+            "/central/admin/calendar",
+            l.t("Lịch ngày làm việc", "Working-day calendar"),
+        ),
+        (
+            "audit",
+            "/central/admin/audit",
+            l.t("Nhật ký quản trị", "Audit log"),
+        ),
+    ];
+    let links: String = items
+        .iter()
+        .map(|(k, href, label)| {
+            let on = if *k == active {
+                r#" aria-current="page""#
+            } else {
+                ""
+            };
+            format!(r#"<a href="{href}"{on}>{}</a>"#, esc(label))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    format!(r#"<nav class="subnav">{links}</nav>"#)
+}
+
+fn admin_page(a: &Reviewer, title: &str, active: &str, body: &str) -> Response {
+    page(a, title, "admin", &format!("{}{body}", nav(a, active)))
+}
+
+fn notice(text: &str) -> String {
+    format!(r#"<p class="banner" role="status">{}</p>"#, esc(text))
+}
+
+async fn home(Admin(a): Admin) -> Response {
+    let l = a.lang;
+    let body = format!(
+        "<p>{}</p>",
+        esc(l.t(
+            "Quản lý tài khoản, thiết bị, thiết lập quy tắc và lịch ngày làm việc. Mọi thao tác được ghi vào nhật ký quản trị.",
+            "Manage accounts, devices, rule settings and the working-day calendar. Every action is written to the audit log."
+        ))
+    );
+    admin_page(&a, l.t("Quản trị", "Administration"), "", &body)
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct AccountQuery {
+    q: String,
+    created: Option<String>,
+    password: Option<String>,
+}
+
+fn role_label(role: &str, en: bool) -> &'static str {
+    match (role, en) {
+        ("cadre", false) => "Cán bộ cơ sở",
+        ("cadre", true) => "Cadre",
+        ("reviewer", false) => "Ban tổ chức (rà soát)",
+        ("reviewer", true) => "Reviewer",
+        (_, false) => "Quản trị",
+        (_, true) => "Administrator",
+    }
+}
+
+fn role_options(selected: &str, en: bool) -> String {
+    ["cadre", "reviewer", "admin"]
+        .iter()
+        .map(|r| {
+            format!(
+                r#"<option value="{r}"{}>{}</option>"#,
+                if *r == selected { " selected" } else { "" },
+                esc(role_label(r, en))
+            )
+        })
+        .collect()
+}
+
+fn scope_options(orgs: &OrgIndex, root: &str, selected: &str) -> String {
+    orgs.subtree(root)
+        .map(|o| {
+            format!(
+                r#"<option value="{id}"{sel}>{name}</option>"#,
+                id = esc(&o.id),
+                sel = if o.id == selected { " selected" } else { "" },
+                name = esc(&orgs.name_with_parents(&o.id)),
+            )
+        })
+        .collect()
+}
+
+async fn accounts(
+    State(state): State<Arc<AppState>>,
+    Admin(a): Admin,
+    Query(q): Query<AccountQuery>,
+) -> Response {
+    let store = state.store.clone();
+    let lang = a.lang;
+    run_page(lang, move || {
+        let (rows, orgs) = {
+            let conn = store.conn();
+            (ops::accounts(&conn, &a.caller, &q.q)?, OrgIndex::load(&conn)?)
+        };
+        let l = a.lang;
+        let mut h = String::new();
+        if let (Some(user), Some(pw)) = (&q.created, &q.password) {
+            h.push_str(&notice(&if l.en {
+                format!("Account {user} created. Password (shown once, the user changes it at the first sign-in): {pw}")
+            } else {
+                format!("Đã tạo tài khoản {user}. Mật khẩu (chỉ hiện một lần, người dùng phải đổi khi đăng nhập lần đầu): {pw}")
+            }));
+        }
+        h.push_str(&format!(
+            r#"<form method="get" action="/central/admin/accounts" class="filters" role="search">
+<label>{find}<input name="q" value="{q}" type="search"></label><button>{go}</button></form>
+<table><tr><th>{user}</th><th>{name}</th><th>{role}</th><th>{scope}</th><th>{state}</th><th>{last}</th><th>{devs}</th></tr>"#,
+            find = esc(l.t("Tìm theo tên hoặc tên đăng nhập", "Find by name or username")),
+            q = esc(&q.q),
+            go = esc(l.t("Tìm", "Find")),
+            user = esc(l.t("Tên đăng nhập", "Username")),
+            name = esc(l.t("Họ tên", "Name")),
+            role = esc(l.t("Vai trò", "Role")),
+            scope = esc(l.t("Phạm vi", "Scope")),
+            state = esc(l.t("Trạng thái", "State")),
+            last = esc(l.t("Đăng nhập gần nhất", "Last sign-in")),
+            devs = esc(l.t("Thiết bị", "Devices")),
+        ));
+        for r in &rows {
+            h.push_str(&format!(
+                r#"<tr class="account"><td><a href="/central/admin/accounts/{id}">{user}</a></td><td>{name}</td><td>{role}</td><td>{scope}</td><td>{state}</td><td>{last}</td><td>{devs}</td></tr>"#,
+                id = r.id,
+                user = esc(&r.username),
+                name = esc(&r.display_name),
+                role = esc(role_label(&r.role, l.en)),
+                scope = esc(&orgs.name_with_parents(&r.scope_org)),
+                state = esc(match (r.active, r.must_change_password) {
+                    (false, _) => l.t("Đã khoá", "Disabled"),
+                    (true, true) => l.t("Chờ đổi mật khẩu", "Must change password"),
+                    (true, false) => l.t("Đang dùng", "Active"),
+                }),
+                last = esc(&r.last_login.map(format_time).unwrap_or_else(|| "–".into())),
+                devs = r.devices,
+            ));
+        }
+        h.push_str("</table>");
+        let scope_root = orgs
+            .get(&a.caller.scope_org)
+            .map(|o| o.path.clone())
+            .unwrap_or_else(|| a.caller.scope_path.clone());
+        h.push_str(&format!(
+            r#"<h2>{title}</h2><form method="post" action="/central/admin/accounts" class="filters stacked">{csrf}
+<label>{user_l}<input name="username" required autocomplete="off"></label>
+<label>{name_l}<input name="display_name" required></label>
+<label>{role_l}<select name="role">{roles}</select></label>
+<label>{scope_l}<select name="scope_org">{scopes}</select></label>
+<label>{pw_l}<input name="password" type="password" autocomplete="new-password"></label>
+<button>{go}</button></form>"#,
+            title = esc(l.t("Tạo tài khoản", "Create an account")),
+            csrf = a.csrf_field(),
+            user_l = esc(l.t("Tên đăng nhập", "Username")),
+            name_l = esc(l.t("Họ tên", "Name")),
+            role_l = esc(l.t("Vai trò", "Role")),
+            roles = role_options("cadre", l.en),
+            scope_l = esc(l.t("Phạm vi (tổ chức và các tổ chức trực thuộc)", "Scope (an organisation and everything below it)")),
+            scopes = scope_options(&orgs, &scope_root, ""),
+            pw_l = esc(l.t("Mật khẩu (để trống để tạo tự động)", "Password (leave empty to generate one)")),
+            go = esc(l.t("Tạo tài khoản", "Create the account")),
+        ));
+        Ok(admin_page(&a, l.t("Tài khoản", "Accounts"), "accounts", &h))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct AccountForm {
+    csrf: String,
+    username: String,
+    display_name: String,
+    role: String,
+    scope_org: String,
+    password: String,
+    active: Option<String>,
+}
+
+fn parse_role(s: &str) -> Result<Role, AppError> {
+    Role::parse(s).ok_or_else(|| {
+        AppError::bad_request(
+            "BAD_ROLE",
+            format!("Vai trò không hợp lệ: {s}."),
+            format!("Invalid role: {s}."),
+        )
+    })
+}
+
+async fn create_account(
+    State(state): State<Arc<AppState>>,
+    Admin(a): Admin,
+    Form(f): Form<AccountForm>,
+) -> Response {
+    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
+        return resp;
+    }
+    let store = state.store.clone();
+    let lang = a.lang;
+    run_page(lang, move || {
+        let role = parse_role(&f.role)?;
+        let password = Some(f.password.as_str()).filter(|p| !p.is_empty());
+        let (_, pw) = ops::create_account(
+            &store,
+            &a.caller,
+            &f.username,
+            &f.display_name,
+            role,
+            &f.scope_org,
+            password,
+        )?;
+        // A password the administrator typed is not echoed back.
+        let shown = if password.is_some() {
+            "(đã đặt)".to_string()
+        } else {
+            pw
+        };
+        Ok(Redirect::to(&format!(
+            "/central/admin/accounts?created={}&password={}",
+            url_encode(f.username.trim()),
+            url_encode(&shown)
+        ))
+        .into_response())
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct AccountPageQuery {
+    saved: Option<String>,
+    password: Option<String>,
+}
+
+async fn account_form(
+    State(state): State<Arc<AppState>>,
+    Admin(a): Admin,
+    Path(id): Path<i64>,
+    Query(q): Query<AccountPageQuery>,
+) -> Response {
+    let store = state.store.clone();
+    let lang = a.lang;
+    run_page(lang, move || {
+        let (acc, orgs, devices) = {
+            let conn = store.conn();
+            let acc = ops::accounts(&conn, &a.caller, "")?
+                .into_iter()
+                .find(|x| x.id == id)
+                .ok_or_else(|| AppError::not_found("tài khoản", "Account"))?;
+            let devices: Vec<_> = ops::devices(&conn, &a.caller)?
+                .into_iter()
+                .filter(|d| d.username == acc.username)
+                .collect();
+            (acc, OrgIndex::load(&conn)?, devices)
+        };
+        let l = a.lang;
+        let mut h = String::new();
+        if q.saved.is_some() {
+            h.push_str(&notice(l.t("Đã lưu.", "Saved.")));
+        }
+        if let Some(pw) = &q.password {
+            h.push_str(&notice(&if l.en {
+                format!("New password (shown once; the user changes it at the next sign-in): {pw}")
+            } else {
+                format!("Mật khẩu mới (chỉ hiện một lần; người dùng phải đổi khi đăng nhập lần sau): {pw}")
+            }));
+        }
+        let scope_root = orgs
+            .get(&a.caller.scope_org)
+            .map(|o| o.path.clone())
+            .unwrap_or_else(|| a.caller.scope_path.clone());
+        h.push_str(&format!(
+            r#"<form method="post" action="/central/admin/accounts/{id}" class="filters stacked">{csrf}
+<p><strong>{user}</strong> · {last_l}: {last}</p>
+<label>{name_l}<input name="display_name" value="{name}" required></label>
+<label>{role_l}<select name="role">{roles}</select></label>
+<label>{scope_l}<select name="scope_org">{scopes}</select></label>
+<label class="choice"><input type="checkbox" name="active" value="1"{checked}> {active_l}</label>
+<button>{save}</button></form>
+<h2>{pw_title}</h2><form method="post" action="/central/admin/accounts/{id}/password" class="filters stacked">{csrf}
+<label>{pw_l}<input name="password" type="password" autocomplete="new-password"></label>
+<button>{reset}</button></form>"#,
+            csrf = a.csrf_field(),
+            user = esc(&acc.username),
+            last_l = esc(l.t("đăng nhập gần nhất", "last sign-in")),
+            last = esc(&acc.last_login.map(format_time).unwrap_or_else(|| "–".into())),
+            name_l = esc(l.t("Họ tên", "Name")),
+            name = esc(&acc.display_name),
+            role_l = esc(l.t("Vai trò", "Role")),
+            roles = role_options(&acc.role, l.en),
+            scope_l = esc(l.t("Phạm vi", "Scope")),
+            scopes = scope_options(&orgs, &scope_root, &acc.scope_org),
+            checked = if acc.active { " checked" } else { "" },
+            active_l = esc(l.t("Cho phép đăng nhập", "May sign in")),
+            save = esc(l.t("Lưu", "Save")),
+            pw_title = esc(l.t("Đặt lại mật khẩu", "Reset the password")),
+            pw_l = esc(l.t("Mật khẩu mới (để trống để tạo tự động)", "New password (leave empty to generate one)")),
+            reset = esc(l.t("Đặt lại mật khẩu", "Reset the password")),
+        ));
+        h.push_str(&format!("<h2>{}</h2>", esc(l.t("Thiết bị", "Devices"))));
+        h.push_str(&device_table(&a, &devices));
+        Ok(admin_page(&a, &acc.display_name, "accounts", &h))
+    })
+    .await
+}
+
+async fn update_account(
+    State(state): State<Arc<AppState>>,
+    Admin(a): Admin,
+    Path(id): Path<i64>,
+    Form(f): Form<AccountForm>,
+) -> Response {
+    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
+        return resp;
+    }
+    let store = state.store.clone();
+    let lang = a.lang;
+    run_page(lang, move || {
+        let role = parse_role(&f.role)?;
+        ops::update_account(
+            &store,
+            &a.caller,
+            id,
+            &f.display_name,
+            role,
+            &f.scope_org,
+            f.active.is_some(),
+        )?;
+        Ok(Redirect::to(&format!("/central/admin/accounts/{id}?saved=1")).into_response())
+    })
+    .await
+}
+
+async fn reset_password(
+    State(state): State<Arc<AppState>>,
+    Admin(a): Admin,
+    Path(id): Path<i64>,
+    Form(f): Form<AccountForm>,
+) -> Response {
+    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
+        return resp;
+    }
+    let store = state.store.clone();
+    let lang = a.lang;
+    run_page(lang, move || {
+        let typed = Some(f.password.as_str()).filter(|p| !p.is_empty());
+        let pw = ops::reset_password(&store, &a.caller, id, typed)?;
+        let shown = if typed.is_some() {
+            "(đã đặt)".to_string()
+        } else {
+            pw
+        };
+        Ok(Redirect::to(&format!(
+            "/central/admin/accounts/{id}?password={}",
+            url_encode(&shown)
+        ))
+        .into_response())
+    })
+    .await
+}
+
+fn device_table(a: &Reviewer, rows: &[ops::DeviceInfo]) -> String {
+    let l = a.lang;
+    let mut h = format!(
+        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
+        esc(l.t("Người dùng", "User")),
+        esc(l.t("Thiết bị", "Device")),
+        esc(l.t("Lần đầu", "First seen")),
+        esc(l.t("Đồng bộ gần nhất", "Last sync")),
+        esc(l.t("Thay đổi bị từ chối", "Refused changes")),
+    );
+    for d in rows {
+        let action = match d.revoked_at {
+            Some(t) => format!(
+                "{} {}",
+                esc(l.t("Đã thu hồi", "Revoked")),
+                esc(&format_time(t))
+            ),
+            None => format!(
+                r#"<a href="/central/admin/devices/{}/revoke">{}</a>"#,
+                esc(&url_encode(&d.id)),
+                esc(l.t("Thu hồi…", "Revoke…"))
+            ),
+        };
+        h.push_str(&format!(
+            r#"<tr class="device"><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            esc(&d.display_name),
+            esc(&d.username),
+            esc(&d.name),
+            esc(&format_time(d.first_seen)),
+            esc(&d.last_sync.map(format_time).unwrap_or_else(|| "–".into())),
+            if d.rejected > 0 {
+                esc(&format!(
+                    "{} ({})",
+                    d.rejected,
+                    d.last_rejected_at.map(format_time).unwrap_or_default()
+                ))
+            } else {
+                "0".into()
+            },
+            action
+        ));
+    }
+    h.push_str("</table>");
+    h
+}
+
+async fn devices(State(state): State<Arc<AppState>>, Admin(a): Admin) -> Response {
+    let store = state.store.clone();
+    let lang = a.lang;
+    run_page(lang, move || {
+        let rows = ops::devices(&store.conn(), &a.caller)?;
+        let h = device_table(&a, &rows);
+        Ok(admin_page(&a, a.t("Thiết bị", "Devices"), "devices", &h))
+    })
+    .await
+}
+
+async fn confirm_revoke(
+    State(state): State<Arc<AppState>>,
+    Admin(a): Admin,
+    Path(id): Path<String>,
+) -> Response {
+    let store = state.store.clone();
+    let lang = a.lang;
+    run_page(lang, move || {
+        let d = ops::devices(&store.conn(), &a.caller)?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or_else(|| AppError::not_found("thiết bị", "Device"))?;
+        let l = a.lang;
+        let h = format!(
+            r#"<p>{q}</p><form method="post" action="/central/admin/devices/{id}/revoke">{csrf}<button>{yes}</button></form>
+<p><a href="/central/admin/devices">{no}</a></p>"#,
+            q = esc(&if l.en {
+                format!(
+                    "Revoke the device «{}» of {} ({})? At its next contact it wipes its data; changes it has not sent are lost.",
+                    d.name, d.display_name, d.username
+                )
+            } else {
+                format!(
+                    "Thu hồi thiết bị «{}» của {} ({})? Lần kết nối tới, thiết bị sẽ tự xoá dữ liệu; các thay đổi chưa gửi sẽ mất.",
+                    d.name, d.display_name, d.username
+                )
+            }),
+            id = esc(&url_encode(&d.id)),
+            csrf = a.csrf_field(),
+            yes = esc(l.t("Thu hồi thiết bị", "Revoke the device")),
+            no = esc(l.t("Huỷ", "Cancel")),
+        );
+        Ok(admin_page(&a, l.t("Thu hồi thiết bị", "Revoke a device"), "devices", &h))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn revoke(
+    State(state): State<Arc<AppState>>,
+    Admin(a): Admin,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
+        return resp;
+    }
+    let store = state.store.clone();
+    let lang = a.lang;
+    run_page(lang, move || {
+        ops::revoke_device(&store, &a.caller, &id)?;
+        Ok(Redirect::to("/central/admin/devices").into_response())
+    })
+    .await
+}
+
+/// The choices of each rule setting, with what they mean.
+fn setting_choices(key: &str) -> &'static [(&'static str, &'static str, &'static str)] {
+    match key {
+        "age_reading" => &[
+            (
+                "month_granular",
+                "Tính theo tháng (năm·12 + tháng)",
+                "By month (years·12 + months)",
+            ),
+            ("day_precise", "Tính đến ngày", "To the day"),
+        ],
+        "vote_denominator" => &[
+            (
+                "official_minus_excluded",
+                "Đảng viên chính thức trừ người được miễn, đi vắng",
+                "Official members minus the exempt and absent",
+            ),
+            (
+                "all_official",
+                "Toàn bộ đảng viên chính thức",
+                "All official members",
+            ),
+        ],
+        "staleness_anchor" => &[
+            (
+                "earliest_introduction_document",
+                "Văn bản giới thiệu sớm nhất",
+                "Earliest introduction document",
+            ),
+            (
+                "application_letter",
+                "Đơn xin vào Đảng",
+                "Application letter",
+            ),
+            (
+                "biography_certification",
+                "Xác nhận lý lịch của cấp ủy cơ sở",
+                "Certification of the biography",
+            ),
+        ],
+        "co_working_anchor" => &[
+            (
+                "letter_date",
+                "Ngày giấy giới thiệu",
+                "Date of the introduction letter",
+            ),
+            (
+                "branch_meeting",
+                "Ngày họp chi bộ",
+                "Date of the branch meeting",
+            ),
+        ],
+        "trade_union_path" => &[
+            (
+                "union_committee_plus_one",
+                "Ban chấp hành công đoàn + 1 đảng viên",
+                "Union committee + 1 member",
+            ),
+            ("two_members", "Hai đảng viên", "Two members"),
+        ],
+        "admission_rate_denominator" => &[
+            (
+                "start_of_year",
+                "Số đảng viên đầu năm",
+                "Members at the start of the year",
+            ),
+            (
+                "end_of_year",
+                "Số đảng viên cuối năm",
+                "Members at the end of the year",
+            ),
+        ],
+        "working_days.count_from" => &[
+            (
+                "day_after_event",
+                "Tính từ ngày sau sự kiện",
+                "From the day after the event",
+            ),
+            (
+                "event_day",
+                "Tính cả ngày sự kiện",
+                "Counting the event day",
+            ),
+        ],
+        "committee_two_thirds_when_not_authorised" | "working_days.roll_forward" => {
+            &[("true", "Có", "Yes"), ("false", "Không", "No")]
+        }
+        _ => &[],
+    }
+}
+
+fn setting_label(key: &str, en: bool) -> &str {
+    let (vi, e) = match key {
+        "age_reading" => ("Cách tính tuổi (R2)", "Age reading (R2)"),
+        "vote_denominator" => (
+            "Mẫu số hai phần ba khi chi bộ biểu quyết (R16–R17)",
+            "Two-thirds denominator of branch votes (R16–R17)",
+        ),
+        "committee_two_thirds_when_not_authorised" => (
+            "Cấp ủy cơ sở không được ủy quyền cũng cần hai phần ba (R19)",
+            "A non-authorised grassroots committee also needs two-thirds (R19)",
+        ),
+        "staleness_anchor" => (
+            "Mốc tính 12 tháng hồ sơ quá hạn (R34)",
+            "Start of the 12-month staleness clock (R34)",
+        ),
+        "co_working_anchor" => (
+            "Mốc tính 12 tháng cùng công tác của người giới thiệu (R12)",
+            "End of the introducer's 12 months of co-working (R12)",
+        ),
+        "trade_union_path" => (
+            "Cách giới thiệu qua công đoàn (R11)",
+            "Trade-union introduction path (R11)",
+        ),
+        "working_days.count_from" => ("Ngày làm việc tính từ", "Working days counted from"),
+        "working_days.roll_forward" => (
+            "Hạn rơi vào ngày nghỉ thì lùi sang ngày làm việc sau",
+            "A deadline on a day off rolls forward",
+        ),
+        "verification_reply_working_days" => (
+            "Số ngày làm việc chờ trả lời thẩm tra (trống: không đặt)",
+            "Working days to answer a verification (empty: none)",
+        ),
+        "admission_rate_denominator" => (
+            "Mẫu số tỷ lệ kết nạp (R45)",
+            "Denominator of the admission rate (R45)",
+        ),
+        "youth_age_max" => ("Tuổi thanh niên tối đa (R11)", "Upper youth age (R11)"),
+        _ => (key, key),
+    };
+    if en { e } else { vi }
+}
+
+/// Rule settings as flat `(key, JSON value)` pairs: nested objects become `a.b`.
+fn flat_settings(s: &RuleSettings) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    if let Ok(Value::Object(m)) = serde_json::to_value(s) {
+        for (k, v) in m {
+            match v {
+                Value::Object(inner) => {
+                    for (k2, v2) in inner {
+                        out.push((format!("{k}.{k2}"), v2));
+                    }
+                }
+                other => out.push((k, other)),
+            }
+        }
+    }
+    out
+}
+
+async fn settings(State(state): State<Arc<AppState>>, Admin(a): Admin) -> Response {
+    let store = state.store.clone();
+    let current = state.rules().settings;
+    let lang = a.lang;
+    run_page(lang, move || {
+        let history = ops::setting_history(&store.conn())?;
+        let l = a.lang;
+        let mut h = format!(
+            r#"<p>{intro}</p><form method="post" action="/central/admin/settings" class="filters stacked">{csrf}"#,
+            intro = esc(l.t(
+                "Mỗi điểm chưa rõ của quy định là một thiết lập. Khi lưu, phát hiện và thời hạn của mọi hồ sơ được tính lại.",
+                "Every open reading of the rules is a setting. Saving re-evaluates the findings and deadlines of every file."
+            )),
+            csrf = a.csrf_field(),
+        );
+        for (key, value) in flat_settings(&current) {
+            let label = esc(setting_label(&key, l.en));
+            let choices = setting_choices(&key);
+            let field = if choices.is_empty() {
+                let v = match &value {
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                format!(r#"<input name="s.{key}" value="{}" inputmode="numeric">"#, esc(&v))
+            } else {
+                let current = match &value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let opts: String = choices
+                    .iter()
+                    .map(|(v, vi, en)| {
+                        format!(
+                            r#"<option value="{v}"{}>{}</option>"#,
+                            if *v == current { " selected" } else { "" },
+                            esc(if l.en { en } else { vi })
+                        )
+                    })
+                    .collect();
+                format!(r#"<select name="s.{key}">{opts}</select>"#)
+            };
+            h.push_str(&format!("<label>{label}{field}</label>"));
+        }
+        h.push_str(&format!(
+            r#"<label>{eff}<input name="effective" placeholder="dd/mm/yyyy" required></label>
+<label>{why}<input name="reason" required></label><button>{save}</button></form>"#,
+            eff = esc(l.t("Áp dụng từ ngày", "In force from")),
+            why = esc(l.t("Lý do (văn bản, quyết định)", "Reason (document, decision)")),
+            save = esc(l.t("Lưu và tính lại", "Save and re-evaluate")),
+        ));
+        h.push_str(&format!(
+            "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            esc(l.t("Lịch sử thay đổi", "History of changes")),
+            esc(l.t("Thời điểm", "Time")),
+            esc(l.t("Người đổi", "Changed by")),
+            esc(l.t("Áp dụng từ", "In force from")),
+            esc(l.t("Lý do", "Reason")),
+        ));
+        for c in &history {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&format_time(c.at)),
+                esc(&c.by),
+                esc(c.effective.as_deref().unwrap_or("–")),
+                esc(&c.reason)
+            ));
+        }
+        h.push_str("</table>");
+        Ok(admin_page(&a, l.t("Thiết lập quy tắc", "Rule settings"), "settings", &h))
+    })
+    .await
+}
+
+fn parse_date(s: &str, what_vi: &str, what_en: &str) -> Result<Date, AppError> {
+    Date::parse_vn(s).ok_or_else(|| {
+        AppError::bad_request(
+            "BAD_DATE",
+            format!("{what_vi}: ngày «{s}» không hợp lệ (dd/mm/yyyy)."),
+            format!("{what_en}: `{s}` is not a valid date (dd/mm/yyyy)."),
+        )
+    })
+}
+
+async fn save_settings(
+    State(state): State<Arc<AppState>>,
+    Admin(a): Admin,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = move |form: &[(String, String)], k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if let Some(resp) = a.refuse_bad_csrf(&field(&form, "csrf")) {
+        return resp;
+    }
+    let state2 = state.clone();
+    let lang = a.lang;
+    run_page(lang, move || {
+        let field = |k: &str| field(&form, k);
+        let effective = parse_date(&field("effective"), "Áp dụng từ", "In force from")?;
+        let mut json = serde_json::to_value(state2.rules().settings).unwrap_or_default();
+        for (k, v) in &form {
+            let Some(key) = k.strip_prefix("s.") else {
+                continue;
+            };
+            let value = if setting_choices(key).is_empty() {
+                if v.trim().is_empty() {
+                    Value::Null
+                } else {
+                    v.trim().parse::<u32>().map(Value::from).map_err(|_| {
+                        AppError::bad_request(
+                            "BAD_SETTING",
+                            format!("{}: «{v}» không phải số.", setting_label(key, false)),
+                            format!("{}: `{v}` is not a number.", setting_label(key, true)),
+                        )
+                    })?
+                }
+            } else if v == "true" || v == "false" {
+                Value::Bool(v == "true")
+            } else {
+                Value::String(v.clone())
+            };
+            match key.split_once('.') {
+                Some((outer, inner)) => json[outer][inner] = value,
+                None => json[key] = value,
+            }
+        }
+        let settings: RuleSettings = serde_json::from_value(json).map_err(|e| {
+            AppError::bad_request(
+                "BAD_SETTING",
+                format!("Thiết lập không hợp lệ: {e}"),
+                format!("Invalid setting: {e}"),
+            )
+        })?;
+        let n = ops::set_rule_settings(
+            &state2.store,
+            &state2.rules,
+            &a.caller,
+            &settings,
+            &effective.to_string(),
+            &field("reason"),
+        )?;
+        Ok(Redirect::to(&format!("/central/admin/audit?reevaluated={n}")).into_response())
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct CalendarQuery {
+    year: Option<i32>,
+}
+
+fn entries_text(entries: &[CalendarEntry], year: i32) -> String {
+    entries
+        .iter()
+        .filter(|e| e.date.year() == year)
+        .map(|e| format!("{} {}", e.date.format_vn(), e.name))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn calendar(
+    State(state): State<Arc<AppState>>,
+    Admin(a): Admin,
+    Query(q): Query<CalendarQuery>,
+) -> Response {
+    let store = state.store.clone();
+    let rules = state.rules();
+    let lang = a.lang;
+    run_page(lang, move || {
+        let (data, notices) = ops::calendar(&store)?;
+        let missing = ops::uncovered_deadline_years(&store.conn(), &rules)?;
+        let l = a.lang;
+        let this_year = crate::casedocs::today_vn().year();
+        let year = q.year.unwrap_or(this_year);
+        let mut years: Vec<i32> = data.holidays.iter().map(|e| e.date.year()).collect();
+        years.extend([this_year, this_year + 1, year]);
+        years.sort_unstable();
+        years.dedup();
+        let mut h = String::new();
+        if !missing.is_empty() {
+            h.push_str(&notice(&if l.en {
+                format!("Open deadlines fall in years the calendar does not cover: {missing:?}. There only weekends are days off.")
+            } else {
+                format!("Có thời hạn rơi vào năm chưa có lịch nghỉ: {missing:?}. Trong các năm đó chỉ tính nghỉ thứ Bảy, Chủ nhật.")
+            }));
+        }
+        h.push_str(&format!("<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            esc(l.t("Năm", "Year")), esc(l.t("Ngày nghỉ", "Holidays")),
+            esc(l.t("Ngày làm bù", "Make-up working days")), esc(l.t("Văn bản thông báo", "Government notice"))));
+        for y in &years {
+            let n_h = data.holidays.iter().filter(|e| e.date.year() == *y).count();
+            let n_w = data.working_days.iter().filter(|e| e.date.year() == *y).count();
+            let note = notices.get(&y.to_string()).and_then(Value::as_str).unwrap_or("");
+            h.push_str(&format!(
+                r#"<tr><td><a href="/central/admin/calendar?year={y}">{y}</a></td><td>{}</td><td>{n_w}</td><td>{}</td></tr>"#,
+                if n_h == 0 { esc(l.t("chưa có", "missing")) } else { n_h.to_string() },
+                esc(if note.is_empty() { l.t("chưa ghi", "not recorded") } else { note }),
+            ));
+        }
+        h.push_str("</table>");
+        h.push_str(&format!(
+            r#"<h2>{title} {year}</h2><form method="post" action="/central/admin/calendar" class="filters stacked">{csrf}
+<input type="hidden" name="year" value="{year}">
+<label>{hol}<textarea name="holidays" rows="14" cols="60">{h_text}</textarea></label>
+<label>{work}<textarea name="working_days" rows="4" cols="60">{w_text}</textarea></label>
+<label>{notice_l}<input name="notice" value="{notice}" required></label>
+<button>{save}</button></form>"#,
+            title = esc(l.t("Lịch năm", "Calendar of")),
+            csrf = a.csrf_field(),
+            hol = esc(l.t("Ngày nghỉ lễ, Tết, nghỉ bù — mỗi dòng: dd/mm/yyyy tên", "Holidays and days off in lieu — one per line: dd/mm/yyyy name")),
+            h_text = esc(&entries_text(&data.holidays, year)),
+            work = esc(l.t("Thứ Bảy, Chủ nhật làm bù — mỗi dòng: dd/mm/yyyy ghi chú", "Weekend days worked in lieu — one per line: dd/mm/yyyy note")),
+            w_text = esc(&entries_text(&data.working_days, year)),
+            notice_l = esc(l.t("Số, ngày văn bản thông báo lịch nghỉ của năm", "Number and date of the year's holiday notice")),
+            notice = esc(notices.get(&year.to_string()).and_then(Value::as_str).unwrap_or("")),
+            save = esc(l.t("Lưu lịch năm này", "Save this year's calendar")),
+        ));
+        Ok(admin_page(&a, l.t("Lịch ngày làm việc", "Working-day calendar"), "calendar", &h))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct CalendarForm {
+    csrf: String,
+    year: i32,
+    holidays: String,
+    working_days: String,
+    notice: String,
+}
+
+/// Lines of `dd/mm/yyyy name`; every bad line is named.
+fn parse_entries(text: &str, what_vi: &str, what_en: &str) -> Result<Vec<CalendarEntry>, AppError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (date, name) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let date = parse_date(
+            date,
+            &format!("{what_vi}, dòng {}", i + 1),
+            &format!("{what_en}, line {}", i + 1),
+        )?;
+        out.push(CalendarEntry {
+            date,
+            name: name.trim().to_string(),
+        });
+    }
+    Ok(out)
+}
+
+async fn save_calendar(
+    State(state): State<Arc<AppState>>,
+    Admin(a): Admin,
+    Form(f): Form<CalendarForm>,
+) -> Response {
+    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
+        return resp;
+    }
+    let lang = a.lang;
+    run_page(lang, move || {
+        let holidays = parse_entries(&f.holidays, "Ngày nghỉ", "Holidays")?;
+        let working = parse_entries(&f.working_days, "Ngày làm bù", "Make-up days")?;
+        ops::set_calendar_year(
+            &state.store,
+            &state.rules,
+            &a.caller,
+            f.year,
+            holidays,
+            working,
+            &f.notice,
+        )?;
+        Ok(Redirect::to(&format!("/central/admin/calendar?year={}", f.year)).into_response())
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct AuditQuery {
+    q: String,
+    format: Option<String>,
+    reevaluated: Option<usize>,
+}
+
+async fn audit(
+    State(state): State<Arc<AppState>>,
+    Admin(a): Admin,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    let store = state.store.clone();
+    let lang = a.lang;
+    run_page(lang, move || {
+        let rows = ops::audit_log(&store.conn(), &a.caller, &q.q, 5000)?;
+        let l = a.lang;
+        if let Some(format) = q.format.as_deref() {
+            let format = crate::export::ExportFormat::parse(Some(format))?;
+            let mut sheet = crate::export::Sheet::new(
+                l.t("Nhật ký quản trị", "Audit log"),
+                &[
+                    l.t("Thời điểm", "Time"),
+                    l.t("Người thực hiện", "By"),
+                    l.t("Thao tác", "Action"),
+                    l.t("Đối tượng", "Target"),
+                    l.t("Trước", "Before"),
+                    l.t("Sau", "After"),
+                    l.t("Ghi chú", "Note"),
+                ],
+            );
+            for e in &rows {
+                sheet.push(vec![
+                    format_time(e.at).into(),
+                    e.actor.as_str().into(),
+                    e.action.as_str().into(),
+                    e.target.as_str().into(),
+                    e.before.clone().unwrap_or_default().into(),
+                    e.after.clone().unwrap_or_default().into(),
+                    e.note.as_str().into(),
+                ]);
+            }
+            return crate::export::download(&[sheet], format, "nhat-ky-quan-tri");
+        }
+        let mut h = String::new();
+        if let Some(n) = q.reevaluated {
+            h.push_str(&notice(&if l.en {
+                format!("Settings saved; {n} files re-evaluated.")
+            } else {
+                format!("Đã lưu thiết lập; đã tính lại {n} hồ sơ.")
+            }));
+        }
+        h.push_str(&format!(
+            r#"<form method="get" action="/central/admin/audit" class="filters" role="search">
+<label>{find}<input name="q" value="{q}" type="search"></label><button>{go}</button>
+<a href="/central/admin/audit?format=xlsx&amp;q={qe}">XLSX</a> <a href="/central/admin/audit?format=csv&amp;q={qe}">CSV</a></form>
+<table><tr><th>{t}</th><th>{by}</th><th>{act}</th><th>{tg}</th><th>{ch}</th><th>{note}</th></tr>"#,
+            find = esc(l.t("Tìm", "Search")),
+            q = esc(&q.q),
+            qe = esc(&url_encode(&q.q)),
+            go = esc(l.t("Tìm", "Search")),
+            t = esc(l.t("Thời điểm", "Time")),
+            by = esc(l.t("Người thực hiện", "By")),
+            act = esc(l.t("Thao tác", "Action")),
+            tg = esc(l.t("Đối tượng", "Target")),
+            ch = esc(l.t("Trước → sau", "Before → after")),
+            note = esc(l.t("Ghi chú", "Note")),
+        ));
+        for e in &rows {
+            h.push_str(&format!(
+                r#"<tr class="audit"><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{} → {}</td><td>{}</td></tr>"#,
+                esc(&format_time(e.at)),
+                esc(&e.actor),
+                esc(&e.action),
+                esc(&e.target),
+                esc(e.before.as_deref().unwrap_or("–")),
+                esc(e.after.as_deref().unwrap_or("–")),
+                esc(&e.note)
+            ));
+        }
+        h.push_str("</table>");
+        Ok(admin_page(&a, l.t("Nhật ký quản trị", "Audit log"), "audit", &h))
+    })
+    .await
+}

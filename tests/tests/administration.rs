@@ -1,0 +1,446 @@
+//! Administration in the browser: accounts, devices, rule settings, the calendar and the
+//! audit log, through the real `/central/admin` pages (session cookie, form token,
+//! origin), against the real server.
+
+use serde_json::json;
+use tests::{Device, TestApp, login_device, spawn_app};
+
+/// A signed-in office browser: its session cookie and the form token of its pages.
+struct Office {
+    http: reqwest::Client,
+    url: String,
+    cookie: String,
+}
+
+impl Office {
+    async fn login(app: &TestApp, username: &str, password: &str) -> Office {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let resp = http
+            .post(format!("{}/central/login", app.url))
+            .header("origin", &app.url)
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303, "login of {username}");
+        let cookie = resp.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        Office {
+            http,
+            url: app.url.clone(),
+            cookie,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    /// Posts a form with the page's token; returns the status and the redirect target.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let (_, html) = self.get("/central/admin/accounts").await;
+        let csrf = csrf_of(&html);
+        self.post_with(path, fields, &csrf, &self.url).await
+    }
+
+    async fn post_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        csrf: &str,
+        origin: &str,
+    ) -> (u16, String) {
+        let mut all = vec![("csrf", csrf)];
+        all.extend_from_slice(fields);
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .header("origin", origin)
+            .form(&all)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let body = resp.text().await.unwrap_or_default();
+        (status, if location.is_empty() { body } else { location })
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let key = r#"name="csrf" value=""#;
+    let at = html.find(key).expect("a form token");
+    let rest = &html[at + key.len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+fn query_param(location: &str, name: &str) -> String {
+    let q = location.split_once('?').map(|x| x.1).unwrap_or("");
+    q.split('&')
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .map(|v| {
+            let bytes = v.as_bytes();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'%' && i + 2 < bytes.len() {
+                    out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
+                    i += 3;
+                } else {
+                    out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+                    i += 1;
+                }
+            }
+            String::from_utf8(out).unwrap()
+        })
+        .unwrap_or_default()
+}
+
+fn account_id(html: &str, username: &str) -> i64 {
+    let key = format!(">{username}</a>");
+    let at = html.find(&key).expect("the account is listed");
+    let before = &html[..at];
+    let start =
+        before.rfind("/central/admin/accounts/").unwrap() + "/central/admin/accounts/".len();
+    before[start..before[start..].find('"').unwrap() + start]
+        .parse()
+        .unwrap()
+}
+
+fn org_count(dev: &Device, prefix: &str) -> usize {
+    dev.doc_ids()
+        .iter()
+        .filter(|id| dev.case(id).unwrap().org_id.starts_with(prefix))
+        .count()
+}
+
+#[tokio::test]
+async fn an_administrator_creates_a_cadre_narrows_the_scope_and_revokes_the_device_from_the_pages()
+{
+    let app = spawn_app().await;
+    let admin = Office::login(&app, "admin", "demo2026").await;
+    let (status, location) = admin
+        .post(
+            "/central/admin/accounts",
+            &[
+                ("username", "canbo.moi"),
+                ("display_name", "Phạm Văn Mới"),
+                ("role", "cadre"),
+                ("scope_org", "phuong-11"),
+                ("password", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let password = query_param(&location, "password");
+    assert_eq!(password.len(), 12, "{location}");
+    let (_, list) = admin.get("/central/admin/accounts?q=pham van").await;
+    assert!(list.contains("canbo.moi") && list.contains("Chờ đổi mật khẩu"));
+    let id = account_id(&list, "canbo.moi");
+
+    // The cadre signs in on the PWA's API and sees exactly the ward's files.
+    let login = app
+        .http
+        .post(format!("{}/api/login", app.url))
+        .json(&json!({"username": "canbo.moi", "password": password, "device_name": "máy mới"}))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = login.json().await.unwrap();
+    assert_eq!(body["must_change_password"], true);
+    let mut dev = login_device(&app.http, &app.url, "canbo.moi", &password)
+        .await
+        .unwrap();
+    dev.sync().await.unwrap();
+    let ward = dev.doc_ids().len();
+    assert!(ward > 0);
+    assert_eq!(org_count(&dev, "phuong-11"), ward);
+    let branch = org_count(&dev, "phuong-11-cb1");
+    assert!(branch > 0 && branch < ward);
+
+    // Narrowed to one branch: the other files leave the device at its next sync.
+    let (status, location) = admin
+        .post(
+            &format!("/central/admin/accounts/{id}"),
+            &[
+                ("display_name", "Phạm Văn Mới"),
+                ("role", "cadre"),
+                ("scope_org", "phuong-11-cb1"),
+                ("active", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    dev.sync().await.unwrap();
+    assert_eq!(dev.doc_ids().len(), branch);
+
+    // Revoked from the page (after the confirmation naming the user): wiped next time.
+    let (_, devices) = admin.get("/central/admin/devices").await;
+    assert!(devices.contains("máy thử canbo.moi"));
+    let (status, confirm) = admin
+        .get(&format!("/central/admin/devices/{}/revoke", dev.device_id))
+        .await;
+    assert_eq!(status, 200);
+    assert!(confirm.contains("Phạm Văn Mới"), "{confirm}");
+    let (status, _) = admin
+        .post(
+            &format!("/central/admin/devices/{}/revoke", dev.device_id),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let err = dev.sync().await.unwrap_err().to_string();
+    assert!(
+        err.contains("410") && err.contains("DEVICE_REVOKED"),
+        "{err}"
+    );
+
+    // Every step is in the audit log, which can be searched and exported.
+    let (_, log) = admin.get("/central/admin/audit?q=canbo.moi").await;
+    for action in ["account.create", "account.update", "device.revoke"] {
+        assert!(log.contains(action), "{action} missing");
+    }
+    let csv = admin
+        .get("/central/admin/audit?format=csv&q=canbo.moi")
+        .await
+        .1;
+    assert!(csv.contains("account.update") && csv.contains("phuong-11-cb1"));
+}
+
+#[tokio::test]
+async fn reviewers_and_cadres_get_403_on_every_admin_route_and_forged_forms_are_refused() {
+    let app = spawn_app().await;
+    let reviewer = Office::login(&app, "bantochuc", "demo2026").await;
+    let cadre = app.device("canbo.lachtray").await.unwrap();
+    for (path, method) in server::central::admin::ROUTES {
+        let path = path.replace("{id}", "1");
+        let url = format!("{}{path}", app.url);
+        let as_reviewer = if *method == "GET" {
+            reviewer.get(&path).await.0
+        } else {
+            let (_, html) = reviewer.get("/central").await;
+            reviewer
+                .post_with(&path, &[], &csrf_of(&html), &app.url)
+                .await
+                .0
+        };
+        assert_eq!(as_reviewer, 403, "{method} {path} as a reviewer");
+        let req = if *method == "GET" {
+            app.http.get(&url)
+        } else {
+            app.http.post(&url).header("origin", &app.url)
+        };
+        let status = req
+            .bearer_auth(&cadre.token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, 403, "{method} {path} as a cadre");
+    }
+    let admin = Office::login(&app, "admin", "demo2026").await;
+    let fields = [
+        ("username", "ke.gia.mao"),
+        ("display_name", "Giả mạo"),
+        ("role", "admin"),
+        ("scope_org", "ngo-quyen"),
+    ];
+    let (status, _) = admin
+        .post_with("/central/admin/accounts", &fields, "token-gia", &app.url)
+        .await;
+    assert_eq!(status, 403);
+    let (_, html) = admin.get("/central/admin/accounts").await;
+    let (status, _) = admin
+        .post_with(
+            "/central/admin/accounts",
+            &fields,
+            &csrf_of(&html),
+            "http://ke-xau.example",
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (_, list) = admin.get("/central/admin/accounts").await;
+    assert!(!list.contains("ke.gia.mao"));
+}
+
+#[tokio::test]
+async fn changing_a_rule_setting_reevaluates_open_files_and_is_audited() {
+    let app = spawn_app().await;
+    let admin = Office::login(&app, "admin", "demo2026").await;
+    let evaluated_since = |t: i64| {
+        let conn = app.store().conn();
+        conn.query_row(
+            "SELECT COUNT(*), SUM(updated_at >= ?1) FROM projections",
+            [t],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        )
+        .unwrap()
+    };
+    let started = server::auth::now_secs();
+    let (_, page) = admin.get("/central/admin/settings").await;
+    assert!(page.contains("name=\"s.verification_reply_working_days\""));
+    let (status, location) = admin
+        .post(
+            "/central/admin/settings",
+            &[
+                ("s.verification_reply_working_days", "1"),
+                ("s.age_reading", "day_precise"),
+                ("effective", "01/12/2026"),
+                ("reason", "Công văn 123-CV/TU ngày 25/11/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    assert!(location.contains("reevaluated="), "{location}");
+    let settings = app.state.rules().settings;
+    assert_eq!(settings.verification_reply_working_days, Some(1));
+    assert_eq!(settings.age_reading, shared::rules::AgeReading::DayPrecise);
+    let (files, reevaluated) = evaluated_since(started);
+    assert_eq!(files, reevaluated, "every file was evaluated again");
+    let (_, log) = admin.get("/central/admin/audit?q=settings").await;
+    assert!(log.contains("settings.rules") && log.contains("Công văn 123-CV/TU"));
+    let (_, page) = admin.get("/central/admin/settings").await;
+    assert!(page.contains("01/12/2026") || page.contains("2026-12-01"));
+    // A bad value is refused with its name, and nothing changes.
+    let (status, body) = admin
+        .post(
+            "/central/admin/settings",
+            &[
+                ("s.youth_age_max", "ba mươi"),
+                ("effective", "01/12/2026"),
+                ("reason", "thử"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("Tuổi thanh niên"), "{body}");
+    assert_eq!(app.state.rules().settings.youth_age_max, 30);
+}
+
+#[tokio::test]
+async fn a_calendar_year_is_edited_with_its_notice_and_a_bad_line_is_named() {
+    let app = spawn_app().await;
+    let admin = Office::login(&app, "admin", "demo2026").await;
+    let (_, page) = admin.get("/central/admin/calendar?year=2028").await;
+    assert!(page.contains("2028"));
+    let (status, body) = admin
+        .post(
+            "/central/admin/calendar",
+            &[
+                ("year", "2028"),
+                ("holidays", "01/01/2028 Tết Dương lịch\n31/02/2028 Ngày sai"),
+                ("working_days", ""),
+                ("notice", "Thông báo 01/TB-BNV"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("dòng 2"), "{body}");
+    let (status, _) = admin
+        .post(
+            "/central/admin/calendar",
+            &[
+                ("year", "2028"),
+                (
+                    "holidays",
+                    "01/01/2028 Tết Dương lịch\n25/01/2028 Tết Nguyên đán",
+                ),
+                ("working_days", "29/01/2028 Làm bù"),
+                ("notice", "Thông báo 01/TB-BNV"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(app.state.rules().calendar.covers_year(2028));
+    let (_, page) = admin.get("/central/admin/calendar").await;
+    assert!(page.contains("Thông báo 01/TB-BNV"));
+    let (_, log) = admin.get("/central/admin/audit?q=calendar").await;
+    assert!(log.contains("settings.calendar"));
+}
+
+#[tokio::test]
+async fn a_reset_password_must_be_changed_at_the_next_sign_in() {
+    let app = spawn_app().await;
+    let admin = Office::login(&app, "admin", "demo2026").await;
+    let (_, list) = admin.get("/central/admin/accounts").await;
+    let id = account_id(&list, "bantochuc");
+    let (status, location) = admin
+        .post(
+            &format!("/central/admin/accounts/{id}/password"),
+            &[("password", "")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let password = query_param(&location, "password");
+    assert_eq!(password.len(), 12);
+    assert!(
+        app.device("bantochuc").await.is_err(),
+        "the old password is gone"
+    );
+    let reviewer = Office::login(&app, "bantochuc", &password).await;
+    let resp = reviewer
+        .http
+        .get(format!("{}/central/conflicts", app.url))
+        .header("cookie", &reviewer.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/central/password")
+    );
+    let (_, form) = reviewer.get("/central/password").await;
+    let (status, _) = reviewer
+        .post_with(
+            "/central/password",
+            &[
+                ("current", password.as_str()),
+                ("new", "mat-khau-moi-2026"),
+                ("repeat", "mat-khau-moi-2026"),
+            ],
+            &csrf_of(&form),
+            &app.url,
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, _) = reviewer.get("/central/conflicts").await;
+    assert_eq!(status, 200);
+    // The administrator cannot lock themselves out.
+    let own = account_id(&list, "admin");
+    let (status, body) = admin
+        .post(
+            &format!("/central/admin/accounts/{own}"),
+            &[
+                ("display_name", "Quản trị"),
+                ("role", "reviewer"),
+                ("scope_org", "ngo-quyen"),
+                ("active", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+}
