@@ -580,9 +580,7 @@ pub fn pull(
     max_bytes: u64,
 ) -> rusqlite::Result<Page> {
     let (lo, hi) = scope_range(feed.scope_path);
-    let head: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-        r.get(0)
-    })?;
+    let head = feed_position(conn)?;
     let cursor_i = cursor as i64;
     let device = feed.device_id;
     {
@@ -714,6 +712,17 @@ pub fn pull(
         bytes,
         removed,
     })
+}
+
+/// The newest position of the change feed: the last sequence number handed out, which
+/// may belong to no change when the tree was reorganised (files marked as newly placed).
+pub fn feed_position(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0),
+                    COALESCE((SELECT MAX(seq) FROM changes), 0))",
+        [],
+        |r| r.get(0),
+    )
 }
 
 /// Whose feed a pull reads: the device, its scope, and the files it reports dropped.

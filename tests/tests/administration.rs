@@ -444,3 +444,133 @@ async fn a_reset_password_must_be_changed_at_the_next_sign_in() {
         .await;
     assert_eq!(status, 400, "{body}");
 }
+
+async fn cases_under(app: &TestApp, token: &str, org: &str) -> u64 {
+    let (status, body) = app
+        .get_json(token, &format!("/api/review/cases?org={org}"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    body["total"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn merging_two_branches_moves_their_files_and_the_tree_keeps_the_history() {
+    let app = spawn_app().await;
+    let admin = Office::login(&app, "admin", "demo2026").await;
+    let reviewer = app.device("bantochuc").await.unwrap();
+    let from = cases_under(&app, &reviewer.token, "phuong-11-cb2").await;
+    let into = cases_under(&app, &reviewer.token, "phuong-11-cb1").await;
+    assert!(from > 0 && into > 0);
+    let mut cadre = app.device("canbo.lachtray").await.unwrap();
+    cadre.sync().await.unwrap();
+    let (status, location) = admin
+        .post(
+            "/central/admin/orgs",
+            &[
+                ("action", "merge"),
+                ("org", "phuong-11-cb2"),
+                ("into", "phuong-11-cb1"),
+                ("effective", "01/12/2026"),
+                ("decision", "Quyết định 45-QĐ/ĐU ngày 28/11/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    assert_eq!(
+        cases_under(&app, &reviewer.token, "phuong-11-cb1").await,
+        from + into
+    );
+    assert_eq!(cases_under(&app, &reviewer.token, "phuong-11-cb2").await, 0);
+    // The cadre's device follows: every file of the old branch now names the new one.
+    cadre.sync().await.unwrap();
+    assert_eq!(org_count(&cadre, "phuong-11-cb2"), 0);
+    let (_, page) = admin.get("/central/admin/orgs?org=phuong-11-cb1").await;
+    assert!(
+        page.contains("Quyết định 45-QĐ/ĐU"),
+        "the tree's history shows the merge"
+    );
+    assert!(page.contains("giải thể"));
+    // A closed organisation takes no new accounts.
+    let (status, _) = admin
+        .post(
+            "/central/admin/accounts",
+            &[
+                ("username", "canbo.cu"),
+                ("display_name", "Cán bộ cũ"),
+                ("role", "cadre"),
+                ("scope_org", "phuong-11-cb2"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_branch_moved_to_another_ward_leaves_one_device_and_reaches_the_other() {
+    let app = spawn_app().await;
+    let admin = Office::login(&app, "admin", "demo2026").await;
+    let mut lachtray = app.device("canbo.lachtray").await.unwrap();
+    let mut caute = app.device("canbo.caute").await.unwrap();
+    lachtray.sync().await.unwrap();
+    caute.sync().await.unwrap();
+    let moving = org_count(&lachtray, "phuong-11-cb3");
+    assert!(moving > 0);
+    let before_caute = caute.doc_ids().len();
+    let (status, location) = admin
+        .post(
+            "/central/admin/orgs",
+            &[
+                ("action", "move"),
+                ("org", "phuong-11-cb3"),
+                ("parent", "phuong-04"),
+                ("effective", "01/07/2025"),
+                ("decision", "Nghị quyết sắp xếp đơn vị hành chính"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    lachtray.sync().await.unwrap();
+    caute.sync().await.unwrap();
+    assert_eq!(org_count(&lachtray, "phuong-11-cb3"), 0);
+    assert_eq!(caute.doc_ids().len(), before_caute + moving);
+    // Adding, renaming and closing are kept in the history too.
+    for fields in [
+        vec![
+            ("action", "add"),
+            ("parent", "phuong-04"),
+            ("id", "phuong-04-cb9"),
+            ("name", "Chi bộ mới"),
+            ("kind", "branch"),
+        ],
+        vec![
+            ("action", "rename"),
+            ("org", "phuong-04-cb9"),
+            ("name", "Chi bộ khu 9"),
+        ],
+        vec![("action", "close"), ("org", "phuong-04-cb9")],
+    ] {
+        let mut all = fields.clone();
+        all.extend([("effective", "02/07/2025"), ("decision", "QĐ 7")]);
+        let (status, location) = admin.post("/central/admin/orgs", &all).await;
+        assert_eq!(status, 303, "{fields:?}: {location}");
+    }
+    let (_, page) = admin.get("/central/admin/orgs?org=phuong-04-cb9").await;
+    for action in ["add", "rename", "close"] {
+        assert!(page.contains(&format!("<code>{action}</code>")), "{action}");
+    }
+    // A move under its own unit is refused.
+    let (status, _) = admin
+        .post(
+            "/central/admin/orgs",
+            &[
+                ("action", "move"),
+                ("org", "phuong-04"),
+                ("parent", "phuong-11-cb3"),
+                ("effective", "02/07/2025"),
+                ("decision", "QĐ 8"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+}

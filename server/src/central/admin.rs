@@ -61,6 +61,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/central/admin/calendar", "GET"),
     ("/central/admin/calendar", "POST"),
     ("/central/admin/audit", "GET"),
+    ("/central/admin/orgs", "GET"),
+    ("/central/admin/orgs", "POST"),
 ];
 
 fn handler(path: &str, method: &str) -> MethodRouter<Arc<AppState>> {
@@ -79,6 +81,8 @@ fn handler(path: &str, method: &str) -> MethodRouter<Arc<AppState>> {
         ("/central/admin/calendar", "GET") => get(calendar),
         ("/central/admin/calendar", "POST") => post(save_calendar),
         ("/central/admin/audit", "GET") => get(audit),
+        ("/central/admin/orgs", "GET") => get(super::admin_tree::tree),
+        ("/central/admin/orgs", "POST") => post(super::admin_tree::change),
         _ => unreachable!("every entry of ROUTES has a handler"),
     }
 }
@@ -142,11 +146,11 @@ fn nav(a: &Reviewer, active: &str) -> String {
     format!(r#"<nav class="subnav">{links}</nav>"#)
 }
 
-fn admin_page(a: &Reviewer, title: &str, active: &str, body: &str) -> Response {
+pub fn admin_page(a: &Reviewer, title: &str, active: &str, body: &str) -> Response {
     page(a, title, "admin", &format!("{}{body}", nav(a, active)))
 }
 
-fn notice(text: &str) -> String {
+pub fn notice(text: &str) -> String {
     format!(r#"<p class="banner" role="status">{}</p>"#, esc(text))
 }
 
@@ -168,6 +172,13 @@ struct AccountQuery {
     q: String,
     created: Option<String>,
     password: Option<String>,
+}
+
+/// The path of the organisation the administrator's scope starts at.
+pub fn scope_root(orgs: &OrgIndex, a: &Reviewer) -> String {
+    orgs.get(&a.caller.scope_org)
+        .map(|o| o.path.clone())
+        .unwrap_or_else(|| a.caller.scope_path.clone())
 }
 
 fn role_label(role: &str, en: bool) -> &'static str {

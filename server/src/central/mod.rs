@@ -9,6 +9,7 @@
 //! this origin. Everything interpolated into HTML goes through [`esc`].
 
 pub mod admin;
+mod admin_tree;
 mod cases;
 mod dashboard;
 mod duplicates;
@@ -259,6 +260,8 @@ const STYLE: &str = r#"
 .chart.wide{max-width:920px}
 label.choice{flex-direction:row;gap:.3rem}
 main.narrow{max-width:26rem}
+td.indent-1{padding-left:1.5rem} td.indent-2{padding-left:3rem} td.indent-3{padding-left:4.5rem}
+td.indent-4{padding-left:6rem} td.indent-5,td.indent-6{padding-left:7.5rem}
 nav.subnav{margin:.5rem 0 1rem} nav.subnav a[aria-current]{font-weight:bold}
 .banner{background:#fff3cd;border:1px solid #e0c36c;padding:.5rem .75rem;border-radius:4px}
 form.filters.stacked{flex-direction:column;align-items:stretch}

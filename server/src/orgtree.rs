@@ -1,0 +1,489 @@
+//! Changes to the organisation tree made by administrators: add, rename, move under
+//! another superior committee, merge one organisation into another, close. Since
+//! 01/07/2025 districts are gone and communes and wards merged, so branches move and
+//! merge under new committees; the product follows without a command line.
+//!
+//! Case files, accounts' scopes, member counts and targets follow the organisation. A
+//! move rewrites the materialised paths of the subtree and marks its files as newly
+//! placed in the change feed, so devices whose scope gained them receive them and
+//! devices whose scope lost them drop them at their next sync. Every change is kept in
+//! `org_history` with its date and decision, and in the audit log.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde_json::{Value, json};
+use shared::date::Date;
+use shared::doc;
+
+use crate::admin::valid_org_id;
+use crate::administration::audit;
+use crate::auth::{Caller, now_secs};
+use crate::casedocs::{RulesConfig, path_in_scope, scope_range};
+use crate::error::{AppError, AppResult};
+use crate::store::Store;
+
+fn bad(code: &'static str, vi: String, en: String) -> AppError {
+    AppError::bad_request(code, vi, en)
+}
+
+/// The date and decision behind a change of the tree.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub effective: Date,
+    pub reference: String,
+}
+
+impl Decision {
+    fn check(&self) -> AppResult<()> {
+        if self.reference.trim().is_empty() {
+            return Err(bad(
+                "DECISION_REQUIRED",
+                "Hãy ghi số, ngày quyết định của cấp ủy.".into(),
+                "Record the number and date of the committee's decision.".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct OrgRow {
+    parent_id: Option<String>,
+    name: String,
+    path: String,
+    closed_on: Option<String>,
+}
+
+fn org(conn: &Connection, caller: &Caller, id: &str) -> AppResult<OrgRow> {
+    let row: Option<OrgRow> = conn
+        .query_row(
+            "SELECT parent_id, name, path, closed_on FROM orgs WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(OrgRow {
+                    parent_id: r.get(0)?,
+                    name: r.get(1)?,
+                    path: r.get(2)?,
+                    closed_on: r.get(3)?,
+                })
+            },
+        )
+        .optional()?;
+    match row {
+        Some(o) if path_in_scope(&o.path, &caller.scope_path) => Ok(o),
+        _ => Err(bad(
+            "BAD_ORG",
+            format!("Tổ chức «{id}» không có hoặc nằm ngoài phạm vi quản trị của bạn."),
+            format!("Organisation `{id}` does not exist or is outside your administrative scope."),
+        )),
+    }
+}
+
+fn open_org(conn: &Connection, caller: &Caller, id: &str) -> AppResult<OrgRow> {
+    let o = org(conn, caller, id)?;
+    if let Some(closed) = &o.closed_on {
+        return Err(bad(
+            "ORG_CLOSED",
+            format!("Tổ chức «{}» đã giải thể từ {closed}.", o.name),
+            format!("Organisation `{}` was closed on {closed}.", o.name),
+        ));
+    }
+    Ok(o)
+}
+
+fn record(
+    conn: &Connection,
+    caller: &Caller,
+    org_id: &str,
+    action: &str,
+    detail: Value,
+    d: &Decision,
+) -> rusqlite::Result<()> {
+    let by = format!("{} ({})", caller.display_name, caller.username);
+    conn.execute(
+        "INSERT INTO org_history(at, org_id, action, detail_json, effective, decision, by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            now_secs(),
+            org_id,
+            action,
+            detail.to_string(),
+            d.effective.to_string(),
+            d.reference.trim(),
+            by
+        ],
+    )?;
+    audit(
+        conn,
+        caller,
+        &format!("org.{action}"),
+        org_id,
+        None,
+        Some(&detail),
+        d.reference.trim(),
+    )
+}
+
+/// Adds an organisation under `parent`.
+#[allow(clippy::too_many_arguments)]
+pub fn add(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+    parent: &str,
+    name: &str,
+    kind: &str,
+    grassroots: bool,
+    d: &Decision,
+) -> AppResult<()> {
+    caller.require_admin()?;
+    d.check()?;
+    if !valid_org_id(id) {
+        return Err(bad(
+            "BAD_ORG_ID",
+            format!("Mã tổ chức «{id}» không hợp lệ: 1–64 chữ, số, '-', '_', '.'."),
+            format!("Organisation id `{id}` is not valid: 1–64 letters, digits, '-', '_', '.'."),
+        ));
+    }
+    if name.trim().is_empty() || !["committee", "branch", "sub_branch", "district"].contains(&kind)
+    {
+        return Err(bad(
+            "BAD_ORG",
+            "Hãy nhập tên và chọn loại tổ chức.".into(),
+            "Enter a name and choose the kind of organisation.".into(),
+        ));
+    }
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    let p = open_org(&tx, caller, parent)?;
+    let exists: Option<String> = tx
+        .query_row("SELECT id FROM orgs WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    if exists.is_some() {
+        return Err(bad(
+            "ORG_EXISTS",
+            format!("Mã tổ chức «{id}» đã được dùng."),
+            format!("Organisation id `{id}` is taken."),
+        ));
+    }
+    tx.execute(
+        "INSERT INTO orgs(id, parent_id, name, kind, sector, grassroots, path)
+         VALUES (?1, ?2, ?3, ?4, (SELECT sector FROM orgs WHERE id = ?2), ?5, ?6)",
+        params![
+            id,
+            parent,
+            name.trim(),
+            kind,
+            grassroots,
+            format!("{}{id}/", p.path)
+        ],
+    )?;
+    record(
+        &tx,
+        caller,
+        id,
+        "add",
+        json!({"parent": parent, "name": name.trim(), "kind": kind, "grassroots": grassroots}),
+        d,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+pub fn rename(store: &Store, caller: &Caller, id: &str, name: &str, d: &Decision) -> AppResult<()> {
+    caller.require_admin()?;
+    d.check()?;
+    if name.trim().is_empty() {
+        return Err(bad(
+            "BAD_NAME",
+            "Hãy nhập tên mới.".into(),
+            "Enter the new name.".into(),
+        ));
+    }
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    let o = open_org(&tx, caller, id)?;
+    tx.execute(
+        "UPDATE orgs SET name = ?2 WHERE id = ?1",
+        params![id, name.trim()],
+    )?;
+    record(
+        &tx,
+        caller,
+        id,
+        "rename",
+        json!({"from": o.name, "to": name.trim()}),
+        d,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// A fresh position in the change feed with no change at it: files marked with it count as
+/// newly placed for every device, whatever its cursor.
+fn next_feed_position(conn: &Connection) -> rusqlite::Result<i64> {
+    let n = conn.execute(
+        "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'changes'",
+        [],
+    )?;
+    if n == 0 {
+        conn.execute(
+            "INSERT INTO sqlite_sequence(name, seq)
+             VALUES ('changes', COALESCE((SELECT MAX(seq) FROM changes), 0) + 1)",
+            [],
+        )?;
+    }
+    conn.query_row(
+        "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// Moves an organisation (with everything below it) under another superior committee.
+pub fn move_under(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+    new_parent: &str,
+    d: &Decision,
+) -> AppResult<()> {
+    caller.require_admin()?;
+    d.check()?;
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    let o = open_org(&tx, caller, id)?;
+    let p = open_org(&tx, caller, new_parent)?;
+    if path_in_scope(&p.path, &o.path) {
+        return Err(bad(
+            "ORG_CYCLE",
+            "Không thể chuyển một tổ chức vào chính nó hoặc tổ chức trực thuộc nó.".into(),
+            "An organisation cannot move under itself or one of its own units.".into(),
+        ));
+    }
+    let new_path = format!("{}{id}/", p.path);
+    let (lo, hi) = scope_range(&o.path);
+    tx.execute(
+        "UPDATE orgs SET path = ?1 || substr(path, length(?2) + 1) WHERE path >= ?2 AND path < ?3",
+        params![new_path, lo, hi],
+    )?;
+    tx.execute(
+        "UPDATE orgs SET parent_id = ?2 WHERE id = ?1",
+        params![id, new_parent],
+    )?;
+    let (nlo, nhi) = scope_range(&new_path);
+    let pos = next_feed_position(&tx)?;
+    tx.execute(
+        "UPDATE docs SET org_seq = ?3 WHERE org_id IN
+            (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)",
+        params![nlo, nhi, pos],
+    )?;
+    record(
+        &tx,
+        caller,
+        id,
+        "move",
+        json!({"from": o.parent_id, "to": new_parent}),
+        d,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Merges `from` into `into`: its case files move (as the administrator's changes, so
+/// devices follow), its sub-units move under `into`, accounts scoped to it are scoped to
+/// `into`, its members and its yearly member counts and targets are added to `into`'s,
+/// and it is closed. Returns the number of case files moved.
+pub fn merge(
+    store: &Store,
+    rules: &RulesConfig,
+    caller: &Caller,
+    from: &str,
+    into: &str,
+    d: &Decision,
+) -> AppResult<usize> {
+    caller.require_admin()?;
+    d.check()?;
+    if from == into {
+        return Err(bad(
+            "ORG_SAME",
+            "Hãy chọn hai tổ chức khác nhau.".into(),
+            "Choose two different organisations.".into(),
+        ));
+    }
+    // The files first, one ordinary change each, like any reviewer's edit.
+    let files: Vec<String> = {
+        let conn = store.conn();
+        let f = open_org(&conn, caller, from)?;
+        let t = open_org(&conn, caller, into)?;
+        if path_in_scope(&t.path, &f.path) {
+            return Err(bad(
+                "ORG_CYCLE",
+                "Không thể gộp một tổ chức vào tổ chức trực thuộc nó.".into(),
+                "An organisation cannot be merged into one of its own units.".into(),
+            ));
+        }
+        conn.prepare("SELECT id FROM docs WHERE org_id = ?1 ORDER BY id")?
+            .query_map([from], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let actor = crate::admin::caller_actor(store, caller)?;
+    let target = Value::String(into.to_string());
+    for id in &files {
+        let conn = store.conn();
+        crate::review::write_as_reviewer(
+            &conn,
+            rules,
+            caller,
+            actor.clone(),
+            id,
+            format!("gộp tổ chức {from} vào {into}"),
+            |doc| {
+                doc::set_field(doc, &doc::parse_path("case.org_id"), &target)
+                    .map_err(|e| AppError::Internal(e.to_string()))
+            },
+        )?;
+    }
+    let children: Vec<String> = {
+        let conn = store.conn();
+        conn.prepare("SELECT id FROM orgs WHERE parent_id = ?1 AND closed_on IS NULL")?
+            .query_map([from], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for child in &children {
+        move_under(store, caller, child, into, d)?;
+    }
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    let accounts = tx.execute(
+        "UPDATE users SET scope_org = ?2 WHERE scope_org = ?1",
+        params![from, into],
+    )?;
+    let members = tx.execute(
+        "UPDATE members SET org_id = ?2 WHERE org_id = ?1",
+        params![from, into],
+    )?;
+    tx.execute(
+        "INSERT INTO org_years(org_id, year, members_start, target)
+         SELECT ?2, year, members_start, target FROM org_years WHERE org_id = ?1
+         ON CONFLICT(org_id, year) DO UPDATE SET
+            members_start = members_start + excluded.members_start,
+            target = target + excluded.target",
+        params![from, into],
+    )?;
+    tx.execute(
+        "UPDATE orgs SET closed_on = ?2 WHERE id = ?1",
+        params![from, d.effective.to_string()],
+    )?;
+    record(
+        &tx,
+        caller,
+        from,
+        "merge",
+        json!({"into": into, "case_files": files.len(), "accounts": accounts,
+               "members": members, "sub_units": children}),
+        d,
+    )?;
+    tx.commit()?;
+    Ok(files.len())
+}
+
+/// Closes an organisation that has no case files and no open sub-units left.
+pub fn close(store: &Store, caller: &Caller, id: &str, d: &Decision) -> AppResult<()> {
+    caller.require_admin()?;
+    d.check()?;
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    let o = open_org(&tx, caller, id)?;
+    if o.parent_id.is_none() {
+        return Err(bad(
+            "ORG_ROOT",
+            "Không thể giải thể tổ chức gốc.".into(),
+            "The root organisation cannot be closed.".into(),
+        ));
+    }
+    let (files, children, accounts): (i64, i64, i64) = tx.query_row(
+        "SELECT (SELECT COUNT(*) FROM docs WHERE org_id = ?1),
+                (SELECT COUNT(*) FROM orgs WHERE parent_id = ?1 AND closed_on IS NULL),
+                (SELECT COUNT(*) FROM users WHERE scope_org = ?1 AND active = 1)",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    if files + children + accounts > 0 {
+        return Err(bad(
+            "ORG_NOT_EMPTY",
+            format!(
+                "Tổ chức còn {files} hồ sơ, {children} đơn vị trực thuộc và {accounts} tài khoản: hãy gộp hoặc chuyển trước khi giải thể."
+            ),
+            format!(
+                "The organisation still has {files} case files, {children} units and {accounts} accounts: merge or move them before closing it."
+            ),
+        ));
+    }
+    tx.execute(
+        "UPDATE orgs SET closed_on = ?2 WHERE id = ?1",
+        params![id, d.effective.to_string()],
+    )?;
+    record(&tx, caller, id, "close", json!({"name": o.name}), d)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// One change of the tree, for its history.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgChange {
+    pub at: i64,
+    pub org_id: String,
+    pub action: String,
+    pub detail: String,
+    pub effective: Option<String>,
+    pub decision: String,
+    pub by: String,
+}
+
+pub fn history(conn: &Connection, caller: &Caller, org: Option<&str>) -> AppResult<Vec<OrgChange>> {
+    caller.require_admin()?;
+    let rows: Vec<OrgChange> = conn
+        .prepare(
+            "SELECT h.at, h.org_id, h.action, h.detail_json, h.effective, h.decision, h.by
+             FROM org_history h ORDER BY h.id DESC LIMIT 2000",
+        )?
+        .query_map([], |r| {
+            Ok(OrgChange {
+                at: r.get(0)?,
+                org_id: r.get(1)?,
+                action: r.get(2)?,
+                detail: r.get(3)?,
+                effective: r.get(4)?,
+                decision: r.get(5)?,
+                by: r.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    // An organisation's history includes the changes that name it (merged into it, moved
+    // under it).
+    let quoted = org.map(|o| format!("\"{o}\""));
+    Ok(rows
+        .into_iter()
+        .filter(|c| match (org, &quoted) {
+            (Some(o), Some(q)) => c.org_id == o || c.detail.contains(q.as_str()),
+            _ => true,
+        })
+        .collect())
+}
+
+/// Case files per organisation of a subtree (for the tree page).
+pub fn file_counts(
+    conn: &Connection,
+    root_path: &str,
+) -> AppResult<std::collections::HashMap<String, i64>> {
+    let (lo, hi) = scope_range(root_path);
+    Ok(conn
+        .prepare(
+            "SELECT d.org_id, COUNT(*) FROM docs d JOIN orgs o ON o.id = d.org_id
+             LEFT JOIN projections p ON p.doc_id = d.id
+             WHERE o.path >= ?1 AND o.path < ?2 AND p.doc_id IS NOT NULL GROUP BY d.org_id",
+        )?
+        .query_map(params![lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?)
+}
