@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
+pub use crate::device::reference::{Reference, Session};
 use crate::i18n::tr_s;
 
 /// A request taking longer than this is treated as a cut connection; the sync resumes.
@@ -36,16 +37,22 @@ impl ApiError {
     }
 
     pub fn message(&self) -> String {
+        let (vi, en) = self.messages();
+        tr_s(&vi, &en)
+    }
+
+    /// The message in both languages (Vietnamese, English).
+    pub fn messages(&self) -> (String, String) {
         match self {
-            ApiError::Offline => tr_s(
-                "Không kết nối được máy chủ. Dữ liệu vẫn được lưu trên máy này.",
-                "Cannot reach the server. Your data stays saved on this device.",
+            ApiError::Offline => (
+                "Không kết nối được máy chủ. Dữ liệu vẫn được lưu trên máy này.".into(),
+                "Cannot reach the server. Your data stays saved on this device.".into(),
             ),
             ApiError::Server {
                 message_vi,
                 message_en,
                 ..
-            } => tr_s(message_vi, message_en),
+            } => (message_vi.clone(), message_en.clone()),
         }
     }
 }
@@ -64,73 +71,12 @@ struct ErrorDetail {
     message_en: String,
 }
 
-/// The signed-in user as the server describes them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct User {
-    pub user_id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    pub scope_org: String,
-    #[serde(default)]
-    pub scope_path: String,
-    pub device_id: String,
-}
-
-/// What the device keeps of a login.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Session {
-    pub token: String,
-    pub device_id: String,
-    pub expires_at: i64,
-    pub user: User,
-    /// The Automerge actor this device writes with (bound to the device at login).
-    #[serde(default)]
-    pub actor: String,
-}
-
 #[derive(Serialize)]
 pub struct LoginRequest<'a> {
     pub username: &'a str,
     pub password: &'a str,
     pub device_name: &'a str,
     pub actor: &'a str,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Org {
-    pub id: String,
-    #[serde(default)]
-    pub parent_id: Option<String>,
-    pub name: String,
-    pub kind: String,
-    #[serde(default)]
-    pub sector: String,
-    #[serde(default)]
-    pub grassroots: bool,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Member {
-    pub id: String,
-    pub org_id: String,
-    pub full_name: String,
-    #[serde(default)]
-    pub official_since: Option<String>,
-    #[serde(default)]
-    pub status: String,
-}
-
-/// The read-only reference data of the user's scope.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Reference {
-    pub orgs: Vec<Org>,
-    #[serde(default)]
-    pub members: Vec<Member>,
-    #[serde(default)]
-    pub rule_settings: shared::rules::RuleSettings,
-    #[serde(default)]
-    pub calendar: serde_json::Value,
 }
 
 pub async fn get<R: DeserializeOwned>(path: &str, token: Option<&str>) -> Result<R, ApiError> {

@@ -14,10 +14,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api::{self, LoginRequest, Reference, Session};
-use crate::i18n::{Lang, age, ago, lang, lang_signal, tr};
-use crate::model::{self, Model, Screen, rebuild_rows, refresh_rows, ui, with};
+use crate::device::Device;
+use crate::i18n::{Lang, age, ago, lang, lang_signal, tr, tr_s};
+use crate::model::{self, Screen, rebuild_rows, refresh_rows, ui, use_ui, with};
 use crate::store::Store;
 use crate::sync;
+use crate::tabs::{self, Msg};
 use crate::views::{case::CaseScreen, list::CaseList, login::LoginForm, new_case::NewCase};
 
 /// Mounts the app and starts loading local data.
@@ -32,6 +34,8 @@ pub fn start() {
 #[component]
 fn App() -> impl IntoView {
     let u = ui();
+    // Views take the state from context, not from a global.
+    provide_context(u);
     // The page's `lang` attribute follows the switch (screen readers, hyphenation).
     Effect::new(move |_| {
         if let Some(doc) = web_sys::window().and_then(|w| w.document())
@@ -96,7 +100,7 @@ fn LangSwitch() -> impl IntoView {
         if let Some(store) = model::store() {
             leptos::task::spawn_local(async move {
                 let _ = store
-                    .put(&[], &[("lang", format!("\"{}\"", l.code()))])
+                    .put_meta(&[("lang", format!("\"{}\"", l.code()))])
                     .await;
             });
         }
@@ -111,7 +115,7 @@ fn LangSwitch() -> impl IntoView {
 
 #[component]
 fn Header() -> impl IntoView {
-    let u = ui();
+    let u = use_ui();
     let confirm = RwSignal::new(None::<usize>);
     let logging_out = RwSignal::new(false);
     let do_logout = move |force: bool| {
@@ -160,8 +164,8 @@ fn Header() -> impl IntoView {
                 "Offline — will sync when online",
             )
             .to_string()
-        } else if let Some(e) = s.error {
-            format!("{} {e}", tr("Lỗi đồng bộ:", "Sync error:"))
+        } else if let Some((vi, en)) = s.error {
+            format!("{} {}", tr("Lỗi đồng bộ:", "Sync error:"), tr_s(&vi, &en))
         } else if let Some(t) = s.last_ok {
             format!("{} {}", tr("Đã đồng bộ", "Synced"), ago(now - t))
         } else {
@@ -241,13 +245,13 @@ fn Header() -> impl IntoView {
     }
 }
 
-/// Shows a screen and records it in the address, so the back button works.
+/// Shows a screen and records it in the address, so the back button works. Leaving a
+/// screen with refused values typed (drafts) asks first.
 pub fn go(screen: Screen) {
-    let hash = match &screen {
-        Screen::Case(id) => format!("#/c/{id}"),
-        Screen::New => "#/new".to_string(),
-        _ => "#/".to_string(),
-    };
+    if ui().screen.get_untracked() != screen && !confirm_leave() {
+        return;
+    }
+    let hash = hash_of(&screen);
     if let Some(w) = web_sys::window() {
         let _ = w.location().set_hash(&hash);
     }
@@ -255,6 +259,46 @@ pub fn go(screen: Screen) {
     if let Some(w) = web_sys::window() {
         w.scroll_to_with_x_and_y(0.0, 0.0);
     }
+}
+
+fn hash_of(screen: &Screen) -> String {
+    match screen {
+        Screen::Case(id) => format!("#/c/{id}"),
+        Screen::New => "#/new".to_string(),
+        _ => "#/".to_string(),
+    }
+}
+
+/// Whether the current screen may be left: the field being typed in is saved first
+/// (leaving it fires its change), and refused values typed are only dropped if the
+/// cadre agrees.
+fn confirm_leave() -> bool {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.blur();
+    }
+    let u = ui();
+    let n = u.drafts.with_untracked(|d| d.len());
+    if n == 0 {
+        return true;
+    }
+    let msg = format!(
+        "{n} {}",
+        tr(
+            "giá trị đã nhập chưa được lưu vì không hợp lệ. Rời màn hình này và bỏ các giá trị đó?",
+            "typed values are not saved because they are not valid. Leave this screen and discard them?"
+        )
+    );
+    let ok = web_sys::window()
+        .and_then(|w| w.confirm_with_message(&msg).ok())
+        .unwrap_or(false);
+    if ok {
+        u.drafts.set(Default::default());
+    }
+    ok
 }
 
 fn screen_from_hash() -> Screen {
@@ -284,7 +328,22 @@ pub async fn sleep(ms: i32) {
 async fn boot() {
     let u = ui();
     listen_for_update();
-    let store = match Store::open().await {
+    // Listen to the other tabs before reading anything, so no write in between is missed.
+    tabs::listen();
+    let store = Store::open(
+        || {
+            ui().notice.set(Some(
+                tr(
+                    "Đang chờ các cửa sổ khác của ứng dụng (phiên bản cũ) đóng lại để cập nhật dữ liệu…",
+                    "Waiting for other windows of the app (older version) to close to upgrade the data…",
+                )
+                .into(),
+            ))
+        },
+        || ui().update_ready.set(true),
+    )
+    .await;
+    let store = match store {
         Ok(s) => s,
         Err(_) => {
             u.notice.set(Some(
@@ -296,18 +355,37 @@ async fn boot() {
             return;
         }
     };
+    u.notice.set(None);
     model::set_store(store.clone());
     if let Ok(Some(l)) = store.get_meta::<String>("lang").await {
         lang_signal().set(Lang::from_code(&l));
     }
     let session: Option<Session> = store.get_meta("session").await.ok().flatten();
-    let Some(session) = session else {
-        u.screen.set(Screen::Login);
-        return;
-    };
+    match session {
+        Some(session) => {
+            load_device(session).await;
+            open_app();
+        }
+        None => u.screen.set(Screen::Login),
+    }
+    let unload = window_event_listener_untyped("beforeunload", |e| {
+        // Values typed but refused exist only on screen: ask before they go.
+        if ui().drafts.with_untracked(|d| !d.is_empty()) {
+            e.prevent_default();
+            let _ = js_sys::Reflect::set(&e, &"returnValue".into(), &"".into());
+        }
+    });
+    std::mem::forget(unload);
+}
+
+/// Loads a signed-in device from IndexedDB: reference data, this tab's actor id, and
+/// every document (unparsed; the list draws from stored summaries).
+async fn load_device(session: Session) {
+    let u = ui();
+    let Some(store) = model::store() else { return };
     let reference: Option<Reference> = store.get_meta("reference").await.ok().flatten();
-    let cursor: u64 = store.get_meta("cursor").await.ok().flatten().unwrap_or(0);
-    let docs = store.load_docs().await.unwrap_or_default();
+    let actor = tabs::lease_actor(&session.actor).await;
+    let (docs, cursor) = store.load_all().await.unwrap_or_default();
     u.user.set(Some(session.user.clone()));
     if let Some(r) = &reference {
         u.orgs.set(r.orgs.clone());
@@ -317,31 +395,47 @@ async fn boot() {
         if let Some(r) = reference {
             m.set_reference(r);
         }
-        m.replica.cursor = cursor;
-        for d in docs {
-            m.raw.insert(d.id, (d.bytes, d.meta));
+        if let Ok(a) = ActorId::try_from(actor.as_str()) {
+            m.set_tab_actor(a);
+        }
+        m.replica.cursor = m.replica.cursor.max(cursor);
+        for (id, raw) in docs {
+            m.add_raw(id, raw);
         }
     });
     rebuild_rows();
-    open_app();
+}
+
+thread_local! {
+    static OPENED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// After sign-in or start-up with a session: route, load the rest, sync.
 fn open_app() {
     let u = ui();
     u.screen.set(screen_from_hash());
-    let hashchange = window_event_listener_untyped("hashchange", move |_| {
-        let s = screen_from_hash();
-        if u.screen.get_untracked() != s && u.user.get_untracked().is_some() {
-            u.screen.set(s);
-        }
-    });
-    std::mem::forget(hashchange);
     leptos::task::spawn_local(async {
         request_persistence().await;
         hydrate_all().await;
     });
     sync::start();
+    if OPENED.with(|o| o.replace(true)) {
+        return;
+    }
+    let hashchange = window_event_listener_untyped("hashchange", move |_| {
+        let s = screen_from_hash();
+        let current = u.screen.get_untracked();
+        if current != s && u.user.get_untracked().is_some() {
+            if confirm_leave() {
+                u.screen.set(s);
+            } else if let Some(w) = web_sys::window() {
+                // Stay: put the address back to the screen still shown.
+                let _ = w.location().set_hash(&hash_of(&current));
+            }
+        }
+    });
+    std::mem::forget(hashchange);
+    tabs::seek_leadership(|| leptos::task::spawn_local(sync::become_leader()));
 }
 
 /// Parses the stored documents a few dozen at a time, letting the page stay responsive.
@@ -425,10 +519,7 @@ pub async fn login(username: &str, password: &str) -> Result<(), String> {
     let session_json = serde_json::to_string(&session).unwrap_or_default();
     let reference_json = serde_json::to_string(&reference).unwrap_or_default();
     store
-        .put(
-            &[],
-            &[("session", session_json), ("reference", reference_json)],
-        )
+        .put_meta(&[("session", session_json), ("reference", reference_json)])
         .await
         .map_err(|_| {
             tr(
@@ -436,27 +527,62 @@ pub async fn login(username: &str, password: &str) -> Result<(), String> {
                 "Could not write to device storage.",
             )
         })?;
-    let actor = ActorId::try_from(session.actor.as_str()).ok();
-    u.user.set(Some(session.user.clone()));
-    u.orgs.set(reference.orgs.clone());
-    let first = with(|m| {
-        let first = m.session.is_none();
-        m.session = Some(session);
-        m.set_reference(reference);
-        if let Some(a) = actor {
-            for rd in m.replica.docs.values_mut() {
-                rd.doc.set_actor(a.clone());
-            }
-        }
-        first
-    });
+    tabs::post(&Msg::Session);
     u.relogin.set(false);
+    let first = with(|m| m.session.is_none());
     if first {
+        load_device(session).await;
         open_app();
     } else {
+        u.user.set(Some(session.user.clone()));
+        u.orgs.set(reference.orgs.clone());
+        with(|m| {
+            m.session = Some(session);
+            m.set_reference(reference);
+        });
         sync::start();
     }
     Ok(())
+}
+
+/// Another tab signed in: take the session from IndexedDB.
+pub async fn session_changed() {
+    let Some(store) = model::store() else { return };
+    let Ok(Some(session)) = store.get_meta::<Session>("session").await else {
+        return;
+    };
+    let u = ui();
+    let same = with(|m| {
+        m.session
+            .as_ref()
+            .map(|s| s.user.username == session.user.username)
+    });
+    match same {
+        Some(true) => {
+            u.user.set(Some(session.user.clone()));
+            with(|m| m.session = Some(session));
+            u.relogin.set(false);
+            sync::start();
+        }
+        Some(false) => {}
+        None => {
+            load_device(session).await;
+            open_app();
+        }
+    }
+}
+
+/// Another tab stored new reference data.
+pub async fn reference_changed() {
+    let Some(store) = model::store() else { return };
+    if let Ok(Some(r)) = store.get_meta::<Reference>("reference").await {
+        ui().orgs.set(r.orgs.clone());
+        with(|m| {
+            m.set_reference(r);
+            m.cache.clear();
+        });
+        rebuild_rows();
+    }
 }
 
 /// Signs out: sends what is unsent first; refuses (with the count) when that fails,
@@ -477,18 +603,26 @@ pub async fn logout(force: bool) -> Result<(), usize> {
     Ok(())
 }
 
-/// Erases every case file and the session from this device.
+/// Erases every case file and the session from this device, in every tab.
 pub async fn wipe_device() {
     sync::stop();
     if let Some(store) = model::store() {
         let _ = store.wipe().await;
     }
-    with(|m| *m = Model::default());
+    tabs::post(&Msg::SignOut);
+    signed_out();
+}
+
+/// The device was wiped (here or in another tab): forget everything in memory.
+pub fn signed_out() {
+    sync::stop();
+    with(|m| *m = Device::default());
     let u = ui();
     u.rows.set(Vec::new());
     u.user.set(None);
     u.relogin.set(false);
     u.hydrated.set(false);
+    u.drafts.set(Default::default());
     u.sync.set(Default::default());
     u.screen.set(Screen::Login);
     if let Some(w) = web_sys::window() {
@@ -511,6 +645,9 @@ fn listen_for_update() {
 }
 
 fn apply_update() {
+    if !confirm_leave() {
+        return;
+    }
     if let Some(f) = web_sys::window()
         .and_then(|w| js_sys::Reflect::get(&w, &"hosoApplyUpdate".into()).ok())
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())

@@ -60,23 +60,8 @@ pub fn show_date(d: Option<Date>) -> String {
     d.map(|d| d.format_vn()).unwrap_or_default()
 }
 
-/// Parses what a cadre types into a date field: "dd/mm/yyyy", also accepting "-" or "."
-/// as separators and one-digit days and months, as people write them by hand.
-pub fn parse_vn_date(s: &str) -> Result<Date, &'static str> {
-    let parts: Vec<&str> = s.trim().split(['/', '-', '.']).collect();
-    let [d, m, y] = parts.as_slice() else {
-        return Err("Ngày phải có dạng dd/mm/yyyy / Use dd/mm/yyyy");
-    };
-    let num = |p: &str| p.trim().parse::<u32>().ok();
-    match (num(d), num(m), num(y)) {
-        (Some(d), Some(m), Some(y)) if (1900..=2100).contains(&y) && y.to_string().len() == 4 => {
-            Date::from_ymd(y as i32, m, d)
-                .map_err(|_| "Ngày không tồn tại (kiểm tra ngày và tháng) / No such date")
-        }
-        (Some(_), Some(_), Some(_)) => Err("Năm phải có 4 chữ số / The year needs 4 digits"),
-        _ => Err("Ngày phải có dạng dd/mm/yyyy / Use dd/mm/yyyy"),
-    }
-}
+/// Parses what a cadre types into a date field (dd/mm/yyyy, d/m/yyyy, ddmmyyyy).
+pub use crate::device::input::parse_vn_date;
 
 /// Splits a bilingual message "vi / en" and keeps the half of the current language.
 pub fn bilingual(msg: &str) -> String {

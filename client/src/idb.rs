@@ -9,10 +9,13 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransaction};
 
 /// Opens (creating or upgrading) a database whose object stores are `stores`.
+/// `blocked` runs when an open tab of an older version holds the database and the
+/// upgrade has to wait for it to close.
 pub async fn open(
     name: &str,
     version: u32,
     stores: &'static [&'static str],
+    blocked: impl FnOnce() + 'static,
 ) -> Result<IdbDatabase, JsValue> {
     let factory = web_sys::window()
         .ok_or("no window")?
@@ -33,6 +36,8 @@ pub async fn open(
         }
     });
     req.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
+    let on_blocked = Closure::once_into_js(move |_e: web_sys::Event| blocked());
+    req.set_onblocked(Some(on_blocked.unchecked_ref()));
     let db = request(&req).await?;
     Ok(db.unchecked_into())
 }

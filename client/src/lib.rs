@@ -1,28 +1,47 @@
 //! The cadre's offline-first PWA (Leptos CSR, compiled to wasm32).
 //!
 //! # Layout
-//! - `app`: start-up from IndexedDB, sign-in/out, navigation, header, update notice.
-//! - `model`: the documents (a `shared::sync::Replica`), derived list rows, edits.
-//! - `store` / `idb`: IndexedDB, the only storage the app writes.
+//! From the bottom up; a module uses only those listed before it.
+//! - `device`: the device model in plain Rust (documents in a `shared::sync::Replica`,
+//!   chunks, summaries, edits, what to push, typed input). No Leptos, no web-sys: it is
+//!   the only part compiled natively, where it is unit-tested.
+//! - `idb` / `store`: IndexedDB, the only storage the app writes.
 //! - `api`: the server's HTTP API over `fetch`.
-//! - `sync`: when and how the replica is synced with the server.
 //! - `i18n`: Vietnamese and English texts, dates as dd/mm/yyyy.
+//! - `model`: the device model behind the reactive state the views read.
+//! - `tabs`: several tabs of one profile: who syncs (Web Locks), what changed
+//!   (BroadcastChannel), sign-out everywhere.
+//! - `sync`: when and how the replica is synced with the server.
+//! - `app`: start-up from IndexedDB, sign-in/out, navigation, header, update notice.
 //! - `views`: the screens; `views::schema` lists every fact of a case file.
 //!
 //! Invariant: the app never waits for the network to open or to save; an edit is in
 //! IndexedDB before it is sent, and is removed from the "unsent" count only when the
 //! server has acknowledged it.
 
+pub mod device;
+
+#[cfg(target_arch = "wasm32")]
 mod api;
+#[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
 mod i18n;
+#[cfg(target_arch = "wasm32")]
 mod idb;
+#[cfg(target_arch = "wasm32")]
 mod model;
+#[cfg(target_arch = "wasm32")]
 mod store;
+#[cfg(target_arch = "wasm32")]
 mod sync;
+#[cfg(target_arch = "wasm32")]
+mod tabs;
+#[cfg(target_arch = "wasm32")]
 mod views;
 
 /// Mounts the application; called once from `main`.
+#[cfg(target_arch = "wasm32")]
 pub fn start() {
     // A panic aborts the wasm instance; say why in the console, where a supervisor
     // helping a cadre can read it, instead of a bare "unreachable".

@@ -1,27 +1,32 @@
 //! The sync loop around `shared::sync::Replica`: when to sync, one run of request /
-//! receive / store, and what the header shows.
+//! receive / store, and what the header shows. Only the tab holding the sync lock runs
+//! it (see `tabs`); the others ask it to ("sync now") and show the state it shares.
 //!
 //! A run repeats `prepare` → POST /api/sync → `receive` → store until nothing is left to
-//! send and the server has no further page. Each response is stored (documents, their
-//! acknowledged heads and the cursor, in one IndexedDB transaction) before the next
-//! request, so a cut connection costs at most the request in flight, and a repeated
-//! request is harmless on the server. Pushes are cut into batches of bounded size so a
-//! slow link shows progress and a failure loses little work.
+//! send and the server has no further page. Each response is stored (new chunks, their
+//! acknowledged heads, files that left the scope, the cursor, in one IndexedDB
+//! transaction) before the next request, so a cut connection costs at most the request
+//! in flight, and a repeated request is harmless on the server. Pushes are cut into
+//! batches of bounded size so a slow link shows progress and a failure loses little
+//! work. Only changes already stored on the device are pushed: the run waits for this
+//! tab's pending writes first (other tabs' edits reach it through IndexedDB).
 //!
-//! Runs start on app start, on the `online` event, when the window gets focus, from the
-//! button, a few seconds after an edit, and on a timer: every minute after a success,
-//! with exponential backoff after a failure.
+//! Runs start when the tab becomes the sync tab, on the `online` event, when the window
+//! gets focus, from the button, a few seconds after an edit, and on a timer: every
+//! minute after a success, with exponential backoff after a failure.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use shared::sync::{DocId, SyncRequest, SyncResponse};
+use shared::sync::{DocId, SyncResponse};
 
 use crate::api::{self, ApiError, Reference};
+use crate::device::cut_push;
 use crate::i18n::tr;
-use crate::model::{self, now_ms, ui, with};
+use crate::model::{self, SyncView, now_ms, ui, with};
+use crate::tabs::{self, Msg};
 
 /// Largest page of changes asked from the server per response (bytes).
 const PULL_PAGE: u64 = 512 * 1024;
@@ -66,28 +71,72 @@ pub fn start() {
                 let l = l.borrow();
                 !l.running && l.next_at > 0.0 && t >= l.next_at
             });
-            if due {
+            if due && ui().leader.get_untracked() {
                 now();
             }
         },
         Duration::from_secs(1),
     );
     let on = window_event_listener(leptos::ev::online, |_| {
-        ui().sync.update(|s| s.offline = false);
+        update_view(|s| s.offline = false);
         now();
     });
     let focus = window_event_listener(leptos::ev::focus, |_| now());
     let off = window_event_listener(leptos::ev::offline, |_| {
-        ui().sync.update(|s| s.offline = true);
+        update_view(|s| s.offline = true);
     });
     // The listeners live as long as the page.
     std::mem::forget((on, focus, off));
     now();
 }
 
-/// Syncs as soon as possible (a running sync is followed by another).
+/// This tab now holds the sync lock: take over the profile's sync state as stored (the
+/// previous sync tab may have moved it on) and sync.
+pub async fn become_leader() {
+    ui().leader.set(true);
+    if let Some(store) = model::store() {
+        let cursor: u64 = store.get_meta("cursor").await.ok().flatten().unwrap_or(0);
+        let leaving: BTreeSet<DocId> = store
+            .get_meta("leaving")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let dropped: BTreeSet<DocId> = store
+            .get_meta("dropped")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        with(|m| {
+            m.replica.cursor = m.replica.cursor.max(cursor);
+            m.replica.leaving.extend(leaving);
+            m.replica.dropped.extend(dropped);
+        });
+    }
+    LOOP.with(|l| l.borrow_mut().next_at = now_ms());
+    now();
+}
+
+/// Changes the sync state shown, and shares it with the other tabs.
+fn update_view(f: impl FnOnce(&mut SyncView)) {
+    let u = ui();
+    u.sync.update(f);
+    if u.leader.get_untracked() {
+        tabs::post(&Msg::Sync {
+            view: u.sync.get_untracked(),
+        });
+    }
+}
+
+/// Syncs as soon as possible (a running sync is followed by another). In a tab that
+/// is not the sync tab, asks the sync tab.
 pub fn now() {
     if model::with(|m| m.session.is_none()) || ui().relogin.get_untracked() {
+        return;
+    }
+    if !ui().leader.get_untracked() {
+        tabs::post(&Msg::SyncNow);
         return;
     }
     let busy = LOOP.with(|l| {
@@ -131,7 +180,7 @@ pub fn running() -> bool {
 async fn run() {
     LOOP.with(|l| l.borrow_mut().running = true);
     loop {
-        ui().sync.update(|s| {
+        update_view(|s| {
             s.running = true;
             s.pushed = 0;
             s.to_push = 0;
@@ -155,12 +204,12 @@ async fn run() {
         });
         LOOP.with(|l| l.borrow_mut().next_at = now_ms() + delay);
         match result {
-            Ok(()) => u.sync.update(|s| {
+            Ok(()) => update_view(|s| {
                 s.last_ok = Some(now_ms());
                 s.error = None;
                 s.offline = false;
             }),
-            Err(ApiError::Offline) => u.sync.update(|s| {
+            Err(ApiError::Offline) => update_view(|s| {
                 s.offline = true;
                 s.error = None;
             }),
@@ -172,7 +221,7 @@ async fn run() {
         }
     }
     LOOP.with(|l| l.borrow_mut().running = false);
-    ui().sync.update(|s| s.running = false);
+    update_view(|s| s.running = false);
 }
 
 async fn handle_error(e: ApiError) {
@@ -181,6 +230,7 @@ async fn handle_error(e: ApiError) {
         "UNAUTHENTICATED" | "TOKEN_EXPIRED" => {
             stop();
             u.relogin.set(true);
+            tabs::post(&Msg::Relogin);
         }
         "DEVICE_REVOKED" => {
             // The administrator revoked this device: its data must not stay on it.
@@ -194,7 +244,16 @@ async fn handle_error(e: ApiError) {
                 .into(),
             ));
         }
-        _ => u.sync.update(|s| s.error = Some(e.message())),
+        _ => update_view(|s| s.error = Some(e.messages())),
+    }
+}
+
+fn storage_error(e: String) -> ApiError {
+    ApiError::Server {
+        status: 0,
+        code: "STORAGE".into(),
+        message_vi: format!("Không ghi được vào bộ nhớ máy: {e}"),
+        message_en: format!("Could not write to device storage: {e}"),
     }
 }
 
@@ -204,27 +263,27 @@ async fn run_once() -> Result<(), ApiError> {
         return Ok(());
     };
     crate::app::hydrate_all().await;
-    let u = ui();
-    let to_push = with(|m| {
-        m.replica
-            .docs
-            .values_mut()
-            .map(|d| d.rejected.is_none() && d.has_unsynced())
-            .filter(|&u| u)
-            .count() as u32
-    });
-    u.sync.update(|s| s.to_push = to_push);
+    tabs::bind_actors(&token).await?;
+    let to_push = with(|m| m.to_push());
+    update_view(|s| s.to_push = to_push);
     let mut sent: BTreeSet<DocId> = BTreeSet::new();
     let mut first = true;
     let mut more = false;
+    // Files deleted here are reported to the server with the next request; one more
+    // request in this run does it at once.
+    let mut report_drops = false;
     loop {
+        // Push only what this device has stored: wait for this tab's pending writes.
+        while ui().saving.get_untracked() > 0 {
+            crate::app::sleep(20).await;
+        }
         let (req, pending, left) = with(|m| {
             let (mut req, pending) = m.replica.prepare(Some(PULL_PAGE));
             req.push.retain(|d| !sent.contains(&d.doc_id));
-            let left = cut_push(&mut req);
+            let left = cut_push(&mut req, PUSH_BUDGET);
             (req, pending, left)
         });
-        if !first && req.push.is_empty() && !more {
+        if !first && req.push.is_empty() && !more && !report_drops {
             break;
         }
         first = false;
@@ -237,61 +296,48 @@ async fn run_once() -> Result<(), ApiError> {
             .sum::<u32>();
         let outcome = with(|m| {
             let report = m.replica.receive(pending, resp)?;
-            let ids: Vec<DocId> = report.touched.iter().cloned().collect();
-            for id in &ids {
-                m.cache.remove(id);
-                m.refresh_unsynced(id);
-            }
-            Ok::<_, shared::sync::SyncError>((ids, report.more, m.replica.cursor))
+            m.after_receive(&report);
+            let leaving = serde_json::to_string(&m.replica.leaving).unwrap_or_default();
+            let dropped = serde_json::to_string(&m.replica.dropped).unwrap_or_default();
+            Ok::<_, shared::sync::SyncError>((report, m.replica.cursor, leaving, dropped))
         });
-        let (ids, page_more, cursor) = outcome.map_err(|e| ApiError::Server {
+        let (report, cursor, leaving, dropped) = outcome.map_err(|e| ApiError::Server {
             status: 0,
             code: "BAD_SYNC".into(),
             message_vi: e.to_string(),
             message_en: e.to_string(),
         })?;
-        model::persist(&ids, &[("cursor", cursor.to_string())])
-            .await
-            .map_err(|e| ApiError::Server {
-                status: 0,
-                code: "STORAGE".into(),
-                message_vi: format!("Không ghi được vào bộ nhớ máy: {e}"),
-                message_en: format!("Could not write to device storage: {e}"),
-            })?;
-        model::refresh_rows(&ids);
-        if !ids.is_empty() {
-            u.doc_rev.update(|r| *r += 1);
+        let ids: Vec<DocId> = report.touched.iter().cloned().collect();
+        let removed: Vec<DocId> = report.removed.iter().cloned().collect();
+        ui().saving.update(|n| *n += 1);
+        let stored = model::persist(
+            &ids,
+            &removed,
+            vec![("leaving", leaving), ("dropped", dropped)],
+            Some(cursor),
+        )
+        .await;
+        ui().saving.update(|n| *n = n.saturating_sub(1));
+        stored.map_err(storage_error)?;
+        let mut changed = ids.clone();
+        changed.extend(removed.iter().cloned());
+        model::refresh_rows(&changed);
+        if !changed.is_empty() {
+            ui().doc_rev.update(|r| *r += 1);
         }
         sent.extend(pushed.iter().cloned());
-        u.sync.update(|s| {
+        update_view(|s| {
             s.pushed += pushed.len() as u32;
             s.received += received;
         });
-        more = page_more;
-        if !more && left == 0 {
+        more = report.more;
+        report_drops = !report.removed.is_empty();
+        if !more && left == 0 && !report_drops {
             break;
         }
     }
     refresh_reference(&token).await;
     Ok(())
-}
-
-/// Keeps the pushes of one request under the byte budget; returns how many wait.
-fn cut_push(req: &mut SyncRequest) -> usize {
-    let mut used = 0usize;
-    let mut keep = Vec::new();
-    let mut left = 0;
-    for d in std::mem::take(&mut req.push) {
-        let size: usize = d.changes.iter().map(|c| c.0.len()).sum();
-        if keep.is_empty() || used + size <= PUSH_BUDGET {
-            used += size;
-            keep.push(d);
-        } else {
-            left += 1;
-        }
-    }
-    req.push = keep;
-    left
 }
 
 /// Fetches the reference data of the scope once per app start (names of branches,
@@ -314,14 +360,26 @@ async fn refresh_reference(token: &str) {
             m.cache.clear();
         });
         if let Some(store) = model::store() {
-            let _ = store.put(&[], &[("reference", json)]).await;
+            let _ = store.put_meta(&[("reference", json)]).await;
+            tabs::post(&Msg::Reference);
         }
         model::rebuild_rows();
     }
 }
 
-/// Runs a sync now and waits for it (and any run already going) to finish.
+/// Runs a sync now and waits for it (and any run already going) to finish. In a tab
+/// that is not the sync tab, asks the sync tab and waits for the state it shares.
 pub async fn run_and_wait() {
+    if !ui().leader.get_untracked() {
+        tabs::post(&Msg::SyncNow);
+        let start = now_ms();
+        // Give the sync tab a moment to start, then wait while it runs.
+        crate::app::sleep(500).await;
+        while ui().sync.get_untracked().running && now_ms() - start < 120_000.0 {
+            crate::app::sleep(100).await;
+        }
+        return;
+    }
     while running() {
         crate::app::sleep(100).await;
     }

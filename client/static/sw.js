@@ -1,6 +1,8 @@
 // Service worker of the PWA: the app shell and the wasm bundle are cached at install
 // and served cache-first, so the app opens with no network after the first visit.
-// The API is never cached: /api/ goes to the network (the app keeps its own data in
+// It answers only the app's own addresses (the shell's files, and navigations to `/`
+// or `/index.html`); everything else — /api/, the central office's /central pages, any
+// other server page — goes to the network untouched (the app keeps its own data in
 // IndexedDB). The cache name carries a digest of the bundle (`__BUILD__`, replaced by
 // `cargo xtask dist`), so each build installs beside the old one and waits; the page
 // announces it and applies it on the user's reload (message SKIP_WAITING).
@@ -38,13 +40,17 @@ self.addEventListener('message', (event) => {
   if (event.data === 'SKIP_WAITING') self.skipWaiting();
 });
 
+// The app's pages: routing is in the URL fragment, so these are all one page.
+const PAGES = new Set(['/', '/index.html']);
+const FILES = new Set(SHELL);
+
 self.addEventListener('fetch', (event) => {
   const req = event.request;
   if (req.method !== 'GET') return;
   const url = new URL(req.url);
-  if (url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
+  if (url.origin !== self.location.origin) return;
   if (req.mode === 'navigate') {
-    // Every address of the app is the same page; routing is in the URL fragment.
+    if (!PAGES.has(url.pathname)) return;
     event.respondWith(
       caches.open(CACHE)
         .then((cache) => cache.match('/index.html'))
@@ -52,12 +58,13 @@ self.addEventListener('fetch', (event) => {
     );
     return;
   }
+  if (!FILES.has(url.pathname)) return;
   event.respondWith(
     caches.open(CACHE).then(async (cache) => {
-      const hit = await cache.match(req, { ignoreSearch: true });
+      const hit = await cache.match(url.pathname);
       if (hit) return hit;
       const resp = await fetch(req);
-      if (resp.ok && resp.type === 'basic') cache.put(req, resp.clone());
+      if (resp.ok && resp.type === 'basic') cache.put(url.pathname, resp.clone());
       return resp;
     }),
   );

@@ -110,3 +110,44 @@ export function watchErrors(page) {
   page.on('pageerror', (e) => errors.push(String(e)));
   return errors;
 }
+
+/**
+ * Lets a test hold back the messages tabs send each other (as when a background tab
+ * is frozen), so edits made in two tabs are truly concurrent. `__hold(true)` queues
+ * incoming messages in that tab; `__hold(false)` delivers them.
+ */
+export async function holdableTabs(context) {
+  await context.addInitScript(() => {
+    const Original = window.BroadcastChannel;
+    if (!Original) return;
+    const queue = [];
+    let holding = false;
+    window.__hold = (on) => {
+      holding = on;
+      if (!on) queue.splice(0).forEach((deliver) => deliver());
+    };
+    window.BroadcastChannel = class extends Original {
+      set onmessage(handler) {
+        super.onmessage = (e) => (holding ? queue.push(() => handler(e)) : handler(e));
+      }
+      get onmessage() { return super.onmessage; }
+    };
+  });
+}
+
+/** Opens another tab of the app on the same profile, already signed in. */
+export async function openTab(context, url) {
+  const page = await context.newPage();
+  await page.goto(url + '/');
+  await page.waitForSelector('.case-row', { timeout: 30000 });
+  return page;
+}
+
+/** Waits until a field of the open case shows a value (typed in another tab). */
+export async function waitFieldValue(page, path, value, timeout = 5000) {
+  await showField(page, path);
+  await page.waitForFunction(([p, v]) => {
+    const el = document.querySelector(`[data-path="${p}"]`);
+    return el && el.value === v;
+  }, [path, value], { timeout, polling: 50 });
+}

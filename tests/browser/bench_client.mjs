@@ -1,6 +1,8 @@
 // Client benchmark (`cargo xtask bench client`): bundle size, time to interactive from
 // the service-worker cache, time to open the list with 2,000 case files on the device,
-// and time to sync 50 changed case files. Real server, real headless Chromium.
+// bytes written to IndexedDB per edit and the time from the keystroke to "saved on this
+// device" on that device, and time to sync 50 changed case files. Real server, real
+// headless Chromium.
 import { gzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -53,6 +55,31 @@ if (imp.status !== 0) throw new Error('import failed: ' + imp.stderr + imp.stdou
 server = await startServer({ dataDir: server.dir, addr });
 
 const device = await launchDevice();
+// Counts what the page writes to IndexedDB and when its write transactions commit.
+await device.context.addInitScript(() => {
+  window.__idbBytes = 0;
+  window.__lastCommit = 0;
+  const size = (v) => {
+    if (v instanceof Uint8Array || v instanceof ArrayBuffer) return v.byteLength;
+    if (typeof v === 'string') return new TextEncoder().encode(v).length;
+    if (Array.isArray(v)) return v.reduce((n, x) => n + size(x), 0);
+    if (v && typeof v === 'object') return Object.values(v).reduce((n, x) => n + size(x), 0);
+    return 8;
+  };
+  for (const name of ['put', 'add']) {
+    const original = IDBObjectStore.prototype[name];
+    IDBObjectStore.prototype[name] = function (value, key) {
+      window.__idbBytes += size(value) + (key === undefined ? 0 : size(key));
+      return original.apply(this, arguments);
+    };
+  }
+  const tx = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (...args) {
+    const t = tx.apply(this, args);
+    if (args[1] === 'readwrite') t.addEventListener('complete', () => { window.__lastCommit = performance.now(); });
+    return t;
+  };
+});
 try {
   const page = await device.context.newPage();
   let t = Date.now();
@@ -92,8 +119,43 @@ try {
   await page.waitForFunction(() => /Ngoại tuyến|Offline/.test(document.querySelector('[data-testid=sync-status]').textContent), null, { timeout: 120000 });
   console.log(`reload to all ${rows.trim()} parsed and a sync attempted: ${Date.now() - t} ms`);
 
-  // 50 files changed offline, then one sync.
+  // Edits on a device holding all the files: bytes written and keystroke to "saved".
   const ids = await page.$$eval('.case-row', (r) => r.map((x) => x.dataset.id));
+  await openCase(page, ids[0]);
+  await setField(page, 'person.ethnicity', 'Kinh');
+  const edits = await page.evaluate(async () => {
+    const input = document.querySelector('[data-path="person.residence_unit"]');
+    const label = () => document.querySelector('.crumbs .saved').textContent;
+    const out = [];
+    for (let i = 0; i < 20; i++) {
+      const bytes = window.__idbBytes;
+      const t0 = performance.now();
+      input.value = `Tổ dân phố ${i + 1}, phường Lạch Tray`;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      while (!(window.__lastCommit > t0 && /Đã lưu trên máy|Saved on this device/.test(label()))) {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      out.push({ ms: performance.now() - t0, bytes: window.__idbBytes - bytes });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return out;
+  });
+  const bytesPer = edits.map((e) => e.bytes);
+  console.log(`IndexedDB bytes written per edit (device with ${rows.trim()}): median ${median(bytesPer)} B (min ${Math.min(...bytesPer)}, max ${Math.max(...bytesPer)}), of which the new change chunk is the only Automerge data`);
+  console.log(`keystroke (change event) to "Đã lưu trên máy": median ${median(edits.map((e) => e.ms)).toFixed(1)} ms, max ${Math.max(...edits.map((e) => e.ms)).toFixed(1)} ms over ${edits.length} edits`);
+  // Opening the list screen in the running app.
+  const opens = [];
+  for (let i = 0; i < 5; i++) {
+    await openCase(page, ids[i]);
+    t = Date.now();
+    await page.click('.crumbs a');
+    await page.waitForSelector('.case-row');
+    await page.waitForFunction(() => /\/ 2\d{3} /.test(document.querySelector('[data-testid=count]').textContent));
+    opens.push(Date.now() - t);
+  }
+  console.log(`list of ${rows.trim()} opened from a case: median ${median(opens)} ms (runs: ${opens.join(', ')})`);
+
+  // 50 files changed offline, then one sync.
   for (let i = 0; i < N_CHANGED; i++) {
     await openCase(page, ids[i]);
     await setField(page, 'person.residence_unit', `Tổ dân phố ${i + 1}, phường Lạch Tray`);

@@ -37,13 +37,14 @@ test('signing out refuses to drop unsent changes silently, then pushes them and 
     const stored = await page.evaluate(() => new Promise((resolve) => {
       const req = indexedDB.open('hoso-phat-trien-dang-vien');
       req.onsuccess = () => {
-        const tx = req.result.transaction(['docs', 'meta'], 'readonly');
-        const docs = tx.objectStore('docs').count();
+        const tx = req.result.transaction(['chunks', 'docmeta', 'meta'], 'readonly');
+        const chunks = tx.objectStore('chunks').count();
+        const docs = tx.objectStore('docmeta').count();
         const meta = tx.objectStore('meta').get('session');
-        tx.oncomplete = () => resolve({ docs: docs.result, session: meta.result ?? null });
+        tx.oncomplete = () => resolve({ chunks: chunks.result, docs: docs.result, session: meta.result ?? null });
       };
     }));
-    assert.deepEqual(stored, { docs: 0, session: null });
+    assert.deepEqual(stored, { chunks: 0, docs: 0, session: null });
     assert.deepEqual(errors, []);
   } finally {
     await device.context.close();

@@ -16,14 +16,14 @@ use shared::sync::DocId;
 
 use crate::app::go;
 use crate::i18n::{bilingual, parse_vn_date, show_date, tr, tr_s};
-use crate::model::{self, DocView, Screen, json_at, today, ui, with};
+use crate::model::{self, DocView, Screen, json_at, today, use_ui, with};
 use crate::views::field::FieldInput;
 use crate::views::list::{stage_label, sync_badge};
 use crate::views::schema::{ListDef, SECTIONS, Section, key_fact};
 
 #[component]
 pub fn CaseScreen(id: DocId) -> impl IntoView {
-    let u = ui();
+    let u = use_ui();
     let view = {
         let id = id.clone();
         Memo::new(move |_| {
@@ -47,7 +47,7 @@ pub fn CaseScreen(id: DocId) -> impl IntoView {
 
 #[component]
 fn CaseBody(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
-    let u = ui();
+    let u = use_ui();
     let name = move || {
         view.with(|v| {
             v.as_ref()
@@ -238,7 +238,7 @@ fn Advance(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
             let Some(tentative) = with_key(&case, key, d) else {
                 return;
             };
-            let eval = with(|m| m.evaluate_pub(&tentative));
+            let eval = with(|m| m.evaluate(&tentative));
             let against: Vec<Finding> = eval
                 .findings
                 .iter()

@@ -5,6 +5,9 @@
 //! An edit is written to the document and to IndexedDB when the input changes (on
 //! blur or Enter), so each change is one meaningful, timestamped step in the audit
 //! trail; the app blurs the active field when it is hidden, so nothing typed waits.
+//! A value the field refuses (31/02/2026) is never dropped: it stays on screen as a
+//! draft (`Ui::drafts`) with its error until it is fixed or discarded, and leaving the
+//! screen with a draft asks first.
 
 use std::sync::Arc;
 
@@ -14,8 +17,9 @@ use shared::date::Date;
 use shared::rules::Severity;
 use shared::sync::DocId;
 
+use crate::device::input::parse_count;
 use crate::i18n::{bilingual, parse_vn_date, show_time, tr, tr_s};
-use crate::model::{DocView, edit_and_save, json_at};
+use crate::model::{DocView, draft_key, edit_and_save, json_at, use_ui};
 use crate::views::schema::{Field, Kind, opt_label};
 
 /// "branch_votes.0.present" → "branch_votes[].present", the form findings use.
@@ -70,7 +74,24 @@ pub fn FieldInput(
 ) -> impl IntoView {
     let path: Arc<str> = path.into();
     let pattern: Arc<str> = finding_pattern(&path).into();
-    let error = RwSignal::new(None::<&'static str>);
+    let u = use_ui();
+    let key: Arc<str> = draft_key(&id, &path).into();
+    let kind = field.kind;
+    // The typed text the field refused, if any, and why.
+    let draft = {
+        let key = key.clone();
+        move || u.drafts.with(|d| d.get(&*key).cloned())
+    };
+    let error = {
+        let draft = draft.clone();
+        move || {
+            draft().and_then(|t| match kind {
+                Kind::Date => parse_vn_date(&t).err(),
+                Kind::Num => parse_count(&t).err(),
+                _ => None,
+            })
+        }
+    };
     let current = {
         let path = path.clone();
         move || view.with(|v| v.as_ref().and_then(|v| json_at(&v.json, &path)))
@@ -80,60 +101,67 @@ pub fn FieldInput(
         let id = id.clone();
         move |value: Json| edit_and_save(&id, &path, value)
     };
-    let kind = field.kind;
+    // Reads typed text: a valid value is saved, a refused one kept as a draft.
+    let typed = {
+        let key = key.clone();
+        let save = save.clone();
+        move |text: String| {
+            let t = text.trim();
+            let value = match kind {
+                Kind::Date if t.is_empty() => Ok(Json::Null),
+                Kind::Date => parse_vn_date(t).map(|d| Json::String(d.to_string())),
+                Kind::Num => parse_count(t).map(|n| n.map(Json::from).unwrap_or(Json::Null)),
+                _ => Ok(Json::String(t.to_string())),
+            };
+            match value {
+                Ok(v) => {
+                    u.drafts.update(|d| {
+                        d.remove(&*key);
+                    });
+                    save(v);
+                }
+                Err(_) => u.drafts.update(|d| {
+                    d.insert(key.to_string(), text);
+                }),
+            }
+        }
+    };
+    let shown = {
+        let draft = draft.clone();
+        let current = current.clone();
+        move || draft().unwrap_or_else(|| value_text(kind, current().as_ref()))
+    };
+    let has_error = {
+        let error = error.clone();
+        move || error().is_some()
+    };
     let input = match kind {
         Kind::Text => {
-            let current = current.clone();
-            let save = save.clone();
+            let typed = typed.clone();
             view! {
                 <input type="text" name=path.to_string() data-path=path.to_string()
-                    prop:value=move || value_text(kind, current().as_ref())
-                    on:change=move |ev| save(Json::String(event_target_value(&ev).trim().to_string()))/>
+                    prop:value=shown.clone()
+                    on:change=move |ev| typed(event_target_value(&ev))/>
             }
             .into_any()
         }
         Kind::Date => {
-            let current = current.clone();
-            let save = save.clone();
+            let typed = typed.clone();
             view! {
                 <input type="text" inputmode="numeric" placeholder="dd/mm/yyyy" autocomplete="off"
-                    name=path.to_string() data-path=path.to_string() class:invalid=move || error.get().is_some()
-                    prop:value=move || value_text(kind, current().as_ref())
-                    on:change=move |ev| {
-                        let text = event_target_value(&ev);
-                        if text.trim().is_empty() {
-                            error.set(None);
-                            save(Json::Null);
-                        } else {
-                            match parse_vn_date(&text) {
-                                Ok(d) => { error.set(None); save(Json::String(d.to_string())); }
-                                Err(e) => error.set(Some(e)),
-                            }
-                        }
-                    }/>
+                    name=path.to_string() data-path=path.to_string() class:invalid=has_error.clone()
+                    prop:value=shown.clone()
+                    on:change=move |ev| typed(event_target_value(&ev))/>
             }
             .into_any()
         }
         Kind::Num => {
-            let current = current.clone();
-            let save = save.clone();
+            let typed = typed.clone();
             view! {
                 <input type="text" inputmode="numeric" autocomplete="off" class="num"
-                    name=path.to_string() data-path=path.to_string() class:invalid=move || error.get().is_some()
-                    prop:value=move || value_text(kind, current().as_ref())
-                    on:change=move |ev| {
-                        let text = event_target_value(&ev);
-                        let t = text.trim();
-                        if t.is_empty() {
-                            error.set(None);
-                            save(Json::Null);
-                        } else {
-                            match t.parse::<u32>() {
-                                Ok(n) if n <= 100_000 => { error.set(None); save(Json::from(n)); }
-                                _ => error.set(Some("Nhập số nguyên không âm, ví dụ 25 / Enter a whole number, e.g. 25")),
-                            }
-                        }
-                    }/>
+                    name=path.to_string() data-path=path.to_string() class:invalid=has_error.clone()
+                    prop:value=shown.clone()
+                    on:change=move |ev| typed(event_target_value(&ev))/>
             }
             .into_any()
         }
@@ -234,7 +262,22 @@ pub fn FieldInput(
                 <span class="label">{move || tr(field.vi, field.en)}</span>
                 {input}
             </label>
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{bilingual(e)}</p> })}
+            {
+                let discard = {
+                    let key = key.clone();
+                    move |_| u.drafts.update(|d| {
+                        d.remove(&*key);
+                    })
+                };
+                move || error().map(|e| view! {
+                    <p class="error" role="alert" data-testid="draft-error">
+                        {bilingual(e)} " "
+                        <button type="button" class="link" on:click=discard.clone()>
+                            {tr("Bỏ giá trị này", "Discard this value")}
+                        </button>
+                    </p>
+                })
+            }
             {move || notes().into_iter().map(|(sev, msg)| view! {
                 <p class={if sev == Severity::Blocking { "note blocking" } else { "note warning" }}>{msg}</p>
             }).collect_view()}

@@ -12,7 +12,7 @@ use shared::text::fold;
 
 use crate::app::go;
 use crate::i18n::{Lang, lang, show_date, tr, tr_s};
-use crate::model::{Row, Screen, today, ui};
+use crate::model::{Row, Screen, today, use_ui};
 
 const PAGE: usize = 100;
 
@@ -39,7 +39,7 @@ pub fn sync_badge(unsynced: bool, conflicts: u32, rejected: bool) -> (&'static s
 
 #[component]
 pub fn CaseList() -> impl IntoView {
-    let u = ui();
+    let u = use_ui();
     let q = RwSignal::new(String::new());
     let stage = RwSignal::new(String::new());
     let org = RwSignal::new(String::new());

@@ -3,12 +3,13 @@
 use leptos::prelude::*;
 
 use crate::i18n::tr;
-use crate::model::ui;
+use crate::model::use_ui;
 
 #[component]
 pub fn LoginForm() -> impl IntoView {
     let username = RwSignal::new(
-        ui().user
+        use_ui()
+            .user
             .get_untracked()
             .map(|u| u.username)
             .unwrap_or_default(),

@@ -3,14 +3,15 @@
 
 use leptos::prelude::*;
 use shared::model::CaseFile;
+use shared::sync::DocId;
 
 use crate::app::go;
 use crate::i18n::{parse_vn_date, tr};
-use crate::model::{self, Screen, ui, with};
+use crate::model::{self, Screen, random16, use_ui, with};
 
 #[component]
 pub fn NewCase() -> impl IntoView {
-    let u = ui();
+    let u = use_ui();
     let branches = move || {
         u.orgs.with(|o| {
             o.iter()
@@ -54,16 +55,10 @@ pub fn NewCase() -> impl IntoView {
                 }
             }
         }
-        match with(|m| m.create(&case)) {
+        match with(|m| m.create(DocId::from_bytes(random16()), &case)) {
             Ok(id) => {
                 model::refresh_rows(std::slice::from_ref(&id));
-                let id2 = id.clone();
-                leptos::task::spawn_local(async move {
-                    if let Err(e) = model::persist(&[id2], &[]).await {
-                        ui().notice.set(Some(e));
-                    }
-                    crate::sync::soon();
-                });
+                model::save_local(vec![id.clone()]);
                 go(Screen::Case(id));
             }
             Err(e) => error.set(Some(crate::i18n::bilingual(&e))),

@@ -1,0 +1,765 @@
+//! The device model: every case file this device holds (inside a
+//! `shared::sync::Replica`), what IndexedDB is known to hold of each, the list summaries,
+//! local edits, and what to push. Plain Rust: no Leptos, no web-sys, no clock (the
+//! caller sets `today` and `now`), so it compiles and is unit-tested natively.
+//!
+//! # Layering
+//! `device` is the bottom of the client: `store` (IndexedDB) persists what it hands
+//! out, `sync` and `tabs` drive it, `model` adapts it to signals, `views` draw it.
+//! Nothing here imports a module above it, and on native targets the modules above are
+//! not even compiled.
+
+pub mod chunks;
+pub mod input;
+pub mod reference;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, AutoCommit, Change, ChangeHash};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use shared::calendar::WorkingCalendar;
+use shared::date::Date;
+use shared::doc::{self, ReviewNote};
+use shared::model::CaseFile;
+use shared::rules::{self, EvalContext, Evaluation, Severity};
+use shared::stage::Stage;
+use shared::sync::{DocId, ReceiveReport, Rejection, Replica, ReplicaDoc, SyncRequest};
+use shared::text::{SortKey, fold, sort_key};
+
+use chunks::Chunk;
+use reference::{Reference, Session};
+
+/// What the list shows of a case file; stored with the document so the list opens at once.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Summary {
+    pub name: String,
+    pub org_id: String,
+    /// Stage code (`shared::stage::Stage::code`).
+    pub stage: String,
+    pub blocking: u32,
+    /// The earliest open deadline.
+    pub next_due: Option<Date>,
+    pub conflicts: u32,
+    /// Returned by the reviewer with a comment.
+    pub returned: bool,
+    pub birth_date: Option<Date>,
+    /// The day the summary was computed: due dates and findings move with the date.
+    pub day: Option<Date>,
+}
+
+/// What the device remembers about a case file besides its changes. Written beside the
+/// chunks; every field is either monotone (`synced`) or derived again from the document.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DocMeta {
+    /// Hashes of a state known to be stored on the server.
+    pub synced: Vec<ChangeHash>,
+    /// The server's refusal of the last push, if any.
+    pub rejected: Option<Rejection>,
+    /// When the oldest change not yet acknowledged by the server was made (ms).
+    pub unsynced_since: Option<f64>,
+    /// The list row, so the list opens before the documents are loaded.
+    pub summary: Summary,
+    /// The heads the summary was computed at (empty: recompute when loaded).
+    pub summary_heads: Vec<ChangeHash>,
+}
+
+/// A document read from storage but not parsed yet.
+#[derive(Clone, Debug, Default)]
+pub struct RawDoc {
+    pub chunks: Vec<Chunk>,
+    pub meta: DocMeta,
+}
+
+/// What this tab knows IndexedDB holds of a parsed document.
+#[derive(Clone, Debug, Default)]
+pub struct Stored {
+    /// Every change up to these hashes is stored.
+    pub heads: Vec<ChangeHash>,
+    /// Keys of the chunks read or written.
+    pub keys: BTreeSet<String>,
+}
+
+/// One document's write: the chunk of changes not stored yet (if any) and its metadata.
+#[derive(Clone, Debug)]
+pub struct DocWrite {
+    pub id: DocId,
+    pub chunk: Option<Chunk>,
+    pub meta: DocMeta,
+}
+
+/// One line of the case-file list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub id: DocId,
+    pub s: Summary,
+    pub stage: Stage,
+    pub folded: String,
+    pub key: SortKey,
+    pub unsynced_since: Option<f64>,
+    /// The server's refusal, in both languages.
+    pub rejected: Option<(String, String)>,
+}
+
+/// One field holding concurrent values, with who wrote each (as far as the device knows).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConflictView {
+    pub path: String,
+    pub values: Vec<ConflictValueView>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConflictValueView {
+    pub value: Json,
+    pub mine: bool,
+    pub time: Option<f64>,
+    pub winner: bool,
+}
+
+/// A field a reviewer settled: it had concurrent values and now has the chosen one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedView {
+    pub path: String,
+    pub time: f64,
+    /// Who resolved it, when the server's message says so.
+    pub by: String,
+    pub mine: bool,
+}
+
+/// Everything the case screen shows, derived from one document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocView {
+    pub id: DocId,
+    pub case: CaseFile,
+    /// The `case` subtree as JSON, for reading fields by path.
+    pub json: Json,
+    pub eval: Evaluation,
+    pub conflicts: Vec<ConflictView>,
+    pub resolved: Vec<ResolvedView>,
+    pub review: ReviewNote,
+    pub unsynced_since: Option<f64>,
+    pub rejected: Option<(String, String)>,
+}
+
+/// All the case files of this device and what it knows about their storage.
+#[derive(Debug)]
+pub struct Device {
+    pub replica: Replica,
+    /// Documents loaded from storage but not parsed yet.
+    pub raw: BTreeMap<DocId, RawDoc>,
+    /// Per parsed document: what IndexedDB holds of it.
+    pub stored: BTreeMap<DocId, Stored>,
+    pub session: Option<Session>,
+    /// The actor id this tab writes with (each tab has its own; see `tabs`); the
+    /// session's when unset.
+    pub tab_actor: Option<ActorId>,
+    pub reference: Reference,
+    pub calendar: Option<WorkingCalendar>,
+    /// Summaries of parsed documents, with the heads they were computed at.
+    pub cache: BTreeMap<DocId, (Summary, Vec<ChangeHash>)>,
+    /// Today in Vietnam, set by the caller before use.
+    pub today: Date,
+    /// The time (ms since the epoch) new changes are stamped with, set by the caller.
+    pub now: f64,
+}
+
+impl Default for Device {
+    fn default() -> Device {
+        Device {
+            replica: Replica::default(),
+            raw: BTreeMap::new(),
+            stored: BTreeMap::new(),
+            session: None,
+            tab_actor: None,
+            reference: Reference::default(),
+            calendar: None,
+            cache: BTreeMap::new(),
+            today: Date::from_days_since_epoch(0),
+            now: 0.0,
+        }
+    }
+}
+
+impl Device {
+    pub fn actor(&self) -> Option<ActorId> {
+        self.tab_actor.clone().or_else(|| {
+            self.session
+                .as_ref()
+                .and_then(|s| ActorId::try_from(s.actor.as_str()).ok())
+        })
+    }
+
+    /// Sets the actor this tab writes with, for new changes to every document.
+    pub fn set_tab_actor(&mut self, actor: ActorId) {
+        self.replica.actor = Some(actor.clone());
+        for rd in self.replica.docs.values_mut() {
+            rd.doc.set_actor(actor.clone());
+        }
+        self.tab_actor = Some(actor);
+    }
+
+    pub fn set_reference(&mut self, r: Reference) {
+        self.calendar = WorkingCalendar::from_json(&r.calendar.to_string()).ok();
+        self.reference = r;
+    }
+
+    /// Every document id, parsed or not.
+    pub fn ids(&self) -> Vec<DocId> {
+        let mut ids: Vec<DocId> = self.raw.keys().cloned().collect();
+        ids.extend(self.replica.docs.keys().cloned());
+        ids
+    }
+
+    /// Evaluates a case (possibly a tentative one) with this device's settings.
+    pub fn evaluate(&self, case: &CaseFile) -> Evaluation {
+        let fallback;
+        let calendar = match &self.calendar {
+            Some(c) => c,
+            None => {
+                fallback = WorkingCalendar::vietnam_2021_2027();
+                &fallback
+            }
+        };
+        let ctx = EvalContext {
+            today: self.today,
+            settings: &self.reference.rule_settings,
+            calendar,
+        };
+        rules::evaluate(case, &ctx)
+    }
+
+    /// Adds a document read from storage (replacing an older unparsed copy).
+    pub fn add_raw(&mut self, id: DocId, raw: RawDoc) {
+        if !self.replica.docs.contains_key(&id) {
+            self.raw.insert(id, raw);
+        }
+    }
+
+    /// Parses one stored document, if it is still raw. Returns false when unknown or
+    /// when none of its chunks can be read (it then stays raw, never lost).
+    pub fn hydrate(&mut self, id: &DocId) -> bool {
+        if self.replica.docs.contains_key(id) {
+            return true;
+        }
+        let Some(raw) = self.raw.remove(id) else {
+            return false;
+        };
+        let loaded = chunks::load(&raw.chunks);
+        let mut doc = loaded.doc;
+        if doc.get_heads().is_empty() {
+            self.raw.insert(id.clone(), raw);
+            return false;
+        }
+        if let Some(actor) = self.actor() {
+            doc.set_actor(actor);
+        }
+        let heads = doc.get_heads();
+        if raw.meta.summary_heads == heads {
+            self.cache
+                .insert(id.clone(), (raw.meta.summary.clone(), heads.clone()));
+        }
+        self.stored.insert(
+            id.clone(),
+            Stored {
+                heads,
+                keys: raw.chunks.iter().map(|c| c.key.clone()).collect(),
+            },
+        );
+        self.replica.docs.insert(
+            id.clone(),
+            ReplicaDoc {
+                doc,
+                synced: raw.meta.synced,
+                rejected: raw.meta.rejected,
+            },
+        );
+        self.prune_synced(id);
+        true
+    }
+
+    /// Parses up to `n` raw documents; returns their ids.
+    pub fn hydrate_some(&mut self, n: usize) -> Vec<DocId> {
+        let ids: Vec<DocId> = self.raw.keys().take(n).cloned().collect();
+        ids.into_iter().filter(|id| self.hydrate(id)).collect()
+    }
+
+    /// When the oldest change the server has not acknowledged was made.
+    pub fn unsynced_since(&mut self, id: &DocId) -> Option<f64> {
+        if let Some(raw) = self.raw.get(id) {
+            return raw.meta.unsynced_since;
+        }
+        let rd = self.replica.docs.get_mut(id)?;
+        if same_set(&rd.doc.get_heads(), &rd.synced) {
+            return None;
+        }
+        rd.unsynced()
+            .iter()
+            .map(|c| c.timestamp() as f64)
+            .reduce(f64::min)
+    }
+
+    /// The summary of a parsed document, computed again when it or the day changed.
+    pub fn summary(&mut self, id: &DocId) -> Option<Summary> {
+        let rd = self.replica.docs.get_mut(id)?;
+        let heads = rd.doc.get_heads();
+        if let Some((s, h)) = self.cache.get(id)
+            && s.day == Some(self.today)
+            && *h == heads
+        {
+            return Some(s.clone());
+        }
+        let case = doc::read_case(&rd.doc).unwrap_or_default();
+        let review = doc::read_review(&rd.doc);
+        let conflicts = doc::conflicts(&rd.doc).len() as u32;
+        let eval = self.evaluate(&case);
+        let s = summarize(&case, &eval, conflicts, review.returned, self.today);
+        self.cache.insert(id.clone(), (s.clone(), heads));
+        Some(s)
+    }
+
+    /// The list row of a document (parsed or raw).
+    pub fn row(&mut self, id: &DocId) -> Option<Row> {
+        if let Some(raw) = self.raw.get(id) {
+            return Some(make_row(
+                id,
+                raw.meta.summary.clone(),
+                raw.meta.unsynced_since,
+                raw.meta.rejected.as_ref(),
+            ));
+        }
+        let s = self.summary(id)?;
+        let since = self.unsynced_since(id);
+        let rd = self.replica.docs.get(id)?;
+        Some(make_row(id, s, since, rd.rejected.as_ref()))
+    }
+
+    /// What to write for a parsed document: the changes IndexedDB does not hold yet, as
+    /// one chunk, and the metadata. They count as stored from now on; call
+    /// [`Device::write_failed`] if the write does not commit.
+    pub fn take_write(&mut self, id: &DocId) -> Option<DocWrite> {
+        let summary = self.summary(id)?;
+        let since = self.unsynced_since(id);
+        let rd = self.replica.docs.get_mut(id)?;
+        let stored = self.stored.entry(id.clone()).or_default();
+        let new: Vec<Change> = rd.doc.get_changes(&stored.heads);
+        let chunk = chunks::changes_chunk(&new);
+        let heads = rd.doc.get_heads();
+        stored.heads = heads.clone();
+        if let Some(c) = &chunk {
+            stored.keys.insert(c.key.clone());
+        }
+        Some(DocWrite {
+            id: id.clone(),
+            chunk,
+            meta: DocMeta {
+                synced: rd.synced.clone(),
+                rejected: rd.rejected.clone(),
+                unsynced_since: since,
+                summary,
+                summary_heads: heads,
+            },
+        })
+    }
+
+    /// A write did not commit: its changes go with the next write again.
+    pub fn write_failed(&mut self, id: &DocId) {
+        if let Some(s) = self.stored.get_mut(id) {
+            s.heads.clear();
+        }
+    }
+
+    /// Whether a document holds more chunks than it should.
+    pub fn wants_compaction(&self, id: &DocId) -> bool {
+        self.stored
+            .get(id)
+            .is_some_and(|s| s.keys.len() > chunks::COMPACT_ABOVE)
+    }
+
+    /// After compaction replaced the chunks it read by `snapshot`.
+    pub fn compacted(&mut self, id: &DocId, replaced: &[String], snapshot: &str) {
+        if let Some(s) = self.stored.get_mut(id) {
+            for k in replaced {
+                s.keys.remove(k);
+            }
+            s.keys.insert(snapshot.to_string());
+        }
+    }
+
+    /// The metadata record to write, given what is stored now (read in the same
+    /// transaction). Acknowledged heads only grow; the sync tab alone records them and
+    /// the refusals, other tabs keep what is stored. The summary is this tab's unless it
+    /// is older than the stored one's document, in which case it is marked for recompute.
+    pub fn merge_meta(
+        &mut self,
+        id: &DocId,
+        mine: DocMeta,
+        stored: Option<DocMeta>,
+        leader: bool,
+    ) -> DocMeta {
+        let Some(stored) = stored else {
+            return mine;
+        };
+        let mut out = mine;
+        if leader {
+            out.synced = union(&stored.synced, &out.synced);
+        } else {
+            out.synced = union(&stored.synced, &[]);
+            out.rejected = stored.rejected;
+        }
+        // This tab's summary is current if its document holds the stored one's heads.
+        let covers = match self.replica.docs.get_mut(id) {
+            Some(rd) => stored
+                .summary_heads
+                .iter()
+                .all(|h| rd.doc.get_change_by_hash(h).is_some()),
+            None => false,
+        };
+        if !covers {
+            out.summary_heads.clear();
+            out.unsynced_since = match (out.unsynced_since, stored.unsynced_since) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        out
+    }
+
+    /// Folds in what another tab (or an earlier moment of this one) stored of a document:
+    /// chunks not read yet and the metadata. No chunks and no metadata means the
+    /// document was removed from the device. Returns true when something changed.
+    pub fn absorb(
+        &mut self,
+        id: &DocId,
+        all_chunks: Vec<Chunk>,
+        meta: Option<DocMeta>,
+        leader: bool,
+    ) -> bool {
+        if all_chunks.is_empty() && meta.is_none() {
+            let was = self.replica.docs.remove(id).is_some() | self.raw.remove(id).is_some();
+            self.stored.remove(id);
+            self.cache.remove(id);
+            self.replica.leaving.remove(id);
+            return was;
+        }
+        let meta = meta.unwrap_or_default();
+        let Some(rd) = self.replica.docs.get_mut(id) else {
+            self.raw.insert(
+                id.clone(),
+                RawDoc {
+                    chunks: all_chunks,
+                    meta,
+                },
+            );
+            return true;
+        };
+        let stored = self.stored.entry(id.clone()).or_default();
+        let fresh: Vec<&Chunk> = all_chunks
+            .iter()
+            .filter(|c| !stored.keys.contains(&c.key))
+            .collect();
+        let before = rd.doc.get_heads();
+        if !fresh.is_empty() {
+            chunks::merge_into(&mut rd.doc, fresh);
+        }
+        // What was just read is stored; so is what was stored before.
+        let added: Vec<ChangeHash> = rd
+            .doc
+            .get_changes(&before)
+            .iter()
+            .map(Change::hash)
+            .collect();
+        stored.heads = union(&stored.heads, &added);
+        if rd.doc.get_changes(&stored.heads).is_empty() {
+            stored.heads = rd.doc.get_heads();
+        }
+        stored.keys = all_chunks.iter().map(|c| c.key.clone()).collect();
+        let synced_before = rd.synced.clone();
+        rd.synced = union(&rd.synced, &meta.synced);
+        if !leader {
+            rd.rejected = meta.rejected;
+        }
+        let changed = rd.doc.get_heads() != before || rd.synced != synced_before;
+        self.prune_synced(id);
+        changed
+    }
+
+    /// Keeps the acknowledged set small: when everything is acknowledged, the heads.
+    pub fn prune_synced(&mut self, id: &DocId) {
+        if let Some(rd) = self.replica.docs.get_mut(id)
+            && !rd.synced.is_empty()
+            && rd.unsynced().is_empty()
+        {
+            rd.synced = rd.doc.get_heads();
+        }
+    }
+
+    /// After a sync response: summaries of touched documents are stale, and documents
+    /// that left the scope are forgotten (the caller deletes them from storage).
+    pub fn after_receive(&mut self, report: &ReceiveReport) {
+        for id in &report.touched {
+            self.prune_synced(id);
+        }
+        for id in &report.removed {
+            self.stored.remove(id);
+            self.cache.remove(id);
+            self.raw.remove(id);
+        }
+    }
+
+    /// Documents with changes the server has not acknowledged and has not refused.
+    pub fn to_push(&mut self) -> u32 {
+        self.replica
+            .docs
+            .values_mut()
+            .filter(|d| d.rejected.is_none())
+            .map(|d| d.has_unsynced())
+            .filter(|&u| u)
+            .count() as u32
+    }
+
+    /// Sets one field of the case (path relative to `case`) as a change of this device,
+    /// stamped with `now`. Returns false when the value was already there.
+    pub fn edit(&mut self, id: &DocId, path: &str, value: &Json) -> Result<bool, String> {
+        if !self.hydrate(id) {
+            return Err("hồ sơ không có trên máy / case file not on this device".into());
+        }
+        let actor = self.actor();
+        let now = self.now;
+        let rd = self.replica.docs.get_mut(id).ok_or("?")?;
+        own_actor(&mut rd.doc, actor);
+        let full = doc::parse_path(&format!("case.{path}"));
+        let current = json_at(&doc::to_json(&rd.doc), &format!("case.{path}"));
+        let conflicted = doc::conflicts(&rd.doc)
+            .iter()
+            .any(|c| c.path == format!("case.{path}"));
+        // Writing the same value again would add a change with no meaning, except on
+        // a conflicted field, where it is how the cadre settles the conflict.
+        if current.as_ref() == Some(value) && !conflicted {
+            return Ok(false);
+        }
+        doc::set_field(&mut rd.doc, &full, value).map_err(|e| e.to_string())?;
+        rd.doc
+            .commit_with(CommitOptions::default().with_time(now as i64));
+        Ok(true)
+    }
+
+    /// Removes an element of a list of the case (an introducer, a vote).
+    pub fn delete(&mut self, id: &DocId, path: &str) -> Result<(), String> {
+        if !self.hydrate(id) {
+            return Err("hồ sơ không có trên máy / case file not on this device".into());
+        }
+        let actor = self.actor();
+        let now = self.now;
+        let rd = self.replica.docs.get_mut(id).ok_or("?")?;
+        own_actor(&mut rd.doc, actor);
+        doc::delete_at(&mut rd.doc, &doc::parse_path(&format!("case.{path}")))
+            .map_err(|e| e.to_string())?;
+        rd.doc
+            .commit_with(CommitOptions::default().with_time(now as i64));
+        Ok(())
+    }
+
+    /// Creates a new case file written by this device's actor, under the id given.
+    pub fn create(&mut self, id: DocId, case: &CaseFile) -> Result<DocId, String> {
+        let actor = self.actor().ok_or("chưa đăng nhập / not signed in")?;
+        let mut case = case.clone();
+        case.id = id.to_string();
+        // The skeleton is written after the actor is set: a document made by
+        // `new_case_doc` would carry a random actor the server refuses.
+        let mut d = AutoCommit::new().with_actor(actor);
+        doc::init_case_doc(&mut d, &case).map_err(|e| e.to_string())?;
+        d.commit_with(CommitOptions::default().with_time(self.now as i64));
+        self.replica.docs.insert(id.clone(), ReplicaDoc::new(d));
+        self.stored.insert(id.clone(), Stored::default());
+        Ok(id)
+    }
+
+    /// Everything the case screen needs.
+    pub fn view(&mut self, id: &DocId) -> Option<DocView> {
+        self.hydrate(id);
+        let unsynced_since = self.unsynced_since(id);
+        let mine = self.actor().map(|a| a.to_hex_string()).unwrap_or_default();
+        let rd = self.replica.docs.get_mut(id)?;
+        let all = doc::to_json(&rd.doc);
+        let json = all.get("case").cloned().unwrap_or(Json::Null);
+        let case = doc::read_case(&rd.doc).unwrap_or_default();
+        let review = doc::read_review(&rd.doc);
+        let raw_conflicts = doc::conflicts(&rd.doc);
+        // Change metadata gives each competing value its time and tells reviewer
+        // resolutions (written with a recognisable message by the server) apart.
+        let changes = rd.doc.get_changes(&[]);
+        let time_of = |actor: &str, counter: u64| {
+            changes
+                .iter()
+                .find(|c| {
+                    c.actor_id().to_hex_string() == actor
+                        && c.start_op().get() <= counter
+                        && counter < c.start_op().get() + c.len() as u64
+                })
+                .map(|c| c.timestamp() as f64)
+        };
+        let conflicts: Vec<ConflictView> = raw_conflicts
+            .iter()
+            .map(|c| ConflictView {
+                path: c.path.trim_start_matches("case.").to_string(),
+                values: c
+                    .values
+                    .iter()
+                    .map(|v| ConflictValueView {
+                        value: v.value.clone(),
+                        mine: v.actor == mine,
+                        time: time_of(&v.actor, v.counter),
+                        winner: v.winner,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut resolved: Vec<ResolvedView> = Vec::new();
+        for c in &changes {
+            // The server writes "giải quyết xung đột <path>", optionally followed by who
+            // resolved it; an older server's message has the path only.
+            if let Some(rest) = c
+                .message()
+                .and_then(|m| m.strip_prefix("giải quyết xung đột "))
+            {
+                let (path, by) = rest.split_once(' ').unwrap_or((rest, ""));
+                let by = by.trim_start_matches(['—', '-', ' ']).trim().to_string();
+                let path = path.trim_start_matches("case.").to_string();
+                if conflicts.iter().any(|k| k.path == path) {
+                    continue;
+                }
+                resolved.retain(|r| r.path != path);
+                resolved.push(ResolvedView {
+                    path,
+                    time: c.timestamp() as f64,
+                    by,
+                    mine: c.actor_id().to_hex_string() == mine,
+                });
+            }
+        }
+        let rejected = rd
+            .rejected
+            .as_ref()
+            .map(|r| (r.message_vi.clone(), r.message_en.clone()));
+        let eval = self.evaluate(&case);
+        Some(DocView {
+            id: id.clone(),
+            case,
+            json,
+            eval,
+            conflicts,
+            resolved,
+            review,
+            unsynced_since,
+            rejected,
+        })
+    }
+}
+
+/// Keeps the pushes of one request under a byte budget (the first always goes); returns
+/// how many documents wait for the next request.
+pub fn cut_push(req: &mut SyncRequest, budget: usize) -> usize {
+    let mut used = 0usize;
+    let mut keep = Vec::new();
+    let mut left = 0;
+    for d in std::mem::take(&mut req.push) {
+        let size: usize = d.changes.iter().map(|c| c.0.len()).sum();
+        if keep.is_empty() || used + size <= budget {
+            used += size;
+            keep.push(d);
+        } else {
+            left += 1;
+        }
+    }
+    req.push = keep;
+    left
+}
+
+/// Makes the document write with this device's actor. Documents first received from
+/// the server are created by the sync core with a random actor, which the server
+/// would refuse as someone else's.
+fn own_actor(doc: &mut AutoCommit, actor: Option<ActorId>) {
+    if let Some(a) = actor
+        && doc.get_actor() != &a
+    {
+        doc.set_actor(a);
+    }
+}
+
+fn union(a: &[ChangeHash], b: &[ChangeHash]) -> Vec<ChangeHash> {
+    let mut set: BTreeSet<ChangeHash> = a.iter().copied().collect();
+    set.extend(b.iter().copied());
+    set.into_iter().collect()
+}
+
+fn same_set(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
+    let x: BTreeSet<&ChangeHash> = a.iter().collect();
+    let y: BTreeSet<&ChangeHash> = b.iter().collect();
+    x == y
+}
+
+/// The list summary of a case and its evaluation.
+pub fn summarize(
+    case: &CaseFile,
+    eval: &Evaluation,
+    conflicts: u32,
+    returned: bool,
+    today: Date,
+) -> Summary {
+    Summary {
+        name: case.person.full_name.clone(),
+        org_id: case.org_id.clone(),
+        stage: eval.stage.code().to_string(),
+        blocking: eval
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Blocking)
+            .count() as u32,
+        next_due: eval
+            .deadlines
+            .iter()
+            .filter(|d| !d.done && d.code != "DL_PROBATION_END")
+            .map(|d| d.due)
+            .min(),
+        conflicts,
+        returned,
+        birth_date: case.person.birth_date,
+        day: Some(today),
+    }
+}
+
+pub fn make_row(
+    id: &DocId,
+    s: Summary,
+    unsynced_since: Option<f64>,
+    rejected: Option<&Rejection>,
+) -> Row {
+    Row {
+        id: id.clone(),
+        stage: Stage::from_code(&s.stage).unwrap_or(Stage::Source),
+        folded: fold(&s.name),
+        key: sort_key(&s.name),
+        s,
+        unsynced_since,
+        rejected: rejected.map(|r| (r.message_vi.clone(), r.message_en.clone())),
+    }
+}
+
+/// Reads a value by dotted path ("person.full_name", "branch_votes.0.present").
+pub fn json_at(root: &Json, path: &str) -> Option<Json> {
+    let mut cur = root;
+    for seg in path.split('.') {
+        cur = match cur {
+            Json::Object(m) => m.get(seg)?,
+            Json::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur.clone())
+}
+
+#[cfg(test)]
+mod tests;

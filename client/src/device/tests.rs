@@ -1,0 +1,376 @@
+//! Native tests of the device model: edits, what is written per edit, several tabs
+//! sharing one store, summaries, and what is pushed.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use shared::sync::{ChangeBytes, DocChanges, PROTOCOL_VERSION, SyncResponse};
+
+use super::reference::{Session, User};
+use super::*;
+
+/// IndexedDB as the device model sees it: chunks by (document, key) and metadata.
+#[derive(Default)]
+struct FakeStore {
+    chunks: BTreeMap<(DocId, String), Vec<u8>>,
+    meta: BTreeMap<DocId, DocMeta>,
+}
+
+impl FakeStore {
+    /// One write transaction, as `store::Store::write_docs` does it.
+    fn write(&mut self, dev: &mut Device, id: &DocId, leader: bool) -> usize {
+        let w = dev.take_write(id).unwrap();
+        let mut bytes = 0;
+        if let Some(c) = w.chunk {
+            bytes += c.bytes.len();
+            self.chunks.insert((id.clone(), c.key), c.bytes);
+        }
+        let stored = self.meta.get(id).cloned();
+        let merged = dev.merge_meta(id, w.meta, stored, leader);
+        self.meta.insert(id.clone(), merged);
+        bytes
+    }
+
+    fn chunks_of(&self, id: &DocId) -> Vec<Chunk> {
+        self.chunks
+            .iter()
+            .filter(|((d, _), _)| d == id)
+            .map(|((_, k), b)| Chunk {
+                key: k.clone(),
+                bytes: b.clone(),
+            })
+            .collect()
+    }
+
+    /// A tab opening: every document as raw records.
+    fn open(&self, actor: u8) -> Device {
+        let mut dev = device(actor);
+        for id in self.meta.keys() {
+            dev.add_raw(
+                id.clone(),
+                RawDoc {
+                    chunks: self.chunks_of(id),
+                    meta: self.meta[id].clone(),
+                },
+            );
+        }
+        dev
+    }
+
+    /// What a broadcast makes the other tab do.
+    fn tell(&self, dev: &mut Device, id: &DocId, leader: bool) -> bool {
+        dev.absorb(id, self.chunks_of(id), self.meta.get(id).cloned(), leader)
+    }
+}
+
+fn device(actor: u8) -> Device {
+    let actor = automerge::ActorId::from(vec![actor; 16]).to_hex_string();
+    Device {
+        session: Some(Session {
+            token: "t".into(),
+            device_id: "d".into(),
+            expires_at: 0,
+            user: User {
+                user_id: 1,
+                username: "canbo".into(),
+                display_name: "Cán bộ".into(),
+                role: "cadre".into(),
+                scope_org: "o".into(),
+                scope_path: String::new(),
+                device_id: "d".into(),
+            },
+            actor,
+        }),
+        today: Date::from_ymd(2026, 11, 30).unwrap(),
+        now: 1_000.0,
+        ..Device::default()
+    }
+}
+
+fn new_case(dev: &mut Device, name: &str) -> DocId {
+    let mut case = CaseFile::default();
+    case.person.full_name = name.into();
+    case.org_id = "chi-bo-1".into();
+    dev.create(DocId::from_bytes([7; 16]), &case).unwrap()
+}
+
+fn field(dev: &mut Device, id: &DocId, path: &str) -> Option<Json> {
+    dev.view(id).and_then(|v| json_at(&v.json, path))
+}
+
+#[test]
+fn an_edit_writes_only_its_own_change() {
+    let mut store = FakeStore::default();
+    let mut dev = device(1);
+    let id = new_case(&mut dev, "Nguyễn Văn An");
+    let first = store.write(&mut dev, &id, true);
+    assert!(first > 0);
+    dev.now = 2_000.0;
+    assert_eq!(dev.edit(&id, "person.ethnicity", &json!("Tày")), Ok(true));
+    let second = store.write(&mut dev, &id, true);
+    assert!(
+        second < first,
+        "an edit writes {second} bytes, the file {first}"
+    );
+    assert!(second < 400, "one field edit writes {second} bytes");
+    // Nothing new: no chunk, only the metadata.
+    assert_eq!(store.write(&mut dev, &id, true), 0);
+    assert_eq!(store.chunks_of(&id).len(), 2);
+}
+
+#[test]
+fn writing_the_same_value_again_adds_no_change() {
+    let mut dev = device(1);
+    let id = new_case(&mut dev, "Lê Thị Hà");
+    assert_eq!(dev.edit(&id, "person.ethnicity", &json!("Kinh")), Ok(true));
+    assert_eq!(dev.edit(&id, "person.ethnicity", &json!("Kinh")), Ok(false));
+}
+
+#[test]
+fn two_tabs_editing_one_file_offline_lose_nothing() {
+    let mut store = FakeStore::default();
+    let mut a = device(1);
+    let id = new_case(&mut a, "Trần Minh Đức");
+    store.write(&mut a, &id, true);
+    // Each tab writes with its own actor id (see `tabs`): two tabs sharing one would
+    // make two different changes with the same sequence number.
+    let mut b = store.open(2);
+    assert!(b.hydrate(&id));
+    // Different fields, written by two tabs that have not heard of each other.
+    a.edit(&id, "person.ethnicity", &json!("Tày")).unwrap();
+    b.edit(&id, "person.religion", &json!("Phật giáo")).unwrap();
+    store.write(&mut a, &id, true);
+    store.write(&mut b, &id, false);
+    // The same field, too.
+    a.edit(&id, "person.occupation", &json!("giáo viên"))
+        .unwrap();
+    b.edit(&id, "person.occupation", &json!("kỹ sư")).unwrap();
+    store.write(&mut b, &id, false);
+    store.write(&mut a, &id, true);
+    // A third tab opening later sees every edit; the same-field edits as a conflict.
+    let mut c = store.open(3);
+    assert_eq!(field(&mut c, &id, "person.ethnicity"), Some(json!("Tày")));
+    assert_eq!(
+        field(&mut c, &id, "person.religion"),
+        Some(json!("Phật giáo"))
+    );
+    let v = c.view(&id).unwrap();
+    assert_eq!(v.conflicts.len(), 1);
+    assert_eq!(v.conflicts[0].path, "person.occupation");
+    // The open tabs catch up from the store when told.
+    assert!(store.tell(&mut a, &id, true));
+    assert_eq!(
+        field(&mut a, &id, "person.religion"),
+        Some(json!("Phật giáo"))
+    );
+    assert!(store.tell(&mut b, &id, false));
+    assert_eq!(field(&mut b, &id, "person.ethnicity"), Some(json!("Tày")));
+    // Everything either tab holds is stored: nothing more to write.
+    assert_eq!(store.write(&mut a, &id, true), 0);
+    assert_eq!(store.write(&mut b, &id, false), 0);
+}
+
+#[test]
+fn a_tab_that_is_not_syncing_never_moves_acknowledged_heads_back() {
+    let mut dev = device(1);
+    let id = new_case(&mut dev, "Phạm Thu Lan");
+    let heads = dev.replica.docs.get_mut(&id).unwrap().doc.get_heads();
+    let stored = DocMeta {
+        synced: heads.clone(),
+        ..DocMeta::default()
+    };
+    let mine = DocMeta::default();
+    let merged = dev.merge_meta(&id, mine.clone(), Some(stored.clone()), false);
+    assert_eq!(merged.synced, heads);
+    let merged = dev.merge_meta(&id, mine, Some(stored), true);
+    assert_eq!(merged.synced, heads);
+}
+
+#[test]
+fn a_stale_summary_is_marked_for_recompute() {
+    let mut store = FakeStore::default();
+    let mut a = device(1);
+    let id = new_case(&mut a, "Vũ Ngọc Ánh");
+    store.write(&mut a, &id, true);
+    let mut b = store.open(2);
+    b.hydrate(&id);
+    b.now = 5_000.0;
+    b.edit(&id, "person.full_name", &json!("Vũ Ngọc Ánh Dương"))
+        .unwrap();
+    store.write(&mut b, &id, false);
+    // Tab a, which has not read b's edit, writes its (older) summary.
+    a.edit(&id, "person.ethnicity", &json!("Kinh")).unwrap();
+    store.write(&mut a, &id, true);
+    assert!(store.meta[&id].summary_heads.is_empty());
+    assert_eq!(store.meta[&id].unsynced_since, Some(1_000.0));
+    // Opening again recomputes the summary from the union.
+    let mut c = store.open(3);
+    c.hydrate(&id);
+    assert_eq!(c.row(&id).unwrap().s.name, "Vũ Ngọc Ánh Dương");
+}
+
+#[test]
+fn the_list_opens_from_stored_summaries_before_parsing() {
+    let mut store = FakeStore::default();
+    let mut a = device(1);
+    let id = new_case(&mut a, "Đỗ Văn Bình");
+    store.write(&mut a, &id, true);
+    let mut b = store.open(2);
+    assert!(b.replica.docs.is_empty());
+    let row = b.row(&id).unwrap();
+    assert_eq!(row.s.name, "Đỗ Văn Bình");
+    assert_eq!(row.unsynced_since, Some(1_000.0));
+    assert_eq!(b.hydrate_some(10), vec![id.clone()]);
+    assert_eq!(b.row(&id).unwrap(), row);
+}
+
+#[test]
+fn a_file_with_no_readable_chunk_stays_raw_instead_of_vanishing() {
+    let mut dev = device(1);
+    let id = DocId::from_bytes([9; 16]);
+    dev.add_raw(
+        id.clone(),
+        RawDoc {
+            chunks: vec![Chunk {
+                key: "x".into(),
+                bytes: vec![1, 2, 3],
+            }],
+            meta: DocMeta::default(),
+        },
+    );
+    assert!(!dev.hydrate(&id));
+    assert!(dev.raw.contains_key(&id));
+}
+
+fn ack_all(dev: &mut Device, cursor: u64) -> ReceiveReport {
+    let (req, pending) = dev.replica.prepare(None);
+    let resp = SyncResponse {
+        protocol: PROTOCOL_VERSION,
+        accepted: req.push.iter().map(|d| d.doc_id.clone()).collect(),
+        rejected: vec![],
+        pull: vec![],
+        cursor,
+        more: false,
+        removed: vec![],
+    };
+    let report = dev.replica.receive(pending, resp).unwrap();
+    dev.after_receive(&report);
+    report
+}
+
+#[test]
+fn only_unacknowledged_changes_are_pushed() {
+    let mut dev = device(1);
+    let id = new_case(&mut dev, "Bùi Thị Yến");
+    assert_eq!(dev.to_push(), 1);
+    assert_eq!(dev.unsynced_since(&id), Some(1_000.0));
+    ack_all(&mut dev, 10);
+    assert_eq!(dev.to_push(), 0);
+    assert_eq!(dev.unsynced_since(&id), None);
+    dev.now = 3_000.0;
+    dev.edit(&id, "person.ethnicity", &json!("Mường")).unwrap();
+    let (req, _) = dev.replica.prepare(None);
+    assert_eq!(req.push.len(), 1);
+    assert_eq!(req.push[0].changes.len(), 1, "only the new change goes");
+    assert_eq!(dev.unsynced_since(&id), Some(3_000.0));
+}
+
+#[test]
+fn a_refused_file_is_not_counted_as_waiting_to_push() {
+    let mut dev = device(1);
+    let id = new_case(&mut dev, "Hoàng Anh");
+    dev.replica.docs.get_mut(&id).unwrap().rejected = Some(Rejection {
+        doc_id: id.clone(),
+        code: "OUT_OF_SCOPE".into(),
+        message_vi: "ngoài phạm vi".into(),
+        message_en: "out of scope".into(),
+    });
+    assert_eq!(dev.to_push(), 0);
+    assert!(dev.row(&id).unwrap().rejected.is_some());
+}
+
+#[test]
+fn pushes_are_cut_to_the_byte_budget_but_never_to_nothing() {
+    let doc = |n: u8, size: usize| DocChanges {
+        doc_id: DocId::from_bytes([n; 16]),
+        changes: vec![ChangeBytes(vec![0; size])],
+    };
+    let mut req = SyncRequest {
+        protocol: PROTOCOL_VERSION,
+        cursor: 0,
+        push: vec![doc(1, 600), doc(2, 300), doc(3, 300), doc(4, 100)],
+        max_bytes: None,
+        dropped: vec![],
+    };
+    assert_eq!(cut_push(&mut req, 1000), 1);
+    let kept: Vec<u8> = req
+        .push
+        .iter()
+        .map(|d| d.doc_id.as_str().as_bytes()[1] - b'0')
+        .collect();
+    assert_eq!(kept, vec![1, 2, 4]);
+    let mut big = SyncRequest {
+        push: vec![doc(1, 5000)],
+        ..req
+    };
+    assert_eq!(cut_push(&mut big, 1000), 0);
+    assert_eq!(big.push.len(), 1);
+}
+
+#[test]
+fn a_file_that_left_the_scope_goes_only_after_its_changes_are_on_the_server() {
+    let mut dev = device(1);
+    let id = new_case(&mut dev, "Ngô Đức Cường");
+    // The server says the file left the scope while it still holds an unsent change.
+    let (req, pending) = dev.replica.prepare(None);
+    assert_eq!(req.push.len(), 1);
+    dev.now = 9_000.0;
+    dev.edit(&id, "person.ethnicity", &json!("Nùng")).unwrap();
+    let resp = SyncResponse {
+        protocol: PROTOCOL_VERSION,
+        accepted: vec![id.clone()],
+        rejected: vec![],
+        pull: vec![],
+        cursor: 5,
+        more: false,
+        removed: vec![id.clone()],
+    };
+    let report = dev.replica.receive(pending, resp).unwrap();
+    dev.after_receive(&report);
+    assert!(
+        report.removed.is_empty(),
+        "the later edit is not on the server yet"
+    );
+    assert!(dev.replica.docs.contains_key(&id));
+    // Once that edit is acknowledged, the file goes.
+    let report = ack_all(&mut dev, 6);
+    assert!(report.removed.contains(&id));
+    assert!(!dev.replica.docs.contains_key(&id));
+    assert!(!dev.stored.contains_key(&id));
+}
+
+#[test]
+fn the_first_layout_migrates_as_one_chunk() {
+    let mut a = device(1);
+    let id = new_case(&mut a, "Đặng Thu Hạnh");
+    a.edit(&id, "person.ethnicity", &json!("Tày")).unwrap();
+    // The first layout kept one saved document per file.
+    let bytes = a.replica.docs.get_mut(&id).unwrap().doc.save();
+    let mut b = device(1);
+    b.add_raw(
+        id.clone(),
+        RawDoc {
+            chunks: vec![Chunk {
+                key: chunks::legacy_key(&bytes),
+                bytes,
+            }],
+            meta: DocMeta {
+                unsynced_since: Some(1_000.0),
+                ..DocMeta::default()
+            },
+        },
+    );
+    assert_eq!(field(&mut b, &id, "person.ethnicity"), Some(json!("Tày")));
+    // Its unsent changes are still unsent.
+    assert_eq!(b.to_push(), 1);
+}
