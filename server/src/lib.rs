@@ -13,6 +13,7 @@
 //! - `export`: XLSX and CSV writers for every list and report.
 //! - `central`: the central office's server-rendered pages under `/central/…`.
 //! - `administration`: accounts, devices, rule settings, calendar, with the audit log.
+//! - `members`: the members register imported from CSV/XLSX, previewed, then stored.
 //! - `orgtree`: changes to the organisation tree: add, rename, move, merge, close.
 //! - `admin`: import and export of reference data and case files, statistics.
 //! - `demo`: the demo district generated on first start.
@@ -31,6 +32,7 @@ pub mod docstore;
 pub mod duplicates;
 pub mod error;
 pub mod export;
+pub mod members;
 pub mod merge;
 pub mod orgtree;
 pub mod reports;

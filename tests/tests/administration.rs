@@ -574,3 +574,122 @@ async fn a_branch_moved_to_another_ward_leaves_one_device_and_reaches_the_other(
         .await;
     assert_eq!(status, 400);
 }
+
+fn members_of(app: &TestApp, org: &str) -> Vec<(String, String)> {
+    let conn = app.store().conn();
+    conn.prepare("SELECT id, full_name FROM members WHERE org_id = ?1 ORDER BY id")
+        .unwrap()
+        .query_map([org], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+async fn upload(admin: &Office, file: Vec<u8>, name: &str) -> (u16, String) {
+    let (_, page) = admin.get("/central/admin/members").await;
+    let csrf = csrf_of(&page);
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(file).file_name(name.to_string()),
+    );
+    let resp = admin
+        .http
+        .post(format!(
+            "{}/central/admin/members?csrf={}",
+            admin.url,
+            server::reports::url_encode(&csrf)
+        ))
+        .header("cookie", &admin.cookie)
+        .header("origin", &admin.url)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_members_register_with_one_bad_row_stores_nothing_and_names_the_row() {
+    let app = spawn_app().await;
+    let admin = Office::login(&app, "admin", "demo2026").await;
+    let before = members_of(&app, "phuong-11-cb1");
+    assert!(!before.is_empty());
+    let bad = "\u{feff}ma;to_chuc;ho_ten;ngay_chinh_thuc;trang_thai\n\
+        DV-1;phuong-11-cb1;Nguyễn Văn Một;05/03/2010;chính thức\n\
+        DV-2;phuong-11-cb1;Trần Thị Hai;31/02/2015;chính thức\n\
+        DV-3;khong-co;Lê Văn Ba;;dự bị\n";
+    let (status, html) = upload(&admin, bad.as_bytes().to_vec(), "dang-vien.csv").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Chưa có gì được lưu"), "{html}");
+    assert!(
+        html.contains("<td>3</td>") && html.contains("31/02/2015"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td>4</td>") && html.contains("khong-co"),
+        "{html}"
+    );
+    assert_eq!(members_of(&app, "phuong-11-cb1"), before);
+
+    // A good file: previewed, then stored when confirmed.
+    let good = "ma,to_chuc,ho_ten,ngay_chinh_thuc,trang_thai\n\
+        DV-1,phuong-11-cb1,Nguyễn Văn Một,05/03/2010,chính thức\n\
+        DV-2,phuong-11-cb1,\"Trần Thị Hai, con\",2015-02-28,dự bị\n";
+    let (status, html) = upload(&admin, good.as_bytes().to_vec(), "dang-vien.csv").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("2 thêm mới"), "{html}");
+    assert!(
+        html.contains(&format!("{} xoá khỏi danh sách", before.len())),
+        "{html}"
+    );
+    assert_eq!(
+        members_of(&app, "phuong-11-cb1"),
+        before,
+        "nothing stored yet"
+    );
+    let token = {
+        let key = r#"name="token" value=""#;
+        let at = html.find(key).unwrap() + key.len();
+        html[at..at + html[at..].find('"').unwrap()].to_string()
+    };
+    let (status, location) = admin
+        .post("/central/admin/members/apply", &[("token", token.as_str())])
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let after = members_of(&app, "phuong-11-cb1");
+    assert_eq!(
+        after,
+        vec![
+            ("DV-1".to_string(), "Nguyễn Văn Một".to_string()),
+            ("DV-2".to_string(), "Trần Thị Hai, con".to_string())
+        ]
+    );
+    let (_, log) = admin.get("/central/admin/audit?q=members").await;
+    assert!(log.contains("members.import"));
+    // The same file as XLSX reads the same.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in [
+        ["ma", "to_chuc", "ho_ten", "ngay_chinh_thuc", "trang_thai"],
+        [
+            "DV-9",
+            "phuong-11-cb1",
+            "Phạm Chín",
+            "01/01/2020",
+            "chính thức",
+        ],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    let (status, html) = upload(&admin, book.save_to_buffer().unwrap(), "dv.xlsx").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("1 thêm mới") && html.contains("Phạm Chín"),
+        "{html}"
+    );
+}

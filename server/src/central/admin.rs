@@ -63,6 +63,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/central/admin/audit", "GET"),
     ("/central/admin/orgs", "GET"),
     ("/central/admin/orgs", "POST"),
+    ("/central/admin/members", "GET"),
+    ("/central/admin/members", "POST"),
+    ("/central/admin/members/apply", "POST"),
 ];
 
 fn handler(path: &str, method: &str) -> MethodRouter<Arc<AppState>> {
@@ -83,6 +86,10 @@ fn handler(path: &str, method: &str) -> MethodRouter<Arc<AppState>> {
         ("/central/admin/audit", "GET") => get(audit),
         ("/central/admin/orgs", "GET") => get(super::admin_tree::tree),
         ("/central/admin/orgs", "POST") => post(super::admin_tree::change),
+        ("/central/admin/members", "GET") => get(super::admin_members::show),
+        ("/central/admin/members", "POST") => post(super::admin_members::upload)
+            .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)),
+        ("/central/admin/members/apply", "POST") => post(super::admin_members::apply),
         _ => unreachable!("every entry of ROUTES has a handler"),
     }
 }

@@ -9,6 +9,7 @@
 //! this origin. Everything interpolated into HTML goes through [`esc`].
 
 pub mod admin;
+mod admin_members;
 mod admin_tree;
 mod cases;
 mod dashboard;
@@ -203,6 +204,11 @@ impl Reviewer {
                 ),
             ))
         }
+    }
+
+    /// The form token itself (for a form that carries it in its address).
+    pub fn csrf_token(&self) -> &str {
+        &self.csrf
     }
 
     /// The hidden form field carrying the token.
