@@ -14,6 +14,7 @@
 //! - `central`: the central office's server-rendered pages under `/central/…`.
 //! - `administration`: accounts, devices, rule settings, calendar, with the audit log.
 //! - `members`: the members register imported from CSV/XLSX, previewed, then stored.
+//! - `targets`: terms (congress to congress) and targets with their revisions.
 //! - `orgtree`: changes to the organisation tree: add, rename, move, merge, close.
 //! - `admin`: import and export of reference data and case files, statistics.
 //! - `demo`: the demo district generated on first start.
@@ -39,6 +40,7 @@ pub mod reports;
 pub mod review;
 pub mod store;
 pub mod sync_api;
+pub mod targets;
 
 use std::future::Future;
 use std::path::PathBuf;

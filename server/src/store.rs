@@ -245,6 +245,27 @@ CREATE TABLE org_history (
     by TEXT NOT NULL
 );
 CREATE INDEX org_history_org ON org_history(org_id, at);
+CREATE TABLE terms (
+    org_id TEXT NOT NULL,
+    name TEXT NOT NULL,          -- e.g. 'Nhiệm kỳ 2025–2030'
+    start_date TEXT NOT NULL,    -- the congress that opened it
+    end_date TEXT NOT NULL,      -- the next congress
+    decision TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (org_id, name)
+);
+CREATE TABLE target_history (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    org_id TEXT NOT NULL,
+    period TEXT NOT NULL,        -- a year ('2026') or a term's name
+    field TEXT NOT NULL,         -- target, members_start
+    old_value INTEGER,
+    new_value INTEGER NOT NULL,
+    effective TEXT,
+    decision TEXT NOT NULL DEFAULT '',
+    by TEXT NOT NULL
+);
+CREATE INDEX target_history_org ON target_history(org_id, period);
 CREATE TABLE setting_history (
     id INTEGER PRIMARY KEY,
     at INTEGER NOT NULL,

@@ -693,3 +693,60 @@ async fn a_members_register_with_one_bad_row_stores_nothing_and_names_the_row() 
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_target_revised_mid_year_keeps_both_values_the_date_and_the_decision() {
+    let app = spawn_app().await;
+    let admin = Office::login(&app, "admin", "demo2026").await;
+    for (target, date, decision) in [
+        ("12", "15/01/2026", "Nghị quyết 01-NQ/ĐU"),
+        ("15", "10/07/2026", "Nghị quyết 09-NQ/ĐU điều chỉnh"),
+    ] {
+        let (status, location) = admin
+            .post(
+                "/central/admin/targets",
+                &[
+                    ("org", "phuong-11"),
+                    ("kind", "year"),
+                    ("year", "2026"),
+                    ("members_start", "1.234"),
+                    ("target", target),
+                    ("effective", date),
+                    ("decision", decision),
+                ],
+            )
+            .await;
+        assert_eq!(status, 303, "{location}");
+    }
+    let (status, location) = admin
+        .post(
+            "/central/admin/targets",
+            &[
+                ("org", "phuong-11"),
+                ("kind", "term"),
+                ("name", "Nhiệm kỳ 2025–2030"),
+                ("start", "12/06/2025"),
+                ("end", "30/06/2030"),
+                ("target", "70"),
+                ("decision", "Nghị quyết Đại hội lần thứ XX"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let (_, page) = admin.get("/central/admin/targets?org=phuong-11").await;
+    assert!(page.contains("12 → 15"), "old and new value");
+    assert!(page.contains("10/07/2026") && page.contains("Nghị quyết 09-NQ/ĐU điều chỉnh"));
+    assert!(page.contains("Nhiệm kỳ 2025–2030") && page.contains("12/06/2025"));
+    let target: i64 = app
+        .store()
+        .conn()
+        .query_row(
+            "SELECT target FROM org_years WHERE org_id = 'phuong-11' AND year = 2026",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(target, 15);
+    let (_, log) = admin.get("/central/admin/audit?q=targets").await;
+    assert!(log.contains("targets.target"));
+}

@@ -66,6 +66,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/central/admin/members", "GET"),
     ("/central/admin/members", "POST"),
     ("/central/admin/members/apply", "POST"),
+    ("/central/admin/targets", "GET"),
+    ("/central/admin/targets", "POST"),
 ];
 
 fn handler(path: &str, method: &str) -> MethodRouter<Arc<AppState>> {
@@ -90,6 +92,8 @@ fn handler(path: &str, method: &str) -> MethodRouter<Arc<AppState>> {
         ("/central/admin/members", "POST") => post(super::admin_members::upload)
             .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)),
         ("/central/admin/members/apply", "POST") => post(super::admin_members::apply),
+        ("/central/admin/targets", "GET") => get(super::admin_targets::show),
+        ("/central/admin/targets", "POST") => post(super::admin_targets::save),
         _ => unreachable!("every entry of ROUTES has a handler"),
     }
 }

@@ -211,6 +211,7 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Response {
     let store = state.store.clone();
+    let calendar = state.rules().calendar;
     let lang = r.lang;
     run_page(lang, move || {
         let conn = store.conn();
@@ -237,7 +238,20 @@ pub async fn detail(
             .get("stage")
             .and_then(|s| s.as_str())
             .unwrap_or("");
-        let mut h = String::new();
+        let mut uncovered: Vec<i32> = d
+            .evaluation
+            .get("deadlines")
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+            .filter(|x| x.get("done").and_then(|v| v.as_bool()) != Some(true))
+            .filter_map(|x| x.get("due").and_then(|v| v.as_str()))
+            .filter_map(|due| due.get(..4).and_then(|y| y.parse::<i32>().ok()))
+            .filter(|y| !calendar.covers_year(*y))
+            .collect();
+        uncovered.sort_unstable();
+        uncovered.dedup();
+        let mut h = super::calendar_warning(l, &uncovered);
         if !d.review.merged_into.is_empty() {
             h.push_str(&format!(
                 r#"<p class="banner merged">{} <a href="/central/cases/{}">{}</a>. {}</p>"#,

@@ -10,6 +10,7 @@
 
 pub mod admin;
 mod admin_members;
+mod admin_targets;
 mod admin_tree;
 mod cases;
 mod dashboard;
@@ -504,6 +505,28 @@ async fn change_password(
         Ok(Redirect::to(&next).into_response())
     })
     .await
+}
+
+/// A warning for pages that show deadlines falling in years the working-day calendar does
+/// not cover (only weekends count as days off there until an administrator adds them).
+pub fn calendar_warning(l: Lang, years: &[i32]) -> String {
+    if years.is_empty() {
+        return String::new();
+    }
+    let list = years
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        r#"<p class="banner" role="status">{} <a href="/central/admin/calendar">{}</a></p>"#,
+        esc(&if l.en {
+            format!("Some deadlines fall in {list}, which the working-day calendar does not cover yet: they count weekends only.")
+        } else {
+            format!("Có thời hạn rơi vào năm {list}, chưa có lịch ngày nghỉ: tạm chỉ tính nghỉ thứ Bảy, Chủ nhật.")
+        }),
+        esc(l.t("Cập nhật lịch", "Update the calendar")),
+    )
 }
 
 /// Runs blocking page work and renders its error, if any, as a page.

@@ -367,6 +367,7 @@ pub async fn deadlines(
     Query(q): Query<ReportQuery>,
 ) -> Response {
     let store = state.store.clone();
+    let rules = state.rules();
     let lang = r.lang;
     run_page(lang, move || {
         let days = q.days()?;
@@ -382,9 +383,11 @@ pub async fn deadlines(
             days,
             today_vn(),
         )?;
+        let missing = crate::administration::uncovered_deadline_years(&conn, &rules)?;
         drop(conn);
         let l = r.lang;
-        let mut h = format!(
+        let mut h = super::calendar_warning(l, &missing);
+        h += &format!(
             r#"<form class="filters" method="get" action="/central/deadlines">
 <label>{org_l}<select name="org">{orgs}</select></label>
 <label>{days_l}<input name="days" size="3" value="{days}"></label><button>{go}</button></form>

@@ -1,0 +1,311 @@
+//! Terms and targets as data, with their history: a term runs from one congress to the
+//! next (its dates come from the congress resolutions, not from calendar years); a target
+//! is set per organisation for a year or a term, and every revision keeps the old and new
+//! value, the date it took effect and the decision behind it. Members at the start of
+//! each year are kept the same way.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde_json::json;
+use shared::date::Date;
+
+use crate::administration::audit;
+use crate::auth::{Caller, now_secs};
+use crate::casedocs::path_in_scope;
+use crate::error::{AppError, AppResult};
+use crate::store::Store;
+
+fn bad(code: &'static str, vi: String, en: String) -> AppError {
+    AppError::bad_request(code, vi, en)
+}
+
+fn check_org(conn: &Connection, caller: &Caller, org: &str) -> AppResult<()> {
+    let path: Option<String> = conn
+        .query_row("SELECT path FROM orgs WHERE id = ?1", [org], |r| r.get(0))
+        .optional()?;
+    match path {
+        Some(p) if path_in_scope(&p, &caller.scope_path) => Ok(()),
+        _ => Err(bad(
+            "BAD_ORG",
+            format!("Tổ chức «{org}» không có hoặc nằm ngoài phạm vi quản trị của bạn."),
+            format!("Organisation `{org}` does not exist or is outside your administrative scope."),
+        )),
+    }
+}
+
+fn who(caller: &Caller) -> String {
+    format!("{} ({})", caller.display_name, caller.username)
+}
+
+/// One year of an organisation: members at its start and the admission target.
+#[derive(Debug, Clone, Serialize)]
+pub struct YearRow {
+    pub year: i32,
+    pub members_start: i64,
+    pub target: i64,
+}
+
+/// One term of an organisation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Term {
+    pub name: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub decision: String,
+    pub target: Option<i64>,
+}
+
+/// A revision of a target or a member count.
+#[derive(Debug, Clone, Serialize)]
+pub struct Revision {
+    pub at: i64,
+    pub period: String,
+    pub field: String,
+    pub old_value: Option<i64>,
+    pub new_value: i64,
+    pub effective: Option<String>,
+    pub decision: String,
+    pub by: String,
+}
+
+pub fn of_org(
+    conn: &Connection,
+    caller: &Caller,
+    org: &str,
+) -> AppResult<(Vec<YearRow>, Vec<Term>, Vec<Revision>)> {
+    caller.require_admin()?;
+    check_org(conn, caller, org)?;
+    let years = conn
+        .prepare(
+            "SELECT year, members_start, target FROM org_years WHERE org_id = ?1 ORDER BY year",
+        )?
+        .query_map([org], |r| {
+            Ok(YearRow {
+                year: r.get(0)?,
+                members_start: r.get(1)?,
+                target: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let terms = conn
+        .prepare(
+            "SELECT t.name, t.start_date, t.end_date, t.decision, tt.target FROM terms t
+             LEFT JOIN term_targets tt ON tt.org_id = t.org_id AND tt.term = t.name
+             WHERE t.org_id = ?1 ORDER BY t.start_date",
+        )?
+        .query_map([org], |r| {
+            Ok(Term {
+                name: r.get(0)?,
+                start_date: r.get(1)?,
+                end_date: r.get(2)?,
+                decision: r.get(3)?,
+                target: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let history = conn
+        .prepare(
+            "SELECT at, period, field, old_value, new_value, effective, decision, by
+             FROM target_history WHERE org_id = ?1 ORDER BY id DESC",
+        )?
+        .query_map([org], |r| {
+            Ok(Revision {
+                at: r.get(0)?,
+                period: r.get(1)?,
+                field: r.get(2)?,
+                old_value: r.get(3)?,
+                new_value: r.get(4)?,
+                effective: r.get(5)?,
+                decision: r.get(6)?,
+                by: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((years, terms, history))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn revise(
+    tx: &Connection,
+    caller: &Caller,
+    org: &str,
+    period: &str,
+    field: &str,
+    old: Option<i64>,
+    new: i64,
+    effective: Date,
+    decision: &str,
+) -> rusqlite::Result<()> {
+    if old == Some(new) {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO target_history(at, org_id, period, field, old_value, new_value, effective,
+                                    decision, by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            now_secs(),
+            org,
+            period,
+            field,
+            old,
+            new,
+            effective.to_string(),
+            decision.trim(),
+            who(caller)
+        ],
+    )?;
+    audit(
+        tx,
+        caller,
+        &format!("targets.{field}"),
+        &format!("{org} {period}"),
+        old.map(|o| json!(o)).as_ref(),
+        Some(&json!(new)),
+        decision.trim(),
+    )
+}
+
+/// Sets a year's target and members at its start, keeping the revisions.
+#[allow(clippy::too_many_arguments)]
+pub fn set_year(
+    store: &Store,
+    caller: &Caller,
+    org: &str,
+    year: i32,
+    members_start: i64,
+    target: i64,
+    effective: Date,
+    decision: &str,
+) -> AppResult<()> {
+    caller.require_admin()?;
+    if !(1930..=2200).contains(&year) || members_start < 0 || target < 0 {
+        return Err(bad(
+            "BAD_NUMBER",
+            "Năm, số đảng viên và chỉ tiêu phải là số hợp lệ, không âm.".into(),
+            "Year, member count and target must be valid, non-negative numbers.".into(),
+        ));
+    }
+    if decision.trim().is_empty() {
+        return Err(bad(
+            "DECISION_REQUIRED",
+            "Hãy ghi số, ngày nghị quyết hoặc quyết định giao chỉ tiêu.".into(),
+            "Record the number and date of the resolution or decision setting the target.".into(),
+        ));
+    }
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    check_org(&tx, caller, org)?;
+    let old: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT members_start, target FROM org_years WHERE org_id = ?1 AND year = ?2",
+            params![org, year],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    tx.execute(
+        "INSERT INTO org_years(org_id, year, members_start, target) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(org_id, year) DO UPDATE SET members_start = excluded.members_start,
+            target = excluded.target",
+        params![org, year, members_start, target],
+    )?;
+    let period = year.to_string();
+    revise(
+        &tx,
+        caller,
+        org,
+        &period,
+        "target",
+        old.map(|o| o.1),
+        target,
+        effective,
+        decision,
+    )?;
+    revise(
+        &tx,
+        caller,
+        org,
+        &period,
+        "members_start",
+        old.map(|o| o.0),
+        members_start,
+        effective,
+        decision,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Adds or changes a term (congress to congress) and its target.
+#[allow(clippy::too_many_arguments)]
+pub fn set_term(
+    store: &Store,
+    caller: &Caller,
+    org: &str,
+    name: &str,
+    start: Date,
+    end: Date,
+    target: Option<i64>,
+    decision: &str,
+) -> AppResult<()> {
+    caller.require_admin()?;
+    if name.trim().is_empty() || end <= start {
+        return Err(bad(
+            "BAD_TERM",
+            "Nhiệm kỳ cần tên, và ngày kết thúc sau ngày bắt đầu.".into(),
+            "A term needs a name, and an end after its start.".into(),
+        ));
+    }
+    if decision.trim().is_empty() {
+        return Err(bad(
+            "DECISION_REQUIRED",
+            "Hãy ghi nghị quyết đại hội.".into(),
+            "Record the congress resolution.".into(),
+        ));
+    }
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    check_org(&tx, caller, org)?;
+    tx.execute(
+        "INSERT INTO terms(org_id, name, start_date, end_date, decision) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(org_id, name) DO UPDATE SET start_date = excluded.start_date,
+            end_date = excluded.end_date, decision = excluded.decision",
+        params![org, name.trim(), start.to_string(), end.to_string(), decision.trim()],
+    )?;
+    if let Some(t) = target {
+        let old: Option<i64> = tx
+            .query_row(
+                "SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2",
+                params![org, name.trim()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        tx.execute(
+            "INSERT INTO term_targets(org_id, term, target) VALUES (?1, ?2, ?3)
+             ON CONFLICT(org_id, term) DO UPDATE SET target = excluded.target",
+            params![org, name.trim(), t],
+        )?;
+        revise(
+            &tx,
+            caller,
+            org,
+            name.trim(),
+            "target",
+            old,
+            t,
+            start,
+            decision,
+        )?;
+    }
+    audit(
+        &tx,
+        caller,
+        "terms.set",
+        &format!("{org} {}", name.trim()),
+        None,
+        Some(&json!({"start": start.to_string(), "end": end.to_string(), "target": target})),
+        decision.trim(),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
