@@ -1,22 +1,15 @@
-//! The application shell: start-up from IndexedDB, sign-in and sign-out, navigation,
-//! the header with the sync state, and the service-worker update notice.
-//!
-//! Start-up never waits for the network: the session, reference data and documents come
-//! from IndexedDB, the list is drawn from stored summaries, and the first sync starts in
-//! the background.
+//! The top of the app: start-up, the root view with the header (sync state, sign-out,
+//! language) and the service-worker update notice, and the wiring of the layers below
+//! (what a stored document or a message from another tab sets off).
 
-use automerge::ActorId;
 use leptos::prelude::*;
-use serde_json::Value as Json;
-use shared::sync::DocId;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
-use crate::api::{self, LoginRequest, Reference, Session};
-use crate::device::Device;
+use crate::api::Session;
 use crate::i18n::{Lang, age, ago, lang, lang_signal, tr, tr_s};
-use crate::model::{self, Screen, rebuild_rows, refresh_rows, ui, use_ui, with};
+use crate::model::{self, Screen, confirm_leave, go, ui, use_ui, with};
+use crate::session::{self, load_device, logout, open_app};
 use crate::store::Store;
 use crate::sync;
 use crate::tabs::{self, Msg};
@@ -27,6 +20,7 @@ pub fn start() {
     // The app-wide signals must be created outside any reactive owner: created lazily
     // inside a view, they would be disposed with it on its next re-render.
     let _ = (ui(), lang_signal());
+    wire();
     leptos::mount::mount_to_body(App);
     leptos::task::spawn_local(boot());
 }
@@ -245,91 +239,54 @@ fn Header() -> impl IntoView {
     }
 }
 
-/// Shows a screen and records it in the address, so the back button works. Leaving a
-/// screen with refused values typed (drafts) asks first.
-pub fn go(screen: Screen) {
-    if ui().screen.get_untracked() != screen && !confirm_leave() {
-        return;
-    }
-    let hash = hash_of(&screen);
-    if let Some(w) = web_sys::window() {
-        let _ = w.location().set_hash(&hash);
-    }
-    ui().screen.set(screen);
-    if let Some(w) = web_sys::window() {
-        w.scroll_to_with_x_and_y(0.0, 0.0);
-    }
-}
-
-fn hash_of(screen: &Screen) -> String {
-    match screen {
-        Screen::Case(id) => format!("#/c/{id}"),
-        Screen::New => "#/new".to_string(),
-        _ => "#/".to_string(),
-    }
-}
-
-/// Whether the current screen may be left: the field being typed in is saved first
-/// (leaving it fires its change), and refused values typed are only dropped if the
-/// cadre agrees.
-fn confirm_leave() -> bool {
-    if let Some(el) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.active_element())
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = el.blur();
-    }
-    let u = ui();
-    let n = u.drafts.with_untracked(|d| d.len());
-    if n == 0 {
-        return true;
-    }
-    let msg = format!(
-        "{n} {}",
-        tr(
-            "giá trị đã nhập chưa được lưu vì không hợp lệ. Rời màn hình này và bỏ các giá trị đó?",
-            "typed values are not saved because they are not valid. Leave this screen and discard them?"
-        )
-    );
-    let ok = web_sys::window()
-        .and_then(|w| w.confirm_with_message(&msg).ok())
-        .unwrap_or(false);
-    if ok {
-        u.drafts.set(Default::default());
-    }
-    ok
-}
-
-fn screen_from_hash() -> Screen {
-    let hash = web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default();
-    if let Some(id) = hash.strip_prefix("#/c/")
-        && let Ok(id) = DocId::try_from(id.to_string())
-    {
-        return Screen::Case(id);
-    }
-    if hash == "#/new" {
-        return Screen::New;
-    }
-    Screen::List
-}
-
-pub async fn sleep(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+/// Connects the layers: they report events upward through these hooks instead of
+/// importing the modules above them.
+fn wire() {
+    model::on_stored(|ids, edit| {
+        tabs::announce_docs(ids);
+        if edit {
+            sync::soon();
         }
     });
-    let _ = JsFuture::from(p).await;
+    sync::on_revoked(|| leptos::task::spawn_local(session::wipe_device()));
+}
+
+/// What a message from another tab sets off.
+fn on_message(msg: Msg) {
+    let u = ui();
+    match msg {
+        Msg::Docs { ids } => leptos::task::spawn_local(async move {
+            model::absorb_stored(&ids).await;
+            if u.leader.get_untracked() {
+                sync::soon();
+            }
+        }),
+        Msg::Sync { view } => {
+            if !u.leader.get_untracked() {
+                u.sync.set(view);
+            }
+        }
+        Msg::SyncNow => {
+            if u.leader.get_untracked() {
+                sync::now();
+            }
+        }
+        Msg::Session => leptos::task::spawn_local(session::session_changed()),
+        Msg::Relogin => {
+            if with(|m| m.session.is_some()) {
+                u.relogin.set(true);
+            }
+        }
+        Msg::Reference => leptos::task::spawn_local(session::reference_changed()),
+        Msg::SignOut => session::signed_out(),
+    }
 }
 
 async fn boot() {
     let u = ui();
     listen_for_update();
     // Listen to the other tabs before reading anything, so no write in between is missed.
-    tabs::listen();
+    tabs::listen(on_message);
     let store = Store::open(
         || {
             ui().notice.set(Some(
@@ -376,258 +333,6 @@ async fn boot() {
         }
     });
     std::mem::forget(unload);
-}
-
-/// Loads a signed-in device from IndexedDB: reference data, this tab's actor id, and
-/// every document (unparsed; the list draws from stored summaries).
-async fn load_device(session: Session) {
-    let u = ui();
-    let Some(store) = model::store() else { return };
-    let reference: Option<Reference> = store.get_meta("reference").await.ok().flatten();
-    let actor = tabs::lease_actor(&session.actor).await;
-    let (docs, cursor) = store.load_all().await.unwrap_or_default();
-    u.user.set(Some(session.user.clone()));
-    if let Some(r) = &reference {
-        u.orgs.set(r.orgs.clone());
-    }
-    with(|m| {
-        m.session = Some(session);
-        if let Some(r) = reference {
-            m.set_reference(r);
-        }
-        if let Ok(a) = ActorId::try_from(actor.as_str()) {
-            m.set_tab_actor(a);
-        }
-        m.replica.cursor = m.replica.cursor.max(cursor);
-        for (id, raw) in docs {
-            m.add_raw(id, raw);
-        }
-    });
-    rebuild_rows();
-}
-
-thread_local! {
-    static OPENED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// After sign-in or start-up with a session: route, load the rest, sync.
-fn open_app() {
-    let u = ui();
-    u.screen.set(screen_from_hash());
-    leptos::task::spawn_local(async {
-        request_persistence().await;
-        hydrate_all().await;
-    });
-    sync::start();
-    if OPENED.with(|o| o.replace(true)) {
-        return;
-    }
-    let hashchange = window_event_listener_untyped("hashchange", move |_| {
-        let s = screen_from_hash();
-        let current = u.screen.get_untracked();
-        if current != s && u.user.get_untracked().is_some() {
-            if confirm_leave() {
-                u.screen.set(s);
-            } else if let Some(w) = web_sys::window() {
-                // Stay: put the address back to the screen still shown.
-                let _ = w.location().set_hash(&hash_of(&current));
-            }
-        }
-    });
-    std::mem::forget(hashchange);
-    tabs::seek_leadership(|| leptos::task::spawn_local(sync::become_leader()));
-}
-
-/// Parses the stored documents a few dozen at a time, letting the page stay responsive.
-pub async fn hydrate_all() {
-    loop {
-        let ids = with(|m| m.hydrate_some(40));
-        if ids.is_empty() {
-            break;
-        }
-        refresh_rows(&ids);
-        sleep(0).await;
-    }
-    ui().hydrated.set(true);
-}
-
-/// Asks the browser to keep this site's storage under pressure, and shows the answer.
-async fn request_persistence() {
-    let Some(storage) = web_sys::window().map(|w| w.navigator().storage()) else {
-        return;
-    };
-    let ask = |p: Result<js_sys::Promise, JsValue>| async move {
-        match p {
-            Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_bool()),
-            Err(_) => None,
-        }
-    };
-    let already = ask(storage.persisted()).await;
-    let answer = if already == Some(true) {
-        Some(true)
-    } else {
-        ask(storage.persist()).await
-    };
-    ui().persisted.set(answer);
-}
-
-/// Signs in (first time, or again after the session expired).
-pub async fn login(username: &str, password: &str) -> Result<(), String> {
-    let u = ui();
-    let previous = with(|m| m.session.as_ref().map(|s| s.user.username.clone()));
-    if let Some(prev) = &previous
-        && prev != username
-        && model::unsynced_count() > 0
-    {
-        return Err(tr(
-            "Máy này còn thay đổi chưa gửi của tài khoản khác. Hãy đăng nhập bằng tài khoản đó để gửi trước.",
-            "This device holds unsent changes of another account. Sign in with that account to send them first.",
-        )
-        .into());
-    }
-    // Signing in again as the same person keeps this device's actor id: the server then
-    // reopens the same device, so changes made before the session expired stay
-    // attributable to it and are accepted. A new person (or a wiped device) gets a new one.
-    let actor = with(|m| {
-        m.session
-            .as_ref()
-            .filter(|s| s.user.username == username)
-            .map(|s| s.actor.clone())
-    })
-    .unwrap_or_else(|| ActorId::random().to_hex_string());
-    let device_name = web_sys::window()
-        .and_then(|w| w.navigator().user_agent().ok())
-        .map(|ua| ua.chars().take(120).collect::<String>())
-        .unwrap_or_default();
-    let req = LoginRequest {
-        username,
-        password,
-        device_name: &device_name,
-        actor: &actor,
-    };
-    let mut session: Session = api::post("/api/login", None, &req)
-        .await
-        .map_err(|e| e.message())?;
-    session.actor = actor;
-    if previous.is_some_and(|p| p != username) {
-        wipe_device().await;
-    }
-    let reference: Reference = api::get("/api/reference", Some(&session.token))
-        .await
-        .map_err(|e| e.message())?;
-    let store = model::store().ok_or("no storage")?;
-    let session_json = serde_json::to_string(&session).unwrap_or_default();
-    let reference_json = serde_json::to_string(&reference).unwrap_or_default();
-    store
-        .put_meta(&[("session", session_json), ("reference", reference_json)])
-        .await
-        .map_err(|_| {
-            tr(
-                "Không ghi được vào bộ nhớ máy.",
-                "Could not write to device storage.",
-            )
-        })?;
-    tabs::post(&Msg::Session);
-    u.relogin.set(false);
-    let first = with(|m| m.session.is_none());
-    if first {
-        load_device(session).await;
-        open_app();
-    } else {
-        u.user.set(Some(session.user.clone()));
-        u.orgs.set(reference.orgs.clone());
-        with(|m| {
-            m.session = Some(session);
-            m.set_reference(reference);
-        });
-        sync::start();
-    }
-    Ok(())
-}
-
-/// Another tab signed in: take the session from IndexedDB.
-pub async fn session_changed() {
-    let Some(store) = model::store() else { return };
-    let Ok(Some(session)) = store.get_meta::<Session>("session").await else {
-        return;
-    };
-    let u = ui();
-    let same = with(|m| {
-        m.session
-            .as_ref()
-            .map(|s| s.user.username == session.user.username)
-    });
-    match same {
-        Some(true) => {
-            u.user.set(Some(session.user.clone()));
-            with(|m| m.session = Some(session));
-            u.relogin.set(false);
-            sync::start();
-        }
-        Some(false) => {}
-        None => {
-            load_device(session).await;
-            open_app();
-        }
-    }
-}
-
-/// Another tab stored new reference data.
-pub async fn reference_changed() {
-    let Some(store) = model::store() else { return };
-    if let Ok(Some(r)) = store.get_meta::<Reference>("reference").await {
-        ui().orgs.set(r.orgs.clone());
-        with(|m| {
-            m.set_reference(r);
-            m.cache.clear();
-        });
-        rebuild_rows();
-    }
-}
-
-/// Signs out: sends what is unsent first; refuses (with the count) when that fails,
-/// unless forced.
-pub async fn logout(force: bool) -> Result<(), usize> {
-    if !force {
-        sync::run_and_wait().await;
-        let left = model::unsynced_count();
-        if left > 0 {
-            return Err(left);
-        }
-    }
-    let token = with(|m| m.session.as_ref().map(|s| s.token.clone()));
-    if let Some(t) = token {
-        let _ = api::post::<_, Json>("/api/logout", Some(&t), &serde_json::json!({})).await;
-    }
-    wipe_device().await;
-    Ok(())
-}
-
-/// Erases every case file and the session from this device, in every tab.
-pub async fn wipe_device() {
-    sync::stop();
-    if let Some(store) = model::store() {
-        let _ = store.wipe().await;
-    }
-    tabs::post(&Msg::SignOut);
-    signed_out();
-}
-
-/// The device was wiped (here or in another tab): forget everything in memory.
-pub fn signed_out() {
-    sync::stop();
-    with(|m| *m = Device::default());
-    let u = ui();
-    u.rows.set(Vec::new());
-    u.user.set(None);
-    u.relogin.set(false);
-    u.hydrated.set(false);
-    u.drafts.set(Default::default());
-    u.sync.set(Default::default());
-    u.screen.set(Screen::Login);
-    if let Some(w) = web_sys::window() {
-        let _ = w.location().set_hash("#/");
-    }
 }
 
 /// The page's script (index.html) registers the service worker and raises

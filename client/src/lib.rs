@@ -1,19 +1,22 @@
 //! The cadre's offline-first PWA (Leptos CSR, compiled to wasm32).
 //!
 //! # Layout
-//! From the bottom up; a module uses only those listed before it.
+//! From the bottom up; a module uses only those listed before it (events go upward
+//! through hooks that `app` registers: `model::on_stored`, `sync::on_revoked`, the
+//! handler given to `tabs::listen`).
 //! - `device`: the device model in plain Rust (documents in a `shared::sync::Replica`,
 //!   chunks, summaries, edits, what to push, typed input). No Leptos, no web-sys: it is
 //!   the only part compiled natively, where it is unit-tested.
 //! - `idb` / `store`: IndexedDB, the only storage the app writes.
-//! - `api`: the server's HTTP API over `fetch`.
 //! - `i18n`: Vietnamese and English texts, dates as dd/mm/yyyy.
-//! - `model`: the device model behind the reactive state the views read.
-//! - `tabs`: several tabs of one profile: who syncs (Web Locks), what changed
-//!   (BroadcastChannel), sign-out everywhere.
+//! - `api`: the server's HTTP API over `fetch`.
+//! - `model`: the device model behind the reactive state the views read; navigation.
+//! - `tabs`: several tabs of one profile: who syncs (Web Locks), each tab's actor id,
+//!   messages between tabs (BroadcastChannel).
 //! - `sync`: when and how the replica is synced with the server.
-//! - `app`: start-up from IndexedDB, sign-in/out, navigation, header, update notice.
+//! - `session`: sign-in and sign-out, loading a session, other tabs signing in or out.
 //! - `views`: the screens; `views::schema` lists every fact of a case file.
+//! - `app`: start-up, the root view and header, update notice, the wiring.
 //!
 //! Invariant: the app never waits for the network to open or to save; an edit is in
 //! IndexedDB before it is sent, and is removed from the "unsent" count only when the
@@ -31,6 +34,8 @@ mod i18n;
 mod idb;
 #[cfg(target_arch = "wasm32")]
 mod model;
+#[cfg(target_arch = "wasm32")]
+mod session;
 #[cfg(target_arch = "wasm32")]
 mod store;
 #[cfg(target_arch = "wasm32")]

@@ -13,6 +13,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use automerge::ActorId;
 use leptos::prelude::*;
@@ -20,9 +21,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use shared::date::Date;
 use shared::sync::DocId;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 use crate::device::reference::{Org, User};
 pub use crate::device::{Device, DocView, Row, json_at};
+use crate::i18n::tr;
 use crate::store::{Batch, Store};
 
 /// Which screen is shown.
@@ -102,6 +106,22 @@ thread_local! {
     };
     static DEVICE: RefCell<Device> = RefCell::new(Device::default());
     static STORE: RefCell<Option<Store>> = const { RefCell::new(None) };
+    static ON_STORED: RefCell<Option<StoredHook>> = const { RefCell::new(None) };
+}
+
+/// What runs after documents were written: the layers above (other tabs, the sync
+/// loop) register here, so this module imports none of them. The flag says whether the
+/// write was a local edit.
+pub type StoredHook = Rc<dyn Fn(&[DocId], bool)>;
+
+pub fn on_stored(f: impl Fn(&[DocId], bool) + 'static) {
+    ON_STORED.with(|h| *h.borrow_mut() = Some(Rc::new(f)));
+}
+
+fn stored(ids: &[DocId], edit: bool) {
+    if let Some(f) = ON_STORED.with(|h| h.borrow().clone()) {
+        f(ids, edit);
+    }
 }
 
 /// The app's state handle for code outside the view tree (start-up, sync, tabs).
@@ -222,7 +242,7 @@ pub async fn persist(
     }
     let mut told = written.clone();
     told.extend(removed.iter().cloned());
-    crate::tabs::announce_docs(&told);
+    stored(&told, false);
     let big: Vec<DocId> = with(|m| {
         written
             .iter()
@@ -248,13 +268,13 @@ pub fn save_local(ids: Vec<DocId>) {
         if let Err(e) = r {
             ui().notice.set(Some(format!(
                 "{} ({e})",
-                crate::i18n::tr(
+                tr(
                     "Không lưu được vào bộ nhớ máy!",
                     "Could not save to device storage!"
                 )
             )));
         }
-        crate::sync::soon();
+        stored(&[], true);
     });
 }
 
@@ -310,4 +330,97 @@ pub fn unsynced_count() -> usize {
 /// The key of a draft.
 pub fn draft_key(id: &DocId, path: &str) -> String {
     format!("{id}|{path}")
+}
+
+/// Shows a screen and records it in the address, so the back button works. Leaving a
+/// screen with refused values typed (drafts) asks first.
+pub fn go(screen: Screen) {
+    if ui().screen.get_untracked() != screen && !confirm_leave() {
+        return;
+    }
+    let hash = hash_of(&screen);
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_hash(&hash);
+    }
+    ui().screen.set(screen);
+    if let Some(w) = web_sys::window() {
+        w.scroll_to_with_x_and_y(0.0, 0.0);
+    }
+}
+
+pub fn hash_of(screen: &Screen) -> String {
+    match screen {
+        Screen::Case(id) => format!("#/c/{id}"),
+        Screen::New => "#/new".to_string(),
+        _ => "#/".to_string(),
+    }
+}
+
+/// Whether the current screen may be left: the field being typed in is saved first
+/// (leaving it fires its change), and refused values typed are only dropped if the
+/// cadre agrees.
+pub fn confirm_leave() -> bool {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.blur();
+    }
+    let u = ui();
+    let n = u.drafts.with_untracked(|d| d.len());
+    if n == 0 {
+        return true;
+    }
+    let msg = format!(
+        "{n} {}",
+        tr(
+            "giá trị đã nhập chưa được lưu vì không hợp lệ. Rời màn hình này và bỏ các giá trị đó?",
+            "typed values are not saved because they are not valid. Leave this screen and discard them?"
+        )
+    );
+    let ok = web_sys::window()
+        .and_then(|w| w.confirm_with_message(&msg).ok())
+        .unwrap_or(false);
+    if ok {
+        u.drafts.set(Default::default());
+    }
+    ok
+}
+
+pub fn screen_from_hash() -> Screen {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    if let Some(id) = hash.strip_prefix("#/c/")
+        && let Ok(id) = DocId::try_from(id.to_string())
+    {
+        return Screen::Case(id);
+    }
+    if hash == "#/new" {
+        return Screen::New;
+    }
+    Screen::List
+}
+
+pub async fn sleep(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+/// Parses the stored documents a few dozen at a time, letting the page stay responsive.
+pub async fn hydrate_all() {
+    loop {
+        let ids = with(|m| m.hydrate_some(40));
+        if ids.is_empty() {
+            break;
+        }
+        refresh_rows(&ids);
+        sleep(0).await;
+    }
+    ui().hydrated.set(true);
 }

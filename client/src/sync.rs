@@ -17,6 +17,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -48,6 +49,13 @@ struct Loop {
 
 thread_local! {
     static LOOP: RefCell<Loop> = RefCell::new(Loop::default());
+    static ON_REVOKED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// What to do when the server says this device was revoked (wipe it): registered by
+/// the layer above, which owns sign-out.
+pub fn on_revoked(f: impl Fn() + 'static) {
+    ON_REVOKED.with(|h| *h.borrow_mut() = Some(Rc::new(f)));
 }
 
 /// Starts the scheduler: a one-second tick plus the browser events that mean "try now".
@@ -235,7 +243,9 @@ async fn handle_error(e: ApiError) {
         "DEVICE_REVOKED" => {
             // The administrator revoked this device: its data must not stay on it.
             stop();
-            crate::app::wipe_device().await;
+            if let Some(f) = ON_REVOKED.with(|h| h.borrow().clone()) {
+                f();
+            }
             u.notice.set(Some(
                 tr(
                     "Thiết bị này đã bị thu hồi quyền truy cập; dữ liệu trên máy đã được xóa.",
@@ -262,7 +272,7 @@ async fn run_once() -> Result<(), ApiError> {
     let Some(token) = with(|m| m.session.as_ref().map(|s| s.token.clone())) else {
         return Ok(());
     };
-    crate::app::hydrate_all().await;
+    model::hydrate_all().await;
     tabs::bind_actors(&token).await?;
     let to_push = with(|m| m.to_push());
     update_view(|s| s.to_push = to_push);
@@ -275,7 +285,7 @@ async fn run_once() -> Result<(), ApiError> {
     loop {
         // Push only what this device has stored: wait for this tab's pending writes.
         while ui().saving.get_untracked() > 0 {
-            crate::app::sleep(20).await;
+            model::sleep(20).await;
         }
         let (req, pending, left) = with(|m| {
             let (mut req, pending) = m.replica.prepare(Some(PULL_PAGE));
@@ -374,14 +384,14 @@ pub async fn run_and_wait() {
         tabs::post(&Msg::SyncNow);
         let start = now_ms();
         // Give the sync tab a moment to start, then wait while it runs.
-        crate::app::sleep(500).await;
+        model::sleep(500).await;
         while ui().sync.get_untracked().running && now_ms() - start < 120_000.0 {
-            crate::app::sleep(100).await;
+            model::sleep(100).await;
         }
         return;
     }
     while running() {
-        crate::app::sleep(100).await;
+        model::sleep(100).await;
     }
     // `run` marks itself running before its first await, so no timer run slips in.
     run().await;

@@ -13,7 +13,6 @@
 use std::cell::RefCell;
 
 use js_sys::{Function, Object, Promise, Reflect};
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::sync::DocId;
 use wasm_bindgen::JsCast;
@@ -21,7 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use crate::model::{self, SyncView, ui};
+use crate::model::{self, SyncView};
 
 const CHANNEL: &str = "hoso-tabs";
 const SYNC_LOCK: &str = "hoso-sync";
@@ -57,13 +56,13 @@ thread_local! {
     static CHAN: RefCell<Option<BroadcastChannel>> = const { RefCell::new(None) };
 }
 
-/// Opens the channel; call before reading IndexedDB at start-up, so nothing written by
-/// another tab in between is missed.
-pub fn listen() {
+/// Opens the channel and hands every message to `receive`; call before reading
+/// IndexedDB at start-up, so nothing written by another tab in between is missed.
+pub fn listen(receive: impl Fn(Msg) + 'static) {
     let Ok(chan) = BroadcastChannel::new(CHANNEL) else {
         return;
     };
-    let on = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
+    let on = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         if let Some(msg) = e
             .data()
             .as_string()
@@ -93,36 +92,6 @@ pub fn post(msg: &Msg) {
 pub fn announce_docs(ids: &[DocId]) {
     if !ids.is_empty() {
         post(&Msg::Docs { ids: ids.to_vec() });
-    }
-}
-
-fn receive(msg: Msg) {
-    let u = ui();
-    match msg {
-        Msg::Docs { ids } => leptos::task::spawn_local(async move {
-            model::absorb_stored(&ids).await;
-            if u.leader.get_untracked() {
-                crate::sync::soon();
-            }
-        }),
-        Msg::Sync { view } => {
-            if !u.leader.get_untracked() {
-                u.sync.set(view);
-            }
-        }
-        Msg::SyncNow => {
-            if u.leader.get_untracked() {
-                crate::sync::now();
-            }
-        }
-        Msg::Session => leptos::task::spawn_local(crate::app::session_changed()),
-        Msg::Relogin => {
-            if model::with(|m| m.session.is_some()) {
-                u.relogin.set(true);
-            }
-        }
-        Msg::Reference => leptos::task::spawn_local(crate::app::reference_changed()),
-        Msg::SignOut => crate::app::signed_out(),
     }
 }
 

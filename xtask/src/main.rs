@@ -88,7 +88,7 @@ fn test(root: &Path) -> Result<()> {
         tc.clippy(&["-p", "shared", "-p", "client", "--", "-D", "warnings"])
     })?;
     report.run("client device model tests (native)", || {
-        cargo(&["test", "-p", "client", "--lib"])
+        cargo(&["test", "-p", "client"])
     })?;
     report.run(
         "invariant: shared depends on no I/O crate",

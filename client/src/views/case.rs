@@ -14,9 +14,8 @@ use shared::rules::{Finding, Severity};
 use shared::stage::Stage;
 use shared::sync::DocId;
 
-use crate::app::go;
 use crate::i18n::{bilingual, parse_vn_date, show_date, tr, tr_s};
-use crate::model::{self, DocView, Screen, json_at, today, use_ui, with};
+use crate::model::{self, DocView, Screen, go, json_at, today, use_ui, with};
 use crate::views::field::FieldInput;
 use crate::views::list::{stage_label, sync_badge};
 use crate::views::schema::{ListDef, SECTIONS, Section, key_fact};

@@ -10,9 +10,8 @@ use leptos::prelude::*;
 use shared::stage::Stage;
 use shared::text::fold;
 
-use crate::app::go;
 use crate::i18n::{Lang, lang, show_date, tr, tr_s};
-use crate::model::{Row, Screen, today, use_ui};
+use crate::model::{Row, Screen, go, today, use_ui};
 
 const PAGE: usize = 100;
 

@@ -25,7 +25,8 @@ pub fn LoginForm() -> impl IntoView {
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let r = crate::app::login(&username.get_untracked(), &password.get_untracked()).await;
+            let r =
+                crate::session::login(&username.get_untracked(), &password.get_untracked()).await;
             busy.set(false);
             match r {
                 Ok(()) => password.set(String::new()),

@@ -5,9 +5,8 @@ use leptos::prelude::*;
 use shared::model::CaseFile;
 use shared::sync::DocId;
 
-use crate::app::go;
 use crate::i18n::{parse_vn_date, tr};
-use crate::model::{self, Screen, random16, use_ui, with};
+use crate::model::{self, Screen, go, random16, use_ui, with};
 
 #[component]
 pub fn NewCase() -> impl IntoView {
