@@ -18,6 +18,7 @@
 //! - `orgtree`: changes to the organisation tree: add, rename, move, merge, close.
 //! - `admin`: import and export of reference data and case files, statistics.
 //! - `demo`: the demo district generated on first start.
+//! - `fuzzing`: entry points of the fuzz targets in `fuzz/` and their regression tests.
 //!
 //! The server is embeddable: [`router`] builds the application from a state, and [`run`]
 //! serves it on a bound listener until a shutdown future resolves, so tests start it on
@@ -33,6 +34,7 @@ pub mod docstore;
 pub mod duplicates;
 pub mod error;
 pub mod export;
+pub mod fuzzing;
 pub mod members;
 pub mod merge;
 pub mod orgtree;

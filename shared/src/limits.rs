@@ -148,6 +148,14 @@ pub fn decode_change(bytes: &[u8], limits: &Limits) -> Result<Change, LimitError
     Ok(change)
 }
 
+/// Automerge's expanded form of a change. A change whose operations name an actor index
+/// it does not list parses, but makes Automerge panic while expanding it (found by the
+/// `sync_request` fuzz target): that panic is a refusal here, not a failed request.
+fn expand(change: &Change) -> Result<automerge::ExpandedChange, LimitError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| change.decode()))
+        .map_err(|_| LimitError::Unreadable("an operation names an unknown actor".into()))
+}
+
 /// Checks the operations of a parsed change: their number and the size of keys and strings.
 pub fn check_change(change: &Change, limits: &Limits) -> Result<(), LimitError> {
     if change.len() > limits.max_ops_per_change {
@@ -162,7 +170,7 @@ pub fn check_change(change: &Change, limits: &Limits) -> Result<(), LimitError> 
             limit: limits.max_string_bytes,
         })
     };
-    for op in change.decode().operations {
+    for op in expand(change)?.operations {
         if let automerge::legacy::Key::Map(k) = &op.key
             && let Some(e) = too_long(k.len())
         {
@@ -263,5 +271,21 @@ mod tests {
         bytes.extend([0, 0, 0, 0, CHUNK_COMPRESSED, 0xff, 0xff, 0xff]);
         assert!(decode_change(&bytes, &Limits::default()).is_err());
         assert!(decode_change(&[1, 2, 3], &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn an_operation_naming_an_unknown_actor_is_unreadable_not_a_panic() {
+        // A real change with one byte of its `pred` actor column changed, so an operation
+        // names an actor index the change does not list
+        // (fuzz/regressions/sync_request/pred-unknown-actor).
+        let hex = "856f4a83a4c64872018201016d1609daad4b8eac4cebaa6c2efb250f089000ff9ab3811ad1ed9a837d134bd310a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a101800180909282e733000110b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b10a01020202150b34014202560257047002710273037f017f4b7f096574686e6963697479017f017f4654c3a0797f017f057fcf00";
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        assert!(matches!(
+            decode_change(&bytes, &Limits::default()),
+            Err(LimitError::Unreadable(_))
+        ));
     }
 }

@@ -5,7 +5,9 @@
 //! `cargo xtask test`   runs every check and test (what CI runs).
 //! `cargo xtask bench`  runs the benchmarks and prints their figures.
 //! `cargo xtask dist`   only builds the optimised PWA into `target/dist`.
+//! `cargo xtask fuzz`   runs the fuzz targets (cargo fuzz) for a given time.
 
+mod fuzz;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -24,12 +26,24 @@ fn main() -> Result<()> {
         Some("run") => run(&root, &args[1..]),
         Some("test") => test(&root),
         Some("bench") => bench(&root, &args[1..]),
+        Some("fuzz") => fuzz::command(&root, &args[1..]),
+        Some("fuzz-seeds") => cargo(&[
+            "run",
+            "-p",
+            "server",
+            "--example",
+            "fuzz_seeds",
+            "--",
+            "fuzz/corpus-seed",
+        ]),
         Some("dist") => {
             let tc = setup::wasm_toolchain()?;
             build_dist(&root, &tc)
         }
         _ => {
-            eprintln!("usage: cargo xtask <run [server args] | test | bench [name] | dist>");
+            eprintln!(
+                "usage: cargo xtask <run [server args] | test | bench [name] | dist | fuzz [target] [--seconds N] | fuzz-seeds>"
+            );
             std::process::exit(2)
         }
     }
@@ -98,6 +112,10 @@ fn test(root: &Path) -> Result<()> {
     // The server's CLI tests also build `target/debug/server`, which the browser tests run.
     report.run("native tests", || {
         cargo(&["test", "--workspace", "--exclude", "client"])
+    })?;
+    // Each target over the checked-in seed corpus; the long campaigns are `cargo xtask fuzz`.
+    report.run("fuzz smoke (cargo fuzz, each target 25 s)", || {
+        fuzz::smoke(root, 25)
     })?;
     report.run("shared tests in headless Chromium (wasm32)", || {
         // The golden corpus, compared by digest with the native run.
