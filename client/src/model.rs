@@ -77,6 +77,8 @@ pub struct Ui {
     pub saving: RwSignal<u32>,
     /// The session expired: sign in again to sync (local data is kept).
     pub relogin: RwSignal<bool>,
+    /// Every document's chunks are read from IndexedDB (the list shows before).
+    pub loaded: RwSignal<bool>,
     /// All documents are parsed (sync may run).
     pub hydrated: RwSignal<bool>,
     /// Values typed but refused (an impossible date…), by "document|path": they stay on
@@ -100,6 +102,7 @@ thread_local! {
         notice: RwSignal::new(None),
         saving: RwSignal::new(0),
         relogin: RwSignal::new(false),
+        loaded: RwSignal::new(false),
         hydrated: RwSignal::new(false),
         drafts: RwSignal::new(BTreeMap::new()),
         leader: RwSignal::new(false),
@@ -412,8 +415,31 @@ pub async fn sleep(ms: i32) {
     let _ = JsFuture::from(p).await;
 }
 
+/// Reads every document's chunks (after the list is drawn from the metadata).
+pub async fn load_chunks() {
+    if let Some(store) = store() {
+        match store.load_chunks().await {
+            Ok(chunks) => {
+                let dropped = with(|m| m.fill_raw(chunks));
+                refresh_rows(&dropped);
+            }
+            Err(e) => ui().notice.set(Some(format!(
+                "{} ({e:?})",
+                tr(
+                    "Không đọc được dữ liệu trên máy!",
+                    "Could not read the data on this device!"
+                )
+            ))),
+        }
+    }
+    ui().loaded.set(true);
+}
+
 /// Parses the stored documents a few dozen at a time, letting the page stay responsive.
 pub async fn hydrate_all() {
+    while !ui().loaded.get_untracked() {
+        sleep(10).await;
+    }
     loop {
         let ids = with(|m| m.hydrate_some(40));
         if ids.is_empty() {

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api::{self, LoginRequest, Reference, Session};
-use crate::device::Device;
+use crate::device::{Device, RawDoc};
 use crate::i18n::tr;
 use crate::model::{
     self, Screen, confirm_leave, hash_of, hydrate_all, rebuild_rows, screen_from_hash, ui, with,
@@ -27,7 +27,9 @@ pub async fn load_device(session: Session) {
     let Some(store) = model::store() else { return };
     let reference: Option<Reference> = store.get_meta("reference").await.ok().flatten();
     let actor = tabs::lease_actor(&session.actor).await;
-    let (docs, cursor) = store.load_all().await.unwrap_or_default();
+    // The list draws from the metadata; the chunks are read right after, in the
+    // background (`model::load_chunks`), so a device with thousands of files opens fast.
+    let (index, cursor) = store.load_index().await.unwrap_or_default();
     u.user.set(Some(session.user.clone()));
     if let Some(r) = &reference {
         u.orgs.set(r.orgs.clone());
@@ -41,11 +43,18 @@ pub async fn load_device(session: Session) {
             m.set_tab_actor(a);
         }
         m.replica.cursor = m.replica.cursor.max(cursor);
-        for (id, raw) in docs {
-            m.add_raw(id, raw);
+        for (id, meta) in index {
+            m.add_raw(
+                id,
+                RawDoc {
+                    chunks: Vec::new(),
+                    meta,
+                },
+            );
         }
     });
     rebuild_rows();
+    leptos::task::spawn_local(model::load_chunks());
 }
 
 thread_local! {
@@ -251,6 +260,7 @@ pub fn signed_out() {
     u.user.set(None);
     u.relogin.set(false);
     u.hydrated.set(false);
+    u.loaded.set(false);
     u.drafts.set(Default::default());
     u.sync.set(Default::default());
     u.screen.set(Screen::Login);

@@ -25,7 +25,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{IdbDatabase, IdbKeyRange, IdbRequest, IdbTransaction};
 
 use crate::device::chunks::{self, Chunk};
-use crate::device::{DocMeta, DocWrite, RawDoc};
+use crate::device::{DocMeta, DocWrite};
 use crate::idb;
 
 const DB_NAME: &str = "hoso-phat-trien-dang-vien";
@@ -156,19 +156,14 @@ impl Store {
         Ok(new)
     }
 
-    /// Every stored case file, unparsed, read in one transaction (so the cursor read
-    /// beside it matches).
-    pub async fn load_all(&self) -> Result<(Vec<(DocId, RawDoc)>, u64), JsValue> {
-        let tx = self.tx(&[CHUNKS, DOCMETA, META], false)?;
-        let cs = tx.object_store(CHUNKS)?;
+    /// The metadata of every stored case file (enough to draw the list) and the cursor,
+    /// read in one transaction.
+    pub async fn load_index(&self) -> Result<(Vec<(DocId, DocMeta)>, u64), JsValue> {
+        let tx = self.tx(&[DOCMETA, META], false)?;
         let ms = tx.object_store(DOCMETA)?;
-        let ck = cs.get_all_keys()?;
-        let cv = cs.get_all()?;
         let mk = ms.get_all_keys()?;
         let mv = ms.get_all()?;
         let cursor = tx.object_store(META)?.get(&"cursor".into())?;
-        let ck: Array = idb::request(&ck).await?.dyn_into()?;
-        let cv: Array = idb::request(&cv).await?.dyn_into()?;
         let mk: Array = idb::request(&mk).await?.dyn_into()?;
         let mv: Array = idb::request(&mv).await?.dyn_into()?;
         let cursor = idb::request(&cursor)
@@ -176,7 +171,26 @@ impl Store {
             .as_string()
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let mut docs: BTreeMap<DocId, RawDoc> = BTreeMap::new();
+        let docs = mk
+            .iter()
+            .zip(mv.iter())
+            .filter_map(|(k, v)| {
+                let id = k.as_string().and_then(|s| DocId::try_from(s).ok())?;
+                Some((id, parse_meta(&v)))
+            })
+            .collect();
+        Ok((docs, cursor))
+    }
+
+    /// Every stored chunk, by case file.
+    pub async fn load_chunks(&self) -> Result<BTreeMap<DocId, Vec<Chunk>>, JsValue> {
+        let tx = self.tx(&[CHUNKS], false)?;
+        let cs = tx.object_store(CHUNKS)?;
+        let ck = cs.get_all_keys()?;
+        let cv = cs.get_all()?;
+        let ck: Array = idb::request(&ck).await?.dyn_into()?;
+        let cv: Array = idb::request(&cv).await?.dyn_into()?;
+        let mut docs: BTreeMap<DocId, Vec<Chunk>> = BTreeMap::new();
         for (k, v) in ck.iter().zip(cv.iter()) {
             let Some((id, key)) = parse_chunk_key(&k) else {
                 continue;
@@ -184,21 +198,12 @@ impl Store {
             let Ok(bytes) = v.dyn_into::<Uint8Array>() else {
                 continue;
             };
-            docs.entry(id).or_default().chunks.push(Chunk {
+            docs.entry(id).or_default().push(Chunk {
                 key,
                 bytes: bytes.to_vec(),
             });
         }
-        for (k, v) in mk.iter().zip(mv.iter()) {
-            let Some(id) = k.as_string().and_then(|s| DocId::try_from(s).ok()) else {
-                continue;
-            };
-            // Metadata without chunks would be a document with no data: skip it.
-            if let Some(d) = docs.get_mut(&id) {
-                d.meta = parse_meta(&v);
-            }
-        }
-        Ok((docs.into_iter().collect(), cursor))
+        Ok(docs)
     }
 
     /// The chunks and metadata of some documents, as stored now.

@@ -273,7 +273,17 @@ async fn run_once() -> Result<(), ApiError> {
         return Ok(());
     };
     model::hydrate_all().await;
-    tabs::bind_actors(&token).await?;
+    // A refusal to register a tab's actor id must not stop the other files' sync: the
+    // server then refuses only the changes written with it, and the next run retries.
+    if let Err(e) = tabs::bind_actors(&token).await
+        && (e == ApiError::Offline
+            || matches!(
+                e.code(),
+                "UNAUTHENTICATED" | "TOKEN_EXPIRED" | "DEVICE_REVOKED"
+            ))
+    {
+        return Err(e);
+    }
     let to_push = with(|m| m.to_push());
     update_view(|s| s.to_push = to_push);
     let mut sent: BTreeSet<DocId> = BTreeSet::new();

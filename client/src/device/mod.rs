@@ -238,6 +238,40 @@ impl Device {
         }
     }
 
+    /// Gives the raw documents listed from their metadata their chunks, read after the
+    /// list was drawn. Files with no chunk at all are dropped (there is nothing to
+    /// load); their ids are returned.
+    pub fn fill_raw(&mut self, mut chunks: BTreeMap<DocId, Vec<Chunk>>) -> Vec<DocId> {
+        for (id, raw) in self.raw.iter_mut() {
+            if raw.chunks.is_empty()
+                && let Some(c) = chunks.remove(id)
+            {
+                raw.chunks = c;
+            }
+        }
+        for (id, c) in chunks {
+            if !self.raw.contains_key(&id) && !self.replica.docs.contains_key(&id) {
+                self.raw.insert(
+                    id,
+                    RawDoc {
+                        chunks: c,
+                        meta: DocMeta::default(),
+                    },
+                );
+            }
+        }
+        let empty: Vec<DocId> = self
+            .raw
+            .iter()
+            .filter(|(_, r)| r.chunks.is_empty())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &empty {
+            self.raw.remove(id);
+        }
+        empty
+    }
+
     /// Parses one stored document, if it is still raw. Returns false when unknown or
     /// when none of its chunks can be read (it then stays raw, never lost).
     pub fn hydrate(&mut self, id: &DocId) -> bool {

@@ -374,3 +374,30 @@ fn the_first_layout_migrates_as_one_chunk() {
     // Its unsent changes are still unsent.
     assert_eq!(b.to_push(), 1);
 }
+
+#[test]
+fn the_list_is_drawn_from_metadata_before_the_chunks_are_read() {
+    let mut store = FakeStore::default();
+    let mut a = device(1);
+    let id = new_case(&mut a, "Lê Văn Dũng");
+    store.write(&mut a, &id, true);
+    let mut b = device(2);
+    let orphan = DocId::from_bytes([3; 16]);
+    for (k, meta) in &store.meta {
+        b.add_raw(
+            k.clone(),
+            RawDoc {
+                chunks: vec![],
+                meta: meta.clone(),
+            },
+        );
+    }
+    b.add_raw(orphan.clone(), RawDoc::default());
+    assert_eq!(b.row(&id).unwrap().s.name, "Lê Văn Dũng");
+    assert!(!b.hydrate(&id), "no chunks yet");
+    let mut chunks = BTreeMap::new();
+    chunks.insert(id.clone(), store.chunks_of(&id));
+    assert_eq!(b.fill_raw(chunks), vec![orphan.clone()]);
+    assert!(b.hydrate(&id));
+    assert!(b.row(&orphan).is_none());
+}

@@ -27,15 +27,21 @@ pub fn CaseScreen(id: DocId) -> impl IntoView {
         let id = id.clone();
         Memo::new(move |_| {
             u.doc_rev.get();
+            // Opened before the chunks were read: look again once they are.
+            u.loaded.get();
             with(|m| m.view(&id))
         })
     };
     let exists = move || view.with(Option::is_some);
     let id2 = id.clone();
     view! {
-        <Show when=exists fallback=|| view! {
+        <Show when=exists fallback=move || view! {
             <section class="card">
-                <p>{move || tr("Không tìm thấy hồ sơ này trên máy.", "This case file is not on this device.")}</p>
+                <p>{move || if u.hydrated.get() {
+                    tr("Không tìm thấy hồ sơ này trên máy.", "This case file is not on this device.")
+                } else {
+                    tr("Đang mở…", "Opening…")
+                }}</p>
                 <button on:click=move |_| go(Screen::List)>{move || tr("← Về danh sách", "← Back to the list")}</button>
             </section>
         }>
