@@ -142,10 +142,18 @@ pub fn decode_change(bytes: &[u8], limits: &Limits) -> Result<Change, LimitError
             });
         }
     }
-    let change =
-        Change::from_bytes(bytes.to_vec()).map_err(|e| LimitError::Unreadable(e.to_string()))?;
+    let change = parse_change(bytes).map_err(LimitError::Unreadable)?;
     check_change(&change, limits)?;
     Ok(change)
+}
+
+/// Parses change bytes with Automerge. Its parser panics on some malformed changes (an
+/// operation counter past `u32::MAX`, found by the `sync_request` fuzz target): such a
+/// change is unreadable, like any other malformed one.
+pub fn parse_change(bytes: &[u8]) -> Result<Change, String> {
+    std::panic::catch_unwind(|| Change::from_bytes(bytes.to_vec()))
+        .map_err(|_| "malformed operations".to_string())?
+        .map_err(|e| e.to_string())
 }
 
 /// Automerge's expanded form of a change. A change whose operations name an actor index

@@ -82,7 +82,7 @@ impl<'de> Deserialize<'de> for ChangeBytes {
 
 impl ChangeBytes {
     pub fn decode(&self) -> Result<Change, SyncError> {
-        Change::from_bytes(self.0.clone()).map_err(|e| SyncError::BadChange(e.to_string()))
+        crate::limits::parse_change(&self.0).map_err(SyncError::BadChange)
     }
 }
 

@@ -30,6 +30,9 @@ pub struct Figures {
     pub execs: u64,
     pub corpus: usize,
     pub crashed: bool,
+    /// Crash, timeout and out-of-memory inputs the run saved (with `-fork` it goes on
+    /// after each).
+    pub findings: usize,
     /// The run stopped on a crash listed in `fuzz/known-open.txt`.
     pub known: Option<String>,
 }
@@ -190,6 +193,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<Vec<Figures>> {
             .args(&opts.extra)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?);
+        let findings_before = count_findings(&artifacts);
         let started = Instant::now();
         let status = cmd
             .status()
@@ -200,6 +204,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<Vec<Figures>> {
         fig.seconds = started.elapsed().as_secs_f64();
         fig.corpus = std::fs::read_dir(&work).map(|d| d.count()).unwrap_or(0);
         fig.crashed = !status.success();
+        fig.findings = count_findings(&artifacts).saturating_sub(findings_before);
         if fig.crashed
             && let Some(site) = panic_site(&text)
             && known_open(&fuzz).contains(&site)
@@ -253,6 +258,21 @@ fn panic_site(log: &str) -> Option<String> {
     Some(format!("{short}:{line_no}"))
 }
 
+fn count_findings(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    ["crash-", "timeout-", "oom-"]
+                        .iter()
+                        .any(|p| n.starts_with(p))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 /// Panic sites of known open crashes (`fuzz/known-open.txt`).
 fn known_open(fuzz: &Path) -> Vec<String> {
     std::fs::read_to_string(fuzz.join("known-open.txt"))
@@ -272,7 +292,7 @@ fn read_figures(log: &str) -> Figures {
             f.execs = v.trim().parse().unwrap_or(f.execs);
         } else if let Some(rest) = line.strip_prefix('#')
             && let Some(n) = rest.split_whitespace().next()
-            && let Ok(n) = n.parse::<u64>()
+            && let Ok(n) = n.trim_end_matches(':').parse::<u64>()
         {
             f.execs = f.execs.max(n);
         }
@@ -281,17 +301,18 @@ fn read_figures(log: &str) -> Figures {
 }
 
 pub fn print_figures(figures: &[Figures]) {
-    println!("\n  target              seconds   executions     exec/s   corpus  result");
+    println!("\n  target              seconds   executions     exec/s   corpus  findings  result");
     let mut total = 0;
     for f in figures {
         total += f.execs;
         println!(
-            "  {:<18} {:>8.0} {:>12} {:>10.0} {:>8}  {}",
+            "  {:<18} {:>8.0} {:>12} {:>10.0} {:>8} {:>9}  {}",
             f.target,
             f.seconds,
             f.execs,
             f.execs as f64 / f.seconds.max(0.001),
             f.corpus,
+            f.findings,
             match (f.crashed, &f.known) {
                 (true, _) => "FAILED",
                 (false, Some(_)) => "known open crash",
