@@ -269,7 +269,10 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
                     req.device_name.trim()
                 };
                 tx.execute(
-                    "INSERT INTO devices(id, user_id, name, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)",
+                    // A new device holds nothing yet: it is served its scope from the start.
+                    "INSERT INTO devices(id, user_id, name, created_at, last_seen, scope_path)
+                     VALUES (?1, ?2, ?3, ?4, ?4, (SELECT o.path FROM users u
+                        JOIN orgs o ON o.id = u.scope_org WHERE u.id = ?2))",
                     params![device_id, user_id, name, now],
                 )?;
             }
@@ -286,7 +289,10 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
     let user = caller_for(store, user_id, &device_id)?;
     let must_change_password: bool = {
         let conn = store.conn();
-        conn.execute("UPDATE users SET last_login = ?2 WHERE id = ?1", params![user_id, now])?;
+        conn.execute(
+            "UPDATE users SET last_login = ?2 WHERE id = ?1",
+            params![user_id, now],
+        )?;
         conn.query_row(
             "SELECT must_change_password FROM users WHERE id = ?1",
             [user_id],

@@ -53,18 +53,24 @@ pub fn detect(conn: &Connection, id: &str, case: &CaseFile) -> rusqlite::Result<
         }
     }
     if let Some(born) = case.person.birth_date {
+        // Files of the same branch born the same day: compared by name only (the
+        // projection's name column, no parsing), and a bounded number of them, so a
+        // branch with many files sharing a birth date cannot make every merge slow.
         let mut stmt = conn.prepare_cached(
-            "SELECT doc_id, case_json FROM projections
-             WHERE org_id = ?1 AND birth_date = ?2 AND doc_id <> ?3",
+            "SELECT doc_id, full_name FROM projections
+             WHERE org_id = ?1 AND birth_date = ?2 AND doc_id <> ?3 LIMIT 2000",
         )?;
         let rows = stmt.query_map(params![case.org_id, born.to_string(), id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
+        let mut other_case = CaseFile {
+            org_id: case.org_id.clone(),
+            ..Default::default()
+        };
+        other_case.person.birth_date = Some(born);
         for row in rows {
-            let (other, json) = row?;
-            let Ok(other_case) = serde_json::from_str::<CaseFile>(&json) else {
-                continue;
-            };
+            let (other, name) = row?;
+            other_case.person.full_name = name;
             if let Some(reason) = dedup::likely_same_person(case, &other_case) {
                 let e = found.entry(other).or_insert(reason);
                 *e = (*e).min(reason);

@@ -521,9 +521,13 @@ pub fn calendar_warning(l: Lang, years: &[i32]) -> String {
     format!(
         r#"<p class="banner" role="status">{} <a href="/central/admin/calendar">{}</a></p>"#,
         esc(&if l.en {
-            format!("Some deadlines fall in {list}, which the working-day calendar does not cover yet: they count weekends only.")
+            format!(
+                "Some deadlines fall in {list}, which the working-day calendar does not cover yet: they count weekends only."
+            )
         } else {
-            format!("Có thời hạn rơi vào năm {list}, chưa có lịch ngày nghỉ: tạm chỉ tính nghỉ thứ Bảy, Chủ nhật.")
+            format!(
+                "Có thời hạn rơi vào năm {list}, chưa có lịch ngày nghỉ: tạm chỉ tính nghỉ thứ Bảy, Chủ nhật."
+            )
         }),
         esc(l.t("Cập nhật lịch", "Update the calendar")),
     )
