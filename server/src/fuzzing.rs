@@ -695,7 +695,9 @@ fn run_script(doc: &mut AutoCommit, script: &[u8], clock: &mut i64) {
             }
             op::NEST => {
                 let path = r.path();
-                let depth = u16::from_le_bytes(r.array());
+                // Deep enough to pass every limit and to overflow an unbounded walk's stack,
+                // without the script itself taking seconds (building the chain is quadratic).
+                let depth = u16::from_le_bytes(r.array()) % 4096;
                 if let Some((last, parents)) = path.split_last()
                     && let Some(obj) = object_at(doc, parents)
                     && let Some(mut child) = put_object(doc, &obj, last, ObjType::Map)
