@@ -10,6 +10,7 @@
 //! not even compiled.
 
 pub mod chunks;
+pub mod duplicates;
 pub mod input;
 pub mod reference;
 
@@ -48,7 +49,17 @@ pub struct Summary {
     pub birth_date: Option<Date>,
     /// The day the summary was computed: due dates and findings move with the date.
     pub day: Option<Date>,
+    /// Identity-card number as written (to warn of duplicate files).
+    pub id_number: String,
+    /// The file the office merged this one into, if it did.
+    pub merged_into: String,
+    /// [`SUMMARY_VERSION`] when computed; an older stored summary is computed again.
+    pub version: u32,
 }
+
+/// The version of [`Summary`]'s fields: a stored summary of another version lacks some
+/// (the identity-card number, the merge) and is computed again when its file is parsed.
+pub const SUMMARY_VERSION: u32 = 1;
 
 /// What the device remembers about a case file besides its changes. Written beside the
 /// chunks; every field is either monotone (`synced`) or derived again from the document.
@@ -291,7 +302,7 @@ impl Device {
             doc.set_actor(actor);
         }
         let heads = doc.get_heads();
-        if raw.meta.summary_heads == heads {
+        if raw.meta.summary_heads == heads && raw.meta.summary.version == SUMMARY_VERSION {
             self.cache
                 .insert(id.clone(), (raw.meta.summary.clone(), heads.clone()));
         }
@@ -341,6 +352,7 @@ impl Device {
         let heads = rd.doc.get_heads();
         if let Some((s, h)) = self.cache.get(id)
             && s.day == Some(self.today)
+            && s.version == SUMMARY_VERSION
             && *h == heads
         {
             return Some(s.clone());
@@ -349,7 +361,8 @@ impl Device {
         let review = doc::read_review(&rd.doc);
         let conflicts = doc::conflicts(&rd.doc).len() as u32;
         let eval = self.evaluate(&case);
-        let s = summarize(&case, &eval, conflicts, review.returned, self.today);
+        let mut s = summarize(&case, &eval, conflicts, review.returned, self.today);
+        s.merged_into = review.merged_into;
         self.cache.insert(id.clone(), (s.clone(), heads));
         Some(s)
     }
@@ -762,6 +775,9 @@ pub fn summarize(
         returned,
         birth_date: case.person.birth_date,
         day: Some(today),
+        id_number: case.person.id_number.clone(),
+        merged_into: String::new(),
+        version: SUMMARY_VERSION,
     }
 }
 

@@ -401,3 +401,63 @@ fn the_list_is_drawn_from_metadata_before_the_chunks_are_read() {
     assert!(b.hydrate(&id));
     assert!(b.row(&orphan).is_none());
 }
+
+#[test]
+fn summaries_carry_what_duplicate_warnings_and_merges_need() {
+    let mut dev = device(1);
+    let a = new_case(&mut dev, "Nguyễn Văn Trùng");
+    dev.edit(&a, "person.birth_date", &json!("2000-02-01"))
+        .unwrap();
+    dev.edit(&a, "person.id_number", &json!("031 200 000 777"))
+        .unwrap();
+    let b = dev
+        .create(DocId::from_bytes([8; 16]), &CaseFile::default())
+        .unwrap();
+    let rows: Vec<Row> = [&a, &b].iter().filter_map(|id| dev.row(id)).collect();
+    assert_eq!(rows[0].s.id_number, "031 200 000 777");
+    // A new file typed as "trung van nguyen", same birth date: the first one is listed.
+    let probe = duplicates::probe(
+        "chi-bo-2",
+        "trung van nguyen",
+        Some(Date::from_ymd(2000, 2, 1).unwrap()),
+        "",
+    );
+    let found = duplicates::files_like(&probe, rows.iter().map(|r| (&r.id, &r.s)), None);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, a);
+
+    // The office merges `a` into `b`: the reviewer's change reaches the device.
+    let rd = dev.replica.docs.get_mut(&a).unwrap();
+    doc::set_field(
+        &mut rd.doc,
+        &doc::parse_path("review.merged_into"),
+        &json!(b.to_string()),
+    )
+    .unwrap();
+    rd.doc.commit();
+    let row = dev.row(&a).unwrap();
+    assert_eq!(row.s.merged_into, b.to_string());
+    assert_eq!(dev.view(&a).unwrap().review.merged_into, b.to_string());
+    let rows: Vec<Row> = [&a, &b].iter().filter_map(|id| dev.row(id)).collect();
+    assert!(duplicates::files_like(&probe, rows.iter().map(|r| (&r.id, &r.s)), None).is_empty());
+}
+
+#[test]
+fn a_summary_stored_by_an_older_version_is_computed_again() {
+    let mut store = FakeStore::default();
+    let mut a = device(1);
+    let id = new_case(&mut a, "Phạm Thị Lan");
+    a.edit(&id, "person.id_number", &json!("001199000123"))
+        .unwrap();
+    store.write(&mut a, &id, true);
+    // As an older version stored it: no identity-card number, no version.
+    let meta = store.meta.get_mut(&id).unwrap();
+    meta.summary.id_number.clear();
+    meta.summary.version = 0;
+    let mut b = store.open(2);
+    assert_eq!(b.row(&id).unwrap().s.id_number, "");
+    b.hydrate(&id);
+    let s = b.row(&id).unwrap().s;
+    assert_eq!(s.id_number, "001199000123");
+    assert_eq!(s.version, SUMMARY_VERSION);
+}

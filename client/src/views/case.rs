@@ -1,6 +1,8 @@
 //! One case file: who it is, where it stands, what blocks it, what is due when, the
 //! reviewer's return note and any conflicts, the "Chuyển bước" (advance) action, and
-//! the forms for every fact, grouped by stage.
+//! the forms for every fact, grouped by stage. A file the office merged into another
+//! says so and links to the file kept; otherwise files on the device that may be the
+//! same person are listed.
 //!
 //! The stage is derived from the facts, so advancing means recording the key fact of
 //! the next stage (for example the ceremony date). The action is refused while a
@@ -14,8 +16,10 @@ use shared::rules::{Finding, Severity};
 use shared::stage::Stage;
 use shared::sync::DocId;
 
+use crate::device::duplicates;
 use crate::i18n::{bilingual, parse_vn_date, show_date, tr, tr_s};
 use crate::model::{self, DocView, Screen, go, json_at, today, use_ui, with};
+use crate::views::duplicates::DuplicateWarning;
 use crate::views::field::FieldInput;
 use crate::views::list::{stage_label, sync_badge};
 use crate::views::schema::{ListDef, SECTIONS, Section, key_fact};
@@ -84,6 +88,18 @@ fn CaseBody(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
         })
     };
     let saving = move || u.saving.get() > 0;
+    // The person as saved, for the duplicate warning (none on a merged file: it points
+    // to the file kept instead).
+    let probe = Signal::derive(move || {
+        view.with(|v| {
+            v.as_ref()
+                .filter(|v| v.review.merged_into.is_empty())
+                .map(|v| {
+                    let p = &v.case.person;
+                    duplicates::probe(&v.case.org_id, &p.full_name, p.birth_date, &p.id_number)
+                })
+        })
+    });
     let sections = SECTIONS
         .iter()
         .map(|s| view! { <SectionForm id=id.clone() section=s view=view/> })
@@ -103,6 +119,8 @@ fn CaseBody(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
                     " · " {branch} " · " {badge}
                 </p>
             </header>
+            <MergedNote view=view/>
+            <DuplicateWarning probe=probe except=id.clone()/>
             <ReviewNote view=view/>
             <ConflictSummary view=view/>
             <Advance id=id.clone() view=view/>
@@ -110,6 +128,54 @@ fn CaseBody(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
             <Findings view=view/>
             <div class="sections">{sections}</div>
         </article>
+    }
+}
+
+/// The office merged this file into another (the same person): where to go instead.
+#[component]
+fn MergedNote(view: Memo<Option<DocView>>) -> impl IntoView {
+    let u = use_ui();
+    move || {
+        let into = view.with(|v| {
+            v.as_ref()
+                .map(|v| v.review.merged_into.clone())
+                .filter(|m| !m.is_empty())
+        })?;
+        let survivor = DocId::try_from(into).ok();
+        let name = survivor.as_ref().and_then(|s| {
+            u.rows
+                .with(|rows| rows.iter().find(|r| &r.id == s).map(|r| r.s.name.clone()))
+        });
+        let target = match (survivor, name) {
+            (Some(s), Some(name)) => {
+                let href = format!("#/c/{s}");
+                view! {
+                    <p>
+                        {tr("Hồ sơ này đã được gộp vào hồ sơ", "This file was merged into the file of")} " "
+                        <a href=href data-testid="open-survivor"
+                            on:click=move |ev| { ev.prevent_default(); go(Screen::Case(s.clone())); }>
+                            {format!("«{name}»")}
+                        </a>
+                        "."
+                    </p>
+                }
+                .into_any()
+            }
+            _ => view! {
+                <p>{tr(
+                    "Hồ sơ này đã được gộp vào một hồ sơ khác. Hồ sơ đó chưa có trên máy: nó sẽ có sau lần đồng bộ tới nếu thuộc phạm vi của bạn.",
+                    "This file was merged into another file, not on this device yet: it will appear after the next sync if it is in your scope.")}</p>
+            }
+            .into_any(),
+        };
+        Some(view! {
+            <div class="merged-note" role="note" data-testid="merged-note">
+                {target}
+                <small>{tr(
+                    "Cấp trên đã gộp hai hồ sơ của cùng một người. Hãy làm tiếp trên hồ sơ được giữ lại; những gì còn ghi vào hồ sơ này vẫn được gửi lên để cấp trên xem.",
+                    "The office merged two files of the same person. Carry on in the file kept; anything still recorded here is sent to the office to review.")}</small>
+            </div>
+        })
     }
 }
 

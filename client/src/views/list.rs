@@ -1,6 +1,7 @@
 //! The case-file list: sorted the Vietnamese way (given name, then family name, with
 //! Vietnamese letter and tone order), searched without diacritics or case, filtered by
-//! stage, branch, blocking findings and coming deadlines. Each line shows the file's
+//! stage, branch, blocking findings and coming deadlines. Files the office merged into
+//! another are hidden unless asked for, and marked as merged. Each line shows the file's
 //! sync state. Only the first lines are drawn, so a phone with thousands of files
 //! stays quick; "show more" draws the next ones.
 
@@ -44,6 +45,7 @@ pub fn CaseList() -> impl IntoView {
     let org = RwSignal::new(String::new());
     let blocking = RwSignal::new(false);
     let due = RwSignal::new(false);
+    let merged = RwSignal::new(false);
     let shown = RwSignal::new(PAGE);
     let org_names = Memo::new(move |_| {
         u.orgs.with(|o| {
@@ -59,9 +61,11 @@ pub fn CaseList() -> impl IntoView {
         let blocking = blocking.get();
         let horizon = today().add_days(14);
         let due = due.get();
+        let merged = merged.get();
         u.rows.with(|rows| {
             let mut v: Vec<Row> = rows
                 .iter()
+                .filter(|r| merged || r.s.merged_into.is_empty())
                 .filter(|r| needle.is_empty() || r.folded.contains(&needle))
                 .filter(|r| stage.is_empty() || r.stage.code() == stage)
                 .filter(|r| org.is_empty() || r.s.org_id == org)
@@ -116,6 +120,10 @@ pub fn CaseList() -> impl IntoView {
                     <input type="checkbox" name="due" on:change=move |ev| due.set(event_target_checked(&ev))/>
                     {move || tr("Đến hạn trong 14 ngày / quá hạn", "Due within 14 days / overdue")}
                 </label>
+                <label class="check">
+                    <input type="checkbox" name="merged" on:change=move |ev| merged.set(event_target_checked(&ev))/>
+                    {move || tr("Hiện cả hồ sơ đã gộp", "Also show merged files")}
+                </label>
             </div>
             <p class="count" data-testid="count">
                 {move || format!("{} / {} {}", count(), total(), tr("hồ sơ", "case files"))}
@@ -144,6 +152,9 @@ pub fn CaseList() -> impl IntoView {
                         let returned = r.s.returned.then(|| view! {
                             <span class="returned">{tr("Cấp trên trả lại", "Returned")}</span>
                         });
+                        let merged = (!r.s.merged_into.is_empty()).then(|| view! {
+                            <span class="merged" data-testid="merged-badge">{tr("Đã gộp vào hồ sơ khác", "Merged into another file")}</span>
+                        });
                         let title = r.rejected.as_ref().map(|(vi, en)| tr_s(vi, en)).unwrap_or_default();
                         view! {
                             <li class="case-row" data-id=r.id.to_string()>
@@ -160,6 +171,7 @@ pub fn CaseList() -> impl IntoView {
                                         {blocking}
                                         {due}
                                         {returned}
+                                        {merged}
                                     </span>
                                 </a>
                             </li>

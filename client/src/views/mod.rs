@@ -1,6 +1,8 @@
-//! The screens: sign-in, the case-file list, a new case file, and one case file.
+//! The screens: sign-in, the case-file list, a new case file, and one case file, with
+//! the warning of files that may be the same person.
 
 pub mod case;
+pub mod duplicates;
 pub mod field;
 pub mod list;
 pub mod login;

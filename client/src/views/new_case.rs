@@ -1,12 +1,16 @@
 //! Opening a new case file: the name and the branch are enough to start; everything
-//! else is recorded in the case view as the file moves through its stages.
+//! else is recorded in the case view as the file moves through its stages. As the name,
+//! birth date and identity-card number are typed, files on the device that may be the
+//! same person are listed with a link to open them instead (a warning, never a block).
 
 use leptos::prelude::*;
 use shared::model::CaseFile;
 use shared::sync::DocId;
 
+use crate::device::duplicates;
 use crate::i18n::{parse_vn_date, tr};
 use crate::model::{self, Screen, go, random16, use_ui, with};
+use crate::views::duplicates::DuplicateWarning;
 
 #[component]
 pub fn NewCase() -> impl IntoView {
@@ -21,8 +25,18 @@ pub fn NewCase() -> impl IntoView {
     };
     let name = RwSignal::new(String::new());
     let birth = RwSignal::new(String::new());
+    let id_number = RwSignal::new(String::new());
     let org = RwSignal::new(branches().first().map(|b| b.0.clone()).unwrap_or_default());
     let error = RwSignal::new(None::<String>);
+    // The person as typed so far; a birth date not complete yet is not compared.
+    let probe = Signal::derive(move || {
+        Some(duplicates::probe(
+            &org.get(),
+            &name.get(),
+            parse_vn_date(&birth.get()).ok(),
+            &id_number.get(),
+        ))
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let full_name = name
@@ -43,6 +57,7 @@ pub fn NewCase() -> impl IntoView {
         }
         let mut case = CaseFile::default();
         case.person.full_name = full_name;
+        case.person.id_number = id_number.get_untracked().trim().to_string();
         case.org_id = org_id;
         let b = birth.get_untracked();
         if !b.trim().is_empty() {
@@ -80,6 +95,12 @@ pub fn NewCase() -> impl IntoView {
                         on:input=move |ev| birth.set(event_target_value(&ev))/>
                 </label>
                 <label>
+                    <span>{move || tr("Số CCCD/CMND (nếu có)", "Identity-card number (if known)")}</span>
+                    <input name="id_number" inputmode="numeric" autocomplete="off"
+                        prop:value=move || id_number.get()
+                        on:input=move |ev| id_number.set(event_target_value(&ev))/>
+                </label>
+                <label>
                     <span>{move || tr("Chi bộ", "Branch")}</span>
                     <select name="org_id" on:change=move |ev| org.set(event_target_value(&ev))>
                         {move || branches().into_iter().map(|(id, n)| {
@@ -88,6 +109,7 @@ pub fn NewCase() -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
+                <DuplicateWarning probe=probe/>
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <div class="actions">
                     <button type="button" on:click=move |_| go(Screen::List)>{move || tr("Hủy", "Cancel")}</button>

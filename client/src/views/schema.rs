@@ -216,6 +216,12 @@ pub const SECTIONS: &[Section] = &[
         fields: &[
             f("person.full_name", "Họ và tên", "Full name", Text),
             f("person.birth_date", "Ngày sinh", "Date of birth", Date),
+            f(
+                "person.id_number",
+                "Số CCCD/CMND",
+                "Identity-card number",
+                Text,
+            ),
             f("person.sex", "Giới tính", "Sex", Choice(SEX)),
             f("person.ethnicity", "Dân tộc", "Ethnicity", Text),
             f("person.religion", "Tôn giáo", "Religion", Text),
