@@ -113,7 +113,20 @@ fn merge_one(
         Some(s) => Some(s.load().map_err(|e| internal_rejection(id, e))?),
         None => None,
     };
-    merge::merge(id, base, changes, pusher, cfg.limits, cfg.rules, cfg.today)
+    // Some malformed changes make Automerge panic while applying them (an operation naming
+    // an actor the document has never seen). The merge works on values it owns and holds
+    // no lock, so such a panic is caught here and refuses this document only.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        merge::merge(id, base, changes, pusher, cfg.limits, cfg.rules, cfg.today)
+    }))
+    .unwrap_or_else(|_| {
+        Err(merge::reject(
+            id,
+            "BAD_CHANGE",
+            "Không áp dụng được thay đổi: dữ liệu thay đổi bị hỏng.",
+            "The changes could not be applied: they are malformed.",
+        ))
+    })
 }
 
 impl DocStore for Store {

@@ -220,10 +220,9 @@ pub fn merge(
             format!("The changes could not be applied: {e}"),
         )
     })?;
-    if new
-        .iter()
-        .any(|c| doc.get_change_by_hash(&c.hash()).is_none())
-    {
+    // Changes whose dependencies are missing wait in Automerge's queue; asking for them by
+    // hash would walk a change graph with holes, so ask for the holes instead.
+    if !doc.get_missing_deps(&[]).is_empty() {
         return Err(reject(
             id,
             "MISSING_DEPS",
