@@ -1,10 +1,11 @@
 // Duplicate case files on the device: creating a file for a person the device already
 // holds warns with a link to the existing file (it never blocks), and a file the office
-// merged into another says so, links to the file kept and leaves the default list.
+// merged into another says so, links to the file kept and leaves the default list; what
+// is still recorded in it reaches the server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchDevice } from './support.mjs';
-import { login, waitSynced, waitSaved, openCase, apiAs, watchErrors } from './app_helpers.mjs';
+import { login, waitSynced, waitSaved, openCase, setField, apiAs, watchErrors } from './app_helpers.mjs';
 
 async function syncNow(page) {
   await page.click('button.sync-now');
@@ -106,6 +107,10 @@ test('a duplicate is warned about with a link, and a file merged at the office p
     await page.waitForSelector('[data-testid=merged-note]');
     assert.match(await page.textContent('[data-testid=merged-note]'), /Hồ sơ này đã được gộp vào hồ sơ/);
     assert.equal(await page.locator('[data-testid=duplicates]').count(), 0);
+    // Something still recorded in the merged file is not lost: the server takes it.
+    await setField(page, 'person.ethnicity', 'Tày');
+    await syncNow(page);
+    assert.match(await page.textContent('[data-testid=doc-state]'), /Đã đồng bộ/);
     await page.click('[data-testid=open-survivor]');
     await page.waitForFunction((id) => location.hash === '#/c/' + id, survivor);
     await page.waitForSelector('[data-testid=case-name]');

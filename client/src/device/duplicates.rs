@@ -36,6 +36,12 @@ pub fn files_like<'a>(
     let mut out: Vec<Duplicate> = files
         .into_iter()
         .filter(|(id, s)| Some(*id) != except && s.merged_into.is_empty())
+        // Only the same birth date or an identity-card number can match: the others are
+        // passed over without building anything.
+        .filter(|(_, s)| {
+            (probe.person.birth_date.is_some() && s.birth_date == probe.person.birth_date)
+                || (!probe.person.id_number.is_empty() && !s.id_number.is_empty())
+        })
         .filter_map(|(id, s)| {
             let other = CaseFile {
                 org_id: s.org_id.clone(),
