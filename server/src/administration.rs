@@ -151,6 +151,17 @@ pub fn new_password() -> String {
         .collect()
 }
 
+/// The password the administrator typed (checked), or a generated one.
+fn chosen_password(typed: Option<&str>) -> AppResult<String> {
+    match typed.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => {
+            check_password(p)?;
+            Ok(p.to_string())
+        }
+        None => Ok(new_password()),
+    }
+}
+
 fn check_password(p: &str) -> AppResult<()> {
     if p.chars().count() < 8 {
         return Err(bad(
@@ -193,13 +204,7 @@ pub fn create_account(
             "Enter the person's name.".into(),
         ));
     }
-    let password = match password.map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => {
-            check_password(p)?;
-            p.to_string()
-        }
-        None => new_password(),
-    };
+    let password = chosen_password(password)?;
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     org_in_admin_scope(&tx, caller, scope_org)?;
@@ -308,13 +313,7 @@ pub fn reset_password(
     password: Option<&str>,
 ) -> AppResult<String> {
     caller.require_admin()?;
-    let password = match password.map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => {
-            check_password(p)?;
-            p.to_string()
-        }
-        None => new_password(),
-    };
+    let password = chosen_password(password)?;
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     let a = account(&tx, caller, id)?;

@@ -160,14 +160,9 @@ const WALK_DEPTH: usize = 64;
 /// The current (winning) value of every field, as JSON. Objects nested deeper than the
 /// walk's bound read as null.
 pub fn to_json(doc: &impl ReadDoc) -> Json {
-    let mut walk = Walk {
-        max_depth: WALK_DEPTH,
-        max_nodes: usize::MAX,
-        max_string: usize::MAX,
-        nodes: 0,
-        strict: false,
-    };
-    walk.obj(doc, &ObjId::Root, 0).unwrap_or(Json::Null)
+    Walk::lenient()
+        .obj(doc, &ObjId::Root, 0)
+        .unwrap_or(Json::Null)
 }
 
 /// The document as JSON, refusing one deeper, larger or with longer strings than the
@@ -192,6 +187,17 @@ struct Walk {
 }
 
 impl Walk {
+    /// A walk that never fails: past the depth bound objects read as null.
+    fn lenient() -> Walk {
+        Walk {
+            max_depth: WALK_DEPTH,
+            max_nodes: usize::MAX,
+            max_string: usize::MAX,
+            nodes: 0,
+            strict: false,
+        }
+    }
+
     fn count(&mut self) -> Result<(), LimitError> {
         self.nodes += 1;
         if self.nodes > self.max_nodes {
@@ -265,16 +271,7 @@ impl Walk {
 fn value_json(doc: &impl ReadDoc, value: &Value<'_>, id: &ObjId) -> Json {
     match value {
         Value::Scalar(s) => scalar_json(s),
-        Value::Object(_) => {
-            let mut walk = Walk {
-                max_depth: WALK_DEPTH,
-                max_nodes: usize::MAX,
-                max_string: usize::MAX,
-                nodes: 0,
-                strict: false,
-            };
-            walk.obj(doc, id, 0).unwrap_or(Json::Null)
-        }
+        Value::Object(_) => Walk::lenient().obj(doc, id, 0).unwrap_or(Json::Null),
     }
 }
 

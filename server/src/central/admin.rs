@@ -157,6 +157,20 @@ fn nav(a: &Reviewer, active: &str) -> String {
     format!(r#"<nav class="subnav">{links}</nav>"#)
 }
 
+/// Checks a form's token, then runs the page work on the blocking pool; every form of
+/// the administration goes through here.
+pub async fn on_form(
+    a: Reviewer,
+    csrf: String,
+    work: impl FnOnce(Reviewer) -> Result<Response, AppError> + Send + 'static,
+) -> Response {
+    if let Some(resp) = a.refuse_bad_csrf(&csrf) {
+        return resp;
+    }
+    let lang = a.lang;
+    run_page(lang, move || work(a)).await
+}
+
 pub fn admin_page(a: &Reviewer, title: &str, active: &str, body: &str) -> Response {
     page(a, title, "admin", &format!("{}{body}", nav(a, active)))
 }
@@ -338,12 +352,8 @@ async fn create_account(
     Admin(a): Admin,
     Form(f): Form<AccountForm>,
 ) -> Response {
-    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
-        return resp;
-    }
     let store = state.store.clone();
-    let lang = a.lang;
-    run_page(lang, move || {
+    on_form(a, f.csrf.clone(), move |a| {
         let role = parse_role(&f.role)?;
         let password = Some(f.password.as_str()).filter(|p| !p.is_empty());
         let (_, pw) = ops::create_account(
@@ -456,12 +466,8 @@ async fn update_account(
     Path(id): Path<i64>,
     Form(f): Form<AccountForm>,
 ) -> Response {
-    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
-        return resp;
-    }
     let store = state.store.clone();
-    let lang = a.lang;
-    run_page(lang, move || {
+    on_form(a, f.csrf.clone(), move |a| {
         let role = parse_role(&f.role)?;
         ops::update_account(
             &store,
@@ -483,12 +489,8 @@ async fn reset_password(
     Path(id): Path<i64>,
     Form(f): Form<AccountForm>,
 ) -> Response {
-    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
-        return resp;
-    }
     let store = state.store.clone();
-    let lang = a.lang;
-    run_page(lang, move || {
+    on_form(a, f.csrf.clone(), move |a| {
         let typed = Some(f.password.as_str()).filter(|p| !p.is_empty());
         let pw = ops::reset_password(&store, &a.caller, id, typed)?;
         let shown = if typed.is_some() {
@@ -611,12 +613,8 @@ async fn revoke(
     Path(id): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
-        return resp;
-    }
     let store = state.store.clone();
-    let lang = a.lang;
-    run_page(lang, move || {
+    on_form(a, f.csrf.clone(), move |a| {
         ops::revoke_device(&store, &a.caller, &id)?;
         Ok(Redirect::to("/central/admin/devices").into_response())
     })
@@ -1037,11 +1035,7 @@ async fn save_calendar(
     Admin(a): Admin,
     Form(f): Form<CalendarForm>,
 ) -> Response {
-    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
-        return resp;
-    }
-    let lang = a.lang;
-    run_page(lang, move || {
+    on_form(a, f.csrf.clone(), move |a| {
         let holidays = parse_entries(&f.holidays, "Ngày nghỉ", "Holidays")?;
         let working = parse_entries(&f.working_days, "Ngày làm bù", "Make-up days")?;
         ops::set_calendar_year(

@@ -9,7 +9,7 @@ use axum::extract::{Multipart, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::admin::{Admin, admin_page, notice, scope_root};
+use super::admin::{Admin, admin_page, notice, on_form, scope_root};
 use super::{esc, run_page};
 use crate::AppState;
 use crate::error::AppError;
@@ -234,12 +234,8 @@ pub async fn apply(
     Admin(a): Admin,
     Form(f): Form<ApplyForm>,
 ) -> Response {
-    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
-        return resp;
-    }
     let store = state.store.clone();
-    let lang = a.lang;
-    run_page(lang, move || {
+    on_form(a, f.csrf.clone(), move |a| {
         let (n, removed, orgs) = members::apply(&store, &a.caller, &f.token)?;
         let done = format!("{n} / -{removed} / {orgs}");
         Ok(Redirect::to(&format!(

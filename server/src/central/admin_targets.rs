@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shared::date::Date;
 
-use super::admin::{Admin, admin_page, notice, scope_root};
+use super::admin::{Admin, admin_page, notice, on_form, scope_root};
 use super::{esc, format_time, run_page};
 use crate::AppState;
 use crate::error::AppError;
@@ -199,12 +199,8 @@ pub async fn save(
     Admin(a): Admin,
     Form(f): Form<TargetForm>,
 ) -> Response {
-    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
-        return resp;
-    }
     let store = state.store.clone();
-    let lang = a.lang;
-    run_page(lang, move || {
+    on_form(a, f.csrf.clone(), move |a| {
         match f.kind.as_str() {
             "year" => targets::set_year(
                 &store,

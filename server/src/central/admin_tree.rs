@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shared::date::Date;
 
-use super::admin::{Admin, admin_page, notice, scope_root};
+use super::admin::{Admin, admin_page, notice, on_form, scope_root};
 use super::{esc, format_time, run_page};
 use crate::AppState;
 use crate::error::AppError;
@@ -222,11 +222,7 @@ pub async fn change(
     Admin(a): Admin,
     Form(f): Form<TreeForm>,
 ) -> Response {
-    if let Some(resp) = a.refuse_bad_csrf(&f.csrf) {
-        return resp;
-    }
-    let lang = a.lang;
-    run_page(lang, move || {
+    on_form(a, f.csrf.clone(), move |a| {
         let effective = Date::parse_vn(&f.effective).ok_or_else(|| {
             AppError::bad_request(
                 "BAD_DATE",
