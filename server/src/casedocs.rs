@@ -255,14 +255,39 @@ pub fn refresh_views(
     today: Date,
     changed_by: &str,
 ) -> rusqlite::Result<()> {
+    let eval = rules.evaluate(case, today);
+    let conflicts = doc::conflicts(doc);
+    write_all_views(
+        conn,
+        id,
+        doc,
+        (case, review),
+        &eval,
+        &conflicts,
+        today,
+        changed_by,
+    )
+}
+
+/// The one place the views of a document are written: its projection, findings,
+/// deadlines, identity keys and conflicts, or their removal for a merged-away file.
+#[allow(clippy::too_many_arguments)]
+fn write_all_views(
+    conn: &Connection,
+    id: &str,
+    doc: &mut AutoCommit,
+    (case, review): (&CaseFile, &doc::ReviewNote),
+    eval: &Evaluation,
+    conflicts: &[FieldConflict],
+    today: Date,
+    changed_by: &str,
+) -> rusqlite::Result<()> {
     if !review.merged_into.is_empty() {
         return retire_merged(conn, id, changed_by);
     }
-    let eval = rules.evaluate(case, today);
-    write_projection(conn, id, case, &eval, review, today)?;
+    write_projection(conn, id, case, eval, review, today)?;
     crate::duplicates::detect(conn, id, case)?;
-    let conflicts = doc::conflicts(doc);
-    sync_conflicts(conn, id, doc, &conflicts, changed_by)
+    sync_conflicts(conn, id, doc, conflicts, changed_by)
 }
 
 /// A file merged into another leaves every count, list and queue: its projection,
@@ -282,16 +307,16 @@ fn retire_merged(conn: &Connection, id: &str, changed_by: &str) -> rusqlite::Res
 
 /// Writes the projection and conflicts a merge computed.
 fn write_views(conn: &Connection, m: &mut Merged, changed_by: &str) -> rusqlite::Result<()> {
-    let today = m.today;
-    if !m.review.merged_into.is_empty() {
-        return retire_merged(conn, m.doc_id.as_str(), changed_by);
-    }
-    write_projection(conn, m.doc_id.as_str(), &m.case, &m.eval, &m.review, today)?;
-    crate::duplicates::detect(conn, m.doc_id.as_str(), &m.case)?;
-    let conflicts = std::mem::take(&mut m.conflicts);
-    let out = sync_conflicts(conn, m.doc_id.as_str(), &mut m.doc, &conflicts, changed_by);
-    m.conflicts = conflicts;
-    out
+    write_all_views(
+        conn,
+        m.doc_id.as_str(),
+        &mut m.doc,
+        (&m.case, &m.review),
+        &m.eval,
+        &m.conflicts,
+        m.today,
+        changed_by,
+    )
 }
 
 fn opt(d: Option<Date>) -> Option<String> {

@@ -68,6 +68,8 @@ struct Pending<'p> {
     version: i64,
     held: bool,
     merged: Result<Option<Merged>, Rejection>,
+    /// Hashes of every change the push carried, decoded once for the pull's exclusions.
+    hashes: Vec<ChangeHash>,
 }
 
 fn internal_rejection(id: &DocId, e: impl std::fmt::Display) -> Rejection {
@@ -103,12 +105,14 @@ fn merge_one(
     stored: Option<StoredDoc>,
     held: bool,
     stored_in_scope: bool,
+    hashes: &mut Vec<ChangeHash>,
 ) -> Result<Option<Merged>, Rejection> {
     let id = &push.doc_id;
     if !merge::scope_allows(stored_in_scope, held, false) {
         return Err(merge::out_of_scope(id));
     }
     let changes = merge::decode_push(push, cfg.limits)?;
+    *hashes = changes.iter().map(automerge::Change::hash).collect();
     let base = match stored {
         Some(s) => Some(s.load().map_err(|e| internal_rejection(id, e))?),
         None => None,
@@ -153,12 +157,14 @@ impl DocStore for Store {
                 read_for_merge(&conn, pusher, &doc.doc_id)?
             };
             let version = stored.as_ref().map_or(0, |s| s.version);
-            let merged = merge_one(cfg, pusher, doc, stored, held, in_scope);
+            let mut hashes = Vec::new();
+            let merged = merge_one(cfg, pusher, doc, stored, held, in_scope, &mut hashes);
             pending.push(Pending {
                 push: doc,
                 version,
                 held,
                 merged,
+                hashes,
             });
         }
         // 3. One transaction for the whole batch: one fsync, all-or-nothing on a crash.
@@ -169,11 +175,12 @@ impl DocStore for Store {
             let id = &p.push.doc_id;
             let mut merged = p.merged;
             let mut held = p.held;
+            let mut hashes = p.hashes;
             if merged.is_ok() && casedocs::doc_version(&tx, id.as_str())? != p.version {
                 // Another request wrote this document meanwhile: merge again, under the lock.
                 let (stored, h, in_scope) = read_for_merge(&tx, pusher, id)?;
                 held = h;
-                merged = merge_one(cfg, pusher, p.push, stored, held, in_scope);
+                merged = merge_one(cfg, pusher, p.push, stored, held, in_scope, &mut hashes);
             }
             let sp = tx.savepoint()?;
             let result = match merged {
@@ -184,13 +191,7 @@ impl DocStore for Store {
             match result {
                 Ok(()) => {
                     sp.commit()?;
-                    out.pushed.extend(
-                        p.push
-                            .changes
-                            .iter()
-                            .filter_map(|c| c.decode().ok())
-                            .map(|c| c.hash()),
-                    );
+                    out.pushed.extend(hashes);
                     out.accepted.push(id.clone());
                 }
                 Err(rej) if rej.code == "INTERNAL" => {

@@ -228,30 +228,54 @@ impl fmt::Debug for Date {
 }
 
 impl Date {
-    /// A date as people type it: `dd/mm/yyyy`, `d/m/yyyy`, `dd-mm-yyyy`, `dd.mm.yyyy`,
-    /// `ddmmyyyy` (numeric keypads) or ISO `yyyy-mm-dd`; `None` for anything else or a
-    /// day that does not exist (31/02).
-    pub fn parse_vn(s: &str) -> Option<Date> {
-        let s = s.trim();
-        if let Ok(d) = s.parse::<Date>() {
-            return Some(d);
-        }
-        let parts: Vec<&str> = s.split(['/', '-', '.']).collect();
-        let (d, m, y) = match parts.as_slice() {
-            [d, m, y] => (*d, *m, *y),
-            [digits] if digits.len() == 8 => (&digits[0..2], &digits[2..4], &digits[4..8]),
-            _ => return None,
+    /// A date as a person types it: `dd/mm/yyyy`, `d/m/yyyy` (also with `-` or `.`) or
+    /// eight digits `ddmmyyyy` (numeric keypads), year 1900–2100; the error says why.
+    pub fn parse_typed(s: &str) -> Result<Date, TypedDateError> {
+        let t = s.trim();
+        let (d, m, y) = if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+            (&t[0..2], &t[2..4], &t[4..8])
+        } else {
+            let parts: Vec<&str> = t.split(['/', '-', '.']).collect();
+            match parts.as_slice() {
+                [d, m, y] => (*d, *m, *y),
+                _ => return Err(TypedDateError::Format),
+            }
         };
-        let num = |t: &str, max_len: usize| -> Option<u32> {
-            (!t.is_empty() && t.len() <= max_len && t.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| t.parse().ok())
+        let num = |p: &str| {
+            let p = p.trim();
+            (!p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse::<u32>().ok())
                 .flatten()
         };
-        if y.len() != 4 {
-            return None;
+        match (num(d), num(m), num(y)) {
+            (Some(dd), Some(mm), Some(yy)) if d.trim().len() <= 2 && m.trim().len() <= 2 => {
+                if y.trim().len() != 4 || !(1900..=2100).contains(&yy) {
+                    return Err(TypedDateError::Year);
+                }
+                Date::from_ymd(yy as i32, mm, dd).map_err(|_| TypedDateError::NoSuchDay)
+            }
+            _ => Err(TypedDateError::Format),
         }
-        Date::from_ymd(num(y, 4)? as i32, num(m, 2)?, num(d, 2)?).ok()
     }
+
+    /// A date as typed ([`Date::parse_typed`]) or in ISO `yyyy-mm-dd`; `None` otherwise.
+    pub fn parse_vn(s: &str) -> Option<Date> {
+        s.trim()
+            .parse::<Date>()
+            .ok()
+            .or_else(|| Date::parse_typed(s).ok())
+    }
+}
+
+/// Why a typed date was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypedDateError {
+    /// Not `dd/mm/yyyy`, `d/m/yyyy` or `ddmmyyyy`.
+    Format,
+    /// The year is not four digits between 1900 and 2100.
+    Year,
+    /// A day the calendar does not have (31/02).
+    NoSuchDay,
 }
 
 impl FromStr for Date {

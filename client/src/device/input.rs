@@ -4,40 +4,20 @@
 //! `ddmmyyyy`. A value that is refused is never dropped by the caller: it stays on
 //! screen as a draft with the error until it is fixed or discarded.
 
-use shared::date::Date;
+use shared::date::{Date, TypedDateError};
 
 /// Why a typed date was refused, as a bilingual "vi / en" message.
 pub const BAD_FORMAT: &str = "Ngày phải có dạng dd/mm/yyyy / Use dd/mm/yyyy";
 pub const NO_SUCH_DATE: &str = "Ngày không tồn tại (kiểm tra ngày và tháng) / No such date";
 pub const YEAR_DIGITS: &str = "Năm phải có 4 chữ số / The year needs 4 digits";
 
-/// Parses a typed date.
+/// Parses a typed date ([`Date::parse_typed`]), with the message to show.
 pub fn parse_vn_date(s: &str) -> Result<Date, &'static str> {
-    let t = s.trim();
-    let (d, m, y) = if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
-        (&t[0..2], &t[2..4], &t[4..8])
-    } else {
-        let parts: Vec<&str> = t.split(['/', '-', '.']).collect();
-        match parts.as_slice() {
-            [d, m, y] => (*d, *m, *y),
-            _ => return Err(BAD_FORMAT),
-        }
-    };
-    let num = |p: &str| {
-        let p = p.trim();
-        (!p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| p.parse::<u32>().ok())
-            .flatten()
-    };
-    match (num(d), num(m), num(y)) {
-        (Some(dd), Some(mm), Some(yy)) if d.trim().len() <= 2 && m.trim().len() <= 2 => {
-            if y.trim().len() != 4 || !(1900..=2100).contains(&yy) {
-                return Err(YEAR_DIGITS);
-            }
-            Date::from_ymd(yy as i32, mm, dd).map_err(|_| NO_SUCH_DATE)
-        }
-        _ => Err(BAD_FORMAT),
-    }
+    Date::parse_typed(s).map_err(|e| match e {
+        TypedDateError::Format => BAD_FORMAT,
+        TypedDateError::Year => YEAR_DIGITS,
+        TypedDateError::NoSuchDay => NO_SUCH_DATE,
+    })
 }
 
 /// Parses a typed whole number (vote counts, members): empty is "no value".
