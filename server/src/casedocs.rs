@@ -776,20 +776,40 @@ pub fn compact(conn: &Connection, min_changes: i64) -> rusqlite::Result<usize> {
         )?
         .query_map([min_changes], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    let mut compacted = 0;
     for id in &ids {
         let upto: i64 = conn.query_row(
             "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1",
             [id],
             |r| r.get(0),
         )?;
-        if let Some((_, mut doc)) = load_doc(conn, id)? {
-            conn.execute(
-                "UPDATE docs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1",
-                params![id, doc.save(), upto],
-            )?;
+        let Some((_, mut doc)) = load_doc(conn, id)? else {
+            continue;
+        };
+        let snapshot = doc.save();
+        // A snapshot replaces the log it folds, so it must load back to the same document.
+        // Automerge re-encodes changes when it saves; a change a device encoded in an
+        // unusual (valid) way can come back with another hash, and the saved form then
+        // fails to load ("mismatching heads"). Such a file keeps its log, which loads.
+        if !snapshot_loads_back(&snapshot, &doc.get_heads()) {
+            tracing::warn!(doc = %id, "the snapshot does not load back to the same heads; the change log is kept");
+            continue;
         }
+        conn.execute(
+            "UPDATE docs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1",
+            params![id, snapshot, upto],
+        )?;
+        compacted += 1;
     }
-    Ok(ids.len())
+    Ok(compacted)
+}
+
+/// Whether a saved document loads back with exactly `heads`.
+fn snapshot_loads_back(snapshot: &[u8], heads: &[ChangeHash]) -> bool {
+    std::panic::catch_unwind(|| {
+        AutoCommit::load(snapshot).is_ok_and(|mut d| d.get_heads().as_slice() == heads)
+    })
+    .unwrap_or(false)
 }
 
 /// Reads a document's current case file, for the review screens.

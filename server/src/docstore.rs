@@ -149,9 +149,10 @@ impl DocStore for Store {
         pusher: &Pusher<'_>,
         push: &[DocChanges],
     ) -> AppResult<PushOutcome> {
+        let push = merge::coalesce(push);
         // 1. Read each document under the lock, 2. merge it without the lock.
         let mut pending = Vec::with_capacity(push.len());
-        for doc in push {
+        for doc in push.iter() {
             let (stored, held, in_scope) = {
                 let conn = self.conn();
                 read_for_merge(&conn, pusher, &doc.doc_id)?

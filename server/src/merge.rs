@@ -157,6 +157,28 @@ pub fn decode_push(push: &DocChanges, limits: &Limits) -> Result<Vec<Change>, Re
         .collect()
 }
 
+/// One entry per document, in the order each first appears: a request naming a file twice
+/// is read as one list of its changes, so the file gets one answer (accepted or refused),
+/// never both.
+pub fn coalesce(push: &[DocChanges]) -> std::borrow::Cow<'_, [DocChanges]> {
+    let mut seen = HashSet::with_capacity(push.len());
+    if push.iter().all(|d| seen.insert(&d.doc_id)) {
+        return std::borrow::Cow::Borrowed(push);
+    }
+    let mut out: Vec<DocChanges> = Vec::with_capacity(seen.len());
+    let mut index: std::collections::HashMap<&DocId, usize> = std::collections::HashMap::new();
+    for d in push {
+        match index.get(&d.doc_id) {
+            Some(&i) => out[i].changes.extend(d.changes.iter().cloned()),
+            None => {
+                index.insert(&d.doc_id, out.len());
+                out.push(d.clone());
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Whether a device may store a document in `org`: always inside its scope; outside it
 /// only when the file was moved out by the office after the device was given it (`held`)
 /// and this push does not move it, so edits made before the move are not lost.
@@ -320,4 +342,34 @@ fn forbidden_field(id: &DocId, path: &str) -> Rejection {
         format!("Thiết bị này không được sửa trường «{path}» của hồ sơ."),
         format!("This device may not change the field `{path}` of the file."),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::sync::ChangeBytes;
+
+    fn entry(id: &str, changes: &[&[u8]]) -> DocChanges {
+        DocChanges {
+            doc_id: DocId::try_from(id.to_string()).unwrap(),
+            changes: changes.iter().map(|c| ChangeBytes(c.to_vec())).collect(),
+        }
+    }
+
+    #[test]
+    fn a_file_named_twice_is_one_entry_in_first_order() {
+        let a = "000000000000000000000000000000a1";
+        let b = "000000000000000000000000000000b2";
+        let push = vec![entry(a, &[]), entry(b, &[b"x"]), entry(a, &[b"y", b"z"])];
+        let one = coalesce(&push);
+        assert_eq!(one.len(), 2);
+        assert_eq!(one[0].doc_id.as_str(), a);
+        assert_eq!(
+            one[0].changes,
+            vec![ChangeBytes(b"y".to_vec()), ChangeBytes(b"z".to_vec())]
+        );
+        assert_eq!(one[1].doc_id.as_str(), b);
+        let distinct = vec![entry(a, &[b"y"]), entry(b, &[])];
+        assert!(matches!(coalesce(&distinct), std::borrow::Cow::Borrowed(_)));
+    }
 }
