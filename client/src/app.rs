@@ -6,13 +6,13 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::api::Session;
 use crate::i18n::{Lang, age, ago, lang, lang_signal, tr, tr_s};
 use crate::model::{self, Screen, confirm_leave, go, ui, use_ui, with};
-use crate::session::{self, load_device, logout, open_app};
+use crate::session::{self, logout};
 use crate::store::Store;
 use crate::sync;
 use crate::tabs::{self, Msg};
+use crate::views::lock::{LockMenu, SetPinScreen, UnlockScreen};
 use crate::views::{case::CaseScreen, list::CaseList, login::LoginForm, new_case::NewCase};
 
 /// Mounts the app and starts loading local data.
@@ -62,6 +62,20 @@ fn App() -> impl IntoView {
                         <h1>"Hồ sơ phát triển đảng viên"</h1>
                         <LangSwitch/>
                         <LoginForm/>
+                    </main>
+                }.into_any(),
+                Screen::Locked => view! {
+                    <main class="shell login-screen">
+                        <h1>"Hồ sơ phát triển đảng viên"</h1>
+                        <LangSwitch/>
+                        <UnlockScreen/>
+                    </main>
+                }.into_any(),
+                Screen::SetPin => view! {
+                    <main class="shell login-screen">
+                        <h1>"Hồ sơ phát triển đảng viên"</h1>
+                        <LangSwitch/>
+                        <SetPinScreen/>
                     </main>
                 }.into_any(),
                 screen => view! {
@@ -193,6 +207,7 @@ fn Header() -> impl IntoView {
                 <button class="link" disabled=move || logging_out.get() on:click=move |_| do_logout(false)>
                     {move || tr("Đăng xuất", "Sign out")}
                 </button>
+                <LockMenu/>
             </div>
             <div class=state_class>
                 <span class="status" data-testid="sync-status">{status}</span>
@@ -249,6 +264,7 @@ fn wire() {
         }
     });
     sync::on_revoked(|| leptos::task::spawn_local(session::wipe_device()));
+    crate::vault::listen_keys(|| leptos::task::spawn_local(session::lock()));
 }
 
 /// What a message from another tab sets off.
@@ -317,14 +333,7 @@ async fn boot() {
     if let Ok(Some(l)) = store.get_meta::<String>("lang").await {
         lang_signal().set(Lang::from_code(&l));
     }
-    let session: Option<Session> = store.get_meta("session").await.ok().flatten();
-    match session {
-        Some(session) => {
-            load_device(session).await;
-            open_app();
-        }
-        None => u.screen.set(Screen::Login),
-    }
+    session::start().await;
     let unload = window_event_listener_untyped("beforeunload", |e| {
         // Values typed but refused exist only on screen: ask before they go.
         if ui().drafts.with_untracked(|d| !d.is_empty()) {

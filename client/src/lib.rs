@@ -7,13 +7,15 @@
 //! - `device`: the device model in plain Rust (documents in a `shared::sync::Replica`,
 //!   chunks, summaries, edits, what to push, typed input). No Leptos, no web-sys: it is
 //!   the only part compiled natively, where it is unit-tested.
-//! - `idb` / `store`: IndexedDB, the only storage the app writes.
+//! - `idb` / `vault` / `store`: IndexedDB, the only storage the app writes; `vault`
+//!   encrypts what names people (WebCrypto, a data key wrapped by the PIN).
 //! - `i18n`: Vietnamese and English texts, dates as dd/mm/yyyy.
 //! - `api`: the server's HTTP API over `fetch`.
 //! - `model`: the device model behind the reactive state the views read; navigation.
 //! - `tabs`: several tabs of one profile: who syncs (Web Locks), each tab's actor id,
 //!   messages between tabs (BroadcastChannel).
 //! - `sync`: when and how the replica is synced with the server.
+//! - `handoff`: the hand-off file of unsent changes, encrypted for the server.
 //! - `session`: sign-in and sign-out, loading a session, other tabs signing in or out.
 //! - `views`: the screens; `views::schema` lists every fact of a case file.
 //! - `app`: start-up, the root view and header, update notice, the wiring.
@@ -29,6 +31,8 @@ mod api;
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
+mod handoff;
+#[cfg(target_arch = "wasm32")]
 mod i18n;
 #[cfg(target_arch = "wasm32")]
 mod idb;
@@ -42,6 +46,8 @@ mod store;
 mod sync;
 #[cfg(target_arch = "wasm32")]
 mod tabs;
+#[cfg(target_arch = "wasm32")]
+mod vault;
 #[cfg(target_arch = "wasm32")]
 mod views;
 

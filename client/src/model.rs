@@ -28,12 +28,17 @@ use crate::device::reference::{Org, User};
 pub use crate::device::{Device, DocView, Row, json_at};
 use crate::i18n::tr;
 use crate::store::{Batch, Store};
+use crate::vault::LockRecord;
 
 /// Which screen is shown.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Screen {
     Loading,
     Login,
+    /// The data is sealed: the PIN opens it.
+    Locked,
+    /// Signed in (or a device from before encryption): choose the PIN.
+    SetPin,
     List,
     Case(DocId),
     New,
@@ -86,6 +91,10 @@ pub struct Ui {
     pub drafts: RwSignal<BTreeMap<String, String>>,
     /// This tab runs the sync loop for the profile.
     pub leader: RwSignal<bool>,
+    /// The lock's record (wrong PINs, settings); None before a PIN is set.
+    pub lock: RwSignal<Option<LockRecord>>,
+    /// The last hand-off file written on this device.
+    pub handed: RwSignal<Option<crate::device::reference::Handed>>,
 }
 
 thread_local! {
@@ -106,6 +115,8 @@ thread_local! {
         hydrated: RwSignal::new(false),
         drafts: RwSignal::new(BTreeMap::new()),
         leader: RwSignal::new(false),
+        lock: RwSignal::new(None),
+        handed: RwSignal::new(None),
     };
     static DEVICE: RefCell<Device> = RefCell::new(Device::default());
     static STORE: RefCell<Option<Store>> = const { RefCell::new(None) };

@@ -1,5 +1,7 @@
-//! Signing in and out, and the life of a session on this device: loading it from
-//! IndexedDB, opening the app, another tab signing in or out, the device revoked.
+//! Signing in and out, and the life of a session on this device: the PIN that seals
+//! it, unlocking and locking (idle, hidden, from another tab), wrong PINs that wipe the
+//! device, loading it from IndexedDB, opening the app, another tab signing in or out,
+//! the device revoked.
 //!
 //! Start-up never waits for the network: the session, reference data and documents come
 //! from IndexedDB, the list is drawn from stored summaries, and the first sync starts in
@@ -19,6 +21,7 @@ use crate::model::{
 };
 use crate::sync;
 use crate::tabs::{self, Msg};
+use crate::vault::{self, LockRecord};
 
 /// Loads a signed-in device from IndexedDB: reference data, this tab's actor id, and
 /// every document (unparsed; the list draws from stored summaries).
@@ -26,7 +29,11 @@ pub async fn load_device(session: Session) {
     let u = ui();
     let Some(store) = model::store() else { return };
     let reference: Option<Reference> = store.get_meta("reference").await.ok().flatten();
-    let actor = tabs::lease_actor(&session.actor).await;
+    // A tab unlocked again keeps the actor id it leased.
+    let actor = match with(|m| m.tab_actor.clone()) {
+        Some(a) => a.to_hex_string(),
+        None => tabs::lease_actor(&session.actor).await,
+    };
     // The list draws from the metadata; the chunks are read right after, in the
     // background (`model::load_chunks`), so a device with thousands of files opens fast.
     let (index, cursor) = store.load_index().await.unwrap_or_default();
@@ -109,8 +116,16 @@ async fn request_persistence() {
     ui().persisted.set(answer);
 }
 
-/// Signs in (first time, or again after the session expired).
-pub async fn login(username: &str, password: &str) -> Result<(), String> {
+thread_local! {
+    /// A sign-in waiting for its PIN: nothing is stored before the data key exists.
+    static PENDING: std::cell::RefCell<Option<(Session, Reference)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Signs in (first time, or again after the session expired). `fresh`: the PIN was
+/// forgotten; once the server accepts the password, this device is wiped and starts as
+/// a new one (its unsent work is lost; the caller has said so).
+pub async fn login(username: &str, password: &str, fresh: bool) -> Result<(), String> {
     let u = ui();
     let previous = with(|m| m.session.as_ref().map(|s| s.user.username.clone()));
     if let Some(prev) = &previous
@@ -154,6 +169,17 @@ pub async fn login(username: &str, password: &str) -> Result<(), String> {
         .await
         .map_err(|e| e.message())?;
     let store = model::store().ok_or("no storage")?;
+    if fresh {
+        let _ = store.wipe().await;
+        tabs::post(&Msg::SignOut);
+        signed_out();
+    }
+    if !vault::unlocked() {
+        // First sign-in on this device (or after a wipe): the PIN comes first.
+        PENDING.with(|p| *p.borrow_mut() = Some((session, reference)));
+        u.screen.set(Screen::SetPin);
+        return Ok(());
+    }
     let session_json = serde_json::to_string(&session).unwrap_or_default();
     let reference_json = serde_json::to_string(&reference).unwrap_or_default();
     store
@@ -253,6 +279,8 @@ pub async fn wipe_device() {
 
 /// The device was wiped (here or in another tab): forget everything in memory.
 pub fn signed_out() {
+    vault::forget();
+    ui().lock.set(None);
     sync::stop();
     with(|m| *m = Device::default());
     let u = ui();
@@ -267,4 +295,252 @@ pub fn signed_out() {
     if let Some(w) = web_sys::window() {
         let _ = w.location().set_hash("#/");
     }
+}
+
+/// Start-up once storage is open: the unlock screen when a PIN is set (unless another
+/// tab of this profile is unlocked and hands over the key), the PIN screen for a device
+/// signed in before encryption, else the sign-in form.
+pub async fn start() {
+    let u = ui();
+    let Some(store) = model::store() else { return };
+    let record: Option<LockRecord> = store.get_meta("vault").await.ok().flatten();
+    match record {
+        Some(r) => {
+            u.lock.set(Some(r));
+            if vault::ask_key(300).await {
+                opened().await;
+            } else {
+                u.screen.set(Screen::Locked);
+            }
+        }
+        None => {
+            let legacy: Option<Session> = store.get_meta("session").await.ok().flatten();
+            u.screen.set(if legacy.is_some() {
+                Screen::SetPin
+            } else {
+                Screen::Login
+            });
+        }
+    }
+    watch_idle();
+}
+
+/// Tries a PIN. Each try is counted before it is made; the count goes back to zero on
+/// success, and reaching the limit wipes the device.
+pub async fn unlock(pin: &str) -> Result<(), String> {
+    let store = model::store().ok_or("no storage")?;
+    let record: LockRecord = store
+        .update_meta("vault", |old: Option<LockRecord>| {
+            let mut r = old.unwrap_or_default();
+            r.failures += 1;
+            r
+        })
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    if record.wrapped.is_empty() {
+        return Err(tr("Máy này chưa đặt mã PIN.", "No PIN is set on this device.").into());
+    }
+    if vault::unlock(pin, &record).await.is_ok() {
+        let record = store
+            .update_meta("vault", |old: Option<LockRecord>| {
+                let mut r = old.unwrap_or_default();
+                r.failures = 0;
+                r
+            })
+            .await
+            .unwrap_or(record);
+        ui().lock.set(Some(record));
+        opened().await;
+        return Ok(());
+    }
+    if record.failures >= record.max_failures {
+        wipe_device().await;
+        ui().notice.set(Some(
+            tr(
+                "Nhập sai mã PIN quá số lần cho phép: dữ liệu trên máy đã được xóa. Hãy đăng nhập lại.",
+                "Too many wrong PINs: the data on this device has been erased. Sign in again.",
+            )
+            .into(),
+        ));
+        return Err(tr(
+            "Dữ liệu trên máy đã bị xóa.",
+            "The data on this device was erased.",
+        )
+        .into());
+    }
+    ui().lock.set(Some(record));
+    Err(tr("Mã PIN không đúng.", "Wrong PIN.").into())
+}
+
+/// Sets the PIN: a new data key, wrapped by it. Then stores the sign-in waiting for it,
+/// or seals what a device from before encryption holds in the clear.
+pub async fn set_pin(pin: &str) -> Result<(), String> {
+    let store = model::store().ok_or("no storage")?;
+    let settings: LockRecord = store
+        .get_meta("vault")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let record = vault::create(pin, &settings)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let json = serde_json::to_string(&record).unwrap_or_default();
+    store
+        .put_meta(&[("vault", json)])
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    ui().lock.set(Some(record));
+    if let Some((session, reference)) = PENDING.with(|p| p.borrow_mut().take()) {
+        let session_json = serde_json::to_string(&session).unwrap_or_default();
+        let reference_json = serde_json::to_string(&reference).unwrap_or_default();
+        store
+            .put_meta(&[("session", session_json), ("reference", reference_json)])
+            .await
+            .map_err(|_| {
+                tr(
+                    "Không ghi được vào bộ nhớ máy.",
+                    "Could not write to device storage.",
+                )
+                .to_string()
+            })?;
+        tabs::post(&Msg::Session);
+        ui().relogin.set(false);
+    }
+    opened().await;
+    Ok(())
+}
+
+/// The data key is in use: seal anything still in the clear, then open the session.
+async fn opened() {
+    let u = ui();
+    let Some(store) = model::store() else { return };
+    mark_active();
+    let _ = store.seal_existing().await;
+    crate::handoff::load().await;
+    let session: Option<Session> = store.get_meta("session").await.ok().flatten();
+    match session {
+        Some(session) => {
+            load_device(session).await;
+            open_app();
+        }
+        None => u.screen.set(Screen::Login),
+    }
+}
+
+/// Locks this tab: waits for pending writes, stops syncing, forgets the key and every
+/// document in memory. Values typed but refused are dropped.
+pub async fn lock() {
+    let u = ui();
+    if !vault::unlocked() {
+        return;
+    }
+    while u.saving.get_untracked() > 0 || sync::running() {
+        model::sleep(20).await;
+    }
+    sync::stop();
+    vault::forget();
+    with(|m| {
+        let actor = m.tab_actor.take();
+        *m = Device::default();
+        m.tab_actor = actor;
+    });
+    u.rows.set(Vec::new());
+    u.user.set(None);
+    u.hydrated.set(false);
+    u.loaded.set(false);
+    u.drafts.set(Default::default());
+    u.screen.set(Screen::Locked);
+    if let Some(store) = model::store()
+        && let Ok(Some(r)) = store.get_meta::<LockRecord>("vault").await
+    {
+        u.lock.set(Some(r));
+    }
+}
+
+/// Locks every tab of this profile.
+pub fn lock_all() {
+    vault::lock_others();
+    leptos::task::spawn_local(lock());
+}
+
+/// Changes the lock settings (minutes before the idle lock, wrong PINs allowed).
+pub async fn save_lock_settings(f: impl FnOnce(&mut LockRecord)) {
+    let Some(store) = model::store() else { return };
+    if let Ok(r) = store
+        .update_meta("vault", move |old: Option<LockRecord>| {
+            let mut r = old.unwrap_or_default();
+            f(&mut r);
+            r
+        })
+        .await
+    {
+        ui().lock.set(Some(r));
+    }
+}
+
+thread_local! {
+    static LAST_ACTIVE: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+    static HIDDEN_AT: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
+    static WATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn mark_active() {
+    LAST_ACTIVE.with(|l| l.set(js_sys::Date::now()));
+}
+
+/// The idle lock: a touch, click or key press counts as activity; the app locks after
+/// the set minutes without any, and when it comes back after being hidden longer than
+/// the set minutes.
+fn watch_idle() {
+    if WATCHING.with(|w| w.replace(true)) {
+        return;
+    }
+    mark_active();
+    for ev in ["pointerdown", "keydown", "touchstart", "wheel", "input"] {
+        std::mem::forget(window_event_listener_untyped(ev, |_| mark_active()));
+    }
+    let on_visibility = Closure::<dyn FnMut()>::new(|| {
+        let hidden = web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.hidden());
+        if hidden {
+            HIDDEN_AT.with(|h| h.set(Some(js_sys::Date::now())));
+            return;
+        }
+        let since = HIDDEN_AT.with(|h| h.take());
+        let limit = ui()
+            .lock
+            .get_untracked()
+            .map(|r| r.hidden_minutes)
+            .unwrap_or(2);
+        if let Some(t) = since
+            && js_sys::Date::now() - t > f64::from(limit) * 60_000.0
+        {
+            leptos::task::spawn_local(lock());
+        }
+    });
+    if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+        let _ = d.add_event_listener_with_callback(
+            "visibilitychange",
+            on_visibility.as_ref().unchecked_ref(),
+        );
+    }
+    on_visibility.forget();
+    let tick = Closure::<dyn FnMut()>::new(|| {
+        let Some(r) = ui().lock.get_untracked() else {
+            return;
+        };
+        let idle = js_sys::Date::now() - LAST_ACTIVE.with(|l| l.get());
+        if vault::unlocked() && r.idle_minutes > 0 && idle > f64::from(r.idle_minutes) * 60_000.0 {
+            leptos::task::spawn_local(lock());
+        }
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(
+            tick.as_ref().unchecked_ref(),
+            5_000,
+        );
+    }
+    tick.forget();
 }

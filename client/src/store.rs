@@ -1,14 +1,22 @@
 //! The device's storage: one IndexedDB database (version 2) with three object stores.
 //!
 //! - `chunks`: the Automerge data, keyed by `[document id, chunk key]`; a value is the
-//!   chunk's bytes. A document is the union of its chunks (`device::chunks`). An edit
+//!   chunk's bytes, sealed (`vault`). A document is the union of its chunks (`device::chunks`). An edit
 //!   adds one chunk holding only its new changes; nothing ever rewrites a document, so
 //!   no tab can drop a change another tab (or an earlier moment of this one) stored.
-//! - `docmeta`: per document, JSON of `device::DocMeta` (acknowledged heads, refusal,
-//!   list summary). Written read-merge-write in the same transaction as the chunks, so
-//!   acknowledged heads only grow.
-//! - `meta`: small JSON values by name: `session`, `reference`, `cursor` (only grows),
-//!   `lang`, `actors` (this profile's actor ids), `leaving` / `dropped` (scope changes).
+//! - `docmeta`: per document, `{m: JSON of device::DocMeta without the summary, s: the
+//!   list summary sealed}`. `m` holds change hashes, times and the server's refusal
+//!   codes, nothing that names a person; it is merged read-merge-write in the same
+//!   transaction as the chunks, so acknowledged heads only grow. The summary is always
+//!   the writing tab's, so it is sealed before the transaction opens (WebCrypto is
+//!   asynchronous and an IndexedDB transaction does not survive waiting for it).
+//! - `meta`: small JSON values by name: `session` and `reference` (sealed), `cursor`
+//!   (only grows), `lang`, `actors` (this profile's actor ids), `leaving` / `dropped`
+//!   (scope changes), `vault` (the lock record: salt, wrapped data key, wrong PINs),
+//!   `handed` (changes written to a hand-off file).
+//!
+//! Reading accepts unsealed values (a device from before encryption);
+//! [`Store::seal_existing`] seals them once a PIN is set.
 //!
 //! Every write is one transaction with strict durability: a sync step (documents,
 //! removals, cursor) is stored whole or not at all, and an edit is on disk before the app
@@ -25,8 +33,9 @@ use wasm_bindgen::prelude::*;
 use web_sys::{IdbDatabase, IdbKeyRange, IdbRequest, IdbTransaction};
 
 use crate::device::chunks::{self, Chunk};
-use crate::device::{DocMeta, DocWrite};
+use crate::device::{DocMeta, DocWrite, Summary};
 use crate::idb;
+use crate::vault;
 
 const DB_NAME: &str = "hoso-phat-trien-dang-vien";
 const VERSION: u32 = 2;
@@ -35,6 +44,8 @@ const DOCMETA: &str = "docmeta";
 const META: &str = "meta";
 /// The first layout's store, kept only to migrate it.
 const LEGACY_DOCS: &str = "docs";
+/// `meta` values that name people or hold the session token: stored sealed.
+const SEALED_META: &[&str] = &["session", "reference"];
 
 /// Everything one sync step or edit writes, in one transaction.
 #[derive(Default)]
@@ -124,7 +135,11 @@ impl Store {
     ) -> Result<Option<T>, JsValue> {
         let tx = self.tx(&[META], false)?;
         let v = idb::request(&tx.object_store(META)?.get(&key.into())?).await?;
-        Ok(v.as_string().and_then(|s| serde_json::from_str(&s).ok()))
+        let text = match v.dyn_into::<Uint8Array>() {
+            Ok(sealed) => String::from_utf8(vault::open(&meta_place(key), &sealed).await?).ok(),
+            Err(v) => v.as_string(),
+        };
+        Ok(text.and_then(|s| serde_json::from_str(&s).ok()))
     }
 
     /// Sets small values in `meta`.
@@ -139,12 +154,15 @@ impl Store {
         .await
     }
 
-    /// Reads, changes and writes one `meta` value in one transaction.
+    /// Reads, changes and writes one unsealed `meta` value in one transaction.
     pub async fn update_meta<T: serde::de::DeserializeOwned + serde::Serialize>(
         &self,
         key: &str,
         f: impl FnOnce(Option<T>) -> T,
     ) -> Result<T, JsValue> {
+        if SEALED_META.contains(&key) {
+            return Err("sealed value".into());
+        }
         let tx = self.tx(&[META], true)?;
         let os = tx.object_store(META)?;
         let v = idb::request(&os.get(&key.into())?).await?;
@@ -171,14 +189,23 @@ impl Store {
             .as_string()
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let docs = mk
-            .iter()
-            .zip(mv.iter())
-            .filter_map(|(k, v)| {
-                let id = k.as_string().and_then(|s| DocId::try_from(s).ok())?;
-                Some((id, parse_meta(&v)))
-            })
-            .collect();
+        let mut docs = Vec::new();
+        let mut sealed = Vec::new();
+        for (k, v) in mk.iter().zip(mv.iter()) {
+            let Some(id) = k.as_string().and_then(|s| DocId::try_from(s).ok()) else {
+                continue;
+            };
+            let (meta, s) = parse_meta(&v);
+            if let Some(s) = s {
+                sealed.push((docs.len(), (summary_place(&id), s)));
+            }
+            docs.push((id, meta));
+        }
+        let places: Vec<(String, Uint8Array)> = sealed.iter().map(|(_, p)| p.clone()).collect();
+        let opened = vault::open_many(&places).await?;
+        for ((i, _), plain) in sealed.iter().zip(opened) {
+            docs[*i].1.summary = read_summary(plain);
+        }
         Ok((docs, cursor))
     }
 
@@ -191,17 +218,8 @@ impl Store {
         let ck: Array = idb::request(&ck).await?.dyn_into()?;
         let cv: Array = idb::request(&cv).await?.dyn_into()?;
         let mut docs: BTreeMap<DocId, Vec<Chunk>> = BTreeMap::new();
-        for (k, v) in ck.iter().zip(cv.iter()) {
-            let Some((id, key)) = parse_chunk_key(&k) else {
-                continue;
-            };
-            let Ok(bytes) = v.dyn_into::<Uint8Array>() else {
-                continue;
-            };
-            docs.entry(id).or_default().push(Chunk {
-                key,
-                bytes: bytes.to_vec(),
-            });
+        for (id, chunk) in open_chunks(&ck, &cv).await? {
+            docs.entry(id).or_default().push(chunk);
         }
         Ok(docs)
     }
@@ -223,22 +241,33 @@ impl Store {
                 ms.get(&id.as_str().into())?,
             ));
         }
-        let mut out = Vec::new();
+        let mut read = Vec::new();
         for (id, (k, v, m)) in ids.iter().zip(reqs) {
             let k: Array = idb::request(&k).await?.dyn_into()?;
             let v: Array = idb::request(&v).await?.dyn_into()?;
             let m = idb::request(&m).await?;
-            let chunks = k
-                .iter()
-                .zip(v.iter())
-                .filter_map(|(k, v)| {
-                    let (_, key) = parse_chunk_key(&k)?;
-                    let bytes = v.dyn_into::<Uint8Array>().ok()?.to_vec();
-                    Some(Chunk { key, bytes })
-                })
+            read.push((id.clone(), k, v, m));
+        }
+        // The transaction is over; decrypt.
+        let mut out = Vec::new();
+        for (id, k, v, m) in read {
+            let chunks = open_chunks(&k, &v)
+                .await?
+                .into_iter()
+                .map(|(_, c)| c)
                 .collect();
-            let meta = (!m.is_undefined()).then(|| parse_meta(&m));
-            out.push((id.clone(), chunks, meta));
+            let meta = match m.is_undefined() {
+                true => None,
+                false => {
+                    let (mut meta, sealed) = parse_meta(&m);
+                    if let Some(s) = sealed {
+                        meta.summary =
+                            read_summary(vault::open(&summary_place(&id), &s).await.ok());
+                    }
+                    Some(meta)
+                }
+            };
+            out.push((id, chunks, meta));
         }
         Ok(out)
     }
@@ -253,6 +282,39 @@ impl Store {
         batch: Batch<'_>,
         mut merge: impl FnMut(&DocId, DocMeta, Option<DocMeta>) -> DocMeta,
     ) -> Result<(), JsValue> {
+        // Everything is sealed before the transaction opens: it would not survive the
+        // wait. The summaries are sealed whole; the rest of the metadata is merged.
+        let mut places = Vec::new();
+        for w in &batch.docs {
+            if let Some(c) = &w.chunk {
+                places.push((chunk_place(&w.id, &c.key), c.bytes.clone()));
+            }
+            let summary = serde_json::to_vec(&w.meta.summary).unwrap_or_default();
+            places.push((summary_place(&w.id), summary));
+        }
+        for (k, v) in &batch.meta {
+            if SEALED_META.contains(k) {
+                places.push((meta_place(k), v.as_bytes().to_vec()));
+            }
+        }
+        let mut sealed = vault::seal_many(&places).await?.into_iter();
+        let mut docs = Vec::new();
+        for w in batch.docs {
+            let chunk = match &w.chunk {
+                Some(c) => Some((c.key.clone(), sealed.next().ok_or("seal")?)),
+                None => None,
+            };
+            let summary = sealed.next().ok_or("seal")?;
+            docs.push((w, chunk, summary));
+        }
+        let mut meta = Vec::new();
+        for (k, v) in &batch.meta {
+            let value: JsValue = match SEALED_META.contains(k) {
+                true => sealed.next().ok_or("seal")?.into(),
+                false => v.as_str().into(),
+            };
+            meta.push((*k, value));
+        }
         let tx = self.tx(&[CHUNKS, DOCMETA, META], true)?;
         let cs = tx.object_store(CHUNKS)?;
         let ds = tx.object_store(DOCMETA)?;
@@ -262,29 +324,25 @@ impl Store {
             ds.delete(&id.as_str().into())?;
         }
         let mut reads = Vec::new();
-        for w in batch.docs {
-            if let Some(c) = &w.chunk {
-                cs.put_with_key(
-                    &Uint8Array::from(c.bytes.as_slice()),
-                    &chunk_key(w.id.as_str(), &c.key),
-                )?;
+        for (w, chunk, summary) in docs {
+            if let Some((key, bytes)) = chunk {
+                cs.put_with_key(&bytes, &chunk_key(w.id.as_str(), &key))?;
             }
             let req = ds.get(&w.id.as_str().into())?;
-            reads.push((w.id, w.meta, req));
+            reads.push((w.id, w.meta, summary, req));
         }
-        for (k, v) in &batch.meta {
-            ms.put_with_key(&v.as_str().into(), &(*k).into())?;
+        for (k, v) in &meta {
+            ms.put_with_key(v, &(*k).into())?;
         }
         let cursor_req = match batch.cursor {
             Some(_) => Some(ms.get(&"cursor".into())?),
             None => None,
         };
-        for (id, mine, req) in reads {
+        for (id, mine, summary, req) in reads {
             let old = idb::request(&req).await?;
-            let stored = (!old.is_undefined()).then(|| parse_meta(&old));
+            let stored = (!old.is_undefined()).then(|| parse_meta(&old).0);
             let merged = merge(&id, mine, stored);
-            let json = serde_json::to_string(&merged).unwrap_or_default();
-            ds.put_with_key(&json.into(), &id.as_str().into())?;
+            ds.put_with_key(&meta_record(merged, &summary)?, &id.as_str().into())?;
         }
         if let (Some(c), Some(req)) = (batch.cursor, cursor_req) {
             let old: u64 = idb::request(&req)
@@ -301,26 +359,26 @@ impl Store {
     /// changes, in one transaction that deletes exactly the chunks it read. Returns the
     /// replaced keys and the new key, or None when there was nothing to do or the
     /// chunks do not form a complete document (then nothing is touched).
+    ///
+    /// Decrypting and sealing cannot happen inside a transaction, so the chunks are read
+    /// in one and replaced in another. That is safe because a chunk's key names its
+    /// changes: deleting exactly the keys read removes only changes the snapshot holds,
+    /// whatever another tab wrote (or compacted) in between.
     pub async fn compact(&self, id: &DocId) -> Result<Option<(Vec<String>, String)>, JsValue> {
-        let tx = self.tx(&[CHUNKS], true)?;
+        let tx = self.tx(&[CHUNKS], false)?;
         let cs = tx.object_store(CHUNKS)?;
         let range = doc_range(id)?;
         let k = cs.get_all_keys_with_key(&range)?;
         let v = cs.get_all_with_key(&range)?;
         let k: Array = idb::request(&k).await?.dyn_into()?;
         let v: Array = idb::request(&v).await?.dyn_into()?;
-        let read: Vec<Chunk> = k
-            .iter()
-            .zip(v.iter())
-            .filter_map(|(k, v)| {
-                let (_, key) = parse_chunk_key(&k)?;
-                Some(Chunk {
-                    key,
-                    bytes: v.dyn_into::<Uint8Array>().ok()?.to_vec(),
-                })
-            })
+        let read: Vec<Chunk> = open_chunks(&k, &v)
+            .await?
+            .into_iter()
+            .map(|(_, c)| c)
             .collect();
-        if read.len() < 2 {
+        // A chunk that did not open is neither loaded nor deleted.
+        if read.len() < 2 || read.len() < k.length() as usize {
             return Ok(None);
         }
         let loaded = chunks::load(&read);
@@ -329,6 +387,9 @@ impl Store {
             return Ok(None);
         }
         let snap = chunks::snapshot_chunk(&mut doc);
+        let sealed = vault::seal(&chunk_place(id, &snap.key), &snap.bytes).await?;
+        let tx = self.tx(&[CHUNKS], true)?;
+        let cs = tx.object_store(CHUNKS)?;
         let mut replaced = Vec::new();
         for c in &read {
             if c.key != snap.key {
@@ -336,12 +397,112 @@ impl Store {
                 replaced.push(c.key.clone());
             }
         }
-        cs.put_with_key(
-            &Uint8Array::from(snap.bytes.as_slice()),
-            &chunk_key(id.as_str(), &snap.key),
-        )?;
+        cs.put_with_key(&sealed, &chunk_key(id.as_str(), &snap.key))?;
         idb::complete(&tx).await?;
         Ok(Some((replaced, snap.key)))
+    }
+
+    /// Seals every value still stored in the clear (a device used before encryption, or
+    /// the first layout migrated at start-up): read in one transaction, sealed, then
+    /// written in another that replaces a value only if it is still the one read.
+    pub async fn seal_existing(&self) -> Result<usize, JsValue> {
+        let tx = self.tx(&[CHUNKS, DOCMETA, META], false)?;
+        let cs = tx.object_store(CHUNKS)?;
+        let ds = tx.object_store(DOCMETA)?;
+        let ms = tx.object_store(META)?;
+        let reqs = [
+            cs.get_all_keys()?,
+            cs.get_all()?,
+            ds.get_all_keys()?,
+            ds.get_all()?,
+        ];
+        let meta_reqs: Vec<(&str, IdbRequest)> = SEALED_META
+            .iter()
+            .map(|k| Ok((*k, ms.get(&(*k).into())?)))
+            .collect::<Result<_, JsValue>>()?;
+        let mut arrays = Vec::new();
+        for r in &reqs {
+            arrays.push(idb::request(r).await?.dyn_into::<Array>()?);
+        }
+        let mut metas = Vec::new();
+        for (k, r) in meta_reqs {
+            metas.push((k, idb::request(&r).await?));
+        }
+        // (store, key, place, plaintext, the value read)
+        let mut todo: Vec<(&str, JsValue, String, Vec<u8>, JsValue)> = Vec::new();
+        for (k, v) in arrays[0].iter().zip(arrays[1].iter()) {
+            let Some((id, key)) = parse_chunk_key(&k) else {
+                continue;
+            };
+            if let Some(b) = v.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)
+                && !vault::is_sealed(&b)
+            {
+                todo.push((CHUNKS, k.clone(), chunk_place(&id, &key), b, v.clone()));
+            }
+        }
+        for (k, v) in arrays[2].iter().zip(arrays[3].iter()) {
+            let Some(id) = k.as_string().and_then(|s| DocId::try_from(s).ok()) else {
+                continue;
+            };
+            if v.is_string() {
+                let meta = parse_meta(&v).0;
+                let summary = serde_json::to_vec(&meta.summary).unwrap_or_default();
+                todo.push((DOCMETA, k.clone(), summary_place(&id), summary, v.clone()));
+            }
+        }
+        for (k, v) in metas {
+            if let Some(text) = v.as_string() {
+                todo.push((META, k.into(), meta_place(k), text.into_bytes(), v));
+            }
+        }
+        if todo.is_empty() {
+            return Ok(0);
+        }
+        let places: Vec<(String, Vec<u8>)> = todo
+            .iter()
+            .map(|(_, _, p, b, _)| (p.clone(), b.clone()))
+            .collect();
+        let sealed = vault::seal_many(&places).await?;
+        let tx = self.tx(&[CHUNKS, DOCMETA, META], true)?;
+        let mut checks = Vec::new();
+        for ((store, key, _, _, read), sealed) in todo.into_iter().zip(sealed) {
+            let os = tx.object_store(store)?;
+            let now = os.get(&key)?;
+            checks.push((os, key, read, sealed, now));
+        }
+        let mut n = 0;
+        for (os, key, read, sealed, now) in checks {
+            let now = idb::request(&now).await?;
+            let same = match (read.dyn_ref::<Uint8Array>(), now.dyn_ref::<Uint8Array>()) {
+                (Some(a), Some(b)) => a.to_vec() == b.to_vec(),
+                _ => read.as_string().is_some() && read.as_string() == now.as_string(),
+            };
+            if !same {
+                continue;
+            }
+            let value: JsValue = if os.name() == DOCMETA {
+                meta_record(parse_meta(&read).0, &sealed)?
+            } else {
+                sealed.into()
+            };
+            os.put_with_key(&value, &key)?;
+            n += 1;
+        }
+        idb::complete(&tx).await?;
+        Ok(n)
+    }
+
+    /// The count of files with changes the server has not acknowledged, read from the
+    /// unsealed part of the metadata (the app may be locked).
+    pub async fn unsent_count(&self) -> Result<usize, JsValue> {
+        let tx = self.tx(&[DOCMETA], false)?;
+        let all: Array = idb::request(&tx.object_store(DOCMETA)?.get_all()?)
+            .await?
+            .dyn_into()?;
+        Ok(all
+            .iter()
+            .filter(|v| parse_meta(v).0.unsynced_since.is_some())
+            .count())
     }
 
     /// Removes every case file and all metadata except the interface language.
@@ -377,8 +538,84 @@ fn doc_range(id: &DocId) -> Result<IdbKeyRange, JsValue> {
     IdbKeyRange::bound(&lower, &upper)
 }
 
-fn parse_meta(v: &JsValue) -> DocMeta {
-    v.as_string()
+/// A stored metadata record: the unsealed part, and the sealed summary if any (a record
+/// from before encryption is one JSON string holding the summary in the clear).
+fn parse_meta(v: &JsValue) -> (DocMeta, Option<Uint8Array>) {
+    if let Some(s) = v.as_string() {
+        return (serde_json::from_str(&s).unwrap_or_default(), None);
+    }
+    let m = Reflect::get(v, &"m".into())
+        .ok()
+        .and_then(|m| m.as_string())
         .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    let s = Reflect::get(v, &"s".into())
+        .ok()
+        .and_then(|s| s.dyn_into::<Uint8Array>().ok());
+    (m, s)
+}
+
+fn meta_record(mut meta: DocMeta, sealed_summary: &Uint8Array) -> Result<JsValue, JsValue> {
+    meta.summary = Summary::default();
+    let json = serde_json::to_string(&meta).unwrap_or_default();
+    let o = Object::new();
+    Reflect::set(&o, &"m".into(), &json.into())?;
+    Reflect::set(&o, &"s".into(), sealed_summary)?;
+    Ok(o.into())
+}
+
+fn read_summary(plain: Option<Vec<u8>>) -> Summary {
+    plain
+        .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default()
+}
+
+/// Decrypts the chunks read (keys and values of `chunks`); a chunk stored in the clear
+/// (before encryption) is taken as it is, one that does not open is left out.
+async fn open_chunks(keys: &Array, values: &Array) -> Result<Vec<(DocId, Chunk)>, JsValue> {
+    let mut sealed = Vec::new();
+    let mut out = Vec::new();
+    for (k, v) in keys.iter().zip(values.iter()) {
+        let Some((id, key)) = parse_chunk_key(&k) else {
+            continue;
+        };
+        let Ok(bytes) = v.dyn_into::<Uint8Array>() else {
+            continue;
+        };
+        let head = bytes.subarray(0, 4.min(bytes.length())).to_vec();
+        if vault::is_sealed_head(&head, bytes.length() as usize) {
+            sealed.push((id, key, bytes));
+        } else {
+            out.push((
+                id,
+                Chunk {
+                    key,
+                    bytes: bytes.to_vec(),
+                },
+            ));
+        }
+    }
+    let places: Vec<(String, Uint8Array)> = sealed
+        .iter()
+        .map(|(id, key, b)| (chunk_place(id, key), b.clone()))
+        .collect();
+    let opened = vault::open_many(&places).await?;
+    for ((id, key, _), plain) in sealed.into_iter().zip(opened) {
+        if let Some(bytes) = plain {
+            out.push((id, Chunk { key, bytes }));
+        }
+    }
+    Ok(out)
+}
+
+fn chunk_place(id: &DocId, key: &str) -> String {
+    format!("chunks|{id}|{key}")
+}
+
+fn summary_place(id: &DocId) -> String {
+    format!("docmeta|{id}")
+}
+
+fn meta_place(key: &str) -> String {
+    format!("meta|{key}")
 }

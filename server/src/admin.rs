@@ -515,6 +515,8 @@ pub struct Reference {
     pub members: Vec<Member>,
     pub rule_settings: RuleSettings,
     pub calendar: serde_json::Value,
+    /// The public key devices encrypt hand-off files with (`handoff`).
+    pub handoff_key: String,
 }
 
 pub async fn reference(
@@ -566,11 +568,13 @@ pub async fn reference(
             .unwrap_or_else(|| {
                 serde_json::from_str(shared::calendar::VN_2021_2027_JSON).unwrap_or_default()
             });
+        let handoff_key = crate::handoff::public_key(&store)?;
         Ok(Json(Reference {
             orgs,
             members,
             rule_settings: rules.settings,
             calendar,
+            handoff_key,
         }))
     })
     .await

@@ -641,6 +641,54 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
     caller_for(store, user_id, &device_id)
 }
 
+/// The device a hand-off file's token names. The session may have expired since the
+/// file was written (the token still proves the file came from that device); a revoked
+/// device, an inactive account or an unknown token is refused.
+pub fn handoff_caller(store: &Store, token: &str) -> AppResult<Caller> {
+    let row = store
+        .conn()
+        .query_row(
+            "SELECT s.user_id, s.device_id, d.revoked_at, u.active
+             FROM sessions s JOIN devices d ON d.id = s.device_id JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ?1",
+            [token_hash(token)],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, bool>(3)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((user_id, device_id, revoked_at, active)) = row else {
+        return Err(AppError::user(
+            StatusCode::FORBIDDEN,
+            "HANDOFF_UNKNOWN_DEVICE",
+            "Tệp bàn giao không thuộc về phiên đăng nhập nào còn hiệu lực trên máy chủ (thiết bị đã đăng xuất hoặc bị xóa). Không có thay đổi nào được nhận.",
+            "The hand-off file belongs to no sign-in the server still knows (the device signed out or was removed). No change was taken.",
+        ));
+    };
+    if revoked_at.is_some() {
+        return Err(AppError::user(
+            StatusCode::FORBIDDEN,
+            "DEVICE_REVOKED",
+            "Thiết bị đã viết tệp bàn giao này đã bị thu hồi. Không có thay đổi nào được nhận.",
+            "The device that wrote this hand-off file has been revoked. No change was taken.",
+        ));
+    }
+    if !active {
+        return Err(AppError::user(
+            StatusCode::FORBIDDEN,
+            "ACCOUNT_INACTIVE",
+            "Tài khoản của thiết bị này đã bị khóa. Không có thay đổi nào được nhận.",
+            "The account of this device is disabled. No change was taken.",
+        ));
+    }
+    caller_for(store, user_id, &device_id)
+}
+
 /// Name of the HttpOnly session cookie set by the central office's login form.
 pub const SESSION_COOKIE: &str = "hoso_session";
 

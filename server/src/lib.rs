@@ -35,6 +35,7 @@ pub mod duplicates;
 pub mod error;
 pub mod export;
 pub mod fuzzing;
+pub mod handoff;
 pub mod members;
 pub mod merge;
 pub mod orgtree;

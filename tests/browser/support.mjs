@@ -38,8 +38,16 @@ export async function startServer({ dataDir, demo = true, addr = '127.0.0.1:0', 
   };
 }
 
-/** Launches headless Chromium with a persistent profile (a "device"). */
-export async function launchDevice(profileDir) {
+/** The PIN the test devices use. */
+export const TEST_PIN = '246810';
+
+/**
+ * Launches headless Chromium with a persistent profile (a "device"). The app asks for a
+ * PIN at the first sign-in and after every start; unless `pin` is false, the device
+ * types `TEST_PIN` there by itself (as a cadre would), so tests about other things run
+ * through the lock unchanged. Tests of the lock itself pass `{ pin: false }`.
+ */
+export async function launchDevice(profileDir, { pin = TEST_PIN } = {}) {
   const dir = profileDir ?? mkdtempSync(join(tmpdir(), 'hoso-profile-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: '/usr/bin/chromium',
@@ -47,5 +55,27 @@ export async function launchDevice(profileDir) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  if (pin) await context.addInitScript(typePin, pin);
   return { context, dir };
+}
+
+/** In the page: types the PIN into the PIN forms as soon as one is shown. */
+function typePin(pin) {
+  const type = (form, names) => {
+    if (form.dataset.typed) return;
+    form.dataset.typed = '1';
+    for (const name of names) {
+      const input = form.querySelector(`input[name=${name}]`);
+      input.value = pin;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+    form.querySelector('button[type=submit]').click();
+  };
+  const look = () => {
+    const set = document.querySelector('form.pin-set');
+    if (set) type(set, ['pin', 'pin2']);
+    const unlock = document.querySelector('form.unlock');
+    if (unlock) type(unlock, ['pin']);
+  };
+  new MutationObserver(look).observe(document, { childList: true, subtree: true });
 }

@@ -62,4 +62,16 @@ pub struct Reference {
     pub rule_settings: shared::rules::RuleSettings,
     #[serde(default)]
     pub calendar: serde_json::Value,
+    /// The server's public key for hand-off files (base64 of an uncompressed P-256
+    /// point); empty from a server that has none.
+    #[serde(default)]
+    pub handoff_key: String,
+}
+
+/// The last hand-off file written on this device: when, and the files in it with the
+/// heads exported (hex change hashes).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Handed {
+    pub at: f64,
+    pub docs: Vec<(shared::sync::DocId, Vec<String>)>,
 }

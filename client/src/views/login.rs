@@ -5,8 +5,9 @@ use leptos::prelude::*;
 use crate::i18n::tr;
 use crate::model::use_ui;
 
+/// `fresh`: the PIN was forgotten; signing in wipes this device and starts it anew.
 #[component]
-pub fn LoginForm() -> impl IntoView {
+pub fn LoginForm(#[prop(optional)] fresh: bool) -> impl IntoView {
     let username = RwSignal::new(
         use_ui()
             .user
@@ -26,7 +27,8 @@ pub fn LoginForm() -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             let r =
-                crate::session::login(&username.get_untracked(), &password.get_untracked()).await;
+                crate::session::login(&username.get_untracked(), &password.get_untracked(), fresh)
+                    .await;
             busy.set(false);
             match r {
                 Ok(()) => password.set(String::new()),

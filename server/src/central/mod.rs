@@ -15,6 +15,7 @@ mod admin_tree;
 mod cases;
 mod dashboard;
 mod duplicates;
+mod handoff;
 mod queues;
 
 use std::sync::Arc;
@@ -57,6 +58,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/central/findings", get(queues::findings))
         .route("/central/deadlines", get(queues::deadlines))
         .merge(admin::routes())
+        .route(
+            "/central/handoff",
+            get(handoff::show)
+                .post(handoff::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_SYNC_BODY)),
+        )
         .route("/central/duplicates", get(duplicates::list))
         .route("/central/duplicates/{id}", get(duplicates::detail))
         .route("/central/duplicates/{id}/merge", post(duplicates::merge))
@@ -320,6 +327,11 @@ pub fn page(r: &Reviewer, title: &str, active: &str, body: &str) -> Response {
             l.t("Hồ sơ trùng", "Duplicates"),
         ),
         ("cases", "/central/cases", l.t("Hồ sơ", "Case files")),
+        (
+            "handoff",
+            "/central/handoff",
+            l.t("Tệp bàn giao", "Hand-off files"),
+        ),
     ];
     let admin_link = (
         "admin",

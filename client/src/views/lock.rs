@@ -1,0 +1,249 @@
+//! The lock: choosing the PIN at the first sign-in, the unlock screen (with the count of
+//! tries left before the device wipes itself, and the way out when the PIN is
+//! forgotten), and the header's menu: lock now, the lock settings, the hand-off file.
+
+use leptos::prelude::*;
+
+use crate::i18n::tr;
+use crate::model::{self, use_ui};
+use crate::session;
+use crate::views::login::LoginForm;
+
+/// A PIN must be at least this long; letters are allowed and make it stronger.
+const MIN_PIN: usize = 6;
+
+#[component]
+pub fn SetPinScreen() -> impl IntoView {
+    let pin = RwSignal::new(String::new());
+    let again = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let p = pin.get_untracked();
+        if p.chars().count() < MIN_PIN {
+            error.set(Some(
+                tr(
+                    "Mã PIN cần ít nhất 6 ký tự.",
+                    "The PIN needs at least 6 characters.",
+                )
+                .into(),
+            ));
+            return;
+        }
+        if p != again.get_untracked() {
+            error.set(Some(
+                tr(
+                    "Hai lần nhập mã PIN không khớp.",
+                    "The two PINs do not match.",
+                )
+                .into(),
+            ));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let r = session::set_pin(&p).await;
+            busy.set(false);
+            if let Err(e) = r {
+                error.set(Some(e));
+            }
+        });
+    };
+    view! {
+        <form class="pin pin-set" on:submit=submit>
+            <h2>{move || tr("Đặt mã PIN cho máy này", "Choose a PIN for this device")}</h2>
+            <p class="hint">{move || tr(
+                "Hồ sơ của quần chúng được mã hóa trên máy này; chỉ mã PIN mở được. Mã PIN không gửi đi đâu và máy chủ không khôi phục được. Quên mã PIN thì phải đăng nhập lại và mất các thay đổi chưa gửi.",
+                "Candidates' files are encrypted on this device; only the PIN opens them. The PIN is never sent anywhere and the server cannot recover it. A forgotten PIN means signing in again and losing unsent changes.")}</p>
+            <label>
+                <span>{move || tr("Mã PIN (ít nhất 6 ký tự)", "PIN (at least 6 characters)")}</span>
+                <input name="pin" type="password" inputmode="numeric" autocomplete="new-password" required
+                    prop:value=move || pin.get() on:input=move |ev| pin.set(event_target_value(&ev))/>
+            </label>
+            <label>
+                <span>{move || tr("Nhập lại mã PIN", "PIN again")}</span>
+                <input name="pin2" type="password" inputmode="numeric" autocomplete="new-password" required
+                    prop:value=move || again.get() on:input=move |ev| again.set(event_target_value(&ev))/>
+            </label>
+            <button type="submit" class="primary" disabled=move || busy.get()>
+                {move || if busy.get() { tr("Đang mã hóa…", "Encrypting…") } else { tr("Đặt mã PIN", "Set the PIN") }}
+            </button>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </form>
+    }
+}
+
+#[component]
+pub fn UnlockScreen() -> impl IntoView {
+    let u = use_ui();
+    let pin = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    // Forgotten PIN: None, then the count of files with unsent changes once asked.
+    let forgot = RwSignal::new(None::<usize>);
+    let confirmed = RwSignal::new(false);
+    // Answers received on this screen (for the tests and assistive technology alike,
+    // the form says when a try is over).
+    let answers = RwSignal::new(0u32);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let p = pin.get_untracked();
+        leptos::task::spawn_local(async move {
+            let r = session::unlock(&p).await;
+            busy.set(false);
+            pin.set(String::new());
+            answers.update(|n| *n += 1);
+            if let Err(e) = r {
+                error.set(Some(e));
+            }
+        });
+    };
+    let left = move || {
+        u.lock
+            .get()
+            .map(|r| r.max_failures.saturating_sub(r.failures))
+    };
+    let ask_forgot = move |_| {
+        leptos::task::spawn_local(async move {
+            let n = match model::store() {
+                Some(s) => s.unsent_count().await.unwrap_or(0),
+                None => 0,
+            };
+            forgot.set(Some(n));
+        });
+    };
+    view! {
+        <form class="pin unlock" on:submit=submit data-answers=move || answers.get().to_string()
+            aria-busy=move || busy.get().to_string()>
+            <h2>{move || tr("Ứng dụng đang khóa", "The app is locked")}</h2>
+            <label>
+                <span>{move || tr("Mã PIN", "PIN")}</span>
+                <input name="pin" type="password" inputmode="numeric" autocomplete="current-password" required
+                    autofocus prop:value=move || pin.get() on:input=move |ev| pin.set(event_target_value(&ev))/>
+            </label>
+            <button type="submit" class="primary" disabled=move || busy.get()>
+                {move || if busy.get() { tr("Đang mở khóa…", "Unlocking…") } else { tr("Mở khóa", "Unlock") }}
+            </button>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || left().filter(|n| *n <= 3).map(|n| view! {
+                <p class="error" role="alert" data-testid="pin-warning">{format!("{} {n} {}",
+                    tr("Cảnh báo: còn", "Warning:"),
+                    tr("lần thử. Nhập sai hết số lần này, máy sẽ xóa mọi dữ liệu, kể cả các thay đổi chưa gửi.",
+                       "tries left. After that many wrong PINs the device erases all its data, unsent changes included."))}</p>
+            })}
+            <p><button type="button" class="link" on:click=ask_forgot>{move || tr("Quên mã PIN?", "Forgot the PIN?")}</button></p>
+        </form>
+        {move || forgot.get().map(|n| view! {
+            <div class="dialog forgot" role="alertdialog">
+                <p>{if n > 0 {
+                    format!("{n} {}", tr(
+                        "hồ sơ có thay đổi chưa gửi lên máy chủ. Không có mã PIN thì không mở được chúng: đăng nhập lại sẽ xóa dữ liệu trên máy này và các thay đổi đó sẽ mất.",
+                        "files have changes not sent to the server. Without the PIN they cannot be opened: signing in again erases the data on this device and those changes will be lost."))
+                } else {
+                    tr("Mọi thay đổi đã lên máy chủ. Đăng nhập lại (cần có mạng) sẽ xóa dữ liệu trên máy này và tải lại từ máy chủ.",
+                       "Every change is on the server. Signing in again (online) erases the data on this device and downloads it again.").to_string()
+                }}</p>
+                <Show when=move || confirmed.get() fallback=move || view! {
+                    <button type="button" on:click=move |_| forgot.set(None)>{tr("Quay lại", "Back")}</button>
+                    <button type="button" class="danger" on:click=move |_| confirmed.set(true)>
+                        {tr("Tôi hiểu, đăng nhập lại", "I understand, sign in again")}
+                    </button>
+                }>
+                    <LoginForm fresh=true/>
+                </Show>
+            </div>
+        })}
+    }
+}
+
+/// The header's lock menu: lock now, the lock settings, the hand-off file.
+#[component]
+pub fn LockMenu() -> impl IntoView {
+    let u = use_ui();
+    let open = RwSignal::new(false);
+    let handoff = RwSignal::new(None::<String>);
+    let exporting = RwSignal::new(false);
+    let export = move |_| {
+        exporting.set(true);
+        leptos::task::spawn_local(async move {
+            let r = crate::handoff::export().await;
+            exporting.set(false);
+            handoff.set(Some(match r {
+                Ok(n) => format!(
+                    "{n} {}",
+                    tr(
+                        "hồ sơ có thay đổi chưa gửi đã được ghi vào tệp bàn giao (đã mã hóa cho máy chủ). Hãy chuyển tệp cho văn phòng; máy vẫn sẽ đồng bộ các thay đổi này khi có mạng.",
+                        "files with unsent changes were written to the hand-off file (encrypted for the server). Give the file to the office; the device still syncs these changes when online."
+                    )
+                ),
+                Err(e) => e,
+            }));
+        });
+    };
+    let minutes = |v: String| v.parse::<u32>().unwrap_or(5);
+    view! {
+        <button class="link" data-testid="lock-now" on:click=move |_| session::lock_all()>
+            {move || tr("Khóa", "Lock")}
+        </button>
+        <button class="link" data-testid="handoff" disabled=move || exporting.get() on:click=export>
+            {move || tr("Xuất bàn giao", "Export hand-off")}
+        </button>
+        <button class="link" data-testid="lock-settings" on:click=move |_| open.update(|o| *o = !*o)>
+            {move || tr("Cài đặt khóa", "Lock settings")}
+        </button>
+        {move || handoff.get().map(|m| view! {
+            <div class="dialog" role="status" data-testid="handoff-result">
+                <p>{m}</p>
+                <button on:click=move |_| handoff.set(None)>"OK"</button>
+            </div>
+        })}
+        <Show when=move || open.get()>
+            <div class="dialog lock-settings">
+                <label>
+                    <span>{move || tr("Tự khóa khi không dùng (phút)", "Lock when idle (minutes)")}</span>
+                    <select name="idle_minutes" on:change=move |ev| {
+                        let m = minutes(event_target_value(&ev));
+                        leptos::task::spawn_local(session::save_lock_settings(move |r| r.idle_minutes = m));
+                    }>
+                        {[1u32, 2, 5, 10, 15, 30].into_iter().map(|m| view! {
+                            <option value=m.to_string()
+                                selected=move || u.lock.get().map(|r| r.idle_minutes) == Some(m)>{m.to_string()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span>{move || tr("Khóa khi ẩn ứng dụng quá (phút)", "Lock when hidden longer than (minutes)")}</span>
+                    <select name="hidden_minutes" on:change=move |ev| {
+                        let m = minutes(event_target_value(&ev));
+                        leptos::task::spawn_local(session::save_lock_settings(move |r| r.hidden_minutes = m));
+                    }>
+                        {[0u32, 1, 2, 5, 15].into_iter().map(|m| view! {
+                            <option value=m.to_string()
+                                selected=move || u.lock.get().map(|r| r.hidden_minutes) == Some(m)>{m.to_string()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span>{move || tr("Số lần nhập sai mã PIN trước khi xóa dữ liệu", "Wrong PINs before the data is erased")}</span>
+                    <select name="max_failures" on:change=move |ev| {
+                        let m = minutes(event_target_value(&ev)).clamp(3, 20);
+                        leptos::task::spawn_local(session::save_lock_settings(move |r| r.max_failures = m));
+                    }>
+                        {[3u32, 5, 10, 15, 20].into_iter().map(|m| view! {
+                            <option value=m.to_string()
+                                selected=move || u.lock.get().map(|r| r.max_failures) == Some(m)>{m.to_string()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button on:click=move |_| open.set(false)>{move || tr("Đóng", "Close")}</button>
+            </div>
+        </Show>
+    }
+}
