@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use rusqlite::params;
 use server::auth::{Caller, Role};
+use server::figures::Via;
 use server::reports::{self, CaseFilter, OrgIndex};
 use server::store::Store;
 use shared::date::Date;
@@ -46,6 +47,16 @@ const STAGES: &[&str] = &[
     "file_preparation",
     "branch_vote",
     "committee",
+];
+
+const SOURCES: &[&str] = &["youth_union", "trade_union", "other_association", "other"];
+const OCCUPATIONS: &[&str] = &[
+    "high_school_student",
+    "student",
+    "worker",
+    "farmer",
+    "civil_servant",
+    "enterprise_owner",
 ];
 
 fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
@@ -91,6 +102,15 @@ fn main() -> anyhow::Result<()> {
         for y in 2015..=2026 {
             year.execute(params!["tinh", y, 0, 6000])?;
         }
+        tx.execute(
+            "INSERT INTO terms(org_id, name, start_date, end_date, decision)
+             VALUES ('tinh', '2020-2025', '2020-10-14', '2025-10-12', 'Đại hội XVII')",
+            [],
+        )?;
+        tx.execute(
+            "INSERT INTO term_targets(org_id, term, target) VALUES ('tinh', '2020-2025', 30000)",
+            [],
+        )?;
         let sectors = ["phuong", "hcsn", "dnnn", "dnk"];
         for d in 0..DISTRICTS {
             let did = format!("h{d:02}");
@@ -168,9 +188,10 @@ fn main() -> anyhow::Result<()> {
                 "INSERT INTO projections(doc_id, org_id, stage, full_name, sex, ethnicity, birth_date,
                     education, youth_union, introduced, class_date, branch_vote_date, decision_date,
                     ceremony_date, official_date, stopped, blocking, warnings, returned, review_comment,
-                    rule_set, evaluated_on, case_json, eval_json, updated_at)
+                    rule_set, evaluated_on, case_json, eval_json, updated_at, source_kind,
+                    occupation, class_id, outstanding_date, minority, decision_age)
                  VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,'',
-                    'bench', ?20, ?21, ?21, 0)",
+                    'bench', ?20, ?21, ?21, 0, ?22, ?23, ?24, ?25, ?26, ?27)",
             )?;
             let mut finding = tx.prepare_cached(
                 "INSERT INTO findings(doc_id, code, severity, field, message_vi, message_en)
@@ -208,6 +229,11 @@ fn main() -> anyhow::Result<()> {
                 let birth = decision.unwrap_or(today).add_months(-(age * 12) - 3);
                 let class = (admitted || rng.below(2) == 0)
                     .then(|| decision.unwrap_or(today).add_months(-10));
+                let minority = rng.below(100) < 8;
+                let entered = decision
+                    .unwrap_or(today.add_days(-(rng.below(900) as i32)))
+                    .add_months(-14);
+                let official = decision.map(|d| d.add_months(13)).filter(|d| *d < today);
                 doc.execute(params![id, org])?;
                 proj.execute(params![
                     id,
@@ -215,7 +241,7 @@ fn main() -> anyhow::Result<()> {
                     stage,
                     name,
                     if rng.below(2) == 0 { "female" } else { "male" },
-                    if rng.below(100) < 8 { "Tày" } else { "Kinh" },
+                    if minority { "Tày" } else { "Kinh" },
                     birth.to_string(),
                     "university",
                     age <= 30,
@@ -224,13 +250,21 @@ fn main() -> anyhow::Result<()> {
                     decision.map(|d| d.add_days(-40).to_string()),
                     decision.map(|d| d.to_string()),
                     decision.map(|d| d.add_days(20).to_string()),
-                    None::<String>,
+                    official.map(|d| d.to_string()),
                     false,
                     i64::from(!admitted && rng.below(100) < 5),
                     i64::from(rng.below(100) < 10),
                     false,
                     today.to_string(),
                     filler,
+                    SOURCES[rng.below(SOURCES.len() as u64) as usize],
+                    OCCUPATIONS[rng.below(OCCUPATIONS.len() as u64) as usize],
+                    class
+                        .map(|d| format!("lop-{}-{}", d.year(), (d.month() - 1) / 3))
+                        .unwrap_or_default(),
+                    entered.to_string(),
+                    minority,
+                    decision.map(|_| age),
                 ])?;
                 if rng.below(100) < 10 {
                     finding.execute(params![id, "AGE_NEAR_LIMIT", "warning"])?;
@@ -294,14 +328,71 @@ fn main() -> anyhow::Result<()> {
             reports::dashboard(&conn, &orgs, &caller, &filter, 2, today)
         })?;
         println!(
-            "    admitted {}, members {:?}, files {}, no admission {}/{}",
+            "    admitted {}, official {}, members {:?}, cohort {}, no admission {}/{}",
             d.admitted,
+            d.official,
             d.members_start,
-            d.funnel.introduced,
+            d.cohort.total.entered,
             d.no_admission.orgs.len(),
             d.no_admission.grassroots_total
         );
     }
+    let direct = timed(
+        "dashboard read from the projections (no aggregates), province 2024",
+        || {
+            reports::dashboard_via(
+                &conn,
+                &orgs,
+                &caller,
+                &year(2024, None),
+                2,
+                today,
+                Via::Direct,
+            )
+        },
+    )?;
+    println!("    admitted {}", direct.admitted);
+    let plan = timed("plan vs done, whole province, year 2024", || {
+        reports::plan(
+            &conn,
+            &orgs,
+            &caller,
+            &year(2024, None),
+            today,
+            Via::Aggregates,
+        )
+    })?;
+    println!(
+        "    {} organisations, {} at 0 %",
+        plan.rows.len(),
+        plan.rows
+            .iter()
+            .filter(|r| r.status == reports::PlanStatus::Zero)
+            .count()
+    );
+    let cohort = timed("cohort conversion, whole province, year 2024", || {
+        reports::cohort(&conn, &orgs, &caller, &year(2024, None), today)
+    })?;
+    println!(
+        "    entered {}, attended {}, admitted {}",
+        cohort.total.entered, cohort.total.attended_class, cohort.total.admitted
+    );
+    let youth = timed("cohort conversion, one district, Youth Union, 2024", || {
+        reports::cohort(
+            &conn,
+            &orgs,
+            &caller,
+            &CaseFilter {
+                source: Some("youth_union".into()),
+                ..year(2024, Some("h03"))
+            },
+            today,
+        )
+    })?;
+    println!(
+        "    entered {}, admitted {}",
+        youth.total.entered, youth.total.admitted
+    );
     let list = timed("case list: admitted in 2024, whole province", || {
         reports::cases(
             &conn,

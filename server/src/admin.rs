@@ -15,6 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::calendar::WorkingCalendar;
+use shared::date::Date;
 use shared::doc::{self, ReviewNote};
 use shared::model::CaseFile;
 use shared::rules::RuleSettings;
@@ -24,6 +25,7 @@ use crate::auth::{self, Caller, Role, now_secs};
 use crate::casedocs::{self, RulesConfig, today_vn};
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
+use crate::targets;
 use crate::{AppState, blocking};
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -56,6 +58,12 @@ pub struct OrgYear {
     pub members_start: i64,
     #[serde(default)]
     pub target: i64,
+    /// The resolution or decision that set the target, kept with its revision.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub decision: String,
+    /// The date the target took effect (ISO), when it was revised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -63,6 +71,57 @@ pub struct TermTarget {
     pub org_id: String,
     pub term: String,
     pub target: i64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub decision: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective: Option<String>,
+}
+
+/// A term of an organisation: congress to congress.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TermImport {
+    pub org_id: String,
+    /// The name reports and targets use, e.g. "2020-2025" or "Nhiệm kỳ 2020–2025".
+    pub name: String,
+    /// The congress that opened the term (ISO date).
+    pub start_date: String,
+    /// The next congress (ISO date).
+    pub end_date: String,
+    #[serde(default)]
+    pub decision: String,
+}
+
+/// A part of a target reserved for a group (`reports::TargetGroup` codes: `women`,
+/// `youth_union`, `minority`, `age_18_30`, `sector:<code>`, `occupation:<code>`,
+/// `source:<code>`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SubTargetImport {
+    pub org_id: String,
+    /// A year ("2026") or a term's name.
+    pub period: String,
+    pub group: String,
+    pub value: i64,
+    #[serde(default)]
+    pub decision: String,
+    #[serde(default)]
+    pub effective: Option<String>,
+}
+
+/// An awareness class (lớp bồi dưỡng nhận thức về Đảng).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClassImport {
+    pub id: String,
+    /// The party organisation that opened the class.
+    pub org_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub organiser: String,
+    pub start_date: String,
+    pub end_date: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -96,6 +155,9 @@ pub struct ReferenceImport {
     pub orgs: Vec<Org>,
     pub org_years: Vec<OrgYear>,
     pub term_targets: Vec<TermTarget>,
+    pub terms: Vec<TermImport>,
+    pub sub_targets: Vec<SubTargetImport>,
+    pub classes: Vec<ClassImport>,
     pub members: Vec<Member>,
     pub users: Vec<UserImport>,
     pub rule_settings: Option<RuleSettings>,
@@ -155,6 +217,9 @@ pub fn valid_org_id(id: &str) -> bool {
 }
 
 /// Imports reference data in one transaction: either all of it is stored or none.
+/// Who the history names for figures that came from a reference import.
+const IMPORT_BY: &str = "import-reference";
+
 pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
     let data: ReferenceImport = serde_json::from_str(json).map_err(|e| invalid("JSON", e))?;
     if let Some(cal) = &data.calendar {
@@ -222,22 +287,153 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
         pending = rest;
     }
     let known = |id: &str| paths.contains_key(id);
+    let iso = |field: &str, v: &str| -> AppResult<Date> {
+        v.parse::<Date>().map_err(|e| invalid(field, e))
+    };
+    let effective = |field: &str, v: &Option<String>| -> AppResult<Option<Date>> {
+        v.as_deref().map(|d| iso(field, d)).transpose()
+    };
     for y in &data.org_years {
         if !known(&y.org_id) {
             return Err(invalid("org_years", format!("unknown org {}", y.org_id)));
         }
+        let old: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT members_start, target FROM org_years WHERE org_id = ?1 AND year = ?2",
+                params![y.org_id, y.year],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
         tx.execute(
             "INSERT OR REPLACE INTO org_years(org_id, year, members_start, target) VALUES (?1, ?2, ?3, ?4)",
             params![y.org_id, y.year, y.members_start, y.target],
+        )?;
+        // A re-import that changes a figure keeps the old one in the history.
+        let when = effective("org_years.effective", &y.effective)?;
+        let period = y.year.to_string();
+        if let Some((m, t)) = old {
+            targets::record_revision(
+                &tx,
+                IMPORT_BY,
+                &y.org_id,
+                &period,
+                "target",
+                Some(t),
+                y.target,
+                when,
+                &y.decision,
+            )?;
+            targets::record_revision(
+                &tx,
+                IMPORT_BY,
+                &y.org_id,
+                &period,
+                "members_start",
+                Some(m),
+                y.members_start,
+                when,
+                &y.decision,
+            )?;
+        } else if y.target > 0 {
+            targets::record_revision(
+                &tx,
+                IMPORT_BY,
+                &y.org_id,
+                &period,
+                "target",
+                None,
+                y.target,
+                when,
+                &y.decision,
+            )?;
+        }
+    }
+    for t in &data.terms {
+        if !known(&t.org_id) {
+            return Err(invalid("terms", format!("unknown org {}", t.org_id)));
+        }
+        let (a, b) = (
+            iso("terms.start_date", &t.start_date)?,
+            iso("terms.end_date", &t.end_date)?,
+        );
+        if b <= a || t.name.trim().is_empty() {
+            return Err(invalid("terms", format!("{}: {a} – {b}", t.name)));
+        }
+        tx.execute(
+            "INSERT INTO terms(org_id, name, start_date, end_date, decision) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(org_id, name) DO UPDATE SET start_date = excluded.start_date,
+                end_date = excluded.end_date, decision = excluded.decision",
+            params![t.org_id, t.name.trim(), a.to_string(), b.to_string(), t.decision],
         )?;
     }
     for t in &data.term_targets {
         if !known(&t.org_id) {
             return Err(invalid("term_targets", format!("unknown org {}", t.org_id)));
         }
+        let old: Option<i64> = tx
+            .query_row(
+                "SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2",
+                params![t.org_id, t.term],
+                |r| r.get(0),
+            )
+            .optional()?;
         tx.execute(
             "INSERT OR REPLACE INTO term_targets(org_id, term, target) VALUES (?1, ?2, ?3)",
             params![t.org_id, t.term, t.target],
+        )?;
+        targets::record_revision(
+            &tx,
+            IMPORT_BY,
+            &t.org_id,
+            &t.term,
+            "target",
+            old,
+            t.target,
+            effective("term_targets.effective", &t.effective)?,
+            &t.decision,
+        )?;
+    }
+    for st in &data.sub_targets {
+        if !known(&st.org_id) {
+            return Err(invalid("sub_targets", format!("unknown org {}", st.org_id)));
+        }
+        if crate::figures::TargetGroup::parse(&st.group).is_none() || st.value < 0 {
+            return Err(invalid("sub_targets.group", &st.group));
+        }
+        targets::put_sub_target(
+            &tx,
+            IMPORT_BY,
+            &st.org_id,
+            &st.period,
+            &st.group,
+            st.value,
+            effective("sub_targets.effective", &st.effective)?,
+            &st.decision,
+        )?;
+    }
+    for c in &data.classes {
+        if !known(&c.org_id) {
+            return Err(invalid("classes", format!("unknown org {}", c.org_id)));
+        }
+        let (a, b) = (
+            iso("classes.start_date", &c.start_date)?,
+            iso("classes.end_date", &c.end_date)?,
+        );
+        if b < a || c.name.trim().is_empty() || !valid_org_id(&c.id) {
+            return Err(invalid("classes", &c.id));
+        }
+        crate::classes::put(
+            &tx,
+            &crate::classes::Class {
+                id: c.id.clone(),
+                org_id: c.org_id.clone(),
+                name: c.name.trim().to_string(),
+                organiser: c.organiser.trim().to_string(),
+                start_date: a,
+                end_date: b,
+                place: c.place.trim().to_string(),
+                note: c.note.trim().to_string(),
+            },
         )?;
     }
     {

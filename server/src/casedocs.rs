@@ -338,8 +338,10 @@ fn write_projection(
         "INSERT INTO projections(doc_id, org_id, stage, full_name, sex, ethnicity, birth_date,
             education, youth_union, introduced, class_date, branch_vote_date, decision_date,
             ceremony_date, official_date, stopped, blocking, warnings, returned, review_comment,
-            rule_set, evaluated_on, case_json, eval_json, updated_at)
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)
+            rule_set, evaluated_on, case_json, eval_json, updated_at, source_kind, occupation,
+            class_id, outstanding_date, application_date, minority, decision_age)
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,
+            ?26,?27,?28,?29,?30,?31,?32)
          ON CONFLICT(doc_id) DO UPDATE SET org_id=excluded.org_id, stage=excluded.stage,
             full_name=excluded.full_name, sex=excluded.sex, ethnicity=excluded.ethnicity,
             birth_date=excluded.birth_date, education=excluded.education,
@@ -350,7 +352,11 @@ fn write_projection(
             blocking=excluded.blocking, warnings=excluded.warnings, returned=excluded.returned,
             review_comment=excluded.review_comment, rule_set=excluded.rule_set,
             evaluated_on=excluded.evaluated_on, case_json=excluded.case_json,
-            eval_json=excluded.eval_json, updated_at=excluded.updated_at",
+            eval_json=excluded.eval_json, updated_at=excluded.updated_at,
+            source_kind=excluded.source_kind, occupation=excluded.occupation,
+            class_id=excluded.class_id, outstanding_date=excluded.outstanding_date,
+            application_date=excluded.application_date, minority=excluded.minority,
+            decision_age=excluded.decision_age",
     )?
     .execute(params![
         id,
@@ -379,6 +385,16 @@ fn write_projection(
         json_text(case),
         json_text(eval),
         now_secs(),
+        case.source.kind.map(|k| k.code()),
+        p.occupation.map(|o| o.code()),
+        case.awareness_class.class_id.trim(),
+        opt(case.source.outstanding_list_date),
+        opt(case.application.letter_date),
+        case.is_ethnic_minority(),
+        match (p.birth_date, case.decision.date_signed) {
+            (Some(b), Some(d)) => Some(b.years_between(d)),
+            _ => None,
+        },
     ])?;
     conn.prepare_cached("DELETE FROM findings WHERE doc_id = ?1")?
         .execute([id])?;

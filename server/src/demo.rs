@@ -2,7 +2,11 @@
 //! organisation (Hải Phòng): 86 grassroots organisations (36 party committees with their
 //! branches, 50 branches) and 11,971 members in four sectors; 195 admissions in 2020, 200
 //! in 2021 and 51 in January–May 2022; a target of 1,000 for the 2020–2025 term; 25 of the
-//! 86 organisations admitted nobody in 2020–2021. Current candidates sit at every stage.
+//! 86 organisations admitted nobody in 2020–2021. After May 2022 the history goes on up to
+//! the date the demo is created (an argument): about 200 admissions a year, terms from
+//! congress to congress (illustrative dates), yearly targets with sub-targets, quarterly
+//! awareness classes. Current candidates sit at every stage; a few files were returned by
+//! the reviewer and a few carry open conflicts made by two devices of one cadre.
 //!
 //! Generation is deterministic (a fixed-seed generator), so reports over it are exact.
 
@@ -12,7 +16,8 @@ use shared::model::*;
 use shared::sync::DocId;
 
 use crate::admin::{
-    self, CaseFileRecord, Member, Org, OrgYear, ReferenceImport, TermTarget, UserImport,
+    self, CaseFileRecord, ClassImport, Member, Org, OrgYear, ReferenceImport, SubTargetImport,
+    TermImport, TermTarget, UserImport,
 };
 use crate::casedocs::RulesConfig;
 use crate::error::AppResult;
@@ -111,6 +116,31 @@ fn d(y: i32, m: u32, day: u32) -> Date {
     Date::from_ymd(y, m, day).unwrap_or_else(|_| Date::from_days_since_epoch(0))
 }
 
+/// The demo's quarterly awareness class: opens on the 10th of the quarter's second
+/// month, for five days.
+fn class_dates(year: i32, quarter: u32) -> (Date, Date) {
+    let a = d(year, quarter * 3 + 2, 10);
+    (a, a.add_days(4))
+}
+
+fn class_id(year: i32, quarter: u32) -> String {
+    format!("lop-nq-{year}-{}", quarter + 1)
+}
+
+/// The demo class that ended last on or before `day` (none before 2018).
+fn class_before(day: Date) -> Option<(String, Date)> {
+    let mut best = None;
+    for year in (day.year() - 1)..=day.year() {
+        for q in 0..4 {
+            let (_, b) = class_dates(year, q);
+            if b <= day && year >= 2018 {
+                best = Some((class_id(year, q), b));
+            }
+        }
+    }
+    best
+}
+
 /// One grassroots organisation of the demo, with where its candidates are filed.
 struct Grassroots {
     id: String,
@@ -146,7 +176,7 @@ const SECTORS: &[(&str, &str, usize, usize, i64)] = &[
 ];
 
 /// Builds the reference data: the organisation tree, members, targets and accounts.
-fn reference(rng: &mut Rng) -> (ReferenceImport, Vec<Grassroots>) {
+fn reference(rng: &mut Rng, today: Date) -> (ReferenceImport, Vec<Grassroots>) {
     let mut r = ReferenceImport::default();
     r.orgs.push(Org {
         id: ROOT_ORG.into(),
@@ -225,8 +255,9 @@ fn reference(rng: &mut Rng) -> (ReferenceImport, Vec<Grassroots>) {
     }
     // Members at the start of each year: 2022 holds the published 11,971; earlier years
     // are smaller by the admissions in between, later years grow slowly.
+    let last_year = today.year().max(2022);
     for g in &grassroots {
-        for year in 2020..=2026 {
+        for year in 2020..=last_year {
             let delta = match year {
                 2020 => -(g.members / 30),
                 2021 => -(g.members / 60),
@@ -238,6 +269,8 @@ fn reference(rng: &mut Rng) -> (ReferenceImport, Vec<Grassroots>) {
                 year,
                 members_start: g.members + delta,
                 target: 0,
+                decision: String::new(),
+                effective: None,
             });
         }
         // The members register: every member by name, filed in the organisation's branches.
@@ -257,20 +290,82 @@ fn reference(rng: &mut Rng) -> (ReferenceImport, Vec<Grassroots>) {
             });
         }
     }
-    // The district's yearly target (200 on average) and its term target.
-    for year in 2020..=2026 {
+    // The district's yearly target (200 on average), its terms from congress to congress
+    // and their targets. The congress dates are illustrative.
+    for year in 2020..=last_year {
         r.org_years.push(OrgYear {
             org_id: ROOT_ORG.into(),
             year,
             members_start: 0,
             target: 200,
+            decision: format!("Nghị quyết Ban Chấp hành Đảng bộ quận năm {year}"),
+            effective: Some(d(year, 1, 1).to_string()),
+        });
+        // Part of each year's target is reserved for the enterprises (non-state sector).
+        r.sub_targets.push(SubTargetImport {
+            org_id: ROOT_ORG.into(),
+            period: year.to_string(),
+            group: "sector:dnk".into(),
+            value: 30,
+            decision: format!("Nghị quyết Ban Chấp hành Đảng bộ quận năm {year}"),
+            effective: Some(d(year, 1, 1).to_string()),
+        });
+        r.sub_targets.push(SubTargetImport {
+            org_id: ROOT_ORG.into(),
+            period: year.to_string(),
+            group: "youth_union".into(),
+            value: 120,
+            decision: format!("Nghị quyết Ban Chấp hành Đảng bộ quận năm {year}"),
+            effective: Some(d(year, 1, 1).to_string()),
         });
     }
-    r.term_targets.push(TermTarget {
-        org_id: ROOT_ORG.into(),
-        term: "2020-2025".into(),
-        target: 1000,
-    });
+    let mut start = d(2015, 6, 18);
+    let mut first = 2015;
+    while start <= today {
+        let end = d(first + 5, 6, 18);
+        let name = format!("{first}-{}", first + 5);
+        r.terms.push(TermImport {
+            org_id: ROOT_ORG.into(),
+            name: name.clone(),
+            start_date: start.to_string(),
+            end_date: end.to_string(),
+            decision: format!(
+                "Nghị quyết Đại hội Đảng bộ quận Ngô Quyền nhiệm kỳ {first}–{}",
+                first + 5
+            ),
+        });
+        r.term_targets.push(TermTarget {
+            org_id: ROOT_ORG.into(),
+            term: name,
+            target: 1000,
+            decision: format!(
+                "Nghị quyết Đại hội Đảng bộ quận Ngô Quyền nhiệm kỳ {first}–{}",
+                first + 5
+            ),
+            effective: Some(start.to_string()),
+        });
+        start = end;
+        first += 5;
+    }
+    // Awareness classes of the district's political centre, one a quarter.
+    for year in 2018..=last_year {
+        for q in 0..4u32 {
+            let (a, b) = class_dates(year, q);
+            if a > today {
+                continue;
+            }
+            r.classes.push(ClassImport {
+                id: class_id(year, q),
+                org_id: ROOT_ORG.into(),
+                name: format!("Lớp bồi dưỡng nhận thức về Đảng khóa {}/{year}", q + 1),
+                organiser: "Trung tâm Chính trị quận Ngô Quyền".into(),
+                start_date: a.to_string(),
+                end_date: b.to_string(),
+                place: "Trung tâm Chính trị quận Ngô Quyền".into(),
+                note: String::new(),
+            });
+        }
+    }
     let user = |u: &str, n: &str, role: &str, scope: &str| UserImport {
         username: u.into(),
         display_name: n.into(),
@@ -371,10 +466,52 @@ fn admitted_case(rng: &mut Rng, org: &str, decision: Date, today: Date) -> CaseF
     c
 }
 
+/// An occupation fitting the candidate's age group and organisation's sector.
+fn occupation(rng: &mut Rng, young: bool, org: &str) -> Occupation {
+    if org.starts_with("dn") {
+        return *rng.pick(&[
+            Occupation::Worker,
+            Occupation::Worker,
+            Occupation::EnterpriseEmployee,
+            Occupation::EnterpriseOwner,
+        ]);
+    }
+    if org.starts_with("hcsn") {
+        return *rng.pick(&[
+            Occupation::CivilServant,
+            Occupation::Teacher,
+            Occupation::HealthWorker,
+            Occupation::ArmedForces,
+        ]);
+    }
+    if young {
+        *rng.pick(&[
+            Occupation::HighSchoolStudent,
+            Occupation::Student,
+            Occupation::SelfEmployed,
+            Occupation::Worker,
+        ])
+    } else {
+        *rng.pick(&[
+            Occupation::SelfEmployed,
+            Occupation::Worker,
+            Occupation::Other,
+            Occupation::EnterpriseOwner,
+        ])
+    }
+}
+
 /// The file-preparation facts of a candidate whose branch meets on `vote`.
 fn fill_file(rng: &mut Rng, c: &mut CaseFile, vote: Date) {
     let youth = c.person.youth_union_member;
     c.source = Source {
+        kind: Some(if youth {
+            SourceKind::YouthUnion
+        } else if rng.chance(80) {
+            SourceKind::TradeUnion
+        } else {
+            SourceKind::OtherAssociation
+        }),
         origin_org: if youth {
             "Đoàn TNCS Hồ Chí Minh"
         } else {
@@ -388,12 +525,18 @@ fn fill_file(rng: &mut Rng, c: &mut CaseFile, vote: Date) {
         no_party_organisation: false,
         helping_branch: String::new(),
     };
+    let (class, certified) = match class_before(vote.add_months(-6)) {
+        Some((id, end)) => (id, end),
+        None => (String::new(), vote.add_months(-8)),
+    };
     c.awareness_class = AwarenessClass {
+        class_id: class,
         class_name: "Lớp bồi dưỡng nhận thức về Đảng".into(),
         certificate_number: format!("NT-{}", 1000 + rng.below(9000)),
         issuer: "Trung tâm Chính trị quận Ngô Quyền".into(),
-        certificate_date: Some(vote.add_months(-8)),
+        certificate_date: Some(certified),
     };
+    c.person.occupation = Some(occupation(rng, c.person.youth_union_member, &c.org_id));
     c.application.letter_date = Some(vote.add_months(-6));
     c.biography = Biography {
         declared_date: Some(vote.add_months(-6).add_days(5)),
@@ -574,7 +717,7 @@ fn candidate(rng: &mut Rng, org: &str, stage: usize, today: Date) -> CaseFile {
 /// Fills an empty store with the demo district. Returns the number of case files.
 pub fn seed(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<usize> {
     let mut rng = Rng(0x5eed_2026_0000_0001);
-    let (reference, grassroots) = reference(&mut rng);
+    let (reference, grassroots) = reference(&mut rng, today);
     admin::import_reference(
         store,
         &serde_json::to_string(&reference).unwrap_or_default(),
@@ -628,6 +771,35 @@ pub fn seed(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<usize>
     for c in cases_2020.into_iter().chain(cases_2021).chain(cases_2022) {
         rec(&mut rng, c);
     }
+    // After the published figures the history goes on up to today: about 200 a year
+    // (the published rate), the rest of 2022 and the current year pro rata.
+    let mut later = Vec::new();
+    let mut from = d(2022, 6, 1);
+    while from <= today {
+        let year = from.year();
+        let end = d(year, 12, 31).min(today.add_days(-1));
+        if end < from {
+            break;
+        }
+        let days = from.days_until(end) + 1;
+        let count = (195 + rng.below(15) as i32) * days / 365;
+        for _ in 0..count {
+            let g = all[rng.below(all.len() as u64) as usize];
+            let g = if rng.chance(70) {
+                // Larger organisations admit more: re-draw among the wards.
+                all[rng.below(12) as usize]
+            } else {
+                g
+            };
+            let date = from.add_days(rng.below(days as u64) as i32);
+            let branch = rng.pick(&g.branches).clone();
+            later.push(admitted_case(&mut rng, &branch, date, today));
+        }
+        from = d(year + 1, 1, 1);
+    }
+    for c in later {
+        rec(&mut rng, c);
+    }
     // Current candidates at every stage, in the cadres' demo organisations and elsewhere.
     for (i, g) in grassroots.iter().enumerate() {
         let n = if g.id == "phuong-11" || g.id == "phuong-04" {
@@ -643,11 +815,131 @@ pub fn seed(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<usize>
             rec(&mut rng, case);
         }
     }
+    // A few files at the preparation stage were returned by the reviewer.
+    let mut returned = 0;
+    for r in records.iter_mut() {
+        if returned < 4
+            && r.case.branch_votes.is_empty()
+            && !r.case.biography.verifications.is_empty()
+        {
+            r.review = shared::doc::ReviewNote {
+                returned: true,
+                comment: "Lý lịch thiếu xác nhận của cấp ủy nơi cư trú; đề nghị bổ sung.".into(),
+                by: "Nguyễn Thị Bích Ngọc (bantochuc)".into(),
+                at: today.to_string(),
+                merged_into: String::new(),
+            };
+            returned += 1;
+        }
+    }
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     for r in &records {
         admin::write_case_file(&tx, rules, &actor, r, today)?;
     }
+    // Two devices of the Lạch Tray cadre edited the same fields of a few files offline:
+    // open conflicts for the office to resolve.
+    let devices = demo_devices(&tx, &mut rng)?;
+    let mut made = 0;
+    for r in &records {
+        if made == 3 {
+            break;
+        }
+        if !r.case.org_id.starts_with("phuong-11") || r.case.decision.date_signed.is_some() {
+            continue;
+        }
+        conflicting_edits(&tx, rules, r, &devices, made, today)?;
+        made += 1;
+    }
     tx.commit()?;
     Ok(records.len())
+}
+
+/// Registers the two demo devices of the Lạch Tray cadre, one actor each.
+fn demo_devices(tx: &rusqlite::Connection, rng: &mut Rng) -> AppResult<[ActorId; 2]> {
+    let uid: i64 = tx.query_row(
+        "SELECT id FROM users WHERE username = 'canbo.lachtray'",
+        [],
+        |r| r.get(0),
+    )?;
+    let path: String = tx.query_row("SELECT path FROM orgs WHERE id = 'phuong-11'", [], |r| {
+        r.get(0)
+    })?;
+    let now = crate::auth::now_secs();
+    let mut out = Vec::new();
+    for (id, name) in [
+        ("demo-tablet-lachtray", "Máy tính bảng chi bộ"),
+        ("demo-phone-lachtray", "Điện thoại cán bộ"),
+    ] {
+        tx.execute(
+            "INSERT OR IGNORE INTO devices(id, user_id, name, created_at, last_seen, scope_path, wrote_at)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?4)",
+            rusqlite::params![id, uid, name, now, path],
+        )?;
+        let actor = ActorId::from(rng.bytes16().as_slice());
+        tx.execute(
+            "INSERT INTO actors(actor, device_id, user_id) VALUES (?1, ?2, ?3)",
+            rusqlite::params![actor.to_hex_string(), id, uid],
+        )?;
+        out.push(actor);
+    }
+    Ok([out[0].clone(), out[1].clone()])
+}
+
+/// Makes two concurrent edits of one field from the two devices and stores them.
+fn conflicting_edits(
+    tx: &rusqlite::Connection,
+    rules: &RulesConfig,
+    r: &CaseFileRecord,
+    devices: &[ActorId; 2],
+    k: usize,
+    today: Date,
+) -> AppResult<()> {
+    let Some((_, mut doc)) = crate::casedocs::load_doc(tx, r.id.as_str())? else {
+        return Ok(());
+    };
+    let since = doc.get_heads();
+    let (path, values) = match k {
+        0 => (
+            "person.residence_unit",
+            [
+                "Tổ dân phố số 3, phường Lạch Tray",
+                "Tổ dân phố số 5, phường Lạch Tray",
+            ],
+        ),
+        1 => (
+            "person.youth_union_unit",
+            [
+                "Chi đoàn tổ dân phố số 2",
+                "Đoàn Thanh niên phường Lạch Tray",
+            ],
+        ),
+        _ => ("source.helper_name", ["Trần Văn Hùng", "Lê Thị Hoa"]),
+    };
+    let mut forks = Vec::new();
+    for (actor, value) in devices.iter().zip(values) {
+        let mut f = doc.fork().with_actor(actor.clone());
+        shared::doc::set_field(
+            &mut f,
+            &shared::doc::parse_path(path),
+            &serde_json::Value::String(value.into()),
+        )
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+        f.commit();
+        forks.push(f);
+    }
+    for mut f in forks {
+        doc.merge(&mut f)
+            .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    }
+    crate::casedocs::store_server_changes(
+        tx,
+        rules,
+        &r.id,
+        &mut doc,
+        &since,
+        "canbo.lachtray",
+        today,
+    )?;
+    Ok(())
 }

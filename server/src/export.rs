@@ -238,7 +238,34 @@ impl ExportFormat {
     }
 }
 
-/// A download response. CSV holds one sheet: the first, the main table of the report.
+/// Every sheet of a report in one long-format CSV: one line per figure, with the
+/// section (sheet), the row's label (its first cell), the column and the value. Numbers
+/// stay machine-readable (no grouping, a point for decimals).
+pub fn csv_long(sheets: &[Sheet]) -> Vec<u8> {
+    let mut long = Sheet::new("long", &["section", "row", "column", "value"]);
+    for s in sheets {
+        for (i, row) in s.rows.iter().enumerate() {
+            let label = match row.first() {
+                Some(Cell::Text(t)) => t.clone(),
+                Some(Cell::Int(n)) => n.to_string(),
+                Some(Cell::Date(d)) => d.to_string(),
+                _ => (i + 1).to_string(),
+            };
+            for (c, cell) in row.iter().enumerate().skip(1) {
+                long.push(vec![
+                    s.name.as_str().into(),
+                    label.as_str().into(),
+                    s.columns.get(c).map(String::as_str).unwrap_or("").into(),
+                    cell.clone(),
+                ]);
+            }
+        }
+    }
+    csv(&long)
+}
+
+/// A download response. CSV holds the one sheet of a list, or every sheet of a report in
+/// long format ([`csv_long`]).
 pub fn download(sheets: &[Sheet], format: ExportFormat, basename: &str) -> AppResult<Response> {
     let (bytes, mime, ext) = match format {
         ExportFormat::Xlsx => (
@@ -247,7 +274,11 @@ pub fn download(sheets: &[Sheet], format: ExportFormat, basename: &str) -> AppRe
             "xlsx",
         ),
         ExportFormat::Csv => (
-            sheets.first().map(csv).unwrap_or_default(),
+            if sheets.len() > 1 {
+                csv_long(sheets)
+            } else {
+                sheets.first().map(csv).unwrap_or_default()
+            },
             "text/csv; charset=utf-8",
             "csv",
         ),
@@ -354,6 +385,15 @@ pub fn dashboard_sheets(d: &Dashboard, en: bool) -> Vec<Sheet> {
         t(en, "Kết nạp đảng viên", "Admitted").into(),
         d.admitted.into(),
     ]);
+    head.push(vec![
+        t(
+            en,
+            "Công nhận đảng viên chính thức",
+            "Recognised as official members",
+        )
+        .into(),
+        d.official.into(),
+    ]);
     head.push(vec![t(en, "Chỉ tiêu", "Target").into(), d.target.into()]);
     head.push(vec![
         t(en, "Đạt % chỉ tiêu", "% of target").into(),
@@ -453,18 +493,144 @@ pub fn dashboard_sheets(d: &Dashboard, en: bool) -> Vec<Sheet> {
     for s in &d.per_stage {
         stages.push(vec![stage_label(&s.stage, en).into(), s.count.into()]);
     }
-    stages.push(vec![
-        t(en, "Được giới thiệu (mọi hồ sơ)", "Introduced (every file)").into(),
-        d.funnel.introduced.into(),
+
+    let mut cohort = Sheet::new(
+        t(en, "Chuyển đổi theo khóa", "Cohort conversion"),
+        &[
+            t(en, "Nhóm", "Group"),
+            t(en, "Vào nguồn trong kỳ", "Entered in the period"),
+            t(en, "Đã học lớp nhận thức", "Attended the class"),
+            t(en, "Đã kết nạp", "Admitted"),
+            t(en, "Kết nạp / vào nguồn (%)", "Admitted / entered (%)"),
+            t(
+                en,
+                "Kết nạp trong số đã học lớp",
+                "Admitted among attendees",
+            ),
+            t(en, "Kết nạp / đã học lớp (%)", "Admitted / attendees (%)"),
+        ],
+    );
+    let conv = |label: String, c: &crate::figures::Conversion| -> Vec<Cell> {
+        vec![
+            label.into(),
+            c.entered.into(),
+            c.attended_class.into(),
+            c.admitted.into(),
+            c.admitted_percent.into(),
+            c.admitted_of_attendees.into(),
+            c.admitted_of_attendees_percent.into(),
+        ]
+    };
+    cohort.push(conv(t(en, "Tất cả", "All").into(), &d.cohort.total));
+    for line in &d.cohort.by_source {
+        cohort.push(conv(
+            format!(
+                "{}: {}",
+                t(en, "Nguồn", "Source"),
+                if en { &line.label_en } else { &line.label_vi }
+            ),
+            &line.figures,
+        ));
+    }
+    for line in &d.cohort.by_occupation {
+        cohort.push(conv(
+            format!(
+                "{}: {}",
+                t(en, "Nghề nghiệp", "Occupation"),
+                if en { &line.label_en } else { &line.label_vi }
+            ),
+            &line.figures,
+        ));
+    }
+
+    let mut targets = Sheet::new(
+        t(en, "Chỉ tiêu thành phần", "Sub-targets"),
+        &[
+            t(en, "Nhóm", "Group"),
+            t(en, "Chỉ tiêu", "Target"),
+            t(en, "Kết nạp", "Admitted"),
+            t(en, "Đạt %", "% reached"),
+        ],
+    );
+    for st in &d.sub_targets {
+        targets.push(vec![
+            if en { &st.label_en } else { &st.label_vi }.as_str().into(),
+            st.target.into(),
+            st.admitted.into(),
+            st.percent.into(),
+        ]);
+    }
+    let mut revisions = Sheet::new(
+        t(en, "Điều chỉnh chỉ tiêu", "Target revisions"),
+        &[
+            t(en, "Chỉ tiêu", "Figure"),
+            t(en, "Trước", "Before"),
+            t(en, "Sau", "After"),
+            t(en, "Hiệu lực", "Effective"),
+            t(en, "Quyết định", "Decision"),
+        ],
+    );
+    for r in &d.target_revisions {
+        revisions.push(vec![
+            r.field.as_str().into(),
+            r.old_value.into(),
+            r.new_value.into(),
+            r.effective
+                .as_deref()
+                .and_then(|e| e.parse::<shared::date::Date>().ok())
+                .into(),
+            r.decision.as_str().into(),
+        ]);
+    }
+    let mut classes = Sheet::new(
+        t(en, "Lớp nhận thức", "Awareness classes"),
+        &[
+            t(en, "Lớp", "Class"),
+            t(en, "Đơn vị mở lớp", "Opened by"),
+            t(en, "Khai giảng", "Start"),
+            t(en, "Bế giảng", "End"),
+            t(en, "Học viên", "Trainees"),
+            t(en, "Được cấp giấy chứng nhận", "Certified"),
+            t(en, "Đã kết nạp", "Admitted"),
+        ],
+    );
+    classes.push(vec![
+        t(en, "Tổng số lớp trong kỳ", "Classes in the period").into(),
+        d.classes.classes.into(),
+        Cell::Empty,
+        Cell::Empty,
+        d.classes.trainees.into(),
+        d.classes.certified.into(),
+        d.classes.admitted.into(),
     ]);
-    stages.push(vec![
-        t(en, "Đã học lớp nhận thức", "Attended the class").into(),
-        d.funnel.attended_class.into(),
-    ]);
-    stages.push(vec![
-        t(en, "Đã kết nạp", "Admitted").into(),
-        d.funnel.admitted.into(),
-    ]);
+    for c in &d.classes.list {
+        classes.push(vec![
+            c.name.as_str().into(),
+            c.org_name.as_str().into(),
+            Some(c.start_date).into(),
+            Some(c.end_date).into(),
+            c.participants.into(),
+            c.certified.into(),
+            c.admitted.into(),
+        ]);
+    }
+    let mut trend = Sheet::new(
+        t(en, "Diễn biến", "Trend"),
+        &[
+            t(en, "Kỳ", "Period"),
+            t(en, "Kết nạp", "Admitted"),
+            t(en, "Lũy kế", "Cumulative"),
+            t(en, "Theo kế hoạch (lũy kế)", "Plan (cumulative)"),
+        ],
+    );
+    for p in &d.trend.points {
+        trend.push(vec![
+            p.label.as_str().into(),
+            p.admitted.into(),
+            p.cumulative.into(),
+            p.plan.into(),
+        ]);
+    }
 
     let mut breakdown = Sheet::new(
         t(en, "Cơ cấu", "Breakdown"),
@@ -475,6 +641,23 @@ pub fn dashboard_sheets(d: &Dashboard, en: bool) -> Vec<Sheet> {
     }
     for (code, n) in &b.education {
         breakdown.push(vec![education_label(code, en).into(), (*n).into()]);
+    }
+    for (code, n) in &b.sources {
+        breakdown.push(vec![
+            format!(
+                "{}: {}",
+                t(en, "Nguồn", "Source"),
+                crate::figures::source_label(code, en)
+            )
+            .into(),
+            (*n).into(),
+        ]);
+    }
+    for (code, n) in &b.occupations {
+        breakdown.push(vec![
+            crate::figures::occupation_label(code, en).into(),
+            (*n).into(),
+        ]);
     }
 
     let mut none = Sheet::new(
@@ -492,7 +675,62 @@ pub fn dashboard_sheets(d: &Dashboard, en: bool) -> Vec<Sheet> {
             o.members_start.into(),
         ]);
     }
-    vec![head, years, orgs, stages, breakdown, none]
+    vec![
+        head, years, targets, revisions, trend, orgs, stages, cohort, classes, breakdown, none,
+    ]
+}
+
+fn plan_status(s: crate::reports::PlanStatus, en: bool) -> &'static str {
+    use crate::reports::PlanStatus::*;
+    match s {
+        NoTarget => t(en, "Chưa giao chỉ tiêu", "No target"),
+        Zero => t(en, "Chưa kết nạp", "None admitted"),
+        Behind => t(en, "Chậm so với kế hoạch", "Behind plan"),
+        OnPlan => t(en, "Đúng hoặc vượt tiến độ", "On or ahead of plan"),
+        Reached => t(en, "Đạt chỉ tiêu", "Target reached"),
+    }
+}
+
+/// Plan vs done of every organisation of a subtree.
+pub fn plan_sheets(p: &crate::reports::Plan, en: bool) -> Vec<Sheet> {
+    let mut s = Sheet::new(
+        t(en, "Kế hoạch và thực hiện", "Plan vs done"),
+        &[
+            t(en, "Tổ chức", "Organisation"),
+            t(en, "Khối", "Sector"),
+            t(en, "Chỉ tiêu", "Target"),
+            t(en, "Kết nạp", "Admitted"),
+            t(en, "Đạt %", "% of target"),
+            t(en, "Theo tiến độ đến nay", "Expected to date"),
+            t(en, "Đánh giá", "Status"),
+            t(en, "Nhiệm kỳ", "Term"),
+            t(en, "Chỉ tiêu nhiệm kỳ", "Term target"),
+            t(
+                en,
+                "Kết nạp từ đầu nhiệm kỳ",
+                "Admitted in the term to date",
+            ),
+            t(en, "Đạt % nhiệm kỳ", "% of term target"),
+            t(en, "Mã tổ chức", "Organisation id"),
+        ],
+    );
+    for r in &p.rows {
+        s.push(vec![
+            r.name.as_str().into(),
+            sector_label(&r.sector, en).into(),
+            r.target.into(),
+            r.admitted.into(),
+            r.percent.into(),
+            r.expected.into(),
+            plan_status(r.status, en).into(),
+            r.term.clone().unwrap_or_default().into(),
+            r.term_target.into(),
+            r.term_admitted.map(|n| n as i64).into(),
+            r.term_percent.into(),
+            r.org_id.as_str().into(),
+        ]);
+    }
+    vec![s]
 }
 
 pub fn findings_sheet(rows: &[FindingRow], en: bool) -> Sheet {

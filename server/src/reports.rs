@@ -13,12 +13,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use rusqlite::{Connection, params_from_iter, types::Value as SqlValue};
 use serde::{Deserialize, Serialize};
 use shared::date::Date;
+use shared::rules::TermWithoutDates;
 use shared::stage::Stage;
 use shared::text::{fold, sort_key};
 
 use crate::auth::Caller;
 use crate::casedocs::{path_in_scope, scope_range};
 use crate::error::{AppError, AppResult};
+use crate::figures::{self, Admission, TargetGroup, Via};
 
 /// Number of days ahead the deadline view calls "upcoming".
 pub const UPCOMING_DAYS: i32 = 14;
@@ -194,6 +196,17 @@ pub struct CaseFilter {
     /// Holds an awareness-class certificate.
     pub class: Option<String>,
     pub introduced: Option<String>,
+    /// Structured source code (`shared::model::SourceKind`), or `none_recorded`.
+    pub source: Option<String>,
+    /// Occupation code (`shared::model::Occupation`), or `none_recorded`.
+    pub occupation: Option<String>,
+    /// "1": recognised as an official member (official date) inside the period.
+    pub official: Option<String>,
+    /// "1": entered the pipeline inside the period (the cohort; which date counts is the
+    /// `cohort_entry` setting).
+    pub cohort: Option<String>,
+    /// A class record the file names.
+    pub class_id: Option<String>,
     /// A finding code the file carries.
     pub code: Option<String>,
     /// `blocking`, `warning`, or `any` for either.
@@ -271,9 +284,59 @@ impl CaseFilter {
         Ok(Period::year(year.unwrap_or(today.year())))
     }
 
+    /// The period of this filter for the subtree `root`: a term is looked up by name in
+    /// the terms recorded for the organisation or its nearest ancestor, and runs from its
+    /// congress to the day before the next one. Without a recorded term the
+    /// `term_without_dates` setting decides (refuse, or whole calendar years).
+    pub fn resolve(
+        &self,
+        conn: &Connection,
+        orgs: &OrgIndex,
+        root: &OrgInfo,
+        today: Date,
+    ) -> AppResult<Resolved> {
+        let plain = |period| Resolved {
+            period,
+            term: None,
+            calendar_years: false,
+        };
+        let Some(name) = some(&self.term) else {
+            return Ok(plain(self.period(today)?));
+        };
+        if some(&self.from).is_some() || some(&self.to).is_some() {
+            return Ok(plain(self.period(today)?));
+        }
+        if let Some(t) = crate::targets::find_term(conn, orgs, &root.id, name)? {
+            let to = t.end.add_days(-1).max(t.start);
+            return Ok(Resolved {
+                period: Period { from: t.start, to },
+                term: Some(t),
+                calendar_years: false,
+            });
+        }
+        match crate::figures::settings(conn).term_without_dates {
+            TermWithoutDates::CalendarYears => Ok(Resolved {
+                period: self.period(today)?,
+                term: None,
+                calendar_years: true,
+            }),
+            TermWithoutDates::Refuse => Err(AppError::bad_request(
+                "TERM_NOT_RECORDED",
+                format!(
+                    "Chưa có nhiệm kỳ «{name}» với ngày đại hội cho {} hoặc cấp trên. Hãy nhập nhiệm kỳ ở trang Quản trị › Nhiệm kỳ và chỉ tiêu.",
+                    root.name
+                ),
+                format!(
+                    "No term `{name}` with its congress dates is recorded for {} or above. Record it under Administration › Terms and targets.",
+                    root.name
+                ),
+            )),
+        }
+    }
+
     /// The query string reproducing this filter, for links and exports.
     pub fn query_string(&self) -> String {
-        let pairs: [(&str, &Option<String>); 19] = [
+        let pairs: [(&str, &Option<String>); 24] = [
             ("org", &self.org),
             ("year", &self.year),
             ("term", &self.term),
@@ -289,6 +352,11 @@ impl CaseFilter {
             ("education", &self.education),
             ("class", &self.class),
             ("introduced", &self.introduced),
+            ("source", &self.source),
+            ("occupation", &self.occupation),
+            ("official", &self.official),
+            ("cohort", &self.cohort),
+            ("class_id", &self.class_id),
             ("code", &self.code),
             ("severity", &self.severity),
             ("returned", &self.returned),
@@ -312,6 +380,16 @@ impl CaseFilter {
             ..CaseFilter::default()
         }
     }
+}
+
+/// A filter's period once terms are looked up.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolved {
+    pub period: Period,
+    /// The recorded term the period comes from.
+    pub term: Option<crate::targets::TermDates>,
+    /// A term read as whole calendar years, for want of recorded dates (a setting).
+    pub calendar_years: bool,
 }
 
 /// Percent-encodes a query-string value.
@@ -374,6 +452,9 @@ pub struct CaseRow {
     pub warnings: i64,
     pub returned: bool,
     pub review_comment: String,
+    pub class_id: String,
+    pub source_kind: Option<String>,
+    pub occupation: Option<String>,
 }
 
 impl CaseRow {
@@ -422,12 +503,12 @@ fn select_cases(
     today: Date,
 ) -> AppResult<Vec<CaseRow>> {
     let root = resolve_org(orgs, caller, some(&f.org))?;
-    let period = f.period(today)?;
+    let period = f.resolve(conn, orgs, root, today)?.period;
     let mut sql = String::from(
         "SELECT p.doc_id, p.full_name, p.org_id, p.stage, p.sex, p.ethnicity, p.birth_date,
                 p.education, p.youth_union, p.introduced, p.class_date, p.branch_vote_date,
                 p.decision_date, p.ceremony_date, p.official_date, p.stopped, p.blocking,
-                p.warnings, p.returned, p.review_comment
+                p.warnings, p.returned, p.review_comment, p.class_id, p.source_kind, p.occupation
          FROM projections p WHERE 1",
     );
     let mut args: Vec<SqlValue> = Vec::new();
@@ -473,6 +554,41 @@ fn select_cases(
     if flag(&f.introduced) {
         sql.push_str(" AND p.introduced = 1");
     }
+    if flag(&f.official) {
+        sql.push_str(" AND p.official_date BETWEEN ? AND ?");
+        args.push(SqlValue::Text(period.from.to_string()));
+        args.push(SqlValue::Text(period.to.to_string()));
+    }
+    if flag(&f.cohort) {
+        let col = crate::figures::entry_column(crate::figures::settings(conn).cohort_entry);
+        sql.push_str(&format!(" AND p.{col} BETWEEN ? AND ?"));
+        args.push(SqlValue::Text(period.from.to_string()));
+        args.push(SqlValue::Text(period.to.to_string()));
+    }
+    if let Some(c) = some(&f.class_id) {
+        sql.push_str(" AND p.class_id = ?");
+        args.push(SqlValue::Text(c.into()));
+    }
+    for (field, column, value) in [
+        ("source", "source_kind", some(&f.source)),
+        ("occupation", "occupation", some(&f.occupation)),
+    ] {
+        match value {
+            Some("none_recorded") => sql.push_str(&format!(" AND p.{column} IS NULL")),
+            Some(v) => {
+                let known = match field {
+                    "source" => shared::model::SourceKind::from_code(v).is_some(),
+                    _ => shared::model::Occupation::from_code(v).is_some(),
+                };
+                if !known {
+                    return Err(bad(field, v));
+                }
+                sql.push_str(&format!(" AND p.{column} = ?"));
+                args.push(SqlValue::Text(v.into()));
+            }
+            None => {}
+        }
+    }
     if flag(&f.youth) {
         sql.push_str(" AND p.youth_union = 1");
     }
@@ -517,6 +633,9 @@ fn select_cases(
             warnings: r.get(17)?,
             returned: r.get(18)?,
             review_comment: r.get(19)?,
+            class_id: r.get(20)?,
+            source_kind: r.get(21)?,
+            occupation: r.get(22)?,
         })
     })?;
     let mut out = Vec::new();
@@ -590,14 +709,6 @@ pub struct StageFigure {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Funnel {
-    /// Every case file of the subtree: each file is a person put forward.
-    pub introduced: usize,
-    pub attended_class: usize,
-    pub admitted: usize,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
 pub struct BreakdownFigure {
     pub total: usize,
     pub women: usize,
@@ -606,6 +717,10 @@ pub struct BreakdownFigure {
     pub youth_union: usize,
     pub education: BTreeMap<String, usize>,
     pub sectors: BTreeMap<String, usize>,
+    /// Per structured source code ("" when not recorded).
+    pub sources: BTreeMap<String, usize>,
+    /// Per occupation code ("" when not recorded).
+    pub occupations: BTreeMap<String, usize>,
 }
 
 /// Organisations that admitted nobody over the last `years` years of the period.
@@ -617,29 +732,72 @@ pub struct NoAdmission {
     pub orgs: Vec<OrgCount>,
 }
 
+/// A sub-target with the admissions counted against it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubTargetFigure {
+    pub group: String,
+    pub label_vi: String,
+    pub label_en: String,
+    pub target: i64,
+    pub admitted: usize,
+    pub percent: Option<f64>,
+}
+
+/// One point of the trend: admissions of a month (or year) against the plan line.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendPoint {
+    pub label: String,
+    pub from: Date,
+    pub to: Date,
+    pub admitted: usize,
+    pub cumulative: usize,
+    /// The target pro rata of the days elapsed at the end of this point.
+    pub plan: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Trend {
+    pub monthly: bool,
+    pub target: Option<i64>,
+    pub points: Vec<TrendPoint>,
+}
+
 /// Everything the dashboard shows, also the source of its XLSX and CSV exports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Dashboard {
     pub org_id: String,
     pub org_name: String,
     pub period: Period,
+    /// The term asked for, as typed.
     pub term: Option<String>,
+    /// The recorded term (congress to congress) the period comes from.
+    pub term_dates: Option<crate::targets::TermDates>,
+    /// The term was read as whole calendar years (no dates recorded; a setting).
+    pub term_calendar_years: bool,
     pub admitted: usize,
+    /// Recognised as official members in the period.
+    pub official: usize,
     pub target: Option<i64>,
     pub target_percent: Option<f64>,
+    /// Revisions of the period's target and sub-targets, oldest first.
+    pub target_revisions: Vec<crate::targets::Revision>,
+    pub sub_targets: Vec<SubTargetFigure>,
     pub members_start: Option<i64>,
     pub rate_percent: Option<f64>,
     pub per_year: Vec<YearFigure>,
     pub per_org: Vec<OrgCount>,
     pub per_stage: Vec<StageFigure>,
-    pub funnel: Funnel,
+    /// Conversion of the cohort that entered the pipeline in the period.
+    pub cohort: crate::figures::Cohort,
+    pub classes: crate::classes::ClassesFigure,
+    pub trend: Trend,
     pub breakdown: BreakdownFigure,
     pub no_admission: NoAdmission,
     /// The filter every link starts from (organisation and period).
     pub base: CaseFilter,
 }
 
-fn pct(part: f64, whole: f64) -> Option<f64> {
+pub(crate) fn pct(part: f64, whole: f64) -> Option<f64> {
     (whole > 0.0).then(|| (part * 1000.0 / whole).round() / 10.0)
 }
 
@@ -705,8 +863,46 @@ fn year_target(
     Ok((sum > 0).then_some(sum))
 }
 
-/// Computes the dashboard of `f`'s period and organisation subtree. `years_without` is
-/// the N of "organisations with no admission in each of the last N years".
+/// The target of a period for the subtree root: a term's (by the recorded term's name or
+/// the name asked for), else a year's. Returns the value and the period key revisions and
+/// sub-targets are filed under.
+fn period_target(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    root: &OrgInfo,
+    term: Option<(&str, Option<&crate::targets::TermDates>)>,
+    per_year: &[YearFigure],
+) -> AppResult<(Option<i64>, Option<String>)> {
+    if let Some((asked, found)) = term {
+        let mut names = vec![asked.to_string()];
+        if let Some(t) = found {
+            names.insert(0, t.name.clone());
+        }
+        for n in &names {
+            let v: Option<i64> = conn
+                .query_row(
+                    "SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2",
+                    [&root.id, n],
+                    |r| r.get(0),
+                )
+                .ok();
+            if v.is_some() {
+                return Ok((v, Some(n.clone())));
+            }
+        }
+        let _ = orgs;
+        return Ok((None, Some(names[0].clone())));
+    }
+    if per_year.len() == 1 {
+        return Ok((per_year[0].target, Some(per_year[0].year.to_string())));
+    }
+    let s: i64 = per_year.iter().filter_map(|y| y.target).sum();
+    Ok(((s > 0).then_some(s), None))
+}
+
+/// Computes the dashboard of `f`'s period and organisation subtree from the aggregates.
+/// `years_without` is the N of "organisations with no admission in each of the last N
+/// years".
 pub fn dashboard(
     conn: &Connection,
     orgs: &OrgIndex,
@@ -715,25 +911,37 @@ pub fn dashboard(
     years_without: i32,
     today: Date,
 ) -> AppResult<Dashboard> {
+    dashboard_via(conn, orgs, caller, f, years_without, today, Via::Aggregates)
+}
+
+/// The dashboard read from the aggregates or, for checking them, from the projections.
+pub fn dashboard_via(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    caller: &Caller,
+    f: &CaseFilter,
+    years_without: i32,
+    today: Date,
+    via: Via,
+) -> AppResult<Dashboard> {
     let root = resolve_org(orgs, caller, some(&f.org))?.clone();
-    let period = f.period(today)?;
+    let resolved = f.resolve(conn, orgs, &root, today)?;
+    let period = resolved.period;
     let base = CaseFilter {
         org: Some(root.id.clone()),
         ..f.scope_only()
     };
-    let admitted_filter = CaseFilter {
-        admitted: Some("1".into()),
-        ..base.clone()
-    };
-    let admitted = select_cases(conn, orgs, caller, &admitted_filter, today)?;
+    let admitted = figures::admissions(conn, orgs, &root, period, via)?;
+    let total: usize = admitted.iter().map(|a| a.n).sum();
 
     // Admissions per year against membership and target.
     let mut per_year = Vec::new();
     for year in period.years() {
-        let n = admitted
+        let n: usize = admitted
             .iter()
-            .filter(|r| r.decision_date.is_some_and(|d| d.year() == year))
-            .count();
+            .filter(|a| a.day.year() == year)
+            .map(|a| a.n)
+            .sum();
         let (members, _) = members_start(conn, orgs, &root, year)?;
         let target = year_target(conn, orgs, &root, year)?;
         per_year.push(YearFigure {
@@ -748,30 +956,54 @@ pub fn dashboard(
     let first_year = period.from.year();
     let (members, per_org_members) = members_start(conn, orgs, &root, first_year)?;
     let term = some(&f.term).map(str::to_string);
-    let target = match &term {
-        Some(t) => conn
-            .query_row(
-                "SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2",
-                [&root.id, t],
-                |r| r.get::<_, i64>(0),
-            )
-            .ok(),
-        None if per_year.len() == 1 => per_year[0].target,
-        None => {
-            let s: i64 = per_year.iter().filter_map(|y| y.target).sum();
-            (s > 0).then_some(s)
+    let (target, target_key) = period_target(
+        conn,
+        orgs,
+        &root,
+        term.as_deref().map(|t| (t, resolved.term.as_ref())),
+        &per_year,
+    )?;
+
+    // Sub-targets and revisions of the period's target.
+    let mut sub_targets = Vec::new();
+    let mut target_revisions = Vec::new();
+    if let Some(key) = &target_key {
+        target_revisions = crate::targets::revisions_of(conn, &root.id, key)?;
+        for st in crate::targets::sub_targets_of(conn, &root.id)? {
+            if &st.period != key {
+                continue;
+            }
+            let Some(g) = TargetGroup::parse(&st.group) else {
+                continue;
+            };
+            let n: usize = admitted
+                .iter()
+                .filter(|a| g.matches(a, orgs))
+                .map(|a| a.n)
+                .sum();
+            sub_targets.push(SubTargetFigure {
+                group: g.code(),
+                label_vi: g.label(false),
+                label_en: g.label(true),
+                target: st.value,
+                admitted: n,
+                percent: pct(n as f64, st.value as f64),
+            });
         }
-    };
+    }
 
     // Bars per grassroots organisation (or per organisation below a grassroots root).
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for r in &admitted {
-        let key = if r.grassroots_id.is_empty() || !orgs.in_subtree(&r.grassroots_id, &root.path) {
-            r.org_id.clone()
-        } else {
-            r.grassroots_id.clone()
-        };
-        *counts.entry(key).or_insert(0) += 1;
+    let mut key_of: HashMap<&str, String> = HashMap::new();
+    for a in &admitted {
+        let key = key_of
+            .entry(a.org_id.as_str())
+            .or_insert_with(|| match orgs.grassroots_of(&a.org_id) {
+                Some(g) if orgs.in_subtree(&g.id, &root.path) => g.id.clone(),
+                _ => a.org_id.clone(),
+            })
+            .clone();
+        *counts.entry(key).or_insert(0) += a.n;
     }
     let grassroots: Vec<&OrgInfo> = orgs.subtree(&root.path).filter(|o| o.grassroots).collect();
     let mut per_org: Vec<OrgCount> = grassroots
@@ -799,46 +1031,61 @@ pub fn dashboard(
 
     // Who the new members are.
     let mut breakdown = BreakdownFigure {
-        total: admitted.len(),
+        total,
         ..Default::default()
     };
-    for r in &admitted {
-        breakdown.women += usize::from(r.is_female());
-        breakdown.ethnic_minority += usize::from(r.is_minority());
-        breakdown.age_18_30 += usize::from(r.aged_18_30());
-        breakdown.youth_union += usize::from(r.youth_union);
+    for a in &admitted {
+        let n = a.n;
+        breakdown.women += n * usize::from(a.female);
+        breakdown.ethnic_minority += n * usize::from(a.minority);
+        breakdown.age_18_30 += n * usize::from(a.young);
+        breakdown.youth_union += n * usize::from(a.youth);
+        let edu = if a.education.is_empty() {
+            "none_recorded"
+        } else {
+            a.education.as_str()
+        };
+        *breakdown.education.entry(edu.to_string()).or_insert(0) += n;
         *breakdown
-            .education
-            .entry(r.education_code().to_string())
-            .or_insert(0) += 1;
-        *breakdown.sectors.entry(r.sector.clone()).or_insert(0) += 1;
+            .sectors
+            .entry(orgs.sector_of(&a.org_id))
+            .or_insert(0) += n;
+        *breakdown.sources.entry(a.source_kind.clone()).or_insert(0) += n;
+        *breakdown
+            .occupations
+            .entry(a.occupation.clone())
+            .or_insert(0) += n;
     }
 
-    // Stages and the funnel, from one grouped query the covering index answers.
-    let (per_stage, funnel) = stages_and_funnel(conn, orgs, &root)?;
+    let stage_counts = figures::stages(conn, orgs, &root, via)?;
+    let per_stage = Stage::ALL
+        .iter()
+        .map(|s| StageFigure {
+            stage: s.code().into(),
+            label_vi: s.label_vi().into(),
+            label_en: s.label_en().into(),
+            count: stage_counts.get(s.code()).copied().unwrap_or(0),
+        })
+        .collect();
+    let official: usize = figures::officials(conn, orgs, &root, period, via)?
+        .iter()
+        .map(|o| o.2)
+        .sum();
 
     // Grassroots organisations without admission in each of the last N years.
     let last_year = period.to.year();
     let first = last_year - years_without.max(1) + 1;
-    // Only which organisations admitted anyone matters here, which an index answers.
-    let mut with: BTreeSet<String> = BTreeSet::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT DISTINCT org_id FROM projections WHERE decision_date BETWEEN ?1 AND ?2",
-        )?;
-        let rows = stmt.query_map(
-            [
-                Period::year(first).from.to_string(),
-                Period::year(last_year).to.to_string(),
-            ],
-            |r| r.get::<_, String>(0),
-        )?;
-        for org in rows {
-            if let Some(g) = orgs.grassroots_of(&org?) {
-                with.insert(g.id.clone());
-            }
-        }
-    }
+    let with: BTreeSet<String> = figures::orgs_admitting(
+        conn,
+        Period {
+            from: Period::year(first).from,
+            to: Period::year(last_year).to,
+        },
+        via,
+    )?
+    .iter()
+    .filter_map(|o| orgs.grassroots_of(o).map(|g| g.id.clone()))
+    .collect();
     let no_admission = NoAdmission {
         first_year: first,
         last_year,
@@ -856,14 +1103,23 @@ pub fn dashboard(
             .collect(),
     };
 
+    let cohort = cohort(conn, orgs, caller, &base, today)?;
+    let classes = crate::classes::figures(conn, orgs, &root.path, period)?;
+    let trend = trend(&admitted, period, target);
+
     Ok(Dashboard {
         org_id: root.id.clone(),
         org_name: root.name.clone(),
         period,
         term,
-        admitted: admitted.len(),
-        target_percent: target.and_then(|t| pct(admitted.len() as f64, t as f64)),
+        term_dates: resolved.term,
+        term_calendar_years: resolved.calendar_years,
+        admitted: total,
+        official,
+        target_percent: target.and_then(|t| pct(total as f64, t as f64)),
         target,
+        target_revisions,
+        sub_targets,
         members_start: members,
         rate_percent: if per_year.len() == 1 {
             per_year[0].rate_percent
@@ -873,69 +1129,316 @@ pub fn dashboard(
         per_year,
         per_org,
         per_stage,
-        funnel,
+        cohort,
+        classes,
+        trend,
         breakdown,
         no_admission,
         base,
     })
 }
 
-fn stages_and_funnel(
+/// Admissions per month (per year over periods longer than three years), with the
+/// running total and the target pro rata of the days elapsed.
+pub fn trend(admitted: &[Admission], period: Period, target: Option<i64>) -> Trend {
+    let monthly = period.from.months_between(period.to) < 36;
+    let days = f64::from(period.from.days_until(period.to) + 1);
+    let mut points = Vec::new();
+    let mut start = period.from;
+    let mut cumulative = 0;
+    while start <= period.to {
+        let (y, m, _) = start.ymd();
+        let end = if monthly {
+            Date::from_ymd(y, m, 1)
+                .map(|d| d.add_months(1).add_days(-1))
+                .unwrap_or(period.to)
+        } else {
+            Period::year(y).to
+        }
+        .min(period.to);
+        let n: usize = admitted
+            .iter()
+            .filter(|a| a.day >= start && a.day <= end)
+            .map(|a| a.n)
+            .sum();
+        cumulative += n;
+        let elapsed = f64::from(period.from.days_until(end) + 1);
+        points.push(TrendPoint {
+            label: if monthly {
+                format!("{m:02}/{y}")
+            } else {
+                y.to_string()
+            },
+            from: start,
+            to: end,
+            admitted: n,
+            cumulative,
+            plan: target.map(|t| (t as f64 * elapsed / days * 10.0).round() / 10.0),
+        });
+        start = end.add_days(1);
+    }
+    Trend {
+        monthly,
+        target,
+        points,
+    }
+}
+
+/// Cohort conversion for the files matching `f` (every filter) that entered the pipeline
+/// in its period.
+pub fn cohort(
     conn: &Connection,
     orgs: &OrgIndex,
-    root: &OrgInfo,
-) -> AppResult<(Vec<StageFigure>, Funnel)> {
-    // Below the tree root, seek the subtree's organisations in the index (its first
-    // column) instead of scanning every file of the province.
-    let mut stmt = conn.prepare_cached(
-        "SELECT org_id, stage, class_date IS NOT NULL, decision_date IS NOT NULL, COUNT(*)
-         FROM projections
-         WHERE ?1 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)
-         GROUP BY org_id, stage, 3, 4",
-    )?;
-    let mut stages: HashMap<String, usize> = HashMap::new();
-    let mut funnel = Funnel::default();
+    caller: &Caller,
+    f: &CaseFilter,
+    today: Date,
+) -> AppResult<crate::figures::Cohort> {
+    let root = resolve_org(orgs, caller, some(&f.org))?;
+    let period = f.resolve(conn, orgs, root, today)?.period;
+    let entry = crate::figures::settings(conn).cohort_entry;
+    let in_cohort = CaseFilter {
+        cohort: Some("1".into()),
+        ..f.clone()
+    };
+    let rows = select_cases(conn, orgs, caller, &in_cohort, today)?;
+    // Files of the subtree with no entry date recorded: in no cohort, counted so the gap
+    // shows.
+    let col = crate::figures::entry_column(entry);
     let (lo, hi) = scope_range(&root.path);
-    let subtree = root.parent_id.as_ref().map(|_| (lo, hi));
-    let rows = stmt.query_map(
-        rusqlite::params![
-            subtree.as_ref().map(|s| s.0.as_str()),
-            subtree.as_ref().map(|s| s.1.as_str())
-        ],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, bool>(2)?,
-                r.get::<_, bool>(3)?,
-                r.get::<_, i64>(4)? as usize,
-            ))
-        },
-    )?;
-    for row in rows {
-        let (org, stage, class, decided, n) = row?;
-        if !orgs.in_subtree(&org, &root.path) {
-            continue;
-        }
-        *stages.entry(stage).or_insert(0) += n;
-        funnel.introduced += n;
-        if class {
-            funnel.attended_class += n;
-        }
-        if decided {
-            funnel.admitted += n;
-        }
-    }
-    let per_stage = Stage::ALL
-        .iter()
-        .map(|s| StageFigure {
-            stage: s.code().into(),
-            label_vi: s.label_vi().into(),
-            label_en: s.label_en().into(),
-            count: stages.get(s.code()).copied().unwrap_or(0),
+    let without: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM projections WHERE {col} IS NULL
+             AND (?1 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2))"
+        ))?
+        .query_row(
+            rusqlite::params![root.parent_id.as_ref().map(|_| lo.as_str()), hi],
+            |r| r.get(0),
+        )?;
+    Ok(crate::figures::conversion(
+        &rows,
+        entry,
+        period,
+        without as usize,
+    ))
+}
+
+/// Where an organisation stands against its plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    /// No target recorded.
+    NoTarget,
+    /// Nobody admitted.
+    Zero,
+    /// Below the target pro rata of the days elapsed.
+    Behind,
+    /// At or above the target pro rata of the days elapsed.
+    OnPlan,
+    /// The whole target reached.
+    Reached,
+}
+
+/// One organisation of a plan-vs-done table.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanRow {
+    pub org_id: String,
+    pub name: String,
+    pub sector: String,
+    /// Depth below the table's root (0 for the root).
+    pub depth: usize,
+    pub grassroots: bool,
+    pub target: Option<i64>,
+    pub admitted: usize,
+    pub percent: Option<f64>,
+    /// The target pro rata of the days elapsed in the period (to today at most).
+    pub expected: Option<f64>,
+    pub status: PlanStatus,
+    /// The organisation's term running at the end of the period, its target and the
+    /// admissions from its congress to the end of the period.
+    pub term: Option<String>,
+    pub term_target: Option<i64>,
+    pub term_admitted: Option<usize>,
+    pub term_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub org_id: String,
+    pub org_name: String,
+    pub period: Period,
+    pub rows: Vec<PlanRow>,
+    pub base: CaseFilter,
+}
+
+/// Plan vs done for every organisation of a subtree down to the grassroots level: the
+/// period's target (a year's, or the term's when a term is asked for), admissions, % and
+/// the term-to-date figure; sorted by %, lowest first, organisations without a target
+/// last.
+pub fn plan(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    caller: &Caller,
+    f: &CaseFilter,
+    today: Date,
+    via: Via,
+) -> AppResult<Plan> {
+    let root = resolve_org(orgs, caller, some(&f.org))?.clone();
+    let resolved = f.resolve(conn, orgs, &root, today)?;
+    let period = resolved.period;
+    let base = CaseFilter {
+        org: Some(root.id.clone()),
+        ..f.scope_only()
+    };
+    // Organisations down to the grassroots level (not their sub-branches).
+    let rows_orgs: Vec<&OrgInfo> = orgs
+        .subtree(&root.path)
+        .filter(|o| {
+            o.id == root.id
+                || o.grassroots
+                || orgs
+                    .grassroots_of(&o.id)
+                    .is_none_or(|g| !orgs.in_subtree(&g.id, &root.path))
         })
         .collect();
-    Ok((per_stage, funnel))
+    let wanted: HashMap<&str, usize> = rows_orgs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.as_str(), i))
+        .collect();
+    // Terms running at the end of the period, per row.
+    let mut terms = Vec::with_capacity(rows_orgs.len());
+    for o in &rows_orgs {
+        terms.push(crate::targets::term_on(conn, orgs, &o.id, period.to)?);
+    }
+    let earliest = terms
+        .iter()
+        .flatten()
+        .map(|t| t.start)
+        .min()
+        .unwrap_or(period.from)
+        .min(period.from);
+    let admitted = figures::admissions(
+        conn,
+        orgs,
+        &root,
+        Period {
+            from: earliest,
+            to: period.to,
+        },
+        via,
+    )?;
+    let mut done = vec![0usize; rows_orgs.len()];
+    let mut term_done = vec![0usize; rows_orgs.len()];
+    let mut chains: HashMap<&str, Vec<usize>> = HashMap::new();
+    for a in &admitted {
+        let chain = chains.entry(a.org_id.as_str()).or_insert_with(|| {
+            let mut out = Vec::new();
+            let mut cur = orgs.get(&a.org_id);
+            while let Some(o) = cur {
+                if let Some(i) = wanted.get(o.id.as_str()) {
+                    out.push(*i);
+                }
+                if o.id == root.id {
+                    break;
+                }
+                cur = o.parent_id.as_deref().and_then(|p| orgs.get(p));
+            }
+            out
+        });
+        for &i in chain.iter() {
+            if period.contains(a.day) {
+                done[i] += a.n;
+            }
+            if let Some(t) = &terms[i]
+                && a.day >= t.start
+                && a.day < t.end
+            {
+                term_done[i] += a.n;
+            }
+        }
+    }
+    let asked_term = some(&f.term);
+    let year = (period.from.year() == period.to.year()).then(|| period.from.year());
+    let elapsed_end = period.to.min(today);
+    let share = if elapsed_end < period.from {
+        0.0
+    } else {
+        f64::from(period.from.days_until(elapsed_end) + 1)
+            / f64::from(period.from.days_until(period.to) + 1)
+    };
+    let mut year_targets: HashMap<String, i64> = HashMap::new();
+    if let Some(y) = year {
+        let mut stmt =
+            conn.prepare_cached("SELECT org_id, target FROM org_years WHERE year = ?1")?;
+        for row in stmt.query_map([y], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (o, t) = row?;
+            if t > 0 {
+                year_targets.insert(o, t);
+            }
+        }
+    }
+    let mut term_target_stmt =
+        conn.prepare_cached("SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2")?;
+    let mut term_target = |org: &str, name: &str| -> Option<i64> {
+        term_target_stmt
+            .query_row([org, name], |r| r.get::<_, i64>(0))
+            .ok()
+    };
+    let root_depth = root.path.matches('/').count();
+    let mut rows = Vec::new();
+    for (i, o) in rows_orgs.iter().enumerate() {
+        let target = match (asked_term, year) {
+            (Some(t), _) => resolved
+                .term
+                .as_ref()
+                .and_then(|rt| term_target(&o.id, &rt.name))
+                .or_else(|| term_target(&o.id, t)),
+            (None, Some(_)) => year_targets.get(&o.id).copied(),
+            (None, None) => None,
+        };
+        let n = done[i];
+        let expected = target.map(|t| (t as f64 * share * 10.0).round() / 10.0);
+        let status = match (target, expected) {
+            (None, _) | (Some(0), _) => PlanStatus::NoTarget,
+            _ if n == 0 => PlanStatus::Zero,
+            (Some(t), _) if n as i64 >= t => PlanStatus::Reached,
+            (_, Some(e)) if n as f64 >= e => PlanStatus::OnPlan,
+            _ => PlanStatus::Behind,
+        };
+        let t = terms[i].as_ref();
+        let tt = t.and_then(|t| term_target(&o.id, &t.name));
+        rows.push(PlanRow {
+            org_id: o.id.clone(),
+            name: o.name.clone(),
+            sector: o.sector.clone(),
+            depth: o.path.matches('/').count().saturating_sub(root_depth),
+            grassroots: o.grassroots,
+            target,
+            admitted: n,
+            percent: target.and_then(|t| pct(n as f64, t as f64)),
+            expected,
+            status,
+            term: t.map(|t| t.name.clone()),
+            term_target: tt,
+            term_admitted: t.map(|_| term_done[i]),
+            term_percent: tt.and_then(|x| pct(term_done[i] as f64, x as f64)),
+        });
+    }
+    rows.sort_by(|a, b| {
+        let key = |r: &PlanRow| (r.target.is_none_or(|t| t == 0), r.percent.unwrap_or(0.0));
+        let (ka, kb) = (key(a), key(b));
+        ka.0.cmp(&kb.0)
+            .then(ka.1.total_cmp(&kb.1))
+            .then(a.depth.cmp(&b.depth))
+            .then(a.org_id.cmp(&b.org_id))
+    });
+    Ok(Plan {
+        org_id: root.id.clone(),
+        org_name: root.name.clone(),
+        period,
+        rows,
+        base,
+    })
 }
 
 /// One finding of a case file in the findings queue.

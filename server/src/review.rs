@@ -58,6 +58,8 @@ pub struct ReportQuery {
     pub id: Option<String>,
     /// Conflict state for the conflicts export: open, closed or all.
     pub state: Option<String>,
+    /// Order of the plan-vs-done table: percent (default), admitted or name.
+    pub sort: Option<String>,
 }
 
 fn number(name: &str, v: &Option<String>, default: i64, max: i64) -> AppResult<i64> {
@@ -757,6 +759,17 @@ pub fn report_sheets(
     Ok(match report {
         "dashboard" => export::dashboard_sheets(
             &reports::dashboard(conn, &orgs, caller, &q.filter, q.years_without()?, today)?,
+            en,
+        ),
+        "plan" => export::plan_sheets(
+            &reports::plan(
+                conn,
+                &orgs,
+                caller,
+                &q.filter,
+                today,
+                crate::figures::Via::Aggregates,
+            )?,
             en,
         ),
         "cases" => vec![export::cases_sheet(

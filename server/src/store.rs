@@ -277,6 +277,168 @@ CREATE TABLE setting_history (
     by TEXT NOT NULL
 );
 "#,
+    // The figures committees publish: structured source and occupation, the class a file
+    // names, the dates that place it in a cohort, and what the aggregates need (ethnic
+    // minority and age on the decision date, computed in Rust when a projection is
+    // written; filled here from the stored JSON for older rows). Awareness classes and
+    // sub-targets as records. Aggregates of admissions, recognitions and stages, kept up
+    // to date by triggers on every projection write, so the dashboard reads them instead
+    // of the projection rows (`aggregates.rs`).
+    r#"
+ALTER TABLE projections ADD COLUMN source_kind TEXT;
+ALTER TABLE projections ADD COLUMN occupation TEXT;
+ALTER TABLE projections ADD COLUMN class_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE projections ADD COLUMN outstanding_date TEXT;
+ALTER TABLE projections ADD COLUMN application_date TEXT;
+ALTER TABLE projections ADD COLUMN minority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE projections ADD COLUMN decision_age INTEGER;
+UPDATE projections SET
+    source_kind = CASE WHEN json_valid(case_json) THEN json_extract(case_json, '$.source.kind') END,
+    occupation = CASE WHEN json_valid(case_json) THEN json_extract(case_json, '$.person.occupation') END,
+    outstanding_date = CASE WHEN json_valid(case_json)
+        THEN json_extract(case_json, '$.source.outstanding_list_date') END,
+    application_date = CASE WHEN json_valid(case_json)
+        THEN json_extract(case_json, '$.application.letter_date') END,
+    minority = lower(trim(ethnicity)) NOT IN ('', 'kinh'),
+    decision_age = CASE WHEN birth_date IS NULL OR decision_date IS NULL THEN NULL ELSE
+        CAST(substr(decision_date, 1, 4) AS INTEGER) - CAST(substr(birth_date, 1, 4) AS INTEGER)
+        - (substr(decision_date, 6, 5) < CASE
+            WHEN substr(birth_date, 6, 5) = '02-29'
+                 AND NOT ((CAST(substr(decision_date, 1, 4) AS INTEGER) % 4 = 0
+                      AND CAST(substr(decision_date, 1, 4) AS INTEGER) % 100 <> 0)
+                      OR CAST(substr(decision_date, 1, 4) AS INTEGER) % 400 = 0)
+            THEN '02-28' ELSE substr(birth_date, 6, 5) END) END;
+CREATE INDEX projections_class ON projections(class_id) WHERE class_id <> '';
+CREATE INDEX projections_outstanding ON projections(outstanding_date);
+CREATE INDEX projections_application ON projections(application_date);
+CREATE INDEX projections_class_date ON projections(class_date);
+CREATE INDEX projections_official ON projections(official_date);
+
+CREATE TABLE classes (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,        -- the party organisation that opened the class
+    name TEXT NOT NULL,
+    organiser TEXT NOT NULL DEFAULT '',   -- e.g. the district's political centre
+    start_date TEXT NOT NULL,
+    end_date TEXT NOT NULL,
+    place TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX classes_start ON classes(start_date);
+CREATE TABLE sub_targets (
+    org_id TEXT NOT NULL,
+    period TEXT NOT NULL,        -- a year ('2026') or a term's name
+    grp TEXT NOT NULL,           -- women, youth_union, minority, age_18_30, sector:dnk, ...
+    value INTEGER NOT NULL,
+    PRIMARY KEY (org_id, period, grp)
+);
+
+CREATE TABLE agg_admitted (
+    day TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    minority INTEGER NOT NULL,
+    youth INTEGER NOT NULL,
+    young INTEGER NOT NULL,      -- aged 18-30 on the decision date
+    education TEXT NOT NULL,
+    occupation TEXT NOT NULL,
+    source_kind TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (day, org_id, sex, minority, youth, young, education, occupation, source_kind)
+) WITHOUT ROWID;
+CREATE TABLE agg_official (
+    day TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (day, org_id)
+) WITHOUT ROWID;
+CREATE TABLE agg_stage (
+    org_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (org_id, stage)
+) WITHOUT ROWID;
+INSERT INTO agg_admitted
+    SELECT decision_date, org_id, COALESCE(sex, ''), minority, youth_union,
+           COALESCE(decision_age BETWEEN 18 AND 30, 0), COALESCE(education, ''),
+           COALESCE(occupation, ''), COALESCE(source_kind, ''), COUNT(*)
+    FROM projections WHERE decision_date IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+INSERT INTO agg_official
+    SELECT official_date, org_id, COUNT(*) FROM projections
+    WHERE official_date IS NOT NULL GROUP BY 1, 2;
+INSERT INTO agg_stage SELECT org_id, stage, COUNT(*) FROM projections GROUP BY 1, 2;
+CREATE TRIGGER agg_admitted_ins AFTER INSERT ON projections
+WHEN NEW.decision_date IS NOT NULL BEGIN
+    INSERT INTO agg_admitted VALUES (NEW.decision_date, NEW.org_id, COALESCE(NEW.sex, ''), NEW.minority, NEW.youth_union, COALESCE(NEW.decision_age BETWEEN 18 AND 30, 0), COALESCE(NEW.education, ''), COALESCE(NEW.occupation, ''), COALESCE(NEW.source_kind, ''), 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER agg_admitted_del AFTER DELETE ON projections
+WHEN OLD.decision_date IS NOT NULL BEGIN
+    UPDATE agg_admitted SET n = n - 1 WHERE day = OLD.decision_date AND org_id = OLD.org_id AND sex = COALESCE(OLD.sex, '')
+        AND minority = OLD.minority AND youth = OLD.youth_union
+        AND young = COALESCE(OLD.decision_age BETWEEN 18 AND 30, 0)
+        AND education = COALESCE(OLD.education, '') AND occupation = COALESCE(OLD.occupation, '')
+        AND source_kind = COALESCE(OLD.source_kind, '');
+    DELETE FROM agg_admitted WHERE n <= 0 AND day = OLD.decision_date AND org_id = OLD.org_id AND sex = COALESCE(OLD.sex, '')
+        AND minority = OLD.minority AND youth = OLD.youth_union
+        AND young = COALESCE(OLD.decision_age BETWEEN 18 AND 30, 0)
+        AND education = COALESCE(OLD.education, '') AND occupation = COALESCE(OLD.occupation, '')
+        AND source_kind = COALESCE(OLD.source_kind, '');
+END;
+CREATE TRIGGER agg_admitted_upd_old AFTER UPDATE ON projections
+WHEN OLD.decision_date IS NOT NULL AND (OLD.decision_date IS NOT NEW.decision_date OR OLD.org_id IS NOT NEW.org_id OR OLD.sex IS NOT NEW.sex OR OLD.minority IS NOT NEW.minority OR OLD.youth_union IS NOT NEW.youth_union OR OLD.decision_age IS NOT NEW.decision_age OR OLD.education IS NOT NEW.education OR OLD.occupation IS NOT NEW.occupation OR OLD.source_kind IS NOT NEW.source_kind) BEGIN
+    UPDATE agg_admitted SET n = n - 1 WHERE day = OLD.decision_date AND org_id = OLD.org_id AND sex = COALESCE(OLD.sex, '')
+        AND minority = OLD.minority AND youth = OLD.youth_union
+        AND young = COALESCE(OLD.decision_age BETWEEN 18 AND 30, 0)
+        AND education = COALESCE(OLD.education, '') AND occupation = COALESCE(OLD.occupation, '')
+        AND source_kind = COALESCE(OLD.source_kind, '');
+    DELETE FROM agg_admitted WHERE n <= 0 AND day = OLD.decision_date AND org_id = OLD.org_id AND sex = COALESCE(OLD.sex, '')
+        AND minority = OLD.minority AND youth = OLD.youth_union
+        AND young = COALESCE(OLD.decision_age BETWEEN 18 AND 30, 0)
+        AND education = COALESCE(OLD.education, '') AND occupation = COALESCE(OLD.occupation, '')
+        AND source_kind = COALESCE(OLD.source_kind, '');
+END;
+CREATE TRIGGER agg_admitted_upd_new AFTER UPDATE ON projections
+WHEN NEW.decision_date IS NOT NULL AND (OLD.decision_date IS NOT NEW.decision_date OR OLD.org_id IS NOT NEW.org_id OR OLD.sex IS NOT NEW.sex OR OLD.minority IS NOT NEW.minority OR OLD.youth_union IS NOT NEW.youth_union OR OLD.decision_age IS NOT NEW.decision_age OR OLD.education IS NOT NEW.education OR OLD.occupation IS NOT NEW.occupation OR OLD.source_kind IS NOT NEW.source_kind) BEGIN
+    INSERT INTO agg_admitted VALUES (NEW.decision_date, NEW.org_id, COALESCE(NEW.sex, ''), NEW.minority, NEW.youth_union, COALESCE(NEW.decision_age BETWEEN 18 AND 30, 0), COALESCE(NEW.education, ''), COALESCE(NEW.occupation, ''), COALESCE(NEW.source_kind, ''), 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER agg_official_ins AFTER INSERT ON projections
+WHEN NEW.official_date IS NOT NULL BEGIN
+    INSERT INTO agg_official VALUES (NEW.official_date, NEW.org_id, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER agg_official_del AFTER DELETE ON projections
+WHEN OLD.official_date IS NOT NULL BEGIN
+    UPDATE agg_official SET n = n - 1 WHERE day = OLD.official_date AND org_id = OLD.org_id;
+    DELETE FROM agg_official WHERE n <= 0 AND day = OLD.official_date AND org_id = OLD.org_id;
+END;
+CREATE TRIGGER agg_official_upd_old AFTER UPDATE ON projections
+WHEN OLD.official_date IS NOT NULL AND (OLD.official_date IS NOT NEW.official_date OR OLD.org_id IS NOT NEW.org_id) BEGIN
+    UPDATE agg_official SET n = n - 1 WHERE day = OLD.official_date AND org_id = OLD.org_id;
+    DELETE FROM agg_official WHERE n <= 0 AND day = OLD.official_date AND org_id = OLD.org_id;
+END;
+CREATE TRIGGER agg_official_upd_new AFTER UPDATE ON projections
+WHEN NEW.official_date IS NOT NULL AND (OLD.official_date IS NOT NEW.official_date OR OLD.org_id IS NOT NEW.org_id) BEGIN
+    INSERT INTO agg_official VALUES (NEW.official_date, NEW.org_id, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER agg_stage_ins AFTER INSERT ON projections BEGIN
+    INSERT INTO agg_stage VALUES (NEW.org_id, NEW.stage, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER agg_stage_del AFTER DELETE ON projections BEGIN
+    UPDATE agg_stage SET n = n - 1 WHERE org_id = OLD.org_id AND stage = OLD.stage;
+    DELETE FROM agg_stage WHERE n <= 0 AND org_id = OLD.org_id AND stage = OLD.stage;
+END;
+CREATE TRIGGER agg_stage_upd AFTER UPDATE ON projections
+WHEN OLD.org_id IS NOT NEW.org_id OR OLD.stage IS NOT NEW.stage BEGIN
+    UPDATE agg_stage SET n = n - 1 WHERE org_id = OLD.org_id AND stage = OLD.stage;
+    DELETE FROM agg_stage WHERE n <= 0 AND org_id = OLD.org_id AND stage = OLD.stage;
+    INSERT INTO agg_stage VALUES (NEW.org_id, NEW.stage, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+"#,
 ];
 
 /// A handle on the database file.

@@ -124,16 +124,17 @@ pub fn of_org(
     Ok((years, terms, history))
 }
 
+/// Records one revision (nothing when the value did not change). `by` names who made it.
 #[allow(clippy::too_many_arguments)]
-fn revise(
+pub fn record_revision(
     tx: &Connection,
-    caller: &Caller,
+    by: &str,
     org: &str,
     period: &str,
     field: &str,
     old: Option<i64>,
     new: i64,
-    effective: Date,
+    effective: Option<Date>,
     decision: &str,
 ) -> rusqlite::Result<()> {
     if old == Some(new) {
@@ -150,10 +151,39 @@ fn revise(
             field,
             old,
             new,
-            effective.to_string(),
+            effective.map(|e| e.to_string()),
             decision.trim(),
-            who(caller)
+            by
         ],
+    )?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn revise(
+    tx: &Connection,
+    caller: &Caller,
+    org: &str,
+    period: &str,
+    field: &str,
+    old: Option<i64>,
+    new: i64,
+    effective: Date,
+    decision: &str,
+) -> rusqlite::Result<()> {
+    if old == Some(new) {
+        return Ok(());
+    }
+    record_revision(
+        tx,
+        &who(caller),
+        org,
+        period,
+        field,
+        old,
+        new,
+        Some(effective),
+        decision,
     )?;
     audit(
         tx,
@@ -164,6 +194,237 @@ fn revise(
         Some(&json!(new)),
         decision.trim(),
     )
+}
+
+/// Sets the part of a period's target reserved for a group, keeping the revision under
+/// the field `target:<group>`.
+#[allow(clippy::too_many_arguments)]
+pub fn put_sub_target(
+    tx: &Connection,
+    by: &str,
+    org: &str,
+    period: &str,
+    group: &str,
+    value: i64,
+    effective: Option<Date>,
+    decision: &str,
+) -> rusqlite::Result<()> {
+    let old: Option<i64> = tx
+        .query_row(
+            "SELECT value FROM sub_targets WHERE org_id = ?1 AND period = ?2 AND grp = ?3",
+            params![org, period, group],
+            |r| r.get(0),
+        )
+        .optional()?;
+    tx.execute(
+        "INSERT INTO sub_targets(org_id, period, grp, value) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(org_id, period, grp) DO UPDATE SET value = excluded.value",
+        params![org, period, group, value],
+    )?;
+    record_revision(
+        tx,
+        by,
+        org,
+        period,
+        &format!("target:{group}"),
+        old,
+        value,
+        effective,
+        decision,
+    )
+}
+
+/// Sets a sub-target from the administration page.
+#[allow(clippy::too_many_arguments)]
+pub fn set_sub_target(
+    store: &Store,
+    caller: &Caller,
+    org: &str,
+    period: &str,
+    group: &str,
+    value: i64,
+    effective: Date,
+    decision: &str,
+) -> AppResult<()> {
+    caller.require_admin()?;
+    if crate::figures::TargetGroup::parse(group).is_none() || value < 0 || period.trim().is_empty()
+    {
+        return Err(bad(
+            "BAD_SUB_TARGET",
+            "Chỉ tiêu thành phần cần kỳ, nhóm hợp lệ và số không âm.".into(),
+            "A sub-target needs a period, a valid group and a non-negative number.".into(),
+        ));
+    }
+    if decision.trim().is_empty() {
+        return Err(bad(
+            "DECISION_REQUIRED",
+            "Hãy ghi số, ngày nghị quyết hoặc quyết định giao chỉ tiêu.".into(),
+            "Record the number and date of the resolution or decision setting the target.".into(),
+        ));
+    }
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    check_org(&tx, caller, org)?;
+    put_sub_target(
+        &tx,
+        &who(caller),
+        org,
+        period.trim(),
+        group,
+        value,
+        Some(effective),
+        decision,
+    )?;
+    audit(
+        &tx,
+        caller,
+        "targets.sub_target",
+        &format!("{org} {} {group}", period.trim()),
+        None,
+        Some(&json!(value)),
+        decision.trim(),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// One sub-target of an organisation.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubTarget {
+    pub period: String,
+    pub group: String,
+    pub value: i64,
+}
+
+pub fn sub_targets_of(conn: &Connection, org: &str) -> rusqlite::Result<Vec<SubTarget>> {
+    conn.prepare_cached(
+        "SELECT period, grp, value FROM sub_targets WHERE org_id = ?1 ORDER BY period, grp",
+    )?
+    .query_map([org], |r| {
+        Ok(SubTarget {
+            period: r.get(0)?,
+            group: r.get(1)?,
+            value: r.get(2)?,
+        })
+    })?
+    .collect()
+}
+
+/// The revisions of one organisation's figures for one period (a year or a term name),
+/// oldest first.
+pub fn revisions_of(conn: &Connection, org: &str, period: &str) -> rusqlite::Result<Vec<Revision>> {
+    conn.prepare_cached(
+        "SELECT at, period, field, old_value, new_value, effective, decision, by
+         FROM target_history WHERE org_id = ?1 AND period = ?2 AND field <> 'members_start'
+         ORDER BY id",
+    )?
+    .query_map([org, period], |r| {
+        Ok(Revision {
+            at: r.get(0)?,
+            period: r.get(1)?,
+            field: r.get(2)?,
+            old_value: r.get(3)?,
+            new_value: r.get(4)?,
+            effective: r.get(5)?,
+            decision: r.get(6)?,
+            by: r.get(7)?,
+        })
+    })?
+    .collect()
+}
+
+/// A term with its congress dates.
+#[derive(Debug, Clone, Serialize)]
+pub struct TermDates {
+    pub org_id: String,
+    pub name: String,
+    pub start: Date,
+    pub end: Date,
+    pub decision: String,
+}
+
+/// Digits of the years a term's name holds ("Nhiệm kỳ 2020–2025" → [2020, 2025]).
+fn name_years(name: &str) -> Vec<i32> {
+    name.split(|c: char| !c.is_ascii_digit())
+        .filter(|p| p.len() == 4)
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// The term named `name` of the organisation at `path` or its nearest ancestor that
+/// records terms (a ward reports on the district's term when it has none of its own).
+/// A name matches exactly, or by its years ("2020-2025" finds "Nhiệm kỳ 2020–2025").
+pub fn find_term(
+    conn: &Connection,
+    orgs: &crate::reports::OrgIndex,
+    org: &str,
+    name: &str,
+) -> rusqlite::Result<Option<TermDates>> {
+    let wanted = name_years(name);
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, start_date, end_date, decision FROM terms WHERE org_id = ?1
+         ORDER BY start_date",
+    )?;
+    let mut cur = orgs.get(org);
+    while let Some(o) = cur {
+        let rows: Vec<(String, String, String, String)> = stmt
+            .query_map([&o.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let found = rows.iter().find(|t| t.0.trim() == name.trim()).or_else(|| {
+            rows.iter()
+                .find(|t| !wanted.is_empty() && name_years(&t.0) == wanted)
+        });
+        if let Some((n, a, b, dec)) = found
+            && let (Ok(a), Ok(b)) = (a.parse::<Date>(), b.parse::<Date>())
+        {
+            return Ok(Some(TermDates {
+                org_id: o.id.clone(),
+                name: n.clone(),
+                start: a,
+                end: b,
+                decision: dec.clone(),
+            }));
+        }
+        cur = o.parent_id.as_deref().and_then(|p| orgs.get(p));
+    }
+    Ok(None)
+}
+
+/// The term (of the organisation or its nearest ancestor with terms) running on `day`.
+pub fn term_on(
+    conn: &Connection,
+    orgs: &crate::reports::OrgIndex,
+    org: &str,
+    day: Date,
+) -> rusqlite::Result<Option<TermDates>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, start_date, end_date, decision FROM terms
+         WHERE org_id = ?1 AND start_date <= ?2 AND end_date >= ?2
+         ORDER BY start_date DESC LIMIT 1",
+    )?;
+    let mut cur = orgs.get(org);
+    while let Some(o) = cur {
+        let row: Option<(String, String, String, String)> = stmt
+            .query_row(params![o.id, day.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        if let Some((n, a, b, dec)) = row
+            && let (Ok(a), Ok(b)) = (a.parse::<Date>(), b.parse::<Date>())
+        {
+            return Ok(Some(TermDates {
+                org_id: o.id.clone(),
+                name: n,
+                start: a,
+                end: b,
+                decision: dec,
+            }));
+        }
+        cur = o.parent_id.as_deref().and_then(|p| orgs.get(p));
+    }
+    Ok(None)
 }
 
 /// Sets a year's target and members at its start, keeping the revisions.

@@ -63,7 +63,111 @@ pub struct Person {
     pub youth_union_unit: String,
     pub trade_union_member: bool,
     pub private_business_owner: bool,
+    /// What the candidate does (for reports: conversion of high-school students, of
+    /// workers…); `None` when not recorded. Older documents lack it.
+    pub occupation: Option<Occupation>,
     pub readmission: Readmission,
+}
+
+/// The candidate's occupation, as committee reports group new members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Occupation {
+    HighSchoolStudent,
+    /// University, college or vocational student.
+    Student,
+    Worker,
+    Farmer,
+    /// Civil servant or public employee (cán bộ, công chức, viên chức).
+    CivilServant,
+    ArmedForces,
+    /// Owner of a private enterprise (chủ doanh nghiệp tư nhân).
+    EnterpriseOwner,
+    /// Employee of an enterprise other than a worker (office, technical staff).
+    EnterpriseEmployee,
+    Teacher,
+    HealthWorker,
+    SelfEmployed,
+    Religious,
+    #[serde(other)]
+    Other,
+}
+
+impl Occupation {
+    pub const ALL: [Occupation; 13] = [
+        Occupation::HighSchoolStudent,
+        Occupation::Student,
+        Occupation::Worker,
+        Occupation::Farmer,
+        Occupation::CivilServant,
+        Occupation::ArmedForces,
+        Occupation::EnterpriseOwner,
+        Occupation::EnterpriseEmployee,
+        Occupation::Teacher,
+        Occupation::HealthWorker,
+        Occupation::SelfEmployed,
+        Occupation::Religious,
+        Occupation::Other,
+    ];
+
+    /// The stable snake_case code stored in documents and projections.
+    pub fn code(self) -> &'static str {
+        match self {
+            Occupation::HighSchoolStudent => "high_school_student",
+            Occupation::Student => "student",
+            Occupation::Worker => "worker",
+            Occupation::Farmer => "farmer",
+            Occupation::CivilServant => "civil_servant",
+            Occupation::ArmedForces => "armed_forces",
+            Occupation::EnterpriseOwner => "enterprise_owner",
+            Occupation::EnterpriseEmployee => "enterprise_employee",
+            Occupation::Teacher => "teacher",
+            Occupation::HealthWorker => "health_worker",
+            Occupation::SelfEmployed => "self_employed",
+            Occupation::Religious => "religious",
+            Occupation::Other => "other",
+        }
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Occupation::HighSchoolStudent => "Học sinh trung học phổ thông",
+            Occupation::Student => "Sinh viên",
+            Occupation::Worker => "Công nhân",
+            Occupation::Farmer => "Nông dân",
+            Occupation::CivilServant => "Cán bộ, công chức, viên chức",
+            Occupation::ArmedForces => "Lực lượng vũ trang",
+            Occupation::EnterpriseOwner => "Chủ doanh nghiệp tư nhân",
+            Occupation::EnterpriseEmployee => "Người lao động trong doanh nghiệp",
+            Occupation::Teacher => "Giáo viên",
+            Occupation::HealthWorker => "Y tế",
+            Occupation::SelfEmployed => "Lao động tự do",
+            Occupation::Religious => "Chức sắc, nhà tu hành",
+            Occupation::Other => "Khác",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Occupation::HighSchoolStudent => "High-school student",
+            Occupation::Student => "Student",
+            Occupation::Worker => "Worker",
+            Occupation::Farmer => "Farmer",
+            Occupation::CivilServant => "Civil servant",
+            Occupation::ArmedForces => "Armed forces",
+            Occupation::EnterpriseOwner => "Private enterprise owner",
+            Occupation::EnterpriseEmployee => "Enterprise employee",
+            Occupation::Teacher => "Teacher",
+            Occupation::HealthWorker => "Health worker",
+            Occupation::SelfEmployed => "Self-employed",
+            Occupation::Religious => "Religious dignitary",
+            Occupation::Other => "Other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Occupation> {
+        Occupation::ALL.into_iter().find(|o| o.code() == code)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -148,6 +252,9 @@ pub enum ExitReason {
 pub struct Source {
     /// The organisation that proposed the candidate (Youth Union, trade union, ...).
     pub origin_org: String,
+    /// The kind of that organisation, for reports (conversion by source); `None` when not
+    /// recorded. Older documents have only `origin_org`.
+    pub kind: Option<SourceKind>,
     pub helper_member_id: String,
     pub helper_name: String,
     /// Date of entry on the list of outstanding people (quần chúng ưu tú).
@@ -160,10 +267,65 @@ pub struct Source {
     pub helping_branch: String,
 }
 
+/// Where a candidate was put forward from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    YouthUnion,
+    TradeUnion,
+    /// Another mass organisation (Women's Union, Veterans, Farmers' Association…).
+    OtherAssociation,
+    #[serde(other)]
+    Other,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 4] = [
+        SourceKind::YouthUnion,
+        SourceKind::TradeUnion,
+        SourceKind::OtherAssociation,
+        SourceKind::Other,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SourceKind::YouthUnion => "youth_union",
+            SourceKind::TradeUnion => "trade_union",
+            SourceKind::OtherAssociation => "other_association",
+            SourceKind::Other => "other",
+        }
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            SourceKind::YouthUnion => "Đoàn Thanh niên",
+            SourceKind::TradeUnion => "Công đoàn",
+            SourceKind::OtherAssociation => "Đoàn thể, hội khác",
+            SourceKind::Other => "Khác",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            SourceKind::YouthUnion => "Youth Union",
+            SourceKind::TradeUnion => "Trade union",
+            SourceKind::OtherAssociation => "Other association",
+            SourceKind::Other => "Other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<SourceKind> {
+        SourceKind::ALL.into_iter().find(|o| o.code() == code)
+    }
+}
+
 /// The party-awareness class and its certificate (R7, R33).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AwarenessClass {
+    /// The class record the office entered (`classes` reference data), when picked from
+    /// the list; empty when only the name was typed.
+    pub class_id: String,
     pub class_name: String,
     pub certificate_number: String,
     pub issuer: String,

@@ -68,6 +68,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/central/admin/members/apply", "POST"),
     ("/central/admin/targets", "GET"),
     ("/central/admin/targets", "POST"),
+    ("/central/admin/classes", "GET"),
+    ("/central/admin/classes", "POST"),
 ];
 
 fn handler(path: &str, method: &str) -> MethodRouter<Arc<AppState>> {
@@ -94,6 +96,8 @@ fn handler(path: &str, method: &str) -> MethodRouter<Arc<AppState>> {
         ("/central/admin/members/apply", "POST") => post(super::admin_members::apply),
         ("/central/admin/targets", "GET") => get(super::admin_targets::show),
         ("/central/admin/targets", "POST") => post(super::admin_targets::save),
+        ("/central/admin/classes", "GET") => get(super::admin_classes::show),
+        ("/central/admin/classes", "POST") => post(super::admin_classes::save),
         _ => unreachable!("every entry of ROUTES has a handler"),
     }
 }
@@ -140,6 +144,16 @@ fn nav(a: &Reviewer, active: &str) -> String {
             "audit",
             "/central/admin/audit",
             l.t("Nhật ký quản trị", "Audit log"),
+        ),
+        (
+            "targets",
+            "/central/admin/targets",
+            l.t("Nhiệm kỳ và chỉ tiêu", "Terms and targets"),
+        ),
+        (
+            "classes",
+            "/central/admin/classes",
+            l.t("Lớp nhận thức", "Awareness classes"),
         ),
     ];
     let links: String = items
@@ -705,6 +719,35 @@ fn setting_choices(key: &str) -> &'static [(&'static str, &'static str, &'static
                 "Counting the event day",
             ),
         ],
+        "cohort_entry" => &[
+            (
+                "outstanding_list",
+                "Ngày vào danh sách quần chúng ưu tú",
+                "Entry on the list of outstanding people",
+            ),
+            (
+                "class_certificate",
+                "Ngày cấp giấy chứng nhận lớp nhận thức",
+                "Awareness-class certificate",
+            ),
+            (
+                "application_letter",
+                "Ngày đơn xin vào Đảng",
+                "Application letter",
+            ),
+        ],
+        "term_without_dates" => &[
+            (
+                "refuse",
+                "Báo lỗi, yêu cầu nhập ngày đại hội",
+                "Refuse, asking for the congress dates",
+            ),
+            (
+                "calendar_years",
+                "Tính theo năm dương lịch (ghi rõ trên báo cáo)",
+                "Whole calendar years (stated on the report)",
+            ),
+        ],
         "committee_two_thirds_when_not_authorised" | "working_days.roll_forward" => {
             &[("true", "Có", "Yes"), ("false", "Không", "No")]
         }
@@ -749,6 +792,14 @@ fn setting_label(key: &str, en: bool) -> &str {
             "Denominator of the admission rate (R45)",
         ),
         "youth_age_max" => ("Tuổi thanh niên tối đa (R11)", "Upper youth age (R11)"),
+        "cohort_entry" => (
+            "Báo cáo: mốc vào nguồn để xếp khóa (chuyển đổi theo khóa)",
+            "Reports: date a candidate enters the pipeline (cohorts)",
+        ),
+        "term_without_dates" => (
+            "Báo cáo: nhiệm kỳ chưa có ngày đại hội",
+            "Reports: a term without congress dates",
+        ),
         _ => (key, key),
     };
     if en { e } else { vi }

@@ -1,7 +1,7 @@
 //! The terms and targets page of the administration: for one organisation, its terms
 //! (congress to congress) with their targets, each year's members at the start and
-//! admission target, forms to revise them with the date and decision, and every revision
-//! (old → new).
+//! admission target, sub-targets reserved for a group, forms to revise them with the date
+//! and decision, and every revision (old → new).
 
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use super::admin::{Admin, admin_page, notice, on_form, scope_root};
 use super::{esc, format_time, run_page};
 use crate::AppState;
 use crate::error::AppError;
+use crate::figures::TargetGroup;
 use crate::reports::{OrgIndex, url_encode};
 use crate::targets;
 
@@ -38,6 +39,14 @@ pub async fn show(
         let root = scope_root(&orgs, &a);
         let org = q.org.clone().unwrap_or_else(|| a.caller.scope_org.clone());
         let (years, terms, history) = targets::of_org(&conn, &a.caller, &org)?;
+        let subs = targets::sub_targets_of(&conn, &org)?;
+        let mut sectors: Vec<String> = orgs
+            .subtree(&root)
+            .map(|o| o.sector.clone())
+            .filter(|s| !s.is_empty())
+            .collect();
+        sectors.sort();
+        sectors.dedup();
         drop(conn);
         let l = a.lang;
         let mut h = String::new();
@@ -125,6 +134,43 @@ pub async fn show(
             rl = esc(l.t("Nghị quyết đại hội", "Congress resolution")),
         ));
         h.push_str(&format!(
+            "<h2>{}</h2><table id=\"sub-targets\"><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+            esc(l.t("Chỉ tiêu thành phần", "Sub-targets")),
+            esc(l.t("Kỳ", "Period")),
+            esc(l.t("Nhóm", "Group")),
+            esc(l.t("Chỉ tiêu", "Target")),
+        ));
+        for st in &subs {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&st.period),
+                esc(&TargetGroup::parse(&st.group).map(|g| g.label(l.en)).unwrap_or_else(|| st.group.clone())),
+                l.int(st.value),
+            ));
+        }
+        h.push_str("</table>");
+        let group_opts: String = TargetGroup::choices(&sectors)
+            .iter()
+            .map(|g| format!(r#"<option value="{}">{}</option>"#, esc(&g.code()), esc(&g.label(l.en))))
+            .collect();
+        h.push_str(&format!(
+            r#"<h2>{t}</h2><form method="post" action="/central/admin/targets" class="filters stacked">{csrf}{org_field}
+<input type="hidden" name="kind" value="sub">
+<label>{pl}<input name="name" placeholder="2026 / 2025-2030" required></label>
+<label>{gl}<select name="group">{group_opts}</select></label>
+<label>{tl}<input name="target" inputmode="numeric" required></label>
+<label>{el}<input name="effective" placeholder="dd/mm/yyyy" required></label>
+<label>{dl}<input name="decision" required></label><button>{save}</button></form>"#,
+            t = esc(l.t("Đặt hoặc điều chỉnh chỉ tiêu thành phần", "Set or revise a sub-target")),
+            csrf = a.csrf_field(),
+            pl = esc(l.t("Kỳ (năm hoặc tên nhiệm kỳ)", "Period (a year or a term's name)")),
+            gl = esc(l.t("Nhóm", "Group")),
+            tl = esc(l.t("Chỉ tiêu", "Target")),
+            el = esc(l.t("Ngày hiệu lực", "Effective date")),
+            dl = esc(l.t("Nghị quyết / quyết định (số, ngày)", "Resolution / decision (number, date)")),
+            save = esc(l.t("Lưu", "Save")),
+        ));
+        h.push_str(&format!(
             "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
             esc(l.t("Lịch sử điều chỉnh", "Revisions")),
             esc(l.t("Thời điểm", "Time")),
@@ -135,16 +181,18 @@ pub async fn show(
             esc(l.t("Người thực hiện", "By")),
         ));
         for r in &history {
-            let field = if r.field == "target" {
-                l.t("chỉ tiêu", "target")
-            } else {
-                l.t("đảng viên đầu năm", "members at the start")
+            let field = match r.field.strip_prefix("target:") {
+                Some(g) => TargetGroup::parse(g)
+                    .map(|g| g.label(l.en))
+                    .unwrap_or_else(|| g.to_string()),
+                None if r.field == "target" => l.t("chỉ tiêu", "target").to_string(),
+                None => l.t("đảng viên đầu năm", "members at the start").to_string(),
             };
             h.push_str(&format!(
                 r#"<tr class="revision"><td>{}</td><td>{} · {}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
                 esc(&format_time(r.at)),
                 esc(&r.period),
-                esc(field),
+                esc(&field),
                 r.old_value.map(|n| l.int(n)).unwrap_or_else(|| "–".into()),
                 l.int(r.new_value),
                 esc(&r.effective.as_deref().and_then(|e| e.parse::<Date>().ok()).map(|d| d.format_vn()).unwrap_or_default()),
@@ -172,6 +220,7 @@ pub struct TargetForm {
     name: String,
     start: String,
     end: String,
+    group: String,
 }
 
 fn number(v: &str, vi: &str, en: &str) -> Result<i64, AppError> {
@@ -212,6 +261,16 @@ pub async fn save(
                     "Số đảng viên đầu năm",
                     "Members at the start",
                 )?,
+                number(&f.target, "Chỉ tiêu", "Target")?,
+                date(&f.effective, "Ngày hiệu lực", "Effective date")?,
+                &f.decision,
+            )?,
+            "sub" => targets::set_sub_target(
+                &store,
+                &a.caller,
+                &f.org,
+                &f.name,
+                &f.group,
                 number(&f.target, "Chỉ tiêu", "Target")?,
                 date(&f.effective, "Ngày hiệu lực", "Effective date")?,
                 &f.decision,

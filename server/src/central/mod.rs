@@ -9,6 +9,7 @@
 //! this origin. Everything interpolated into HTML goes through [`esc`].
 
 pub mod admin;
+mod admin_classes;
 mod admin_members;
 mod admin_targets;
 mod admin_tree;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/central/password",
             get(password_form).post(change_password),
         )
+        .route("/central/plan", get(dashboard::plan_page))
         .route("/central/cases", get(cases::list))
         .route("/central/cases/{id}", get(cases::detail))
         .route("/central/cases/{id}/return", post(cases::return_case))

@@ -166,6 +166,34 @@ pub struct RuleSettings {
     pub admission_rate_denominator: RateDenominator,
     /// R11: the upper bound of "youth age" (Law on Youth 2020: 16–30).
     pub youth_age_max: u32,
+    /// Reports: the date a candidate enters the pipeline, which places a file in a
+    /// cohort of the conversion report.
+    pub cohort_entry: CohortEntry,
+    /// Reports: a term asked for by its years ("2020-2025") when the organisation has no
+    /// term recorded with its congress dates.
+    pub term_without_dates: TermWithoutDates,
+}
+
+/// Which recorded date starts a candidate's way through the pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CohortEntry {
+    /// Entry on the list of outstanding people (danh sách quần chúng ưu tú).
+    OutstandingList,
+    /// The awareness-class certificate.
+    ClassCertificate,
+    /// The application letter.
+    ApplicationLetter,
+}
+
+/// What a term report does when no term with congress dates is recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TermWithoutDates {
+    /// Refuse, asking for the term's congress dates.
+    Refuse,
+    /// Read the years as whole calendar years (1 January to 31 December), saying so.
+    CalendarYears,
 }
 
 /// R2 readings of "tính theo tháng".
@@ -237,6 +265,8 @@ impl Default for RuleSettings {
             verification_reply_working_days: None,
             admission_rate_denominator: RateDenominator::StartOfYear,
             youth_age_max: 30,
+            cohort_entry: CohortEntry::OutstandingList,
+            term_without_dates: TermWithoutDates::Refuse,
         }
     }
 }

@@ -1,0 +1,272 @@
+//! Awareness classes (lớp bồi dưỡng nhận thức về Đảng) as records: who opened them, when
+//! and where. Case files name the class they attended (`awareness_class.class_id`, picked
+//! on the device from the reference data), so participants and certificates are counted
+//! from the files themselves and a class's list is the files that name it.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use shared::date::Date;
+
+use crate::auth::Caller;
+use crate::casedocs::{path_in_scope, scope_range};
+use crate::error::{AppError, AppResult};
+use crate::reports::{OrgIndex, Period};
+
+/// One class as the office records it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Class {
+    pub id: String,
+    /// The party organisation that opened the class.
+    pub org_id: String,
+    pub name: String,
+    /// Who taught it, e.g. the district's political centre.
+    pub organiser: String,
+    pub start_date: Date,
+    pub end_date: Date,
+    pub place: String,
+    pub note: String,
+}
+
+/// Adds or replaces a class.
+pub fn put(conn: &Connection, c: &Class) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO classes(id, org_id, name, organiser, start_date, end_date, place, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(id) DO UPDATE SET org_id = excluded.org_id, name = excluded.name,
+            organiser = excluded.organiser, start_date = excluded.start_date,
+            end_date = excluded.end_date, place = excluded.place, note = excluded.note",
+        params![
+            c.id,
+            c.org_id,
+            c.name,
+            c.organiser,
+            c.start_date.to_string(),
+            c.end_date.to_string(),
+            c.place,
+            c.note
+        ],
+    )?;
+    Ok(())
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Class> {
+    let date = |s: String| s.parse::<Date>().unwrap_or(Date::from_days_since_epoch(0));
+    Ok(Class {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        name: r.get(2)?,
+        organiser: r.get(3)?,
+        start_date: date(r.get(4)?),
+        end_date: date(r.get(5)?),
+        place: r.get(6)?,
+        note: r.get(7)?,
+    })
+}
+
+const COLUMNS: &str = "id, org_id, name, organiser, start_date, end_date, place, note";
+
+pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<Class>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM classes WHERE id = ?1"),
+        [id],
+        row,
+    )
+    .optional()
+}
+
+/// The classes a user of `scope_path` may see or pick: opened by an organisation of the
+/// scope or by one above it (a district's class serves its wards), newest first.
+pub fn visible(conn: &Connection, orgs: &OrgIndex, scope_path: &str) -> AppResult<Vec<Class>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM classes ORDER BY start_date DESC, id"
+    ))?;
+    let all = stmt
+        .query_map([], row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(all
+        .into_iter()
+        .filter(|c| {
+            orgs.get(&c.org_id).is_some_and(|o| {
+                path_in_scope(&o.path, scope_path) || path_in_scope(scope_path, &o.path)
+            })
+        })
+        .collect())
+}
+
+/// Creates or changes a class from the administration page.
+pub fn save(
+    conn: &mut Connection,
+    orgs: &OrgIndex,
+    caller: &Caller,
+    c: Class,
+) -> AppResult<String> {
+    caller.require_admin()?;
+    let org_ok = orgs
+        .get(&c.org_id)
+        .is_some_and(|o| path_in_scope(&o.path, &caller.scope_path));
+    if !org_ok {
+        return Err(AppError::bad_request(
+            "BAD_ORG",
+            format!(
+                "Tổ chức «{}» không có hoặc nằm ngoài phạm vi quản trị của bạn.",
+                c.org_id
+            ),
+            format!(
+                "Organisation `{}` does not exist or is outside your administrative scope.",
+                c.org_id
+            ),
+        ));
+    }
+    if c.name.trim().is_empty() || c.end_date < c.start_date {
+        return Err(AppError::bad_request(
+            "BAD_CLASS",
+            "Lớp cần tên, và ngày kết thúc không trước ngày khai giảng.".to_string(),
+            "A class needs a name, and an end no earlier than its start.".to_string(),
+        ));
+    }
+    let tx = conn.transaction()?;
+    let id = if c.id.trim().is_empty() {
+        let n: i64 = tx.query_row("SELECT COUNT(*) FROM classes", [], |r| r.get(0))?;
+        let mut k = n + 1;
+        loop {
+            let id = format!("lop-{}-{k:03}", c.start_date.year());
+            if get(&tx, &id)?.is_none() {
+                break id;
+            }
+            k += 1;
+        }
+    } else {
+        let existing = get(&tx, c.id.trim())?;
+        if let Some(e) = &existing
+            && !orgs
+                .get(&e.org_id)
+                .is_some_and(|o| path_in_scope(&o.path, &caller.scope_path))
+        {
+            return Err(AppError::forbidden());
+        }
+        c.id.trim().to_string()
+    };
+    let before = get(&tx, &id)?;
+    let class = Class {
+        id: id.clone(),
+        ..c
+    };
+    put(&tx, &class)?;
+    crate::administration::audit(
+        &tx,
+        caller,
+        "class.save",
+        &id,
+        before
+            .as_ref()
+            .and_then(|b| serde_json::to_value(b).ok())
+            .as_ref(),
+        serde_json::to_value(&class).ok().as_ref(),
+        "",
+    )?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// A class with its participants from a subtree.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassFigure {
+    pub id: String,
+    pub name: String,
+    pub organiser: String,
+    pub org_name: String,
+    pub start_date: Date,
+    pub end_date: Date,
+    pub place: String,
+    /// Case files of the subtree naming the class.
+    pub participants: usize,
+    /// Of those, files holding the class certificate.
+    pub certified: usize,
+    /// Of those, files admitted since (decision signed, at any date).
+    pub admitted: usize,
+}
+
+/// Classes and trainees of a period in a subtree.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClassesFigure {
+    /// Classes that started in the period, opened inside the subtree or attended by one
+    /// of its candidates.
+    pub classes: usize,
+    /// Candidates of the subtree sent to those classes.
+    pub trainees: usize,
+    pub certified: usize,
+    /// Trainees admitted since (at any date).
+    pub admitted: usize,
+    /// Files of the subtree whose class certificate is dated in the period, with or
+    /// without a class record.
+    pub certificates_in_period: usize,
+    pub list: Vec<ClassFigure>,
+}
+
+/// Counts classes and their trainees for a period: a class belongs to the period by its
+/// first day.
+pub fn figures(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    root_path: &str,
+    period: Period,
+) -> AppResult<ClassesFigure> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM classes WHERE start_date BETWEEN ?1 AND ?2 ORDER BY start_date, id"
+    ))?;
+    let classes = stmt
+        .query_map([period.from.to_string(), period.to.to_string()], row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut per = conn.prepare_cached(
+        "SELECT org_id, class_date IS NOT NULL, decision_date IS NOT NULL
+         FROM projections WHERE class_id = ?1",
+    )?;
+    let mut out = ClassesFigure::default();
+    for c in classes {
+        let mut f = ClassFigure {
+            org_name: orgs.name(&c.org_id),
+            id: c.id.clone(),
+            name: c.name.clone(),
+            organiser: c.organiser.clone(),
+            start_date: c.start_date,
+            end_date: c.end_date,
+            place: c.place.clone(),
+            participants: 0,
+            certified: 0,
+            admitted: 0,
+        };
+        for r in per.query_map([&c.id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })? {
+            let (org, certified, admitted) = r?;
+            if orgs.in_subtree(&org, root_path) {
+                f.participants += 1;
+                f.certified += usize::from(certified);
+                f.admitted += usize::from(admitted);
+            }
+        }
+        let opened_inside = orgs.in_subtree(&c.org_id, root_path);
+        if opened_inside || f.participants > 0 {
+            out.classes += 1;
+            out.trainees += f.participants;
+            out.certified += f.certified;
+            out.admitted += f.admitted;
+            out.list.push(f);
+        }
+    }
+    let (lo, hi) = scope_range(root_path);
+    out.certificates_in_period = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM projections WHERE class_date BETWEEN ?1 AND ?2
+             AND org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4)",
+        )?
+        .query_row(
+            params![period.from.to_string(), period.to.to_string(), lo, hi],
+            |r| r.get::<_, i64>(0),
+        )? as usize;
+    Ok(out)
+}

@@ -1,0 +1,524 @@
+//! The figures committees publish, read from the aggregates the store keeps on every
+//! projection write (`agg_admitted`, `agg_official`, `agg_stage`, maintained by triggers,
+//! see `store.rs`), or, for checking, directly from the projections: admissions with
+//! who the new members are, recognitions, stages; the target groups of sub-targets;
+//! cohort conversion; plan vs done of a subtree; the trend over time.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use shared::date::Date;
+use shared::model::{Occupation, SourceKind};
+use shared::rules::{CohortEntry, RuleSettings};
+use shared::text::fold;
+
+use crate::casedocs::scope_range;
+use crate::error::AppResult;
+use crate::reports::{OrgIndex, OrgInfo, Period, sector_label};
+
+/// Where figures are read from: the aggregates (the dashboard), or the projection rows
+/// (the reference the aggregates are checked against).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Aggregates,
+    Direct,
+}
+
+/// Admissions of one day in one organisation sharing every attribute reports group by.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Admission {
+    pub day: Date,
+    pub org_id: String,
+    pub female: bool,
+    pub minority: bool,
+    pub youth: bool,
+    /// Aged 18 to 30 in whole years on the decision date.
+    pub young: bool,
+    pub education: String,
+    pub occupation: String,
+    pub source_kind: String,
+    pub n: usize,
+}
+
+fn subtree_sql(root: &OrgInfo) -> Option<(String, String)> {
+    root.parent_id.as_ref().map(|_| scope_range(&root.path))
+}
+
+/// Admissions (decision signed) in `period` under `root`.
+pub fn admissions(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    root: &OrgInfo,
+    period: Period,
+    via: Via,
+) -> AppResult<Vec<Admission>> {
+    let sub = subtree_sql(root);
+    let (lo, hi) = sub.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    let day = |s: String| s.parse::<Date>().ok();
+    match via {
+        Via::Aggregates => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT day, org_id, sex, minority, youth, young, education, occupation,
+                        source_kind, n
+                 FROM agg_admitted WHERE day BETWEEN ?1 AND ?2
+                 AND (?3 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4))",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    period.from.to_string(),
+                    period.to.to_string(),
+                    sub.as_ref().map(|_| lo.as_str()),
+                    hi
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, bool>(3)?,
+                        r.get::<_, bool>(4)?,
+                        r.get::<_, bool>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, String>(8)?,
+                        r.get::<_, i64>(9)?,
+                    ))
+                },
+            )?;
+            for row in rows {
+                let (d, org_id, sex, minority, youth, young, education, occupation, source, n) =
+                    row?;
+                let Some(d) = day(d) else { continue };
+                if !orgs.in_subtree(&org_id, &root.path) {
+                    continue;
+                }
+                out.push(Admission {
+                    day: d,
+                    org_id,
+                    female: sex == "female",
+                    minority,
+                    youth,
+                    young,
+                    education,
+                    occupation,
+                    source_kind: source,
+                    n: n as usize,
+                });
+            }
+        }
+        Via::Direct => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT decision_date, org_id, sex, ethnicity, youth_union, birth_date, education,
+                        occupation, source_kind
+                 FROM projections WHERE decision_date BETWEEN ?1 AND ?2
+                 AND (?3 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4))",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    period.from.to_string(),
+                    period.to.to_string(),
+                    sub.as_ref().map(|_| lo.as_str()),
+                    hi
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, bool>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                    ))
+                },
+            )?;
+            for row in rows {
+                let (d, org_id, sex, ethnicity, youth, birth, education, occupation, source) = row?;
+                let Some(d) = day(d) else { continue };
+                if !orgs.in_subtree(&org_id, &root.path) {
+                    continue;
+                }
+                let e = fold(&ethnicity);
+                let young = birth
+                    .and_then(|b| b.parse::<Date>().ok())
+                    .is_some_and(|b| (18..=30).contains(&b.years_between(d)));
+                out.push(Admission {
+                    day: d,
+                    org_id,
+                    female: sex.as_deref() == Some("female"),
+                    minority: !e.is_empty() && e != "kinh",
+                    youth,
+                    young,
+                    education: education.unwrap_or_default(),
+                    occupation: occupation.unwrap_or_default(),
+                    source_kind: source.unwrap_or_default(),
+                    n: 1,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Recognitions as official members (official date) in `period` under `root`, per day
+/// and organisation.
+pub fn officials(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    root: &OrgInfo,
+    period: Period,
+    via: Via,
+) -> AppResult<Vec<(Date, String, usize)>> {
+    let sql = match via {
+        Via::Aggregates => "SELECT day, org_id, n FROM agg_official WHERE day BETWEEN ?1 AND ?2",
+        Via::Direct => {
+            "SELECT official_date, org_id, COUNT(*) FROM projections
+             WHERE official_date BETWEEN ?1 AND ?2 GROUP BY 1, 2"
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut out = Vec::new();
+    for row in stmt.query_map([period.from.to_string(), period.to.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })? {
+        let (d, org, n) = row?;
+        if let Ok(d) = d.parse::<Date>()
+            && orgs.in_subtree(&org, &root.path)
+        {
+            out.push((d, org, n as usize));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Files per stage under `root` now.
+pub fn stages(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    root: &OrgInfo,
+    via: Via,
+) -> AppResult<HashMap<String, usize>> {
+    let sql = match via {
+        Via::Aggregates => {
+            "SELECT org_id, stage, n FROM agg_stage
+             WHERE ?1 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)"
+        }
+        Via::Direct => {
+            "SELECT org_id, stage, COUNT(*) FROM projections
+             WHERE ?1 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)
+             GROUP BY 1, 2"
+        }
+    };
+    let sub = subtree_sql(root);
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut out = HashMap::new();
+    for row in stmt.query_map(
+        params![
+            sub.as_ref().map(|s| s.0.as_str()),
+            sub.as_ref().map(|s| s.1.as_str())
+        ],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        },
+    )? {
+        let (org, stage, n) = row?;
+        if orgs.in_subtree(&org, &root.path) {
+            *out.entry(stage).or_insert(0) += n as usize;
+        }
+    }
+    Ok(out)
+}
+
+/// The organisations (any level) with at least one admission in `period`.
+pub fn orgs_admitting(conn: &Connection, period: Period, via: Via) -> AppResult<BTreeSet<String>> {
+    let sql = match via {
+        Via::Aggregates => "SELECT DISTINCT org_id FROM agg_admitted WHERE day BETWEEN ?1 AND ?2",
+        Via::Direct => {
+            "SELECT DISTINCT org_id FROM projections WHERE decision_date BETWEEN ?1 AND ?2"
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([period.from.to_string(), period.to.to_string()], |r| {
+        r.get::<_, String>(0)
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A group a sub-target is reserved for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetGroup {
+    Women,
+    YouthUnion,
+    Minority,
+    Age18To30,
+    Sector(String),
+    Occupation(String),
+    Source(String),
+}
+
+impl TargetGroup {
+    /// Parses `women`, `youth_union`, `minority`, `age_18_30`, `sector:<code>`,
+    /// `occupation:<code>` or `source:<code>`.
+    pub fn parse(s: &str) -> Option<TargetGroup> {
+        let s = s.trim();
+        match s {
+            "women" => return Some(TargetGroup::Women),
+            "youth_union" => return Some(TargetGroup::YouthUnion),
+            "minority" => return Some(TargetGroup::Minority),
+            "age_18_30" => return Some(TargetGroup::Age18To30),
+            _ => {}
+        }
+        let (kind, code) = s.split_once(':')?;
+        let code = code.trim();
+        match kind {
+            "sector" if !code.is_empty() => Some(TargetGroup::Sector(code.into())),
+            "occupation" => {
+                Occupation::from_code(code).map(|_| TargetGroup::Occupation(code.into()))
+            }
+            "source" => SourceKind::from_code(code).map(|_| TargetGroup::Source(code.into())),
+            _ => None,
+        }
+    }
+
+    pub fn code(&self) -> String {
+        match self {
+            TargetGroup::Women => "women".into(),
+            TargetGroup::YouthUnion => "youth_union".into(),
+            TargetGroup::Minority => "minority".into(),
+            TargetGroup::Age18To30 => "age_18_30".into(),
+            TargetGroup::Sector(c) => format!("sector:{c}"),
+            TargetGroup::Occupation(c) => format!("occupation:{c}"),
+            TargetGroup::Source(c) => format!("source:{c}"),
+        }
+    }
+
+    pub fn label(&self, en: bool) -> String {
+        let t = |vi: &str, e: &str| if en { e.to_string() } else { vi.to_string() };
+        match self {
+            TargetGroup::Women => t("Nữ", "Women"),
+            TargetGroup::YouthUnion => t("Đoàn viên thanh niên", "Youth Union members"),
+            TargetGroup::Minority => t("Dân tộc thiểu số", "Ethnic minorities"),
+            TargetGroup::Age18To30 => t("Tuổi 18–30", "Aged 18–30"),
+            TargetGroup::Sector(c) => format!("{}: {}", t("Khối", "Sector"), sector_label(c, en)),
+            TargetGroup::Occupation(c) => occupation_label(c, en),
+            TargetGroup::Source(c) => format!("{}: {}", t("Nguồn", "Source"), source_label(c, en)),
+        }
+    }
+
+    /// Whether admissions of this kind count towards the group.
+    pub fn matches(&self, a: &Admission, orgs: &OrgIndex) -> bool {
+        match self {
+            TargetGroup::Women => a.female,
+            TargetGroup::YouthUnion => a.youth,
+            TargetGroup::Minority => a.minority,
+            TargetGroup::Age18To30 => a.young,
+            TargetGroup::Sector(c) => &orgs.sector_of(&a.org_id) == c,
+            TargetGroup::Occupation(c) => &a.occupation == c,
+            TargetGroup::Source(c) => &a.source_kind == c,
+        }
+    }
+
+    /// The case-list filter selecting the group, for the figure's link.
+    pub fn apply(&self, f: &mut crate::reports::CaseFilter) {
+        let on = Some("1".to_string());
+        match self {
+            TargetGroup::Women => f.female = on,
+            TargetGroup::YouthUnion => f.youth = on,
+            TargetGroup::Minority => f.minority = on,
+            TargetGroup::Age18To30 => f.age = on,
+            TargetGroup::Sector(c) => f.sector = Some(c.clone()),
+            TargetGroup::Occupation(c) => f.occupation = Some(c.clone()),
+            TargetGroup::Source(c) => f.source = Some(c.clone()),
+        }
+    }
+
+    /// Every group the administration page offers, for a tree whose sectors are given.
+    pub fn choices(sectors: &[String]) -> Vec<TargetGroup> {
+        let mut out = vec![
+            TargetGroup::Women,
+            TargetGroup::YouthUnion,
+            TargetGroup::Minority,
+            TargetGroup::Age18To30,
+        ];
+        out.extend(sectors.iter().map(|s| TargetGroup::Sector(s.clone())));
+        out.extend(
+            Occupation::ALL
+                .iter()
+                .map(|o| TargetGroup::Occupation(o.code().into())),
+        );
+        out.extend(
+            SourceKind::ALL
+                .iter()
+                .map(|s| TargetGroup::Source(s.code().into())),
+        );
+        out
+    }
+}
+
+pub fn occupation_label(code: &str, en: bool) -> String {
+    match Occupation::from_code(code) {
+        Some(o) if en => o.label_en().into(),
+        Some(o) => o.label_vi().into(),
+        None if en => "Not recorded".into(),
+        None => "Chưa ghi".into(),
+    }
+}
+
+pub fn source_label(code: &str, en: bool) -> String {
+    match SourceKind::from_code(code) {
+        Some(s) if en => s.label_en().into(),
+        Some(s) => s.label_vi().into(),
+        None if en => "Not recorded".into(),
+        None => "Chưa ghi".into(),
+    }
+}
+
+/// One step count of a conversion.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Conversion {
+    /// Files that entered the pipeline in the period (the cohort).
+    pub entered: usize,
+    /// Of those, files that attended an awareness class (a certificate or a class record).
+    pub attended_class: usize,
+    /// Of those, files admitted since (decision signed, at any date).
+    pub admitted: usize,
+    /// Admitted among those who attended a class.
+    pub admitted_of_attendees: usize,
+    pub attended_percent: Option<f64>,
+    /// Admitted as a share of the cohort.
+    pub admitted_percent: Option<f64>,
+    /// Admitted as a share of those who attended a class.
+    pub admitted_of_attendees_percent: Option<f64>,
+}
+
+impl Conversion {
+    fn add(&mut self, class: bool, admitted: bool) {
+        self.entered += 1;
+        self.attended_class += usize::from(class);
+        self.admitted += usize::from(admitted);
+        self.admitted_of_attendees += usize::from(class && admitted);
+    }
+
+    fn finish(&mut self) {
+        self.attended_percent =
+            crate::reports::pct(self.attended_class as f64, self.entered as f64);
+        self.admitted_percent = crate::reports::pct(self.admitted as f64, self.entered as f64);
+        self.admitted_of_attendees_percent = crate::reports::pct(
+            self.admitted_of_attendees as f64,
+            self.attended_class as f64,
+        );
+    }
+}
+
+/// One line of a conversion breakdown.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConversionLine {
+    pub code: String,
+    pub label_vi: String,
+    pub label_en: String,
+    #[serde(flatten)]
+    pub figures: Conversion,
+}
+
+/// Cohort conversion: the files that entered the pipeline in the period (by the date the
+/// settings name), with every other filter applied, and what became of them.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Cohort {
+    pub entry: CohortEntry,
+    pub period: Period,
+    pub total: Conversion,
+    pub by_source: Vec<ConversionLine>,
+    pub by_occupation: Vec<ConversionLine>,
+    /// Files matching the filter with no entry date recorded: in no cohort.
+    pub without_entry_date: usize,
+}
+
+/// The entry-date column of the projection for a setting.
+pub fn entry_column(entry: CohortEntry) -> &'static str {
+    match entry {
+        CohortEntry::OutstandingList => "outstanding_date",
+        CohortEntry::ClassCertificate => "class_date",
+        CohortEntry::ApplicationLetter => "application_date",
+    }
+}
+
+/// The cohort conversion of the case files `rows` (already filtered, entry date in the
+/// period) — see `reports::cohort`.
+pub fn conversion(
+    rows: &[crate::reports::CaseRow],
+    entry: CohortEntry,
+    period: Period,
+    without_entry_date: usize,
+) -> Cohort {
+    let mut total = Conversion::default();
+    let mut by_source: BTreeMap<String, Conversion> = BTreeMap::new();
+    let mut by_occupation: BTreeMap<String, Conversion> = BTreeMap::new();
+    for r in rows {
+        let class = r.class_date.is_some() || !r.class_id.is_empty();
+        let admitted = r.decision_date.is_some();
+        total.add(class, admitted);
+        by_source
+            .entry(r.source_kind.clone().unwrap_or_default())
+            .or_default()
+            .add(class, admitted);
+        by_occupation
+            .entry(r.occupation.clone().unwrap_or_default())
+            .or_default()
+            .add(class, admitted);
+    }
+    total.finish();
+    let lines =
+        |m: BTreeMap<String, Conversion>, label: fn(&str, bool) -> String, order: Vec<&str>| {
+            let mut out = Vec::new();
+            for code in order {
+                if let Some(c) = m.get(code) {
+                    let mut c = c.clone();
+                    c.finish();
+                    out.push(ConversionLine {
+                        code: code.to_string(),
+                        label_vi: label(code, false),
+                        label_en: label(code, true),
+                        figures: c,
+                    });
+                }
+            }
+            out
+        };
+    let mut src_order: Vec<&str> = SourceKind::ALL.iter().map(|s| s.code()).collect();
+    src_order.push("");
+    let mut occ_order: Vec<&str> = Occupation::ALL.iter().map(|o| o.code()).collect();
+    occ_order.push("");
+    Cohort {
+        entry,
+        period,
+        by_source: lines(by_source, source_label, src_order),
+        by_occupation: lines(by_occupation, occupation_label, occ_order),
+        total,
+        without_entry_date,
+    }
+}
+
+/// The cohort-entry setting in force, read from the stored rule settings.
+pub fn settings(conn: &Connection) -> RuleSettings {
+    conn.query_row(
+        "SELECT value FROM settings WHERE key = 'rule_settings'",
+        [],
+        |r| r.get::<_, String>(0),
+    )
+    .ok()
+    .and_then(|s| serde_json::from_str(&s).ok())
+    .unwrap_or_default()
+}
