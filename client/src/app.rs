@@ -52,7 +52,7 @@ fn App() -> impl IntoView {
             {move || u.notice.get().map(|n| view! {
                 <div class="banner notice" role="alert">
                     <span>{n}</span>
-                    <button class="link" on:click=move |_| u.notice.set(None)>"×"</button>
+                    <button class="link" aria-label=move || tr("Đóng thông báo", "Close the message") on:click=move |_| u.notice.set(None)>"×"</button>
                 </div>
             })}
             {move || match u.screen.get() {
@@ -115,10 +115,17 @@ fn LangSwitch() -> impl IntoView {
     };
     view! {
         <div class="lang" role="group" aria-label="Ngôn ngữ / Language">
-            <button class:on=move || lang() == Lang::Vi on:click=move |_| set(Lang::Vi)>"VI"</button>
-            <button class:on=move || lang() == Lang::En on:click=move |_| set(Lang::En)>"EN"</button>
+            <button class:on=move || lang() == Lang::Vi aria-pressed=move || (lang() == Lang::Vi).to_string()
+                lang="vi" title="Tiếng Việt" on:click=move |_| set(Lang::Vi)>"VI"</button>
+            <button class:on=move || lang() == Lang::En aria-pressed=move || (lang() == Lang::En).to_string()
+                lang="en" title="English" on:click=move |_| set(Lang::En)>"EN"</button>
         </div>
     }
+}
+
+/// Whether the browser says it has a network connection at all.
+fn network_up() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
 #[component]
@@ -145,6 +152,12 @@ fn Header() -> impl IntoView {
             (n, oldest)
         })
     };
+    // No answer from the server means two different things to a cadre: the phone has no
+    // network at all, or it has one and the server cannot be reached.
+    let no_network = move || {
+        u.now.get();
+        u.sync.get().offline && !network_up()
+    };
     let status = move || {
         let s = u.sync.get();
         let now = u.now.get();
@@ -167,21 +180,25 @@ fn Header() -> impl IntoView {
                 tr("Đang đồng bộ…", "Syncing…").to_string()
             }
         } else if s.offline {
-            tr(
-                "Ngoại tuyến — sẽ tự đồng bộ khi có mạng",
-                "Offline — will sync when online",
-            )
-            .to_string()
+            if no_network() {
+                tr(
+                    "Không có mạng — sẽ tự gửi khi có mạng",
+                    "No network — will send when online",
+                )
+                .to_string()
+            } else {
+                tr(
+                    "Không kết nối được máy chủ — sẽ thử lại",
+                    "Server unreachable — will retry",
+                )
+                .to_string()
+            }
         } else if let Some((vi, en)) = s.error {
             format!("{} {}", tr("Lỗi đồng bộ:", "Sync error:"), tr_s(&vi, &en))
         } else if let Some(t) = s.last_ok {
             format!("{} {}", tr("Đã đồng bộ", "Synced"), ago(now - t))
         } else {
-            tr(
-                "Chưa đồng bộ lần nào trong phiên này",
-                "Not synced yet in this session",
-            )
-            .to_string()
+            tr("Chưa đồng bộ lần nào", "Not synced yet").to_string()
         }
     };
     let state_class = move || {
@@ -189,18 +206,36 @@ fn Header() -> impl IntoView {
         if s.running {
             "sync running"
         } else if s.offline {
-            "sync offline"
+            if no_network() {
+                "sync offline"
+            } else {
+                "sync offline unreachable"
+            }
         } else if s.error.is_some() {
             "sync error"
         } else {
             "sync ok"
         }
     };
+    let unsent_text = move || {
+        let (n, oldest) = unsynced();
+        if n == 0 {
+            tr("Đã gửi hết", "All sent").to_string()
+        } else {
+            let age = age(u.now.get() - oldest);
+            match lang() {
+                Lang::Vi => format!("{n} hồ sơ chưa gửi · cũ nhất {age}"),
+                Lang::En if n == 1 => format!("1 file not sent · oldest {age}"),
+                Lang::En => format!("{n} files not sent · oldest {age}"),
+            }
+        }
+    };
     view! {
         <header class="top">
             <div class="bar">
                 <a class="title" href="#/" on:click=move |_| go(Screen::List)>
-                    {move || tr("Hồ sơ phát triển đảng viên", "Party membership case files")}
+                    <span class="long">{move || tr("Hồ sơ phát triển đảng viên", "Party membership case files")}</span>
+                    <span class="short">{move || tr("Hồ sơ đảng viên", "Case files")}</span>
                 </a>
                 <span class="user">{move || u.user.get().map(|x| x.display_name).unwrap_or_default()}</span>
                 <LangSwitch/>
@@ -209,39 +244,9 @@ fn Header() -> impl IntoView {
                 </button>
                 <LockMenu/>
             </div>
-            <div class=state_class>
-                <span class="status" data-testid="sync-status">{status}</span>
-                <span class="unsynced" data-testid="unsynced">
-                    {move || {
-                        let (n, oldest) = unsynced();
-                        if n == 0 {
-                            tr("Mọi thay đổi đã lên máy chủ", "All changes are on the server").to_string()
-                        } else {
-                            format!("{n} {} · {} {}", tr("hồ sơ chưa gửi", "files not sent"),
-                                tr("thay đổi cũ nhất:", "oldest change:"), age(u.now.get() - oldest))
-                        }
-                    }}
-                </span>
-                <button class="sync-now" disabled=move || u.sync.get().running on:click=move |_| sync::now()>
-                    {move || tr("Đồng bộ", "Sync")}
-                </button>
-                <Show when=move || u.sync.get().running>
-                    <progress max=move || u.sync.get().to_push.max(1).to_string()
-                        value=move || { let s = u.sync.get(); (s.to_push > 0).then(|| s.pushed.to_string()) }>
-                    </progress>
-                </Show>
-                <span class="persist" data-testid="persist">
-                    {move || match u.persisted.get() {
-                        Some(true) => tr("Bộ nhớ bền vững: đã bật", "Persistent storage: on"),
-                        Some(false) => tr("Bộ nhớ bền vững: trình duyệt chưa cấp — hãy cài ứng dụng lên màn hình chính",
-                            "Persistent storage: not granted — install the app to the home screen"),
-                        None => "",
-                    }}
-                </span>
-            </div>
             {move || confirm.get().map(|left| view! {
-                <div class="dialog" role="alertdialog">
-                    <p>{format!("{left} {}", tr(
+                <div class="dialog" role="alertdialog" aria-labelledby="logout-warning">
+                    <p id="logout-warning">{format!("{left} {}", tr(
                         "hồ sơ có thay đổi chưa gửi được lên máy chủ. Đăng xuất sẽ xóa chúng khỏi máy này và chúng sẽ mất.",
                         "files have changes that could not be sent to the server. Signing out erases them from this device and they will be lost."))}</p>
                     <button on:click=move |_| confirm.set(None)>{tr("Ở lại, đồng bộ sau", "Stay, sync later")}</button>
@@ -251,6 +256,21 @@ fn Header() -> impl IntoView {
                 </div>
             })}
         </header>
+        // One line that stays at the top of the screen while scrolling: state, what is
+        // not sent yet and since when, and the button to sync now.
+        <div class=state_class data-testid="sync-bar" role="status">
+            <span class="status" data-testid="sync-status" title=status>{status}</span>
+            <span class="unsynced" data-testid="unsynced">{unsent_text}</span>
+            <button class="sync-now" disabled=move || u.sync.get().running on:click=move |_| sync::now()>
+                {move || tr("Đồng bộ", "Sync")}
+            </button>
+            <Show when=move || u.sync.get().running>
+                <progress aria-label=move || tr("Tiến độ đồng bộ", "Sync progress")
+                    max=move || u.sync.get().to_push.max(1).to_string()
+                    value=move || { let s = u.sync.get(); (s.to_push > 0).then(|| s.pushed.to_string()) }>
+                </progress>
+            </Show>
+        </div>
     }
 }
 

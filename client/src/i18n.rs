@@ -55,6 +55,29 @@ pub fn tr_s(vi: &str, en: &str) -> String {
     }
 }
 
+/// A share as people write it: "64,7 %" in Vietnamese, "64.7%" in English.
+pub fn percent(x: f64) -> String {
+    let s = format!("{x:.1}");
+    match lang() {
+        Lang::Vi => format!("{} %", s.replace('.', ",")),
+        Lang::En => format!("{s}%"),
+    }
+}
+
+/// A count with thousands grouped: "1.841" in Vietnamese, "1,841" in English.
+pub fn count(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let sep = if lang() == Lang::Vi { '.' } else { ',' };
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 /// A date as shown everywhere in the app: dd/mm/yyyy, in both languages.
 pub fn show_date(d: Option<Date>) -> String {
     d.map(|d| d.format_vn()).unwrap_or_default()

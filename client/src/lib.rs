@@ -17,7 +17,7 @@
 //! - `sync`: when and how the replica is synced with the server.
 //! - `handoff`: the hand-off file of unsent changes, encrypted for the server.
 //! - `session`: sign-in and sign-out, loading a session, other tabs signing in or out.
-//! - `views`: the screens; `views::schema` lists every fact of a case file.
+//! - `views`: the screens; `shared::schema` lists every fact of a case file.
 //! - `app`: start-up, the root view and header, update notice, the wiring.
 //!
 //! Invariant: the app never waits for the network to open or to save; an edit is in

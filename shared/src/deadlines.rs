@@ -269,6 +269,41 @@ pub fn deadlines(sched: &Schedule, case: &CaseFile, ctx: &EvalContext<'_>) -> Ve
     out
 }
 
+/// How far ahead a validity limit (a certificate or introductions that lapse) counts as
+/// something to act on: further away it is only a date to know, not a task.
+pub const EXPIRY_HORIZON_DAYS: i32 = 90;
+
+/// Whether a deadline is a validity limit (the file lapses if nothing happens) rather
+/// than a step someone must take by a date.
+pub fn is_expiry(code: &str) -> bool {
+    matches!(code, "DL_CERTIFICATE_EXPIRY" | "DL_DOSSIER_STALE")
+}
+
+/// A short name of a deadline, for a list row or a badge.
+pub fn short_label(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "DL_VERIFICATION_REPLY" => ("Trả lời thẩm tra lý lịch", "Biography verification reply"),
+        "DL_CERTIFICATE_EXPIRY" => ("Giấy chứng nhận hết hạn", "Certificate expires"),
+        "DL_DOSSIER_STALE" => ("Giới thiệu hết hiệu lực", "Introductions lapse"),
+        "DL_DECISION" => ("Quyết định kết nạp", "Admission decision"),
+        "DL_CEREMONY" => ("Lễ kết nạp", "Admission ceremony"),
+        "DL_PROBATION_END" => ("Hết dự bị", "End of probation"),
+        "DL_RECOGNITION_VOTE" => ("Chi bộ xét chính thức", "Recognition vote"),
+        "DL_RECOGNITION_DECISION" => ("Quyết định công nhận", "Recognition decision"),
+        _ => ("Mốc hạn", "Deadline"),
+    }
+}
+
+/// The nearest deadline someone must act on: open, not the end of probation (it comes
+/// by itself), and a validity limit only once it is within [`EXPIRY_HORIZON_DAYS`].
+pub fn next_real_deadline(deadlines: &[Deadline], today: Date) -> Option<&Deadline> {
+    deadlines
+        .iter()
+        .filter(|d| !d.done && d.code != "DL_PROBATION_END")
+        .filter(|d| !is_expiry(d.code) || today.days_until(d.due) <= EXPIRY_HORIZON_DAYS)
+        .min_by_key(|d| (d.due, d.code))
+}
+
 /// What is missing and what is due next: open deadlines by due date, then blocking
 /// findings in rule order.
 pub fn next_actions(eval: &Evaluation) -> Vec<NextAction> {

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod schema;
 pub mod stage;
 pub mod sync;
 pub mod text;

@@ -16,13 +16,13 @@ export async function login(page, url, username = 'canbo.lachtray') {
   await page.waitForSelector('.case-row', { timeout: 30000 });
 }
 
-/** Waits until the header says every change is on the server and no sync runs. */
+/** Waits until the sync bar says every change is on the server and no sync runs. */
 export async function waitSynced(page, timeout = 60000) {
   await page.waitForFunction(() => {
     const u = document.querySelector('[data-testid=unsynced]');
     const s = document.querySelector('.sync');
     return u && s && !s.classList.contains('running') && !s.classList.contains('error')
-      && !s.classList.contains('offline') && /Mọi thay đổi đã lên máy chủ|All changes are on the server/.test(u.textContent)
+      && !s.classList.contains('offline') && /Đã gửi hết|All sent/.test(u.textContent)
       && /Đã đồng bộ|Synced/.test(document.querySelector('[data-testid=sync-status]').textContent);
   }, null, { timeout, polling: 200 });
 }

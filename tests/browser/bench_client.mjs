@@ -116,7 +116,7 @@ try {
   await page.reload();
   await page.waitForSelector('.case-row');
   await page.click('button.sync-now').catch(() => {});
-  await page.waitForFunction(() => /Ngoại tuyến|Offline/.test(document.querySelector('[data-testid=sync-status]').textContent), null, { timeout: 120000 });
+  await page.waitForFunction(() => /Không có mạng|No network/.test(document.querySelector('[data-testid=sync-status]').textContent), null, { timeout: 120000 });
   console.log(`reload to all ${rows.trim()} parsed and a sync attempted: ${Date.now() - t} ms`);
 
   // Edits on a device holding all the files: bytes written and keystroke to "saved".

@@ -41,8 +41,10 @@ pub struct Summary {
     /// Stage code (`shared::stage::Stage::code`).
     pub stage: String,
     pub blocking: u32,
-    /// The earliest open deadline.
+    /// The nearest deadline someone must act on (`shared::deadlines::next_real_deadline`).
     pub next_due: Option<Date>,
+    /// Its code, so the row can say what is due.
+    pub next_due_code: String,
     pub conflicts: u32,
     /// Returned by the reviewer with a comment.
     pub returned: bool,
@@ -58,8 +60,9 @@ pub struct Summary {
 }
 
 /// The version of [`Summary`]'s fields: a stored summary of another version lacks some
-/// (the identity-card number, the merge) and is computed again when its file is parsed.
-pub const SUMMARY_VERSION: u32 = 1;
+/// (the identity-card number, the merge, what is due) and is computed again when its
+/// file is parsed.
+pub const SUMMARY_VERSION: u32 = 2;
 
 /// What the device remembers about a case file besides its changes. Written beside the
 /// chunks; every field is either monotone (`synced`) or derived again from the document.
@@ -756,6 +759,7 @@ pub fn summarize(
     returned: bool,
     today: Date,
 ) -> Summary {
+    let next = shared::deadlines::next_real_deadline(&eval.deadlines, today);
     Summary {
         name: case.person.full_name.clone(),
         org_id: case.org_id.clone(),
@@ -765,12 +769,8 @@ pub fn summarize(
             .iter()
             .filter(|f| f.severity == Severity::Blocking)
             .count() as u32,
-        next_due: eval
-            .deadlines
-            .iter()
-            .filter(|d| !d.done && d.code != "DL_PROBATION_END")
-            .map(|d| d.due)
-            .min(),
+        next_due: next.map(|d| d.due),
+        next_due_code: next.map(|d| d.code.to_string()).unwrap_or_default(),
         conflicts,
         returned,
         birth_date: case.person.birth_date,

@@ -1,6 +1,9 @@
 //! One case file: who it is, where it stands, what blocks it, what is due when, the
 //! reviewer's return note and any conflicts, the "Chuyển bước" (advance) action, and
-//! the forms for every fact, grouped by stage. A file the office merged into another
+//! the forms for every fact, grouped by stage. Every finding, conflict and refusal
+//! names its field and takes the cadre there in one tap (its section opened, the
+//! field focused); "Việc cần làm tiếp" is the checklist of the facts the current stage
+//! still lacks and the nearest deadline someone must act on. A file the office merged into another
 //! says so and links to the file kept; otherwise files on the device that may be the
 //! same person are listed.
 //!
@@ -10,19 +13,23 @@
 
 use leptos::prelude::*;
 use serde_json::Value as Json;
-use shared::deadlines::next_actions;
+use shared::deadlines::{next_real_deadline, short_label};
 use shared::model::CaseFile;
 use shared::rules::{Finding, Severity};
 use shared::stage::Stage;
 use shared::sync::DocId;
 
 use crate::device::duplicates;
-use crate::i18n::{bilingual, parse_vn_date, show_date, tr, tr_s};
+use crate::i18n::{Lang, bilingual, count, lang, parse_vn_date, percent, show_date, tr, tr_s};
 use crate::model::{self, DocView, Screen, go, json_at, today, use_ui, with};
 use crate::views::duplicates::DuplicateWarning;
 use crate::views::field::FieldInput;
 use crate::views::list::{stage_label, sync_badge};
-use crate::views::schema::{ListDef, SECTIONS, Section, key_fact};
+use shared::schema::{
+    ListDef, SECTIONS, Section, fact_recorded, field_by_pattern, key_fact, list_by_path,
+    path_label, pattern_of, stage_checklist,
+};
+use wasm_bindgen::JsCast;
 
 #[component]
 pub fn CaseScreen(id: DocId) -> impl IntoView {
@@ -208,12 +215,35 @@ fn ConflictSummary(view: Memo<Option<DocView>>) -> impl IntoView {
                 if n == 0 && r == 0 {
                     return None;
                 }
+                let items = v
+                    .conflicts
+                    .iter()
+                    .map(|c| {
+                        let (vi, en) = path_label(&c.path);
+                        let path = c.path.clone();
+                        view! {
+                            <li>
+                                <button type="button" class="goto" data-testid="goto-conflict" data-path=c.path.clone()
+                                    on:click=move |_| go_to_field(&path)>
+                                    {format!("{} →", tr_s(&vi, &en))}
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view();
                 Some(view! {
-                    <div class={if n > 0 { "conflict-summary" } else { "conflict-summary done" }}>
-                        {(n > 0).then(|| format!("{n} {}", tr(
-                            "trường đang xung đột (đánh dấu bên dưới). Người duyệt sẽ chọn giá trị đúng.",
-                            "fields in conflict (marked below). The reviewer will choose the right value.")))}
-                        {(r > 0).then(|| format!(" {r} {}", tr("trường đã được giải quyết.", "fields were resolved.")))}
+                    <div class={if n > 0 { "conflict-summary" } else { "conflict-summary done" }} data-testid="conflict-summary">
+                        {(n > 0).then(|| match lang() {
+                            Lang::Vi => format!("{n} trường đang xung đột. Người duyệt sẽ chọn giá trị đúng; bấm vào một trường để xem các giá trị."),
+                            Lang::En if n == 1 => "1 field is in conflict. The reviewer will choose the right value; tap it to see the values.".to_string(),
+                            Lang::En => format!("{n} fields are in conflict. The reviewer will choose the right value; tap one to see the values."),
+                        })}
+                        {(n > 0).then(|| view! { <ul class="goto-list">{items}</ul> })}
+                        {(r > 0).then(|| match lang() {
+                            Lang::Vi => format!(" {r} trường đã được giải quyết."),
+                            Lang::En if r == 1 => " 1 field was resolved.".to_string(),
+                            Lang::En => format!(" {r} fields were resolved."),
+                        })}
                     </div>
                 })
             })
@@ -238,10 +268,82 @@ fn about_key(f: &Finding, key: &str) -> bool {
     }
 }
 
+/// The label of the field a finding or checklist item is about, if the forms show it.
+fn pattern_label(pattern: &str) -> Option<String> {
+    if field_by_pattern(pattern).is_none() && list_by_path(pattern).is_none() {
+        return None;
+    }
+    let (vi, en) = path_label(pattern);
+    Some(tr_s(&vi, &en))
+}
+
+/// Brings a field into view and focuses it: opens its section, and for a pattern of a
+/// list ("branch_votes[].present") picks the latest record, or the button that adds
+/// one when the list is empty. A concrete path ("branch_votes.0.present") is used as is.
+pub fn go_to_field(path_or_pattern: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let pattern = pattern_of(path_or_pattern);
+    let mut selectors = Vec::new();
+    if !path_or_pattern.contains("[]") {
+        selectors.push(format!(r#"[data-path="{path_or_pattern}"]"#));
+    }
+    if let Some((list, _)) = pattern.split_once("[].") {
+        selectors.push(format!(
+            r#"[data-list="{list}"] > fieldset.item:last-of-type .field[data-pattern="{pattern}"] :is(input, select)"#
+        ));
+        selectors.push(format!(r#"[data-list="{list}"] > button.add"#));
+    } else {
+        selectors.push(format!(
+            r#"[data-list="{pattern}"] > fieldset.item:last-of-type :is(input, select)"#
+        ));
+        selectors.push(format!(r#"[data-list="{pattern}"] > button.add"#));
+    }
+    let Some(el) = selectors
+        .iter()
+        .find_map(|sel| doc.query_selector(sel).ok().flatten())
+    else {
+        return;
+    };
+    if let Ok(Some(details)) = el.closest("details") {
+        let _ = details.set_attribute("open", "");
+    }
+    el.scroll_into_view_with_bool(true);
+    if let Ok(h) = el.dyn_into::<web_sys::HtmlElement>() {
+        let _ = h.focus();
+    }
+}
+
+/// "R16 · 294-QĐ/TW §3.2": the rule and its source, each only when there is one; both
+/// apps name a rule the same way.
+fn rule_line(f: &Finding) -> Option<String> {
+    let parts: Vec<&str> = [f.rule_name(), f.source_name()]
+        .into_iter()
+        .flatten()
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
 fn finding_item(f: &Finding) -> impl IntoView + use<> {
     let msg = tr_s(&f.message_vi, &f.message_en);
-    let src = format!("{} · {}", f.rule, f.source);
-    view! { <li><span>{msg}</span> <small class="src">{src}</small></li> }
+    let src = rule_line(f);
+    let field = f.field;
+    let go = pattern_label(field).map(|label| {
+        view! {
+            <button type="button" class="goto" data-testid="goto-field" data-field=field
+                on:click=move |_| go_to_field(field)>
+                {format!("{} {label} →", tr("Đến", "Go to"))}
+            </button>
+        }
+    });
+    view! {
+        <li data-code=f.code>
+            <span class="msg">{msg}</span>
+            {go}
+            {src.map(|s| view! { <small class="src">{s}</small> })}
+        </li>
+    }
 }
 
 #[component]
@@ -251,6 +353,9 @@ fn Advance(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let refused = RwSignal::new(Vec::<Finding>::new());
     let done = RwSignal::new(None::<Stage>);
+    // A date after today is almost always a slip: asked once, then accepted as typed.
+    let future_asked = RwSignal::new(None::<shared::date::Date>);
+    let future_ok = RwSignal::new(None::<shared::date::Date>);
     let current = move || view.with(|v| v.as_ref().map(|v| v.eval.stage));
     let next = move || current().and_then(next_stage);
     let blocking_now = move |key: &str| {
@@ -297,6 +402,12 @@ fn Advance(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
                     return;
                 }
             };
+            error.set(None);
+            if d > today() && future_ok.get_untracked() != Some(d) {
+                future_asked.set(Some(d));
+                return;
+            }
+            future_asked.set(None);
             let Some(case) = view.with_untracked(|v| v.as_ref().map(|v| v.case.clone())) else {
                 return;
             };
@@ -334,6 +445,7 @@ fn Advance(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
             open.set(false);
             refused.set(Vec::new());
             date.set(String::new());
+            future_ok.set(None);
             done.set(Some(target));
         }
     };
@@ -361,12 +473,25 @@ fn Advance(id: DocId, view: Memo<Option<DocView>>) -> impl IntoView {
                 <form class="advance-form" on:submit=confirm.clone()>
                     <label>
                         <span>{move || next().and_then(key_fact).map(|(_, vi, en)| tr(vi, en)).unwrap_or_default()}</span>
-                        <input name="advance_date" inputmode="numeric" placeholder="dd/mm/yyyy" required
-                            prop:value=move || date.get() on:input=move |ev| date.set(event_target_value(&ev))/>
+                        <input name="advance_date" inputmode="numeric" placeholder="dd/mm/yyyy" required autocomplete="off"
+                            prop:value=move || date.get()
+                            on:input=move |ev| { date.set(event_target_value(&ev)); future_asked.set(None); }/>
                     </label>
-                    {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+                    {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    {move || future_asked.get().map(|d| view! {
+                        <div class="future-date" role="alert" data-testid="future-date">
+                            <p>{match lang() {
+                                Lang::Vi => format!("Ngày {} là sau hôm nay ({}). Kiểm tra lại năm, ngày và tháng. Vẫn ghi ngày này?", show_date(Some(d)), show_date(Some(today()))),
+                                Lang::En => format!("{} is after today ({}). Check the year, day and month. Record this date anyway?", show_date(Some(d)), show_date(Some(today()))),
+                            }}</p>
+                            <button type="submit" class="primary" data-testid="future-date-ok"
+                                on:click=move |_| future_ok.set(Some(d))>
+                                {tr("Đúng, ghi ngày này", "Yes, record this date")}
+                            </button>
+                        </div>
+                    })}
                     <div class="actions">
-                        <button type="button" on:click=move |_| open.set(false)>{move || tr("Hủy", "Cancel")}</button>
+                        <button type="button" on:click=move |_| { open.set(false); future_asked.set(None); }>{move || tr("Hủy", "Cancel")}</button>
                         <button type="submit" class="primary">{move || tr("Xác nhận chuyển bước", "Confirm")}</button>
                     </div>
                 </form>
@@ -391,43 +516,98 @@ fn with_key(case: &CaseFile, key: &str, d: shared::date::Date) -> Option<CaseFil
     serde_json::from_value(j).ok()
 }
 
+/// "Việc cần làm tiếp": the nearest deadline someone must act on, then the checklist of
+/// the facts the current stage still lacks (each a link to its field), then the step
+/// that moves the file on.
 #[component]
 fn NextActions(view: Memo<Option<DocView>>) -> impl IntoView {
     move || {
         view.with(|v| {
             v.as_ref().map(|v| {
                 let today = today();
-                let actions = next_actions(&v.eval);
+                let stage = v.eval.stage;
+                let due = next_real_deadline(&v.eval.deadlines, today).cloned();
+                let items: Vec<(&'static str, bool)> = stage_checklist(stage)
+                    .iter()
+                    .map(|p| (*p, fact_recorded(&v.json, p)))
+                    .collect();
+                let missing = items.iter().filter(|(_, done)| !done).count();
                 let deadlines = v.eval.deadlines.clone();
+                let next_step = next_stage(stage).and_then(|n| key_fact(n).map(|k| (n, k)));
+                let due_line = due.map(|d| {
+                    let left = today.days_until(d.due);
+                    let (vi, en) = short_label(d.code);
+                    let when = if d.overdue {
+                        match lang() {
+                            Lang::Vi => format!("quá hạn từ {} ({} ngày)", show_date(Some(d.due)), count(i64::from(-left))),
+                            Lang::En => format!("overdue since {} ({} days)", show_date(Some(d.due)), count(i64::from(-left))),
+                        }
+                    } else {
+                        match lang() {
+                            Lang::Vi => format!("hạn {} (còn {} ngày)", show_date(Some(d.due)), count(i64::from(left))),
+                            Lang::En => format!("due {} ({} days left)", show_date(Some(d.due)), count(i64::from(left))),
+                        }
+                    };
+                    view! {
+                        <p class={if d.overdue { "next-due overdue" } else { "next-due" }} data-testid="next-due">
+                            <strong>{tr_s(vi, en)}</strong>": " {when}
+                        </p>
+                    }
+                });
+                let checklist = items.into_iter().map(|(p, done)| {
+                    let label = pattern_label(p).unwrap_or_default();
+                    view! {
+                        <li class:done=done data-pattern=p>
+                            <span class="box" aria-hidden="true">{if done { "✓" } else { "○" }}</span>
+                            {if done {
+                                view! { <span>{label}</span> <span class="sr-only">{tr(" (đã có)", " (recorded)")}</span> }.into_any()
+                            } else {
+                                view! {
+                                    <button type="button" class="goto" on:click=move |_| go_to_field(p)>
+                                        {format!("{label} →")}
+                                    </button>
+                                    <span class="sr-only">{tr(" (còn thiếu)", " (missing)")}</span>
+                                }.into_any()
+                            }}
+                        </li>
+                    }
+                }).collect_view();
                 view! {
-                    <section class="card next">
+                    <section class="card next" data-testid="next-actions">
                         <h3>{tr("Việc cần làm tiếp", "Next actions")}</h3>
-                        {actions.is_empty().then(|| view! { <p class="muted">{tr("Không có việc nào đến hạn.", "Nothing is due.")}</p> })}
-                        <ol>
-                            {actions.into_iter().take(6).map(|a| {
-                                let due = a.due.map(|d| {
-                                    let left = today.days_until(d);
-                                    let when = if a.overdue {
-                                        format!("{} {} ({} {})", tr("quá hạn từ", "overdue since"), show_date(Some(d)), -left, tr("ngày", "days"))
-                                    } else {
-                                        format!("{} {} ({} {})", tr("hạn", "due"), show_date(Some(d)), left, tr("ngày nữa", "days left"))
-                                    };
-                                    view! { <span class={if a.overdue { "when overdue" } else { "when" }}>{when}</span> }
-                                });
-                                view! { <li>{tr_s(&a.label_vi, &a.label_en)} " " {due}</li> }
-                            }).collect_view()}
-                        </ol>
+                        {due_line}
+                        <p class="muted checklist-head">{match (lang(), missing) {
+                            (Lang::Vi, 0) => format!("Bước «{}»: đã ghi đủ các thông tin cần có.", stage_label(stage)),
+                            (Lang::Vi, n) => format!("Bước «{}»: còn thiếu {n} thông tin.", stage_label(stage)),
+                            (Lang::En, 0) => format!("Stage «{}»: every fact it needs is recorded.", stage_label(stage)),
+                            (Lang::En, 1) => format!("Stage «{}»: 1 fact is missing.", stage_label(stage)),
+                            (Lang::En, n) => format!("Stage «{}»: {n} facts are missing.", stage_label(stage)),
+                        }}</p>
+                        <ul class="checklist" data-testid="checklist">{checklist}</ul>
+                        {next_step.map(|(n, (_, vi, en))| view! {
+                            <p class="then">{match lang() {
+                                Lang::Vi => format!("Sau đó: bấm «Chuyển bước» và ghi «{vi}» để sang bước «{}».", stage_label(n)),
+                                Lang::En => format!("Then: press «Move forward» and record «{en}» to reach «{}».", stage_label(n)),
+                            }}</p>
+                        })}
                         {(!deadlines.is_empty()).then(|| view! {
                             <details>
                                 <summary>{tr("Tất cả các mốc hạn", "All deadlines")}</summary>
                                 <table class="deadlines">
+                                    <caption class="sr-only">{tr("Các mốc hạn của hồ sơ", "Deadlines of the file")}</caption>
+                                    <thead><tr>
+                                        <th scope="col">{tr("Việc", "What")}</th>
+                                        <th scope="col">{tr("Hạn", "Due")}</th>
+                                        <th scope="col">{tr("Tình trạng", "State")}</th>
+                                        <th scope="col">{tr("Căn cứ", "Source")}</th>
+                                    </tr></thead>
                                     <tbody>
                                         {deadlines.into_iter().map(|d| view! {
                                             <tr class:overdue=d.overdue class:done=d.done>
                                                 <td>{tr(d.label_vi, d.label_en)}</td>
                                                 <td>{show_date(Some(d.due))}</td>
                                                 <td>{if d.done { tr("đã xong", "done") } else if d.overdue { tr("quá hạn", "overdue") } else { tr("đang chờ", "open") }}</td>
-                                                <td><small>{d.source}</small></td>
+                                                <td>{d.source}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -490,10 +670,31 @@ fn Findings(view: Memo<Option<DocView>>) -> impl IntoView {
 #[component]
 fn SectionForm(id: DocId, section: &'static Section, view: Memo<Option<DocView>>) -> impl IntoView {
     let stage = move || view.with(|v| v.as_ref().map(|v| v.eval.stage).unwrap_or(Stage::Source));
-    // The current stage's facts and the next stage's are open; others are one tap away.
+    // Conflicts among this section's fields: the section says so instead of ✓.
+    let conflicts = move || {
+        view.with(|v| {
+            v.as_ref()
+                .map(|v| {
+                    v.conflicts
+                        .iter()
+                        .filter(|c| {
+                            let p = pattern_of(&c.path);
+                            field_by_pattern(&p).is_some_and(|(s, _, _)| std::ptr::eq(s, section))
+                                || section
+                                    .lists
+                                    .iter()
+                                    .any(|l| p == l.path || p.starts_with(&format!("{}[]", l.path)))
+                        })
+                        .count()
+                })
+                .unwrap_or(0)
+        })
+    };
+    // The current stage's facts and the next stage's are open, and so is any section
+    // holding a conflict; others are one tap away.
     let initially_open = {
         let s = stage();
-        section.stage == s || next_stage(s) == Some(section.stage)
+        section.stage == s || next_stage(s) == Some(section.stage) || conflicts() > 0
     };
     let fields = section
         .fields
@@ -506,10 +707,18 @@ fn SectionForm(id: DocId, section: &'static Section, view: Memo<Option<DocView>>
         .map(|l| view! { <ListForm id=id.clone() list=l view=view/> })
         .collect_view();
     view! {
-        <details class="section" open=initially_open data-stage=section.stage.code()>
+        <details class="section" open=move || { initially_open || conflicts() > 0 } data-stage=section.stage.code()>
             <summary>
                 {move || tr(section.vi, section.en)}
-                {move || (stage() > section.stage && stage() != Stage::Stopped && section.stage != Stage::Stopped).then_some(" ✓")}
+                {move || match conflicts() {
+                    0 => (stage() > section.stage && stage() != Stage::Stopped && section.stage != Stage::Stopped)
+                        .then(|| view! { <span class="done-mark">{tr(" ✓ đã qua", " ✓ done")}</span> }.into_any()),
+                    n => Some(view! { <span class="conflict-mark">{match lang() {
+                        Lang::Vi => format!(" ⚠ {n} xung đột"),
+                        Lang::En if n == 1 => " ⚠ 1 conflict".to_string(),
+                        Lang::En => format!(" ⚠ {n} conflicts"),
+                    }}</span> }.into_any()),
+                }}
             </summary>
             <div class="fields">{fields}</div>
             {lists}
@@ -645,11 +854,11 @@ fn VoteCheck(path: String, view: Memo<Option<DocView>>) -> impl IntoView {
         let share = vote.and_then(|vote| {
             let denom = shared::deadlines::vote_denominator(&vote, setting).filter(|d| *d > 0)?;
             let y = vote.votes_for?;
-            let pct = f64::from(y) * 100.0 / f64::from(denom);
+            let pct = percent(f64::from(y) * 100.0 / f64::from(denom));
             let pass = shared::deadlines::vote_passes(&vote, setting);
             Some(view! {
                 <p class={if pass { "share pass" } else { "share fail" }}>
-                    {format!("{}: {y}/{denom} = {pct:.1}% ({})", tr("Tán thành", "In favour"),
+                    {format!("{}: {y}/{denom} = {pct} ({})", tr("Tán thành", "In favour"),
                         if pass { tr("đạt ít nhất 2/3", "at least two-thirds") } else { tr("chưa đạt 2/3", "below two-thirds") })}
                 </p>
             })

@@ -20,23 +20,9 @@ use shared::sync::DocId;
 use crate::device::input::parse_count;
 use crate::i18n::{bilingual, parse_vn_date, show_time, tr, tr_s};
 use crate::model::{DocView, draft_key, edit_and_save, json_at, use_ui};
-use crate::views::schema::{Field, Kind, opt_label};
+use shared::schema::{Field, Kind, opt_label};
 
-/// "branch_votes.0.present" → "branch_votes[].present", the form findings use.
-pub fn finding_pattern(path: &str) -> String {
-    let mut out = String::new();
-    for seg in path.split('.') {
-        if seg.parse::<usize>().is_ok() {
-            out.push_str("[]");
-        } else {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(seg);
-        }
-    }
-    out
-}
+use shared::schema::pattern_of as finding_pattern;
 
 /// A JSON value as the text of an input of this kind.
 pub fn value_text(kind: Kind, v: Option<&Json>) -> String {
@@ -257,7 +243,7 @@ pub fn FieldInput(
     };
     let checkbox = matches!(kind, Kind::Bool);
     view! {
-        <div class="field" class:conflict=has_conflict class:blocked=blocking class:check=checkbox>
+        <div class="field" class:conflict=has_conflict class:blocked=blocking class:check=checkbox data-pattern=pattern.to_string()>
             <label>
                 <span class="label">{move || tr(field.vi, field.en)}</span>
                 {input}

@@ -8,4 +8,3 @@ pub mod list;
 pub mod lock;
 pub mod login;
 pub mod new_case;
-pub mod schema;

@@ -1,5 +1,7 @@
-//! The case files behind a figure, and one case file in full: its facts, findings,
-//! deadlines, conflicts, the reviewer's return note and its audit history.
+//! The case files behind a figure, and one case file in full: every fact grouped as the
+//! cadre's forms group them (votes, introducers and verifications included), findings
+//! named by rule, deadlines, conflicts by field label, the reviewer's return note, and
+//! its audit history with each field's label and its old → new value.
 
 use std::sync::Arc;
 
@@ -11,8 +13,8 @@ use shared::model::CaseFile;
 use shared::stage::Stage;
 
 use super::{
-    Reviewer, date, error_page, esc, export_links, format_time, org_options, page, run_page,
-    value_text,
+    Reviewer, date, error_page, esc, export_links, format_time, org_options, page, present,
+    run_page,
 };
 use crate::AppState;
 use crate::casedocs::today_vn;
@@ -32,7 +34,13 @@ pub async fn list(
     run_page(lang, move || {
         let conn = store.conn();
         let orgs = OrgIndex::load(&conn)?;
-        let rows = reports::cases(&conn, &orgs, &r.caller, &q.filter, today_vn())?;
+        // Filters that cannot be read are said beside the form, and the list stays empty.
+        let errors = present::filter_errors(&q, r.lang);
+        let rows = if errors.is_empty() {
+            reports::cases(&conn, &orgs, &r.caller, &q.filter, today_vn())?
+        } else {
+            Vec::new()
+        };
         let root = reports::resolve_org(&orgs, &r.caller, q.filter.org.as_deref())?.clone();
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
         let opts = org_options(&orgs, &scope, &root.id);
@@ -101,6 +109,7 @@ pub async fn list(
             fr = val(&f.from),
             to = val(&f.to),
         );
+        h.push_str(&present::filter_errors_html(&errors, l));
         h.push_str(&describe(&r, &q, &root.name));
         h.push_str(&format!(
             r#"<p><strong id="total">{}</strong> {}</p>"#,
@@ -230,6 +239,15 @@ pub async fn detail(
             },
         )?;
         let late = crate::duplicates::late_edits(&store, &r.caller, &id)?;
+        // The document itself, to read each change's old and new values.
+        let doc = {
+            let conn = store.conn();
+            crate::casedocs::read_stored(&conn, &id)?
+                .ok_or_else(|| crate::error::AppError::not_found("hồ sơ", "Case file"))?
+        }
+        .load()
+        .map_err(crate::error::AppError::Internal)?
+        .doc;
         let l = r.lang;
         let case: CaseFile = serde_json::from_value(d.case.clone()).unwrap_or_default();
         let p = &case.person;
@@ -273,49 +291,28 @@ pub async fn detail(
         ));
         let g = orgs.grassroots_of(&d.org_id);
         let facts: Vec<(&str, String)> = vec![
-            (l.t("Tổ chức", "Organisation"), orgs.name(&d.org_id)),
+            (
+                l.t("Tổ chức", "Organisation"),
+                orgs.name_with_parents(&d.org_id),
+            ),
             (
                 l.t("Tổ chức cơ sở đảng", "Grassroots organisation"),
                 g.map(|g| g.name.clone()).unwrap_or_default(),
             ),
-            (l.t("Ngày sinh", "Born"), date(p.birth_date)),
-            (l.t("Dân tộc", "Ethnicity"), p.ethnicity.clone()),
-            (
-                l.t("Trình độ", "Education"),
-                p.education_level
-                    .map(|e| education_label(shared::report::education_code(e), l.en))
-                    .unwrap_or("")
-                    .to_string(),
-            ),
-            (
-                l.t("Lớp nhận thức về Đảng", "Awareness class"),
-                date(case.awareness_class.certificate_date),
-            ),
-            (
-                l.t("Chi bộ xét", "Branch vote"),
-                date(case.latest_branch_vote().and_then(|v| v.meeting_date)),
-            ),
-            (
-                l.t("Quyết định kết nạp", "Admission decision"),
-                format!(
-                    "{} {}",
-                    case.decision.number,
-                    date(case.decision.date_signed)
-                ),
-            ),
-            (
-                l.t("Lễ kết nạp", "Ceremony"),
-                date(case.probation.ceremony_date),
-            ),
-            (
-                l.t("Ngày chính thức", "Official from"),
-                date(case.official_date),
-            ),
         ];
         for (k, v) in facts {
-            h.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v)));
+            h.push_str(&format!(
+                r#"<tr><th scope="row">{}</th><td>{}</td></tr>"#,
+                esc(k),
+                esc(&v)
+            ));
         }
         h.push_str("</table>");
+        h.push_str(&format!(
+            "<h2>{}</h2>",
+            esc(l.t("Toàn bộ hồ sơ", "The whole case file"))
+        ));
+        h.push_str(&present::case_file_html(&d.case, l));
 
         // Findings and deadlines from the stored evaluation.
         h.push_str(&format!(
@@ -335,11 +332,23 @@ pub async fn detail(
                 .and_then(|s| s.as_str())
                 .unwrap_or("");
             let code = f.get("code").and_then(|s| s.as_str()).unwrap_or("");
+            let field = f.get("field").and_then(|s| s.as_str()).unwrap_or("");
+            let rule = shared::rules::rule_number(code, field);
+            let source = f
+                .get("source")
+                .and_then(|s| s.as_str())
+                .filter(|s| !s.trim().is_empty() && *s != "—");
+            let cite: Vec<&str> = [rule, source].into_iter().flatten().collect();
             h.push_str(&format!(
-                r#"<li class="sev-{}"><code>{}</code> {}</li>"#,
+                r#"<li class="sev-{}" data-code="{}">{}{}</li>"#,
                 esc(sev),
                 esc(code),
-                esc(msg)
+                esc(msg),
+                if cite.is_empty() {
+                    String::new()
+                } else {
+                    format!(r#" <span class="muted">{}</span>"#, esc(&cite.join(" · ")))
+                }
             ));
         }
         if findings.is_empty() {
@@ -408,11 +417,17 @@ pub async fn detail(
                 let values: Vec<String> = c
                     .values
                     .iter()
-                    .map(|v| format!("«{}» — {}", value_text(&v.value), v.user))
+                    .map(|v| {
+                        format!(
+                            "«{}» — {}",
+                            present::value_label(&c.path, &v.value, l),
+                            v.user
+                        )
+                    })
                     .collect();
                 h.push_str(&format!(
-                    r#"<li><code>{}</code>: {} · {} · <a href="/central/conflicts">{}</a></li>"#,
-                    esc(&c.path),
+                    r#"<li><strong>{}</strong>: {} · {} · <a href="/central/conflicts">{}</a></li>"#,
+                    esc(&present::field_label(&c.path, l)),
                     esc(&values.join(" / ")),
                     esc(&state),
                     esc(l.t("hàng đợi xung đột", "conflict queue"))
@@ -445,20 +460,24 @@ pub async fn detail(
             esc(l.t("Thời điểm", "Time")),
             esc(l.t("Người sửa", "User")),
             esc(l.t("Thiết bị", "Device")),
-            esc(l.t("Trường đã sửa", "Fields")),
+            esc(l.t("Thay đổi (cũ → mới)", "Changes (old → new)")),
         ));
         for e in &history {
-            let fields = if e.fields.len() > 12 {
-                format!("{} … (+{})", e.fields[..12].join(", "), e.fields.len() - 12)
+            let lines = present::change_lines(&doc, &e.hash, &e.fields, l);
+            let fields = if lines.len() > 12 {
+                let more = lines.len() - 12;
+                let mut shown: Vec<String> = lines.into_iter().take(12).map(|x| esc(&x)).collect();
+                shown.push(format!("… (+{more})"));
+                shown.join("<br>")
             } else {
-                e.fields.join(", ")
+                lines.iter().map(|x| esc(x)).collect::<Vec<_>>().join("<br>")
             };
             h.push_str(&format!(
                 r#"<tr class="history"><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>"#,
                 esc(&format_time(e.time)),
                 esc(&e.user),
-                esc(&e.device),
-                esc(&fields),
+                esc(&present::device_label(&e.device, None)),
+                fields,
                 e.message
                     .as_ref()
                     .map(|m| format!(r#" <span class="muted">({})</span>"#, esc(m)))

@@ -17,6 +17,7 @@ mod cases;
 mod dashboard;
 mod duplicates;
 mod handoff;
+mod present;
 mod queues;
 
 use std::sync::Arc;
@@ -438,10 +439,11 @@ pub fn error_page(lang: Lang, e: &AppError) -> Response {
         }
     };
     let html = format!(
-        r#"<!doctype html><html><head><meta charset="utf-8"><title>{status}</title><link rel="stylesheet" href="/central/app.css"></head>
+        r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{status}</title><link rel="stylesheet" href="/central/app.css"></head>
 <body><main><div class="err"><strong>{status}</strong> {msg}</div>
 <p><a href="/central">{home}</a> · <a href="/central/login">{login}</a></p></main></body></html>"#,
         status = status.as_u16(),
+        code = if lang.en { "en" } else { "vi" },
         msg = esc(&message),
         home = esc(lang.t("Về trang tổng quan", "Back to the dashboard")),
         login = esc(lang.t("Đăng nhập", "Log in")),

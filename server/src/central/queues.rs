@@ -1,5 +1,7 @@
-//! The reviewer's queues: conflicts to resolve (competing values side by side), case
-//! files with findings after the merge, and deadlines overdue or coming up.
+//! The reviewer's queues: conflicts to resolve (competing values side by side, each
+//! field by its label and each device by its model, nothing chosen in advance, and a
+//! confirmation once resolved), case files with findings after the merge (each naming
+//! its rule as the cadre's app does), and deadlines overdue or coming up.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,19 +14,37 @@ use serde_json::Value;
 use shared::stage::Stage;
 
 use super::cases::return_form;
-use super::{
-    Reviewer, date, esc, export_links, format_time, org_options, page, run_page, value_text,
-};
+use super::{Reviewer, date, esc, export_links, format_time, org_options, page, present, run_page};
 use crate::AppState;
 use crate::casedocs::today_vn;
 use crate::error::AppError;
 use crate::reports::{self, OrgIndex, stage_label, url_encode};
 use crate::review::{self, ReportQuery};
 
+/// `?resolved=ID`: the conflict the reviewer has just resolved, confirmed at the top.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ResolvedQuery {
+    resolved: Option<i64>,
+}
+
+/// The device that wrote a value, told apart from the user's other devices.
+fn device_of(conn: &rusqlite::Connection, actor: &str, name: &str) -> String {
+    let id: Option<i64> = conn
+        .query_row(
+            "SELECT device_id FROM actors WHERE actor = ?1",
+            [actor],
+            |row| row.get(0),
+        )
+        .ok();
+    present::device_label(name, id)
+}
+
 pub async fn conflicts(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
     Query(q): Query<ReportQuery>,
+    Query(done): Query<ResolvedQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = r.lang;
@@ -33,6 +53,20 @@ pub async fn conflicts(
         let conn = store.conn();
         let orgs = OrgIndex::load(&conn)?;
         let rows = review::conflicts(&conn, &r.caller, q.state.as_deref(), None)?;
+        let just_resolved = match done.resolved {
+            Some(id) => review::conflicts(&conn, &r.caller, Some("closed"), None)?
+                .into_iter()
+                .find(|c| c.id == id),
+            None => None,
+        };
+        let mut devices: BTreeMap<String, String> = BTreeMap::new();
+        for c in &rows {
+            for v in &c.values {
+                if !devices.contains_key(&v.actor) {
+                    devices.insert(v.actor.clone(), device_of(&conn, &v.actor, &v.device));
+                }
+            }
+        }
         // The case file around each conflict: its stage, as the projection has it.
         let mut stages: BTreeMap<String, String> = BTreeMap::new();
         for c in &rows {
@@ -49,7 +83,30 @@ pub async fn conflicts(
         }
         drop(conn);
         let l = r.lang;
-        let mut h = format!(
+        let mut h = String::new();
+        if let Some(c) = &just_resolved {
+            let value = c
+                .resolution
+                .as_ref()
+                .and_then(|v| v.get("value"))
+                .map(|v| present::value_label(&c.path, v, l))
+                .unwrap_or_default();
+            h.push_str(&format!(
+                r#"<p class="banner done" role="status" id="resolved-notice">{} <strong>{}</strong> {} <a href="/central/cases/{}">{}</a>: {} «{}». {}</p>"#,
+                esc(l.t("Đã giải quyết xung đột", "Resolved the conflict on")),
+                esc(&present::field_label(&c.path, l)),
+                esc(l.t("của hồ sơ", "of the file of")),
+                esc(&url_encode(&c.doc_id)),
+                esc(&c.full_name),
+                esc(l.t("giữ giá trị", "kept")),
+                esc(&value),
+                esc(l.t(
+                    "Các thiết bị sẽ nhận giá trị này ở lần đồng bộ tới.",
+                    "Devices receive this value at their next sync."
+                )),
+            ));
+        }
+        h.push_str(&format!(
             r#"<p><a href="/central/conflicts">{}</a> · <a href="/central/conflicts?state=closed">{}</a></p><p><strong id="conflict-count">{}</strong> {}</p>"#,
             esc(l.t("Đang mở", "Open")),
             esc(l.t("Đã giải quyết", "Resolved")),
@@ -59,7 +116,7 @@ pub async fn conflicts(
             } else {
                 l.t("xung đột đang chờ", "open conflicts")
             })
-        );
+        ));
         h.push_str(&export_links(
             l,
             "conflicts",
@@ -67,13 +124,13 @@ pub async fn conflicts(
         ));
         for c in &rows {
             h.push_str(&format!(
-                r#"<section class="conflict" id="conflict-{id}"><h2><a href="/central/cases/{doc}">{name}</a> · <code>{path}</code></h2>
+                r#"<section class="conflict" id="conflict-{id}"><h2><a href="/central/cases/{doc}">{name}</a> · {path}</h2>
 <p class="muted">{org} · {stage} · {opened} {opened_at}</p><div class="values">"#,
                 id = c.id,
                 doc = esc(&url_encode(&c.doc_id)),
                 name = esc(&c.full_name),
-                path = esc(&c.path),
-                org = esc(&orgs.name(&c.org_id)),
+                path = esc(&present::field_label(&c.path, l)),
+                org = esc(&orgs.name_with_parents(&c.org_id)),
                 stage = esc(&stage_label(
                     stages.get(&c.doc_id).map(String::as_str).unwrap_or(""),
                     l.en
@@ -85,10 +142,10 @@ pub async fn conflicts(
                 h.push_str(&format!(
                     r#"<div class="value{win}"><div class="v"><strong>«{val}»</strong></div><div>{user}</div><div class="muted">{dev_l}: {dev} · {time}</div>{winner}</div>"#,
                     win = if v.winner { " win" } else { "" },
-                    val = esc(&value_text(&v.value)),
+                    val = esc(&present::value_label(&c.path, &v.value, l)),
                     user = esc(&v.user),
                     dev_l = esc(l.t("thiết bị", "device")),
-                    dev = esc(&v.device),
+                    dev = esc(devices.get(&v.actor).map(String::as_str).unwrap_or("?")),
                     time = esc(&format_time(v.time)),
                     winner = if v.winner {
                         format!(
@@ -114,7 +171,7 @@ pub async fn conflicts(
                         .resolution
                         .as_ref()
                         .and_then(|r| r.get("value"))
-                        .map(value_text)
+                        .map(|v| present::value_label(&c.path, v, l))
                         .unwrap_or_default()),
                     esc(&format_time(at)),
                 ));
@@ -122,24 +179,26 @@ pub async fn conflicts(
                 let radios: String = c
                     .values
                     .iter()
-                    .enumerate()
-                    .map(|(i, v)| {
+                    .map(|v| {
+                        // Nothing is chosen in advance: the reviewer picks on purpose.
                         format!(
-                            r#"<label class="choice"><input type="radio" name="choice" value="{}"{}> «{}»</label>"#,
+                            r#"<label class="choice"><input type="radio" name="choice" value="{}" required> «{}»</label>"#,
                             esc(&v.value.to_string()),
-                            if i == 0 { " checked" } else { "" },
-                            esc(&value_text(&v.value)),
+                            esc(&present::value_label(&c.path, &v.value, l)),
                         )
                     })
                     .collect();
                 h.push_str(&format!(
-                    r#"<form method="post" action="/central/conflicts/{id}/resolve" class="filters">{csrf}{radios}
-<label class="choice"><input type="radio" name="choice" value="__new__"> {other}<input name="new_value" size="30"></label>
+                    r#"<form method="post" action="/central/conflicts/{id}/resolve" class="filters resolve"><fieldset><legend>{legend}</legend>{csrf}{radios}
+<label class="choice"><input type="radio" name="choice" value="__new__" required> {other}</label>
+<label class="choice">{other_l}<input name="new_value" size="30"></label></fieldset>
 <button>{go}</button></form>"#,
                     id = c.id,
                     csrf = r.csrf_field(),
-                    other = esc(l.t("Giá trị khác:", "Another value:")),
-                    go = esc(l.t("Chọn giá trị này", "Use this value")),
+                    legend = esc(l.t("Giá trị đúng", "The right value")),
+                    other = esc(l.t("Giá trị khác (gõ bên cạnh)", "Another value (type it beside)")),
+                    other_l = esc(l.t("Giá trị khác:", "Another value:")),
+                    go = esc(l.t("Dùng giá trị đã chọn", "Use the chosen value")),
                 ));
             }
             h.push_str("</section>");
@@ -227,7 +286,7 @@ pub async fn resolve(
             })?
         };
         review::resolve(&store, &rules, &r.caller, id, &value)?;
-        Ok(Redirect::to("/central/conflicts").into_response())
+        Ok(Redirect::to(&format!("/central/conflicts?resolved={id}")).into_response())
     })
     .await
 }
@@ -327,8 +386,11 @@ pub async fn findings(
                 },
             ));
             for f in list {
+                let rule = shared::rules::rule_number(&f.code, &f.field)
+                    .map(|r| format!(r#" <span class="muted">{}</span>"#, esc(r)))
+                    .unwrap_or_default();
                 h.push_str(&format!(
-                    r#"<li class="sev-{}"><code>{}</code> {}</li>"#,
+                    r#"<li class="sev-{}" data-code="{}">{}{rule}</li>"#,
                     esc(&f.severity),
                     esc(&f.code),
                     esc(if l.en { &f.message_en } else { &f.message_vi })

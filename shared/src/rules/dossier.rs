@@ -382,6 +382,7 @@ fn documents_before_vote(e: &mut Eval<'_>) {
         if let Some(d) = date
             && d > meeting
         {
+            let (what_vi, what_en) = crate::schema::path_label(field);
             e.push(
                 "DOCUMENT_AFTER_BRANCH_VOTE",
                 Severity::Blocking,
@@ -389,12 +390,12 @@ fn documents_before_vote(e: &mut Eval<'_>) {
                 rule,
                 "Điều lệ Đảng Điều 4 k3",
                 format!(
-                    "Giấy tờ ({field}) ngày {} sau buổi họp chi bộ xét kết nạp ({}). Hồ sơ phải đủ trước khi chi bộ xét. Hãy kiểm tra lại ngày.",
+                    "{what_vi}: {} là sau buổi họp chi bộ xét kết nạp ({}). Hồ sơ phải đủ trước khi chi bộ xét. Hãy kiểm tra lại ngày.",
                     d.format_vn(),
                     meeting.format_vn()
                 ),
                 format!(
-                    "A document ({field}) dated {} is after the branch meeting ({}). The dossier must be complete before the vote. Check the dates.",
+                    "{what_en}: {} is after the branch meeting ({}). The dossier must be complete before the vote. Check the dates.",
                     d.format_vn(),
                     meeting.format_vn()
                 ),

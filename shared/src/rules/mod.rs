@@ -16,11 +16,14 @@ mod decision;
 mod dossier;
 mod eligibility;
 mod introduction;
+mod names;
 mod probation;
 mod readmission;
 #[cfg(test)]
 mod tests;
 mod votes;
+
+pub use names::rule_number;
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +64,18 @@ pub struct Finding {
     pub field: &'static str,
     /// Rule number in RULES.md, e.g. "R2".
     pub rule: &'static str,
+}
+
+impl Finding {
+    /// The rule as both apps name it ("R16"), if the check is a numbered rule.
+    pub fn rule_name(&self) -> Option<&'static str> {
+        Some(self.rule).filter(|r| !r.is_empty() && *r != "—")
+    }
+
+    /// The document and clause, if one is known.
+    pub fn source_name(&self) -> Option<&'static str> {
+        Some(self.source).filter(|s| !s.trim().is_empty() && *s != "—")
+    }
 }
 
 /// How a finding affects the move to the next stage.
@@ -380,6 +395,14 @@ impl Eval<'_> {
         message_vi: String,
         message_en: String,
     ) {
+        // The office's pages name the rule from the code: the table must agree (checked
+        // by every rules test).
+        #[cfg(test)]
+        assert_eq!(
+            rule_number(code, field),
+            Some(rule).filter(|r| !r.is_empty() && *r != "—"),
+            "rule number of {code} ({field})"
+        );
         self.findings.push(Finding {
             code,
             severity,
@@ -518,6 +541,7 @@ fn future_dates(e: &mut Eval<'_>) {
         if let Some(d) = date
             && d > today
         {
+            let (what_vi, what_en) = crate::schema::path_label(field);
             e.push(
                 "DATE_IN_FUTURE",
                 Severity::Warning,
@@ -525,12 +549,12 @@ fn future_dates(e: &mut Eval<'_>) {
                 "—",
                 "—",
                 format!(
-                    "Ngày {} ({field}) sau ngày hôm nay {}: kiểm tra lại năm, ngày và tháng.",
+                    "{what_vi} là {}, sau hôm nay ({}): kiểm tra lại năm, ngày và tháng.",
                     d.format_vn(),
                     today.format_vn()
                 ),
                 format!(
-                    "The date {} ({field}) is after today {}: check the year and whether day and month are swapped.",
+                    "{what_en} is {}, after today ({}): check the year and whether day and month are swapped.",
                     d.format_vn(),
                     today.format_vn()
                 ),

@@ -1,11 +1,12 @@
-//! Every fact of `shared::model::CaseFile` as a form field with Vietnamese and English
+//! Every fact of `crate::model::CaseFile` as a form field with Vietnamese and English
 //! labels, grouped by the stage of the pipeline where the cadre records it.
 //!
-//! The schema is data, not markup: one generic field component draws all of it, and a
+//! The schema is data, not markup: the PWA's one generic field component draws all of
+//! it, and the office's pages name fields and show values with the same labels, so a
 //! fact added to the model needs one line here. Paths are relative to the document's
 //! `case` map and are the serde names of the model (the document layout).
 
-use shared::stage::Stage;
+use crate::stage::Stage;
 
 /// How a fact is typed and validated.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -821,4 +822,268 @@ pub fn key_fact(next: Stage) -> Option<(&'static str, &'static str, &'static str
 /// The label of a choice code in the current language.
 pub fn opt_label(opts: &[Opt], code: &str) -> Option<(&'static str, &'static str)> {
     opts.iter().find(|o| o.0 == code).map(|o| (o.1, o.2))
+}
+
+/// The facts to record while a file is at `stage`, before it moves on (the key date
+/// of the next stage, recorded by "Chuyển bước", is not among them). A pattern with
+/// `[]` is about the latest record of its list; a list's own path asks for one record.
+pub fn stage_checklist(stage: Stage) -> &'static [&'static str] {
+    match stage {
+        Stage::Source => &[
+            "person.full_name",
+            "person.birth_date",
+            "person.sex",
+            "person.ethnicity",
+            "person.education_level",
+            "person.residence_unit",
+            "source.outstanding_list_date",
+            "source.helper_name",
+        ],
+        Stage::AwarenessClass => &[
+            "awareness_class.class_name",
+            "awareness_class.certificate_number",
+            "awareness_class.issuer",
+        ],
+        Stage::FilePreparation => &[
+            "biography.declared_date",
+            "biography.chi_uy_comment_date",
+            "biography.grassroots_certification_date",
+            "introduction_path",
+            "introducers",
+            "opinions.residence_date",
+            "opinions.summary_date",
+        ],
+        Stage::BranchVote => &[
+            "branch_votes[].official_members_total",
+            "branch_votes[].present",
+            "branch_votes[].votes_for",
+            "branch_votes[].method",
+            "committee.members_total",
+            "committee.votes_for",
+            "committee.resolution_number",
+        ],
+        Stage::Committee => &["decision.number", "decision.deciding_body"],
+        Stage::Decision => &["decision.date_received"],
+        Stage::Probation => &["probation.helper_name", "probation.course_certificate_date"],
+        Stage::Recognition => &[
+            "recognition.helper_assessment_date",
+            "recognition.opinions_summary_date",
+            "recognition.votes",
+            "recognition.committee_resolution_date",
+        ],
+        Stage::Official => &["official_date", "card.number", "card.handed_over_date"],
+        Stage::Stopped => &["stop.reason", "stop.date"],
+    }
+}
+
+/// Whether a checklist fact is recorded in the case as JSON (see [`stage_checklist`]).
+pub fn fact_recorded(case: &serde_json::Value, pattern: &str) -> bool {
+    fn at<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+        path.split('.').try_fold(v, |v, k| v.get(k))
+    }
+    let filled = |v: Option<&serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => false,
+        Some(serde_json::Value::String(s)) => !s.trim().is_empty(),
+        Some(serde_json::Value::Array(a)) => !a.is_empty(),
+        Some(_) => true,
+    };
+    match pattern.split_once("[].") {
+        Some((list, field)) => at(case, list)
+            .and_then(|l| l.as_array())
+            .and_then(|l| l.last())
+            .is_some_and(|item| filled(at(item, field))),
+        None => filled(at(case, pattern)),
+    }
+}
+
+/// A field found by the pattern rule findings use ("person.birth_date",
+/// "branch_votes[].meeting_date"), with the list it belongs to, if any, and its section.
+pub fn field_by_pattern(
+    pattern: &str,
+) -> Option<(&'static Section, Option<&'static ListDef>, &'static Field)> {
+    for s in SECTIONS {
+        if let Some(f) = s.fields.iter().find(|f| f.path == pattern) {
+            return Some((s, None, f));
+        }
+        for l in s.lists {
+            if let Some(rest) = pattern
+                .strip_prefix(l.path)
+                .and_then(|r| r.strip_prefix("[]."))
+                && let Some(f) = l.fields.iter().find(|f| f.path == rest)
+            {
+                return Some((s, Some(l), f));
+            }
+        }
+    }
+    None
+}
+
+/// "branch_votes.0.present" → "branch_votes[].present": a document path as the pattern
+/// findings and the schema use.
+pub fn pattern_of(path: &str) -> String {
+    let mut out = String::new();
+    for seg in path.split('.') {
+        if seg.parse::<usize>().is_ok() {
+            out.push_str("[]");
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(seg);
+        }
+    }
+    out
+}
+
+/// A list of records named by its path ("branch_votes").
+pub fn list_by_path(path: &str) -> Option<&'static ListDef> {
+    SECTIONS
+        .iter()
+        .flat_map(|s| s.lists.iter())
+        .find(|l| l.path == path)
+}
+
+/// The label people read for a document path or a finding's pattern, in Vietnamese and
+/// English: "Ngày sinh", "Lần biểu quyết 2 — Số có mặt". A path the schema does not know
+/// keeps a readable fallback built from its list and its last segment, never the path.
+pub fn path_label(path: &str) -> (String, String) {
+    let pattern = pattern_of(path);
+    // The 1-based position of the record in its list, when the path names one.
+    let index = path
+        .split('.')
+        .find_map(|s| s.parse::<usize>().ok())
+        .map(|i| i + 1);
+    if let Some((_, list, f)) = field_by_pattern(&pattern) {
+        return match (list, index) {
+            (Some(l), Some(i)) => (
+                format!("{} {i} — {}", l.item_vi, f.vi),
+                format!("{} {i} — {}", l.item_en, f.en),
+            ),
+            (Some(l), None) => (
+                format!("{} — {}", l.item_vi, f.vi),
+                format!("{} — {}", l.item_en, f.en),
+            ),
+            _ => (f.vi.to_string(), f.en.to_string()),
+        };
+    }
+    // A whole record ("branch_votes.1") or a whole list ("introducers").
+    let head = pattern.split("[]").next().unwrap_or_default();
+    if let Some(l) = list_by_path(head) {
+        return match index {
+            Some(i) => (format!("{} {i}", l.item_vi), format!("{} {i}", l.item_en)),
+            None => (l.item_vi.to_string(), l.item_en.to_string()),
+        };
+    }
+    // Parts of the document the forms do not show (the reviewer's map, the file's unit).
+    match pattern.as_str() {
+        "org_id" => return ("Chi bộ".into(), "Branch".into()),
+        "review.returned" => return ("Trả lại để bổ sung".into(), "Returned".into()),
+        "review.comment" => return ("Ý kiến của cấp trên".into(), "Reviewer's comment".into()),
+        "review.merged_into" => return ("Đã gộp vào hồ sơ".into(), "Merged into".into()),
+        _ => {}
+    }
+    let last = pattern
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches("[]")
+        .replace('_', " ");
+    (format!("Mục «{last}»"), format!("Item «{last}»"))
+}
+
+/// A stored value as people read it: choice labels, dates dd/mm/yyyy, yes/no, in
+/// Vietnamese (`vi`) or English. Empty values are "(trống)" / "(empty)".
+pub fn value_label(path: &str, value: &serde_json::Value, vi: bool) -> String {
+    use serde_json::Value as J;
+    let pick = |a: &str, b: &str| if vi { a.to_string() } else { b.to_string() };
+    let kind = field_by_pattern(&pattern_of(path)).map(|(_, _, f)| f.kind);
+    match (kind, value) {
+        (_, J::Null) => pick("(trống)", "(empty)"),
+        (_, J::String(s)) if s.is_empty() => pick("(trống)", "(empty)"),
+        (Some(Kind::Choice(opts)), J::String(s)) => opt_label(opts, s)
+            .map(|(a, b)| pick(a, b))
+            .unwrap_or_else(|| s.clone()),
+        (Some(Kind::Date), J::String(s)) => s
+            .parse::<crate::date::Date>()
+            .map(|d| d.format_vn())
+            .unwrap_or_else(|_| s.clone()),
+        (_, J::Bool(true)) => pick("Có", "Yes"),
+        (_, J::Bool(false)) => pick("Không", "No"),
+        (_, J::String(s)) => s.clone(),
+        (_, J::Number(n)) => n.to_string(),
+        (_, J::Array(a)) => {
+            if vi {
+                format!("({} mục)", a.len())
+            } else {
+                format!("({} entries)", a.len())
+            }
+        }
+        (_, J::Object(_)) => pick("(bản ghi)", "(record)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_name_fields_and_records_never_paths() {
+        assert_eq!(path_label("person.birth_date").0, "Ngày sinh");
+        let (vi, en) = path_label("branch_votes.1.present");
+        assert!(
+            vi.ends_with(" 2 — Số có mặt") || vi.contains(" 2 — "),
+            "{vi}"
+        );
+        assert!(
+            !vi.contains('.') && !en.contains("branch_votes"),
+            "{vi} / {en}"
+        );
+        let (vi, _) = path_label("branch_votes[].meeting_date");
+        assert!(!vi.contains("[]"), "{vi}");
+        assert!(!path_label("introducers.0").0.contains("introducers"));
+        assert_eq!(
+            pattern_of("recognition.votes.3.votes_for"),
+            "recognition.votes[].votes_for"
+        );
+    }
+
+    #[test]
+    fn every_checklist_fact_has_a_field() {
+        for s in Stage::ALL {
+            for p in stage_checklist(s) {
+                assert!(
+                    field_by_pattern(p).is_some() || list_by_path(p).is_some(),
+                    "{p} of {s:?} is not in the schema"
+                );
+            }
+        }
+        let case = serde_json::json!({"person": {"full_name": "A", "birth_date": null},
+            "branch_votes": [{"present": 3}, {"present": null}]});
+        assert!(fact_recorded(&case, "person.full_name"));
+        assert!(!fact_recorded(&case, "person.birth_date"));
+        assert!(
+            !fact_recorded(&case, "branch_votes[].present"),
+            "the latest vote counts"
+        );
+        assert!(!fact_recorded(&case, "introducers"));
+    }
+
+    #[test]
+    fn values_read_as_people_write_them() {
+        use serde_json::json;
+        assert_eq!(
+            value_label("person.birth_date", &json!("2001-03-05"), true),
+            "05/03/2001"
+        );
+        assert_eq!(value_label("person.sex", &json!("female"), true), "Nữ");
+        assert_eq!(value_label("person.sex", &json!("female"), false), "Female");
+        assert_eq!(
+            value_label("person.youth_union_member", &json!(true), true),
+            "Có"
+        );
+        assert_eq!(
+            value_label("person.ethnicity", &json!(null), true),
+            "(trống)"
+        );
+    }
 }
