@@ -281,6 +281,7 @@ pub async fn wipe_device() {
 pub fn signed_out() {
     vault::forget();
     ui().lock.set(None);
+    ui().handed.set(None);
     sync::stop();
     with(|m| *m = Device::default());
     let u = ui();

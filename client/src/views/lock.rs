@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::tr;
+use crate::i18n::{ago, tr};
 use crate::model::{self, use_ui};
 use crate::session;
 use crate::views::login::LoginForm;
@@ -198,6 +198,25 @@ pub fn LockMenu() -> impl IntoView {
         <button class="link" data-testid="lock-settings" on:click=move |_| open.update(|o| *o = !*o)>
             {move || tr("Cài đặt khóa", "Lock settings")}
         </button>
+        {move || u.handed.get().map(|h| {
+            let waiting = u.rows.with(|rows| {
+                h.docs
+                    .iter()
+                    .filter(|(id, _)| rows.iter().any(|r| &r.id == id && r.unsynced_since.is_some()))
+                    .count()
+            });
+            view! {
+                <span class="handed" data-testid="handed">
+                    {format!("{} {} {} ({})", tr("Đã xuất bàn giao", "Handed off"), h.docs.len(),
+                        tr("hồ sơ", "files"), ago(u.now.get() - h.at))}
+                    {if waiting > 0 {
+                        format!(" · {waiting} {}", tr("vẫn chờ đồng bộ", "still to sync"))
+                    } else {
+                        format!(" · {}", tr("đã lên máy chủ", "on the server"))
+                    }}
+                </span>
+            }
+        })}
         {move || handoff.get().map(|m| view! {
             <div class="dialog" role="status" data-testid="handoff-result">
                 <p>{m}</p>
