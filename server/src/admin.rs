@@ -713,6 +713,19 @@ pub struct Reference {
     pub calendar: serde_json::Value,
     /// The public key devices encrypt hand-off files with (`handoff`).
     pub handoff_key: String,
+    /// Awareness classes a file of the scope may name (opened in the scope or above it),
+    /// newest first: the device offers them instead of a typed name.
+    pub classes: Vec<ClassRef>,
+}
+
+/// An awareness class as a device picks it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassRef {
+    pub id: String,
+    pub name: String,
+    pub organiser: String,
+    pub start_date: String,
+    pub end_date: String,
 }
 
 pub async fn reference(
@@ -756,6 +769,17 @@ pub async fn reference(
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let index = crate::reports::OrgIndex::load(&conn)?;
+        let classes = crate::classes::visible(&conn, &index, &caller.scope_path)?
+            .into_iter()
+            .map(|c| ClassRef {
+                id: c.id,
+                name: c.name,
+                organiser: c.organiser,
+                start_date: c.start_date.to_string(),
+                end_date: c.end_date.to_string(),
+            })
+            .collect();
         // `get_setting` takes the connection lock itself: release ours first.
         drop(conn);
         let calendar = store
@@ -771,6 +795,7 @@ pub async fn reference(
             rule_settings: rules.settings,
             calendar,
             handoff_key,
+            classes,
         }))
     })
     .await

@@ -144,6 +144,49 @@ pub const INTRO_ORG: &[Opt] = &[
     ("other", "Khác", "Other"),
 ];
 
+pub const SOURCE_KIND: &[Opt] = &[
+    ("youth_union", "Đoàn Thanh niên", "Youth Union"),
+    ("trade_union", "Công đoàn", "Trade union"),
+    (
+        "other_association",
+        "Đoàn thể, hội khác",
+        "Other association",
+    ),
+    ("other", "Khác", "Other"),
+];
+
+pub const OCCUPATION: &[Opt] = &[
+    (
+        "high_school_student",
+        "Học sinh trung học phổ thông",
+        "High-school student",
+    ),
+    ("student", "Sinh viên", "Student"),
+    ("worker", "Công nhân", "Worker"),
+    ("farmer", "Nông dân", "Farmer"),
+    (
+        "civil_servant",
+        "Cán bộ, công chức, viên chức",
+        "Civil servant",
+    ),
+    ("armed_forces", "Lực lượng vũ trang", "Armed forces"),
+    (
+        "enterprise_owner",
+        "Chủ doanh nghiệp tư nhân",
+        "Private enterprise owner",
+    ),
+    (
+        "enterprise_employee",
+        "Người lao động trong doanh nghiệp",
+        "Enterprise employee",
+    ),
+    ("teacher", "Giáo viên", "Teacher"),
+    ("health_worker", "Y tế", "Health worker"),
+    ("self_employed", "Lao động tự do", "Self-employed"),
+    ("religious", "Chức sắc, nhà tu hành", "Religious dignitary"),
+    ("other", "Khác", "Other"),
+];
+
 pub const INTRO_PATH: &[Opt] = &[
     (
         "two_members",
@@ -268,6 +311,18 @@ pub const SECTIONS: &[Section] = &[
                 "Là chủ doanh nghiệp tư nhân",
                 "Private business owner",
                 Bool,
+            ),
+            f(
+                "person.occupation",
+                "Nghề nghiệp",
+                "Occupation",
+                Choice(OCCUPATION),
+            ),
+            f(
+                "source.kind",
+                "Nguồn giới thiệu (loại)",
+                "Source (kind)",
+                Choice(SOURCE_KIND),
             ),
             f(
                 "source.origin_org",

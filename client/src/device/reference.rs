@@ -66,6 +66,23 @@ pub struct Reference {
     /// point); empty from a server that has none.
     #[serde(default)]
     pub handoff_key: String,
+    /// Awareness classes the office recorded, newest first: the case editor offers them
+    /// instead of a typed class name. Empty from an older server.
+    #[serde(default)]
+    pub classes: Vec<ClassRef>,
+}
+
+/// An awareness class the device may pick.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassRef {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub organiser: String,
+    #[serde(default)]
+    pub start_date: String,
+    #[serde(default)]
+    pub end_date: String,
 }
 
 /// The last hand-off file written on this device: when, and the files in it with the

@@ -121,7 +121,76 @@ pub fn FieldInput(
         let error = error.clone();
         move || error().is_some()
     };
+    // The awareness class is picked from the classes the office recorded (reference
+    // data); "another class" falls back to typing its name.
+    let classes = if &*path == "awareness_class.class_name" {
+        crate::model::with(|m| m.reference.classes.clone())
+    } else {
+        Vec::new()
+    };
     let input = match kind {
+        Kind::Text if !classes.is_empty() => {
+            let typed = typed.clone();
+            let picked = move || {
+                view.with(|v| {
+                    v.as_ref()
+                        .and_then(|v| json_at(&v.json, "awareness_class.class_id"))
+                        .and_then(|j| j.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                })
+            };
+            let pick = {
+                let id = id.clone();
+                let classes = classes.clone();
+                move |value: String| {
+                    let class = classes.iter().find(|c| c.id == value);
+                    edit_and_save(
+                        &id,
+                        "awareness_class.class_id",
+                        Json::String(class.map(|c| c.id.clone()).unwrap_or_default()),
+                    );
+                    if let Some(c) = class {
+                        edit_and_save(
+                            &id,
+                            "awareness_class.class_name",
+                            Json::String(c.name.clone()),
+                        );
+                        if !c.organiser.is_empty() {
+                            edit_and_save(
+                                &id,
+                                "awareness_class.issuer",
+                                Json::String(c.organiser.clone()),
+                            );
+                        }
+                    }
+                }
+            };
+            let typing = move || picked().is_empty();
+            let name_attr = path.to_string();
+            view! {
+                <select name="awareness_class.class_id" data-path="awareness_class.class_id"
+                    prop:value=picked
+                    on:change=move |ev| pick(event_target_value(&ev))>
+                    <option value="">{move || tr("Lớp khác (gõ tên lớp)", "Another class (type its name)")}</option>
+                    {classes.iter().map(|c| {
+                        let label = match c.start_date.parse::<Date>() {
+                            Ok(d) => format!("{} ({})", c.name, d.format_vn()),
+                            Err(_) => c.name.clone(),
+                        };
+                        view! { <option value=c.id.clone()>{label}</option> }
+                    }).collect_view()}
+                </select>
+                <Show when=typing>
+                    <input type="text" name=name_attr.clone() data-path=name_attr.clone()
+                        prop:value=shown.clone()
+                        on:change={
+                            let typed = typed.clone();
+                            move |ev| typed(event_target_value(&ev))
+                        }/>
+                </Show>
+            }
+            .into_any()
+        }
         Kind::Text => {
             let typed = typed.clone();
             view! {

@@ -51,6 +51,7 @@ pub(crate) fn official() -> CaseFile {
         certificate_number: "123/CN".into(),
         issuer: "Trung tâm chính trị".into(),
         certificate_date: Some(d("2024-10-15")),
+        ..AwarenessClass::default()
     };
     c.application.letter_date = Some(d("2024-11-01"));
     let b = &mut c.biography;

@@ -98,6 +98,7 @@ pub fn timeline(start: Date, cut: u8, rng: &mut Rng) -> (CaseFile, Date) {
             certificate_number: "1/CN".into(),
             issuer: "Trung tâm chính trị".into(),
             certificate_date: at(45),
+            ..AwarenessClass::default()
         };
         today = start.add_days(50);
     }
