@@ -405,11 +405,11 @@ pub struct Conversion {
 }
 
 impl Conversion {
-    fn add(&mut self, class: bool, admitted: bool) {
-        self.entered += 1;
-        self.attended_class += usize::from(class);
-        self.admitted += usize::from(admitted);
-        self.admitted_of_attendees += usize::from(class && admitted);
+    fn add(&mut self, class: bool, admitted: bool, n: usize) {
+        self.entered += n;
+        self.attended_class += n * usize::from(class);
+        self.admitted += n * usize::from(admitted);
+        self.admitted_of_attendees += n * usize::from(class && admitted);
     }
 
     fn finish(&mut self) {
@@ -455,10 +455,10 @@ pub fn entry_column(entry: CohortEntry) -> &'static str {
     }
 }
 
-/// The cohort conversion of the case files `rows` (already filtered, entry date in the
-/// period) — see `reports::cohort`.
+/// The cohort conversion of grouped files: (attended a class, admitted, source code,
+/// occupation code, number of files) — see `reports::cohort`.
 pub fn conversion(
-    rows: &[crate::reports::CaseRow],
+    groups: &[(bool, bool, String, String, usize)],
     entry: CohortEntry,
     period: Period,
     without_entry_date: usize,
@@ -466,18 +466,16 @@ pub fn conversion(
     let mut total = Conversion::default();
     let mut by_source: BTreeMap<String, Conversion> = BTreeMap::new();
     let mut by_occupation: BTreeMap<String, Conversion> = BTreeMap::new();
-    for r in rows {
-        let class = r.class_date.is_some() || !r.class_id.is_empty();
-        let admitted = r.decision_date.is_some();
-        total.add(class, admitted);
+    for (class, admitted, source, occupation, n) in groups {
+        total.add(*class, *admitted, *n);
         by_source
-            .entry(r.source_kind.clone().unwrap_or_default())
+            .entry(source.clone())
             .or_default()
-            .add(class, admitted);
+            .add(*class, *admitted, *n);
         by_occupation
-            .entry(r.occupation.clone().unwrap_or_default())
+            .entry(occupation.clone())
             .or_default()
-            .add(class, admitted);
+            .add(*class, *admitted, *n);
     }
     total.finish();
     let lines =

@@ -1200,11 +1200,58 @@ pub fn cohort(
         cohort: Some("1".into()),
         ..f.clone()
     };
-    let rows = select_cases(conn, orgs, caller, &in_cohort, today)?;
-    // Files of the subtree with no entry date recorded: in no cohort, counted so the gap
-    // shows.
     let col = crate::figures::entry_column(entry);
     let (lo, hi) = scope_range(&root.path);
+    let subtree = root.parent_id.as_ref().map(|_| (lo.as_str(), hi.as_str()));
+    // With no filter beyond the organisation and period, one grouped query over the
+    // entry-date index answers; any other filter goes through the case list.
+    let only_scope = serde_json::to_value(f.scope_only()).ok() == serde_json::to_value(f).ok();
+    let mut groups: Vec<(bool, bool, String, String, usize)> = Vec::new();
+    if only_scope && !cohort_listed() {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT org_id, class_id <> '' OR class_date IS NOT NULL, decision_date IS NOT NULL,
+                    COALESCE(source_kind, ''), COALESCE(occupation, ''), COUNT(*)
+             FROM projections WHERE {col} BETWEEN ?1 AND ?2
+             AND (?3 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4))
+             GROUP BY 1, 2, 3, 4, 5"
+        ))?;
+        let rows = stmt.query_map(
+            rusqlite::params![
+                period.from.to_string(),
+                period.to.to_string(),
+                subtree.map(|s| s.0),
+                hi
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            },
+        )?;
+        for row in rows {
+            let (org, class, admitted, source, occupation, n) = row?;
+            if orgs.in_subtree(&org, &root.path) {
+                groups.push((class, admitted, source, occupation, n as usize));
+            }
+        }
+    } else {
+        for r in select_cases(conn, orgs, caller, &in_cohort, today)? {
+            groups.push((
+                r.class_date.is_some() || !r.class_id.is_empty(),
+                r.decision_date.is_some(),
+                r.source_kind.unwrap_or_default(),
+                r.occupation.unwrap_or_default(),
+                1,
+            ));
+        }
+    }
+    // Files of the subtree with no entry date recorded: in no cohort, counted so the gap
+    // shows.
     let without: i64 = conn
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM projections WHERE {col} IS NULL
@@ -1215,11 +1262,28 @@ pub fn cohort(
             |r| r.get(0),
         )?;
     Ok(crate::figures::conversion(
-        &rows,
+        &groups,
         entry,
         period,
         without as usize,
     ))
+}
+
+thread_local! {
+    static COHORT_LISTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn cohort_listed() -> bool {
+    COHORT_LISTED.with(|c| c.get())
+}
+
+/// Runs `work` with cohorts always computed through the case list (the reference the
+/// grouped query is checked against in tests).
+pub fn with_cohort_listed<T>(work: impl FnOnce() -> T) -> T {
+    COHORT_LISTED.with(|c| c.set(true));
+    let out = work();
+    COHORT_LISTED.with(|c| c.set(false));
+    out
 }
 
 /// Where an organisation stands against its plan.

@@ -439,6 +439,13 @@ WHEN OLD.org_id IS NOT NEW.org_id OR OLD.stage IS NOT NEW.stage BEGIN
         ON CONFLICT DO UPDATE SET n = n + 1;
 END;
 "#,
+    // The cohort of a period (files by their entry on the list of outstanding people) is
+    // counted from this covering index alone.
+    r#"
+DROP INDEX projections_outstanding;
+CREATE INDEX projections_cohort ON projections(outstanding_date, org_id, class_id, class_date,
+    decision_date, source_kind, occupation);
+"#,
 ];
 
 /// A handle on the database file.

@@ -557,6 +557,81 @@ fn cohort_conversion_counts_only_the_cohort_of_the_period_and_filter() {
     assert_eq!(line("youth_union").entered, 4);
     assert_eq!(line("trade_union").admitted, 1);
     assert_eq!(all.total.entered, 5);
+    // The grouped query (no filter beyond the period) agrees with the case list.
+    let listed = reports::with_cohort_listed(|| {
+        reports::cohort(
+            &conn,
+            &orgs,
+            &c,
+            &CaseFilter {
+                year: Some("2025".into()),
+                ..CaseFilter::default()
+            },
+            d("2026-03-01"),
+        )
+    })
+    .unwrap();
+    assert_eq!(all, listed);
+}
+
+#[tokio::test]
+async fn the_office_pages_show_plan_trend_classes_and_export_every_section() {
+    let app = tests::spawn_app().await;
+    let token = app.device("bantochuc").await.unwrap().token;
+    let get = |path: String| {
+        let http = app.http.clone();
+        let url = format!("{}{path}", app.url);
+        let token = token.clone();
+        async move {
+            let resp = http.get(url).bearer_auth(token).send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (status, page) = get("/central".into()).await;
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    for marker in [
+        r#"id="trend-desc""#,
+        r#"id="trend-table""#,
+        r#"id="classes-summary""#,
+        r#"id="cohort""#,
+        r#"id="sub-targets""#,
+        r#"id="official""#,
+        "/central/plan?",
+    ] {
+        assert!(page.contains(marker), "{marker}");
+    }
+    let (status, plan) = get("/central/plan?sort=name".into()).await;
+    assert_eq!(status, 200);
+    let plan = String::from_utf8(plan).unwrap();
+    assert!(plan.contains(r#"id="plan""#) && plan.contains(r#"data-org="ngo-quyen""#));
+    let (status, csv) = get("/api/review/export/dashboard?format=csv".into()).await;
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    for section in [
+        "Tổng hợp",
+        "Theo năm",
+        "Chỉ tiêu thành phần",
+        "Diễn biến",
+        "Theo tổ chức",
+        "Theo giai đoạn",
+        "Chuyển đổi theo khóa",
+        "Lớp nhận thức",
+        "Cơ cấu",
+    ] {
+        assert!(csv.contains(&format!("\r\n{section},")), "{section}");
+    }
+    let (status, xlsx) = get("/api/review/export/plan?format=xlsx&year=2022".into()).await;
+    assert_eq!(status, 200);
+    assert!(xlsx.starts_with(b"PK"));
+    let (status, plan_csv) = get("/api/review/export/plan?format=csv".into()).await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(plan_csv).unwrap().contains("ngo-quyen"));
+    // The device receives the classes to pick from.
+    let (status, reference) = app.get_json(&token, "/api/reference").await.unwrap();
+    assert_eq!(status, 200);
+    assert!(reference["classes"].as_array().unwrap().len() >= 4);
 }
 
 #[test]
@@ -679,6 +754,15 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
         c.person.youth_union_member = rng.below(2) == 0;
         c.person.occupation = Occupation::ALL.get(rng.below(15) as usize).copied();
         c.source.kind = SourceKind::ALL.get(rng.below(5) as usize).copied();
+        if rng.below(4) > 0 {
+            let entered = d("2022-06-01").add_days(rng.below(1400) as i32);
+            c.source.outstanding_list_date = Some(entered);
+            match rng.below(3) {
+                0 => c.awareness_class.certificate_date = Some(entered.add_months(3)),
+                1 => c.awareness_class.class_id = "lop-1".into(),
+                _ => {}
+            }
+        }
         if rng.below(3) > 0 {
             let day = d("2023-01-01").add_days(rng.below(1200) as i32);
             c.decision.date_signed = Some(day);
@@ -746,6 +830,7 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
         },
     ];
     let mut nonzero = 0;
+    let mut nonzero_cohorts = 0;
     for f in &filters {
         let a = reports::dashboard_via(&conn, &orgs, &c, f, 2, today, Via::Aggregates).unwrap();
         let b = reports::dashboard_via(&conn, &orgs, &c, f, 2, today, Via::Direct).unwrap();
@@ -755,6 +840,11 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
             serde_json::to_value(&b).unwrap(),
             "{f:?}"
         );
+        let ka = reports::cohort(&conn, &orgs, &c, f, today).unwrap();
+        let kb =
+            reports::with_cohort_listed(|| reports::cohort(&conn, &orgs, &c, f, today)).unwrap();
+        assert_eq!(ka, kb);
+        nonzero_cohorts += usize::from(ka.total.entered > 0 && ka.total.admitted_of_attendees > 0);
         let pa = reports::plan(&conn, &orgs, &c, f, today, Via::Aggregates).unwrap();
         let pb = reports::plan(&conn, &orgs, &c, f, today, Via::Direct).unwrap();
         assert_eq!(
@@ -766,6 +856,11 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
         nonzero,
         filters.len(),
         "every compared dashboard has figures"
+    );
+    assert_eq!(
+        nonzero_cohorts,
+        filters.len(),
+        "every compared cohort has figures"
     );
     // The aggregate tables hold no empty rows.
     let empty: i64 = conn
