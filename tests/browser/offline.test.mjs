@@ -54,9 +54,20 @@ test('works offline from the service worker, keeps edits across a browser restar
     assert.equal(await page.inputValue('[data-path="person.birth_date"]'), '15/03/2000');
     assert.match(await page.textContent('[data-testid=unsynced]'), /3 hồ sơ chưa gửi/);
 
-    // The server returns on the same data and address: the app syncs on its own.
+    // The server returns on the same data and address: the app syncs on its own, and
+    // sends its pushed changes gzip-compressed.
+    const syncBodies = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/sync')) {
+        syncBodies.push({ encoding: r.headers()['content-encoding'] ?? '', bytes: r.postDataBuffer()?.length ?? 0 });
+      }
+    });
     server = await startServer({ dataDir: server.dir, addr });
     await waitSynced(page, 90000);
+    const seen = JSON.stringify(syncBodies);
+    assert.ok(syncBodies.some((b) => b.encoding === 'gzip'), `the push went compressed: ${seen}`);
+    assert.ok(syncBodies.filter((b) => b.encoding !== 'gzip').every((b) => b.bytes < 512),
+      `only small requests go uncompressed: ${seen}`);
     const api = await apiAs(server.url);
     const a = await api('GET', `/api/review/cases/${ids[0]}`);
     assert.equal(a.case.person.ethnicity, 'Tày');

@@ -42,7 +42,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [server args] | test | bench [name] | dist | fuzz [target] [--seconds N] | fuzz-seeds>"
+                "usage: cargo xtask <run [server args] | test | bench [rules|sync|reports|client|peers] | dist | fuzz [target] [--seconds N] | fuzz-seeds>"
             );
             std::process::exit(2)
         }
@@ -165,6 +165,10 @@ fn bench(root: &Path, which: &[String]) -> Result<()> {
             "bench_reports",
         ])?;
     }
+    // Not part of `bench` with no name: it installs other engines and runs for long.
+    if which.iter().any(|w| w == "peers") {
+        peers(root)?;
+    }
     if wants("client") {
         let tc = setup::wasm_toolchain()?;
         setup::browser()?;
@@ -179,6 +183,42 @@ fn bench(root: &Path, which: &[String]) -> Result<()> {
         if !status.success() {
             bail!("client benchmark failed");
         }
+    }
+    Ok(())
+}
+
+/// `cargo xtask bench peers`: our sync against PouchDB and automerge-repo, side by side
+/// (`tests/peers/bench_peers.mjs`).
+fn peers(root: &Path) -> Result<()> {
+    let tc = setup::wasm_toolchain()?;
+    setup::browser()?;
+    setup::npm_packages(root)?;
+    setup::npm_packages_in(
+        &root.join("tests/peers"),
+        "PouchDB, express-pouchdb, automerge-repo",
+    )?;
+    build_dist(root, &tc)?;
+    cargo(&["build", "--release", "-p", "server"])?;
+    cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "tests",
+        "--example",
+        "bench_peers",
+    ])?;
+    let status = Command::new("node")
+        .arg("tests/peers/bench_peers.mjs")
+        .current_dir(root)
+        .env("SERVER_BIN", root.join("target/release/server"))
+        .env(
+            "PEERS_BIN",
+            root.join("target/release/examples/bench_peers"),
+        )
+        .env("DIST_DIR", root.join("target/dist"))
+        .status()?;
+    if !status.success() {
+        bail!("peer benchmark failed");
     }
     Ok(())
 }

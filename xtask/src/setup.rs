@@ -123,7 +123,14 @@ pub fn browser() -> Result<()> {
 
 /// binaryen (wasm-opt) and playwright-core, from the npm registry, into tests/browser.
 pub fn npm_packages(root: &Path) -> Result<()> {
-    let dir = root.join("tests/browser");
+    npm_packages_in(
+        &root.join("tests/browser"),
+        "axe-core, binaryen, playwright-core",
+    )
+}
+
+/// Installs the pinned npm packages of `dir` when its `package.json` is newer than them.
+pub fn npm_packages_in(dir: &Path, what: &str) -> Result<()> {
     let marker = dir.join("node_modules/.package-lock.json");
     let fresh = match (marker.metadata(), dir.join("package.json").metadata()) {
         (Ok(m), Ok(p)) => m.modified()? >= p.modified()?,
@@ -135,11 +142,11 @@ pub fn npm_packages(root: &Path) -> Result<()> {
     if Command::new("npm").arg("--version").output().is_err() {
         bail!("npm is missing: install Node.js and npm (apt-get install nodejs npm)");
     }
-    println!("==> npm install (binaryen, playwright-core)");
+    println!("==> npm install ({what})");
     run_cmd(
         Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir),
+            .current_dir(dir),
     )
 }
 

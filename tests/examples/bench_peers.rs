@@ -1,0 +1,188 @@
+//! Our side of `cargo xtask bench peers` (driven by `tests/peers/bench_peers.mjs`):
+//!
+//! - `seed DIR N OUT.json`: a demo store whose ward `phuong-11` holds N case files (the
+//!   demo's own files, then copies of them with fresh ids and names), plus an account
+//!   that changes files during the incremental round; writes exactly the ward's files in
+//!   the exchange format to OUT.json, which the peers load.
+//! - `client URL DIRECT_URL CHANGED`: the native client (`shared::sync::Replica`, the
+//!   PWA's sync code without the browser) downloads the ward through URL (the counting
+//!   proxy), then, after another device changed CHANGED files through DIRECT_URL, syncs
+//!   again. Before each measured phase it prints `BEGIN <phase>` and waits for a line on
+//!   standard input (so the proxy's counters are read at the right moment); after it, it
+//!   prints `END <phase> <json figures>`.
+
+use std::io::BufRead;
+use std::time::Instant;
+
+use serde_json::json;
+use server::admin::{self, CaseFileRecord, CaseFilesExport};
+use server::casedocs::{RulesConfig, today_vn};
+use server::store::Store;
+use shared::sync::DocId;
+use tests::{SimRng, login_device};
+
+const WARD: &str = "phuong-11";
+const READER: &str = "canbo.lachtray";
+const WRITER: &str = "bench.writer";
+const PASSWORD: &str = "demo2026";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("seed") => seed(&args[1], args[2].parse().unwrap(), &args[3]),
+        Some("client") => runtime().block_on(client(&args[1], &args[2], args[3].parse().unwrap())),
+        Some("write") => runtime().block_on(write(&args[1], args[2].parse().unwrap())),
+        _ => eprintln!(
+            "usage: bench_peers seed DIR N OUT.json | client URL DIRECT_URL CHANGED | write URL CHANGED"
+        ),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn ward_files(store: &Store) -> Vec<CaseFileRecord> {
+    let all = admin::export_case_files(store, "/").unwrap();
+    all.case_files
+        .into_iter()
+        .filter(|r| r.case.org_id.starts_with(WARD))
+        .collect()
+}
+
+fn seed(dir: &str, n: usize, out: &str) {
+    let dir = std::path::Path::new(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let store = Store::open(&dir.join("store.sqlite")).unwrap();
+    let rules = RulesConfig::default();
+    server::demo::seed(&store, &rules, today_vn()).unwrap();
+    server::auth::create_user(
+        &store,
+        WRITER,
+        "Cán bộ sửa hồ sơ",
+        PASSWORD,
+        server::auth::Role::Cadre,
+        WARD,
+    )
+    .unwrap();
+    let before = disk_bytes(&store, dir);
+    let demo = ward_files(&store);
+    assert!(!demo.is_empty(), "the demo ward {WARD} has case files");
+    let mut rng = SimRng(7);
+    let mut copies = Vec::new();
+    for i in demo.len()..n {
+        let mut r = demo[i % demo.len()].clone();
+        r.id = DocId::from_bytes(rng.bytes16());
+        // Another person with the same history: the name differs, the content stays real.
+        r.case.person.full_name = format!("{} {}", r.case.person.full_name, i);
+        r.case.person.id_number = String::new();
+        copies.push(r);
+    }
+    // Imported in batches: one transaction per batch.
+    for batch in copies.chunks(1000) {
+        let export = CaseFilesExport {
+            format: admin::CASE_FILES_FORMAT.into(),
+            case_files: batch.to_vec(),
+        };
+        admin::import_case_files(&store, &rules, &serde_json::to_string(&export).unwrap()).unwrap();
+    }
+    let after = disk_bytes(&store, dir);
+    let files = ward_files(&store);
+    let export = CaseFilesExport {
+        format: admin::CASE_FILES_FORMAT.into(),
+        case_files: files,
+    };
+    std::fs::write(out, serde_json::to_vec(&export).unwrap()).unwrap();
+    println!(
+        "seeded {} case files in {WARD}; server disk for the {} added: {:.2} kB per file",
+        export.case_files.len(),
+        copies.len(),
+        (after - before) as f64 / copies.len().max(1) as f64 / 1000.0
+    );
+    println!(
+        "SEED {}",
+        json!({"files": export.case_files.len(), "added": copies.len(), "disk_before": before, "disk_after": after})
+    );
+}
+
+/// Bytes of the store's files once the write-ahead log is folded in.
+fn disk_bytes(store: &Store, dir: &std::path::Path) -> u64 {
+    store
+        .conn()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Another device of the ward changes `changed` files (the first ones by id).
+async fn write(url: &str, changed: usize) {
+    let http = reqwest::Client::new();
+    let mut writer = login_device(&http, url, WRITER, PASSWORD).await.unwrap();
+    writer.sync().await.unwrap();
+    for id in writer.doc_ids().into_iter().take(changed) {
+        writer
+            .edit(&id, "case.person.ethnicity", json!("Tày"))
+            .unwrap();
+    }
+    writer.sync().await.unwrap();
+}
+
+fn wait_for_go(phase: &str) {
+    println!("BEGIN {phase}");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).unwrap();
+}
+
+async fn client(url: &str, direct: &str, changed: usize) {
+    let http = reqwest::Client::new();
+    wait_for_go("first");
+    let t = Instant::now();
+    let mut reader = login_device(&http, url, READER, PASSWORD).await.unwrap();
+    let mut trips = 0;
+    loop {
+        trips += 1;
+        if !reader.sync_once(tests::Fault::None).await.unwrap() {
+            break;
+        }
+    }
+    let first = t.elapsed();
+    println!(
+        "END first {}",
+        json!({"ms": first.as_secs_f64() * 1000.0, "docs": reader.replica.docs.len(), "trips": trips + 1})
+    );
+
+    // Another device of the ward changes files; not measured.
+    write(direct, changed).await;
+
+    wait_for_go("incremental");
+    let t = Instant::now();
+    let before = reader.replica.cursor;
+    let mut trips = 0;
+    loop {
+        trips += 1;
+        if !reader.sync_once(tests::Fault::None).await.unwrap() {
+            break;
+        }
+    }
+    let incremental = t.elapsed();
+    let tay = reader
+        .doc_ids()
+        .iter()
+        .filter(|id| reader.case(id).is_ok_and(|c| c.person.ethnicity == "Tày"))
+        .count();
+    assert!(tay >= changed, "the reader received the changed files");
+    println!(
+        "END incremental {}",
+        json!({"ms": incremental.as_secs_f64() * 1000.0, "changed": changed, "trips": trips, "cursor_moved": reader.replica.cursor > before})
+    );
+}
