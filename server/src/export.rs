@@ -121,7 +121,11 @@ pub fn xlsx(sheets: &[Sheet]) -> AppResult<Vec<u8>> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("dd/mm/yyyy");
-    let decimal = Format::new().set_num_format("0.0");
+    // Grouped digits: Excel and LibreOffice show them with the reader's separators
+    // (11.971 and 6,5 in Vietnamese); the cells stay numbers. Integers below 10,000 are
+    // left ungrouped so years (2026) read as years.
+    let integer = Format::new().set_num_format("[>=10000]#,##0;[<=-10000]-#,##0;0");
+    let decimal = Format::new().set_num_format("#,##0.0");
     for s in sheets {
         let ws = book.add_worksheet_with_constant_memory();
         ws.set_name(sheet_name(&s.name)).map_err(xlsx_error)?;
@@ -143,7 +147,8 @@ pub fn xlsx(sheets: &[Sheet]) -> AppResult<Vec<u8>> {
                         ws.write_string(r, c, t).map_err(xlsx_error)?;
                     }
                     Cell::Int(n) => {
-                        ws.write_number(r, c, *n as f64).map_err(xlsx_error)?;
+                        ws.write_number_with_format(r, c, *n as f64, &integer)
+                            .map_err(xlsx_error)?;
                     }
                     Cell::Float(x) => {
                         ws.write_number_with_format(r, c, *x, &decimal)
@@ -365,6 +370,59 @@ pub fn cases_sheet(rows: &[CaseRow], en: bool) -> Sheet {
     s
 }
 
+/// Cohort conversion: every step and both shares, for all, per source, per occupation.
+pub fn cohort_sheet(c: &crate::figures::Cohort, en: bool) -> Sheet {
+    let mut cohort = Sheet::new(
+        t(en, "Chuyển đổi theo khóa", "Cohort conversion"),
+        &[
+            t(en, "Nhóm", "Group"),
+            t(en, "Vào nguồn trong kỳ", "Entered in the period"),
+            t(en, "Đã học lớp nhận thức", "Attended the class"),
+            t(en, "Đã kết nạp", "Admitted"),
+            t(en, "Kết nạp / vào nguồn (%)", "Admitted / entered (%)"),
+            t(
+                en,
+                "Kết nạp trong số đã học lớp",
+                "Admitted among attendees",
+            ),
+            t(en, "Kết nạp / đã học lớp (%)", "Admitted / attendees (%)"),
+        ],
+    );
+    let conv = |label: String, c: &crate::figures::Conversion| -> Vec<Cell> {
+        vec![
+            label.into(),
+            c.entered.into(),
+            c.attended_class.into(),
+            c.admitted.into(),
+            c.admitted_percent.into(),
+            c.admitted_of_attendees.into(),
+            c.admitted_of_attendees_percent.into(),
+        ]
+    };
+    cohort.push(conv(t(en, "Tất cả", "All").into(), &c.total));
+    for line in &c.by_source {
+        cohort.push(conv(
+            format!(
+                "{}: {}",
+                t(en, "Nguồn", "Source"),
+                if en { &line.label_en } else { &line.label_vi }
+            ),
+            &line.figures,
+        ));
+    }
+    for line in &c.by_occupation {
+        cohort.push(conv(
+            format!(
+                "{}: {}",
+                t(en, "Nghề nghiệp", "Occupation"),
+                if en { &line.label_en } else { &line.label_vi }
+            ),
+            &line.figures,
+        ));
+    }
+    cohort
+}
+
 /// The dashboard as sheets: the headline figures first, then each table.
 pub fn dashboard_sheets(d: &Dashboard, en: bool) -> Vec<Sheet> {
     let mut head = Sheet::new(
@@ -494,54 +552,7 @@ pub fn dashboard_sheets(d: &Dashboard, en: bool) -> Vec<Sheet> {
         stages.push(vec![stage_label(&s.stage, en).into(), s.count.into()]);
     }
 
-    let mut cohort = Sheet::new(
-        t(en, "Chuyển đổi theo khóa", "Cohort conversion"),
-        &[
-            t(en, "Nhóm", "Group"),
-            t(en, "Vào nguồn trong kỳ", "Entered in the period"),
-            t(en, "Đã học lớp nhận thức", "Attended the class"),
-            t(en, "Đã kết nạp", "Admitted"),
-            t(en, "Kết nạp / vào nguồn (%)", "Admitted / entered (%)"),
-            t(
-                en,
-                "Kết nạp trong số đã học lớp",
-                "Admitted among attendees",
-            ),
-            t(en, "Kết nạp / đã học lớp (%)", "Admitted / attendees (%)"),
-        ],
-    );
-    let conv = |label: String, c: &crate::figures::Conversion| -> Vec<Cell> {
-        vec![
-            label.into(),
-            c.entered.into(),
-            c.attended_class.into(),
-            c.admitted.into(),
-            c.admitted_percent.into(),
-            c.admitted_of_attendees.into(),
-            c.admitted_of_attendees_percent.into(),
-        ]
-    };
-    cohort.push(conv(t(en, "Tất cả", "All").into(), &d.cohort.total));
-    for line in &d.cohort.by_source {
-        cohort.push(conv(
-            format!(
-                "{}: {}",
-                t(en, "Nguồn", "Source"),
-                if en { &line.label_en } else { &line.label_vi }
-            ),
-            &line.figures,
-        ));
-    }
-    for line in &d.cohort.by_occupation {
-        cohort.push(conv(
-            format!(
-                "{}: {}",
-                t(en, "Nghề nghiệp", "Occupation"),
-                if en { &line.label_en } else { &line.label_vi }
-            ),
-            &line.figures,
-        ));
-    }
+    let cohort = cohort_sheet(&d.cohort, en);
 
     let mut targets = Sheet::new(
         t(en, "Chỉ tiêu thành phần", "Sub-targets"),

@@ -772,6 +772,10 @@ pub fn report_sheets(
             )?,
             en,
         ),
+        "cohort" => vec![export::cohort_sheet(
+            &reports::cohort(conn, &orgs, caller, &q.filter, today)?,
+            en,
+        )],
         "cases" => vec![export::cases_sheet(
             &reports::cases(conn, &orgs, caller, &q.filter, today)?,
             en,

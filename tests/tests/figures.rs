@@ -628,6 +628,16 @@ async fn the_office_pages_show_plan_trend_classes_and_export_every_section() {
     let (status, plan_csv) = get("/api/review/export/plan?format=csv".into()).await;
     assert_eq!(status, 200);
     assert!(String::from_utf8(plan_csv).unwrap().contains("ngo-quyen"));
+    // Cohort conversion with filters, on its page and exported.
+    let (status, cohort) =
+        get("/central/cohort?year=2025&source=youth_union&female=1".into()).await;
+    assert_eq!(status, 200);
+    let cohort = String::from_utf8(cohort).unwrap();
+    assert!(cohort.contains(r#"id="cohort-all""#));
+    assert!(cohort.contains("cohort=1"), "links open the cohort's files");
+    let (status, cohort_csv) = get("/api/review/export/cohort?format=csv&year=2025".into()).await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(cohort_csv).unwrap().contains("Tất cả"));
     // The device receives the classes to pick from.
     let (status, reference) = app.get_json(&token, "/api/reference").await.unwrap();
     assert_eq!(status, 200);

@@ -160,6 +160,151 @@ pub async fn plan_page(
     .await
 }
 
+/// Cohort conversion with every filter of the case list: who entered the pipeline in the
+/// period, how many attended a class and how many were admitted, by source and
+/// occupation.
+pub async fn cohort_page(
+    State(state): State<Arc<AppState>>,
+    r: Reviewer,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let store = state.store.clone();
+    let lang = r.lang;
+    run_page(lang, move || {
+        let conn = store.conn();
+        let orgs = OrgIndex::load(&conn)?;
+        let today = today_vn();
+        let root = reports::resolve_org(&orgs, &r.caller, q.filter.org.as_deref())?.clone();
+        let base = CaseFilter {
+            org: Some(root.id.clone()),
+            ..q.filter.clone()
+        };
+        let c = reports::cohort(&conn, &orgs, &r.caller, &base, today)?;
+        let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
+        let mut sectors: Vec<String> = orgs
+            .subtree(&scope)
+            .map(|o| o.sector.clone())
+            .filter(|s| !s.is_empty())
+            .collect();
+        sectors.sort();
+        sectors.dedup();
+        drop(conn);
+        let l = r.lang;
+        let f = &q.filter;
+        let val = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
+        let select = |name: &str, current: &Option<String>, opts: Vec<(String, String)>| {
+            let mut h = format!(r#"<select name="{name}"><option value="">—</option>"#);
+            for (code, label) in opts {
+                let sel = if current.as_deref() == Some(code.as_str()) {
+                    " selected"
+                } else {
+                    ""
+                };
+                h.push_str(&format!(
+                    r#"<option value="{}"{sel}>{}</option>"#,
+                    esc(&code),
+                    esc(&label)
+                ));
+            }
+            h.push_str("</select>");
+            h
+        };
+        let check = |name: &str, current: &Option<String>, label: &str| {
+            format!(
+                r#"<label><input type="checkbox" name="{name}" value="1"{}> {}</label>"#,
+                if current.as_deref() == Some("1") {
+                    " checked"
+                } else {
+                    ""
+                },
+                esc(label)
+            )
+        };
+        let mut h = format!(
+            r#"<form class="filters" method="get" action="/central/cohort">
+<label>{org}<select name="org">{opts}</select></label>
+<label>{year}<input name="year" size="5" value="{y}" placeholder="{cy}"></label>
+<label>{term}<input name="term" size="9" value="{t}" placeholder="2025-2030"></label>
+<label>{from}<input name="from" size="10" value="{fr}" placeholder="dd/mm/yyyy"></label>
+<label>{to}<input name="to" size="10" value="{to_v}" placeholder="dd/mm/yyyy"></label>
+<label>{sector}{sector_sel}</label>
+<label>{source}{source_sel}</label>
+<label>{occ}{occ_sel}</label>
+{female}{youth}{minority}
+<button>{show}</button></form>"#,
+            org = esc(l.t("Tổ chức", "Organisation")),
+            opts = org_options(&orgs, &scope, &root.id),
+            year = esc(l.t("Năm", "Year")),
+            y = val(&f.year),
+            cy = today.year(),
+            term = esc(l.t("Nhiệm kỳ", "Term")),
+            t = val(&f.term),
+            from = esc(l.t("Từ ngày", "From")),
+            fr = val(&f.from),
+            to = esc(l.t("Đến ngày", "To")),
+            to_v = val(&f.to),
+            sector = esc(l.t("Khối", "Sector")),
+            sector_sel = select(
+                "sector",
+                &f.sector,
+                sectors
+                    .iter()
+                    .map(|s| (s.clone(), sector_label(s, l.en)))
+                    .collect()
+            ),
+            source = esc(l.t("Nguồn", "Source")),
+            source_sel = select(
+                "source",
+                &f.source,
+                shared::model::SourceKind::ALL
+                    .iter()
+                    .map(|s| (
+                        s.code().to_string(),
+                        l.t(s.label_vi(), s.label_en()).to_string()
+                    ))
+                    .chain([(
+                        "none_recorded".to_string(),
+                        l.t("Chưa ghi", "Not recorded").to_string()
+                    )])
+                    .collect()
+            ),
+            occ = esc(l.t("Nghề nghiệp", "Occupation")),
+            occ_sel = select(
+                "occupation",
+                &f.occupation,
+                shared::model::Occupation::ALL
+                    .iter()
+                    .map(|o| (
+                        o.code().to_string(),
+                        l.t(o.label_vi(), o.label_en()).to_string()
+                    ))
+                    .chain([(
+                        "none_recorded".to_string(),
+                        l.t("Chưa ghi", "Not recorded").to_string()
+                    )])
+                    .collect()
+            ),
+            female = check("female", &f.female, l.t("Nữ", "Women")),
+            youth = check("youth", &f.youth, l.t("Đoàn viên", "Youth Union members")),
+            minority = check(
+                "minority",
+                &f.minority,
+                l.t("Dân tộc thiểu số", "Ethnic minorities")
+            ),
+            show = esc(l.t("Xem", "Show")),
+        );
+        h.push_str(&cohort_section(l, &base, &c));
+        h.push_str(&export_links(l, "cohort", &base.query_string()));
+        Ok(page(
+            &r,
+            r.t("Chuyển đổi theo khóa", "Cohort conversion"),
+            "dashboard",
+            &h,
+        ))
+    })
+    .await
+}
+
 fn link(base: &CaseFilter, f: impl FnOnce(&mut CaseFilter)) -> String {
     let mut c = base.clone();
     f(&mut c);
@@ -371,6 +516,14 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: &str, years: i
 
     // Cohort conversion.
     h.push_str(&cohort_section(l, base, &d.cohort));
+    h.push_str(&format!(
+        r#"<p><a href="/central/cohort?{}">{}</a></p>"#,
+        esc(&base.query_string()),
+        esc(l.t(
+            "Chuyển đổi theo khóa với các bộ lọc (nguồn, nghề nghiệp, khối…) →",
+            "Cohort conversion with filters (source, occupation, sector…) →"
+        ))
+    ));
     let scope_base = CaseFilter {
         org: base.org.clone(),
         ..CaseFilter::default()

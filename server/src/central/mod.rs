@@ -53,6 +53,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(password_form).post(change_password),
         )
         .route("/central/plan", get(dashboard::plan_page))
+        .route("/central/cohort", get(dashboard::cohort_page))
         .route("/central/cases", get(cases::list))
         .route("/central/cases/{id}", get(cases::detail))
         .route("/central/cases/{id}/return", post(cases::return_case))
