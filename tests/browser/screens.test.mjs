@@ -271,7 +271,9 @@ test('findings, checklist items and conflicts take the cadre to the field; a fut
     // A conflict in a completed section: two devices write the same field apart.
     const b = await devB.context.newPage();
     await login(b, server.url);
+    await toList(a);
     const id = await laterStageCase(a);
+    assert.ok(id, 'a file past its first stage');
     await openCase(a, id);
     await openCase(b, id);
     await server.stop();
@@ -287,9 +289,9 @@ test('findings, checklist items and conflicts take the cadre to the field; a fut
     assert.match(mark, /⚠ 1 xung đột/);
     assert.doesNotMatch(mark, /✓/);
     await a.evaluate(() => document.querySelectorAll('details.section').forEach((d) => { d.open = false; }));
-    await a.click('[data-testid=goto-conflict][data-path="person.ethnicity"]');
-    assert.equal(await a.evaluate(() => document.activeElement.dataset.path), 'person.ethnicity');
-    assert.ok(await a.locator('.field.conflict [data-testid=conflict]').isVisible());
+    await a.click('[data-testid=goto-conflict][data-conflict="person.ethnicity"]');
+    assert.deepEqual(await a.evaluate(() => [document.activeElement.tagName, document.activeElement.dataset.path]), ['INPUT', 'person.ethnicity']);
+    await a.waitForSelector('.field[data-pattern="person.ethnicity"] [data-testid=conflict]', { state: 'visible', timeout: 5000 });
 
     // The office: the conflict by its label, nothing chosen, a confirmation after.
     const o = await office.context.newPage();

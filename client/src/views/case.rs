@@ -223,7 +223,7 @@ fn ConflictSummary(view: Memo<Option<DocView>>) -> impl IntoView {
                         let path = c.path.clone();
                         view! {
                             <li>
-                                <button type="button" class="goto" data-testid="goto-conflict" data-path=c.path.clone()
+                                <button type="button" class="goto" data-testid="goto-conflict" data-conflict=c.path.clone()
                                     on:click=move |_| go_to_field(&path)>
                                     {format!("{} →", tr_s(&vi, &en))}
                                 </button>
@@ -287,7 +287,9 @@ pub fn go_to_field(path_or_pattern: &str) {
     let pattern = pattern_of(path_or_pattern);
     let mut selectors = Vec::new();
     if !path_or_pattern.contains("[]") {
-        selectors.push(format!(r#"[data-path="{path_or_pattern}"]"#));
+        selectors.push(format!(
+            r#":is(input, select)[data-path="{path_or_pattern}"]"#
+        ));
     }
     if let Some((list, _)) = pattern.split_once("[].") {
         selectors.push(format!(

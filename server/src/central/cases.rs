@@ -480,7 +480,10 @@ pub async fn detail(
                 fields,
                 e.message
                     .as_ref()
-                    .map(|m| format!(r#" <span class="muted">({})</span>"#, esc(m)))
+                    .map(|m| format!(
+                        r#" <span class="muted">({})</span>"#,
+                        esc(&present::message_label(m, l))
+                    ))
                     .unwrap_or_default()
             ));
         }

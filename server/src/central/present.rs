@@ -21,9 +21,10 @@ pub fn value_label(path: &str, v: &serde_json::Value, l: Lang) -> String {
 }
 
 /// A device as people tell devices apart: the name its owner gave it, or the model,
-/// system and browser read from a User-Agent string ("Samsung SM-A045F · Android 13 ·
-/// Chrome 120"), with the device number so two alike devices of one user differ.
-pub fn device_label(name: &str, id: Option<i64>) -> String {
+/// system and browser read from a User-Agent string ("SM-A045F · Android 13 · Chrome
+/// 120"), with the start of the device's id so two alike devices of one user differ.
+pub fn device_label(name: &str, id: Option<&str>) -> String {
+    let id = id.map(|i| i.chars().take(4).collect::<String>().to_uppercase());
     let base = if name.contains("Mozilla/") || name.contains("AppleWebKit") {
         from_user_agent(name)
     } else if name.trim().is_empty() || name == "?" {
@@ -183,6 +184,20 @@ pub fn change_lines(doc: &AutoCommit, hash: &str, fields: &[String], l: Lang) ->
         let label = field_label(f, l);
         let old = value_at(doc, f, &before);
         let new = value_at(doc, f, &after);
+        // A new empty map or an empty fact says nothing: its filled leaves follow.
+        let is_record = f
+            .rsplit('.')
+            .next()
+            .is_some_and(|s| s.parse::<usize>().is_ok());
+        let empty = |v: &Option<serde_json::Value>| match v {
+            None | Some(serde_json::Value::Null) => true,
+            Some(serde_json::Value::String(s)) => s.is_empty(),
+            Some(serde_json::Value::Object(_)) => !is_record,
+            _ => false,
+        };
+        if old.is_none() && empty(&new) {
+            continue;
+        }
         let show = |v: &Option<serde_json::Value>| match v {
             None => (if l.en { "(none)" } else { "(chưa có)" }).to_string(),
             Some(v) => value_label(f, v, l),
@@ -257,6 +272,37 @@ pub fn case_file_html(case: &serde_json::Value, l: Lang) -> String {
     }
     h.push_str("</div>");
     h
+}
+
+/// The note the server wrote with a change ("giải quyết xung đột case.person.ethnicity —
+/// …"), with each path replaced by its field label and, in English, the known
+/// actions translated, so a page in one language reads in that language.
+pub fn message_label(m: &str, l: Lang) -> String {
+    let mut out: Vec<String> = m
+        .split(' ')
+        .map(|w| {
+            if w.starts_with("case.") && w.len() > 5 {
+                format!("«{}»", field_label(w, l))
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    if l.en {
+        let joined = out.join(" ");
+        for (vi, en) in [
+            ("giải quyết xung đột", "resolved the conflict on"),
+            ("bỏ trả lại hồ sơ", "withdrew the return of the file"),
+            ("trả lại hồ sơ", "returned the file"),
+            ("gộp hồ sơ trùng", "merged the duplicate file"),
+        ] {
+            if let Some(rest) = joined.strip_prefix(vi) {
+                return format!("{en}{rest}");
+            }
+        }
+        out = vec![joined];
+    }
+    out.join(" ")
 }
 
 /// What is wrong with the typed filters of a list (dates, year, days), each message
@@ -343,13 +389,30 @@ mod tests {
     fn devices_are_named_by_model_system_and_browser() {
         let ua = "Mozilla/5.0 (Linux; Android 13; SM-A045F Build/TP1A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.43 Mobile Safari/537.36";
         assert_eq!(
-            device_label(ua, Some(7)),
-            "SM-A045F · Android 13 · Chrome 120 (#7)"
+            device_label(ua, Some("k7x2abcd")),
+            "SM-A045F · Android 13 · Chrome 120 (#K7X2)"
         );
         let ios = "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1";
         assert_eq!(device_label(ios, None), "iPhone · iOS 16.6 · Safari 16");
-        assert_eq!(device_label("Máy của Hùng", Some(2)), "Máy của Hùng (#2)");
-        assert_eq!(device_label("", Some(3)), "#3");
+        assert_eq!(
+            device_label("Máy của Hùng", Some("ab12")),
+            "Máy của Hùng (#AB12)"
+        );
+        assert_eq!(device_label("", Some("zz9")), "#ZZ9");
+        assert_eq!(
+            message_label(
+                "giải quyết xung đột case.person.ethnicity — A (a)",
+                Lang { en: false }
+            ),
+            "giải quyết xung đột «Dân tộc» — A (a)"
+        );
+        assert_eq!(
+            message_label(
+                "giải quyết xung đột case.person.ethnicity — A (a)",
+                Lang { en: true }
+            ),
+            "resolved the conflict on «Ethnicity» — A (a)"
+        );
         let head = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/140.0.0.0 Safari/537.36";
         assert_eq!(device_label(head, None), "Linux · Chrome 140");
     }

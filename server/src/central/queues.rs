@@ -30,14 +30,14 @@ pub struct ResolvedQuery {
 
 /// The device that wrote a value, told apart from the user's other devices.
 fn device_of(conn: &rusqlite::Connection, actor: &str, name: &str) -> String {
-    let id: Option<i64> = conn
+    let id: Option<String> = conn
         .query_row(
             "SELECT device_id FROM actors WHERE actor = ?1",
             [actor],
             |row| row.get(0),
         )
         .ok();
-    present::device_label(name, id)
+    present::device_label(name, id.as_deref())
 }
 
 pub async fn conflicts(
