@@ -25,6 +25,8 @@ pub enum Cell {
     Int(i64),
     Float(f64),
     Date(Date),
+    /// A yes/no fact, written "Có"/"Không" (or "Yes"/"No" in an English export).
+    Bool(bool),
     Empty,
 }
 
@@ -72,7 +74,17 @@ impl From<Option<Date>> for Cell {
 
 impl From<bool> for Cell {
     fn from(b: bool) -> Cell {
-        Cell::Int(i64::from(b))
+        Cell::Bool(b)
+    }
+}
+
+/// A yes/no cell as a reader writes it.
+fn yes_no(b: bool, en: bool) -> &'static str {
+    match (b, en) {
+        (true, false) => "Có",
+        (false, false) => "Không",
+        (true, true) => "Yes",
+        (false, true) => "No",
     }
 }
 
@@ -116,8 +128,14 @@ fn sheet_name(name: &str) -> String {
     }
 }
 
-/// Writes the sheets into one XLSX workbook.
+/// Writes the sheets into one XLSX workbook (yes/no in Vietnamese).
 pub fn xlsx(sheets: &[Sheet]) -> AppResult<Vec<u8>> {
+    xlsx_in(sheets, false)
+}
+
+/// Writes the sheets into one XLSX workbook, yes/no cells in English when `en`; every
+/// sheet opens with its title row frozen and filter buttons on it.
+pub fn xlsx_in(sheets: &[Sheet], en: bool) -> AppResult<Vec<u8>> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("dd/mm/yyyy");
@@ -136,6 +154,10 @@ pub fn xlsx(sheets: &[Sheet]) -> AppResult<Vec<u8>> {
         }
         for (i, c) in s.columns.iter().enumerate() {
             ws.write_string_with_format(0, i as u16, c, &bold)
+                .map_err(xlsx_error)?;
+        }
+        if !s.columns.is_empty() {
+            ws.autofilter(0, 0, s.rows.len() as u32, s.columns.len() as u16 - 1)
                 .map_err(xlsx_error)?;
         }
         for (r, row) in s.rows.iter().enumerate() {
@@ -165,6 +187,9 @@ pub fn xlsx(sheets: &[Sheet]) -> AppResult<Vec<u8>> {
                                 ws.write_string(r, c, d.format_vn()).map_err(xlsx_error)?;
                             }
                         }
+                    }
+                    Cell::Bool(b) => {
+                        ws.write_string(r, c, yes_no(*b, en)).map_err(xlsx_error)?;
                     }
                     Cell::Empty => {}
                 }
@@ -213,6 +238,8 @@ pub fn csv(sheet: &Sheet) -> Vec<u8> {
                 Cell::Float(x) => format!("{x:.1}"),
                 // ISO dates: unambiguous, and Excel and LibreOffice recognise them.
                 Cell::Date(d) => d.to_string(),
+                // CSV stays machine-readable: 1 and 0, as before.
+                Cell::Bool(b) => i32::from(*b).to_string(),
                 Cell::Empty => String::new(),
             })
             .collect();
@@ -272,9 +299,19 @@ pub fn csv_long(sheets: &[Sheet]) -> Vec<u8> {
 /// A download response. CSV holds the one sheet of a list, or every sheet of a report in
 /// long format ([`csv_long`]).
 pub fn download(sheets: &[Sheet], format: ExportFormat, basename: &str) -> AppResult<Response> {
+    download_in(sheets, format, basename, false)
+}
+
+/// [`download`] with yes/no cells in English when `en`.
+pub fn download_in(
+    sheets: &[Sheet],
+    format: ExportFormat,
+    basename: &str,
+    en: bool,
+) -> AppResult<Response> {
     let (bytes, mime, ext) = match format {
         ExportFormat::Xlsx => (
-            xlsx(sheets)?,
+            xlsx_in(sheets, en)?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),

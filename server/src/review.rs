@@ -803,6 +803,45 @@ pub fn report_sheets(
     })
 }
 
+/// The name of a report in a file name ("ho-so", "case-files").
+fn report_title(report: &str, en: bool) -> &'static str {
+    let (vi, e) = match report {
+        "cases" => ("ho-so", "case-files"),
+        "findings" => ("phat-hien", "findings"),
+        "deadlines" => ("thoi-han", "deadlines"),
+        "conflicts" => ("xung-dot", "conflicts"),
+        "history" => ("lich-su", "history"),
+        "dashboard" => ("tong-quan", "dashboard"),
+        "plan" => ("ke-hoach", "plan"),
+        "cohort" => ("chuyen-doi", "cohort"),
+        _ => ("bao-cao", "report"),
+    };
+    if en { e } else { vi }
+}
+
+/// A download's file name that says what it holds: the report, the organisation or
+/// person, the period when one was chosen, and the day, without diacritics so every
+/// system keeps it ("ho-so-dang-bo-phuong-lach-tray-2026-2026-11-30").
+pub fn export_name(parts: &[&str], day: shared::date::Date) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for p in parts {
+        let slug: String = shared::text::fold(p)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let slug = slug
+            .split('-')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        if !slug.is_empty() {
+            out.push(slug.chars().take(60).collect());
+        }
+    }
+    out.push(day.to_string());
+    out.join("-")
+}
+
 /// Downloads a report as XLSX or CSV, or the case files of a subtree in the documented
 /// JSON exchange format (`case-files`).
 async fn export(
@@ -828,17 +867,38 @@ async fn export(
             return export::file_response(bytes, "application/json", "ho-so.json");
         }
         let format = ExportFormat::parse(q.format.as_deref())?;
+        let en = q.english();
         if report == "history" {
             let id = q.id.as_deref().unwrap_or_default();
             let (_, rows) = history_of(&store, &caller, id, HistoryWindow::ALL)?;
-            let sheet = history_sheet(&rows, q.english());
-            return export::download(&[sheet], format, &report);
+            let sheet = history_sheet(&rows, en);
+            let name = {
+                let conn = store.conn();
+                conn.query_row(
+                    "SELECT full_name FROM projections WHERE doc_id = ?1",
+                    [id],
+                    |r| r.get::<_, String>(0),
+                )
+                .unwrap_or_default()
+            };
+            let base = export_name(&[report_title(&report, en), &name], today_vn());
+            return export::download_in(&[sheet], format, &base, en);
         }
-        let sheets = {
+        let (sheets, org) = {
             let conn = store.conn();
-            report_sheets(&conn, &caller, &report, &q)?
+            let orgs = OrgIndex::load(&conn)?;
+            let org = reports::resolve_org(&orgs, &caller, q.filter.org.as_deref())?
+                .name
+                .clone();
+            (report_sheets(&conn, &caller, &report, &q)?, org)
         };
-        export::download(&sheets, format, &report)
+        let period = [q.filter.year.as_deref(), q.filter.term.as_deref()]
+            .into_iter()
+            .flatten()
+            .find(|s| !s.trim().is_empty())
+            .unwrap_or_default();
+        let base = export_name(&[report_title(&report, en), &org, period], today_vn());
+        export::download_in(&sheets, format, &base, en)
     })
     .await
 }
@@ -850,6 +910,8 @@ pub fn cell_text(c: &Cell) -> String {
         Cell::Int(n) => n.to_string(),
         Cell::Float(x) => format!("{x:.1}"),
         Cell::Date(d) => d.format_vn(),
+        Cell::Bool(true) => "Có".into(),
+        Cell::Bool(false) => "Không".into(),
         Cell::Empty => String::new(),
     }
 }

@@ -7,6 +7,7 @@
 // finding messages in Vietnamese are Vietnamese only, with no paths or empty sources.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inflateRawSync } from 'node:zlib';
 import { startServer, launchDevice } from './support.mjs';
 import {
   login, waitSynced, openCase, setField, createCase, addrOf, watchErrors, PASSWORD,
@@ -366,6 +367,55 @@ test('finding messages in Vietnamese have no English words, no paths and no empt
   } finally {
     await device.context.close();
     await office.context.close();
+    await server.stop();
+    server.cleanup();
+  }
+});
+
+/** The files of a ZIP archive (an XLSX), read from its central directory. */
+function unzip(buf) {
+  const files = {};
+  let end = buf.length - 22;
+  while (end >= 0 && buf.readUInt32LE(end) !== 0x06054b50) end -= 1;
+  const count = buf.readUInt16LE(end + 10);
+  let p = buf.readUInt32LE(end + 16);
+  for (let i = 0; i < count; i++) {
+    const method = buf.readUInt16LE(p + 10);
+    const size = buf.readUInt32LE(p + 20);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    const local = buf.readUInt32LE(p + 42);
+    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const data = buf.subarray(start, start + size);
+    files[name] = (method === 8 ? inflateRawSync(data) : data).toString('utf8');
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return files;
+}
+
+test('spreadsheets say Có/Không, open with filter buttons, and are named after what they hold', async () => {
+  const server = await startServer();
+  try {
+    const r = await fetch(server.url + '/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bantochuc', password: PASSWORD, device_name: 'test' }),
+    });
+    const { token } = await r.json();
+    const get = (path) => fetch(server.url + path, { headers: { authorization: 'Bearer ' + token } });
+    const resp = await get('/api/review/export/cases?org=phuong-11');
+    assert.equal(resp.status, 200);
+    const name = /filename="([^"]+)"/.exec(resp.headers.get('content-disposition'))?.[1];
+    assert.match(name, /^ho-so-.*lach-tray.*-\d{4}-\d{2}-\d{2}\.xlsx$/, name);
+    const files = unzip(Buffer.from(await resp.arrayBuffer()));
+    assert.match(files['xl/worksheets/sheet1.xml'], /<autoFilter ref="A1:/);
+    const strings = files['xl/sharedStrings.xml'] ?? files['xl/worksheets/sheet1.xml'];
+    assert.match(strings, /Có|Không/);
+    const english = await get('/api/review/export/findings?org=phuong-11&lang=en');
+    assert.match(english.headers.get('content-disposition'), /filename="findings-.*-\d{4}-\d{2}-\d{2}\.xlsx"/);
+  } finally {
     await server.stop();
     server.cleanup();
   }

@@ -672,32 +672,41 @@ fn Findings(view: Memo<Option<DocView>>) -> impl IntoView {
 #[component]
 fn SectionForm(id: DocId, section: &'static Section, view: Memo<Option<DocView>>) -> impl IntoView {
     let stage = move || view.with(|v| v.as_ref().map(|v| v.eval.stage).unwrap_or(Stage::Source));
+    // Whether a document path is one of this section's fields or records.
+    let holds = |path: &str| {
+        let p = pattern_of(path);
+        field_by_pattern(&p).is_some_and(|(s, _, _)| std::ptr::eq(s, section))
+            || section
+                .lists
+                .iter()
+                .any(|l| p == l.path || p.starts_with(&format!("{}[]", l.path)))
+    };
     // Conflicts among this section's fields: the section says so instead of ✓.
     let conflicts = move || {
         view.with(|v| {
             v.as_ref()
-                .map(|v| {
-                    v.conflicts
-                        .iter()
-                        .filter(|c| {
-                            let p = pattern_of(&c.path);
-                            field_by_pattern(&p).is_some_and(|(s, _, _)| std::ptr::eq(s, section))
-                                || section
-                                    .lists
-                                    .iter()
-                                    .any(|l| p == l.path || p.starts_with(&format!("{}[]", l.path)))
-                        })
-                        .count()
-                })
+                .map(|v| v.conflicts.iter().filter(|c| holds(&c.path)).count())
                 .unwrap_or(0)
         })
     };
-    // The current stage's facts and the next stage's are open, and so is any section
-    // holding a conflict; others are one tap away.
-    let initially_open = {
-        let s = stage();
-        section.stage == s || next_stage(s) == Some(section.stage) || conflicts() > 0
+    let resolved = move || {
+        view.with(|v| {
+            v.as_ref()
+                .is_some_and(|v| v.resolved.iter().any(|c| holds(&c.path)))
+        })
     };
+    // The current stage's facts and the next stage's are open, and so is any section
+    // holding a conflict or a field the reviewer settled; others are one tap away. A
+    // section opened that way stays open (the cadre closes it).
+    let open = RwSignal::new({
+        let s = stage();
+        section.stage == s || next_stage(s) == Some(section.stage)
+    });
+    Effect::new(move |_| {
+        if (conflicts() > 0 || resolved()) && !open.get_untracked() {
+            open.set(true);
+        }
+    });
     let fields = section
         .fields
         .iter()
@@ -709,7 +718,7 @@ fn SectionForm(id: DocId, section: &'static Section, view: Memo<Option<DocView>>
         .map(|l| view! { <ListForm id=id.clone() list=l view=view/> })
         .collect_view();
     view! {
-        <details class="section" open=move || { initially_open || conflicts() > 0 } data-stage=section.stage.code()>
+        <details class="section" open=move || open.get() data-stage=section.stage.code()>
             <summary>
                 {move || tr(section.vi, section.en)}
                 {move || match conflicts() {

@@ -335,7 +335,7 @@ pub fn CaseList() -> impl IntoView {
                 </details>
             </div>
             <p class="count" data-testid="count" aria-live="polite">
-                {move || format!("{} / {} {}", count(), total(), tr("hồ sơ", "case files"))}
+                {move || format!("{} / {} {}", crate::i18n::count(count() as i64), crate::i18n::count(total() as i64), tr("hồ sơ", "case files"))}
             </p>
             <ul class="cases">
                 {move || {

@@ -303,6 +303,12 @@ form.filters label{display:flex;flex-direction:column;font-size:.85rem}
 .muted{color:#666;font-size:.85rem} .err{background:#fde8e8;border:1px solid #b00020;padding:.75rem}
 .values{display:flex;gap:.75rem;flex-wrap:wrap} .value{background:#fff;border:1px solid #ccc;border-radius:6px;padding:.5rem;min-width:14rem}
 .value.win{border-color:#176c2c} svg a:hover rect{opacity:.8} svg text{font-size:12px}
+select,input{max-width:100%} form.filters label{min-width:0;max-width:100%}
+.banner.done{background:#e6f4ea;border-color:#176c2c}
+.case-file{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,26rem),1fr));gap:0 1rem}
+.case-file h3{font-size:1rem;margin:1rem 0 .25rem} table.record caption{text-align:left;font-weight:600;padding:.25rem 0}
+form.resolve fieldset{border:0;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:.5rem}
+@media (max-width:1024px){main{padding:.75rem} th,td{overflow-wrap:anywhere} header{gap:.5rem}}
 "#;
 
 /// Wraps a page body in the common layout and sends it.
