@@ -339,10 +339,18 @@ async fn boot() {
     let store = match store {
         Ok(s) => s,
         Err(_) => {
+            // One language per message: the saved choice cannot be read, so the
+            // browser's own language decides.
+            let english = web_sys::window()
+                .and_then(|w| w.navigator().language())
+                .is_some_and(|l| l.starts_with("en"));
             u.notice.set(Some(
-                "Không mở được bộ nhớ của trình duyệt (IndexedDB): dữ liệu không thể lưu trên máy này. \
-                 / Browser storage (IndexedDB) cannot be opened: data cannot be kept on this device."
-                    .into(),
+                if english {
+                    "Browser storage (IndexedDB) cannot be opened: data cannot be kept on this device."
+                } else {
+                    "Không mở được bộ nhớ của trình duyệt (IndexedDB): dữ liệu không thể lưu trên máy này."
+                }
+                .into(),
             ));
             u.screen.set(Screen::Login);
             return;
