@@ -383,9 +383,11 @@ pub async fn set_pin(pin: &str) -> Result<(), String> {
         .ok()
         .flatten()
         .unwrap_or_default();
-    let record = vault::create(pin, &settings)
+    let mut record = vault::create(pin, &settings)
         .await
         .map_err(|e| format!("{e:?}"))?;
+    // A first sign-in has stored nothing yet; a device from before encryption has.
+    record.sealed = PENDING.with(|p| p.borrow().is_some());
     let json = serde_json::to_string(&record).unwrap_or_default();
     store
         .put_meta(&[("vault", json)])
@@ -417,7 +419,10 @@ async fn opened() {
     let u = ui();
     let Some(store) = model::store() else { return };
     mark_active();
-    let _ = store.seal_existing().await;
+    let sealed = u.lock.get_untracked().is_some_and(|r| r.sealed);
+    if !sealed && store.seal_existing().await.is_ok() {
+        save_lock_settings(|r| r.sealed = true).await;
+    }
     crate::handoff::load().await;
     let session: Option<Session> = store.get_meta("session").await.ok().flatten();
     match session {

@@ -45,6 +45,9 @@ pub struct LockRecord {
     pub idle_minutes: u32,
     /// Locks when the app comes back after being hidden this many minutes.
     pub hidden_minutes: u32,
+    /// Nothing is left in the clear from before the PIN was set (a device signed in
+    /// before encryption is sealed once, at its first unlock).
+    pub sealed: bool,
 }
 
 impl Default for LockRecord {
@@ -58,6 +61,7 @@ impl Default for LockRecord {
             max_failures: 10,
             idle_minutes: 5,
             hidden_minutes: 2,
+            sealed: false,
         }
     }
 }
