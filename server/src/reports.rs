@@ -1034,6 +1034,12 @@ pub fn dashboard_via(
         total,
         ..Default::default()
     };
+    // Counted by borrowed keys first, then named: a term of a province has hundreds of
+    // thousands of admissions.
+    let mut per_leaf: HashMap<&str, usize> = HashMap::new();
+    let mut education: HashMap<&str, usize> = HashMap::new();
+    let mut sources: HashMap<&str, usize> = HashMap::new();
+    let mut occupations: HashMap<&str, usize> = HashMap::new();
     for a in &admitted {
         let n = a.n;
         breakdown.women += n * usize::from(a.female);
@@ -1045,17 +1051,20 @@ pub fn dashboard_via(
         } else {
             a.education.as_str()
         };
-        *breakdown.education.entry(edu.to_string()).or_insert(0) += n;
-        *breakdown
-            .sectors
-            .entry(orgs.sector_of(&a.org_id))
-            .or_insert(0) += n;
-        *breakdown.sources.entry(a.source_kind.clone()).or_insert(0) += n;
-        *breakdown
-            .occupations
-            .entry(a.occupation.clone())
-            .or_insert(0) += n;
+        *education.entry(edu).or_insert(0) += n;
+        *per_leaf.entry(a.org_id.as_str()).or_insert(0) += n;
+        *sources.entry(a.source_kind.as_str()).or_insert(0) += n;
+        *occupations.entry(a.occupation.as_str()).or_insert(0) += n;
     }
+    for (org, n) in per_leaf {
+        *breakdown.sectors.entry(orgs.sector_of(org)).or_insert(0) += n;
+    }
+    let named = |m: HashMap<&str, usize>| -> BTreeMap<String, usize> {
+        m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    };
+    breakdown.education = named(education);
+    breakdown.sources = named(sources);
+    breakdown.occupations = named(occupations);
 
     let stage_counts = figures::stages(conn, orgs, &root, via)?;
     let per_stage = Stage::ALL
@@ -1202,42 +1211,36 @@ pub fn cohort(
     };
     let col = crate::figures::entry_column(entry);
     let (lo, hi) = scope_range(&root.path);
-    let subtree = root.parent_id.as_ref().map(|_| (lo.as_str(), hi.as_str()));
     // With no filter beyond the organisation and period, one grouped query over the
     // entry-date index answers; any other filter goes through the case list.
     let only_scope = serde_json::to_value(f.scope_only()).ok() == serde_json::to_value(f).ok();
     let mut groups: Vec<(bool, bool, String, String, usize)> = Vec::new();
     if only_scope && !cohort_listed() {
+        // Grouped without the organisation (a province's cohort has hundreds of thousands
+        // of files over thousands of organisations): the subtree is a semi-join on the
+        // tree, which also leaves out files of organisations no longer in it, as the case
+        // list does.
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT org_id, class_id <> '' OR class_date IS NOT NULL, decision_date IS NOT NULL,
+            "SELECT class_id <> '' OR class_date IS NOT NULL, decision_date IS NOT NULL,
                     COALESCE(source_kind, ''), COALESCE(occupation, ''), COUNT(*)
              FROM projections WHERE {col} BETWEEN ?1 AND ?2
-             AND (?3 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4))
-             GROUP BY 1, 2, 3, 4, 5"
+             AND org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4)
+             GROUP BY 1, 2, 3, 4"
         ))?;
         let rows = stmt.query_map(
-            rusqlite::params![
-                period.from.to_string(),
-                period.to.to_string(),
-                subtree.map(|s| s.0),
-                hi
-            ],
+            rusqlite::params![period.from.to_string(), period.to.to_string(), lo, hi],
             |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(0)?,
                     r.get::<_, bool>(1)?,
-                    r.get::<_, bool>(2)?,
+                    r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(4)? as usize,
                 ))
             },
         )?;
         for row in rows {
-            let (org, class, admitted, source, occupation, n) = row?;
-            if orgs.in_subtree(&org, &root.path) {
-                groups.push((class, admitted, source, occupation, n as usize));
-            }
+            groups.push(row?);
         }
     } else {
         for r in select_cases(conn, orgs, caller, &in_cohort, today)? {
