@@ -10,6 +10,7 @@ const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 export const PHONE = { width: 360, height: 740 };
 export const OFFICE = { width: 1366, height: 768 };
+export const TABLET = { width: 768, height: 1024 };
 
 /** Critical and serious axe-core violations on the page as it is now. */
 export async function axeViolations(page) {

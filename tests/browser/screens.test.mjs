@@ -12,7 +12,7 @@ import { startServer, launchDevice } from './support.mjs';
 import {
   login, waitSynced, openCase, setField, createCase, addrOf, watchErrors, PASSWORD,
 } from './app_helpers.mjs';
-import { PHONE, OFFICE, axeViolations, smallTargets } from './a11y.mjs';
+import { PHONE, OFFICE, TABLET, axeViolations, smallTargets } from './a11y.mjs';
 
 async function officeLogin(page, url, username = 'bantochuc') {
   await page.goto(url + '/central/login');
@@ -104,14 +104,22 @@ test('axe-core finds no critical or serious violation on any screen of either ap
     pages.push('/central/admin', '/central/admin/accounts', '/central/admin/devices',
       '/central/admin/settings', '/central/admin/calendar', '/central/admin/audit',
       '/central/admin/orgs', '/central/admin/members', '/central/admin/targets');
-    for (const size of [PHONE, OFFICE]) {
+    for (const size of [PHONE, TABLET, OFFICE]) {
       await o.setViewportSize(size);
       for (const path of pages) {
         const resp = await o.goto(server.url + path);
         assert.ok(resp.status() < 500, `${path}: ${resp.status()}`);
         await assertAccessible(o, `office ${path} ${size.width}`);
+        // Usable down to a tablet: nothing runs off the side of the screen.
+        const [scroll, inner] = await o.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+        assert.ok(scroll <= inner, `${path} at ${size.width}: ${scroll}px wide`);
       }
     }
+    // A bad date in a filter is said beside the form, in the page's language.
+    await o.setViewportSize(OFFICE);
+    await o.goto(server.url + '/central/cases?from=31/02/2026');
+    assert.match(await o.textContent('#filter-errors'), /«Từ ngày»: 31\/02\/2026 không phải là ngày có thật/);
+    assert.equal(await o.locator('form.filters input[name=from]').count(), 1, 'the form stays to correct it');
     assert.equal(found.length, 0, '\n' + found.map(({ where, v }) =>
       `${where}: ${v.map((x) => `${x.id} (${x.impact}) ${x.nodes.join(' | ')}`).join('; ')}`).join('\n'));
   } finally {

@@ -140,7 +140,7 @@ pub async fn list(
                 esc(&url_encode(&c.doc_id)),
                 esc(&c.full_name),
                 date(c.birth_date),
-                esc(&c.org_name),
+                esc(&orgs.name_with_parents(&c.org_id)),
                 esc(&stage_label(&c.stage, l.en)),
                 date(c.decision_date),
                 if c.returned { "✔" } else { "" },

@@ -291,11 +291,41 @@ pub async fn resolve(
     .await
 }
 
+/// A queue whose filters cannot be read: the errors beside a way back, instead of a bare
+/// error page.
+fn bad_filters(
+    r: &Reviewer,
+    q: &ReportQuery,
+    title: &str,
+    active: &str,
+    path: &str,
+) -> Option<Response> {
+    let errors = present::filter_errors(q, r.lang);
+    if errors.is_empty() {
+        return None;
+    }
+    let body = format!(
+        r#"{}<p><a href="{path}">{}</a></p>"#,
+        present::filter_errors_html(&errors, r.lang),
+        esc(r.lang.t("Xem không có bộ lọc", "Show without filters"))
+    );
+    Some(page(r, title, active, &body))
+}
+
 pub async fn findings(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
     Query(q): Query<ReportQuery>,
 ) -> Response {
+    if let Some(resp) = bad_filters(
+        &r,
+        &q,
+        r.t("Phát hiện", "Findings"),
+        "findings",
+        "/central/findings",
+    ) {
+        return resp;
+    }
     let store = state.store.clone();
     let lang = r.lang;
     run_page(lang, move || {
@@ -377,7 +407,7 @@ pub async fn findings(
                 r#"<section><h2><a href="/central/cases/{}">{}</a> <span class="muted">{} · {}{}</span></h2><ul>"#,
                 esc(&url_encode(id)),
                 esc(&first.full_name),
-                esc(&first.org_name),
+                esc(&orgs.name_with_parents(&first.org_id)),
                 esc(&stage_label(&first.stage, l.en)),
                 if first.returned {
                     format!(" · {}", esc(l.t("đã trả lại", "returned")))
@@ -428,6 +458,15 @@ pub async fn deadlines(
     r: Reviewer,
     Query(q): Query<ReportQuery>,
 ) -> Response {
+    if let Some(resp) = bad_filters(
+        &r,
+        &q,
+        r.t("Thời hạn", "Deadlines"),
+        "deadlines",
+        "/central/deadlines",
+    ) {
+        return resp;
+    }
     let store = state.store.clone();
     let rules = state.rules();
     let lang = r.lang;
@@ -515,7 +554,7 @@ pub async fn deadlines(
                 esc(if l.en { &row.label_en } else { &row.label_vi }),
                 esc(&url_encode(&row.doc_id)),
                 esc(&row.full_name),
-                esc(&row.org_name),
+                esc(&orgs.name_with_parents(&row.org_id)),
             ));
         }
         h.push_str("</table>");

@@ -22,6 +22,8 @@ mod readmission;
 #[cfg(test)]
 mod tests;
 mod votes;
+#[cfg(test)]
+mod wording;
 
 pub use names::rule_number;
 
