@@ -337,3 +337,43 @@ pub fn next_actions(eval: &Evaluation) -> Vec<NextAction> {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dl(code: &'static str, due: &str, done: bool) -> Deadline {
+        Deadline {
+            code,
+            label_vi: "",
+            label_en: "",
+            due: due.parse().unwrap(),
+            done,
+            overdue: false,
+            source: "",
+        }
+    }
+
+    #[test]
+    fn a_far_expiry_is_no_task_but_a_near_one_and_every_step_are() {
+        let today: Date = "2026-06-01".parse().unwrap();
+        let far = [dl("DL_CERTIFICATE_EXPIRY", "2031-06-16", false)];
+        assert_eq!(next_real_deadline(&far, today), None, "1,841 days away");
+        let near = [dl("DL_CERTIFICATE_EXPIRY", "2026-08-01", false)];
+        assert_eq!(
+            next_real_deadline(&near, today).map(|d| d.code),
+            Some("DL_CERTIFICATE_EXPIRY")
+        );
+        let steps = [
+            dl("DL_CERTIFICATE_EXPIRY", "2031-06-16", false),
+            dl("DL_PROBATION_END", "2026-06-10", false),
+            dl("DL_CEREMONY", "2026-05-20", true),
+            dl("DL_DECISION", "2026-09-30", false),
+        ];
+        assert_eq!(
+            next_real_deadline(&steps, today).map(|d| d.code),
+            Some("DL_DECISION")
+        );
+        assert_eq!(short_label("DL_DECISION").0, "Quyết định kết nạp");
+    }
+}
