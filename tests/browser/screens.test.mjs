@@ -287,6 +287,9 @@ test('findings, checklist items and conflicts take the cadre to the field; a fut
     await openCase(b, id);
     await server.stop();
     await setField(a, 'person.ethnicity', 'Tày');
+    // The network is up but the server is not: the bar says which.
+    await a.click('button.sync-now');
+    await a.waitForFunction(() => /Không kết nối được máy chủ/.test(document.querySelector('[data-testid=sync-status]').textContent), null, { timeout: 20000 });
     await setField(b, 'person.ethnicity', 'Nùng');
     server = await startServer({ dataDir: server.dir, addr });
     for (const p of [a, b, a]) {
