@@ -901,20 +901,20 @@ fn conflicting_edits(
     let since = doc.get_heads();
     let (path, values) = match k {
         0 => (
-            "person.residence_unit",
+            "case.person.residence_unit",
             [
                 "Tổ dân phố số 3, phường Lạch Tray",
                 "Tổ dân phố số 5, phường Lạch Tray",
             ],
         ),
         1 => (
-            "person.youth_union_unit",
+            "case.person.youth_union_unit",
             [
                 "Chi đoàn tổ dân phố số 2",
                 "Đoàn Thanh niên phường Lạch Tray",
             ],
         ),
-        _ => ("source.helper_name", ["Trần Văn Hùng", "Lê Thị Hoa"]),
+        _ => ("case.source.helper_name", ["Trần Văn Hùng", "Lê Thị Hoa"]),
     };
     let mut forks = Vec::new();
     for (actor, value) in devices.iter().zip(values) {

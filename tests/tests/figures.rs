@@ -699,6 +699,20 @@ fn the_dashboard_csv_holds_every_section() {
         .unwrap();
     assert!(open >= 3, "{open}");
     assert!(returned >= 3, "{returned}");
+    // Every demo file is one a device may edit and push back: it passes the same model
+    // check as a pushed document (its conflicts sit inside `case`, nothing else at the root).
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM docs")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    for id in &ids {
+        let (_, doc) = server::casedocs::load_doc(&conn, id).unwrap().unwrap();
+        shared::doc::read_parts_checked(&doc, &shared::limits::Limits::default())
+            .unwrap_or_else(|e| panic!("demo file {id} does not fit the model: {e}"));
+    }
 }
 
 /// A small deterministic generator for the generated province.
