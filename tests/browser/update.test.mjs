@@ -75,11 +75,25 @@ test('the previous storage layout is migrated with its unsent edits', async () =
   let server = await startServer();
   const addr = addrOf(server.url);
   const device = await launchDevice();
+  // The previous layout predates encryption: to rebuild it, the test keeps a copy of
+  // every value the app seals (keyed by its place, the additional data).
+  await device.context.addInitScript(() => {
+    window.__plain = new Map();
+    const encrypt = SubtleCrypto.prototype.encrypt;
+    SubtleCrypto.prototype.encrypt = function (alg, key, data) {
+      if (alg && alg.additionalData) {
+        const place = new TextDecoder().decode(alg.additionalData);
+        window.__plain.set(place, new Uint8Array(data.buffer ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data));
+      }
+      return encrypt.apply(this, arguments);
+    };
+  });
   try {
     const page = await device.context.newPage();
     await login(page, server.url);
     await waitForServiceWorker(page);
     const ids = await page.$$eval('.case-row', (rows) => rows.map((r) => r.dataset.id));
+    const held = Number(/\/ (\d+)/.exec(await page.textContent('[data-testid=count]'))?.[1] ?? ids.length);
     await server.stop();
     await openCase(page, ids[0]);
     await setField(page, 'person.ethnicity', 'Tày');
@@ -106,8 +120,19 @@ test('the previous storage layout is migrated with its unsent edits', async () =
       const [dk, dv] = await all(tx.objectStore('docmeta'));
       const [mk, mv] = await all(tx.objectStore('meta'));
       db.close();
+      // Stored now: sealed values; the previous layout held them in the clear.
+      const text = (b) => new TextDecoder().decode(b);
+      const plain = (place) => window.__plain.get(place);
       const docs = new Map();
-      ck.forEach(([id], i) => docs.set(id, [...(docs.get(id) || []), cv[i]]));
+      ck.forEach(([id, key], i) => docs.set(id, [...(docs.get(id) || []), plain(`chunks|${id}|${key}`) ?? cv[i]]));
+      const metaOf = (id) => {
+        const v = dv[dk.indexOf(id)];
+        if (v === undefined) return '{}';
+        const m = JSON.parse(v.m);
+        const s = plain(`docmeta|${id}`);
+        if (s) m.summary = JSON.parse(text(s));
+        return JSON.stringify(m);
+      };
       await new Promise((res, rej) => {
         const r = indexedDB.deleteDatabase(name);
         r.onsuccess = res;
@@ -119,14 +144,19 @@ test('the previous storage layout is migrated with its unsent edits', async () =
         const b = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
         let o = 0;
         for (const p of parts) { b.set(p, o); o += p.length; }
-        w.objectStore('docs').put({ b, m: dv[dk.indexOf(id)] ?? '{}' }, id);
+        w.objectStore('docs').put({ b, m: metaOf(id) }, id);
       }
-      mk.forEach((k, i) => { if (k !== 'actors') w.objectStore('meta').put(mv[i], k); });
+      // No lock record then: the app asks for a PIN and seals what it finds.
+      mk.forEach((k, i) => {
+        if (k === 'actors' || k === 'vault') return;
+        const v = typeof mv[i] === 'string' ? mv[i] : text(plain(`meta|${k}`));
+        w.objectStore('meta').put(v, k);
+      });
       await new Promise((res, rej) => { w.oncomplete = res; w.onerror = () => rej(w.error); });
       v1.close();
       return docs.size;
     });
-    assert.equal(files, ids.length);
+    assert.equal(files, held);
 
     await page.evaluate(() => { location.hash = '#/'; });
     await page.reload();
