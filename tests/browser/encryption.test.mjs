@@ -226,7 +226,7 @@ test('forgotten PIN: signing in again online starts a fresh device after saying 
   }
 });
 
-test('the idle lock engages after the set time', async () => {
+test('the idle lock engages after the set time; the header locks; coming back after being hidden locks', async () => {
   const server = await startServer();
   const device = await launchDevice(undefined, { pin: false });
   try {
@@ -245,6 +245,23 @@ test('the idle lock engages after the set time', async () => {
     await page.waitForSelector('.case-row', { timeout: 30000 });
     // "Lock" in the header locks at once.
     await page.click('[data-testid=lock-now]');
+    await page.waitForSelector('form.unlock', { timeout: 10000 });
+    assert.equal(await tryPin(page, TEST_PIN), null);
+    await page.waitForSelector('.case-row', { timeout: 30000 });
+
+    // Hidden longer than the set minutes (here 0: any time away) locks on return.
+    await page.click('[data-testid=lock-settings]');
+    await page.selectOption('select[name=hidden_minutes]', '0');
+    await page.waitForFunction(() => document.querySelector('select[name=hidden_minutes]').value === '0');
+    await page.click('.lock-settings button');
+    const away = async (hidden) => page.evaluate((hidden) => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await away(true);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(await page.$('.case-row'), 'hiding alone does not lock');
+    await away(false);
     await page.waitForSelector('form.unlock', { timeout: 10000 });
   } finally {
     await device.context.close();
