@@ -266,6 +266,9 @@ pub fn CaseList() -> impl IntoView {
         <section class="list">
             <div class="list-head">
                 <h2>{move || tr("Hồ sơ", "Case files")}</h2>
+                <p class="count" data-testid="count" aria-live="polite">
+                    {move || format!("{} / {} {}", crate::i18n::count(count() as i64), crate::i18n::count(total() as i64), tr("hồ sơ", "case files"))}
+                </p>
                 <button class="primary" data-testid="new-case" on:click=move |_| go(Screen::New)>
                     {move || tr("+ Hồ sơ mới", "+ New case file")}
                 </button>
@@ -334,9 +337,6 @@ pub fn CaseList() -> impl IntoView {
                     </label>
                 </details>
             </div>
-            <p class="count" data-testid="count" aria-live="polite">
-                {move || format!("{} / {} {}", crate::i18n::count(count() as i64), crate::i18n::count(total() as i64), tr("hồ sơ", "case files"))}
-            </p>
             <ul class="cases">
                 {move || {
                     let names = org_names.get();
