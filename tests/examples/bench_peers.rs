@@ -25,6 +25,8 @@ const WARD: &str = "phuong-11";
 const READER: &str = "canbo.lachtray";
 const WRITER: &str = "bench.writer";
 const PASSWORD: &str = "demo2026";
+/// The page size the PWA asks for (`client::sync::PULL_PAGE`).
+const PAGE_BYTES: u64 = 512 * 1024;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -124,6 +126,31 @@ fn disk_bytes(store: &Store, dir: &std::path::Path) -> u64 {
         .sum()
 }
 
+/// Syncs until the server has nothing more, like `Device::sync_once` with the PWA's page
+/// size; returns the round trips and where the time went (milliseconds on the wire and
+/// in the server, parsing the answer, applying it).
+async fn download(d: &mut tests::Device) -> (usize, (f64, f64, f64)) {
+    let (mut wire, mut parse, mut apply) = (0.0, 0.0, 0.0);
+    let mut trips = 0;
+    loop {
+        trips += 1;
+        let (req, pending) = d.replica.prepare(Some(PAGE_BYTES));
+        let t = Instant::now();
+        let (status, body) = d.send(&req).await.unwrap();
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        wire += t.elapsed().as_secs_f64() * 1000.0;
+        let t = Instant::now();
+        let resp = shared::sync::decode_response(&body).unwrap();
+        parse += t.elapsed().as_secs_f64() * 1000.0;
+        let t = Instant::now();
+        let report = d.replica.receive(pending, resp).unwrap();
+        apply += t.elapsed().as_secs_f64() * 1000.0;
+        if !report.more {
+            return (trips, (wire, parse, apply));
+        }
+    }
+}
+
 /// Another device of the ward changes `changed` files (the first ones by id).
 async fn write(url: &str, changed: usize) {
     let http = reqwest::Client::new();
@@ -148,17 +175,12 @@ async fn client(url: &str, direct: &str, changed: usize) {
     wait_for_go("first");
     let t = Instant::now();
     let mut reader = login_device(&http, url, READER, PASSWORD).await.unwrap();
-    let mut trips = 0;
-    loop {
-        trips += 1;
-        if !reader.sync_once(tests::Fault::None).await.unwrap() {
-            break;
-        }
-    }
+    let (trips, split) = download(&mut reader).await;
     let first = t.elapsed();
     println!(
         "END first {}",
-        json!({"ms": first.as_secs_f64() * 1000.0, "docs": reader.replica.docs.len(), "trips": trips + 1})
+        json!({"ms": first.as_secs_f64() * 1000.0, "docs": reader.replica.docs.len(),
+               "trips": trips + 1, "wire_ms": split.0, "parse_ms": split.1, "apply_ms": split.2})
     );
 
     // Another device of the ward changes files; not measured.
@@ -167,13 +189,7 @@ async fn client(url: &str, direct: &str, changed: usize) {
     wait_for_go("incremental");
     let t = Instant::now();
     let before = reader.replica.cursor;
-    let mut trips = 0;
-    loop {
-        trips += 1;
-        if !reader.sync_once(tests::Fault::None).await.unwrap() {
-            break;
-        }
-    }
+    let (trips, _) = download(&mut reader).await;
     let incremental = t.elapsed();
     let tay = reader
         .doc_ids()
