@@ -344,8 +344,13 @@ pub async fn findings(
             esc(l.t("(mọi mã)", "(any code)"))
         ))
         .chain(codes.iter().map(|(c, n)| {
+            // The rule first, as both apps name it; the code tells checks of one rule apart.
+            let rule = shared::rules::rule_number(c, "")
+                .filter(|_| c != "DOCUMENT_AFTER_BRANCH_VOTE")
+                .map(|r| format!("{r} · "))
+                .unwrap_or_default();
             format!(
-                r#"<option value="{c}"{}>{c} ({n})</option>"#,
+                r#"<option value="{c}"{}>{rule}{c} ({n})</option>"#,
                 sel(f.code.as_deref(), c),
                 c = esc(c)
             )
