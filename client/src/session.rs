@@ -329,6 +329,10 @@ pub async fn start() {
 /// Tries a PIN. Each try is counted before it is made; the count goes back to zero on
 /// success, and reaching the limit wipes the device.
 pub async fn unlock(pin: &str) -> Result<(), String> {
+    // A lock still finishing (waiting for a write) must be over first.
+    while LOCKING.with(|l| l.get()) {
+        model::sleep(20).await;
+    }
     let store = model::store().ok_or("no storage")?;
     let record: LockRecord = store
         .update_meta("vault", |old: Option<LockRecord>| {
@@ -438,13 +442,16 @@ async fn opened() {
 /// document in memory. Values typed but refused are dropped.
 pub async fn lock() {
     let u = ui();
-    if !vault::unlocked() {
+    if !vault::unlocked() || LOCKING.with(|l| l.replace(true)) {
         return;
     }
+    // The screen goes at once; the key and the documents once the writes and a sync
+    // under way are over (they need the key to store what they hold).
+    u.screen.set(Screen::Locked);
+    sync::stop();
     while u.saving.get_untracked() > 0 || sync::running() {
         model::sleep(20).await;
     }
-    sync::stop();
     vault::forget();
     with(|m| {
         let actor = m.tab_actor.take();
@@ -457,6 +464,7 @@ pub async fn lock() {
     u.loaded.set(false);
     u.drafts.set(Default::default());
     u.screen.set(Screen::Locked);
+    LOCKING.with(|l| l.set(false));
     if let Some(store) = model::store()
         && let Ok(Some(r)) = store.get_meta::<LockRecord>("vault").await
     {
@@ -486,6 +494,8 @@ pub async fn save_lock_settings(f: impl FnOnce(&mut LockRecord)) {
 }
 
 thread_local! {
+    /// A lock is under way (waiting for writes before it drops the key).
+    static LOCKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static LAST_ACTIVE: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
     static HIDDEN_AT: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
     static WATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
