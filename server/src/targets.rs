@@ -15,6 +15,18 @@ use crate::casedocs::path_in_scope;
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
 
+/// A target or sub-target is set by a resolution or decision, which must be named.
+fn require_target_decision(decision: &str) -> AppResult<()> {
+    if decision.trim().is_empty() {
+        return Err(bad(
+            "DECISION_REQUIRED",
+            "Hãy ghi số, ngày nghị quyết hoặc quyết định giao chỉ tiêu.".into(),
+            "Record the number and date of the resolution or decision setting the target.".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn bad(code: &'static str, vi: String, en: String) -> AppError {
     AppError::bad_request(code, vi, en)
 }
@@ -255,13 +267,7 @@ pub fn set_sub_target(
             "A sub-target needs a period, a valid group and a non-negative number.".into(),
         ));
     }
-    if decision.trim().is_empty() {
-        return Err(bad(
-            "DECISION_REQUIRED",
-            "Hãy ghi số, ngày nghị quyết hoặc quyết định giao chỉ tiêu.".into(),
-            "Record the number and date of the resolution or decision setting the target.".into(),
-        ));
-    }
+    require_target_decision(decision)?;
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     check_org(&tx, caller, org)?;
@@ -447,13 +453,7 @@ pub fn set_year(
             "Year, member count and target must be valid, non-negative numbers.".into(),
         ));
     }
-    if decision.trim().is_empty() {
-        return Err(bad(
-            "DECISION_REQUIRED",
-            "Hãy ghi số, ngày nghị quyết hoặc quyết định giao chỉ tiêu.".into(),
-            "Record the number and date of the resolution or decision setting the target.".into(),
-        ));
-    }
+    require_target_decision(decision)?;
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     check_org(&tx, caller, org)?;

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use super::admin::{Admin, admin_page, notice, on_form, scope_root};
 use super::{esc, run_page};
 use crate::AppState;
-use crate::error::AppError;
 use crate::members::{self, MemberRow};
 use crate::reports::{OrgIndex, url_encode};
 
@@ -116,24 +115,10 @@ pub async fn upload(
     if let Some(resp) = a.refuse_bad_csrf(&q.csrf) {
         return resp;
     }
-    let mut bytes = Vec::new();
-    while let Ok(Some(field)) = form.next_field().await {
-        if field.name() == Some("file") {
-            match field.bytes().await {
-                Ok(b) => bytes = b.to_vec(),
-                Err(e) => {
-                    return super::error_page(
-                        a.lang,
-                        &AppError::bad_request(
-                            "BAD_FILE",
-                            format!("Không nhận được tệp: {e}"),
-                            format!("The file did not arrive: {e}"),
-                        ),
-                    );
-                }
-            }
-        }
-    }
+    let bytes = match super::uploaded_file(&mut form, a.lang).await {
+        Ok(b) => b,
+        Err(page) => return page,
+    };
     let store = state.store.clone();
     let lang = a.lang;
     run_page(lang, move || {

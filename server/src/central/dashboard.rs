@@ -256,33 +256,27 @@ pub async fn cohort_page(
             source_sel = select(
                 "source",
                 &f.source,
-                shared::model::SourceKind::ALL
-                    .iter()
-                    .map(|s| (
-                        s.code().to_string(),
-                        l.t(s.label_vi(), s.label_en()).to_string()
+                coded_options(
+                    l,
+                    shared::model::SourceKind::ALL.iter().map(|s| (
+                        s.code(),
+                        s.label_vi(),
+                        s.label_en()
                     ))
-                    .chain([(
-                        "none_recorded".to_string(),
-                        l.t("Chưa ghi", "Not recorded").to_string()
-                    )])
-                    .collect()
+                )
             ),
             occ = esc(l.t("Nghề nghiệp", "Occupation")),
             occ_sel = select(
                 "occupation",
                 &f.occupation,
-                shared::model::Occupation::ALL
-                    .iter()
-                    .map(|o| (
-                        o.code().to_string(),
-                        l.t(o.label_vi(), o.label_en()).to_string()
+                coded_options(
+                    l,
+                    shared::model::Occupation::ALL.iter().map(|o| (
+                        o.code(),
+                        o.label_vi(),
+                        o.label_en()
                     ))
-                    .chain([(
-                        "none_recorded".to_string(),
-                        l.t("Chưa ghi", "Not recorded").to_string()
-                    )])
-                    .collect()
+                )
             ),
             female = check("female", &f.female, l.t("Nữ", "Women")),
             youth = check("youth", &f.youth, l.t("Đoàn viên", "Youth Union members")),
@@ -1036,4 +1030,19 @@ pub fn cohort_section(l: Lang, base: &CaseFilter, c: &Cohort) -> String {
         ));
     }
     h
+}
+
+/// The options of a select over coded values (code, Vietnamese, English), with "not
+/// recorded" last.
+fn coded_options(
+    l: Lang,
+    items: impl Iterator<Item = (&'static str, &'static str, &'static str)>,
+) -> Vec<(String, String)> {
+    items
+        .map(|(code, vi, en)| (code.to_string(), l.t(vi, en).to_string()))
+        .chain([(
+            "none_recorded".to_string(),
+            l.t("Chưa ghi", "Not recorded").to_string(),
+        )])
+        .collect()
 }

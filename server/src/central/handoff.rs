@@ -56,24 +56,10 @@ pub async fn upload(
     if let Some(resp) = r.refuse_bad_csrf(&q.csrf) {
         return resp;
     }
-    let mut bytes = Vec::new();
-    while let Ok(Some(field)) = form.next_field().await {
-        if field.name() == Some("file") {
-            match field.bytes().await {
-                Ok(b) => bytes = b.to_vec(),
-                Err(e) => {
-                    return super::error_page(
-                        r.lang,
-                        &AppError::bad_request(
-                            "BAD_FILE",
-                            format!("Không nhận được tệp: {e}"),
-                            format!("The file did not arrive: {e}"),
-                        ),
-                    );
-                }
-            }
-        }
-    }
+    let bytes = match super::uploaded_file(&mut form, r.lang).await {
+        Ok(b) => b,
+        Err(page) => return page,
+    };
     let lang = r.lang;
     run_page(lang, move || {
         let l = r.lang;

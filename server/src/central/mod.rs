@@ -428,6 +428,33 @@ fn secure_headers(h: &mut HeaderMap) {
 }
 
 /// An error as a small page with its status, in the page's language.
+/// The bytes of the `file` field of an uploaded form (empty when there is none), or the
+/// error page when the upload broke off.
+pub async fn uploaded_file(
+    form: &mut axum::extract::Multipart,
+    lang: Lang,
+) -> Result<Vec<u8>, Response> {
+    let mut bytes = Vec::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("file") {
+            match field.bytes().await {
+                Ok(b) => bytes = b.to_vec(),
+                Err(e) => {
+                    return Err(error_page(
+                        lang,
+                        &AppError::bad_request(
+                            "BAD_FILE",
+                            format!("Không nhận được tệp: {e}"),
+                            format!("The file did not arrive: {e}"),
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(bytes)
+}
+
 pub fn error_page(lang: Lang, e: &AppError) -> Response {
     let status = e.status();
     let message = match e {
