@@ -630,8 +630,7 @@ pub struct Page {
 /// deflated form for disk, but deflated bytes inside base64 defeat the gzip of the whole
 /// response, which then grows about threefold on the wire.
 fn wire_form(stored: Vec<u8>) -> Vec<u8> {
-    // A chunk is magic (4 bytes), checksum (4), then its type: 2 is a compressed change.
-    if stored.get(8) != Some(&2) {
+    if !shared::limits::is_compressed_chunk(&stored) {
         return stored;
     }
     match Change::from_bytes(stored.clone()) {

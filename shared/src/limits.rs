@@ -111,6 +111,11 @@ impl LimitError {
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const CHUNK_COMPRESSED: u8 = 2;
 
+/// Whether `bytes` are an Automerge chunk holding a deflated change.
+pub fn is_compressed_chunk(bytes: &[u8]) -> bool {
+    bytes.len() > 8 && bytes[..4] == MAGIC && bytes[8] == CHUNK_COMPRESSED
+}
+
 /// Parses change bytes after checking their size. A compressed chunk is inflated with a
 /// cap before Automerge sees it, so a small request cannot expand into gigabytes.
 pub fn decode_change(bytes: &[u8], limits: &Limits) -> Result<Change, LimitError> {
@@ -120,7 +125,7 @@ pub fn decode_change(bytes: &[u8], limits: &Limits) -> Result<Change, LimitError
             limit: limits.max_change_bytes,
         });
     }
-    if bytes.len() > 8 && bytes[..4] == MAGIC && bytes[8] == CHUNK_COMPRESSED {
+    if is_compressed_chunk(bytes) {
         let (len, used) = uleb128(&bytes[9..])
             .ok_or_else(|| LimitError::Unreadable("bad chunk length".into()))?;
         let start = 9 + used;

@@ -633,3 +633,53 @@ async fn signing_in_again_with_the_same_actor_reopens_the_device_and_its_unsent_
         .unwrap();
     assert_eq!(detail["case"]["person"]["religion"], "Phật giáo");
 }
+
+#[tokio::test]
+async fn the_log_keeps_changes_deflated_and_the_pull_sends_them_plain() {
+    let app = spawn_app().await;
+    let mut a = app.device("canbo.lachtray").await.unwrap();
+    let id = a
+        .create_case("phuong-11-cb1", "Lương Thị Nén", [7; 16])
+        .unwrap();
+    // A long value makes a change well above Automerge's 256-byte compression threshold.
+    a.edit(
+        &id,
+        "case.person.workplace_unit",
+        json!("Tổ dân phố ".repeat(60)),
+    )
+    .unwrap();
+    a.sync().await.unwrap();
+    let stored: Vec<Vec<u8>> = app
+        .store()
+        .conn()
+        .prepare("SELECT bytes FROM changes WHERE doc_id = ?1")
+        .unwrap()
+        .query_map([id.as_str()], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(
+        stored
+            .iter()
+            .any(|b| shared::limits::is_compressed_chunk(b))
+    );
+    let mut b = app.device("canbo.lachtray").await.unwrap();
+    let (req, _) = b.replica.prepare(None);
+    let (status, body) = b.send(&req).await.unwrap();
+    assert_eq!(status, 200);
+    let resp = shared::sync::decode_response(&body).unwrap();
+    let pulled = resp.pull.iter().find(|d| d.doc_id == id).unwrap();
+    assert!(!pulled.changes.is_empty());
+    assert!(
+        pulled
+            .changes
+            .iter()
+            .all(|c| !shared::limits::is_compressed_chunk(&c.0))
+    );
+    // And it is the same change: the second device ends with the first one's file.
+    b.sync().await.unwrap();
+    assert_eq!(
+        b.case(&id).unwrap().person.workplace_unit,
+        "Tổ dân phố ".repeat(60)
+    );
+}
