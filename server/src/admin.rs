@@ -649,7 +649,7 @@ fn write_review(doc: &mut AutoCommit, review: &ReviewNote) -> AppResult<()> {
 
 /// Exports every case file (optionally of one subtree) in the exchange format.
 pub fn export_case_files(store: &Store, scope_path: &str) -> AppResult<CaseFilesExport> {
-    let conn = store.conn();
+    let conn = store.read();
     let ids: Vec<String> = conn
         .prepare(
             "SELECT d.id FROM docs d JOIN orgs o ON o.id = d.org_id
@@ -688,7 +688,7 @@ pub struct Stats {
 }
 
 pub fn stats(store: &Store) -> AppResult<Stats> {
-    let conn = store.conn();
+    let conn = store.read();
     let count = |sql: &str| -> rusqlite::Result<i64> { conn.query_row(sql, [], |r| r.get(0)) };
     Ok(Stats {
         orgs: count("SELECT COUNT(*) FROM orgs")?,
@@ -736,7 +736,7 @@ pub async fn reference(
     let rules = state.rules();
     blocking(move || {
         let (lo, hi) = casedocs::scope_range(&caller.scope_path);
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = conn
             .prepare(
                 "SELECT id, parent_id, name, kind, sector, grassroots FROM orgs
@@ -818,7 +818,7 @@ async fn list_devices(
     caller.require_admin()?;
     let store = state.store.clone();
     blocking(move || {
-        let conn = store.conn();
+        let conn = store.read();
         let rows = conn
             .prepare(
                 "SELECT d.id, u.username, d.name, d.created_at, d.last_seen, d.revoked_at

@@ -414,7 +414,7 @@ pub fn devices(conn: &Connection, caller: &Caller) -> AppResult<Vec<DeviceInfo>>
 pub fn revoke_device(store: &Store, caller: &Caller, id: &str) -> AppResult<DeviceInfo> {
     caller.require_admin()?;
     let d = {
-        let conn = store.conn();
+        let conn = store.read();
         devices(&conn, caller)?
             .into_iter()
             .find(|d| d.id == id)
@@ -498,7 +498,7 @@ pub fn set_rule_settings(
 /// Re-evaluates every stored file under `rules` (after a setting or the calendar changed).
 pub fn reevaluate_all(store: &Store, rules: &RulesConfig) -> AppResult<usize> {
     let ids: Vec<String> = {
-        let conn = store.conn();
+        let conn = store.read();
         conn.prepare("SELECT doc_id FROM projections")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?

@@ -213,7 +213,7 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
         )
     };
     let row = {
-        let conn = store.conn();
+        let conn = store.read();
         conn.query_row(
             "SELECT id, password_hash, active FROM users WHERE username = ?1",
             [&req.username],
@@ -356,7 +356,7 @@ fn too_many_attempts(wait: i64) -> AppError {
 /// Refuses an attempt while its account or address is locked out.
 fn check_throttle(store: &Store, keys: &[(String, bool)]) -> AppResult<()> {
     let now = now_secs();
-    let conn = store.conn();
+    let conn = store.read();
     let mut stmt = conn.prepare_cached("SELECT locked_until FROM login_failures WHERE key = ?1")?;
     for (key, _) in keys {
         let until: Option<i64> = stmt.query_row([key], |r| r.get(0)).optional()?;
@@ -474,7 +474,7 @@ pub fn record_rejections(store: &Store, device_id: &str, n: usize) -> AppResult<
 /// Whether `password` is the user's current one.
 pub fn check_user_password(store: &Store, user_id: i64, password: &str) -> AppResult<bool> {
     let hash: Option<String> = store
-        .conn()
+        .read()
         .query_row(
             "SELECT password_hash FROM users WHERE id = ?1",
             [user_id],
@@ -574,7 +574,7 @@ pub fn logout(store: &Store, token: &str) -> AppResult<()> {
 }
 
 fn caller_for(store: &Store, user_id: i64, device_id: &str) -> AppResult<Caller> {
-    let conn = store.conn();
+    let conn = store.read();
     let caller = conn.query_row(
         "SELECT u.id, u.username, u.display_name, u.role, u.scope_org, o.path
          FROM users u JOIN orgs o ON o.id = u.scope_org WHERE u.id = ?1",
@@ -597,9 +597,9 @@ fn caller_for(store: &Store, user_id: i64, device_id: &str) -> AppResult<Caller>
 /// Resolves a bearer token to its caller, refusing expired sessions and revoked devices.
 pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
     let row = {
-        let conn = store.conn();
+        let conn = store.read();
         conn.query_row(
-            "SELECT s.user_id, s.device_id, s.expires_at, d.revoked_at, u.active
+            "SELECT s.user_id, s.device_id, s.expires_at, d.revoked_at, u.active, d.last_seen
              FROM sessions s JOIN devices d ON d.id = s.device_id JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = ?1",
             [token_hash(token)],
@@ -610,12 +610,13 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
                     r.get::<_, i64>(2)?,
                     r.get::<_, Option<i64>>(3)?,
                     r.get::<_, bool>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
                 ))
             },
         )
         .optional()?
     };
-    let Some((user_id, device_id, expires_at, revoked_at, active)) = row else {
+    let Some((user_id, device_id, expires_at, revoked_at, active, last_seen)) = row else {
         return Err(AppError::unauthorized());
     };
     if revoked_at.is_some() {
@@ -632,12 +633,15 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
     if !active {
         return Err(AppError::unauthorized());
     }
-    store.conn().execute(
-        // At most one write a minute per device: a write here on every request would cost
-        // an extra fsync per sync.
-        "UPDATE devices SET last_seen = ?2 WHERE id = ?1 AND (last_seen IS NULL OR last_seen < ?2 - 60)",
-        params![device_id, now_secs()],
-    )?;
+    // At most one write a minute per device: a write here on every request would cost an
+    // extra fsync per sync, and the writer is what merges wait for.
+    let now = now_secs();
+    if last_seen.is_none_or(|t| t < now - 60) {
+        store.conn().execute(
+            "UPDATE devices SET last_seen = ?2 WHERE id = ?1 AND (last_seen IS NULL OR last_seen < ?2 - 60)",
+            params![device_id, now],
+        )?;
+    }
     caller_for(store, user_id, &device_id)
 }
 
@@ -646,7 +650,7 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
 /// device, an inactive account or an unknown token is refused.
 pub fn handoff_caller(store: &Store, token: &str) -> AppResult<Caller> {
     let row = store
-        .conn()
+        .read()
         .query_row(
             "SELECT s.user_id, s.device_id, d.revoked_at, u.active
              FROM sessions s JOIN devices d ON d.id = s.device_id JOIN users u ON u.id = s.user_id

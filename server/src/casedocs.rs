@@ -639,6 +639,31 @@ fn wire_form(stored: Vec<u8>) -> Vec<u8> {
     }
 }
 
+/// What a pull needs to know about the device before reading the feed.
+#[derive(Debug, Clone)]
+pub struct PullStart {
+    /// The scope this device was last served: `None` for an unknown device, `Some(None)`
+    /// for a device that predates this record.
+    served: Option<Option<String>>,
+    /// The scope changed since the last pull: every held file is re-checked.
+    scope_changed: bool,
+}
+
+impl PullStart {
+    /// Whether [`pull_prepare`] has anything to write.
+    pub fn needs_prepare(&self, feed: &Feed<'_>) -> bool {
+        !feed.dropped.is_empty() || matches!(self.served, Some(None))
+    }
+
+    /// Whether [`pull_finish`] has anything to write for this page.
+    pub fn needs_finish(&self, feed: &Feed<'_>, page: &Page) -> bool {
+        !page.docs.is_empty()
+            || matches!(&self.served, Some(s) if s.as_deref() != Some(feed.scope_path))
+    }
+}
+
+/// A pull in one go on one connection (tests and the fuzzer); the server runs its three
+/// steps on the writer and a reader (`docstore`).
 pub fn pull(
     conn: &Connection,
     feed: &Feed<'_>,
@@ -646,36 +671,69 @@ pub fn pull(
     exclude: &HashSet<ChangeHash>,
     max_bytes: u64,
 ) -> rusqlite::Result<Page> {
+    let start = pull_start(conn, feed)?;
+    pull_prepare(conn, feed, cursor, &start)?;
+    let page = pull_read(conn, feed, cursor, exclude, max_bytes, &start)?;
+    pull_finish(conn, feed, &page, &start)?;
+    Ok(page)
+}
+
+/// Step 1 (read): the scope the device was last served.
+pub fn pull_start(conn: &Connection, feed: &Feed<'_>) -> rusqlite::Result<PullStart> {
+    let served: Option<Option<String>> = conn
+        .prepare_cached("SELECT scope_path FROM devices WHERE id = ?1")?
+        .query_row([feed.device_id], |r| r.get(0))
+        .optional()?;
+    let scope_changed = matches!(&served, Some(Some(p)) if p != feed.scope_path);
+    Ok(PullStart {
+        served,
+        scope_changed,
+    })
+}
+
+/// Step 2 (write, only when [`PullStart::needs_prepare`]): forgets the files the device
+/// reports dropped; a device that predates the record of held files holds everything of
+/// its scope up to its cursor.
+pub fn pull_prepare(
+    conn: &Connection,
+    feed: &Feed<'_>,
+    cursor: u64,
+    start: &PullStart,
+) -> rusqlite::Result<()> {
+    let device = feed.device_id;
+    let mut del =
+        conn.prepare_cached("DELETE FROM device_docs WHERE device_id = ?1 AND doc_id = ?2")?;
+    for d in feed.dropped {
+        del.execute([device, d.as_str()])?;
+    }
+    if matches!(start.served, Some(None)) {
+        let (lo, hi) = scope_range(feed.scope_path);
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO device_docs(device_id, doc_id)
+             SELECT ?1, d.id FROM docs d JOIN orgs o ON o.id = d.org_id
+             WHERE o.path >= ?2 AND o.path < ?3 AND d.org_seq <= ?4",
+        )?
+        .execute(params![device, lo, hi, cursor as i64])?;
+    }
+    Ok(())
+}
+
+/// Step 3 (read, on one snapshot): the page of the feed. The log's sequence numbers are
+/// handed out by one writer in commit order, so a snapshot that holds change N holds
+/// every change before it and the cursor never skips one.
+pub fn pull_read(
+    conn: &Connection,
+    feed: &Feed<'_>,
+    cursor: u64,
+    exclude: &HashSet<ChangeHash>,
+    max_bytes: u64,
+    start: &PullStart,
+) -> rusqlite::Result<Page> {
     let (lo, hi) = scope_range(feed.scope_path);
     let head = feed_position(conn)?;
     let cursor_i = cursor as i64;
     let device = feed.device_id;
-    {
-        let mut del =
-            conn.prepare_cached("DELETE FROM device_docs WHERE device_id = ?1 AND doc_id = ?2")?;
-        for d in feed.dropped {
-            del.execute([device, d.as_str()])?;
-        }
-    }
-    // The scope this device was last served. A device that predates this record holds
-    // everything of its scope up to its cursor; a changed scope is re-read in full.
-    let served: Option<Option<String>> = conn
-        .prepare_cached("SELECT scope_path FROM devices WHERE id = ?1")?
-        .query_row([device], |r| r.get(0))
-        .optional()?;
-    let scope_changed = match &served {
-        Some(Some(p)) => p != feed.scope_path,
-        Some(None) => {
-            conn.prepare_cached(
-                "INSERT OR IGNORE INTO device_docs(device_id, doc_id)
-                 SELECT ?1, d.id FROM docs d JOIN orgs o ON o.id = d.org_id
-                 WHERE o.path >= ?2 AND o.path < ?3 AND d.org_seq <= ?4",
-            )?
-            .execute(params![device, lo, hi, cursor_i])?;
-            false
-        }
-        None => false,
-    };
+    let scope_changed = start.scope_changed;
     let mut docs: Vec<DocChanges> = Vec::new();
     let mut bytes = 0u64;
     let push = |doc_id: String, hash: Vec<u8>, data: Vec<u8>, docs: &mut Vec<DocChanges>| {
@@ -747,16 +805,8 @@ pub fn pull(
         last = seq;
     }
     let next = if more { last } else { head.max(cursor_i) };
-    {
-        let mut held = conn.prepare_cached(
-            "INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)",
-        )?;
-        for d in &docs {
-            held.execute([device, d.doc_id.as_str()])?;
-        }
-    }
     // Files this device holds that are no longer in its scope: moved since the cursor, or
-    // all of them when the scope changed.
+    // all of them when the scope changed. (Files on this page are in scope.)
     let removed: Vec<DocId> = conn
         .prepare_cached(
             "SELECT x.doc_id FROM device_docs x LEFT JOIN docs d ON d.id = x.doc_id
@@ -769,10 +819,6 @@ pub fn pull(
         })?
         .filter_map(|r| r.ok().and_then(|s| DocId::try_from(s).ok()))
         .collect();
-    if served.is_some() {
-        conn.prepare_cached("UPDATE devices SET scope_path = ?2 WHERE id = ?1")?
-            .execute([device, feed.scope_path])?;
-    }
     Ok(Page {
         docs,
         cursor: next as u64,
@@ -780,6 +826,27 @@ pub fn pull(
         bytes,
         removed,
     })
+}
+
+/// Step 4 (write, only when [`PullStart::needs_finish`]): records the files the page
+/// gives the device and the scope it was served.
+pub fn pull_finish(
+    conn: &Connection,
+    feed: &Feed<'_>,
+    page: &Page,
+    start: &PullStart,
+) -> rusqlite::Result<()> {
+    let device = feed.device_id;
+    let mut held =
+        conn.prepare_cached("INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)")?;
+    for d in &page.docs {
+        held.execute([device, d.doc_id.as_str()])?;
+    }
+    if matches!(&start.served, Some(s) if s.as_deref() != Some(feed.scope_path)) {
+        conn.prepare_cached("UPDATE devices SET scope_path = ?2 WHERE id = ?1")?
+            .execute([device, feed.scope_path])?;
+    }
+    Ok(())
 }
 
 /// The newest position of the change feed: the last sequence number handed out, which
@@ -804,21 +871,44 @@ pub struct Feed<'a> {
 /// Rewrites the snapshot of every document with at least `min_changes` changes logged
 /// after its snapshot, so loading it reads one blob instead of replaying the log.
 pub fn compact(conn: &Connection, min_changes: i64) -> rusqlite::Result<usize> {
+    let (folded, _) = compact_prepare(conn, min_changes, "", usize::MAX)?;
+    compact_store(conn, &folded)
+}
+
+/// A document's log folded into a snapshot, ready to be stored.
+#[derive(Debug)]
+pub struct Folded {
+    id: String,
+    snapshot: Vec<u8>,
+    upto: i64,
+}
+
+/// The expensive half of compaction, on a reader: loads up to `max_docs` documents after
+/// the id `after` whose logs grew by `min_changes` since their snapshot, and saves each as
+/// a snapshot. Also returns the last id looked at, where the next batch starts.
+pub fn compact_prepare(
+    conn: &Connection,
+    min_changes: i64,
+    after: &str,
+    max_docs: usize,
+) -> rusqlite::Result<(Vec<Folded>, Option<String>)> {
     let ids: Vec<String> = conn
         .prepare(
-            "SELECT d.id FROM docs d WHERE (SELECT COUNT(*) FROM changes c
-                WHERE c.doc_id = d.id AND c.seq > d.snapshot_seq) >= ?1",
+            "SELECT d.id FROM docs d WHERE d.id > ?2 AND (SELECT COUNT(*) FROM changes c
+                WHERE c.doc_id = d.id AND c.seq > d.snapshot_seq) >= ?1 ORDER BY d.id",
         )?
-        .query_map([min_changes], |r| r.get(0))?
+        .query_map(params![min_changes, after], |r| r.get(0))?
+        .take(max_docs)
         .collect::<rusqlite::Result<_>>()?;
-    let mut compacted = 0;
-    for id in &ids {
+    let last = ids.last().cloned();
+    let mut out = Vec::new();
+    for id in ids {
         let upto: i64 = conn.query_row(
             "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1",
-            [id],
+            [&id],
             |r| r.get(0),
         )?;
-        let Some((_, mut doc)) = load_doc(conn, id)? else {
+        let Some((_, mut doc)) = load_doc(conn, &id)? else {
             continue;
         };
         let snapshot = doc.save();
@@ -830,11 +920,20 @@ pub fn compact(conn: &Connection, min_changes: i64) -> rusqlite::Result<usize> {
             tracing::warn!(doc = %id, "the snapshot does not load back to the same heads; the change log is kept");
             continue;
         }
-        conn.execute(
-            "UPDATE docs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1",
-            params![id, snapshot, upto],
-        )?;
-        compacted += 1;
+        out.push(Folded { id, snapshot, upto });
+    }
+    Ok((out, last))
+}
+
+/// The cheap half, on the writer: stores each snapshot unless a newer one is there. A
+/// snapshot covers the log up to `upto`; changes stored since stay after it in the log.
+pub fn compact_store(conn: &Connection, folded: &[Folded]) -> rusqlite::Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE docs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1 AND snapshot_seq < ?3",
+    )?;
+    let mut compacted = 0;
+    for f in folded {
+        compacted += stmt.execute(params![f.id, f.snapshot, f.upto])?;
     }
     Ok(compacted)
 }

@@ -135,7 +135,7 @@ fn merge_one(
 
 impl DocStore for Store {
     fn device_actors(&self, device_id: &str) -> AppResult<HashSet<String>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare_cached("SELECT actor FROM actors WHERE device_id = ?1")?;
         let rows = stmt
             .query_map([device_id], |r| r.get(0))?
@@ -154,7 +154,7 @@ impl DocStore for Store {
         let mut pending = Vec::with_capacity(push.len());
         for doc in push.iter() {
             let (stored, held, in_scope) = {
-                let conn = self.conn();
+                let conn = self.read();
                 read_for_merge(&conn, pusher, &doc.doc_id)?
             };
             let version = stored.as_ref().map_or(0, |s| s.version);
@@ -213,10 +213,28 @@ impl DocStore for Store {
         exclude: &HashSet<ChangeHash>,
         max_bytes: u64,
     ) -> AppResult<Page> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let page = casedocs::pull(&tx, feed, cursor, exclude, max_bytes)?;
-        tx.commit()?;
+        // The feed is read on a reader's snapshot; the writer is taken only for the
+        // little a pull records (dropped and newly held files, the scope served).
+        let start = casedocs::pull_start(&self.read(), feed)?;
+        if start.needs_prepare(feed) {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            casedocs::pull_prepare(&tx, feed, cursor, &start)?;
+            tx.commit()?;
+        }
+        let page = {
+            let mut conn = self.read();
+            let tx = conn.transaction()?;
+            let page = casedocs::pull_read(&tx, feed, cursor, exclude, max_bytes, &start)?;
+            tx.commit()?;
+            page
+        };
+        if start.needs_finish(feed, &page) {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            casedocs::pull_finish(&tx, feed, &page, &start)?;
+            tx.commit()?;
+        }
         Ok(page)
     }
 }

@@ -406,7 +406,7 @@ pub struct LateEdits {
 pub fn late_edits(store: &Store, caller: &Caller, survivor: &str) -> AppResult<Vec<LateEdits>> {
     caller.require_reviewer()?;
     let merged: Vec<(String, i64)> = {
-        let conn = store.conn();
+        let conn = store.read();
         conn.prepare(
             "SELECT CASE WHEN a = ?1 THEN b ELSE a END, decided_at FROM duplicates
              WHERE survivor = ?1 AND state = 'merged' AND (a = ?1 OR b = ?1)",
@@ -431,7 +431,7 @@ pub fn late_edits(store: &Store, caller: &Caller, survivor: &str) -> AppResult<V
         let mut values = Vec::new();
         if !entries.is_empty() {
             let json = {
-                let conn = store.conn();
+                let conn = store.read();
                 casedocs::load_doc(&conn, &loser)?.map(|(_, d)| doc::to_json(&d))
             }
             .unwrap_or_default();
@@ -500,7 +500,7 @@ fn org_path(conn: &Connection, caller: &Caller, org: Option<&str>) -> AppResult<
 
 /// The pairs of a scope, for the JSON API and the page.
 pub fn list_for(store: &Store, caller: &Caller, q: &ListQuery) -> AppResult<Vec<Pair>> {
-    let conn = store.conn();
+    let conn = store.read();
     let path = org_path(&conn, caller, q.org.as_deref())?;
     let state = match q.state.as_deref() {
         None | Some("") | Some("open") => "open",
@@ -536,7 +536,7 @@ async fn api_compare(
     caller.require_reviewer()?;
     let store = state.store.clone();
     blocking(move || {
-        let conn = store.conn();
+        let conn = store.read();
         Ok(Json(compare(&conn, &caller, id)?))
     })
     .await

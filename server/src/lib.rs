@@ -272,9 +272,24 @@ async fn compact_in_background(state: Arc<AppState>) {
     loop {
         tick.tick().await;
         let store = state.store.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            let conn = store.conn();
-            casedocs::compact(&conn, 50)
+        // Loading and saving documents runs on a reader; only storing the snapshots takes
+        // the writer, in batches, so merges never wait behind a long compaction.
+        let done = tokio::task::spawn_blocking(move || -> rusqlite::Result<usize> {
+            let mut compacted = 0;
+            let mut after = String::new();
+            loop {
+                let (folded, last) = casedocs::compact_prepare(&store.read(), 50, &after, 100)?;
+                if !folded.is_empty() {
+                    let mut conn = store.conn();
+                    let tx = conn.transaction()?;
+                    compacted += casedocs::compact_store(&tx, &folded)?;
+                    tx.commit()?;
+                }
+                match last {
+                    Some(id) => after = id,
+                    None => return Ok(compacted),
+                }
+            }
         })
         .await;
         if let Ok(Err(e)) = done {

@@ -316,7 +316,7 @@ pub fn preview(
 ) -> AppResult<Result<Preview, Vec<RowError>>> {
     caller.require_admin()?;
     let table = read_table(bytes)?;
-    let conn = store.conn();
+    let conn = store.read();
     let rows = match parse_rows(&conn, caller, &table)? {
         Ok(rows) => rows,
         Err(errors) => return Ok(Err(errors)),
@@ -355,7 +355,8 @@ pub fn preview(
     }
     p.removed = before.into_values().collect();
     p.token = random_token();
-    conn.execute(
+    drop(conn);
+    store.conn().execute(
         "INSERT OR REPLACE INTO settings(key, value) VALUES (?1, ?2)",
         params![
             format!("pending_members:{}", p.token),

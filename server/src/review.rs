@@ -168,7 +168,7 @@ async fn list_conflicts(
     caller.require_reviewer()?;
     let store = state.store.clone();
     blocking(move || {
-        let conn = store.conn();
+        let conn = store.read();
         Ok(Json(conflicts(
             &conn,
             &caller,
@@ -305,7 +305,7 @@ async fn case_detail(
     caller.require_reviewer()?;
     let store = state.store.clone();
     blocking(move || {
-        let conn = store.conn();
+        let conn = store.read();
         Ok(Json(case_detail_of(&conn, &caller, &id)?))
     })
     .await
@@ -435,7 +435,7 @@ pub fn history_of(
 ) -> AppResult<(usize, Vec<casedocs::HistoryEntry>)> {
     caller.require_reviewer()?;
     let stored = {
-        let conn = store.conn();
+        let conn = store.read();
         let stored = casedocs::read_stored(&conn, id)?
             .ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
         if !casedocs::org_in_scope(&conn, &stored.org_id, &caller.scope_path)? {
@@ -447,7 +447,7 @@ pub fn history_of(
     let found = casedocs::history_page(&mut doc, page.offset, page.limit, page.newest_first);
     let mut owners = std::collections::HashMap::new();
     {
-        let conn = store.conn();
+        let conn = store.read();
         for a in &found.actors {
             owners.insert(a.clone(), casedocs::actor_owner(&conn, a)?);
         }
@@ -589,7 +589,7 @@ async fn list_cases(
     let limit = number("limit", &q.limit, 1000, 1_000_000)? as usize;
     let offset = number("offset", &q.offset, 0, i64::MAX)? as usize;
     blocking(move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let rows = reports::cases(&conn, &orgs, &caller, &q.filter, today_vn())?;
         Ok(Json(CasePage {
@@ -610,7 +610,7 @@ async fn dashboard(
     let store = state.store.clone();
     let years = q.years_without()?;
     blocking(move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         Ok(Json(reports::dashboard(
             &conn,
@@ -632,7 +632,7 @@ async fn list_findings(
     caller.require_reviewer()?;
     let store = state.store.clone();
     blocking(move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         Ok(Json(reports::findings(
             &conn,
@@ -654,7 +654,7 @@ async fn list_deadlines(
     let store = state.store.clone();
     let days = q.days()?;
     blocking(move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         Ok(Json(reports::deadlines(
             &conn,
@@ -855,7 +855,7 @@ async fn export(
     blocking(move || {
         if report == "case-files" {
             let path = {
-                let conn = store.conn();
+                let conn = store.read();
                 let orgs = OrgIndex::load(&conn)?;
                 reports::resolve_org(&orgs, &caller, q.filter.org.as_deref())?
                     .path
@@ -873,7 +873,7 @@ async fn export(
             let (_, rows) = history_of(&store, &caller, id, HistoryWindow::ALL)?;
             let sheet = history_sheet(&rows, en);
             let name = {
-                let conn = store.conn();
+                let conn = store.read();
                 conn.query_row(
                     "SELECT full_name FROM projections WHERE doc_id = ?1",
                     [id],
@@ -885,7 +885,7 @@ async fn export(
             return export::download_in(&[sheet], format, &base, en);
         }
         let (sheets, org) = {
-            let conn = store.conn();
+            let conn = store.read();
             let orgs = OrgIndex::load(&conn)?;
             let org = reports::resolve_org(&orgs, &caller, q.filter.org.as_deref())?
                 .name

@@ -2,13 +2,15 @@
 //! documents (a snapshot plus the change log), the reference data, accounts and devices,
 //! and the projections the review screens query.
 //!
-//! Every method is blocking; callers run them on tokio's blocking pool. One connection
-//! behind a mutex serialises all work on the file, which keeps the change log's sequence
-//! numbers in commit order, as the pull feed relies on. The merge path holds it only to
-//! read and to write (see `docstore`).
+//! Every method is blocking; callers run them on tokio's blocking pool. One writer
+//! connection behind a mutex serialises every write, which keeps the change log's sequence
+//! numbers in commit order, as the pull feed relies on: a reader that sees sequence
+//! number N also sees every smaller one. Beside it, a pool of read-only connections
+//! (WAL readers, each on its own snapshot) serves pulls, reports, exports, central pages
+//! and backups, so none of them waits for a merge and no merge waits for them.
 
-use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -451,19 +453,92 @@ CREATE INDEX projections_cohort ON projections(outstanding_date, org_id, class_i
 /// A handle on the database file.
 pub struct Store {
     conn: Mutex<Connection>,
+    readers: ReadPool,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Store")
+        f.debug_struct("Store")
+            .field("readers", &self.readers.size)
+            .finish_non_exhaustive()
     }
 }
+
+/// Read-only connections to the database file, handed out one per caller. An empty pool
+/// (an in-memory database, which other connections cannot open) lends the writer.
+struct ReadPool {
+    idle: Mutex<Vec<Connection>>,
+    returned: Condvar,
+    size: usize,
+}
+
+/// A connection for reading: pooled, or the writer when there is no pool.
+pub struct ReadConn<'a>(Lent<'a>);
+
+enum Lent<'a> {
+    Pooled(&'a ReadPool, Option<Connection>),
+    Writer(MutexGuard<'a, Connection>),
+}
+
+impl std::ops::Deref for ReadConn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match &self.0 {
+            Lent::Pooled(_, c) => c.as_ref().expect("held until dropped"),
+            Lent::Writer(g) => g,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ReadConn<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        match &mut self.0 {
+            Lent::Pooled(_, c) => c.as_mut().expect("held until dropped"),
+            Lent::Writer(g) => g,
+        }
+    }
+}
+
+impl Drop for ReadConn<'_> {
+    fn drop(&mut self) {
+        if let Lent::Pooled(pool, c) = &mut self.0
+            && let Some(c) = c.take()
+        {
+            // A read left open by a panic would pin its snapshot: end it before reuse.
+            if !c.is_autocommit() {
+                let _ = c.execute_batch("ROLLBACK");
+            }
+            pool.idle.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+            pool.returned.notify_one();
+        }
+    }
+}
+
+/// How many read connections a file-backed store keeps: enough for every core and a few
+/// requests waiting on the disk.
+pub const DEFAULT_READERS: usize = 8;
 
 impl Store {
     /// Opens (creating and migrating when needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Store, DbError> {
+        Self::open_with_readers(path, DEFAULT_READERS)
+    }
+
+    /// Opens the database with `readers` read-only connections beside the writer.
+    pub fn open_with_readers(path: &Path, readers: usize) -> Result<Store, DbError> {
         let conn = Connection::open(path)?;
-        Self::setup(conn)
+        let mut store = Self::setup(conn)?;
+        let path = PathBuf::from(path);
+        let mut idle = Vec::with_capacity(readers);
+        for _ in 0..readers {
+            idle.push(open_reader(&path)?);
+        }
+        store.readers = ReadPool {
+            idle: Mutex::new(idle),
+            returned: Condvar::new(),
+            size: readers,
+        };
+        Ok(store)
     }
 
     pub fn open_in_memory() -> Result<Store, DbError> {
@@ -471,8 +546,8 @@ impl Store {
     }
 
     fn setup(mut conn: Connection) -> Result<Store, DbError> {
-        // WAL lets readers (backups, reports) run beside the writer; FULL sync makes an
-        // acknowledged commit survive power loss, which the sync protocol promises.
+        // WAL lets the readers (pulls, reports, backups) run beside the writer; FULL sync
+        // makes an acknowledged commit survive power loss, which the sync protocol promises.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -486,27 +561,59 @@ impl Store {
         }
         Ok(Store {
             conn: Mutex::new(conn),
+            readers: ReadPool {
+                idle: Mutex::new(Vec::new()),
+                returned: Condvar::new(),
+                size: 0,
+            },
         })
     }
 
-    /// The connection, for the modules that own a table group.
+    /// The writer connection, for the modules that own a table group. Hold it only to
+    /// write (or to read what a write depends on): every other write waits meanwhile.
     pub fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions
         // roll back on drop), so a poisoned lock is safe to reuse.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Copies the live database into `dest` with SQLite's online backup.
+    /// A read-only connection: it sees every write committed before each of its
+    /// statements (or before its transaction began), and waits for no writer.
+    pub fn read(&self) -> ReadConn<'_> {
+        let pool = &self.readers;
+        if pool.size == 0 {
+            return ReadConn(Lent::Writer(self.conn()));
+        }
+        let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(c) = idle.pop() {
+                return ReadConn(Lent::Pooled(pool, Some(c)));
+            }
+            idle = pool
+                .returned
+                .wait(idle)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// How many read-only connections the store keeps (0: reads share the writer).
+    pub fn reader_count(&self) -> usize {
+        self.readers.size
+    }
+
+    /// Copies the live database into `dest` with SQLite's online backup, from a read
+    /// connection: merges go on meanwhile, and the copy is one consistent snapshot.
     pub fn backup_to(&self, dest: &Path) -> Result<(), DbError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut out = Connection::open(dest)?;
-        let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
-        backup.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
+        let backup = rusqlite::backup::Backup::new(&*conn, &mut out)?;
+        // All pages in one step: the copy is one snapshot even while merges go on.
+        backup.step(-1)?;
         Ok(())
     }
 
     pub fn get_setting(&self, key: &str) -> Result<Option<String>, DbError> {
-        self.conn()
+        self.read()
             .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
                 r.get(0)
             })
@@ -524,10 +631,22 @@ impl Store {
 
     pub fn is_empty(&self) -> Result<bool, DbError> {
         let n: i64 = self
-            .conn()
+            .read()
             .query_row("SELECT COUNT(*) FROM orgs", [], |r| r.get(0))?;
         Ok(n == 0)
     }
+}
+
+/// A read-only connection to the file: it cannot write even by mistake.
+fn open_reader(path: &Path) -> Result<Connection, DbError> {
+    use rusqlite::OpenFlags;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    conn.pragma_update(None, "query_only", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
 }
 
 #[cfg(test)]
@@ -547,5 +666,73 @@ mod tests {
         let s = Store::open(&path).unwrap();
         assert_eq!(s.get_setting("k").unwrap().as_deref(), Some("v"));
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    fn temp_store(name: &str, readers: usize) -> (Store, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        (Store::open_with_readers(&dir.join("db.sqlite"), readers).unwrap(), dir)
+    }
+
+    #[test]
+    fn reads_go_on_while_a_write_is_open_and_see_only_what_was_committed() {
+        let (s, dir) = temp_store("concurrent", 2);
+        s.put_setting("k", "old").unwrap();
+        let mut w = s.conn();
+        let tx = w.transaction().unwrap();
+        tx.execute("UPDATE settings SET value = 'new' WHERE key = 'k'", [])
+            .unwrap();
+        // The writer is held with an open transaction: a read neither waits nor sees it.
+        let seen = std::thread::scope(|t| {
+            t.spawn(|| s.get_setting("k").unwrap()).join().unwrap()
+        });
+        assert_eq!(seen.as_deref(), Some("old"));
+        tx.commit().unwrap();
+        drop(w);
+        assert_eq!(s.get_setting("k").unwrap().as_deref(), Some("new"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_read_connection_cannot_write() {
+        let (s, dir) = temp_store("readonly", 1);
+        let r = s.read();
+        assert!(r.execute("INSERT INTO settings(key, value) VALUES ('x', 'y')", []).is_err());
+        drop(r);
+        assert_eq!(s.get_setting("x").unwrap(), None);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn more_readers_than_connections_wait_their_turn_and_a_panic_returns_the_connection() {
+        let (s, dir) = temp_store("pool", 2);
+        s.put_setting("k", "v").unwrap();
+        // A reader that panics inside a read transaction gives its connection back clean.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let c = s.read();
+            c.execute_batch("BEGIN; SELECT 1;").unwrap();
+            panic!("in the middle of a read");
+        }));
+        assert!(r.is_err());
+        std::thread::scope(|t| {
+            for _ in 0..16 {
+                t.spawn(|| {
+                    for _ in 0..20 {
+                        assert_eq!(s.get_setting("k").unwrap().as_deref(), Some("v"));
+                    }
+                });
+            }
+        });
+        assert_eq!(s.readers.idle.lock().unwrap().len(), 2);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn an_in_memory_store_reads_through_its_writer() {
+        let s = Store::open_in_memory().unwrap();
+        assert_eq!(s.reader_count(), 0);
+        s.put_setting("k", "v").unwrap();
+        assert_eq!(s.get_setting("k").unwrap().as_deref(), Some("v"));
     }
 }

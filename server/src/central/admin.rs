@@ -266,7 +266,7 @@ async fn accounts(
     let lang = a.lang;
     run_page(lang, move || {
         let (rows, orgs) = {
-            let conn = store.conn();
+            let conn = store.read();
             (ops::accounts(&conn, &a.caller, &q.q)?, OrgIndex::load(&conn)?)
         };
         let l = a.lang;
@@ -412,7 +412,7 @@ async fn account_form(
     let lang = a.lang;
     run_page(lang, move || {
         let (acc, orgs, devices) = {
-            let conn = store.conn();
+            let conn = store.read();
             let acc = ops::accounts(&conn, &a.caller, "")?
                 .into_iter()
                 .find(|x| x.id == id)
@@ -571,7 +571,7 @@ async fn devices(State(state): State<Arc<AppState>>, Admin(a): Admin) -> Respons
     let store = state.store.clone();
     let lang = a.lang;
     run_page(lang, move || {
-        let rows = ops::devices(&store.conn(), &a.caller)?;
+        let rows = ops::devices(&store.read(), &a.caller)?;
         let h = device_table(&a, &rows);
         Ok(admin_page(&a, a.t("Thiết bị", "Devices"), "devices", &h))
     })
@@ -586,7 +586,7 @@ async fn confirm_revoke(
     let store = state.store.clone();
     let lang = a.lang;
     run_page(lang, move || {
-        let d = ops::devices(&store.conn(), &a.caller)?
+        let d = ops::devices(&store.read(), &a.caller)?
             .into_iter()
             .find(|d| d.id == id)
             .ok_or_else(|| AppError::not_found("thiết bị", "Device"))?;
@@ -828,7 +828,7 @@ async fn settings(State(state): State<Arc<AppState>>, Admin(a): Admin) -> Respon
     let current = state.rules().settings;
     let lang = a.lang;
     run_page(lang, move || {
-        let history = ops::setting_history(&store.conn())?;
+        let history = ops::setting_history(&store.read())?;
         let l = a.lang;
         let mut h = format!(
             r#"<p>{intro}</p><form method="post" action="/central/admin/settings" class="filters stacked">{csrf}"#,
@@ -997,7 +997,7 @@ async fn calendar(
     let lang = a.lang;
     run_page(lang, move || {
         let (data, notices) = ops::calendar(&store)?;
-        let missing = ops::uncovered_deadline_years(&store.conn(), &rules)?;
+        let missing = ops::uncovered_deadline_years(&store.read(), &rules)?;
         let l = a.lang;
         let this_year = crate::casedocs::today_vn().year();
         let year = q.year.unwrap_or(this_year);
@@ -1119,7 +1119,7 @@ async fn audit(
     let store = state.store.clone();
     let lang = a.lang;
     run_page(lang, move || {
-        let rows = ops::audit_log(&store.conn(), &a.caller, &q.q, 5000)?;
+        let rows = ops::audit_log(&store.read(), &a.caller, &q.q, 5000)?;
         let l = a.lang;
         if let Some(format) = q.format.as_deref() {
             let format = crate::export::ExportFormat::parse(Some(format))?;

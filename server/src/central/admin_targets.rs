@@ -34,7 +34,7 @@ pub async fn show(
     let store = state.store.clone();
     let lang = a.lang;
     run_page(lang, move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let root = scope_root(&orgs, &a);
         let org = q.org.clone().unwrap_or_else(|| a.caller.scope_org.clone());

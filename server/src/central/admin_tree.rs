@@ -45,7 +45,7 @@ pub async fn tree(
     let store = state.store.clone();
     let lang = a.lang;
     run_page(lang, move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let root = scope_root(&orgs, &a);
         let counts = orgtree::file_counts(&conn, &root)?;

@@ -36,7 +36,7 @@ pub async fn list(
     run_page(lang, move || {
         let rows = duplicates::list_for(&store, &r.caller, &q)?;
         let (orgs, scope) = {
-            let conn = store.conn();
+            let conn = store.read();
             let orgs = OrgIndex::load(&conn)?;
             let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
             (orgs, scope)
@@ -141,7 +141,7 @@ pub async fn detail(
     let lang = r.lang;
     run_page(lang, move || {
         let (orgs, cmp) = {
-            let conn = store.conn();
+            let conn = store.read();
             (
                 OrgIndex::load(&conn)?,
                 duplicates::compare(&conn, &r.caller, id)?,

@@ -490,7 +490,7 @@ pub fn error_page(lang: Lang, e: &AppError) -> Response {
 fn must_change_password(state: &AppState, user_id: i64) -> bool {
     state
         .store
-        .conn()
+        .read()
         .query_row(
             "SELECT must_change_password FROM users WHERE id = ?1",
             [user_id],

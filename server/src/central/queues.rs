@@ -50,7 +50,7 @@ pub async fn conflicts(
     let lang = r.lang;
     run_page(lang, move || {
         let closed = q.state.as_deref() == Some("closed");
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let rows = review::conflicts(&conn, &r.caller, q.state.as_deref(), None)?;
         let just_resolved = match done.resolved {
@@ -329,7 +329,7 @@ pub async fn findings(
     let store = state.store.clone();
     let lang = r.lang;
     run_page(lang, move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let root = reports::resolve_org(&orgs, &r.caller, q.filter.org.as_deref())?.clone();
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
@@ -477,7 +477,7 @@ pub async fn deadlines(
     let lang = r.lang;
     run_page(lang, move || {
         let days = q.days()?;
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let root = reports::resolve_org(&orgs, &r.caller, q.filter.org.as_deref())?.clone();
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
