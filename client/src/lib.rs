@@ -9,6 +9,7 @@
 //!   the only part compiled natively, where it is unit-tested.
 //! - `idb` / `vault` / `store`: IndexedDB, the only storage the app writes; `vault`
 //!   encrypts what names people (WebCrypto, a data key wrapped by the PIN).
+//! - `passkey`: WebAuthn with the PRF extension, a second way to open the data key.
 //! - `i18n`: Vietnamese and English texts, dates as dd/mm/yyyy.
 //! - `api`: the server's HTTP API over `fetch`.
 //! - `model`: the device model behind the reactive state the views read; navigation.
@@ -38,6 +39,8 @@ mod i18n;
 mod idb;
 #[cfg(target_arch = "wasm32")]
 mod model;
+#[cfg(target_arch = "wasm32")]
+mod passkey;
 #[cfg(target_arch = "wasm32")]
 mod session;
 #[cfg(target_arch = "wasm32")]

@@ -19,6 +19,7 @@ use crate::i18n::tr;
 use crate::model::{
     self, Screen, confirm_leave, hash_of, hydrate_all, rebuild_rows, screen_from_hash, ui, with,
 };
+use crate::passkey::{self, PasskeyError};
 use crate::sync;
 use crate::tabs::{self, Msg};
 use crate::vault::{self, LockRecord};
@@ -329,6 +330,16 @@ pub async fn start() {
 /// Tries a PIN. Each try is counted before it is made; the count goes back to zero on
 /// success, and reaching the limit wipes the device.
 pub async fn unlock(pin: &str) -> Result<(), String> {
+    let key = counted_pin(pin, false).await?;
+    vault::set_key(key);
+    opened().await;
+    Ok(())
+}
+
+/// Checks a PIN against the lock record, counting it as a try: the data key it opens
+/// (`extractable` only to wrap it again), or the error to show. The count is written
+/// before the try and reset after a right one; reaching the limit wipes the device.
+async fn counted_pin(pin: &str, extractable: bool) -> Result<web_sys::CryptoKey, String> {
     // A lock still finishing (waiting for a write) must be over first.
     while LOCKING.with(|l| l.get()) {
         model::sleep(20).await;
@@ -345,18 +356,9 @@ pub async fn unlock(pin: &str) -> Result<(), String> {
     if record.wrapped.is_empty() {
         return Err(tr("Máy này chưa đặt mã PIN.", "No PIN is set on this device.").into());
     }
-    if vault::unlock(pin, &record).await.is_ok() {
-        let record = store
-            .update_meta("vault", |old: Option<LockRecord>| {
-                let mut r = old.unwrap_or_default();
-                r.failures = 0;
-                r
-            })
-            .await
-            .unwrap_or(record);
-        ui().lock.set(Some(record));
-        opened().await;
-        return Ok(());
+    if let Ok(key) = vault::open_with_pin(pin, &record, extractable).await {
+        reset_failures().await;
+        return Ok(key);
     }
     if record.failures >= record.max_failures {
         wipe_device().await;
@@ -375,6 +377,157 @@ pub async fn unlock(pin: &str) -> Result<(), String> {
     }
     ui().lock.set(Some(record));
     Err(tr("Mã PIN không đúng.", "Wrong PIN.").into())
+}
+
+/// The cadre proved who they are (the PIN, or the passkey): the wrong PINs in a row
+/// start again from zero.
+async fn reset_failures() {
+    save_lock_settings(|r| r.failures = 0).await;
+}
+
+/// Changes the PIN while unlocked: the current PIN (counted as a try, like the unlock
+/// screen's) opens a copy of the data key, which is wrapped under the new PIN with a
+/// new salt. The lock record is one IndexedDB value written in one transaction, so a
+/// crash leaves the old wrapping or the new one, never neither. A passkey set up
+/// before still opens the same key and stays.
+pub async fn change_pin(current: &str, new: &str) -> Result<(), String> {
+    let key = counted_pin(current, true).await?;
+    let wrap = vault::wrap_for_pin(&key, new)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let store = model::store().ok_or("no storage")?;
+    let record = store
+        .update_meta("vault", |old: Option<LockRecord>| {
+            let mut r = old.unwrap_or_default();
+            r.set_pin_wrap(&wrap);
+            r.failures = 0;
+            r
+        })
+        .await
+        .map_err(|_| {
+            tr(
+                "Không ghi được vào bộ nhớ máy: mã PIN cũ vẫn dùng.",
+                "Could not write to device storage: the old PIN still applies.",
+            )
+            .to_string()
+        })?;
+    ui().lock.set(Some(record));
+    Ok(())
+}
+
+/// What to tell the cadre when a passkey did not answer.
+fn passkey_message(e: &PasskeyError) -> String {
+    match e {
+        PasskeyError::Unsupported => tr(
+            "Trình duyệt này không dùng được khóa truy cập ở địa chỉ này.",
+            "This browser cannot use passkeys at this address.",
+        )
+        .into(),
+        PasskeyError::NoPrf => tr(
+            "Trình duyệt hoặc thiết bị này không hỗ trợ mở khóa dữ liệu bằng khóa truy cập (thiếu tiện ích PRF). Hãy dùng mã PIN.",
+            "This browser or device cannot unlock data with a passkey (no PRF extension). Use the PIN.",
+        )
+        .into(),
+        PasskeyError::Refused => tr(
+            "Khóa truy cập chưa được xác nhận (đã hủy hoặc hết thời gian).",
+            "The passkey was not confirmed (cancelled or timed out).",
+        )
+        .into(),
+        PasskeyError::Failed(m) => format!(
+            "{} {m}",
+            tr("Khóa truy cập bị lỗi:", "The passkey failed:")
+        ),
+    }
+}
+
+/// Sets up a passkey to unlock this device: the PIN (counted as a try) opens a copy of
+/// the data key; a platform passkey is created with the PRF extension and the key is
+/// wrapped a second time by its output. A browser or authenticator that gives no PRF
+/// output is remembered, and the option is not offered again.
+pub async fn enrol_passkey(pin: &str) -> Result<(), String> {
+    if !passkey::supported() {
+        return Err(passkey_message(&PasskeyError::Unsupported));
+    }
+    let key = counted_pin(pin, true).await?;
+    let (name, display) = with(|m| {
+        m.session
+            .as_ref()
+            .map(|s| (s.user.username.clone(), s.user.display_name.clone()))
+    })
+    .unwrap_or_default();
+    let salt = vault::random(32).map_err(|e| format!("{e:?}"))?;
+    let made = passkey::create(&name, &display, &salt).await;
+    let made = match made {
+        Err(PasskeyError::NoPrf) => {
+            save_lock_settings(|r| r.passkey_unsupported = true).await;
+            return Err(passkey_message(&PasskeyError::NoPrf));
+        }
+        other => other.map_err(|e| passkey_message(&e))?,
+    };
+    // Some browsers give the PRF output only when the passkey is used: use it once now.
+    let prf = match made.prf {
+        Some(p) => p,
+        None => match passkey::evaluate(&made.id, &salt).await {
+            Ok(p) => p,
+            Err(e) => {
+                passkey::forget(&made.id);
+                if e == PasskeyError::NoPrf {
+                    save_lock_settings(|r| r.passkey_unsupported = true).await;
+                }
+                return Err(passkey_message(&e));
+            }
+        },
+    };
+    let wrap = vault::wrap_for_passkey(&key, &prf, &made.id, &salt)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let old = ui().lock.get_untracked().and_then(|r| r.passkey);
+    save_lock_settings(move |r| r.passkey = Some(wrap)).await;
+    if let Some(old) = old.and_then(|o| vault::unhex(&o.credential)) {
+        passkey::forget(&old);
+    }
+    Ok(())
+}
+
+/// Removes the passkey's wrapping: from now on only the PIN opens the data.
+pub async fn remove_passkey() {
+    let old = ui().lock.get_untracked().and_then(|r| r.passkey);
+    save_lock_settings(|r| r.passkey = None).await;
+    if let Some(id) = old.and_then(|o| vault::unhex(&o.credential)) {
+        passkey::forget(&id);
+    }
+}
+
+/// Unlocks with the passkey. A passkey that does not answer is not a wrong PIN: nothing
+/// is counted, and the PIN still works.
+pub async fn unlock_with_passkey() -> Result<(), String> {
+    while LOCKING.with(|l| l.get()) {
+        model::sleep(20).await;
+    }
+    let store = model::store().ok_or("no storage")?;
+    let record: Option<LockRecord> = store.get_meta("vault").await.ok().flatten();
+    let Some(wrap) = record.and_then(|r| r.passkey) else {
+        return Err(tr(
+            "Máy này chưa có khóa truy cập; hãy nhập mã PIN.",
+            "No passkey is set on this device; enter the PIN.",
+        )
+        .into());
+    };
+    let id = vault::unhex(&wrap.credential).unwrap_or_default();
+    let salt = vault::unhex(&wrap.salt).unwrap_or_default();
+    let prf = passkey::evaluate(&id, &salt)
+        .await
+        .map_err(|e| passkey_message(&e))?;
+    if vault::unlock_with_passkey(&prf, &wrap).await.is_err() {
+        return Err(tr(
+            "Khóa truy cập này không mở được dữ liệu trên máy. Hãy nhập mã PIN.",
+            "This passkey does not open the data on this device. Enter the PIN.",
+        )
+        .into());
+    }
+    reset_failures().await;
+    opened().await;
+    Ok(())
 }
 
 /// Sets the PIN: a new data key, wrapped by it. Then stores the sign-in waiting for it,

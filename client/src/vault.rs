@@ -8,6 +8,11 @@
 //! `"HSE1" | 12-byte random IV | ciphertext and tag`, with the record's place (store and
 //! key) as additional data, so a record cannot be moved to another place unnoticed.
 //!
+//! Where the browser offers it, the same data key is also wrapped by a passkey: the
+//! WebAuthn PRF output (see `passkey`) goes through HKDF-SHA256 to an AES-GCM key, so
+//! the cadre can open the app with the device's screen lock instead of typing the PIN.
+//! Both wrappings live in one record (`meta.vault`), so changing one is one write.
+//!
 //! The hand-off file is encrypted for the server: an ephemeral ECDH P-256 key agreed
 //! with the server's public key, HKDF-SHA256 to an AES-256-GCM key.
 
@@ -48,6 +53,39 @@ pub struct LockRecord {
     /// Nothing is left in the clear from before the PIN was set (a device signed in
     /// before encryption is sealed once, at its first unlock).
     pub sealed: bool,
+    /// The data key wrapped a second time, by a passkey; None when none is set.
+    pub passkey: Option<PasskeyWrap>,
+    /// A passkey was tried on this device and the browser or authenticator returned no
+    /// PRF output: the option is not offered again.
+    pub passkey_unsupported: bool,
+}
+
+/// The data key wrapped by a key derived from a passkey's PRF output. All hex.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PasskeyWrap {
+    /// The credential's id, to ask the authenticator for that credential only.
+    pub credential: String,
+    /// The PRF input given to the authenticator (32 random bytes).
+    pub salt: String,
+    pub iv: String,
+    pub wrapped: String,
+}
+
+/// The data key wrapped under a PIN: what [`LockRecord`] stores for it.
+pub struct PinWrap {
+    salt: Vec<u8>,
+    iv: Vec<u8>,
+    wrapped: Vec<u8>,
+}
+
+impl LockRecord {
+    /// Replaces the PIN's wrapping (the passkey's, if any, wraps the same key and stays).
+    pub fn set_pin_wrap(&mut self, w: &PinWrap) {
+        self.salt = hex(&w.salt);
+        self.iterations = ITERATIONS;
+        self.iv = hex(&w.iv);
+        self.wrapped = hex(&w.wrapped);
+    }
 }
 
 impl Default for LockRecord {
@@ -62,6 +100,8 @@ impl Default for LockRecord {
             idle_minutes: 5,
             hidden_minutes: 2,
             sealed: false,
+            passkey: None,
+            passkey_unsupported: false,
         }
     }
 }
@@ -141,6 +181,9 @@ fn gcm(iv: &[u8], aad: Option<&[u8]>) -> Result<Object, JsValue> {
     Ok(o)
 }
 
+/// HKDF info of the passkey's key; also the additional data of its wrapping.
+const PASSKEY_INFO: &str = "ho-so-khoa-truy-cap/1";
+
 /// Creates a fresh data key, wraps it under the PIN and makes it the key in use.
 /// Returns the lock record to store (with the given settings kept).
 pub async fn create(pin: &str, settings: &LockRecord) -> Result<LockRecord, JsValue> {
@@ -152,42 +195,128 @@ pub async fn create(pin: &str, settings: &LockRecord) -> Result<LockRecord, JsVa
         call(s.generate_key_with_object(&alg, true, &usages(&["encrypt", "decrypt"])))
             .await?
             .dyn_into()?;
-    let salt = random(16)?;
-    let iv = random(IV_LEN)?;
-    let kek = pin_key(pin, &salt, ITERATIONS).await?;
-    let wrapped = call(s.wrap_key_with_object("raw", &fresh, &kek, &gcm(&iv, None)?)).await?;
-    let wrapped = Uint8Array::new(&wrapped).to_vec();
-    let record = LockRecord {
-        salt: hex(&salt),
-        iterations: ITERATIONS,
-        iv: hex(&iv),
-        wrapped: hex(&wrapped),
+    let mut record = LockRecord {
         failures: 0,
+        // A wrapping of another data key would open nothing.
+        passkey: None,
         ..settings.clone()
     };
+    record.set_pin_wrap(&wrap_for_pin(&fresh, pin).await?);
     unlock(pin, &record).await?;
     Ok(record)
 }
 
-/// Tries a PIN: on success the data key is in use. A wrong PIN fails the wrap's tag.
-pub async fn unlock(pin: &str, record: &LockRecord) -> Result<(), JsValue> {
-    let s = subtle()?;
+/// Wraps a data key (an extractable copy) under a PIN, with a fresh salt and IV.
+pub async fn wrap_for_pin(key: &CryptoKey, pin: &str) -> Result<PinWrap, JsValue> {
+    let salt = random(16)?;
+    let iv = random(IV_LEN)?;
+    let kek = pin_key(pin, &salt, ITERATIONS).await?;
+    let wrapped = call(subtle()?.wrap_key_with_object("raw", key, &kek, &gcm(&iv, None)?)).await?;
+    Ok(PinWrap {
+        salt,
+        iv,
+        wrapped: Uint8Array::new(&wrapped).to_vec(),
+    })
+}
+
+/// Unwraps the data key with `kek`; the tag fails for a wrong key.
+async fn unwrap_with(
+    kek: &CryptoKey,
+    iv: &[u8],
+    wrapped: &[u8],
+    aad: Option<&[u8]>,
+    extractable: bool,
+) -> Result<CryptoKey, JsValue> {
+    let alg = obj(&[("name", "AES-GCM".into())])?;
+    call(subtle()?.unwrap_key_with_u8_array_and_object_and_object(
+        "raw",
+        wrapped,
+        kek,
+        &gcm(iv, aad)?,
+        &alg,
+        extractable,
+        &usages(&["encrypt", "decrypt"]),
+    ))
+    .await?
+    .dyn_into()
+}
+
+/// The data key opened with a PIN. `extractable` only to wrap it again (a new PIN, a
+/// passkey); the copy put in use never is.
+pub async fn open_with_pin(
+    pin: &str,
+    record: &LockRecord,
+    extractable: bool,
+) -> Result<CryptoKey, JsValue> {
     let salt = unhex(&record.salt).ok_or("bad salt")?;
     let iv = unhex(&record.iv).ok_or("bad iv")?;
     let wrapped = unhex(&record.wrapped).ok_or("bad key")?;
     let kek = pin_key(pin, &salt, record.iterations).await?;
-    let alg = obj(&[("name", "AES-GCM".into())])?;
-    let key: CryptoKey = call(s.unwrap_key_with_u8_array_and_object_and_object(
+    unwrap_with(&kek, &iv, &wrapped, None, extractable).await
+}
+
+/// Tries a PIN: on success the data key is in use. A wrong PIN fails the wrap's tag.
+pub async fn unlock(pin: &str, record: &LockRecord) -> Result<(), JsValue> {
+    set_key(open_with_pin(pin, record, false).await?);
+    Ok(())
+}
+
+/// The key a passkey's PRF output stands for: HKDF-SHA256 (salt: the PRF input).
+async fn passkey_key(prf: &[u8], salt: &[u8]) -> Result<CryptoKey, JsValue> {
+    let s = subtle()?;
+    let base: CryptoKey = call(s.import_key_with_str(
         "raw",
-        &wrapped,
-        &kek,
-        &gcm(&iv, None)?,
-        &alg,
+        &Uint8Array::from(prf),
+        "HKDF",
         false,
-        &usages(&["encrypt", "decrypt"]),
+        &usages(&["deriveKey"]),
     ))
     .await?
     .dyn_into()?;
+    let hkdf = obj(&[
+        ("name", "HKDF".into()),
+        ("hash", "SHA-256".into()),
+        ("salt", bytes(salt)),
+        ("info", bytes(PASSKEY_INFO.as_bytes())),
+    ])?;
+    let target = obj(&[("name", "AES-GCM".into()), ("length", 256.into())])?;
+    call(s.derive_key_with_object_and_object(
+        &hkdf,
+        &base,
+        &target,
+        false,
+        &usages(&["wrapKey", "unwrapKey"]),
+    ))
+    .await?
+    .dyn_into()
+}
+
+/// Wraps a data key (an extractable copy) under a passkey's PRF output.
+pub async fn wrap_for_passkey(
+    key: &CryptoKey,
+    prf: &[u8],
+    credential: &[u8],
+    salt: &[u8],
+) -> Result<PasskeyWrap, JsValue> {
+    let kek = passkey_key(prf, salt).await?;
+    let iv = random(IV_LEN)?;
+    let params = gcm(&iv, Some(PASSKEY_INFO.as_bytes()))?;
+    let wrapped = call(subtle()?.wrap_key_with_object("raw", key, &kek, &params)).await?;
+    Ok(PasskeyWrap {
+        credential: hex(credential),
+        salt: hex(salt),
+        iv: hex(&iv),
+        wrapped: hex(&Uint8Array::new(&wrapped).to_vec()),
+    })
+}
+
+/// Opens the data key with a passkey's PRF output and puts it in use.
+pub async fn unlock_with_passkey(prf: &[u8], wrap: &PasskeyWrap) -> Result<(), JsValue> {
+    let salt = unhex(&wrap.salt).ok_or("bad salt")?;
+    let iv = unhex(&wrap.iv).ok_or("bad iv")?;
+    let wrapped = unhex(&wrap.wrapped).ok_or("bad key")?;
+    let kek = passkey_key(prf, &salt).await?;
+    let key = unwrap_with(&kek, &iv, &wrapped, Some(PASSKEY_INFO.as_bytes()), false).await?;
     set_key(key);
     Ok(())
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 
 /// Bottom to top.
 const LAYERS: &[&str] = &[
-    "device", "idb", "vault", "store", "i18n", "api", "model", "tabs", "sync", "handoff",
-    "session", "views", "app",
+    "device", "idb", "vault", "passkey", "store", "i18n", "api", "model", "tabs", "sync",
+    "handoff", "session", "views", "app",
 ];
 
 fn layer_of(module: &str) -> usize {

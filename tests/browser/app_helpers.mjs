@@ -1,6 +1,9 @@
 // Helpers shared by the PWA's end-to-end tests: signing in through the form, waiting
 // for the sync state shown in the header, and talking to the server as the reviewer.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { TEST_PIN } from './support.mjs';
 
 export const PASSWORD = 'demo2026';
 
@@ -150,4 +153,90 @@ export async function waitFieldValue(page, path, value, timeout = 5000) {
     const el = document.querySelector(`[data-path="${p}"]`);
     return el && el.value === v;
   }, [path, value], { timeout, polling: 50 });
+}
+
+/** Signs in through the form and chooses the PIN, as on a new device. */
+export async function signInWithPin(page, url, username = 'canbo.lachtray', pin = TEST_PIN) {
+  await page.goto(url + '/');
+  await page.waitForSelector('form.login', { timeout: 30000 });
+  await page.fill('form.login input[name=username]', username);
+  await page.fill('form.login input[type=password]', PASSWORD);
+  await page.click('form.login button[type=submit]');
+  await page.waitForSelector('form.pin-set', { timeout: 30000 });
+  await page.fill('form.pin-set input[name=pin]', pin);
+  await page.fill('form.pin-set input[name=pin2]', pin);
+  await page.click('form.pin-set button[type=submit]');
+  await page.waitForSelector('[data-testid=sync-status]', { timeout: 30000 });
+  await waitSynced(page);
+  await page.waitForSelector('.case-row', { timeout: 30000 });
+}
+
+/** Types a PIN on the unlock screen; resolves with the error shown, or null once open. */
+export async function tryPin(page, pin) {
+  await page.waitForSelector('form.unlock', { timeout: 30000 });
+  const before = await page.$eval('form.unlock', (f) => Number(f.dataset.answers));
+  await page.fill('form.unlock input[name=pin]', pin);
+  await page.click('form.unlock button[type=submit]');
+  return await unlockAnswer(page, before);
+}
+
+/**
+ * Waits for the unlock screen's answer to a try counted from `before` (its
+ * `data-answers`); resolves with the error shown, or null once the app is open.
+ */
+export async function unlockAnswer(page, before) {
+  await page.waitForFunction((before) => {
+    const f = document.querySelector('form.unlock');
+    return !f || Number(f.dataset.answers) > before;
+  }, before, { timeout: 30000, polling: 50 });
+  const form = await page.$('form.unlock');
+  if (!form) return null;
+  return await page.$$eval('form.unlock .error', (e) => e.map((x) => x.textContent).join('|'));
+}
+
+/** The lock record as the app stores it, unencrypted, in IndexedDB (`meta.vault`). */
+export async function lockRecord(page) {
+  return await page.evaluate(async () => {
+    const db = await new Promise((res, rej) => {
+      const r = indexedDB.open('hoso-phat-trien-dang-vien');
+      r.onsuccess = () => res(r.result);
+      r.onerror = () => rej(r.error);
+    });
+    const v = await new Promise((res, rej) => {
+      const r = db.transaction('meta').objectStore('meta').get('vault');
+      r.onsuccess = () => res(r.result);
+      r.onerror = () => rej(r.error);
+    });
+    db.close();
+    return v ? JSON.parse(v) : null;
+  });
+}
+
+/** Every file under a directory. */
+export function filesUnder(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** The text forms a string can take on disk: UTF-8, UTF-16 in both byte orders. */
+function encodings(s) {
+  const le = Buffer.from(s, 'utf16le');
+  const be = Buffer.from(le);
+  be.swap16();
+  return [Buffer.from(s, 'utf8'), le, be];
+}
+
+/** Whether any of the files' contents holds the string in one of its encodings. */
+export function found(blobs, s) {
+  return encodings(s).some((needle) => blobs.some((b) => b.includes(needle)));
+}
+
+/** The raw files of a profile's IndexedDB (read once the browser is closed). */
+export function indexedDbFiles(profileDir) {
+  return filesUnder(join(profileDir, 'Default', 'IndexedDB')).map((f) => readFileSync(f));
 }

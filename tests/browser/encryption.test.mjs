@@ -4,64 +4,11 @@
 // edit syncs; the N-th wrong PIN in a row wipes the device; the idle lock engages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { startServer, launchDevice, TEST_PIN } from './support.mjs';
-import { PASSWORD, waitSynced, openCase, setField, apiAs, watchErrors, createCase } from './app_helpers.mjs';
-
-/** Signs in through the form and chooses the PIN, as on a new device. */
-export async function signInWithPin(page, url, username = 'canbo.lachtray', pin = TEST_PIN) {
-  await page.goto(url + '/');
-  await page.waitForSelector('form.login', { timeout: 30000 });
-  await page.fill('form.login input[name=username]', username);
-  await page.fill('form.login input[type=password]', PASSWORD);
-  await page.click('form.login button[type=submit]');
-  await page.waitForSelector('form.pin-set', { timeout: 30000 });
-  await page.fill('form.pin-set input[name=pin]', pin);
-  await page.fill('form.pin-set input[name=pin2]', pin);
-  await page.click('form.pin-set button[type=submit]');
-  await page.waitForSelector('[data-testid=sync-status]', { timeout: 30000 });
-  await waitSynced(page);
-  await page.waitForSelector('.case-row', { timeout: 30000 });
-}
-
-/** Types a PIN on the unlock screen; resolves with the error shown, or null once open. */
-async function tryPin(page, pin) {
-  await page.waitForSelector('form.unlock', { timeout: 30000 });
-  const before = await page.$eval('form.unlock', (f) => Number(f.dataset.answers));
-  await page.fill('form.unlock input[name=pin]', pin);
-  await page.click('form.unlock button[type=submit]');
-  await page.waitForFunction((before) => {
-    const f = document.querySelector('form.unlock');
-    return !f || Number(f.dataset.answers) > before;
-  }, before, { timeout: 30000, polling: 50 });
-  const form = await page.$('form.unlock');
-  if (!form) return null;
-  return await page.$$eval('form.unlock .error', (e) => e.map((x) => x.textContent).join('|'));
-}
-
-/** Every file under a directory. */
-function filesUnder(dir) {
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else out.push(p);
-  }
-  return out;
-}
-
-/** The text forms a string can take on disk: UTF-8, UTF-16 in both byte orders. */
-function encodings(s) {
-  const le = Buffer.from(s, 'utf16le');
-  const be = Buffer.from(le);
-  be.swap16();
-  return [Buffer.from(s, 'utf8'), le, be];
-}
-
-function found(blobs, s) {
-  return encodings(s).some((needle) => blobs.some((b) => b.includes(needle)));
-}
+import {
+  PASSWORD, waitSynced, openCase, setField, apiAs, watchErrors, createCase, signInWithPin,
+  tryPin, indexedDbFiles, found,
+} from './app_helpers.mjs';
 
 test('nothing naming a candidate is stored in the clear; wrong PIN refused; right PIN opens and an offline edit syncs', async () => {
   const server = await startServer();
@@ -92,8 +39,7 @@ test('nothing naming a candidate is stored in the clear; wrong PIN refused; righ
     await device.context.close();
 
     // The raw files of the profile's IndexedDB.
-    const idbDir = join(device.dir, 'Default', 'IndexedDB');
-    const blobs = filesUnder(idbDir).map((f) => readFileSync(f));
+    const blobs = indexedDbFiles(device.dir);
     assert.ok(blobs.length > 0, 'IndexedDB files exist');
     // The search can find what is stored in the clear: the files' ids are keys.
     assert.ok(ids.some((id) => found(blobs, id)), 'the search finds the (unencrypted) file ids');

@@ -1,16 +1,35 @@
 //! The lock: choosing the PIN at the first sign-in, the unlock screen (with the count of
 //! tries left before the device wipes itself, and the way out when the PIN is
-//! forgotten), and the header's menu: lock now, the lock settings, the hand-off file.
+//! forgotten, and the passkey where one is set), and the header's menu: lock now, the
+//! lock settings (idle minutes, tries, changing the PIN, the passkey), the hand-off file.
 
 use leptos::prelude::*;
 
 use crate::i18n::{ago, tr};
 use crate::model::{self, use_ui};
+use crate::passkey;
 use crate::session;
 use crate::views::login::LoginForm;
 
 /// A PIN must be at least this long; letters are allowed and make it stronger.
 const MIN_PIN: usize = 6;
+
+/// What is wrong with a new PIN typed twice (at the first sign-in and when it changes).
+fn pin_problem(pin: &str, again: &str) -> Option<&'static str> {
+    if pin.chars().count() < MIN_PIN {
+        Some(tr(
+            "Mã PIN cần ít nhất 6 ký tự.",
+            "The PIN needs at least 6 characters.",
+        ))
+    } else if pin != again {
+        Some(tr(
+            "Hai lần nhập mã PIN không khớp.",
+            "The two PINs do not match.",
+        ))
+    } else {
+        None
+    }
+}
 
 #[component]
 pub fn SetPinScreen() -> impl IntoView {
@@ -21,24 +40,8 @@ pub fn SetPinScreen() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let p = pin.get_untracked();
-        if p.chars().count() < MIN_PIN {
-            error.set(Some(
-                tr(
-                    "Mã PIN cần ít nhất 6 ký tự.",
-                    "The PIN needs at least 6 characters.",
-                )
-                .into(),
-            ));
-            return;
-        }
-        if p != again.get_untracked() {
-            error.set(Some(
-                tr(
-                    "Hai lần nhập mã PIN không khớp.",
-                    "The two PINs do not match.",
-                )
-                .into(),
-            ));
+        if let Some(problem) = pin_problem(&p, &again.get_untracked()) {
+            error.set(Some(problem.into()));
             return;
         }
         busy.set(true);
@@ -110,6 +113,25 @@ pub fn UnlockScreen() -> impl IntoView {
             .get()
             .map(|r| r.max_failures.saturating_sub(r.failures))
     };
+    // A passkey is offered when one is set and this browser can use it here; it does
+    // not count as a PIN try, and the PIN stays the way in.
+    let with_passkey =
+        move || passkey::supported() && u.lock.get().is_some_and(|r| r.passkey.is_some());
+    let use_passkey = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let r = session::unlock_with_passkey().await;
+            busy.set(false);
+            answers.update(|n| *n += 1);
+            if let Err(e) = r {
+                error.set(Some(e));
+            }
+        });
+    };
     let ask_forgot = move |_| {
         leptos::task::spawn_local(async move {
             let n = match model::store() {
@@ -131,6 +153,12 @@ pub fn UnlockScreen() -> impl IntoView {
             <button type="submit" class="primary" disabled=move || busy.get()>
                 {move || if busy.get() { tr("Đang mở khóa…", "Unlocking…") } else { tr("Mở khóa", "Unlock") }}
             </button>
+            <Show when=with_passkey>
+                <button type="button" class="passkey" data-testid="passkey-unlock"
+                    disabled=move || busy.get() on:click=use_passkey>
+                    {move || tr("Mở bằng khóa truy cập", "Unlock with a passkey")}
+                </button>
+            </Show>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || left().filter(|n| *n <= 3).map(|n| view! {
                 <p class="error" role="alert" data-testid="pin-warning">{format!("{} {n} {}",
@@ -224,7 +252,11 @@ pub fn LockMenu() -> impl IntoView {
             </div>
         })}
         <Show when=move || open.get()>
-            <div class="dialog lock-settings">
+            <div class="dialog lock-settings" role="dialog" aria-labelledby="lock-settings-title">
+                <div class="dialog-head">
+                    <h3 id="lock-settings-title">{move || tr("Cài đặt khóa", "Lock settings")}</h3>
+                    <button class="close" on:click=move |_| open.set(false)>{move || tr("Đóng", "Close")}</button>
+                </div>
                 <label>
                     <span>{move || tr("Tự khóa khi không dùng (phút)", "Lock when idle (minutes)")}</span>
                     <select name="idle_minutes" on:change=move |ev| {
@@ -261,8 +293,199 @@ pub fn LockMenu() -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
-                <button on:click=move |_| open.set(false)>{move || tr("Đóng", "Close")}</button>
+                <PinChange/>
+                <PasskeySettings/>
             </div>
         </Show>
+    }
+}
+
+/// "Đổi mã PIN": the current PIN (a wrong one counts as a wrong PIN) and the new one
+/// twice, under the same rules as at the first sign-in.
+#[component]
+fn PinChange() -> impl IntoView {
+    let open = RwSignal::new(false);
+    let current = RwSignal::new(String::new());
+    let pin = RwSignal::new(String::new());
+    let again = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let (c, p) = (current.get_untracked(), pin.get_untracked());
+        if let Some(problem) = pin_problem(&p, &again.get_untracked()) {
+            error.set(Some(problem.into()));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let r = session::change_pin(&c, &p).await;
+            busy.set(false);
+            current.set(String::new());
+            match r {
+                Ok(()) => {
+                    pin.set(String::new());
+                    again.set(String::new());
+                    open.set(false);
+                    done.set(true);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="pin-change">
+            <h4>{move || tr("Mã PIN", "PIN")}</h4>
+            <Show when=move || done.get()>
+                <p class="ok" role="status" data-testid="pin-changed">{move || tr(
+                    "Đã đổi mã PIN. Từ nay dùng mã PIN mới để mở ứng dụng.",
+                    "The PIN was changed. Use the new PIN to open the app from now on.")}</p>
+            </Show>
+            <Show when=move || open.get() fallback=move || view! {
+                <button type="button" data-testid="pin-change" on:click=move |_| { done.set(false); open.set(true) }>
+                    {move || tr("Đổi mã PIN", "Change the PIN")}
+                </button>
+            }>
+                <form class="pin-change" on:submit=submit aria-busy=move || busy.get().to_string()>
+                    <label>
+                        <span>{move || tr("Mã PIN hiện tại", "Current PIN")}</span>
+                        <input name="current_pin" type="password" inputmode="numeric" autocomplete="current-password" required
+                            prop:value=move || current.get() on:input=move |ev| current.set(event_target_value(&ev))/>
+                    </label>
+                    <label>
+                        <span>{move || tr("Mã PIN mới (ít nhất 6 ký tự)", "New PIN (at least 6 characters)")}</span>
+                        <input name="new_pin" type="password" inputmode="numeric" autocomplete="new-password" required
+                            prop:value=move || pin.get() on:input=move |ev| pin.set(event_target_value(&ev))/>
+                    </label>
+                    <label>
+                        <span>{move || tr("Nhập lại mã PIN mới", "New PIN again")}</span>
+                        <input name="new_pin2" type="password" inputmode="numeric" autocomplete="new-password" required
+                            prop:value=move || again.get() on:input=move |ev| again.set(event_target_value(&ev))/>
+                    </label>
+                    <div class="actions">
+                        <button type="button" on:click=move |_| { open.set(false); error.set(None) }>
+                            {move || tr("Hủy", "Cancel")}
+                        </button>
+                        <button type="submit" class="primary" disabled=move || busy.get()>
+                            {move || if busy.get() { tr("Đang đổi…", "Changing…") } else { tr("Đổi mã PIN", "Change the PIN") }}
+                        </button>
+                    </div>
+                </form>
+            </Show>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </section>
+    }
+}
+
+/// The passkey: set one up (the PIN confirms), or remove it; where this browser or
+/// device cannot use one, says so instead of offering it.
+#[component]
+fn PasskeySettings() -> impl IntoView {
+    let u = use_ui();
+    let asking = RwSignal::new(false);
+    let pin = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    // Whether the device has an authenticator that verifies the user; None until known.
+    let platform = RwSignal::new(None::<bool>);
+    leptos::task::spawn_local(async move {
+        platform.set(Some(passkey::platform_available().await));
+    });
+    let set_up = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let p = pin.get_untracked();
+        leptos::task::spawn_local(async move {
+            let r = session::enrol_passkey(&p).await;
+            busy.set(false);
+            pin.set(String::new());
+            match r {
+                Ok(()) => asking.set(false),
+                // No PRF: the section says so in place of the offer.
+                Err(_)
+                    if u.lock
+                        .get_untracked()
+                        .is_some_and(|r| r.passkey_unsupported) => {}
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let remove = move |_| {
+        error.set(None);
+        leptos::task::spawn_local(session::remove_passkey());
+    };
+    let enrolled = move || u.lock.get().is_some_and(|r| r.passkey.is_some());
+    // Why no passkey can be set up here, if none can.
+    let unavailable = move || {
+        if u.lock.get().is_some_and(|r| r.passkey_unsupported) {
+            Some(tr(
+                "Trình duyệt hoặc thiết bị này không hỗ trợ mở khóa dữ liệu bằng khóa truy cập (thiếu tiện ích PRF). Hãy dùng mã PIN.",
+                "This browser or device cannot unlock data with a passkey (no PRF extension). Use the PIN.",
+            ))
+        } else if !passkey::supported() || platform.get() == Some(false) {
+            Some(tr(
+                "Trình duyệt hoặc thiết bị này không có khóa truy cập (vân tay, khuôn mặt, khóa màn hình) dùng được ở đây. Hãy dùng mã PIN.",
+                "This browser or device has no passkey (fingerprint, face, screen lock) usable here. Use the PIN.",
+            ))
+        } else {
+            None
+        }
+    };
+    view! {
+        <section class="passkey-settings">
+            <h4>{move || tr("Khóa truy cập (passkey)", "Passkey")}</h4>
+            {move || if enrolled() {
+                view! {
+                    <p data-testid="passkey-on">{move || tr(
+                        "Máy này mở khóa được bằng khóa truy cập, không cần gõ mã PIN. Mã PIN vẫn dùng được.",
+                        "This device unlocks with a passkey, without typing the PIN. The PIN still works.")}</p>
+                    <button type="button" class="danger" data-testid="passkey-remove" on:click=remove>
+                        {move || tr("Bỏ khóa truy cập", "Remove the passkey")}
+                    </button>
+                }.into_any()
+            } else if let Some(why) = unavailable() {
+                view! { <p class="hint" data-testid="passkey-unavailable">{why}</p> }.into_any()
+            } else if asking.get() {
+                view! {
+                    <form class="passkey-enrol" on:submit=set_up aria-busy=move || busy.get().to_string()>
+                        <p class="hint">{move || tr(
+                            "Nhập mã PIN để xác nhận; sau đó trình duyệt hỏi vân tay, khuôn mặt hoặc khóa màn hình của máy.",
+                            "Enter the PIN to confirm; the browser then asks for the device's fingerprint, face or screen lock.")}</p>
+                        <label>
+                            <span>{move || tr("Mã PIN", "PIN")}</span>
+                            <input name="passkey_pin" type="password" inputmode="numeric" autocomplete="current-password" required
+                                prop:value=move || pin.get() on:input=move |ev| pin.set(event_target_value(&ev))/>
+                        </label>
+                        <div class="actions">
+                            <button type="button" on:click=move |_| { asking.set(false); error.set(None) }>
+                                {move || tr("Hủy", "Cancel")}
+                            </button>
+                            <button type="submit" class="primary" disabled=move || busy.get()>
+                                {move || if busy.get() { tr("Đang tạo…", "Creating…") } else { tr("Tạo khóa truy cập", "Create the passkey") }}
+                            </button>
+                        </div>
+                    </form>
+                }.into_any()
+            } else {
+                view! {
+                    <p class="hint">{move || tr(
+                        "Mở ứng dụng bằng vân tay, khuôn mặt hoặc khóa màn hình của máy thay cho gõ mã PIN.",
+                        "Open the app with the device's fingerprint, face or screen lock instead of typing the PIN.")}</p>
+                    <button type="button" data-testid="passkey-enrol" on:click=move |_| asking.set(true)>
+                        {move || tr("Dùng khóa truy cập (passkey) để mở khóa", "Use a passkey to unlock")}
+                    </button>
+                }.into_any()
+            }}
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </section>
     }
 }
