@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchDevice, TEST_PIN } from './support.mjs';
+import { PHONE, assertAccessible, smallTargets } from './a11y.mjs';
 import {
   apiAs, createCase, found, indexedDbFiles, lockRecord, openCase, setField, signInWithPin,
   tryPin, unlockAnswer, waitSynced, watchErrors,
@@ -60,9 +61,14 @@ test('a passkey unlocks without the PIN; a refused passkey is no wrong PIN; an o
     await waitSynced(page);
     await page.evaluate(() => { location.hash = '#/'; });
 
-    // Enrol: the PIN confirms, the authenticator makes the credential.
+    // Enrol: the PIN confirms, the authenticator makes the credential. The settings,
+    // both forms open, are accessible and easy to hit on a phone.
+    await page.setViewportSize(PHONE);
     await openLockSettings(page);
     await page.click('[data-testid=passkey-enrol]');
+    await page.click('[data-testid=pin-change]');
+    await assertAccessible(page, 'lock settings, PIN change and passkey forms open');
+    assert.deepEqual(await smallTargets(page), [], 'no target under 44 px');
     await page.fill('form.passkey-enrol input[name=passkey_pin]', TEST_PIN);
     await page.click('form.passkey-enrol button[type=submit]');
     await page.waitForSelector('[data-testid=passkey-on]', { timeout: 30000 });
@@ -75,8 +81,9 @@ test('a passkey unlocks without the PIN; a refused passkey is no wrong PIN; an o
 
     // After a reload the unlock screen offers the passkey, which opens the app.
     await page.reload();
-    await page.waitForSelector('form.unlock', { timeout: 30000 });
+    await page.waitForSelector('[data-testid=passkey-unlock]', { timeout: 30000 });
     assert.equal(await page.$('.case-row'), null, 'nothing shows before the unlock');
+    await assertAccessible(page, 'unlock screen with the passkey');
     assert.equal(await tryPasskey(page), null);
     await page.waitForSelector(`.case-row[data-id="${mine}"]`, { timeout: 30000 });
     assert.match(await page.textContent(`.case-row[data-id="${mine}"]`), new RegExp(name));
@@ -144,6 +151,9 @@ test('an authenticator without PRF: the passkey is reported unavailable and the 
     const why = await page.waitForSelector('[data-testid=passkey-unavailable]', { timeout: 30000 });
     assert.match(await why.textContent(), /không hỗ trợ/);
     assert.equal(await page.$('[data-testid=passkey-enrol]'), null, 'no longer offered');
+    await page.click('.top .lang button:has-text("EN")');
+    await page.waitForFunction(() => /cannot unlock data with a passkey/.test(document.querySelector('[data-testid=passkey-unavailable]')?.textContent));
+    await page.click('.top .lang button:has-text("VI")');
     const record = await lockRecord(page);
     assert.equal(record.passkey, null);
     assert.equal(record.passkey_unsupported, true);
