@@ -71,10 +71,35 @@ fn main() -> anyhow::Result<()> {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
+    // `BENCH_REPORTS_STORE=FILE` keeps the generated store in FILE and, when FILE already
+    // holds one, measures it again without generating.
+    let kept = std::env::var_os("BENCH_REPORTS_STORE").map(std::path::PathBuf::from);
     let dir = std::env::temp_dir().join(format!("bench-reports-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("store.sqlite");
+    let path = match &kept {
+        Some(p) => p.clone(),
+        None => {
+            std::fs::create_dir_all(&dir)?;
+            dir.join("store.sqlite")
+        }
+    };
+    let reuse = kept.is_some() && path.exists();
     let store = Store::open(&path)?;
+    let today = Date::from_ymd(2026, 6, 1)?;
+    if !reuse {
+        generate(&store, total, today)?;
+    }
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    println!("database file: {:.0} MB\n", bytes as f64 / 1e6);
+    measure(&store, today)?;
+    drop(store);
+    if kept.is_none() {
+        std::fs::remove_dir_all(&dir).ok();
+    }
+    Ok(())
+}
+
+/// Generates the province and `total` case files into an empty store.
+fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
     let mut rng = Rng(0x2026_0806);
 
     // The organisation tree: province → districts → committees (with branches) and branches.
@@ -174,7 +199,6 @@ fn main() -> anyhow::Result<()> {
     // The case files' projections, in batches of 50,000 rows per transaction.
     let t = Instant::now();
     let filler = "x".repeat(200);
-    let today = Date::from_ymd(2026, 6, 1)?;
     let mut done = 0;
     while done < total {
         let batch = (total - done).min(50_000);
@@ -287,9 +311,11 @@ fn main() -> anyhow::Result<()> {
         let conn = store.conn();
         conn.execute_batch("ANALYZE")?;
     }
-    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    println!("database file: {:.0} MB\n", bytes as f64 / 1e6);
+    Ok(())
+}
 
+/// Times the report queries over the store.
+fn measure(store: &Store, today: Date) -> anyhow::Result<()> {
     let caller = Caller {
         user_id: 1,
         username: "bantochuc".into(),
@@ -337,8 +363,34 @@ fn main() -> anyhow::Result<()> {
             d.no_admission.grassroots_total
         );
     }
+    // Where the province's term goes, figure by figure.
+    {
+        let root = orgs.get("tinh").cloned().expect("the province");
+        let filter = CaseFilter {
+            term: Some("2020-2025".into()),
+            ..CaseFilter::default()
+        };
+        let period = filter.resolve(&conn, &orgs, &root, today)?.period;
+        let adm = timed(
+            "  of the term: admissions (who, per organisation, per year)",
+            || server::figures::admitted(&conn, &orgs, &root, period, false, Via::Aggregates),
+        )?;
+        let off = timed("  of the term: recognitions", || {
+            server::figures::officials(&conn, &orgs, &root, period, Via::Aggregates)
+        })?;
+        let coh = timed("  of the term: cohort conversion", || {
+            reports::cohort(&conn, &orgs, &caller, &filter, today)
+        })?;
+        let cls = timed("  of the term: classes and certificates", || {
+            server::classes::figures(&conn, &orgs, &root.path, period)
+        })?;
+        println!(
+            "    admitted {}, official {off}, cohort {}, certificates {}",
+            adm.tally.n, coh.total.entered, cls.certificates_in_period
+        );
+    }
     let direct = timed(
-        "dashboard read from the projections (no aggregates), province 2024",
+        "dashboard read from the projections (no rollups), province 2024",
         || {
             reports::dashboard_via(
                 &conn,
@@ -493,7 +545,5 @@ fn main() -> anyhow::Result<()> {
         server::export::csv(&sheet)
     });
     println!("    {:.1} MB", csv.len() as f64 / 1e6);
-    drop(store);
-    std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }

@@ -8,8 +8,9 @@ use serde::Serialize;
 use shared::date::Date;
 
 use crate::auth::Caller;
-use crate::casedocs::{path_in_scope, scope_range};
+use crate::casedocs::path_in_scope;
 use crate::error::{AppError, AppResult};
+use crate::figures::Via;
 use crate::reports::{OrgIndex, Period};
 
 /// One class as the office records it.
@@ -211,6 +212,18 @@ pub fn figures(
     root_path: &str,
     period: Period,
 ) -> AppResult<ClassesFigure> {
+    figures_via(conn, orgs, root_path, period, Via::Aggregates)
+}
+
+/// The class figures with the certificates of the period read from the rollups or, for
+/// checking them, from the projections.
+pub fn figures_via(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    root_path: &str,
+    period: Period,
+    via: Via,
+) -> AppResult<ClassesFigure> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM classes WHERE start_date BETWEEN ?1 AND ?2 ORDER BY start_date, id"
     ))?;
@@ -258,15 +271,6 @@ pub fn figures(
             out.list.push(f);
         }
     }
-    let (lo, hi) = scope_range(root_path);
-    out.certificates_in_period = conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM projections WHERE class_date BETWEEN ?1 AND ?2
-             AND org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4)",
-        )?
-        .query_row(
-            params![period.from.to_string(), period.to.to_string(), lo, hi],
-            |r| r.get::<_, i64>(0),
-        )? as usize;
+    out.certificates_in_period = crate::figures::certified(conn, orgs, root_path, period, via)?;
     Ok(out)
 }

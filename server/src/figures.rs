@@ -1,8 +1,8 @@
-//! The figures committees publish, read from the aggregates the store keeps on every
-//! projection write (`agg_admitted`, `agg_official`, `agg_stage`, maintained by triggers,
-//! see `store.rs`), or, for checking, directly from the projections: admissions with
-//! who the new members are, recognitions, stages; the target groups of sub-targets;
-//! cohort conversion; plan vs done of a subtree; the trend over time.
+//! The figures committees publish, read from the rollups the store keeps on every
+//! projection write (`rollups.rs`, and `agg_stage` for the files per stage, maintained by
+//! triggers), or, for checking, directly from the projections: admissions with who the
+//! new members are, recognitions, class certificates, stages; the target groups of
+//! sub-targets; cohort conversion.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -16,188 +16,323 @@ use shared::text::fold;
 use crate::casedocs::scope_range;
 use crate::error::AppResult;
 use crate::reports::{OrgIndex, OrgInfo, Period, sector_label};
+use crate::rollups::{self, Split};
 
-/// Where figures are read from: the aggregates (the dashboard), or the projection rows
-/// (the reference the aggregates are checked against).
+/// Where figures are read from: the rollups (the dashboard), or the projection rows
+/// (the reference the rollups are checked against).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
     Aggregates,
     Direct,
 }
 
-/// Admissions of one day in one organisation sharing every attribute reports group by.
+/// One admission read from the projection rows (the reference reading).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Admission {
-    pub day: Date,
-    pub org_id: String,
-    pub female: bool,
-    pub minority: bool,
-    pub youth: bool,
+struct Admission {
+    day: Date,
+    org_id: String,
+    female: bool,
+    minority: bool,
+    youth: bool,
     /// Aged 18 to 30 in whole years on the decision date.
-    pub young: bool,
-    pub education: String,
-    pub occupation: String,
-    pub source_kind: String,
+    young: bool,
+    education: String,
+    occupation: String,
+    source_kind: String,
+}
+
+/// Who the new members of a period are, summed over a subtree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
     pub n: usize,
+    pub female: usize,
+    pub minority: usize,
+    pub youth: usize,
+    /// Aged 18 to 30 in whole years on the decision date.
+    pub young: usize,
+    /// Per education code (`none_recorded` when not recorded).
+    pub education: BTreeMap<String, usize>,
+    /// Per occupation code ("" when not recorded).
+    pub occupations: BTreeMap<String, usize>,
+    /// Per structured source code ("" when not recorded).
+    pub sources: BTreeMap<String, usize>,
+}
+
+/// Admissions of a period under a subtree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Admitted {
+    pub tally: Tally,
+    /// Per organisation of the files (not summed up the tree).
+    pub per_org: BTreeMap<String, usize>,
+    /// Counts over runs of days, each inside one month (or one year when the series is
+    /// yearly), in order: what a trend or a per-year figure adds up.
+    pub series: Vec<(Date, Date, usize)>,
 }
 
 fn subtree_sql(root: &OrgInfo) -> Option<(String, String)> {
     root.parent_id.as_ref().map(|_| scope_range(&root.path))
 }
 
-/// Admissions (decision signed) in `period` under `root`.
-pub fn admissions(
+/// Admissions (decision signed) in `period` under `root`, read from the projections.
+fn admissions_direct(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    root: &OrgInfo,
+    period: Period,
+) -> AppResult<Vec<Admission>> {
+    let sub = subtree_sql(root);
+    let (lo, hi) = sub.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT decision_date, org_id, sex, ethnicity, youth_union, birth_date, education,
+                occupation, source_kind
+         FROM projections WHERE decision_date BETWEEN ?1 AND ?2
+         AND (?3 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4))",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            period.from.to_string(),
+            period.to.to_string(),
+            sub.as_ref().map(|_| lo.as_str()),
+            hi
+        ],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<String>>(8)?,
+            ))
+        },
+    )?;
+    for row in rows {
+        let (d, org_id, sex, ethnicity, youth, birth, education, occupation, source) = row?;
+        let Ok(d) = d.parse::<Date>() else { continue };
+        if !orgs.in_subtree(&org_id, &root.path) {
+            continue;
+        }
+        let e = fold(&ethnicity);
+        let young = birth
+            .and_then(|b| b.parse::<Date>().ok())
+            .is_some_and(|b| (18..=30).contains(&b.years_between(d)));
+        out.push(Admission {
+            day: d,
+            org_id,
+            female: sex.as_deref() == Some("female"),
+            minority: !e.is_empty() && e != "kinh",
+            youth,
+            young,
+            education: education.unwrap_or_default(),
+            occupation: occupation.unwrap_or_default(),
+            source_kind: source.unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// Admissions (decision signed) in `period` under `root`: who, per organisation, and as a
+/// series of months (`monthly`) or years.
+pub fn admitted(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    root: &OrgInfo,
+    period: Period,
+    monthly: bool,
+    via: Via,
+) -> AppResult<Admitted> {
+    match via {
+        Via::Direct => {
+            let list = admissions_direct(conn, orgs, root, period)?;
+            let mut out = Admitted::default();
+            let t = &mut out.tally;
+            for a in &list {
+                t.n += 1;
+                t.female += usize::from(a.female);
+                t.minority += usize::from(a.minority);
+                t.youth += usize::from(a.youth);
+                t.young += usize::from(a.young);
+                let edu = if a.education.is_empty() {
+                    "none_recorded"
+                } else {
+                    a.education.as_str()
+                };
+                *t.education.entry(edu.to_string()).or_insert(0) += 1;
+                *t.occupations.entry(a.occupation.clone()).or_insert(0) += 1;
+                *t.sources.entry(a.source_kind.clone()).or_insert(0) += 1;
+                *out.per_org.entry(a.org_id.clone()).or_insert(0) += 1;
+                out.series.push((a.day, a.day, 1));
+            }
+            out.series.sort();
+            Ok(out)
+        }
+        Via::Aggregates => {
+            let family = rollups::admitted();
+            let cols: Vec<&str> = family.measures.iter().map(|(c, _)| c.as_str()).collect();
+            let whole = Split {
+                years: true,
+                ..Split::default()
+            };
+            let sum = rollups::read(conn, &family, &root.path, period, &cols, whole)?;
+            let mut tally = Tally::default();
+            if let Some(s) = sum.first() {
+                for (col, v) in cols.iter().zip(&s.values) {
+                    let v = *v as usize;
+                    let put = |m: &mut BTreeMap<String, usize>, key: &str| {
+                        if v > 0 {
+                            m.insert(key.to_string(), v);
+                        }
+                    };
+                    match *col {
+                        "n" => tally.n = v,
+                        "female" => tally.female = v,
+                        "minority" => tally.minority = v,
+                        "youth" => tally.youth = v,
+                        "young" => tally.young = v,
+                        c => {
+                            if let Some(code) = c.strip_prefix("edu_") {
+                                put(&mut tally.education, code);
+                            } else if let Some(code) = c.strip_prefix("occ_") {
+                                put(
+                                    &mut tally.occupations,
+                                    if code == "none_recorded" { "" } else { code },
+                                );
+                            } else if let Some(code) = c.strip_prefix("src_") {
+                                put(
+                                    &mut tally.sources,
+                                    if code == "none_recorded" { "" } else { code },
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            let series = rollups::read(
+                conn,
+                &family,
+                &root.path,
+                period,
+                &["n"],
+                Split {
+                    by_bucket: true,
+                    years: !monthly,
+                    ..Split::default()
+                },
+            )?
+            .into_iter()
+            .filter(|s| s.values[0] > 0)
+            .map(|s| (s.from, s.to, s.values[0] as usize))
+            .collect();
+            Ok(Admitted {
+                tally,
+                per_org: admitted_per_org(conn, orgs, root, period, via)?,
+                series,
+            })
+        }
+    }
+}
+
+/// Admissions in `period` per organisation of the files under `root`.
+pub fn admitted_per_org(
     conn: &Connection,
     orgs: &OrgIndex,
     root: &OrgInfo,
     period: Period,
     via: Via,
-) -> AppResult<Vec<Admission>> {
-    let sub = subtree_sql(root);
-    let (lo, hi) = sub.clone().unwrap_or_default();
-    let mut out = Vec::new();
-    let day = |s: String| s.parse::<Date>().ok();
+) -> AppResult<BTreeMap<String, usize>> {
+    let mut out = BTreeMap::new();
     match via {
-        Via::Aggregates => {
-            let mut stmt = conn.prepare_cached(
-                "SELECT day, org_id, sex, minority, youth, young, education, occupation,
-                        source_kind, n
-                 FROM agg_admitted WHERE day BETWEEN ?1 AND ?2
-                 AND (?3 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4))",
-            )?;
-            let rows = stmt.query_map(
-                params![
-                    period.from.to_string(),
-                    period.to.to_string(),
-                    sub.as_ref().map(|_| lo.as_str()),
-                    hi
-                ],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, bool>(3)?,
-                        r.get::<_, bool>(4)?,
-                        r.get::<_, bool>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, String>(8)?,
-                        r.get::<_, i64>(9)?,
-                    ))
-                },
-            )?;
-            for row in rows {
-                let (d, org_id, sex, minority, youth, young, education, occupation, source, n) =
-                    row?;
-                let Some(d) = day(d) else { continue };
-                if !orgs.in_subtree(&org_id, &root.path) {
-                    continue;
-                }
-                out.push(Admission {
-                    day: d,
-                    org_id,
-                    female: sex == "female",
-                    minority,
-                    youth,
-                    young,
-                    education,
-                    occupation,
-                    source_kind: source,
-                    n: n as usize,
-                });
+        Via::Direct => {
+            for a in admissions_direct(conn, orgs, root, period)? {
+                *out.entry(a.org_id).or_insert(0) += 1;
             }
         }
-        Via::Direct => {
-            let mut stmt = conn.prepare_cached(
-                "SELECT decision_date, org_id, sex, ethnicity, youth_union, birth_date, education,
-                        occupation, source_kind
-                 FROM projections WHERE decision_date BETWEEN ?1 AND ?2
-                 AND (?3 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4))",
-            )?;
-            let rows = stmt.query_map(
-                params![
-                    period.from.to_string(),
-                    period.to.to_string(),
-                    sub.as_ref().map(|_| lo.as_str()),
-                    hi
-                ],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, bool>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, Option<String>>(6)?,
-                        r.get::<_, Option<String>>(7)?,
-                        r.get::<_, Option<String>>(8)?,
-                    ))
-                },
-            )?;
-            for row in rows {
-                let (d, org_id, sex, ethnicity, youth, birth, education, occupation, source) = row?;
-                let Some(d) = day(d) else { continue };
-                if !orgs.in_subtree(&org_id, &root.path) {
-                    continue;
+        Via::Aggregates => {
+            let split = Split {
+                by_org: true,
+                years: true,
+                ..Split::default()
+            };
+            for s in rollups::read(
+                conn,
+                &rollups::admitted(),
+                &root.path,
+                period,
+                &["n"],
+                split,
+            )? {
+                if let Some(org) = s.org_id
+                    && s.values[0] > 0
+                {
+                    *out.entry(org).or_insert(0) += s.values[0] as usize;
                 }
-                let e = fold(&ethnicity);
-                let young = birth
-                    .and_then(|b| b.parse::<Date>().ok())
-                    .is_some_and(|b| (18..=30).contains(&b.years_between(d)));
-                out.push(Admission {
-                    day: d,
-                    org_id,
-                    female: sex.as_deref() == Some("female"),
-                    minority: !e.is_empty() && e != "kinh",
-                    youth,
-                    young,
-                    education: education.unwrap_or_default(),
-                    occupation: occupation.unwrap_or_default(),
-                    source_kind: source.unwrap_or_default(),
-                    n: 1,
-                });
             }
         }
     }
     Ok(out)
 }
 
-/// Recognitions as official members (official date) in `period` under `root`, per day
-/// and organisation.
+/// Recognitions as official members (official date) in `period` under `root`.
 pub fn officials(
     conn: &Connection,
     orgs: &OrgIndex,
     root: &OrgInfo,
     period: Period,
     via: Via,
-) -> AppResult<Vec<(Date, String, usize)>> {
-    let sql = match via {
-        Via::Aggregates => "SELECT day, org_id, n FROM agg_official WHERE day BETWEEN ?1 AND ?2",
-        Via::Direct => {
-            "SELECT official_date, org_id, COUNT(*) FROM projections
-             WHERE official_date BETWEEN ?1 AND ?2 GROUP BY 1, 2"
+) -> AppResult<usize> {
+    count_dated(conn, orgs, &root.path, period, via, &rollups::official())
+}
+
+/// Class certificates dated in `period` under the subtree at `root_path`.
+pub fn certified(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    root_path: &str,
+    period: Period,
+    via: Via,
+) -> AppResult<usize> {
+    count_dated(conn, orgs, root_path, period, via, &rollups::certified())
+}
+
+fn count_dated(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    root_path: &str,
+    period: Period,
+    via: Via,
+    family: &rollups::Family,
+) -> AppResult<usize> {
+    match via {
+        Via::Aggregates => {
+            let whole = Split {
+                years: true,
+                ..Split::default()
+            };
+            let s = rollups::read(conn, family, root_path, period, &["n"], whole)?;
+            Ok(s.first().map_or(0, |s| s.values[0] as usize))
         }
-    };
-    let mut stmt = conn.prepare_cached(sql)?;
-    let mut out = Vec::new();
-    for row in stmt.query_map([period.from.to_string(), period.to.to_string()], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })? {
-        let (d, org, n) = row?;
-        if let Ok(d) = d.parse::<Date>()
-            && orgs.in_subtree(&org, &root.path)
-        {
-            out.push((d, org, n as usize));
+        Via::Direct => {
+            let sql = format!(
+                "SELECT org_id, COUNT(*) FROM projections WHERE {} BETWEEN ?1 AND ?2 GROUP BY 1",
+                family.date
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut n = 0;
+            for row in stmt.query_map([period.from.to_string(), period.to.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })? {
+                let (org, k) = row?;
+                if orgs.in_subtree(&org, root_path) {
+                    n += k as usize;
+                }
+            }
+            Ok(n)
         }
     }
-    out.sort();
-    Ok(out)
 }
 
 /// Files per stage under `root` now.
@@ -242,19 +377,17 @@ pub fn stages(
     Ok(out)
 }
 
-/// The organisations (any level) with at least one admission in `period`.
-pub fn orgs_admitting(conn: &Connection, period: Period, via: Via) -> AppResult<BTreeSet<String>> {
-    let sql = match via {
-        Via::Aggregates => "SELECT DISTINCT org_id FROM agg_admitted WHERE day BETWEEN ?1 AND ?2",
-        Via::Direct => {
-            "SELECT DISTINCT org_id FROM projections WHERE decision_date BETWEEN ?1 AND ?2"
-        }
-    };
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map([period.from.to_string(), period.to.to_string()], |r| {
-        r.get::<_, String>(0)
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+/// The organisations (any level) under `root` with at least one admission in `period`.
+pub fn orgs_admitting(
+    conn: &Connection,
+    orgs: &OrgIndex,
+    root: &OrgInfo,
+    period: Period,
+    via: Via,
+) -> AppResult<BTreeSet<String>> {
+    Ok(admitted_per_org(conn, orgs, root, period, via)?
+        .into_keys()
+        .collect())
 }
 
 /// A group a sub-target is reserved for.
@@ -318,16 +451,22 @@ impl TargetGroup {
         }
     }
 
-    /// Whether admissions of this kind count towards the group.
-    pub fn matches(&self, a: &Admission, orgs: &OrgIndex) -> bool {
+    /// The admissions counted towards the group.
+    pub fn count(&self, a: &Admitted, orgs: &OrgIndex) -> usize {
+        let t = &a.tally;
         match self {
-            TargetGroup::Women => a.female,
-            TargetGroup::YouthUnion => a.youth,
-            TargetGroup::Minority => a.minority,
-            TargetGroup::Age18To30 => a.young,
-            TargetGroup::Sector(c) => &orgs.sector_of(&a.org_id) == c,
-            TargetGroup::Occupation(c) => &a.occupation == c,
-            TargetGroup::Source(c) => &a.source_kind == c,
+            TargetGroup::Women => t.female,
+            TargetGroup::YouthUnion => t.youth,
+            TargetGroup::Minority => t.minority,
+            TargetGroup::Age18To30 => t.young,
+            TargetGroup::Sector(c) => a
+                .per_org
+                .iter()
+                .filter(|(org, _)| &orgs.sector_of(org) == c)
+                .map(|(_, n)| n)
+                .sum(),
+            TargetGroup::Occupation(c) => t.occupations.get(c).copied().unwrap_or(0),
+            TargetGroup::Source(c) => t.sources.get(c).copied().unwrap_or(0),
         }
     }
 
@@ -477,12 +616,32 @@ pub fn conversion(
             .or_default()
             .add(*class, *admitted, *n);
     }
+    conversion_of(
+        total,
+        by_source,
+        by_occupation,
+        entry,
+        period,
+        without_entry_date,
+    )
+}
+
+/// The cohort conversion from its counts in total, per source and per occupation code
+/// ("" when not recorded); a code with no file has no line.
+fn conversion_of(
+    mut total: Conversion,
+    by_source: BTreeMap<String, Conversion>,
+    by_occupation: BTreeMap<String, Conversion>,
+    entry: CohortEntry,
+    period: Period,
+    without_entry_date: usize,
+) -> Cohort {
     total.finish();
     let lines =
         |m: BTreeMap<String, Conversion>, label: fn(&str, bool) -> String, order: Vec<&str>| {
             let mut out = Vec::new();
             for code in order {
-                if let Some(c) = m.get(code) {
+                if let Some(c) = m.get(code).filter(|c| c.entered > 0) {
                     let mut c = c.clone();
                     c.finish();
                     out.push(ConversionLine {
@@ -507,6 +666,59 @@ pub fn conversion(
         total,
         without_entry_date,
     }
+}
+
+/// The cohort conversion of every file under the subtree at `root_path` that entered the
+/// pipeline in `period`, read from the rollup of the entry date the setting names.
+pub fn cohort_rollup(
+    conn: &Connection,
+    root_path: &str,
+    period: Period,
+    entry: CohortEntry,
+) -> AppResult<Cohort> {
+    let family = rollups::cohort(entry_column(entry));
+    let cols: Vec<&str> = family.measures.iter().map(|(c, _)| c.as_str()).collect();
+    let split = Split {
+        years: true,
+        by_keys: true,
+        ..Split::default()
+    };
+    let mut total = Conversion::default();
+    let mut by_source: BTreeMap<String, Conversion> = BTreeMap::new();
+    let mut by_occupation: BTreeMap<String, Conversion> = BTreeMap::new();
+    for s in rollups::read(conn, &family, root_path, period, &cols, split)? {
+        // Keys: attended a class, admitted.
+        let (class, admitted) = (s.keys[0] != 0, s.keys[1] != 0);
+        for (col, v) in cols.iter().zip(&s.values) {
+            let n = *v as usize;
+            if n == 0 {
+                continue;
+            }
+            let code = |c: &str| if c == "none_recorded" { "" } else { c }.to_string();
+            if *col == "n" {
+                total.add(class, admitted, n);
+            } else if let Some(c) = col.strip_prefix("src_") {
+                by_source
+                    .entry(code(c))
+                    .or_default()
+                    .add(class, admitted, n);
+            } else if let Some(c) = col.strip_prefix("occ_") {
+                by_occupation
+                    .entry(code(c))
+                    .or_default()
+                    .add(class, admitted, n);
+            }
+        }
+    }
+    let without = rollups::undated(conn, &family, root_path)?;
+    Ok(conversion_of(
+        total,
+        by_source,
+        by_occupation,
+        entry,
+        period,
+        without as usize,
+    ))
 }
 
 /// The cohort-entry setting in force, read from the stored rule settings.

@@ -9,6 +9,7 @@
 //! - `sync_api`: the batched sync endpoint over `shared::sync`.
 //! - `duplicates`: likely duplicate files: found after every merge, merged or dismissed.
 //! - `review`: the central office's JSON API: queues, dashboards, audit history, exports.
+//! - `rollups`: counts per organisation, month and year kept by triggers for the figures.
 //! - `reports`: report queries (dashboard, case lists behind figures, findings, deadlines).
 //! - `export`: XLSX and CSV writers for every list and report.
 //! - `central`: the central office's server-rendered pages under `/central/…`.
@@ -43,6 +44,7 @@ pub mod merge;
 pub mod orgtree;
 pub mod reports;
 pub mod review;
+pub mod rollups;
 pub mod store;
 pub mod sync_api;
 pub mod targets;

@@ -20,7 +20,7 @@ use shared::text::{fold, sort_key};
 use crate::auth::Caller;
 use crate::casedocs::{path_in_scope, scope_range};
 use crate::error::{AppError, AppResult};
-use crate::figures::{self, Admission, TargetGroup, Via};
+use crate::figures::{self, TargetGroup, Via};
 
 /// Number of days ahead the deadline view calls "upcoming".
 pub const UPCOMING_DAYS: i32 = 14;
@@ -931,16 +931,18 @@ pub fn dashboard_via(
         org: Some(root.id.clone()),
         ..f.scope_only()
     };
-    let admitted = figures::admissions(conn, orgs, &root, period, via)?;
-    let total: usize = admitted.iter().map(|a| a.n).sum();
+    let monthly = trend_is_monthly(period);
+    let admitted = figures::admitted(conn, orgs, &root, period, monthly, via)?;
+    let total: usize = admitted.tally.n;
 
     // Admissions per year against membership and target.
     let mut per_year = Vec::new();
     for year in period.years() {
         let n: usize = admitted
+            .series
             .iter()
-            .filter(|a| a.day.year() == year)
-            .map(|a| a.n)
+            .filter(|s| s.0.year() == year)
+            .map(|s| s.2)
             .sum();
         let (members, _) = members_start(conn, orgs, &root, year)?;
         let target = year_target(conn, orgs, &root, year)?;
@@ -976,11 +978,7 @@ pub fn dashboard_via(
             let Some(g) = TargetGroup::parse(&st.group) else {
                 continue;
             };
-            let n: usize = admitted
-                .iter()
-                .filter(|a| g.matches(a, orgs))
-                .map(|a| a.n)
-                .sum();
+            let n = g.count(&admitted, orgs);
             sub_targets.push(SubTargetFigure {
                 group: g.code(),
                 label_vi: g.label(false),
@@ -994,16 +992,12 @@ pub fn dashboard_via(
 
     // Bars per grassroots organisation (or per organisation below a grassroots root).
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    let mut key_of: HashMap<&str, String> = HashMap::new();
-    for a in &admitted {
-        let key = key_of
-            .entry(a.org_id.as_str())
-            .or_insert_with(|| match orgs.grassroots_of(&a.org_id) {
-                Some(g) if orgs.in_subtree(&g.id, &root.path) => g.id.clone(),
-                _ => a.org_id.clone(),
-            })
-            .clone();
-        *counts.entry(key).or_insert(0) += a.n;
+    for (org, n) in &admitted.per_org {
+        let key = match orgs.grassroots_of(org) {
+            Some(g) if orgs.in_subtree(&g.id, &root.path) => g.id.clone(),
+            _ => org.clone(),
+        };
+        *counts.entry(key).or_insert(0) += n;
     }
     let grassroots: Vec<&OrgInfo> = orgs.subtree(&root.path).filter(|o| o.grassroots).collect();
     let mut per_org: Vec<OrgCount> = grassroots
@@ -1030,41 +1024,21 @@ pub fn dashboard_via(
     per_org.sort_by(|a, b| b.count.cmp(&a.count).then(a.org_id.cmp(&b.org_id)));
 
     // Who the new members are.
+    let t = &admitted.tally;
     let mut breakdown = BreakdownFigure {
         total,
+        women: t.female,
+        ethnic_minority: t.minority,
+        age_18_30: t.young,
+        youth_union: t.youth,
+        education: t.education.clone(),
+        sources: t.sources.clone(),
+        occupations: t.occupations.clone(),
         ..Default::default()
     };
-    // Counted by borrowed keys first, then named: a term of a province has hundreds of
-    // thousands of admissions.
-    let mut per_leaf: HashMap<&str, usize> = HashMap::new();
-    let mut education: HashMap<&str, usize> = HashMap::new();
-    let mut sources: HashMap<&str, usize> = HashMap::new();
-    let mut occupations: HashMap<&str, usize> = HashMap::new();
-    for a in &admitted {
-        let n = a.n;
-        breakdown.women += n * usize::from(a.female);
-        breakdown.ethnic_minority += n * usize::from(a.minority);
-        breakdown.age_18_30 += n * usize::from(a.young);
-        breakdown.youth_union += n * usize::from(a.youth);
-        let edu = if a.education.is_empty() {
-            "none_recorded"
-        } else {
-            a.education.as_str()
-        };
-        *education.entry(edu).or_insert(0) += n;
-        *per_leaf.entry(a.org_id.as_str()).or_insert(0) += n;
-        *sources.entry(a.source_kind.as_str()).or_insert(0) += n;
-        *occupations.entry(a.occupation.as_str()).or_insert(0) += n;
-    }
-    for (org, n) in per_leaf {
+    for (org, n) in &admitted.per_org {
         *breakdown.sectors.entry(orgs.sector_of(org)).or_insert(0) += n;
     }
-    let named = |m: HashMap<&str, usize>| -> BTreeMap<String, usize> {
-        m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-    };
-    breakdown.education = named(education);
-    breakdown.sources = named(sources);
-    breakdown.occupations = named(occupations);
 
     let stage_counts = figures::stages(conn, orgs, &root, via)?;
     let per_stage = Stage::ALL
@@ -1076,16 +1050,15 @@ pub fn dashboard_via(
             count: stage_counts.get(s.code()).copied().unwrap_or(0),
         })
         .collect();
-    let official: usize = figures::officials(conn, orgs, &root, period, via)?
-        .iter()
-        .map(|o| o.2)
-        .sum();
+    let official = figures::officials(conn, orgs, &root, period, via)?;
 
     // Grassroots organisations without admission in each of the last N years.
     let last_year = period.to.year();
     let first = last_year - years_without.max(1) + 1;
     let with: BTreeSet<String> = figures::orgs_admitting(
         conn,
+        orgs,
+        &root,
         Period {
             from: Period::year(first).from,
             to: Period::year(last_year).to,
@@ -1113,8 +1086,8 @@ pub fn dashboard_via(
     };
 
     let cohort = cohort(conn, orgs, caller, &base, today)?;
-    let classes = crate::classes::figures(conn, orgs, &root.path, period)?;
-    let trend = trend(&admitted, period, target);
+    let classes = crate::classes::figures_via(conn, orgs, &root.path, period, via)?;
+    let trend = trend(&admitted.series, period, target);
 
     Ok(Dashboard {
         org_id: root.id.clone(),
@@ -1147,10 +1120,16 @@ pub fn dashboard_via(
     })
 }
 
+/// Whether the trend of a period is drawn per month (else per year).
+pub fn trend_is_monthly(period: Period) -> bool {
+    period.from.months_between(period.to) < 36
+}
+
 /// Admissions per month (per year over periods longer than three years), with the
-/// running total and the target pro rata of the days elapsed.
-pub fn trend(admitted: &[Admission], period: Period, target: Option<i64>) -> Trend {
-    let monthly = period.from.months_between(period.to) < 36;
+/// running total and the target pro rata of the days elapsed. `series` holds counts over
+/// runs of days, each inside one point (`figures::Admitted::series`).
+pub fn trend(series: &[(Date, Date, usize)], period: Period, target: Option<i64>) -> Trend {
+    let monthly = trend_is_monthly(period);
     let days = f64::from(period.from.days_until(period.to) + 1);
     let mut points = Vec::new();
     let mut start = period.from;
@@ -1165,10 +1144,10 @@ pub fn trend(admitted: &[Admission], period: Period, target: Option<i64>) -> Tre
             Period::year(y).to
         }
         .min(period.to);
-        let n: usize = admitted
+        let n: usize = series
             .iter()
-            .filter(|a| a.day >= start && a.day <= end)
-            .map(|a| a.n)
+            .filter(|s| s.0 >= start && s.1 <= end)
+            .map(|s| s.2)
             .sum();
         cumulative += n;
         let elapsed = f64::from(period.from.days_until(end) + 1);
@@ -1209,62 +1188,32 @@ pub fn cohort(
         cohort: Some("1".into()),
         ..f.clone()
     };
-    let col = crate::figures::entry_column(entry);
-    let (lo, hi) = scope_range(&root.path);
-    // With no filter beyond the organisation and period, one grouped query over the
-    // entry-date index answers; any other filter goes through the case list.
+    // With no filter beyond the organisation and period, the rollup of the entry date
+    // answers; any other filter goes through the case list.
     let only_scope = serde_json::to_value(f.scope_only()).ok() == serde_json::to_value(f).ok();
-    let mut groups: Vec<(bool, bool, String, String, usize)> = Vec::new();
     if only_scope && !cohort_listed() {
-        // Grouped without the organisation (a province's cohort has hundreds of thousands
-        // of files over thousands of organisations): the subtree is a semi-join on the
-        // tree, which also leaves out files of organisations no longer in it, as the case
-        // list does. The unary `+` keeps SQLite on the covering entry-date index instead
-        // of seeking the organisations' files one by one.
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT class_id <> '' OR class_date IS NOT NULL, decision_date IS NOT NULL,
-                    COALESCE(source_kind, ''), COALESCE(occupation, ''), COUNT(*)
-             FROM projections WHERE {col} BETWEEN ?1 AND ?2
-             AND +org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4)
-             GROUP BY 1, 2, 3, 4"
-        ))?;
-        let rows = stmt.query_map(
-            rusqlite::params![period.from.to_string(), period.to.to_string(), lo, hi],
-            |r| {
-                Ok((
-                    r.get::<_, bool>(0)?,
-                    r.get::<_, bool>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)? as usize,
-                ))
-            },
-        )?;
-        for row in rows {
-            groups.push(row?);
-        }
-    } else {
-        for r in select_cases(conn, orgs, caller, &in_cohort, today)? {
-            groups.push((
-                r.class_date.is_some() || !r.class_id.is_empty(),
-                r.decision_date.is_some(),
-                r.source_kind.unwrap_or_default(),
-                r.occupation.unwrap_or_default(),
-                1,
-            ));
-        }
+        return crate::figures::cohort_rollup(conn, &root.path, period, entry);
+    }
+    let mut groups: Vec<(bool, bool, String, String, usize)> = Vec::new();
+    for r in select_cases(conn, orgs, caller, &in_cohort, today)? {
+        groups.push((
+            r.class_date.is_some() || !r.class_id.is_empty(),
+            r.decision_date.is_some(),
+            r.source_kind.unwrap_or_default(),
+            r.occupation.unwrap_or_default(),
+            1,
+        ));
     }
     // Files of the subtree with no entry date recorded: in no cohort, counted so the gap
     // shows.
+    let col = crate::figures::entry_column(entry);
+    let (lo, hi) = scope_range(&root.path);
     let without: i64 = conn
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM projections WHERE {col} IS NULL
-             AND (?1 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2))"
+             AND org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)"
         ))?
-        .query_row(
-            rusqlite::params![root.parent_id.as_ref().map(|_| lo.as_str()), hi],
-            |r| r.get(0),
-        )?;
+        .query_row(rusqlite::params![lo, hi], |r| r.get(0))?;
     Ok(crate::figures::conversion(
         &groups,
         entry,
@@ -1282,7 +1231,7 @@ fn cohort_listed() -> bool {
 }
 
 /// Runs `work` with cohorts always computed through the case list (the reference the
-/// grouped query is checked against in tests).
+/// rollups are checked against in tests).
 pub fn with_cohort_listed<T>(work: impl FnOnce() -> T) -> T {
     COHORT_LISTED.with(|c| c.set(true));
     let out = work();
@@ -1378,50 +1327,53 @@ pub fn plan(
     for o in &rows_orgs {
         terms.push(crate::targets::term_on(conn, orgs, &o.id, period.to)?);
     }
-    let earliest = terms
-        .iter()
-        .flatten()
-        .map(|t| t.start)
-        .min()
-        .unwrap_or(period.from)
-        .min(period.from);
-    let admitted = figures::admissions(
-        conn,
-        orgs,
-        &root,
-        Period {
-            from: earliest,
-            to: period.to,
-        },
-        via,
-    )?;
-    let mut done = vec![0usize; rows_orgs.len()];
-    let mut term_done = vec![0usize; rows_orgs.len()];
+    // Admissions per organisation of the files in the period, and from each distinct
+    // term's congress to its end (terms are mostly inherited, so there are few).
+    let in_period = figures::admitted_per_org(conn, orgs, &root, period, via)?;
+    let mut in_term: HashMap<(Date, Date), BTreeMap<String, usize>> = HashMap::new();
+    for t in terms.iter().flatten() {
+        let key = (t.start, t.end);
+        let to = t.end.add_days(-1).min(period.to);
+        if !in_term.contains_key(&key) && to >= t.start {
+            let p = Period { from: t.start, to };
+            in_term.insert(key, figures::admitted_per_org(conn, orgs, &root, p, via)?);
+        }
+    }
+    // Each organisation's count goes to every row of its chain up to the root.
     let mut chains: HashMap<&str, Vec<usize>> = HashMap::new();
-    for a in &admitted {
-        let chain = chains.entry(a.org_id.as_str()).or_insert_with(|| {
-            let mut out = Vec::new();
-            let mut cur = orgs.get(&a.org_id);
-            while let Some(o) = cur {
-                if let Some(i) = wanted.get(o.id.as_str()) {
-                    out.push(*i);
+    let mut chain_of = |org: &str| -> Vec<usize> {
+        chains
+            .entry(orgs.get(org).map_or("", |o| o.id.as_str()))
+            .or_insert_with(|| {
+                let mut out = Vec::new();
+                let mut cur = orgs.get(org);
+                while let Some(o) = cur {
+                    if let Some(i) = wanted.get(o.id.as_str()) {
+                        out.push(*i);
+                    }
+                    if o.id == root.id {
+                        break;
+                    }
+                    cur = o.parent_id.as_deref().and_then(|p| orgs.get(p));
                 }
-                if o.id == root.id {
-                    break;
+                out
+            })
+            .clone()
+    };
+    let mut done = vec![0usize; rows_orgs.len()];
+    for (org, n) in &in_period {
+        for i in chain_of(org) {
+            done[i] += n;
+        }
+    }
+    // From the congress to the end of the period, for the rows whose term it is.
+    let mut term_done = vec![0usize; rows_orgs.len()];
+    for (key, counts) in &in_term {
+        for (org, n) in counts {
+            for i in chain_of(org) {
+                if terms[i].as_ref().is_some_and(|t| (t.start, t.end) == *key) {
+                    term_done[i] += n;
                 }
-                cur = o.parent_id.as_deref().and_then(|p| orgs.get(p));
-            }
-            out
-        });
-        for &i in chain.iter() {
-            if period.contains(a.day) {
-                done[i] += a.n;
-            }
-            if let Some(t) = &terms[i]
-                && a.day >= t.start
-                && a.day < t.end
-            {
-                term_done[i] += a.n;
             }
         }
     }

@@ -448,6 +448,9 @@ DROP INDEX projections_outstanding;
 CREATE INDEX projections_cohort ON projections(outstanding_date, org_id, class_id, class_date,
     decision_date, source_kind, occupation);
 "#,
+    // Rollups of the published figures per organisation, month and year (`rollups.rs`),
+    // replacing the day-level aggregates of admissions and recognitions.
+    include_str!("rollups.sql"),
 ];
 
 /// A handle on the database file.

@@ -2,7 +2,7 @@
 //! own reports: the Hội Hợp ward article (classes, admissions, recognitions in the first
 //! eight months of 2018), terms bounded by congress dates, a target revised in mid-year,
 //! sub-targets, cohort conversion with a filter, every dashboard section in the CSV, and
-//! the aggregates agreeing with the projections on a generated province.
+//! the rollups agreeing with the projections on a generated province.
 
 use serde_json::{Value, json};
 use server::admin::{self, CASE_FILES_FORMAT, CaseFileRecord};
@@ -638,6 +638,42 @@ async fn the_office_pages_show_plan_trend_classes_and_export_every_section() {
     let (status, cohort_csv) = get("/api/review/export/cohort?format=csv&year=2025".into()).await;
     assert_eq!(status, 200);
     assert!(String::from_utf8(cohort_csv).unwrap().contains("Tất cả"));
+    // The case list names a term by its congress dates (the demo's 2020–2025 term runs
+    // from 18/06/2020 to the day before the next congress), not as calendar years.
+    let (status, list) = get("/central/cases?term=2020-2025&admitted=1".into()).await;
+    assert_eq!(status, 200);
+    let list = String::from_utf8(list).unwrap();
+    assert!(
+        list.contains("kết nạp nhiệm kỳ 2020-2025 (18/06/2020 – 17/06/2025)"),
+        "the active filter names the term"
+    );
+    assert!(!list.contains("01/01/2020 – 31/12/2025"));
+    // Every filter added for the published figures has an input on the form, and a
+    // search keeps what was chosen.
+    let (status, list) = get(
+        "/central/cases?year=2025&source=youth_union&occupation=worker&official=1&cohort=1&class_id=lop-nq-2025-1&admitted=any".into(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let list = String::from_utf8(list).unwrap();
+    let form = &list[list.find(r#"<form class="filters""#).unwrap()..];
+    let form = &form[..form.find("</form>").unwrap()];
+    for marker in [
+        r#"<input name="term""#,
+        r#"<option value="youth_union" selected>"#,
+        r#"<option value="worker" selected>"#,
+        r#"<option value="lop-nq-2025-1" selected>"#,
+        r#"<option value="any" selected>"#,
+        r#"name="official" value="1" checked"#,
+        r#"name="cohort" value="1" checked"#,
+    ] {
+        assert!(form.contains(marker), "{marker}");
+    }
+    assert!(!form.contains(r#"type="hidden" name="source""#));
+    assert!(
+        list.contains("nguồn: Đoàn Thanh niên"),
+        "the active filters are named"
+    );
     // The device receives the classes to pick from.
     let (status, reference) = app.get_json(&token, "/api/reference").await.unwrap();
     assert_eq!(status, 200);
@@ -747,9 +783,24 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
             }
         }
     }
-    let store = store_with(
-        json!({"orgs": orgs, "org_years": [{"org_id": "t", "year": 2025, "members_start": 0, "target": 100}]}),
-    );
+    // Terms from congress to congress, mid-month, so that reports read their edges day
+    // by day; the second district has its own.
+    let store = store_with(json!({
+        "orgs": orgs,
+        "org_years": [{"org_id": "t", "year": 2025, "members_start": 0, "target": 100}],
+        "users": [{"username": "bantochuc", "display_name": "Ban Tổ chức", "password": "mat-khau-dai-2026", "role": "admin", "scope_org": "t"}],
+        "terms": [
+            {"org_id": "t", "name": "2020-2025", "start_date": "2020-10-14", "end_date": "2025-10-12"},
+            {"org_id": "t", "name": "2025-2030", "start_date": "2025-10-12", "end_date": "2030-10-20"},
+            {"org_id": "h1", "name": "2020-2025", "start_date": "2020-09-03", "end_date": "2025-08-21"},
+            {"org_id": "h1", "name": "2025-2030", "start_date": "2025-08-21", "end_date": "2030-08-30"}
+        ],
+        "term_targets": [
+            {"org_id": "t", "term": "2020-2025", "target": 300},
+            {"org_id": "h1", "term": "2020-2025", "target": 90},
+            {"org_id": "h1", "term": "2025-2030", "target": 80}
+        ]
+    }));
     let mut rng = Rng(0x1234_5678);
     let mut ids = Ids(1000);
     let mut cases = Vec::new();
@@ -828,7 +879,42 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
         tx.commit().unwrap();
     }
     let c = caller("t", "/t/");
+    // The tree changes under the files: a grassroots organisation moves to another
+    // district, and a branch is merged into one of a third district (its files move, one
+    // change each).
+    let decision = server::orgtree::Decision {
+        effective: d("2025-03-01"),
+        reference: "QĐ 12-QĐ/TU".into(),
+    };
+    store
+        .conn()
+        .execute(
+            "INSERT INTO devices(id, user_id, name, created_at)
+             SELECT ?1, id, 'test', 0 FROM users WHERE id = ?2",
+            (&c.device_id, c.user_id),
+        )
+        .unwrap();
+    server::orgtree::move_under(&store, &c, "h0g1", "h2", &decision).unwrap();
+    let moved = server::orgtree::merge(
+        &store,
+        &RulesConfig::default(),
+        &c,
+        "h1g2b0",
+        "h0g3b1",
+        &decision,
+    )
+    .unwrap();
+    assert!(moved > 0, "the merged organisation had files");
     let conn = store.conn();
+    // Every rollup equals its recomputation from the projections.
+    for f in server::rollups::families() {
+        assert_eq!(
+            f.stored(&conn).unwrap(),
+            f.recompute(&conn).unwrap(),
+            "{}",
+            f.table
+        );
+    }
     let orgs = OrgIndex::load(&conn).unwrap();
     let today = d("2026-06-30");
     let filters = [
@@ -850,6 +936,21 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
             org: Some("h2g1".into()),
             from: Some("2023-01-01".into()),
             to: Some("2026-12-31".into()),
+            ..CaseFilter::default()
+        },
+        CaseFilter {
+            term: Some("2020-2025".into()),
+            ..CaseFilter::default()
+        },
+        CaseFilter {
+            org: Some("h1".into()),
+            term: Some("2025-2030".into()),
+            ..CaseFilter::default()
+        },
+        CaseFilter {
+            org: Some("h2".into()),
+            from: Some("2023-05-17".into()),
+            to: Some("2025-02-03".into()),
             ..CaseFilter::default()
         },
     ];
@@ -889,8 +990,9 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
     // The aggregate tables hold no empty rows.
     let empty: i64 = conn
         .query_row(
-            "SELECT (SELECT COUNT(*) FROM agg_admitted WHERE n <= 0)
-                  + (SELECT COUNT(*) FROM agg_official WHERE n <= 0)
+            "SELECT (SELECT COUNT(*) FROM roll_admitted WHERE n <= 0)
+                  + (SELECT COUNT(*) FROM roll_official WHERE n <= 0)
+                  + (SELECT COUNT(*) FROM roll_cohort_outstanding WHERE n <= 0)
                   + (SELECT COUNT(*) FROM agg_stage WHERE n <= 0)",
             [],
             |r| r.get(0),

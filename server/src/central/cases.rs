@@ -9,7 +9,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use shared::model::CaseFile;
+use shared::model::{CaseFile, Occupation, SourceKind};
 use shared::stage::Stage;
 
 use super::{
@@ -18,7 +18,9 @@ use super::{
 };
 use crate::AppState;
 use crate::casedocs::today_vn;
-use crate::reports::{self, OrgIndex, education_label, sector_label, stage_label, url_encode};
+use crate::reports::{
+    self, OrgIndex, Resolved, education_label, sector_label, stage_label, url_encode,
+};
 use crate::review::{self, ReportQuery, ReturnBody};
 
 /// Rows shown on one page; the export holds them all.
@@ -44,6 +46,9 @@ pub async fn list(
         let root = reports::resolve_org(&orgs, &r.caller, q.filter.org.as_deref())?.clone();
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
         let opts = org_options(&orgs, &scope, &root.id);
+        // The period as the list reads it: a term by its recorded congress dates.
+        let resolved = q.filter.resolve(&conn, &orgs, &root, today_vn()).ok();
+        let classes = crate::classes::visible(&conn, &orgs, &scope)?;
         drop(conn);
         let l = r.lang;
         let f = &q.filter;
@@ -65,10 +70,33 @@ pub async fn list(
             )
         }))
         .collect();
+        let select = |name: &str, current: &Option<String>, opts: Vec<(String, String)>| {
+            let mut h = format!(r#"<select name="{name}"><option value="">—</option>"#);
+            for (code, label) in opts {
+                let sel = if current.as_deref() == Some(code.as_str()) {
+                    " selected"
+                } else {
+                    ""
+                };
+                h.push_str(&format!(
+                    r#"<option value="{}"{sel}>{}</option>"#,
+                    esc(&code),
+                    esc(&label)
+                ));
+            }
+            h.push_str("</select>");
+            h
+        };
+        let check = |name: &str, current: &Option<String>, label: &str| {
+            let on = matches!(current.as_deref(), Some("1" | "true" | "on" | "yes"));
+            format!(
+                r#"<label><input type="checkbox" name="{name}" value="1"{}> {}</label>"#,
+                if on { " checked" } else { "" },
+                esc(label)
+            )
+        };
         // Filters not on the form ride along as hidden fields so a search keeps them.
         let hidden: String = [
-            ("term", &f.term),
-            ("admitted", &f.admitted),
             ("sector", &f.sector),
             ("female", &f.female),
             ("minority", &f.minority),
@@ -96,6 +124,12 @@ pub async fn list(
 <label>{year_l}<input name="year" size="5" value="{y}"></label>
 <label>{from_l}<input name="from" size="10" value="{fr}"></label>
 <label>{to_l}<input name="to" size="10" value="{to}"></label>
+<label>{term_l}<input name="term" size="9" value="{t}" placeholder="2025-2030"></label>
+<label>{adm_l}{adm_sel}</label>
+<label>{src_l}{src_sel}</label>
+<label>{occ_l}{occ_sel}</label>
+<label>{class_l}{class_sel}</label>
+{official}{cohort}
 <button>{go}</button></form>"#,
             name_l = esc(l.t("Họ tên", "Name")),
             qv = val(&f.q),
@@ -108,9 +142,67 @@ pub async fn list(
             y = val(&f.year),
             fr = val(&f.from),
             to = val(&f.to),
+            term_l = esc(l.t("Nhiệm kỳ", "Term")),
+            t = val(&f.term),
+            adm_l = esc(l.t("Kết nạp", "Admitted")),
+            adm_sel = select(
+                "admitted",
+                &f.admitted,
+                vec![
+                    ("1".into(), l.t("Trong kỳ", "In the period").into()),
+                    ("any".into(), l.t("Bất kỳ lúc nào", "At any time").into()),
+                ]
+            ),
+            src_l = esc(l.t("Nguồn", "Source")),
+            src_sel = select(
+                "source",
+                &f.source,
+                super::dashboard::coded_options(
+                    l,
+                    SourceKind::ALL
+                        .iter()
+                        .map(|s| (s.code(), s.label_vi(), s.label_en()))
+                )
+            ),
+            occ_l = esc(l.t("Nghề nghiệp", "Occupation")),
+            occ_sel = select(
+                "occupation",
+                &f.occupation,
+                super::dashboard::coded_options(
+                    l,
+                    Occupation::ALL
+                        .iter()
+                        .map(|o| (o.code(), o.label_vi(), o.label_en()))
+                )
+            ),
+            class_l = esc(l.t("Lớp nhận thức", "Awareness class")),
+            class_sel = select(
+                "class_id",
+                &f.class_id,
+                classes
+                    .iter()
+                    .map(|c| (c.id.clone(), format!("{} ({})", c.name, c.start_date.format_vn())))
+                    .collect()
+            ),
+            official = check(
+                "official",
+                &f.official,
+                l.t(
+                    "Công nhận chính thức trong kỳ",
+                    "Recognised as full members in the period"
+                )
+            ),
+            cohort = check(
+                "cohort",
+                &f.cohort,
+                l.t(
+                    "Vào nguồn trong kỳ (khóa)",
+                    "Entered the pipeline in the period (cohort)"
+                )
+            ),
         );
         h.push_str(&present::filter_errors_html(&errors, l));
-        h.push_str(&describe(&r, &q, &root.name));
+        h.push_str(&describe(&r, &q, &root.name, resolved.as_ref(), &classes));
         h.push_str(&format!(
             r#"<p><strong id="total">{}</strong> {}</p>"#,
             l.int(rows.len() as i64),
@@ -163,21 +255,49 @@ pub async fn list(
     .await
 }
 
-/// One line saying in words what the list holds, so a figure's list explains itself.
-fn describe(r: &Reviewer, q: &ReportQuery, org_name: &str) -> String {
+/// One line saying in words what the list holds, so a figure's list explains itself. A
+/// term is named with its congress dates (`resolved`, the period the list reads).
+fn describe(
+    r: &Reviewer,
+    q: &ReportQuery,
+    org_name: &str,
+    resolved: Option<&Resolved>,
+    classes: &[crate::classes::Class],
+) -> String {
     let l = r.lang;
     let f = &q.filter;
-    let flag = |v: &Option<String>| matches!(v.as_deref(), Some("1" | "true" | "on"));
+    let flag = |v: &Option<String>| matches!(v.as_deref(), Some("1" | "true" | "on" | "yes"));
     let mut parts = vec![org_name.to_string()];
-    if let Ok(p) = f.period(today_vn())
-        && flag(&f.admitted)
-    {
-        parts.push(format!(
-            "{} {} – {}",
-            l.t("kết nạp", "admitted"),
-            p.from.format_vn(),
-            p.to.format_vn()
-        ));
+    let period = resolved.map(|x| {
+        let dates = format!(
+            "{} – {}",
+            x.period.from.format_vn(),
+            x.period.to.format_vn()
+        );
+        match (&x.term, f.term.as_deref().filter(|t| !t.trim().is_empty())) {
+            (Some(t), _) => format!("{} {} ({dates})", l.t("nhiệm kỳ", "term"), t.name),
+            (None, Some(t)) if x.calendar_years => format!(
+                "{} {t} ({dates}, {})",
+                l.t("nhiệm kỳ", "term"),
+                l.t(
+                    "tính theo năm dương lịch vì chưa ghi ngày đại hội",
+                    "read as calendar years: no congress dates recorded"
+                )
+            ),
+            _ => dates,
+        }
+    });
+    for (on, label) in [
+        (flag(&f.admitted), l.t("kết nạp", "admitted")),
+        (
+            flag(&f.official),
+            l.t("công nhận chính thức", "recognised as full members"),
+        ),
+        (flag(&f.cohort), l.t("vào nguồn", "entered the pipeline")),
+    ] {
+        if on && let Some(p) = &period {
+            parts.push(format!("{label} {p}"));
+        }
     }
     if f.admitted.as_deref() == Some("any") {
         parts.push(l.t("đã kết nạp", "admitted").into());
@@ -207,6 +327,21 @@ fn describe(r: &Reviewer, q: &ReportQuery, org_name: &str) -> String {
     }
     if let Some(c) = f.code.as_deref().filter(|s| !s.is_empty()) {
         parts.push(c.to_string());
+    }
+    let code = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(s) = code(&f.source) {
+        let name = crate::figures::source_label(&s, l.en);
+        parts.push(format!("{}: {name}", l.t("nguồn", "source")));
+    }
+    if let Some(o) = code(&f.occupation) {
+        parts.push(crate::figures::occupation_label(&o, l.en));
+    }
+    if let Some(id) = code(&f.class_id) {
+        let name = classes
+            .iter()
+            .find(|c| c.id == id)
+            .map_or(id.clone(), |c| c.name.clone());
+        parts.push(format!("{} {name}", l.t("lớp", "class")));
     }
     format!(r#"<p class="muted">{}</p>"#, esc(&parts.join(" · ")))
 }

@@ -57,11 +57,13 @@ pub async fn plan_page(
         let today = today_vn();
         let mut p = reports::plan(&conn, &orgs, &r.caller, &q.filter, today, Via::Aggregates)?;
         let root = reports::resolve_org(&orgs, &r.caller, Some(&p.org_id))?.clone();
-        let admitted = crate::figures::admissions(&conn, &orgs, &root, p.period, Via::Aggregates)?;
+        let monthly = reports::trend_is_monthly(p.period);
+        let admitted =
+            crate::figures::admitted(&conn, &orgs, &root, p.period, monthly, Via::Aggregates)?;
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
         drop(conn);
         let target = p.rows.iter().find(|x| x.org_id == p.org_id).and_then(|x| x.target);
-        let trend = reports::trend(&admitted, p.period, target);
+        let trend = reports::trend(&admitted.series, p.period, target);
         match q.sort.as_deref() {
             Some("name") => reports::sort_by_name(&mut p.rows, |x| &x.name),
             Some("admitted") => p.rows.sort_by_key(|x| std::cmp::Reverse(x.admitted)),
@@ -1034,7 +1036,7 @@ pub fn cohort_section(l: Lang, base: &CaseFilter, c: &Cohort) -> String {
 
 /// The options of a select over coded values (code, Vietnamese, English), with "not
 /// recorded" last.
-fn coded_options(
+pub(super) fn coded_options(
     l: Lang,
     items: impl Iterator<Item = (&'static str, &'static str, &'static str)>,
 ) -> Vec<(String, String)> {
