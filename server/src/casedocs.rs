@@ -211,10 +211,10 @@ fn append_changes(
 ) -> rusqlite::Result<()> {
     let now = now_secs();
     if old_org.is_none() {
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO docs(id, org_id, org_seq, created_at, updated_at) VALUES (?1, ?2, 0, ?3, ?3)",
-            params![id, org_id, now],
-        )?;
+        )?
+        .execute(params![id, org_id, now])?;
     }
     let mut seq = 0i64;
     let mut ins = conn.prepare_cached(
@@ -236,15 +236,11 @@ fn append_changes(
         }
     }
     if old_org != Some(org_id) {
-        conn.execute(
-            "UPDATE docs SET org_id = ?2, org_seq = ?3 WHERE id = ?1",
-            params![id, org_id, seq],
-        )?;
+        conn.prepare_cached("UPDATE docs SET org_id = ?2, org_seq = ?3 WHERE id = ?1")?
+            .execute(params![id, org_id, seq])?;
     }
-    conn.execute(
-        "UPDATE docs SET updated_at = ?2 WHERE id = ?1",
-        params![id, now],
-    )?;
+    conn.prepare_cached("UPDATE docs SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now])?;
     Ok(())
 }
 
@@ -837,8 +833,8 @@ pub fn pull_finish(
     start: &PullStart,
 ) -> rusqlite::Result<()> {
     let device = feed.device_id;
-    let mut held =
-        conn.prepare_cached("INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)")?;
+    let mut held = conn
+        .prepare_cached("INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)")?;
     for d in &page.docs {
         held.execute([device, d.doc_id.as_str()])?;
     }

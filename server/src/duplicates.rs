@@ -63,15 +63,10 @@ pub fn detect(conn: &Connection, id: &str, case: &CaseFile) -> rusqlite::Result<
         let rows = stmt.query_map(params![case.org_id, born.to_string(), id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
-        let mut other_case = CaseFile {
-            org_id: case.org_id.clone(),
-            ..Default::default()
-        };
-        other_case.person.birth_date = Some(born);
+        let mine = dedup::SameDayName::new(&case.person.full_name);
         for row in rows {
             let (other, name) = row?;
-            other_case.person.full_name = name;
-            if let Some(reason) = dedup::likely_same_person(case, &other_case) {
+            if let Some(reason) = mine.compare(&dedup::SameDayName::new(&name), true) {
                 let e = found.entry(other).or_insert(reason);
                 *e = (*e).min(reason);
             }

@@ -517,6 +517,11 @@ impl Drop for ReadConn<'_> {
     }
 }
 
+/// Prepared statements kept per connection. A merge alone runs about thirty distinct
+/// statements (some with many triggers to compile); with fewer slots each would be
+/// compiled again for every file.
+const STATEMENT_CACHE: usize = 256;
+
 /// How many read connections a file-backed store keeps: enough for every core and a few
 /// requests waiting on the disk.
 pub const DEFAULT_READERS: usize = 8;
@@ -555,6 +560,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             let tx = conn.transaction()?;
@@ -592,10 +598,7 @@ impl Store {
             if let Some(c) = idle.pop() {
                 return ReadConn(Lent::Pooled(pool, Some(c)));
             }
-            idle = pool
-                .returned
-                .wait(idle)
-                .unwrap_or_else(|p| p.into_inner());
+            idle = pool.returned.wait(idle).unwrap_or_else(|p| p.into_inner());
         }
     }
 
@@ -645,10 +648,13 @@ fn open_reader(path: &Path) -> Result<Connection, DbError> {
     use rusqlite::OpenFlags;
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
     )?;
     conn.pragma_update(None, "query_only", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
 
@@ -675,7 +681,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("store-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        (Store::open_with_readers(&dir.join("db.sqlite"), readers).unwrap(), dir)
+        (
+            Store::open_with_readers(&dir.join("db.sqlite"), readers).unwrap(),
+            dir,
+        )
     }
 
     #[test]
@@ -687,9 +696,7 @@ mod tests {
         tx.execute("UPDATE settings SET value = 'new' WHERE key = 'k'", [])
             .unwrap();
         // The writer is held with an open transaction: a read neither waits nor sees it.
-        let seen = std::thread::scope(|t| {
-            t.spawn(|| s.get_setting("k").unwrap()).join().unwrap()
-        });
+        let seen = std::thread::scope(|t| t.spawn(|| s.get_setting("k").unwrap()).join().unwrap());
         assert_eq!(seen.as_deref(), Some("old"));
         tx.commit().unwrap();
         drop(w);
@@ -701,7 +708,10 @@ mod tests {
     fn a_read_connection_cannot_write() {
         let (s, dir) = temp_store("readonly", 1);
         let r = s.read();
-        assert!(r.execute("INSERT INTO settings(key, value) VALUES ('x', 'y')", []).is_err());
+        assert!(
+            r.execute("INSERT INTO settings(key, value) VALUES ('x', 'y')", [])
+                .is_err()
+        );
         drop(r);
         assert_eq!(s.get_setting("x").unwrap(), None);
         std::fs::remove_dir_all(&dir).ok();

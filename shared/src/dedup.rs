@@ -68,10 +68,44 @@ impl Reason {
 /// A name folded and with its words sorted: equal for the same name written with or
 /// without diacritics, in any case, spacing or word order.
 pub fn name_key(full_name: &str) -> String {
-    let folded = fold(full_name);
+    key_of_folded(&fold(full_name))
+}
+
+fn key_of_folded(folded: &str) -> String {
     let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
     words.sort_unstable();
     words.join(" ")
+}
+
+/// One person's name, folded once, to compare with the names of many files born the same
+/// day (the server compares a merged file with every such file of its branch).
+#[derive(Debug, Clone)]
+pub struct SameDayName {
+    folded: String,
+    key: String,
+}
+
+impl SameDayName {
+    pub fn new(full_name: &str) -> SameDayName {
+        let folded = fold(full_name);
+        let key = key_of_folded(&folded);
+        SameDayName { folded, key }
+    }
+
+    /// Why a file born the same day and named `other` looks like this person: the same
+    /// name, or (when `same_branch`) a name at most two letters apart.
+    pub fn compare(&self, other: &SameDayName, same_branch: bool) -> Option<Reason> {
+        if self.key.is_empty() || other.key.is_empty() {
+            return None;
+        }
+        if self.key == other.key {
+            return Some(Reason::SameNameAndBirthDate);
+        }
+        if same_branch && within_two_edits(&self.folded, &other.folded) {
+            return Some(Reason::SimilarNameSameBirthDateAndBranch);
+        }
+        None
+    }
 }
 
 /// An identity-card number reduced to its digits and letters, upper case; empty when
@@ -110,17 +144,7 @@ pub fn likely_same_person(a: &CaseFile, b: &CaseFile) -> Option<Reason> {
     if pb.birth_date != Some(born) {
         return None;
     }
-    let (na, nb) = (name_key(&pa.full_name), name_key(&pb.full_name));
-    if na.is_empty() || nb.is_empty() {
-        return None;
-    }
-    if na == nb {
-        return Some(Reason::SameNameAndBirthDate);
-    }
-    if a.org_id == b.org_id && within_two_edits(&fold(&pa.full_name), &fold(&pb.full_name)) {
-        return Some(Reason::SimilarNameSameBirthDateAndBranch);
-    }
-    None
+    SameDayName::new(&pa.full_name).compare(&SameDayName::new(&pb.full_name), a.org_id == b.org_id)
 }
 
 /// Whether two strings are at most two single-character edits apart (Levenshtein),

@@ -469,14 +469,37 @@ fn walk_conflicts(
     path: &mut Vec<Seg>,
     out: &mut Vec<FieldConflict>,
 ) {
-    let props: Vec<Seg> = match doc.object_type(obj) {
-        Ok(ObjType::Map) | Ok(ObjType::Table) => doc.keys(obj).map(Seg::Key).collect(),
-        Ok(ObjType::List) => (0..doc.length(obj)).map(Seg::Index).collect(),
+    // One pass over the object says which fields hold concurrent values and which hold
+    // objects; only those are looked at again (a lookup per field would cost a search of
+    // the document each).
+    let props: Vec<(Seg, bool, Option<ObjId>)> = match doc.object_type(obj) {
+        Ok(ObjType::Map) | Ok(ObjType::Table) => doc
+            .map_range(obj, ..)
+            .map(|it| {
+                let child = matches!(it.value, automerge::ValueRef::Object(_)).then(|| it.id());
+                (Seg::Key(it.key.into_owned()), it.conflict, child)
+            })
+            .collect(),
+        Ok(ObjType::List) => doc
+            .list_range(obj, ..)
+            .map(|it| {
+                let child = matches!(it.value, automerge::ValueRef::Object(_)).then(|| it.id());
+                (Seg::Index(it.index), it.conflict, child)
+            })
+            .collect(),
         _ => return,
     };
-    for seg in props {
-        let Ok(all) = doc.get_all(obj, seg_prop(&seg)) else {
+    for (seg, conflict, child) in props {
+        if !conflict && child.is_none() {
             continue;
+        }
+        let all = if conflict {
+            match doc.get_all(obj, seg_prop(&seg)) {
+                Ok(all) => all,
+                Err(_) => continue,
+            }
+        } else {
+            Vec::new()
         };
         path.push(seg);
         if all.len() > 1 {
@@ -499,7 +522,8 @@ fn walk_conflicts(
                 values,
             });
         }
-        if let Some((Value::Object(_), id)) = all.last()
+        // The visible value (the winner) is the one walked into.
+        if let Some(id) = &child
             && path.len() < WALK_DEPTH
         {
             walk_conflicts(doc, id, path, out);
@@ -585,5 +609,91 @@ mod tests {
         assert!(conflicts(&a).is_empty());
         let case = read_case(&a).unwrap();
         assert_eq!(case.person.ethnicity, "Tày");
+    }
+
+    /// The plain way to find conflicts: every field looked up with `get_all`.
+    fn conflicts_by_lookup(doc: &AutoCommit, obj: &ObjId, path: &str, out: &mut Vec<String>) {
+        let segs: Vec<(String, automerge::Prop)> = match doc.object_type(obj) {
+            Ok(ObjType::Map) => doc
+                .keys(obj)
+                .map(|k| (k.clone(), automerge::Prop::Map(k)))
+                .collect(),
+            Ok(ObjType::List) => (0..doc.length(obj))
+                .map(|i| (i.to_string(), automerge::Prop::Seq(i)))
+                .collect(),
+            _ => return,
+        };
+        for (name, prop) in segs {
+            let all = doc.get_all(obj, prop).unwrap();
+            let here = if path.is_empty() {
+                name
+            } else {
+                format!("{path}.{name}")
+            };
+            if all.len() > 1 {
+                out.push(here.clone());
+            }
+            if let Some((Value::Object(_), id)) = all.last() {
+                conflicts_by_lookup(doc, id, &here, out);
+            }
+        }
+    }
+
+    #[test]
+    fn the_one_pass_walk_finds_the_same_conflicts_as_looking_up_every_field() {
+        use automerge::transaction::Transactable;
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let mut seen = 0;
+        for round in 0..40 {
+            let mut a = new_case_doc(&sample()).unwrap();
+            let case = a.get(ObjId::Root, "case").unwrap().unwrap().1;
+            let list = a.put_object(&case, "notes_list", ObjType::List).unwrap();
+            for i in 0..4 {
+                a.insert(&list, i, format!("n{i}")).unwrap();
+            }
+            let mut b = a
+                .fork()
+                .with_actor(automerge::ActorId::from([round as u8 + 2; 16]));
+            for doc in [&mut a, &mut b] {
+                for _ in 0..6 {
+                    let person = doc.get(&case, "person").unwrap().unwrap().1;
+                    match next(4) {
+                        // A scalar, the same field on both sides now and then.
+                        0 => {
+                            let field = ["full_name", "sex", "ethnicity"][next(3) as usize];
+                            doc.put(&person, field, format!("v{}", next(100))).unwrap();
+                        }
+                        // A list item.
+                        1 => {
+                            let i = next(4) as usize;
+                            doc.put(&list, i, format!("x{}", next(100))).unwrap();
+                        }
+                        // An object written concurrently: the winner is walked into.
+                        2 => {
+                            let m = doc.put_object(&case, "extra", ObjType::Map).unwrap();
+                            doc.put(&m, "k", next(3) as i64).unwrap();
+                        }
+                        _ => {
+                            doc.put(&case, "note", format!("n{}", next(3))).unwrap();
+                        }
+                    }
+                }
+            }
+            a.merge(&mut b).unwrap();
+            let mut expected = Vec::new();
+            conflicts_by_lookup(&a, &ObjId::Root, "", &mut expected);
+            let mut found: Vec<String> = conflicts(&a).into_iter().map(|c| c.path).collect();
+            expected.sort();
+            found.sort();
+            assert_eq!(found, expected, "round {round}");
+            seen += found.len();
+        }
+        assert!(seen > 40, "the rounds made conflicts to find ({seen})");
     }
 }

@@ -109,9 +109,10 @@ fn test(root: &Path) -> Result<()> {
     // (`client::device`); it is also checked for wasm32 above and tested in Chromium.
     // Testing packages one by one would build shared dependencies twice with other features.
     // The server's CLI tests also build `target/debug/server`, which the browser tests run.
-    report.run("native tests (workspace, client device model included)", || {
-        cargo(&["test", "--workspace"])
-    })?;
+    report.run(
+        "native tests (workspace, client device model included)",
+        || cargo(&["test", "--workspace"]),
+    )?;
     // Each target over the checked-in seed corpus, about 30 s in all; the long campaigns
     // are `cargo xtask fuzz`, and every input that ever failed is a native test.
     report.run("fuzz smoke (cargo fuzz, each target 8 s)", || {

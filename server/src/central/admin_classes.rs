@@ -33,7 +33,7 @@ pub async fn show(
     let store = state.store.clone();
     let lang = a.lang;
     run_page(lang, move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let root = scope_root(&orgs, &a);
         let list = classes::visible(&conn, &orgs, &a.caller.scope_path)?;

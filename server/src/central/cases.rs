@@ -34,7 +34,7 @@ pub async fn list(
     let store = state.store.clone();
     let lang = r.lang;
     run_page(lang, move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         // Filters that cannot be read are said beside the form, and the list stays empty.
         let errors = present::filter_errors(&q, r.lang);
@@ -358,7 +358,7 @@ pub async fn detail(
     let calendar = state.rules().calendar;
     let lang = r.lang;
     run_page(lang, move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let d = review::case_detail_of(&conn, &r.caller, &id)?;
         let conflicts = review::conflicts(&conn, &r.caller, Some("all"), Some(&id))?;
@@ -376,7 +376,7 @@ pub async fn detail(
         let late = crate::duplicates::late_edits(&store, &r.caller, &id)?;
         // The document itself, to read each change's old and new values.
         let doc = {
-            let conn = store.conn();
+            let conn = store.read();
             crate::casedocs::read_stored(&conn, &id)?
                 .ok_or_else(|| crate::error::AppError::not_found("hồ sơ", "Case file"))?
         }

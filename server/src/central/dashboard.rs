@@ -31,7 +31,7 @@ pub async fn show(
     let lang = r.lang;
     run_page(lang, move || {
         let years = q.years_without()?;
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let d = reports::dashboard(&conn, &orgs, &r.caller, &q.filter, years, today_vn())?;
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
@@ -52,7 +52,7 @@ pub async fn plan_page(
     let store = state.store.clone();
     let lang = r.lang;
     run_page(lang, move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let today = today_vn();
         let mut p = reports::plan(&conn, &orgs, &r.caller, &q.filter, today, Via::Aggregates)?;
@@ -173,7 +173,7 @@ pub async fn cohort_page(
     let store = state.store.clone();
     let lang = r.lang;
     run_page(lang, move || {
-        let conn = store.conn();
+        let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let today = today_vn();
         let root = reports::resolve_org(&orgs, &r.caller, q.filter.org.as_deref())?.clone();
