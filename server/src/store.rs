@@ -457,6 +457,7 @@ CREATE INDEX projections_cohort ON projections(outstanding_date, org_id, class_i
 pub struct Store {
     conn: Mutex<Connection>,
     readers: ReadPool,
+    durability: Durability,
 }
 
 impl std::fmt::Debug for Store {
@@ -480,7 +481,7 @@ pub struct ReadConn<'a>(Lent<'a>);
 
 enum Lent<'a> {
     Pooled(&'a ReadPool, Option<Connection>),
-    Writer(MutexGuard<'a, Connection>),
+    Writer(WriteConn<'a>),
 }
 
 impl std::ops::Deref for ReadConn<'_> {
@@ -517,6 +518,132 @@ impl Drop for ReadConn<'_> {
     }
 }
 
+/// The writer, lent out. Dropping it releases the writer first, then waits until every
+/// commit made through it is on disk, so other requests commit while this one waits.
+pub struct WriteConn<'a> {
+    guard: Option<MutexGuard<'a, Connection>>,
+    durability: &'a Durability,
+    changes_at_start: u64,
+}
+
+impl std::ops::Deref for WriteConn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.guard.as_ref().expect("held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for WriteConn<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.guard.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for WriteConn<'_> {
+    fn drop(&mut self) {
+        let Some(guard) = self.guard.take() else {
+            return;
+        };
+        // Rows written means a commit (an open transaction rolled back when dropped).
+        let wrote = guard.total_changes() != self.changes_at_start;
+        let ticket = wrote.then(|| self.durability.committed());
+        drop(guard);
+        if let Some(t) = ticket
+            && !self.durability.wait(t)
+            && !std::thread::panicking()
+        {
+            // The request that committed must not be answered as stored: fail it.
+            panic!("the database's write-ahead log could not be synced to disk");
+        }
+    }
+}
+
+/// Group commit. The writer commits without syncing (`synchronous = NORMAL` in WAL mode
+/// writes each commit to the WAL file and syncs only at checkpoints); each commit takes a
+/// ticket, and its request is answered only once a sync of the WAL file covers that
+/// ticket. One thread syncs at a time, for every commit made up to its start; those that
+/// committed meanwhile share the next sync. An fsync on any descriptor of the file
+/// flushes all of its written pages, so this is as durable as a sync per commit.
+struct Durability {
+    wal: Option<PathBuf>,
+    file: Mutex<Option<std::fs::File>>,
+    state: Mutex<SyncState>,
+    synced: Condvar,
+}
+
+#[derive(Default)]
+struct SyncState {
+    committed: u64,
+    durable: u64,
+    syncing: bool,
+    syncs: u64,
+}
+
+impl Durability {
+    fn new(wal: Option<PathBuf>) -> Durability {
+        Durability {
+            wal,
+            file: Mutex::new(None),
+            state: Mutex::new(SyncState::default()),
+            synced: Condvar::new(),
+        }
+    }
+
+    /// A ticket for a commit just made (called while the writer is still held, so ticket
+    /// order is commit order).
+    fn committed(&self) -> u64 {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.committed += 1;
+        st.committed
+    }
+
+    /// Returns once the commit with `ticket` is durable (true), or false when the sync
+    /// failed.
+    fn wait(&self, ticket: u64) -> bool {
+        let Some(wal) = &self.wal else {
+            return true;
+        };
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if st.durable >= ticket {
+                return true;
+            }
+            if st.syncing {
+                st = self.synced.wait(st).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            st.syncing = true;
+            let upto = st.committed;
+            drop(st);
+            let ok = self.sync_wal(wal);
+            st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            st.syncing = false;
+            st.syncs += 1;
+            self.synced.notify_all();
+            if !ok {
+                // Not durable, so not acknowledged: this request fails (the device sends
+                // its changes again, which is harmless) and the next waiter syncs anew.
+                tracing::error!(path = %wal.display(), "syncing the WAL failed");
+                return false;
+            }
+            st.durable = st.durable.max(upto);
+        }
+    }
+
+    fn sync_wal(&self, wal: &Path) -> bool {
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if file.is_none() {
+            *file = std::fs::OpenOptions::new().read(true).open(wal).ok();
+        }
+        let ok = file.as_ref().is_some_and(|f| f.sync_data().is_ok());
+        if !ok {
+            // Opened again next time, in case the file was replaced.
+            *file = None;
+        }
+        ok
+    }
+}
+
 /// Prepared statements kept per connection. A merge alone runs about thirty distinct
 /// statements (some with many triggers to compile); with fewer slots each would be
 /// compiled again for every file.
@@ -535,7 +662,9 @@ impl Store {
     /// Opens the database with `readers` read-only connections beside the writer.
     pub fn open_with_readers(path: &Path, readers: usize) -> Result<Store, DbError> {
         let conn = Connection::open(path)?;
-        let mut store = Self::setup(conn)?;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut store = Self::setup(conn, Some(PathBuf::from(wal)))?;
         let path = PathBuf::from(path);
         let mut idle = Vec::with_capacity(readers);
         for _ in 0..readers {
@@ -550,12 +679,15 @@ impl Store {
     }
 
     pub fn open_in_memory() -> Result<Store, DbError> {
-        Self::setup(Connection::open_in_memory()?)
+        Self::setup(Connection::open_in_memory()?, None)
     }
 
-    fn setup(mut conn: Connection) -> Result<Store, DbError> {
-        // WAL lets the readers (pulls, reports, backups) run beside the writer; FULL sync
-        // makes an acknowledged commit survive power loss, which the sync protocol promises.
+    fn setup(mut conn: Connection, wal: Option<PathBuf>) -> Result<Store, DbError> {
+        // WAL lets the readers (pulls, reports, backups) run beside the writer. An
+        // acknowledged commit must survive power loss, as the sync protocol promises: with
+        // a WAL file, commits are written without a sync of their own and the writer's
+        // guard syncs the WAL once for every commit made meanwhile (group commit, see
+        // `Durability`); migrations, before that, run fully synchronous.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -568,6 +700,9 @@ impl Store {
             tx.pragma_update(None, "user_version", i + 1)?;
             tx.commit()?;
         }
+        if wal.is_some() {
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
         Ok(Store {
             conn: Mutex::new(conn),
             readers: ReadPool {
@@ -575,15 +710,34 @@ impl Store {
                 returned: Condvar::new(),
                 size: 0,
             },
+            durability: Durability::new(wal),
         })
     }
 
     /// The writer connection, for the modules that own a table group. Hold it only to
     /// write (or to read what a write depends on): every other write waits meanwhile.
-    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+    /// Dropping it returns once what was committed through it is durable.
+    pub fn conn(&self) -> WriteConn<'_> {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions
         // roll back on drop), so a poisoned lock is safe to reuse.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let changes_at_start = guard.total_changes();
+        WriteConn {
+            guard: Some(guard),
+            durability: &self.durability,
+            changes_at_start,
+        }
+    }
+
+    /// Commits made and WAL syncs done so far: fewer syncs than commits is group commit
+    /// at work.
+    pub fn durability_counts(&self) -> (u64, u64) {
+        let st = self
+            .durability
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        (st.committed, st.syncs)
     }
 
     /// A read-only connection: it sees every write committed before each of its
@@ -738,6 +892,75 @@ mod tests {
             }
         });
         assert_eq!(s.readers.idle.lock().unwrap().len(), 2);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn concurrent_commits_share_syncs_and_each_is_durable_when_its_writer_is_dropped() {
+        let (s, dir) = temp_store("group", 2);
+        let threads = 16;
+        let each = 10;
+        let barrier = std::sync::Barrier::new(threads);
+        std::thread::scope(|t| {
+            for i in 0..threads {
+                let (s, barrier) = (&s, &barrier);
+                t.spawn(move || {
+                    barrier.wait();
+                    for j in 0..each {
+                        let conn = s.conn();
+                        conn.execute(
+                            "INSERT INTO settings(key, value) VALUES (?1, 'v')",
+                            [format!("k{i}-{j}")],
+                        )
+                        .unwrap();
+                        // The writer is held, so this commit's ticket is the next one.
+                        let ticket = s.durability_counts().0 + 1;
+                        drop(conn);
+                        // Acknowledged: a sync that covers this commit has happened.
+                        let st = s.durability.state.lock().unwrap();
+                        assert!(st.durable >= ticket, "{} < {ticket}", st.durable);
+                    }
+                });
+            }
+        });
+        let (commits, syncs) = s.durability_counts();
+        assert_eq!(commits, (threads * each) as u64);
+        assert!(syncs >= 1);
+        assert!(
+            syncs < commits,
+            "{syncs} syncs for {commits} commits: concurrent commits share a sync"
+        );
+        let n: i64 = s
+            .read()
+            .query_row(
+                "SELECT COUNT(*) FROM settings WHERE key LIKE 'k%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, (threads * each) as i64);
+        // A writer that only read makes no commit and waits for no sync.
+        let _ = s.conn().query_row("SELECT 1", [], |r| r.get::<_, i64>(0));
+        assert_eq!(s.durability_counts().0, commits);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn an_acknowledged_commit_is_in_the_file_after_the_process_dies() {
+        // The WAL synced by the group commit is what a restart reads back.
+        let (s, dir) = temp_store("reopen", 1);
+        s.put_setting("kept", "yes").unwrap();
+        let (commits, syncs) = s.durability_counts();
+        assert!(commits >= 1 && syncs >= 1);
+        // Copy the files as they are on disk now (no checkpoint, no clean close).
+        let copy = dir.join("copy");
+        std::fs::create_dir_all(&copy).unwrap();
+        for name in ["db.sqlite", "db.sqlite-wal"] {
+            std::fs::copy(dir.join(name), copy.join(name)).unwrap();
+        }
+        let again = Store::open(&copy.join("db.sqlite")).unwrap();
+        assert_eq!(again.get_setting("kept").unwrap().as_deref(), Some("yes"));
+        drop(s);
         std::fs::remove_dir_all(&dir).ok();
     }
 
