@@ -766,7 +766,7 @@ impl Store {
     pub fn backup_to(&self, dest: &Path) -> Result<(), DbError> {
         let conn = self.read();
         let mut out = Connection::open(dest)?;
-        let backup = rusqlite::backup::Backup::new(&*conn, &mut out)?;
+        let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
         // All pages in one step: the copy is one snapshot even while merges go on.
         backup.step(-1)?;
         Ok(())
