@@ -655,3 +655,77 @@ async fn the_findings_and_deadline_queues_filter_by_organisation_code_and_stage(
     let (_, html) = get_page(&app, &token, "/central/findings?lang=en").await;
     assert!(html.contains("Findings queue"));
 }
+
+#[tokio::test]
+async fn names_written_as_markup_show_escaped_on_every_central_page() {
+    const HOSTILE: &str = r#"<script>alert(1)</script>"'&"#;
+    const SHOWN: &str = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;'&amp;";
+    let app = spawn_app().await;
+    let (status, admin) = Browser::login(&app, "admin").await;
+    assert_eq!(status, 303);
+    let admin = admin.unwrap();
+    let (_, tree) = admin.get("/central/admin/orgs").await;
+    let csrf = csrf_of(&tree);
+    // An organisation, an account and a person, each named with markup.
+    let status = admin
+        .post_form(
+            "/central/admin/orgs",
+            &format!(
+                "csrf={csrf}&action=rename&org=phuong-11&name={}&effective=01%2F12%2F2026&decision=QD-1",
+                form_encode(HOSTILE)
+            ),
+            &app.url,
+        )
+        .await;
+    assert_eq!(status, 303, "the organisation is renamed");
+    let status = admin
+        .post_form(
+            "/central/admin/accounts",
+            &format!(
+                "csrf={csrf}&username=ke.la&display_name={}&role=reviewer&scope_org=phuong-11&password=",
+                form_encode(HOSTILE)
+            ),
+            &app.url,
+        )
+        .await;
+    assert_eq!(status, 303, "the account is created");
+    let mut cadre = app.device("canbo.lachtray").await.unwrap();
+    cadre.sync().await.unwrap();
+    let id = cadre.doc_ids()[0].clone();
+    cadre
+        .edit(&id, "case.person.full_name", json!(HOSTILE))
+        .unwrap();
+    cadre.sync().await.unwrap();
+
+    let case = format!("/central/cases/{id}");
+    let search = format!("/central/cases?org=phuong-11&q={}", form_encode(HOSTILE));
+    for path in [
+        "/central",
+        "/central/plan",
+        "/central/cohort",
+        "/central/cases?org=phuong-11",
+        search.as_str(),
+        case.as_str(),
+        "/central/conflicts",
+        "/central/findings",
+        "/central/deadlines",
+        "/central/duplicates",
+        "/central/admin/accounts",
+        "/central/admin/orgs",
+        "/central/admin/targets",
+        "/central/admin/members",
+    ] {
+        let (status, html) = admin.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!html.contains("<script"), "{path} carries a script element");
+        if path != "/central/conflicts" {
+            assert!(html.contains(SHOWN), "{path} shows the escaped name");
+        }
+    }
+    // The person's name in the page title and heading, the query in its input.
+    let (_, html) = admin.get(&case).await;
+    assert!(html.contains(&format!("<title>{SHOWN} · ")));
+    assert!(html.contains(&format!("<h1>{SHOWN}</h1>")));
+    let (_, html) = admin.get(&search).await;
+    assert!(html.contains(&format!(r#"name="q" value="{SHOWN}""#)));
+}

@@ -20,7 +20,9 @@ use shared::calendar::CalendarEntry;
 use shared::date::Date;
 use shared::rules::RuleSettings;
 
-use super::{Reviewer, error_page, esc, format_time, page, run_page};
+use maud::{Markup, html};
+
+use super::{Reviewer, error_page, format_time, page, run_page};
 use crate::AppState;
 use crate::administration as ops;
 use crate::auth::Role;
@@ -117,7 +119,7 @@ pub fn routes() -> axum::Router<Arc<AppState>> {
         .fold(axum::Router::new(), |r, (p, m)| r.route(p, m))
 }
 
-fn nav(a: &Reviewer, active: &str) -> String {
+fn nav(a: &Reviewer, active: &str) -> Markup {
     let l = a.lang;
     let items = [
         (
@@ -156,19 +158,14 @@ fn nav(a: &Reviewer, active: &str) -> String {
             l.t("Lớp nhận thức", "Awareness classes"),
         ),
     ];
-    let links: String = items
-        .iter()
-        .map(|(k, href, label)| {
-            let on = if *k == active {
-                r#" aria-current="page""#
-            } else {
-                ""
-            };
-            format!(r#"<a href="{href}"{on}>{}</a>"#, esc(label))
-        })
-        .collect::<Vec<_>>()
-        .join(" · ");
-    format!(r#"<nav class="subnav">{links}</nav>"#)
+    html! {
+        nav.subnav {
+            @for (i, (k, href, label)) in items.iter().enumerate() {
+                @if i > 0 { " · " }
+                a href=(href) aria-current=[(*k == active).then_some("page")] { (label) }
+            }
+        }
+    }
 }
 
 /// Checks a form's token, then runs the page work on the blocking pool; every form of
@@ -185,24 +182,23 @@ pub async fn on_form(
     run_page(lang, move || work(a)).await
 }
 
-pub fn admin_page(a: &Reviewer, title: &str, active: &str, body: &str) -> Response {
-    page(a, title, "admin", &format!("{}{body}", nav(a, active)))
+pub fn admin_page(a: &Reviewer, title: &str, active: &str, body: Markup) -> Response {
+    page(a, title, "admin", html! { (nav(a, active)) (body) })
 }
 
-pub fn notice(text: &str) -> String {
-    format!(r#"<p class="banner" role="status">{}</p>"#, esc(text))
+pub fn notice(text: &str) -> Markup {
+    html! { p.banner role="status" { (text) } }
 }
 
 async fn home(Admin(a): Admin) -> Response {
     let l = a.lang;
-    let body = format!(
-        "<p>{}</p>",
-        esc(l.t(
+    let body = html! {
+        p { (l.t(
             "Quản lý tài khoản, thiết bị, thiết lập quy tắc và lịch ngày làm việc. Mọi thao tác được ghi vào nhật ký quản trị.",
-            "Manage accounts, devices, rule settings and the working-day calendar. Every action is written to the audit log."
-        ))
-    );
-    admin_page(&a, l.t("Quản trị", "Administration"), "", &body)
+            "Manage accounts, devices, rule settings and the working-day calendar. Every action is written to the audit log.",
+        )) }
+    };
+    admin_page(&a, l.t("Quản trị", "Administration"), "", body)
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -231,30 +227,20 @@ fn role_label(role: &str, en: bool) -> &'static str {
     }
 }
 
-fn role_options(selected: &str, en: bool) -> String {
-    ["cadre", "reviewer", "admin"]
-        .iter()
-        .map(|r| {
-            format!(
-                r#"<option value="{r}"{}>{}</option>"#,
-                if *r == selected { " selected" } else { "" },
-                esc(role_label(r, en))
-            )
-        })
-        .collect()
+fn role_options(selected: &str, en: bool) -> Markup {
+    html! {
+        @for r in ["cadre", "reviewer", "admin"] {
+            option value=(r) selected[r == selected] { (role_label(r, en)) }
+        }
+    }
 }
 
-fn scope_options(orgs: &OrgIndex, root: &str, selected: &str) -> String {
-    orgs.subtree(root)
-        .map(|o| {
-            format!(
-                r#"<option value="{id}"{sel}>{name}</option>"#,
-                id = esc(&o.id),
-                sel = if o.id == selected { " selected" } else { "" },
-                name = esc(&orgs.name_with_parents(&o.id)),
-            )
-        })
-        .collect()
+fn scope_options(orgs: &OrgIndex, root: &str, selected: &str) -> Markup {
+    html! {
+        @for o in orgs.subtree(root) {
+            option value=(o.id) selected[o.id == selected] { (orgs.name_with_parents(&o.id)) }
+        }
+    }
 }
 
 async fn accounts(
@@ -270,71 +256,68 @@ async fn accounts(
             (ops::accounts(&conn, &a.caller, &q.q)?, OrgIndex::load(&conn)?)
         };
         let l = a.lang;
-        let mut h = String::new();
-        if let (Some(user), Some(pw)) = (&q.created, &q.password) {
-            h.push_str(&notice(&if l.en {
+        let created = match (&q.created, &q.password) {
+            (Some(user), Some(pw)) => Some(notice(&if l.en {
                 format!("Account {user} created. Password (shown once, the user changes it at the first sign-in): {pw}")
             } else {
                 format!("Đã tạo tài khoản {user}. Mật khẩu (chỉ hiện một lần, người dùng phải đổi khi đăng nhập lần đầu): {pw}")
-            }));
-        }
-        h.push_str(&format!(
-            r#"<form method="get" action="/central/admin/accounts" class="filters" role="search">
-<label>{find}<input name="q" value="{q}" type="search"></label><button>{go}</button></form>
-<table><tr><th>{user}</th><th>{name}</th><th>{role}</th><th>{scope}</th><th>{state}</th><th>{last}</th><th>{devs}</th></tr>"#,
-            find = esc(l.t("Tìm theo tên hoặc tên đăng nhập", "Find by name or username")),
-            q = esc(&q.q),
-            go = esc(l.t("Tìm", "Find")),
-            user = esc(l.t("Tên đăng nhập", "Username")),
-            name = esc(l.t("Họ tên", "Name")),
-            role = esc(l.t("Vai trò", "Role")),
-            scope = esc(l.t("Phạm vi", "Scope")),
-            state = esc(l.t("Trạng thái", "State")),
-            last = esc(l.t("Đăng nhập gần nhất", "Last sign-in")),
-            devs = esc(l.t("Thiết bị", "Devices")),
-        ));
-        for r in &rows {
-            h.push_str(&format!(
-                r#"<tr class="account"><td><a href="/central/admin/accounts/{id}">{user}</a></td><td>{name}</td><td>{role}</td><td>{scope}</td><td>{state}</td><td>{last}</td><td>{devs}</td></tr>"#,
-                id = r.id,
-                user = esc(&r.username),
-                name = esc(&r.display_name),
-                role = esc(role_label(&r.role, l.en)),
-                scope = esc(&orgs.name_with_parents(&r.scope_org)),
-                state = esc(match (r.active, r.must_change_password) {
-                    (false, _) => l.t("Đã khoá", "Disabled"),
-                    (true, true) => l.t("Chờ đổi mật khẩu", "Must change password"),
-                    (true, false) => l.t("Đang dùng", "Active"),
-                }),
-                last = esc(&r.last_login.map(format_time).unwrap_or_else(|| "–".into())),
-                devs = r.devices,
-            ));
-        }
-        h.push_str("</table>");
+            })),
+            _ => None,
+        };
         let scope_root = orgs
             .get(&a.caller.scope_org)
             .map(|o| o.path.clone())
             .unwrap_or_else(|| a.caller.scope_path.clone());
-        h.push_str(&format!(
-            r#"<h2>{title}</h2><form method="post" action="/central/admin/accounts" class="filters stacked">{csrf}
-<label>{user_l}<input name="username" required autocomplete="off"></label>
-<label>{name_l}<input name="display_name" required></label>
-<label>{role_l}<select name="role">{roles}</select></label>
-<label>{scope_l}<select name="scope_org">{scopes}</select></label>
-<label>{pw_l}<input name="password" type="password" autocomplete="new-password"></label>
-<button>{go}</button></form>"#,
-            title = esc(l.t("Tạo tài khoản", "Create an account")),
-            csrf = a.csrf_field(),
-            user_l = esc(l.t("Tên đăng nhập", "Username")),
-            name_l = esc(l.t("Họ tên", "Name")),
-            role_l = esc(l.t("Vai trò", "Role")),
-            roles = role_options("cadre", l.en),
-            scope_l = esc(l.t("Phạm vi (tổ chức và các tổ chức trực thuộc)", "Scope (an organisation and everything below it)")),
-            scopes = scope_options(&orgs, &scope_root, ""),
-            pw_l = esc(l.t("Mật khẩu (để trống để tạo tự động)", "Password (leave empty to generate one)")),
-            go = esc(l.t("Tạo tài khoản", "Create the account")),
-        ));
-        Ok(admin_page(&a, l.t("Tài khoản", "Accounts"), "accounts", &h))
+        let h = html! {
+            @if let Some(n) = created { (n) }
+            form method="get" action="/central/admin/accounts" class="filters" role="search" {
+                label { (l.t("Tìm theo tên hoặc tên đăng nhập", "Find by name or username"))
+                    input name="q" value=(q.q) type="search"; }
+                button { (l.t("Tìm", "Find")) }
+            }
+            table {
+                tr {
+                    th { (l.t("Tên đăng nhập", "Username")) }
+                    th { (l.t("Họ tên", "Name")) }
+                    th { (l.t("Vai trò", "Role")) }
+                    th { (l.t("Phạm vi", "Scope")) }
+                    th { (l.t("Trạng thái", "State")) }
+                    th { (l.t("Đăng nhập gần nhất", "Last sign-in")) }
+                    th { (l.t("Thiết bị", "Devices")) }
+                }
+                @for r in &rows {
+                    tr.account {
+                        td { a href={ "/central/admin/accounts/" (r.id) } { (r.username) } }
+                        td { (r.display_name) }
+                        td { (role_label(&r.role, l.en)) }
+                        td { (orgs.name_with_parents(&r.scope_org)) }
+                        td { (match (r.active, r.must_change_password) {
+                            (false, _) => l.t("Đã khoá", "Disabled"),
+                            (true, true) => l.t("Chờ đổi mật khẩu", "Must change password"),
+                            (true, false) => l.t("Đang dùng", "Active"),
+                        }) }
+                        td { (r.last_login.map(format_time).unwrap_or_else(|| "–".into())) }
+                        td { (r.devices) }
+                    }
+                }
+            }
+            h2 { (l.t("Tạo tài khoản", "Create an account")) }
+            form method="post" action="/central/admin/accounts" class="filters stacked" {
+                (a.csrf_field())
+                label { (l.t("Tên đăng nhập", "Username"))
+                    input name="username" required autocomplete="off"; }
+                label { (l.t("Họ tên", "Name"))
+                    input name="display_name" required; }
+                label { (l.t("Vai trò", "Role"))
+                    select name="role" { (role_options("cadre", l.en)) } }
+                label { (l.t("Phạm vi (tổ chức và các tổ chức trực thuộc)", "Scope (an organisation and everything below it)"))
+                    select name="scope_org" { (scope_options(&orgs, &scope_root, "")) } }
+                label { (l.t("Mật khẩu (để trống để tạo tự động)", "Password (leave empty to generate one)"))
+                    input name="password" type="password" autocomplete="new-password"; }
+                button { (l.t("Tạo tài khoản", "Create the account")) }
+            }
+        };
+        Ok(admin_page(&a, l.t("Tài khoản", "Accounts"), "accounts", h))
     })
     .await
 }
@@ -424,52 +407,49 @@ async fn account_form(
             (acc, OrgIndex::load(&conn)?, devices)
         };
         let l = a.lang;
-        let mut h = String::new();
-        if q.saved.is_some() {
-            h.push_str(&notice(l.t("Đã lưu.", "Saved.")));
-        }
-        if let Some(pw) = &q.password {
-            h.push_str(&notice(&if l.en {
+        let password = q.password.as_ref().map(|pw| {
+            notice(&if l.en {
                 format!("New password (shown once; the user changes it at the next sign-in): {pw}")
             } else {
                 format!("Mật khẩu mới (chỉ hiện một lần; người dùng phải đổi khi đăng nhập lần sau): {pw}")
-            }));
-        }
+            })
+        });
         let scope_root = orgs
             .get(&a.caller.scope_org)
             .map(|o| o.path.clone())
             .unwrap_or_else(|| a.caller.scope_path.clone());
-        h.push_str(&format!(
-            r#"<form method="post" action="/central/admin/accounts/{id}" class="filters stacked">{csrf}
-<p><strong>{user}</strong> · {last_l}: {last}</p>
-<label>{name_l}<input name="display_name" value="{name}" required></label>
-<label>{role_l}<select name="role">{roles}</select></label>
-<label>{scope_l}<select name="scope_org">{scopes}</select></label>
-<label class="choice"><input type="checkbox" name="active" value="1"{checked}> {active_l}</label>
-<button>{save}</button></form>
-<h2>{pw_title}</h2><form method="post" action="/central/admin/accounts/{id}/password" class="filters stacked">{csrf}
-<label>{pw_l}<input name="password" type="password" autocomplete="new-password"></label>
-<button>{reset}</button></form>"#,
-            csrf = a.csrf_field(),
-            user = esc(&acc.username),
-            last_l = esc(l.t("đăng nhập gần nhất", "last sign-in")),
-            last = esc(&acc.last_login.map(format_time).unwrap_or_else(|| "–".into())),
-            name_l = esc(l.t("Họ tên", "Name")),
-            name = esc(&acc.display_name),
-            role_l = esc(l.t("Vai trò", "Role")),
-            roles = role_options(&acc.role, l.en),
-            scope_l = esc(l.t("Phạm vi", "Scope")),
-            scopes = scope_options(&orgs, &scope_root, &acc.scope_org),
-            checked = if acc.active { " checked" } else { "" },
-            active_l = esc(l.t("Cho phép đăng nhập", "May sign in")),
-            save = esc(l.t("Lưu", "Save")),
-            pw_title = esc(l.t("Đặt lại mật khẩu", "Reset the password")),
-            pw_l = esc(l.t("Mật khẩu mới (để trống để tạo tự động)", "New password (leave empty to generate one)")),
-            reset = esc(l.t("Đặt lại mật khẩu", "Reset the password")),
-        ));
-        h.push_str(&format!("<h2>{}</h2>", esc(l.t("Thiết bị", "Devices"))));
-        h.push_str(&device_table(&a, &devices));
-        Ok(admin_page(&a, &acc.display_name, "accounts", &h))
+        let h = html! {
+            @if q.saved.is_some() { (notice(l.t("Đã lưu.", "Saved."))) }
+            @if let Some(n) = password { (n) }
+            form method="post" action={ "/central/admin/accounts/" (id) } class="filters stacked" {
+                (a.csrf_field())
+                p {
+                    strong { (acc.username) } " · " (l.t("đăng nhập gần nhất", "last sign-in")) ": "
+                    (acc.last_login.map(format_time).unwrap_or_else(|| "–".into()))
+                }
+                label { (l.t("Họ tên", "Name"))
+                    input name="display_name" value=(acc.display_name) required; }
+                label { (l.t("Vai trò", "Role"))
+                    select name="role" { (role_options(&acc.role, l.en)) } }
+                label { (l.t("Phạm vi", "Scope"))
+                    select name="scope_org" { (scope_options(&orgs, &scope_root, &acc.scope_org)) } }
+                label.choice {
+                    input type="checkbox" name="active" value="1" checked[acc.active];
+                    " " (l.t("Cho phép đăng nhập", "May sign in"))
+                }
+                button { (l.t("Lưu", "Save")) }
+            }
+            h2 { (l.t("Đặt lại mật khẩu", "Reset the password")) }
+            form method="post" action={ "/central/admin/accounts/" (id) "/password" } class="filters stacked" {
+                (a.csrf_field())
+                label { (l.t("Mật khẩu mới (để trống để tạo tự động)", "New password (leave empty to generate one)"))
+                    input name="password" type="password" autocomplete="new-password"; }
+                button { (l.t("Đặt lại mật khẩu", "Reset the password")) }
+            }
+            h2 { (l.t("Thiết bị", "Devices")) }
+            (device_table(&a, &devices))
+        };
+        Ok(admin_page(&a, &acc.display_name, "accounts", h))
     })
     .await
 }
@@ -521,50 +501,43 @@ async fn reset_password(
     .await
 }
 
-fn device_table(a: &Reviewer, rows: &[ops::DeviceInfo]) -> String {
+fn device_table(a: &Reviewer, rows: &[ops::DeviceInfo]) -> Markup {
     let l = a.lang;
-    let mut h = format!(
-        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
-        esc(l.t("Người dùng", "User")),
-        esc(l.t("Thiết bị", "Device")),
-        esc(l.t("Lần đầu", "First seen")),
-        esc(l.t("Đồng bộ gần nhất", "Last sync")),
-        esc(l.t("Thay đổi bị từ chối", "Refused changes")),
-    );
-    for d in rows {
-        let action = match d.revoked_at {
-            Some(t) => format!(
-                "{} {}",
-                esc(l.t("Đã thu hồi", "Revoked")),
-                esc(&format_time(t))
-            ),
-            None => format!(
-                r#"<a href="/central/admin/devices/{}/revoke">{}</a>"#,
-                esc(&url_encode(&d.id)),
-                esc(l.t("Thu hồi…", "Revoke…"))
-            ),
-        };
-        h.push_str(&format!(
-            r#"<tr class="device"><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
-            esc(&d.display_name),
-            esc(&d.username),
-            esc(&d.name),
-            esc(&format_time(d.first_seen)),
-            esc(&d.last_sync.map(format_time).unwrap_or_else(|| "–".into())),
-            if d.rejected > 0 {
-                esc(&format!(
-                    "{} ({})",
-                    d.rejected,
-                    d.last_rejected_at.map(format_time).unwrap_or_default()
-                ))
-            } else {
-                "0".into()
-            },
-            action
-        ));
+    html! {
+        table {
+            tr {
+                th { (l.t("Người dùng", "User")) }
+                th { (l.t("Thiết bị", "Device")) }
+                th { (l.t("Lần đầu", "First seen")) }
+                th { (l.t("Đồng bộ gần nhất", "Last sync")) }
+                th { (l.t("Thay đổi bị từ chối", "Refused changes")) }
+                th {}
+            }
+            @for d in rows {
+                tr.device {
+                    td { (d.display_name) " (" (d.username) ")" }
+                    td { (d.name) }
+                    td { (format_time(d.first_seen)) }
+                    td { (d.last_sync.map(format_time).unwrap_or_else(|| "–".into())) }
+                    td {
+                        @if d.rejected > 0 {
+                            (d.rejected) " (" (d.last_rejected_at.map(format_time).unwrap_or_default()) ")"
+                        } @else { "0" }
+                    }
+                    td {
+                        @match d.revoked_at {
+                            Some(t) => { (l.t("Đã thu hồi", "Revoked")) " " (format_time(t)) }
+                            None => {
+                                a href={ "/central/admin/devices/" (url_encode(&d.id)) "/revoke" } {
+                                    (l.t("Thu hồi…", "Revoke…"))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
-    h.push_str("</table>");
-    h
 }
 
 async fn devices(State(state): State<Arc<AppState>>, Admin(a): Admin) -> Response {
@@ -573,7 +546,7 @@ async fn devices(State(state): State<Arc<AppState>>, Admin(a): Admin) -> Respons
     run_page(lang, move || {
         let rows = ops::devices(&store.read(), &a.caller)?;
         let h = device_table(&a, &rows);
-        Ok(admin_page(&a, a.t("Thiết bị", "Devices"), "devices", &h))
+        Ok(admin_page(&a, a.t("Thiết bị", "Devices"), "devices", h))
     })
     .await
 }
@@ -591,26 +564,26 @@ async fn confirm_revoke(
             .find(|d| d.id == id)
             .ok_or_else(|| AppError::not_found("thiết bị", "Device"))?;
         let l = a.lang;
-        let h = format!(
-            r#"<p>{q}</p><form method="post" action="/central/admin/devices/{id}/revoke">{csrf}<button>{yes}</button></form>
-<p><a href="/central/admin/devices">{no}</a></p>"#,
-            q = esc(&if l.en {
-                format!(
-                    "Revoke the device «{}» of {} ({})? At its next contact it wipes its data; changes it has not sent are lost.",
-                    d.name, d.display_name, d.username
-                )
-            } else {
-                format!(
-                    "Thu hồi thiết bị «{}» của {} ({})? Lần kết nối tới, thiết bị sẽ tự xoá dữ liệu; các thay đổi chưa gửi sẽ mất.",
-                    d.name, d.display_name, d.username
-                )
-            }),
-            id = esc(&url_encode(&d.id)),
-            csrf = a.csrf_field(),
-            yes = esc(l.t("Thu hồi thiết bị", "Revoke the device")),
-            no = esc(l.t("Huỷ", "Cancel")),
-        );
-        Ok(admin_page(&a, l.t("Thu hồi thiết bị", "Revoke a device"), "devices", &h))
+        let question = if l.en {
+            format!(
+                "Revoke the device «{}» of {} ({})? At its next contact it wipes its data; changes it has not sent are lost.",
+                d.name, d.display_name, d.username
+            )
+        } else {
+            format!(
+                "Thu hồi thiết bị «{}» của {} ({})? Lần kết nối tới, thiết bị sẽ tự xoá dữ liệu; các thay đổi chưa gửi sẽ mất.",
+                d.name, d.display_name, d.username
+            )
+        };
+        let h = html! {
+            p { (question) }
+            form method="post" action={ "/central/admin/devices/" (url_encode(&d.id)) "/revoke" } {
+                (a.csrf_field())
+                button { (l.t("Thu hồi thiết bị", "Revoke the device")) }
+            }
+            p { a href="/central/admin/devices" { (l.t("Huỷ", "Cancel")) } }
+        };
+        Ok(admin_page(&a, l.t("Thu hồi thiết bị", "Revoke a device"), "devices", h))
     })
     .await
 }
@@ -830,68 +803,62 @@ async fn settings(State(state): State<Arc<AppState>>, Admin(a): Admin) -> Respon
     run_page(lang, move || {
         let history = ops::setting_history(&store.read())?;
         let l = a.lang;
-        let mut h = format!(
-            r#"<p>{intro}</p><form method="post" action="/central/admin/settings" class="filters stacked">{csrf}"#,
-            intro = esc(l.t(
+        let h = html! {
+            p { (l.t(
                 "Mỗi điểm chưa rõ của quy định là một thiết lập. Khi lưu, phát hiện và thời hạn của mọi hồ sơ được tính lại.",
-                "Every open reading of the rules is a setting. Saving re-evaluates the findings and deadlines of every file."
-            )),
-            csrf = a.csrf_field(),
-        );
-        for (key, value) in flat_settings(&current) {
-            let label = esc(setting_label(&key, l.en));
-            let choices = setting_choices(&key);
-            let field = if choices.is_empty() {
-                let v = match &value {
-                    Value::Null => String::new(),
-                    other => other.to_string(),
-                };
-                format!(r#"<input name="s.{key}" value="{}" inputmode="numeric">"#, esc(&v))
-            } else {
-                let current = match &value {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                let opts: String = choices
-                    .iter()
-                    .map(|(v, vi, en)| {
-                        format!(
-                            r#"<option value="{v}"{}>{}</option>"#,
-                            if *v == current { " selected" } else { "" },
-                            esc(if l.en { en } else { vi })
-                        )
-                    })
-                    .collect();
-                format!(r#"<select name="s.{key}">{opts}</select>"#)
-            };
-            h.push_str(&format!("<label>{label}{field}</label>"));
-        }
-        h.push_str(&format!(
-            r#"<label>{eff}<input name="effective" placeholder="dd/mm/yyyy" required></label>
-<label>{why}<input name="reason" required></label><button>{save}</button></form>"#,
-            eff = esc(l.t("Áp dụng từ ngày", "In force from")),
-            why = esc(l.t("Lý do (văn bản, quyết định)", "Reason (document, decision)")),
-            save = esc(l.t("Lưu và tính lại", "Save and re-evaluate")),
-        ));
-        h.push_str(&format!(
-            "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            esc(l.t("Lịch sử thay đổi", "History of changes")),
-            esc(l.t("Thời điểm", "Time")),
-            esc(l.t("Người đổi", "Changed by")),
-            esc(l.t("Áp dụng từ", "In force from")),
-            esc(l.t("Lý do", "Reason")),
-        ));
-        for c in &history {
-            h.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&format_time(c.at)),
-                esc(&c.by),
-                esc(c.effective.as_deref().unwrap_or("–")),
-                esc(&c.reason)
-            ));
-        }
-        h.push_str("</table>");
-        Ok(admin_page(&a, l.t("Thiết lập quy tắc", "Rule settings"), "settings", &h))
+                "Every open reading of the rules is a setting. Saving re-evaluates the findings and deadlines of every file.",
+            )) }
+            form method="post" action="/central/admin/settings" class="filters stacked" {
+                (a.csrf_field())
+                @for (key, value) in flat_settings(&current) {
+                    @let choices = setting_choices(&key);
+                    @let name = format!("s.{key}");
+                    label {
+                        (setting_label(&key, l.en))
+                        @if choices.is_empty() {
+                            @let v = match &value {
+                                Value::Null => String::new(),
+                                other => other.to_string(),
+                            };
+                            input name=(name) value=(v) inputmode="numeric";
+                        } @else {
+                            @let current = match &value {
+                                Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            };
+                            select name=(name) {
+                                @for (v, vi, en) in choices {
+                                    option value=(v) selected[*v == current] { (if l.en { en } else { vi }) }
+                                }
+                            }
+                        }
+                    }
+                }
+                label { (l.t("Áp dụng từ ngày", "In force from"))
+                    input name="effective" placeholder="dd/mm/yyyy" required; }
+                label { (l.t("Lý do (văn bản, quyết định)", "Reason (document, decision)"))
+                    input name="reason" required; }
+                button { (l.t("Lưu và tính lại", "Save and re-evaluate")) }
+            }
+            h2 { (l.t("Lịch sử thay đổi", "History of changes")) }
+            table {
+                tr {
+                    th { (l.t("Thời điểm", "Time")) }
+                    th { (l.t("Người đổi", "Changed by")) }
+                    th { (l.t("Áp dụng từ", "In force from")) }
+                    th { (l.t("Lý do", "Reason")) }
+                }
+                @for c in &history {
+                    tr {
+                        td { (format_time(c.at)) }
+                        td { (c.by) }
+                        td { (c.effective.as_deref().unwrap_or("–")) }
+                        td { (c.reason) }
+                    }
+                }
+            }
+        };
+        Ok(admin_page(&a, l.t("Thiết lập quy tắc", "Rule settings"), "settings", h))
     })
     .await
 }
@@ -1005,46 +972,49 @@ async fn calendar(
         years.extend([this_year, this_year + 1, year]);
         years.sort_unstable();
         years.dedup();
-        let mut h = String::new();
-        if !missing.is_empty() {
-            h.push_str(&notice(&if l.en {
+        let warning = (!missing.is_empty()).then(|| {
+            notice(&if l.en {
                 format!("Open deadlines fall in years the calendar does not cover: {missing:?}. There only weekends are days off.")
             } else {
                 format!("Có thời hạn rơi vào năm chưa có lịch nghỉ: {missing:?}. Trong các năm đó chỉ tính nghỉ thứ Bảy, Chủ nhật.")
-            }));
-        }
-        h.push_str(&format!("<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            esc(l.t("Năm", "Year")), esc(l.t("Ngày nghỉ", "Holidays")),
-            esc(l.t("Ngày làm bù", "Make-up working days")), esc(l.t("Văn bản thông báo", "Government notice"))));
-        for y in &years {
-            let n_h = data.holidays.iter().filter(|e| e.date.year() == *y).count();
-            let n_w = data.working_days.iter().filter(|e| e.date.year() == *y).count();
-            let note = notices.get(&y.to_string()).and_then(Value::as_str).unwrap_or("");
-            h.push_str(&format!(
-                r#"<tr><td><a href="/central/admin/calendar?year={y}">{y}</a></td><td>{}</td><td>{n_w}</td><td>{}</td></tr>"#,
-                if n_h == 0 { esc(l.t("chưa có", "missing")) } else { n_h.to_string() },
-                esc(if note.is_empty() { l.t("chưa ghi", "not recorded") } else { note }),
-            ));
-        }
-        h.push_str("</table>");
-        h.push_str(&format!(
-            r#"<h2>{title} {year}</h2><form method="post" action="/central/admin/calendar" class="filters stacked">{csrf}
-<input type="hidden" name="year" value="{year}">
-<label>{hol}<textarea name="holidays" rows="14" cols="60">{h_text}</textarea></label>
-<label>{work}<textarea name="working_days" rows="4" cols="60">{w_text}</textarea></label>
-<label>{notice_l}<input name="notice" value="{notice}" required></label>
-<button>{save}</button></form>"#,
-            title = esc(l.t("Lịch năm", "Calendar of")),
-            csrf = a.csrf_field(),
-            hol = esc(l.t("Ngày nghỉ lễ, Tết, nghỉ bù — mỗi dòng: dd/mm/yyyy tên", "Holidays and days off in lieu — one per line: dd/mm/yyyy name")),
-            h_text = esc(&entries_text(&data.holidays, year)),
-            work = esc(l.t("Thứ Bảy, Chủ nhật làm bù — mỗi dòng: dd/mm/yyyy ghi chú", "Weekend days worked in lieu — one per line: dd/mm/yyyy note")),
-            w_text = esc(&entries_text(&data.working_days, year)),
-            notice_l = esc(l.t("Số, ngày văn bản thông báo lịch nghỉ của năm", "Number and date of the year's holiday notice")),
-            notice = esc(notices.get(&year.to_string()).and_then(Value::as_str).unwrap_or("")),
-            save = esc(l.t("Lưu lịch năm này", "Save this year's calendar")),
-        ));
-        Ok(admin_page(&a, l.t("Lịch ngày làm việc", "Working-day calendar"), "calendar", &h))
+            })
+        });
+        let note_of = |y: i32| notices.get(&y.to_string()).and_then(Value::as_str).unwrap_or("");
+        let h = html! {
+            @if let Some(w) = warning { (w) }
+            table {
+                tr {
+                    th { (l.t("Năm", "Year")) }
+                    th { (l.t("Ngày nghỉ", "Holidays")) }
+                    th { (l.t("Ngày làm bù", "Make-up working days")) }
+                    th { (l.t("Văn bản thông báo", "Government notice")) }
+                }
+                @for y in &years {
+                    @let n_h = data.holidays.iter().filter(|e| e.date.year() == *y).count();
+                    @let n_w = data.working_days.iter().filter(|e| e.date.year() == *y).count();
+                    @let note = note_of(*y);
+                    tr {
+                        td { a href={ "/central/admin/calendar?year=" (y) } { (y) } }
+                        td { @if n_h == 0 { (l.t("chưa có", "missing")) } @else { (n_h) } }
+                        td { (n_w) }
+                        td { (if note.is_empty() { l.t("chưa ghi", "not recorded") } else { note }) }
+                    }
+                }
+            }
+            h2 { (l.t("Lịch năm", "Calendar of")) " " (year) }
+            form method="post" action="/central/admin/calendar" class="filters stacked" {
+                (a.csrf_field())
+                input type="hidden" name="year" value=(year);
+                label { (l.t("Ngày nghỉ lễ, Tết, nghỉ bù — mỗi dòng: dd/mm/yyyy tên", "Holidays and days off in lieu — one per line: dd/mm/yyyy name"))
+                    textarea name="holidays" rows="14" cols="60" { (entries_text(&data.holidays, year)) } }
+                label { (l.t("Thứ Bảy, Chủ nhật làm bù — mỗi dòng: dd/mm/yyyy ghi chú", "Weekend days worked in lieu — one per line: dd/mm/yyyy note"))
+                    textarea name="working_days" rows="4" cols="60" { (entries_text(&data.working_days, year)) } }
+                label { (l.t("Số, ngày văn bản thông báo lịch nghỉ của năm", "Number and date of the year's holiday notice"))
+                    input name="notice" value=(note_of(year)) required; }
+                button { (l.t("Lưu lịch năm này", "Save this year's calendar")) }
+            }
+        };
+        Ok(admin_page(&a, l.t("Lịch ngày làm việc", "Working-day calendar"), "calendar", h))
     })
     .await
 }
@@ -1148,44 +1118,45 @@ async fn audit(
             }
             return crate::export::download(&[sheet], format, "nhat-ky-quan-tri");
         }
-        let mut h = String::new();
-        if let Some(n) = q.reevaluated {
-            h.push_str(&notice(&if l.en {
+        let reevaluated = q.reevaluated.map(|n| {
+            notice(&if l.en {
                 format!("Settings saved; {n} files re-evaluated.")
             } else {
                 format!("Đã lưu thiết lập; đã tính lại {n} hồ sơ.")
-            }));
-        }
-        h.push_str(&format!(
-            r#"<form method="get" action="/central/admin/audit" class="filters" role="search">
-<label>{find}<input name="q" value="{q}" type="search"></label><button>{go}</button>
-<a href="/central/admin/audit?format=xlsx&amp;q={qe}">XLSX</a> <a href="/central/admin/audit?format=csv&amp;q={qe}">CSV</a></form>
-<table><tr><th>{t}</th><th>{by}</th><th>{act}</th><th>{tg}</th><th>{ch}</th><th>{note}</th></tr>"#,
-            find = esc(l.t("Tìm", "Search")),
-            q = esc(&q.q),
-            qe = esc(&url_encode(&q.q)),
-            go = esc(l.t("Tìm", "Search")),
-            t = esc(l.t("Thời điểm", "Time")),
-            by = esc(l.t("Người thực hiện", "By")),
-            act = esc(l.t("Thao tác", "Action")),
-            tg = esc(l.t("Đối tượng", "Target")),
-            ch = esc(l.t("Trước → sau", "Before → after")),
-            note = esc(l.t("Ghi chú", "Note")),
-        ));
-        for e in &rows {
-            h.push_str(&format!(
-                r#"<tr class="audit"><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{} → {}</td><td>{}</td></tr>"#,
-                esc(&format_time(e.at)),
-                esc(&e.actor),
-                esc(&e.action),
-                esc(&e.target),
-                esc(e.before.as_deref().unwrap_or("–")),
-                esc(e.after.as_deref().unwrap_or("–")),
-                esc(&e.note)
-            ));
-        }
-        h.push_str("</table>");
-        Ok(admin_page(&a, l.t("Nhật ký quản trị", "Audit log"), "audit", &h))
+            })
+        });
+        let qe = url_encode(&q.q);
+        let h = html! {
+            @if let Some(n) = reevaluated { (n) }
+            form method="get" action="/central/admin/audit" class="filters" role="search" {
+                label { (l.t("Tìm", "Search")) input name="q" value=(q.q) type="search"; }
+                button { (l.t("Tìm", "Search")) }
+                a href={ "/central/admin/audit?format=xlsx&q=" (qe) } { "XLSX" }
+                " "
+                a href={ "/central/admin/audit?format=csv&q=" (qe) } { "CSV" }
+            }
+            table {
+                tr {
+                    th { (l.t("Thời điểm", "Time")) }
+                    th { (l.t("Người thực hiện", "By")) }
+                    th { (l.t("Thao tác", "Action")) }
+                    th { (l.t("Đối tượng", "Target")) }
+                    th { (l.t("Trước → sau", "Before → after")) }
+                    th { (l.t("Ghi chú", "Note")) }
+                }
+                @for e in &rows {
+                    tr.audit {
+                        td { (format_time(e.at)) }
+                        td { (e.actor) }
+                        td { code { (e.action) } }
+                        td { (e.target) }
+                        td { (e.before.as_deref().unwrap_or("–")) " → " (e.after.as_deref().unwrap_or("–")) }
+                        td { (e.note) }
+                    }
+                }
+            }
+        };
+        Ok(admin_page(&a, l.t("Nhật ký quản trị", "Audit log"), "audit", h))
     })
     .await
 }

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
 use serde::Deserialize;
 use shared::date::Date;
 
 use super::admin::{Admin, admin_page, notice, on_form, scope_root};
-use super::{esc, run_page};
+use super::run_page;
 use crate::AppState;
 use crate::classes::{self, Class};
 use crate::error::AppError;
@@ -45,102 +46,81 @@ pub async fn show(
         let figures = classes::figures(&conn, &orgs, &root, all)?;
         drop(conn);
         let l = a.lang;
-        let mut h = String::new();
-        if q.saved.is_some() {
-            h.push_str(&notice(l.t("Đã lưu.", "Saved.")));
-        }
-        h.push_str(&format!(
-            "<table id=\"class-list\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=n>{}</th><th class=n>{}</th><th></th></tr>",
-            esc(l.t("Mã", "Id")),
-            esc(l.t("Lớp", "Class")),
-            esc(l.t("Đơn vị mở lớp / giảng dạy", "Opened by / taught by")),
-            esc(l.t("Thời gian", "Dates")),
-            esc(l.t("Địa điểm", "Place")),
-            esc(l.t("Học viên", "Trainees")),
-            esc(l.t("Có giấy chứng nhận", "Certified")),
-        ));
-        for c in &list {
-            let f = figures.list.iter().find(|f| f.id == c.id);
-            h.push_str(&format!(
-                r#"<tr><td>{}</td><td><a href="/central/cases?{}">{}</a></td><td>{} · {}</td><td>{} – {}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td><td><a href="/central/admin/classes?edit={}">{}</a></td></tr>"#,
-                esc(&c.id),
-                esc(&CaseFilter {
-                    class_id: Some(c.id.clone()),
-                    year: Some(c.start_date.year().to_string()),
-                    ..CaseFilter::default()
-                }
-                .query_string()),
-                esc(&c.name),
-                esc(&orgs.name(&c.org_id)),
-                esc(&c.organiser),
-                esc(&c.start_date.format_vn()),
-                esc(&c.end_date.format_vn()),
-                esc(&c.place),
-                l.int(f.map_or(0, |f| f.participants) as i64),
-                l.int(f.map_or(0, |f| f.certified) as i64),
-                esc(&crate::reports::url_encode(&c.id)),
-                esc(l.t("Sửa", "Edit")),
-            ));
-        }
-        h.push_str("</table>");
         let editing = q
             .edit
             .as_deref()
             .and_then(|id| list.iter().find(|c| c.id == id));
         let v = |f: &dyn Fn(&Class) -> String| editing.map(f).unwrap_or_default();
-        let opts: String = orgs
-            .subtree(&root)
-            .map(|o| {
-                format!(
-                    r#"<option value="{id}"{sel}>{name}</option>"#,
-                    id = esc(&o.id),
-                    sel = if editing.is_some_and(|c| c.org_id == o.id) {
-                        " selected"
-                    } else {
-                        ""
-                    },
-                    name = esc(&orgs.name_with_parents(&o.id)),
-                )
-            })
-            .collect();
-        h.push_str(&format!(
-            r#"<h2>{title}</h2><form method="post" action="/central/admin/classes" class="filters stacked">{csrf}
-<input type="hidden" name="id" value="{id}">
-<label>{ol}<select name="org_id">{opts}</select></label>
-<label>{nl}<input name="name" value="{name}" placeholder="Lớp bồi dưỡng nhận thức về Đảng khóa 1/2026" required></label>
-<label>{gl}<input name="organiser" value="{organiser}" placeholder="Trung tâm Chính trị"></label>
-<label>{sl}<input name="start" value="{start}" placeholder="dd/mm/yyyy" required></label>
-<label>{el}<input name="end" value="{end}" placeholder="dd/mm/yyyy" required></label>
-<label>{pl}<input name="place" value="{place}"></label>
-<label>{notel}<input name="note" value="{note}"></label>
-<button>{save}</button></form>"#,
-            title = esc(if editing.is_some() {
+        let h = html! {
+            @if q.saved.is_some() { (notice(l.t("Đã lưu.", "Saved."))) }
+            table id="class-list" {
+                tr {
+                    th { (l.t("Mã", "Id")) }
+                    th { (l.t("Lớp", "Class")) }
+                    th { (l.t("Đơn vị mở lớp / giảng dạy", "Opened by / taught by")) }
+                    th { (l.t("Thời gian", "Dates")) }
+                    th { (l.t("Địa điểm", "Place")) }
+                    th.n { (l.t("Học viên", "Trainees")) }
+                    th.n { (l.t("Có giấy chứng nhận", "Certified")) }
+                    th {}
+                }
+                @for c in &list {
+                    @let f = figures.list.iter().find(|f| f.id == c.id);
+                    @let cases = CaseFilter {
+                        class_id: Some(c.id.clone()),
+                        year: Some(c.start_date.year().to_string()),
+                        ..CaseFilter::default()
+                    }
+                    .query_string();
+                    tr {
+                        td { (c.id) }
+                        td { a href={ "/central/cases?" (cases) } { (c.name) } }
+                        td { (orgs.name(&c.org_id)) " · " (c.organiser) }
+                        td { (c.start_date.format_vn()) " – " (c.end_date.format_vn()) }
+                        td { (c.place) }
+                        td.n { (l.int(f.map_or(0, |f| f.participants) as i64)) }
+                        td.n { (l.int(f.map_or(0, |f| f.certified) as i64)) }
+                        td { a href={ "/central/admin/classes?edit=" (crate::reports::url_encode(&c.id)) } { (l.t("Sửa", "Edit")) } }
+                    }
+                }
+            }
+            h2 { (if editing.is_some() {
                 l.t("Sửa lớp", "Edit the class")
             } else {
                 l.t("Thêm lớp", "Add a class")
-            }),
-            csrf = a.csrf_field(),
-            id = esc(&v(&|c| c.id.clone())),
-            ol = esc(l.t("Cấp ủy mở lớp", "Party organisation opening the class")),
-            nl = esc(l.t("Tên lớp", "Name")),
-            name = esc(&v(&|c| c.name.clone())),
-            gl = esc(l.t("Đơn vị giảng dạy", "Taught by")),
-            organiser = esc(&v(&|c| c.organiser.clone())),
-            sl = esc(l.t("Ngày khai giảng", "First day")),
-            start = esc(&v(&|c| c.start_date.format_vn())),
-            el = esc(l.t("Ngày bế giảng", "Last day")),
-            end = esc(&v(&|c| c.end_date.format_vn())),
-            pl = esc(l.t("Địa điểm", "Place")),
-            place = esc(&v(&|c| c.place.clone())),
-            notel = esc(l.t("Ghi chú", "Note")),
-            note = esc(&v(&|c| c.note.clone())),
-            save = esc(l.t("Lưu", "Save")),
-        ));
+            }) }
+            form method="post" action="/central/admin/classes" class="filters stacked" {
+                (a.csrf_field())
+                input type="hidden" name="id" value=(v(&|c| c.id.clone()));
+                label { (l.t("Cấp ủy mở lớp", "Party organisation opening the class"))
+                    select name="org_id" {
+                        @for o in orgs.subtree(&root) {
+                            option value=(o.id) selected[editing.is_some_and(|c| c.org_id == o.id)] {
+                                (orgs.name_with_parents(&o.id))
+                            }
+                        }
+                    }
+                }
+                label { (l.t("Tên lớp", "Name"))
+                    input name="name" value=(v(&|c| c.name.clone())) placeholder="Lớp bồi dưỡng nhận thức về Đảng khóa 1/2026" required; }
+                label { (l.t("Đơn vị giảng dạy", "Taught by"))
+                    input name="organiser" value=(v(&|c| c.organiser.clone())) placeholder="Trung tâm Chính trị"; }
+                label { (l.t("Ngày khai giảng", "First day"))
+                    input name="start" value=(v(&|c| c.start_date.format_vn())) placeholder="dd/mm/yyyy" required; }
+                label { (l.t("Ngày bế giảng", "Last day"))
+                    input name="end" value=(v(&|c| c.end_date.format_vn())) placeholder="dd/mm/yyyy" required; }
+                label { (l.t("Địa điểm", "Place"))
+                    input name="place" value=(v(&|c| c.place.clone())); }
+                label { (l.t("Ghi chú", "Note"))
+                    input name="note" value=(v(&|c| c.note.clone())); }
+                button { (l.t("Lưu", "Save")) }
+            }
+        };
         Ok(admin_page(
             &a,
             l.t("Lớp bồi dưỡng nhận thức về Đảng", "Party awareness classes"),
             "classes",
-            &h,
+            h,
         ))
     })
     .await

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
 use serde::Deserialize;
 use shared::date::Date;
 
 use super::admin::{Admin, admin_page, notice, on_form, scope_root};
-use super::{esc, format_time, run_page};
+use super::{format_time, run_page};
 use crate::AppState;
 use crate::error::AppError;
 use crate::figures::TargetGroup;
@@ -49,159 +50,138 @@ pub async fn show(
         sectors.dedup();
         drop(conn);
         let l = a.lang;
-        let mut h = String::new();
-        if q.saved.is_some() {
-            h.push_str(&notice(l.t("Đã lưu.", "Saved.")));
-        }
-        let opts: String = orgs
-            .subtree(&root)
-            .map(|o| {
-                format!(
-                    r#"<option value="{id}"{sel}>{name}</option>"#,
-                    id = esc(&o.id),
-                    sel = if o.id == org { " selected" } else { "" },
-                    name = esc(&orgs.name_with_parents(&o.id)),
-                )
-            })
-            .collect();
-        h.push_str(&format!(
-            r#"<form method="get" action="/central/admin/targets" class="filters"><label>{o}<select name="org">{opts}</select></label><button>{go}</button></form>"#,
-            o = esc(l.t("Tổ chức", "Organisation")),
-            go = esc(l.t("Xem", "Show")),
-        ));
-        h.push_str(&format!(
-            "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            esc(l.t("Nhiệm kỳ", "Terms")),
-            esc(l.t("Nhiệm kỳ", "Term")),
-            esc(l.t("Từ đại hội", "From the congress of")),
-            esc(l.t("Đến đại hội", "To the congress of")),
-            esc(l.t("Chỉ tiêu kết nạp", "Admission target")),
-        ));
-        for t in &terms {
-            h.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&t.name),
-                esc(&t.start_date.parse::<Date>().map(|d| d.format_vn()).unwrap_or_default()),
-                esc(&t.end_date.parse::<Date>().map(|d| d.format_vn()).unwrap_or_default()),
-                t.target.map(|n| l.int(n)).unwrap_or_else(|| "–".into()),
-            ));
-        }
-        h.push_str("</table>");
-        h.push_str(&format!(
-            "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
-            esc(l.t("Từng năm", "Year by year")),
-            esc(l.t("Năm", "Year")),
-            esc(l.t("Đảng viên đầu năm", "Members at the start")),
-            esc(l.t("Chỉ tiêu kết nạp", "Admission target")),
-        ));
-        for y in &years {
-            h.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                y.year,
-                l.int(y.members_start),
-                l.int(y.target)
-            ));
-        }
-        h.push_str("</table>");
-        let org_field = format!(r#"<input type="hidden" name="org" value="{}">"#, esc(&org));
-        h.push_str(&format!(
-            r#"<h2>{t1}</h2><form method="post" action="/central/admin/targets" class="filters stacked">{csrf}{org_field}
-<input type="hidden" name="kind" value="year">
-<label>{yl}<input name="year" inputmode="numeric" required></label>
-<label>{ml}<input name="members_start" inputmode="numeric" required></label>
-<label>{tl}<input name="target" inputmode="numeric" required></label>
-<label>{el}<input name="effective" placeholder="dd/mm/yyyy" required></label>
-<label>{dl}<input name="decision" required></label><button>{save}</button></form>
-<h2>{t2}</h2><form method="post" action="/central/admin/targets" class="filters stacked">{csrf}{org_field}
-<input type="hidden" name="kind" value="term">
-<label>{nl}<input name="name" placeholder="Nhiệm kỳ 2025–2030" required></label>
-<label>{sl}<input name="start" placeholder="dd/mm/yyyy" required></label>
-<label>{endl}<input name="end" placeholder="dd/mm/yyyy" required></label>
-<label>{tl}<input name="target" inputmode="numeric"></label>
-<label>{rl}<input name="decision" required></label><button>{save}</button></form>"#,
-            t1 = esc(l.t("Đặt hoặc điều chỉnh chỉ tiêu của một năm", "Set or revise a year's target")),
-            csrf = a.csrf_field(),
-            yl = esc(l.t("Năm", "Year")),
-            ml = esc(l.t("Số đảng viên đầu năm", "Members at the start of the year")),
-            tl = esc(l.t("Chỉ tiêu kết nạp", "Admission target")),
-            el = esc(l.t("Ngày hiệu lực", "Effective date")),
-            dl = esc(l.t("Nghị quyết / quyết định (số, ngày)", "Resolution / decision (number, date)")),
-            save = esc(l.t("Lưu", "Save")),
-            t2 = esc(l.t("Thêm hoặc sửa nhiệm kỳ", "Add or change a term")),
-            nl = esc(l.t("Tên nhiệm kỳ", "Name of the term")),
-            sl = esc(l.t("Ngày đại hội mở nhiệm kỳ", "Date of the opening congress")),
-            endl = esc(l.t("Ngày đại hội kế tiếp", "Date of the next congress")),
-            rl = esc(l.t("Nghị quyết đại hội", "Congress resolution")),
-        ));
-        h.push_str(&format!(
-            "<h2>{}</h2><table id=\"sub-targets\"><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
-            esc(l.t("Chỉ tiêu thành phần", "Sub-targets")),
-            esc(l.t("Kỳ", "Period")),
-            esc(l.t("Nhóm", "Group")),
-            esc(l.t("Chỉ tiêu", "Target")),
-        ));
-        for st in &subs {
-            h.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&st.period),
-                esc(&TargetGroup::parse(&st.group).map(|g| g.label(l.en)).unwrap_or_else(|| st.group.clone())),
-                l.int(st.value),
-            ));
-        }
-        h.push_str("</table>");
-        let group_opts: String = TargetGroup::choices(&sectors)
-            .iter()
-            .map(|g| format!(r#"<option value="{}">{}</option>"#, esc(&g.code()), esc(&g.label(l.en))))
-            .collect();
-        h.push_str(&format!(
-            r#"<h2>{t}</h2><form method="post" action="/central/admin/targets" class="filters stacked">{csrf}{org_field}
-<input type="hidden" name="kind" value="sub">
-<label>{pl}<input name="name" placeholder="2026 / 2025-2030" required></label>
-<label>{gl}<select name="group">{group_opts}</select></label>
-<label>{tl}<input name="target" inputmode="numeric" required></label>
-<label>{el}<input name="effective" placeholder="dd/mm/yyyy" required></label>
-<label>{dl}<input name="decision" required></label><button>{save}</button></form>"#,
-            t = esc(l.t("Đặt hoặc điều chỉnh chỉ tiêu thành phần", "Set or revise a sub-target")),
-            csrf = a.csrf_field(),
-            pl = esc(l.t("Kỳ (năm hoặc tên nhiệm kỳ)", "Period (a year or a term's name)")),
-            gl = esc(l.t("Nhóm", "Group")),
-            tl = esc(l.t("Chỉ tiêu", "Target")),
-            el = esc(l.t("Ngày hiệu lực", "Effective date")),
-            dl = esc(l.t("Nghị quyết / quyết định (số, ngày)", "Resolution / decision (number, date)")),
-            save = esc(l.t("Lưu", "Save")),
-        ));
-        h.push_str(&format!(
-            "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            esc(l.t("Lịch sử điều chỉnh", "Revisions")),
-            esc(l.t("Thời điểm", "Time")),
-            esc(l.t("Kỳ", "Period")),
-            esc(l.t("Trước → sau", "Before → after")),
-            esc(l.t("Hiệu lực", "Effective")),
-            esc(l.t("Quyết định", "Decision")),
-            esc(l.t("Người thực hiện", "By")),
-        ));
-        for r in &history {
-            let field = match r.field.strip_prefix("target:") {
-                Some(g) => TargetGroup::parse(g)
-                    .map(|g| g.label(l.en))
-                    .unwrap_or_else(|| g.to_string()),
-                None if r.field == "target" => l.t("chỉ tiêu", "target").to_string(),
-                None => l.t("đảng viên đầu năm", "members at the start").to_string(),
-            };
-            h.push_str(&format!(
-                r#"<tr class="revision"><td>{}</td><td>{} · {}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
-                esc(&format_time(r.at)),
-                esc(&r.period),
-                esc(&field),
-                r.old_value.map(|n| l.int(n)).unwrap_or_else(|| "–".into()),
-                l.int(r.new_value),
-                esc(&r.effective.as_deref().and_then(|e| e.parse::<Date>().ok()).map(|d| d.format_vn()).unwrap_or_default()),
-                esc(&r.decision),
-                esc(&r.by),
-            ));
-        }
-        h.push_str("</table>");
-        Ok(admin_page(&a, l.t("Nhiệm kỳ và chỉ tiêu", "Terms and targets"), "targets", &h))
+        let vn = |d: &str| d.parse::<Date>().map(|d| d.format_vn()).unwrap_or_default();
+        let org_field = html! { input type="hidden" name="org" value=(org); };
+        let h = html! {
+            @if q.saved.is_some() { (notice(l.t("Đã lưu.", "Saved."))) }
+            form method="get" action="/central/admin/targets" class="filters" {
+                label { (l.t("Tổ chức", "Organisation"))
+                    select name="org" {
+                        @for o in orgs.subtree(&root) {
+                            option value=(o.id) selected[o.id == org] { (orgs.name_with_parents(&o.id)) }
+                        }
+                    }
+                }
+                button { (l.t("Xem", "Show")) }
+            }
+            h2 { (l.t("Nhiệm kỳ", "Terms")) }
+            table {
+                tr {
+                    th { (l.t("Nhiệm kỳ", "Term")) }
+                    th { (l.t("Từ đại hội", "From the congress of")) }
+                    th { (l.t("Đến đại hội", "To the congress of")) }
+                    th { (l.t("Chỉ tiêu kết nạp", "Admission target")) }
+                }
+                @for t in &terms {
+                    tr {
+                        td { (t.name) }
+                        td { (vn(&t.start_date)) }
+                        td { (vn(&t.end_date)) }
+                        td { (t.target.map(|n| l.int(n)).unwrap_or_else(|| "–".into())) }
+                    }
+                }
+            }
+            h2 { (l.t("Từng năm", "Year by year")) }
+            table {
+                tr {
+                    th { (l.t("Năm", "Year")) }
+                    th { (l.t("Đảng viên đầu năm", "Members at the start")) }
+                    th { (l.t("Chỉ tiêu kết nạp", "Admission target")) }
+                }
+                @for y in &years {
+                    tr { td { (y.year) } td { (l.int(y.members_start)) } td { (l.int(y.target)) } }
+                }
+            }
+            h2 { (l.t("Đặt hoặc điều chỉnh chỉ tiêu của một năm", "Set or revise a year's target")) }
+            form method="post" action="/central/admin/targets" class="filters stacked" {
+                (a.csrf_field()) (org_field)
+                input type="hidden" name="kind" value="year";
+                label { (l.t("Năm", "Year")) input name="year" inputmode="numeric" required; }
+                label { (l.t("Số đảng viên đầu năm", "Members at the start of the year"))
+                    input name="members_start" inputmode="numeric" required; }
+                label { (l.t("Chỉ tiêu kết nạp", "Admission target")) input name="target" inputmode="numeric" required; }
+                label { (l.t("Ngày hiệu lực", "Effective date")) input name="effective" placeholder="dd/mm/yyyy" required; }
+                label { (l.t("Nghị quyết / quyết định (số, ngày)", "Resolution / decision (number, date)"))
+                    input name="decision" required; }
+                button { (l.t("Lưu", "Save")) }
+            }
+            h2 { (l.t("Thêm hoặc sửa nhiệm kỳ", "Add or change a term")) }
+            form method="post" action="/central/admin/targets" class="filters stacked" {
+                (a.csrf_field()) (org_field)
+                input type="hidden" name="kind" value="term";
+                label { (l.t("Tên nhiệm kỳ", "Name of the term")) input name="name" placeholder="Nhiệm kỳ 2025–2030" required; }
+                label { (l.t("Ngày đại hội mở nhiệm kỳ", "Date of the opening congress"))
+                    input name="start" placeholder="dd/mm/yyyy" required; }
+                label { (l.t("Ngày đại hội kế tiếp", "Date of the next congress"))
+                    input name="end" placeholder="dd/mm/yyyy" required; }
+                label { (l.t("Chỉ tiêu kết nạp", "Admission target")) input name="target" inputmode="numeric"; }
+                label { (l.t("Nghị quyết đại hội", "Congress resolution")) input name="decision" required; }
+                button { (l.t("Lưu", "Save")) }
+            }
+            h2 { (l.t("Chỉ tiêu thành phần", "Sub-targets")) }
+            table id="sub-targets" {
+                tr {
+                    th { (l.t("Kỳ", "Period")) }
+                    th { (l.t("Nhóm", "Group")) }
+                    th { (l.t("Chỉ tiêu", "Target")) }
+                }
+                @for st in &subs {
+                    tr {
+                        td { (st.period) }
+                        td { (TargetGroup::parse(&st.group).map(|g| g.label(l.en)).unwrap_or_else(|| st.group.clone())) }
+                        td { (l.int(st.value)) }
+                    }
+                }
+            }
+            h2 { (l.t("Đặt hoặc điều chỉnh chỉ tiêu thành phần", "Set or revise a sub-target")) }
+            form method="post" action="/central/admin/targets" class="filters stacked" {
+                (a.csrf_field()) (org_field)
+                input type="hidden" name="kind" value="sub";
+                label { (l.t("Kỳ (năm hoặc tên nhiệm kỳ)", "Period (a year or a term's name)"))
+                    input name="name" placeholder="2026 / 2025-2030" required; }
+                label { (l.t("Nhóm", "Group"))
+                    select name="group" {
+                        @for g in TargetGroup::choices(&sectors) {
+                            option value=(g.code()) { (g.label(l.en)) }
+                        }
+                    }
+                }
+                label { (l.t("Chỉ tiêu", "Target")) input name="target" inputmode="numeric" required; }
+                label { (l.t("Ngày hiệu lực", "Effective date")) input name="effective" placeholder="dd/mm/yyyy" required; }
+                label { (l.t("Nghị quyết / quyết định (số, ngày)", "Resolution / decision (number, date)"))
+                    input name="decision" required; }
+                button { (l.t("Lưu", "Save")) }
+            }
+            h2 { (l.t("Lịch sử điều chỉnh", "Revisions")) }
+            table {
+                tr {
+                    th { (l.t("Thời điểm", "Time")) }
+                    th { (l.t("Kỳ", "Period")) }
+                    th { (l.t("Trước → sau", "Before → after")) }
+                    th { (l.t("Hiệu lực", "Effective")) }
+                    th { (l.t("Quyết định", "Decision")) }
+                    th { (l.t("Người thực hiện", "By")) }
+                }
+                @for r in &history {
+                    @let field = match r.field.strip_prefix("target:") {
+                        Some(g) => TargetGroup::parse(g)
+                            .map(|g| g.label(l.en))
+                            .unwrap_or_else(|| g.to_string()),
+                        None if r.field == "target" => l.t("chỉ tiêu", "target").to_string(),
+                        None => l.t("đảng viên đầu năm", "members at the start").to_string(),
+                    };
+                    tr.revision {
+                        td { (format_time(r.at)) }
+                        td { (r.period) " · " (field) }
+                        td { (r.old_value.map(|n| l.int(n)).unwrap_or_else(|| "–".into())) " → " (l.int(r.new_value)) }
+                        td { (r.effective.as_deref().map(vn).unwrap_or_default()) }
+                        td { (r.decision) }
+                        td { (r.by) }
+                    }
+                }
+            }
+        };
+        Ok(admin_page(&a, l.t("Nhiệm kỳ và chỉ tiêu", "Terms and targets"), "targets", h))
     })
     .await
 }

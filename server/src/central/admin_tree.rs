@@ -7,11 +7,12 @@ use std::sync::Arc;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
 use serde::Deserialize;
 use shared::date::Date;
 
 use super::admin::{Admin, admin_page, notice, on_form, scope_root};
-use super::{esc, format_time, run_page};
+use super::{format_time, run_page};
 use crate::AppState;
 use crate::error::AppError;
 use crate::orgtree::{self, Decision};
@@ -56,147 +57,134 @@ pub async fn tree(
         let history = orgtree::history(&conn, &a.caller, q.org.as_deref())?;
         drop(conn);
         let l = a.lang;
-        let mut h = String::new();
-        if let Some(done) = &q.done {
-            h.push_str(&notice(&if l.en {
+        let done = q.done.as_ref().map(|done| {
+            notice(&if l.en {
                 format!("Saved: {done}.")
             } else {
                 format!("Đã lưu: {done}.")
-            }));
-        }
-        let depth0 = root.matches('/').count();
-        h.push_str(&format!(
-            r#"<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"#,
-            esc(l.t("Tổ chức", "Organisation")),
-            esc(l.t("Loại", "Kind")),
-            esc(l.t("Mã", "Id")),
-            esc(l.t("Hồ sơ", "Case files")),
-        ));
-        let open_opts: String = orgs
-            .subtree(&root)
-            .filter(|o| !closed.contains_key(&o.id))
-            .map(|o| {
-                format!(
-                    r#"<option value="{}">{}</option>"#,
-                    esc(&o.id),
-                    esc(&orgs.name_with_parents(&o.id))
-                )
             })
-            .collect();
-        for o in orgs.subtree(&root) {
-            let indent = o.path.matches('/').count().saturating_sub(depth0);
-            let state = match closed.get(&o.id) {
-                Some(d) => format!(
-                    r#" <span class="muted">({} {})</span>"#,
-                    esc(l.t("giải thể", "closed")),
-                    esc(d)
-                ),
-                None => String::new(),
-            };
-            h.push_str(&format!(
-                r#"<tr class="org"><td class="indent-{i}"><a href="/central/admin/orgs?org={qid}">{name}</a>{state}</td><td>{kind}</td><td><code>{id}</code></td><td>{n}</td></tr>"#,
-                i = indent.min(6),
-                qid = esc(&url_encode(&o.id)),
-                name = esc(&o.name),
-                kind = esc(kind_label(&o.kind, l.en)),
-                id = esc(&o.id),
-                n = counts.get(&o.id).copied().unwrap_or(0),
-            ));
-        }
-        h.push_str("</table>");
-        let decision = format!(
-            r#"<label>{eff}<input name="effective" placeholder="dd/mm/yyyy" required></label>
-<label>{dec}<input name="decision" required></label>"#,
-            eff = esc(l.t("Ngày hiệu lực", "Effective date")),
-            dec = esc(l.t("Quyết định (số, ngày)", "Decision (number, date)")),
-        );
+        });
+        let depth0 = root.matches('/').count();
+        let open_opts = html! {
+            @for o in orgs.subtree(&root).filter(|o| !closed.contains_key(&o.id)) {
+                option value=(o.id) { (orgs.name_with_parents(&o.id)) }
+            }
+        };
+        let decision = html! {
+            label { (l.t("Ngày hiệu lực", "Effective date")) input name="effective" placeholder="dd/mm/yyyy" required; }
+            label { (l.t("Quyết định (số, ngày)", "Decision (number, date)")) input name="decision" required; }
+        };
         let forms = [
             (
                 "add",
                 l.t("Thêm tổ chức", "Add an organisation"),
-                format!(
-                    r#"<label>{p}<select name="parent">{open_opts}</select></label>
-<label>{id}<input name="id" required></label><label>{n}<input name="name" required></label>
-<label>{k}<select name="kind"><option value="branch">{b}</option><option value="committee">{c}</option><option value="sub_branch">{s}</option></select></label>
-<label class="choice"><input type="checkbox" name="grassroots" value="1"> {g}</label>"#,
-                    p = esc(l.t("Thuộc", "Under")),
-                    id = esc(l.t("Mã (chữ không dấu, số, '-')", "Id (letters, digits, '-')")),
-                    n = esc(l.t("Tên", "Name")),
-                    k = esc(l.t("Loại", "Kind")),
-                    b = esc(kind_label("branch", l.en)),
-                    c = esc(kind_label("committee", l.en)),
-                    s = esc(kind_label("sub_branch", l.en)),
-                    g = esc(l.t("Là tổ chức cơ sở đảng", "A grassroots party organisation")),
-                ),
+                html! {
+                    label { (l.t("Thuộc", "Under")) select name="parent" { (open_opts) } }
+                    label { (l.t("Mã (chữ không dấu, số, '-')", "Id (letters, digits, '-')")) input name="id" required; }
+                    label { (l.t("Tên", "Name")) input name="name" required; }
+                    label { (l.t("Loại", "Kind"))
+                        select name="kind" {
+                            option value="branch" { (kind_label("branch", l.en)) }
+                            option value="committee" { (kind_label("committee", l.en)) }
+                            option value="sub_branch" { (kind_label("sub_branch", l.en)) }
+                        }
+                    }
+                    label.choice {
+                        input type="checkbox" name="grassroots" value="1";
+                        " " (l.t("Là tổ chức cơ sở đảng", "A grassroots party organisation"))
+                    }
+                },
             ),
             (
                 "rename",
                 l.t("Đổi tên", "Rename"),
-                format!(
-                    r#"<label>{o}<select name="org">{open_opts}</select></label><label>{n}<input name="name" required></label>"#,
-                    o = esc(l.t("Tổ chức", "Organisation")),
-                    n = esc(l.t("Tên mới", "New name")),
-                ),
+                html! {
+                    label { (l.t("Tổ chức", "Organisation")) select name="org" { (open_opts) } }
+                    label { (l.t("Tên mới", "New name")) input name="name" required; }
+                },
             ),
             (
                 "move",
                 l.t("Chuyển sang cấp ủy cấp trên khác", "Move under another superior committee"),
-                format!(
-                    r#"<label>{o}<select name="org">{open_opts}</select></label><label>{p}<select name="parent">{open_opts}</select></label>"#,
-                    o = esc(l.t("Tổ chức", "Organisation")),
-                    p = esc(l.t("Cấp trên mới", "New superior")),
-                ),
+                html! {
+                    label { (l.t("Tổ chức", "Organisation")) select name="org" { (open_opts) } }
+                    label { (l.t("Cấp trên mới", "New superior")) select name="parent" { (open_opts) } }
+                },
             ),
             (
                 "merge",
                 l.t("Hợp nhất hai tổ chức", "Merge two organisations"),
-                format!(
-                    r#"<label>{f}<select name="org">{open_opts}</select></label><label>{i}<select name="into">{open_opts}</select></label>"#,
-                    f = esc(l.t("Tổ chức được hợp nhất (sẽ giải thể)", "Organisation merged (it closes)")),
-                    i = esc(l.t("Vào tổ chức", "Into")),
-                ),
+                html! {
+                    label { (l.t("Tổ chức được hợp nhất (sẽ giải thể)", "Organisation merged (it closes)"))
+                        select name="org" { (open_opts) } }
+                    label { (l.t("Vào tổ chức", "Into")) select name="into" { (open_opts) } }
+                },
             ),
             (
                 "close",
                 l.t("Giải thể", "Close"),
-                format!(
-                    r#"<label>{o}<select name="org">{open_opts}</select></label>"#,
-                    o = esc(l.t("Tổ chức (không còn hồ sơ, đơn vị, tài khoản)", "Organisation (no files, units or accounts left)")),
-                ),
+                html! {
+                    label { (l.t("Tổ chức (không còn hồ sơ, đơn vị, tài khoản)", "Organisation (no files, units or accounts left)"))
+                        select name="org" { (open_opts) } }
+                },
             ),
         ];
-        for (action, title, fields) in forms {
-            h.push_str(&format!(
-                r#"<h2>{title}</h2><form method="post" action="/central/admin/orgs" class="filters stacked">{csrf}
-<input type="hidden" name="action" value="{action}">{fields}{decision}<button>{title}</button></form>"#,
-                title = esc(title),
-                csrf = a.csrf_field(),
-            ));
-        }
-        h.push_str(&format!(
-            "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            esc(l.t("Lịch sử thay đổi cây tổ chức", "History of the tree")),
-            esc(l.t("Thời điểm", "Time")),
-            esc(l.t("Tổ chức", "Organisation")),
-            esc(l.t("Thay đổi", "Change")),
-            esc(l.t("Hiệu lực", "Effective")),
-            esc(l.t("Quyết định", "Decision")),
-            esc(l.t("Người thực hiện", "By")),
-        ));
-        for c in &history {
-            h.push_str(&format!(
-                r#"<tr class="org-change"><td>{}</td><td>{}</td><td><code>{}</code> {}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
-                esc(&format_time(c.at)),
-                esc(&orgs.name(&c.org_id)),
-                esc(&c.action),
-                esc(&c.detail),
-                esc(c.effective.as_deref().unwrap_or("–")),
-                esc(&c.decision),
-                esc(&c.by),
-            ));
-        }
-        h.push_str("</table>");
-        Ok(admin_page(&a, l.t("Cây tổ chức", "Organisation tree"), "orgs", &h))
+        let h = html! {
+            @if let Some(n) = done { (n) }
+            table {
+                tr {
+                    th { (l.t("Tổ chức", "Organisation")) }
+                    th { (l.t("Loại", "Kind")) }
+                    th { (l.t("Mã", "Id")) }
+                    th { (l.t("Hồ sơ", "Case files")) }
+                }
+                @for o in orgs.subtree(&root) {
+                    @let indent = o.path.matches('/').count().saturating_sub(depth0).min(6);
+                    tr.org {
+                        td class={ "indent-" (indent) } {
+                            a href={ "/central/admin/orgs?org=" (url_encode(&o.id)) } { (o.name) }
+                            @if let Some(d) = closed.get(&o.id) {
+                                " " span.muted { "(" (l.t("giải thể", "closed")) " " (d) ")" }
+                            }
+                        }
+                        td { (kind_label(&o.kind, l.en)) }
+                        td { code { (o.id) } }
+                        td { (counts.get(&o.id).copied().unwrap_or(0)) }
+                    }
+                }
+            }
+            @for (action, title, fields) in &forms {
+                h2 { (title) }
+                form method="post" action="/central/admin/orgs" class="filters stacked" {
+                    (a.csrf_field())
+                    input type="hidden" name="action" value=(action);
+                    (fields) (decision)
+                    button { (title) }
+                }
+            }
+            h2 { (l.t("Lịch sử thay đổi cây tổ chức", "History of the tree")) }
+            table {
+                tr {
+                    th { (l.t("Thời điểm", "Time")) }
+                    th { (l.t("Tổ chức", "Organisation")) }
+                    th { (l.t("Thay đổi", "Change")) }
+                    th { (l.t("Hiệu lực", "Effective")) }
+                    th { (l.t("Quyết định", "Decision")) }
+                    th { (l.t("Người thực hiện", "By")) }
+                }
+                @for c in &history {
+                    tr.org-change {
+                        td { (format_time(c.at)) }
+                        td { (orgs.name(&c.org_id)) }
+                        td { code { (c.action) } " " (c.detail) }
+                        td { (c.effective.as_deref().unwrap_or("–")) }
+                        td { (c.decision) }
+                        td { (c.by) }
+                    }
+                }
+            }
+        };
+        Ok(admin_page(&a, l.t("Cây tổ chức", "Organisation tree"), "orgs", h))
     })
     .await
 }

@@ -12,9 +12,10 @@ use serde::Deserialize;
 use shared::model::{CaseFile, Occupation, SourceKind};
 use shared::stage::Stage;
 
+use maud::{Markup, html};
+
 use super::{
-    Reviewer, date, error_page, esc, export_links, format_time, org_options, page, present,
-    run_page,
+    Reviewer, date, error_page, export_links, format_time, org_options, page, present, run_page,
 };
 use crate::AppState;
 use crate::casedocs::today_vn;
@@ -52,51 +53,18 @@ pub async fn list(
         drop(conn);
         let l = r.lang;
         let f = &q.filter;
-        let val = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
-        let stage_opts: String = std::iter::once(format!(
-            r#"<option value="">{}</option>"#,
-            esc(l.t("(mọi giai đoạn)", "(any stage)"))
-        ))
-        .chain(Stage::ALL.iter().map(|s| {
-            let sel = if f.stage.as_deref() == Some(s.code()) {
-                " selected"
-            } else {
-                ""
-            };
-            format!(
-                r#"<option value="{}"{sel}>{}</option>"#,
-                s.code(),
-                esc(l.t(s.label_vi(), s.label_en()))
-            )
-        }))
-        .collect();
+        let val = |o: &Option<String>| o.clone().unwrap_or_default();
         let select = |name: &str, current: &Option<String>, opts: Vec<(String, String)>| {
-            let mut h = format!(r#"<select name="{name}"><option value="">—</option>"#);
-            for (code, label) in opts {
-                let sel = if current.as_deref() == Some(code.as_str()) {
-                    " selected"
-                } else {
-                    ""
-                };
-                h.push_str(&format!(
-                    r#"<option value="{}"{sel}>{}</option>"#,
-                    esc(&code),
-                    esc(&label)
-                ));
-            }
-            h.push_str("</select>");
-            h
+            super::select_field(name, current.as_deref(), &opts)
         };
         let check = |name: &str, current: &Option<String>, label: &str| {
             let on = matches!(current.as_deref(), Some("1" | "true" | "on" | "yes"));
-            format!(
-                r#"<label><input type="checkbox" name="{name}" value="1"{}> {}</label>"#,
-                if on { " checked" } else { "" },
-                esc(label)
-            )
+            html! {
+                label { input type="checkbox" name=(name) value="1" checked[on]; " " (label) }
+            }
         };
         // Filters not on the form ride along as hidden fields so a search keeps them.
-        let hidden: String = [
+        let hidden = [
             ("sector", &f.sector),
             ("female", &f.female),
             ("minority", &f.minority),
@@ -108,149 +76,135 @@ pub async fn list(
             ("code", &f.code),
             ("severity", &f.severity),
             ("returned", &f.returned),
-        ]
-        .iter()
-        .filter_map(|(k, v)| {
-            v.as_deref()
-                .filter(|v| !v.is_empty())
-                .map(|v| format!(r#"<input type="hidden" name="{k}" value="{}">"#, esc(v)))
-        })
-        .collect();
-        let mut h = format!(
-            r#"<form class="filters" method="get" action="/central/cases">{hidden}
-<label>{name_l}<input name="q" value="{qv}" placeholder="nguyen van an"></label>
-<label>{org_l}<select name="org">{opts}</select></label>
-<label>{stage_l}<select name="stage">{stage_opts}</select></label>
-<label>{year_l}<input name="year" size="5" value="{y}"></label>
-<label>{from_l}<input name="from" size="10" value="{fr}"></label>
-<label>{to_l}<input name="to" size="10" value="{to}"></label>
-<label>{term_l}<input name="term" size="9" value="{t}" placeholder="2025-2030"></label>
-<label>{adm_l}{adm_sel}</label>
-<label>{src_l}{src_sel}</label>
-<label>{occ_l}{occ_sel}</label>
-<label>{class_l}{class_sel}</label>
-{official}{cohort}
-<button>{go}</button></form>"#,
-            name_l = esc(l.t("Họ tên", "Name")),
-            qv = val(&f.q),
-            org_l = esc(l.t("Tổ chức", "Organisation")),
-            stage_l = esc(l.t("Giai đoạn", "Stage")),
-            year_l = esc(l.t("Năm", "Year")),
-            from_l = esc(l.t("Từ ngày", "From")),
-            to_l = esc(l.t("Đến ngày", "To")),
-            go = esc(l.t("Tìm", "Search")),
-            y = val(&f.year),
-            fr = val(&f.from),
-            to = val(&f.to),
-            term_l = esc(l.t("Nhiệm kỳ", "Term")),
-            t = val(&f.term),
-            adm_l = esc(l.t("Kết nạp", "Admitted")),
-            adm_sel = select(
-                "admitted",
-                &f.admitted,
-                vec![
-                    ("1".into(), l.t("Trong kỳ", "In the period").into()),
-                    ("any".into(), l.t("Bất kỳ lúc nào", "At any time").into()),
-                ]
-            ),
-            src_l = esc(l.t("Nguồn", "Source")),
-            src_sel = select(
-                "source",
-                &f.source,
-                super::dashboard::coded_options(
-                    l,
-                    SourceKind::ALL
-                        .iter()
-                        .map(|s| (s.code(), s.label_vi(), s.label_en()))
-                )
-            ),
-            occ_l = esc(l.t("Nghề nghiệp", "Occupation")),
-            occ_sel = select(
-                "occupation",
-                &f.occupation,
-                super::dashboard::coded_options(
-                    l,
-                    Occupation::ALL
-                        .iter()
-                        .map(|o| (o.code(), o.label_vi(), o.label_en()))
-                )
-            ),
-            class_l = esc(l.t("Lớp nhận thức", "Awareness class")),
-            class_sel = select(
-                "class_id",
-                &f.class_id,
-                classes
-                    .iter()
-                    .map(|c| (c.id.clone(), format!("{} ({})", c.name, c.start_date.format_vn())))
-                    .collect()
-            ),
-            official = check(
-                "official",
-                &f.official,
-                l.t(
-                    "Công nhận chính thức trong kỳ",
-                    "Recognised as full members in the period"
-                )
-            ),
-            cohort = check(
-                "cohort",
-                &f.cohort,
-                l.t(
-                    "Vào nguồn trong kỳ (khóa)",
-                    "Entered the pipeline in the period (cohort)"
-                )
-            ),
-        );
-        h.push_str(&present::filter_errors_html(&errors, l));
-        h.push_str(&describe(&r, &q, &root.name, resolved.as_ref(), &classes));
-        h.push_str(&format!(
-            r#"<p><strong id="total">{}</strong> {}</p>"#,
-            l.int(rows.len() as i64),
-            esc(l.t("hồ sơ", "case files"))
-        ));
-        h.push_str(&export_links(l, "cases", &f.query_string()));
-        h.push_str(&format!(
-            "<table><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            esc(l.t("Họ và tên", "Full name")),
-            esc(l.t("Ngày sinh", "Born")),
-            esc(l.t("Tổ chức", "Organisation")),
-            esc(l.t("Giai đoạn", "Stage")),
-            esc(l.t("Quyết định kết nạp", "Decision")),
-            esc(l.t("Phát hiện", "Findings")),
-            esc(l.t("Trả lại", "Returned")),
-        ));
-        for (i, c) in rows.iter().take(PAGE_ROWS).enumerate() {
-            let findings = match (c.blocking, c.warnings) {
-                (0, 0) => String::new(),
-                (b, w) => format!(
-                    r#"<span class="sev-blocking">{b}</span> / <span class="sev-warning">{w}</span>"#
-                ),
-            };
-            h.push_str(&format!(
-                r#"<tr><td class=n>{}</td><td><a href="/central/cases/{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{findings}</td><td>{}</td></tr>"#,
-                i + 1,
-                esc(&url_encode(&c.doc_id)),
-                esc(&c.full_name),
-                date(c.birth_date),
-                esc(&orgs.name_with_parents(&c.org_id)),
-                esc(&stage_label(&c.stage, l.en)),
-                date(c.decision_date),
-                if c.returned { "✔" } else { "" },
-            ));
-        }
-        h.push_str("</table>");
-        if rows.len() > PAGE_ROWS {
-            h.push_str(&format!(
-                r#"<p class="muted">{} {PAGE_ROWS} / {}. {}</p>"#,
-                esc(l.t("Hiển thị", "Showing")),
-                rows.len(),
-                esc(l.t(
-                    "Tải tệp XLSX để xem đủ danh sách.",
-                    "Download the XLSX for the whole list."
+        ];
+        let h = html! {
+            form.filters method="get" action="/central/cases" {
+                @for (k, v) in hidden {
+                    @if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                        input type="hidden" name=(k) value=(v);
+                    }
+                }
+                label { (l.t("Họ tên", "Name")) input name="q" value=(val(&f.q)) placeholder="nguyen van an"; }
+                label { (l.t("Tổ chức", "Organisation")) select name="org" { (opts) } }
+                label { (l.t("Giai đoạn", "Stage"))
+                    select name="stage" {
+                        option value="" { (l.t("(mọi giai đoạn)", "(any stage)")) }
+                        @for s in Stage::ALL {
+                            option value=(s.code()) selected[f.stage.as_deref() == Some(s.code())] {
+                                (l.t(s.label_vi(), s.label_en()))
+                            }
+                        }
+                    }
+                }
+                label { (l.t("Năm", "Year")) input name="year" size="5" value=(val(&f.year)); }
+                label { (l.t("Từ ngày", "From")) input name="from" size="10" value=(val(&f.from)); }
+                label { (l.t("Đến ngày", "To")) input name="to" size="10" value=(val(&f.to)); }
+                label { (l.t("Nhiệm kỳ", "Term")) input name="term" size="9" value=(val(&f.term)) placeholder="2025-2030"; }
+                label { (l.t("Kết nạp", "Admitted"))
+                    (select(
+                        "admitted",
+                        &f.admitted,
+                        vec![
+                            ("1".into(), l.t("Trong kỳ", "In the period").into()),
+                            ("any".into(), l.t("Bất kỳ lúc nào", "At any time").into()),
+                        ],
+                    ))
+                }
+                label { (l.t("Nguồn", "Source"))
+                    (select(
+                        "source",
+                        &f.source,
+                        super::dashboard::coded_options(
+                            l,
+                            SourceKind::ALL
+                                .iter()
+                                .map(|s| (s.code(), s.label_vi(), s.label_en())),
+                        ),
+                    ))
+                }
+                label { (l.t("Nghề nghiệp", "Occupation"))
+                    (select(
+                        "occupation",
+                        &f.occupation,
+                        super::dashboard::coded_options(
+                            l,
+                            Occupation::ALL
+                                .iter()
+                                .map(|o| (o.code(), o.label_vi(), o.label_en())),
+                        ),
+                    ))
+                }
+                label { (l.t("Lớp nhận thức", "Awareness class"))
+                    (select(
+                        "class_id",
+                        &f.class_id,
+                        classes
+                            .iter()
+                            .map(|c| (c.id.clone(), format!("{} ({})", c.name, c.start_date.format_vn())))
+                            .collect(),
+                    ))
+                }
+                (check(
+                    "official",
+                    &f.official,
+                    l.t(
+                        "Công nhận chính thức trong kỳ",
+                        "Recognised as full members in the period",
+                    ),
                 ))
-            ));
-        }
-        Ok(page(&r, r.t("Hồ sơ", "Case files"), "cases", &h))
+                (check(
+                    "cohort",
+                    &f.cohort,
+                    l.t(
+                        "Vào nguồn trong kỳ (khóa)",
+                        "Entered the pipeline in the period (cohort)",
+                    ),
+                ))
+                button { (l.t("Tìm", "Search")) }
+            }
+            (present::filter_errors_html(&errors, l))
+            (describe(&r, &q, &root.name, resolved.as_ref(), &classes))
+            p { strong id="total" { (l.int(rows.len() as i64)) } " " (l.t("hồ sơ", "case files")) }
+            (export_links(l, "cases", &f.query_string()))
+            table {
+                tr {
+                    th { "#" }
+                    th { (l.t("Họ và tên", "Full name")) }
+                    th { (l.t("Ngày sinh", "Born")) }
+                    th { (l.t("Tổ chức", "Organisation")) }
+                    th { (l.t("Giai đoạn", "Stage")) }
+                    th { (l.t("Quyết định kết nạp", "Decision")) }
+                    th { (l.t("Phát hiện", "Findings")) }
+                    th { (l.t("Trả lại", "Returned")) }
+                }
+                @for (i, c) in rows.iter().take(PAGE_ROWS).enumerate() {
+                    tr {
+                        td.n { (i + 1) }
+                        td { a href={ "/central/cases/" (url_encode(&c.doc_id)) } { (c.full_name) } }
+                        td { (date(c.birth_date)) }
+                        td { (orgs.name_with_parents(&c.org_id)) }
+                        td { (stage_label(&c.stage, l.en)) }
+                        td { (date(c.decision_date)) }
+                        td {
+                            @if (c.blocking, c.warnings) != (0, 0) {
+                                span.sev-blocking { (c.blocking) } " / " span.sev-warning { (c.warnings) }
+                            }
+                        }
+                        td { @if c.returned { "✔" } }
+                    }
+                }
+            }
+            @if rows.len() > PAGE_ROWS {
+                p.muted {
+                    (l.t("Hiển thị", "Showing")) " " (PAGE_ROWS) " / " (rows.len()) ". "
+                    (l.t(
+                        "Tải tệp XLSX để xem đủ danh sách.",
+                        "Download the XLSX for the whole list.",
+                    ))
+                }
+            }
+        };
+        Ok(page(&r, r.t("Hồ sơ", "Case files"), "cases", h))
     })
     .await
 }
@@ -263,7 +217,7 @@ fn describe(
     org_name: &str,
     resolved: Option<&Resolved>,
     classes: &[crate::classes::Class],
-) -> String {
+) -> Markup {
     let l = r.lang;
     let f = &q.filter;
     let flag = |v: &Option<String>| matches!(v.as_deref(), Some("1" | "true" | "on" | "yes"));
@@ -343,7 +297,7 @@ fn describe(
             .map_or(id.clone(), |c| c.name.clone());
         parts.push(format!("{} {name}", l.t("lớp", "class")));
     }
-    format!(r#"<p class="muted">{}</p>"#, esc(&parts.join(" · ")))
+    html! { p.muted { (parts.join(" · ")) } }
 }
 
 /// Changes of the audit history shown on a case page (the export holds all of them).
@@ -404,26 +358,6 @@ pub async fn detail(
             .collect();
         uncovered.sort_unstable();
         uncovered.dedup();
-        let mut h = super::calendar_warning(l, &uncovered);
-        if !d.review.merged_into.is_empty() {
-            h.push_str(&format!(
-                r#"<p class="banner merged">{} <a href="/central/cases/{}">{}</a>. {}</p>"#,
-                esc(l.t(
-                    "Hồ sơ này đã được gộp vào hồ sơ",
-                    "This file was merged into"
-                )),
-                esc(&url_encode(&d.review.merged_into)),
-                esc(&d.review.merged_into),
-                esc(l.t(
-                    "Nó không còn được tính trong số liệu; lịch sử vẫn được giữ.",
-                    "It no longer counts in any figure; its history is kept."
-                )),
-            ));
-        }
-        h.push_str(&format!(
-            "<h2>{}</h2><table>",
-            esc(&format!("{} — {}", p.full_name, stage_label(stage, l.en)))
-        ));
         let g = orgs.grassroots_of(&d.org_id);
         let facts: Vec<(&str, String)> = vec![
             (
@@ -435,198 +369,180 @@ pub async fn detail(
                 g.map(|g| g.name.clone()).unwrap_or_default(),
             ),
         ];
-        for (k, v) in facts {
-            h.push_str(&format!(
-                r#"<tr><th scope="row">{}</th><td>{}</td></tr>"#,
-                esc(k),
-                esc(&v)
-            ));
-        }
-        h.push_str("</table>");
-        h.push_str(&format!(
-            "<h2>{}</h2>",
-            esc(l.t("Toàn bộ hồ sơ", "The whole case file"))
-        ));
-        h.push_str(&present::case_file_html(&d.case, l));
-
-        // Findings and deadlines from the stored evaluation.
-        h.push_str(&format!(
-            "<h2>{}</h2><ul>",
-            esc(l.t("Phát hiện", "Findings"))
-        ));
         let empty = Vec::new();
         let findings = d
             .evaluation
             .get("findings")
             .and_then(|f| f.as_array())
             .unwrap_or(&empty);
-        for f in findings {
-            let sev = f.get("severity").and_then(|s| s.as_str()).unwrap_or("");
-            let msg = f
-                .get(if l.en { "message_en" } else { "message_vi" })
-                .and_then(|s| s.as_str())
-                .unwrap_or("");
-            let code = f.get("code").and_then(|s| s.as_str()).unwrap_or("");
-            let field = f.get("field").and_then(|s| s.as_str()).unwrap_or("");
-            let rule = shared::rules::rule_number(code, field);
-            let source = f
-                .get("source")
-                .and_then(|s| s.as_str())
-                .filter(|s| !s.trim().is_empty() && *s != "—");
-            let cite: Vec<&str> = [rule, source].into_iter().flatten().collect();
-            h.push_str(&format!(
-                r#"<li class="sev-{}" data-code="{}">{}{}</li>"#,
-                esc(sev),
-                esc(code),
-                esc(msg),
-                if cite.is_empty() {
-                    String::new()
-                } else {
-                    format!(r#" <span class="muted">{}</span>"#, esc(&cite.join(" · ")))
-                }
-            ));
-        }
-        if findings.is_empty() {
-            h.push_str(&format!("<li>{}</li>", esc(l.t("Không có.", "None."))));
-        }
-        h.push_str("</ul>");
         let deadlines = d
             .evaluation
             .get("deadlines")
             .and_then(|f| f.as_array())
             .unwrap_or(&empty);
-        if !deadlines.is_empty() {
-            h.push_str(&format!(
-                "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
-                esc(l.t("Thời hạn", "Deadlines")),
-                esc(l.t("Việc", "Task")),
-                esc(l.t("Hạn", "Due")),
-                esc(l.t("Tình trạng", "Status")),
-            ));
-            for dl in deadlines {
-                let label = dl
-                    .get(if l.en { "label_en" } else { "label_vi" })
-                    .and_then(|s| s.as_str())
-                    .unwrap_or("");
-                let due = dl
-                    .get("due")
-                    .and_then(|s| s.as_str())
-                    .and_then(|s| s.parse().ok());
-                let done = dl.get("done").and_then(|b| b.as_bool()).unwrap_or(false);
-                let overdue = dl.get("overdue").and_then(|b| b.as_bool()).unwrap_or(false);
-                let status = if done {
-                    format!(r#"<span class="ok">{}</span>"#, esc(l.t("Đã làm", "Done")))
-                } else if overdue {
-                    format!(
-                        r#"<span class="bad">{}</span>"#,
-                        esc(l.t("Quá hạn", "Overdue"))
-                    )
-                } else {
-                    esc(l.t("Chưa đến hạn", "Open"))
-                };
-                h.push_str(&format!(
-                    "<tr><td>{}</td><td>{}</td><td>{status}</td></tr>",
-                    esc(label),
-                    date(due)
-                ));
-            }
-            h.push_str("</table>");
-        }
-
-        // Conflicts of this file, open and resolved.
-        if !conflicts.is_empty() {
-            h.push_str(&format!(
-                "<h2>{}</h2><ul>",
-                esc(l.t("Xung đột", "Conflicts"))
-            ));
-            for c in &conflicts {
-                let state = match (&c.closed_at, &c.resolved_by) {
-                    (Some(at), by) => format!(
-                        "{} {} ({})",
-                        l.t("đã giải quyết bởi", "resolved by"),
-                        by.clone().unwrap_or_default(),
-                        format_time(*at)
-                    ),
-                    (None, _) => l.t("đang mở", "open").to_string(),
-                };
-                let values: Vec<String> = c
-                    .values
-                    .iter()
-                    .map(|v| {
-                        format!(
-                            "«{}» — {}",
-                            present::value_label(&c.path, &v.value, l),
-                            v.user
-                        )
-                    })
-                    .collect();
-                h.push_str(&format!(
-                    r#"<li><strong>{}</strong>: {} · {} · <a href="/central/conflicts">{}</a></li>"#,
-                    esc(&present::field_label(&c.path, l)),
-                    esc(&values.join(" / ")),
-                    esc(&state),
-                    esc(l.t("hàng đợi xung đột", "conflict queue"))
-                ));
-            }
-            h.push_str("</ul>");
-        }
-
-        // Return to the cadre.
-        h.push_str(&format!(
-            "<h2>{}</h2>",
-            esc(l.t("Trả lại cán bộ", "Return to the cadre"))
-        ));
-        if d.review.returned {
-            h.push_str(&format!(
-                r#"<p class="warn">{} {} ({}): «{}»</p>"#,
-                esc(l.t("Đã trả lại bởi", "Returned by")),
-                esc(&d.review.by),
-                esc(&d.review.at),
-                esc(&d.review.comment)
-            ));
-        }
-        h.push_str(&return_form(&r, &d.id, d.review.returned));
-        h.push_str(&super::duplicates::merged_section(&r, &late)?);
-
-        // Audit history.
-        h.push_str(&format!(
-            "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            esc(l.t("Lịch sử thay đổi", "Change history")),
-            esc(l.t("Thời điểm", "Time")),
-            esc(l.t("Người sửa", "User")),
-            esc(l.t("Thiết bị", "Device")),
-            esc(l.t("Thay đổi (cũ → mới)", "Changes (old → new)")),
-        ));
-        for e in &history {
-            let lines = present::change_lines(&doc, &e.hash, &e.fields, l);
-            let fields = if lines.len() > 12 {
+        let text = |v: &serde_json::Value, k: &str| -> String {
+            v.get(k).and_then(|s| s.as_str()).unwrap_or("").to_string()
+        };
+        // At most 12 changed fields per change, then how many more.
+        let change_lines = |e: &crate::casedocs::HistoryEntry| {
+            let mut lines = present::change_lines(&doc, &e.hash, &e.fields, l);
+            if lines.len() > 12 {
                 let more = lines.len() - 12;
-                let mut shown: Vec<String> = lines.into_iter().take(12).map(|x| esc(&x)).collect();
-                shown.push(format!("… (+{more})"));
-                shown.join("<br>")
-            } else {
-                lines.iter().map(|x| esc(x)).collect::<Vec<_>>().join("<br>")
-            };
-            h.push_str(&format!(
-                r#"<tr class="history"><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>"#,
-                esc(&format_time(e.time)),
-                esc(&e.user),
-                esc(&present::device_label(&e.device, None)),
-                fields,
-                e.message
-                    .as_ref()
-                    .map(|m| format!(
-                        r#" <span class="muted">({})</span>"#,
-                        esc(&present::message_label(m, l))
+                lines.truncate(12);
+                lines.push(format!("… (+{more})"));
+            }
+            lines
+        };
+        let h = html! {
+            (super::calendar_warning(l, &uncovered))
+            @if !d.review.merged_into.is_empty() {
+                p.banner.merged {
+                    (l.t(
+                        "Hồ sơ này đã được gộp vào hồ sơ",
+                        "This file was merged into",
                     ))
-                    .unwrap_or_default()
-            ));
-        }
-        h.push_str("</table>");
-        if history_total > history.len() {
-            h.push_str(&format!(
-                r#"<p class="muted">{}</p>"#,
-                esc(&if l.en {
+                    " "
+                    a href={ "/central/cases/" (url_encode(&d.review.merged_into)) } { (d.review.merged_into) }
+                    ". "
+                    (l.t(
+                        "Nó không còn được tính trong số liệu; lịch sử vẫn được giữ.",
+                        "It no longer counts in any figure; its history is kept.",
+                    ))
+                }
+            }
+            h2 { (p.full_name) " — " (stage_label(stage, l.en)) }
+            table {
+                @for (k, v) in &facts {
+                    tr { th scope="row" { (k) } td { (v) } }
+                }
+            }
+            h2 { (l.t("Toàn bộ hồ sơ", "The whole case file")) }
+            (present::case_file_html(&d.case, l))
+
+            // Findings and deadlines from the stored evaluation.
+            h2 { (l.t("Phát hiện", "Findings")) }
+            ul {
+                @for f in findings {
+                    @let code = text(f, "code");
+                    @let rule = shared::rules::rule_number(&code, &text(f, "field"));
+                    @let source = f
+                        .get("source")
+                        .and_then(|s| s.as_str())
+                        .filter(|s| !s.trim().is_empty() && *s != "—");
+                    @let cite: Vec<&str> = [rule, source].into_iter().flatten().collect();
+                    li class={ "sev-" (text(f, "severity")) } data-code=(code) {
+                        (text(f, if l.en { "message_en" } else { "message_vi" }))
+                        @if !cite.is_empty() { " " span.muted { (cite.join(" · ")) } }
+                    }
+                }
+                @if findings.is_empty() { li { (l.t("Không có.", "None.")) } }
+            }
+            @if !deadlines.is_empty() {
+                h2 { (l.t("Thời hạn", "Deadlines")) }
+                table {
+                    tr {
+                        th { (l.t("Việc", "Task")) }
+                        th { (l.t("Hạn", "Due")) }
+                        th { (l.t("Tình trạng", "Status")) }
+                    }
+                    @for dl in deadlines {
+                        @let due = dl
+                            .get("due")
+                            .and_then(|s| s.as_str())
+                            .and_then(|s| s.parse().ok());
+                        @let done = dl.get("done").and_then(|b| b.as_bool()).unwrap_or(false);
+                        @let overdue = dl.get("overdue").and_then(|b| b.as_bool()).unwrap_or(false);
+                        tr {
+                            td { (text(dl, if l.en { "label_en" } else { "label_vi" })) }
+                            td { (date(due)) }
+                            td {
+                                @if done {
+                                    span.ok { (l.t("Đã làm", "Done")) }
+                                } @else if overdue {
+                                    span.bad { (l.t("Quá hạn", "Overdue")) }
+                                } @else {
+                                    (l.t("Chưa đến hạn", "Open"))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+
+            // Conflicts of this file, open and resolved.
+            @if !conflicts.is_empty() {
+                h2 { (l.t("Xung đột", "Conflicts")) }
+                ul {
+                    @for c in &conflicts {
+                        @let state = match (&c.closed_at, &c.resolved_by) {
+                            (Some(at), by) => format!(
+                                "{} {} ({})",
+                                l.t("đã giải quyết bởi", "resolved by"),
+                                by.clone().unwrap_or_default(),
+                                format_time(*at)
+                            ),
+                            (None, _) => l.t("đang mở", "open").to_string(),
+                        };
+                        @let values: Vec<String> = c
+                            .values
+                            .iter()
+                            .map(|v| {
+                                format!(
+                                    "«{}» — {}",
+                                    present::value_label(&c.path, &v.value, l),
+                                    v.user
+                                )
+                            })
+                            .collect();
+                        li {
+                            strong { (present::field_label(&c.path, l)) }
+                            ": " (values.join(" / ")) " · " (state) " · "
+                            a href="/central/conflicts" { (l.t("hàng đợi xung đột", "conflict queue")) }
+                        }
+                    }
+                }
+            }
+
+            // Return to the cadre.
+            h2 { (l.t("Trả lại cán bộ", "Return to the cadre")) }
+            @if d.review.returned {
+                p.warn {
+                    (l.t("Đã trả lại bởi", "Returned by")) " " (d.review.by) " (" (d.review.at) "): «"
+                    (d.review.comment) "»"
+                }
+            }
+            (return_form(&r, &d.id, d.review.returned, None))
+            (super::duplicates::merged_section(&r, &late)?)
+
+            // Audit history.
+            h2 { (l.t("Lịch sử thay đổi", "Change history")) }
+            table {
+                tr {
+                    th { (l.t("Thời điểm", "Time")) }
+                    th { (l.t("Người sửa", "User")) }
+                    th { (l.t("Thiết bị", "Device")) }
+                    th { (l.t("Thay đổi (cũ → mới)", "Changes (old → new)")) }
+                }
+                @for e in &history {
+                    @let lines = change_lines(e);
+                    tr.history {
+                        td { (format_time(e.time)) }
+                        td { (e.user) }
+                        td { (present::device_label(&e.device, None)) }
+                        td {
+                            @for (i, x) in lines.iter().enumerate() {
+                                @if i > 0 { br; }
+                                (x)
+                            }
+                            @if let Some(m) = &e.message {
+                                " " span.muted { "(" (present::message_label(m, l)) ")" }
+                            }
+                        }
+                    }
+                }
+            }
+            @if history_total > history.len() {
+                p.muted { (if l.en {
                     format!(
                         "The {} most recent of {} changes; the export holds them all.",
                         history.len(),
@@ -638,39 +554,34 @@ pub async fn detail(
                         history.len(),
                         history_total
                     )
-                })
-            ));
-        }
-        h.push_str(&export_links(
-            l,
-            "history",
-            &format!("id={}", url_encode(&d.id)),
-        ));
-        Ok(page(&r, &p.full_name, "cases", &h))
+                }) }
+            }
+            (export_links(
+                l,
+                "history",
+                &format!("id={}", url_encode(&d.id)),
+            ))
+        };
+        Ok(page(&r, &p.full_name, "cases", h))
     })
     .await
 }
 
 /// The form returning a file with a comment (or clearing an earlier return).
-pub fn return_form(r: &Reviewer, id: &str, returned: bool) -> String {
+/// `back`: the page to go back to after the post, when it is not the case page.
+pub fn return_form(r: &Reviewer, id: &str, returned: bool, back: Option<&str>) -> Markup {
     let l = r.lang;
-    let clear = if returned {
-        format!(
-            r#" <button name="action" value="clear">{}</button>"#,
-            esc(l.t("Bỏ trả lại", "Clear the return"))
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        r#"<form method="post" action="/central/cases/{id}/return" class="filters">{csrf}
-<label>{c}<input name="comment" size="60" required></label>
-<button name="action" value="return">{go}</button>{clear}</form>"#,
-        id = esc(&url_encode(id)),
-        csrf = r.csrf_field(),
-        c = esc(l.t("Nhận xét cho cán bộ", "Comment for the cadre")),
-        go = esc(l.t("Trả lại hồ sơ", "Return the file")),
-    )
+    html! {
+        form method="post" action={ "/central/cases/" (url_encode(id)) "/return" } class="filters" {
+            (r.csrf_field())
+            label { (l.t("Nhận xét cho cán bộ", "Comment for the cadre")) input name="comment" size="60" required; }
+            button name="action" value="return" { (l.t("Trả lại hồ sơ", "Return the file")) }
+            @if returned {
+                " " button name="action" value="clear" { (l.t("Bỏ trả lại", "Clear the return")) }
+            }
+            @if let Some(back) = back { input type="hidden" name="back" value=(back); }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::response::Response;
 
-use super::{Lang, Reviewer, esc, export_links, org_options, page, run_page};
+use maud::{Markup, html};
+
+use super::{Lang, Reviewer, export_links, org_options, page, run_page};
 use crate::AppState;
 use crate::casedocs::today_vn;
 use crate::figures::{Cohort, TargetGroup, Via};
@@ -36,8 +38,8 @@ pub async fn show(
         let d = reports::dashboard(&conn, &orgs, &r.caller, &q.filter, years, today_vn())?;
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
         drop(conn);
-        let body = render(&r, &q, &d, &org_options(&orgs, &scope, &d.org_id), years);
-        Ok(page(&r, r.t("Tổng quan", "Dashboard"), "dashboard", &body))
+        let body = render(&r, &q, &d, org_options(&orgs, &scope, &d.org_id), years);
+        Ok(page(&r, r.t("Tổng quan", "Dashboard"), "dashboard", body))
     })
     .await
 }
@@ -71,93 +73,86 @@ pub async fn plan_page(
         }
         let l = r.lang;
         let f = &q.filter;
-        let val = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
-        let mut h = format!(
-            r#"<form class="filters" method="get" action="/central/plan">
-<label>{org}<select name="org">{opts}</select></label>
-<label>{year}<input name="year" size="5" value="{y}" placeholder="{cy}"></label>
-<label>{term}<input name="term" size="9" value="{t}" placeholder="2025-2030"></label>
-<label>{sort}<select name="sort"><option value="percent">{by_pct}</option><option value="admitted"{sa}>{by_adm}</option><option value="name"{sn}>{by_name}</option></select></label>
-<button>{show}</button></form>"#,
-            org = esc(l.t("Tổ chức", "Organisation")),
-            opts = org_options(&orgs, &scope, &p.org_id),
-            year = esc(l.t("Năm", "Year")),
-            y = val(&f.year),
-            cy = today.year(),
-            term = esc(l.t("Nhiệm kỳ", "Term")),
-            t = val(&f.term),
-            sort = esc(l.t("Sắp xếp", "Sort")),
-            by_pct = esc(l.t("% đạt, thấp trước", "% reached, lowest first")),
-            by_adm = esc(l.t("Số kết nạp", "Admitted")),
-            by_name = esc(l.t("Tên", "Name")),
-            sa = if q.sort.as_deref() == Some("admitted") { " selected" } else { "" },
-            sn = if q.sort.as_deref() == Some("name") { " selected" } else { "" },
-            show = esc(l.t("Xem", "Show")),
-        );
-        h.push_str(&format!(
-            "<p><strong>{}</strong> · {} – {}</p>",
-            esc(&p.org_name),
-            esc(&p.period.from.format_vn()),
-            esc(&p.period.to.format_vn())
-        ));
+        let val = |o: &Option<String>| o.clone().unwrap_or_default();
         let zero = p.rows.iter().filter(|x| x.status == PlanStatus::Zero).count();
         let ahead = p
             .rows
             .iter()
             .filter(|x| matches!(x.status, PlanStatus::OnPlan | PlanStatus::Reached))
             .count();
-        h.push_str(&format!(
-            r#"<div class="cards"><div class="card"><div>{}</div><div class="v bad" id="plan-zero">{}</div></div><div class="card"><div>{}</div><div class="v ok" id="plan-ahead">{}</div></div></div>"#,
-            esc(l.t("Tổ chức chưa kết nạp (0 %)", "Organisations at 0 %")),
-            l.int(zero as i64),
-            esc(l.t("Đúng hoặc vượt tiến độ", "On or ahead of plan")),
-            l.int(ahead as i64),
-        ));
-        h.push_str(&trend_section(l, &trend));
-        h.push_str(&format!(
-            "<table id=\"plan\"><tr><th>{}</th><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>%</th><th class=n>{}</th><th>{}</th><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>%</th></tr>",
-            esc(l.t("Tổ chức", "Organisation")),
-            esc(l.t("Khối", "Sector")),
-            esc(l.t("Chỉ tiêu", "Target")),
-            esc(l.t("Kết nạp", "Admitted")),
-            esc(l.t("Tiến độ đến nay", "Expected to date")),
-            esc(l.t("Đánh giá", "Status")),
-            esc(l.t("Nhiệm kỳ", "Term")),
-            esc(l.t("Chỉ tiêu nhiệm kỳ", "Term target")),
-            esc(l.t("Từ đầu nhiệm kỳ", "Term to date")),
-        ));
-        for x in &p.rows {
-            let (class, status) = match x.status {
-                PlanStatus::NoTarget => ("", l.t("chưa giao chỉ tiêu", "no target")),
-                PlanStatus::Zero => ("bad", l.t("chưa kết nạp", "none admitted")),
-                PlanStatus::Behind => ("warn", l.t("chậm tiến độ", "behind plan")),
-                PlanStatus::OnPlan => ("ok", l.t("đúng/vượt tiến độ", "on or ahead of plan")),
-                PlanStatus::Reached => ("ok", l.t("đạt chỉ tiêu", "target reached")),
-            };
-            let href = link(&p.base, |c| {
-                c.org = Some(x.org_id.clone());
-                c.admitted = on("1");
-            });
-            h.push_str(&format!(
-                r#"<tr class="{class}" data-org="{id}"><td>{name}</td><td>{sector}</td><td class=n>{target}</td><td class=n><a href="{href}">{adm}</a></td><td class=n>{pct}</td><td class=n>{exp}</td><td class="{class}">{status}</td><td>{term}</td><td class=n>{tt}</td><td class=n>{ta}</td><td class=n>{tp}</td></tr>"#,
-                id = esc(&x.org_id),
-                name = esc(&format!("{}{}", "· ".repeat(x.depth), x.name)),
-                sector = esc(&sector_label(&x.sector, l.en)),
-                target = x.target.map(|t| l.int(t)).unwrap_or_else(|| "–".into()),
-                href = esc(&href),
-                adm = l.int(x.admitted as i64),
-                pct = esc(&l.pct(x.percent)),
-                exp = x.expected.map(|e| l.int(e.round() as i64)).unwrap_or_else(|| "–".into()),
-                status = esc(status),
-                term = esc(x.term.as_deref().unwrap_or("–")),
-                tt = x.term_target.map(|t| l.int(t)).unwrap_or_else(|| "–".into()),
-                ta = x.term_admitted.map(|t| l.int(t as i64)).unwrap_or_else(|| "–".into()),
-                tp = esc(&l.pct(x.term_percent)),
-            ));
-        }
-        h.push_str("</table>");
-        h.push_str(&export_links(l, "plan", &p.base.query_string()));
-        Ok(page(&r, r.t("Kế hoạch và thực hiện", "Plan vs done"), "dashboard", &h))
+        let h = html! {
+            form.filters method="get" action="/central/plan" {
+                label { (l.t("Tổ chức", "Organisation"))
+                    select name="org" { (org_options(&orgs, &scope, &p.org_id)) } }
+                label { (l.t("Năm", "Year"))
+                    input name="year" size="5" value=(val(&f.year)) placeholder=(today.year()); }
+                label { (l.t("Nhiệm kỳ", "Term"))
+                    input name="term" size="9" value=(val(&f.term)) placeholder="2025-2030"; }
+                label { (l.t("Sắp xếp", "Sort"))
+                    select name="sort" {
+                        option value="percent" { (l.t("% đạt, thấp trước", "% reached, lowest first")) }
+                        option value="admitted" selected[q.sort.as_deref() == Some("admitted")] { (l.t("Số kết nạp", "Admitted")) }
+                        option value="name" selected[q.sort.as_deref() == Some("name")] { (l.t("Tên", "Name")) }
+                    }
+                }
+                button { (l.t("Xem", "Show")) }
+            }
+            p { strong { (p.org_name) } " · " (p.period.from.format_vn()) " – " (p.period.to.format_vn()) }
+            div.cards {
+                div.card {
+                    div { (l.t("Tổ chức chưa kết nạp (0 %)", "Organisations at 0 %")) }
+                    div.v.bad id="plan-zero" { (l.int(zero as i64)) }
+                }
+                div.card {
+                    div { (l.t("Đúng hoặc vượt tiến độ", "On or ahead of plan")) }
+                    div.v.ok id="plan-ahead" { (l.int(ahead as i64)) }
+                }
+            }
+            (trend_section(l, &trend))
+            table id="plan" {
+                tr {
+                    th { (l.t("Tổ chức", "Organisation")) }
+                    th { (l.t("Khối", "Sector")) }
+                    th.n { (l.t("Chỉ tiêu", "Target")) }
+                    th.n { (l.t("Kết nạp", "Admitted")) }
+                    th.n { "%" }
+                    th.n { (l.t("Tiến độ đến nay", "Expected to date")) }
+                    th { (l.t("Đánh giá", "Status")) }
+                    th { (l.t("Nhiệm kỳ", "Term")) }
+                    th.n { (l.t("Chỉ tiêu nhiệm kỳ", "Term target")) }
+                    th.n { (l.t("Từ đầu nhiệm kỳ", "Term to date")) }
+                    th.n { "%" }
+                }
+                @for x in &p.rows {
+                    @let (class, status) = match x.status {
+                        PlanStatus::NoTarget => ("", l.t("chưa giao chỉ tiêu", "no target")),
+                        PlanStatus::Zero => ("bad", l.t("chưa kết nạp", "none admitted")),
+                        PlanStatus::Behind => ("warn", l.t("chậm tiến độ", "behind plan")),
+                        PlanStatus::OnPlan => ("ok", l.t("đúng/vượt tiến độ", "on or ahead of plan")),
+                        PlanStatus::Reached => ("ok", l.t("đạt chỉ tiêu", "target reached")),
+                    };
+                    @let href = link(&p.base, |c| {
+                        c.org = Some(x.org_id.clone());
+                        c.admitted = on("1");
+                    });
+                    tr class=(class) data-org=(x.org_id) {
+                        td { ("· ".repeat(x.depth)) (x.name) }
+                        td { (sector_label(&x.sector, l.en)) }
+                        td.n { (x.target.map(|t| l.int(t)).unwrap_or_else(|| "–".into())) }
+                        td.n { a href=(href) { (l.int(x.admitted as i64)) } }
+                        td.n { (l.pct(x.percent)) }
+                        td.n { (x.expected.map(|e| l.int(e.round() as i64)).unwrap_or_else(|| "–".into())) }
+                        td class=(class) { (status) }
+                        td { (x.term.as_deref().unwrap_or("–")) }
+                        td.n { (x.term_target.map(|t| l.int(t)).unwrap_or_else(|| "–".into())) }
+                        td.n { (x.term_admitted.map(|t| l.int(t as i64)).unwrap_or_else(|| "–".into())) }
+                        td.n { (l.pct(x.term_percent)) }
+                    }
+                }
+            }
+            (export_links(l, "plan", &p.base.query_string()))
+        };
+        Ok(page(&r, r.t("Kế hoạch và thực hiện", "Plan vs done"), "dashboard", h))
     })
     .await
 }
@@ -193,109 +188,81 @@ pub async fn cohort_page(
         drop(conn);
         let l = r.lang;
         let f = &q.filter;
-        let val = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
+        let val = |o: &Option<String>| o.clone().unwrap_or_default();
         let select = |name: &str, current: &Option<String>, opts: Vec<(String, String)>| {
-            let mut h = format!(r#"<select name="{name}"><option value="">—</option>"#);
-            for (code, label) in opts {
-                let sel = if current.as_deref() == Some(code.as_str()) {
-                    " selected"
-                } else {
-                    ""
-                };
-                h.push_str(&format!(
-                    r#"<option value="{}"{sel}>{}</option>"#,
-                    esc(&code),
-                    esc(&label)
-                ));
-            }
-            h.push_str("</select>");
-            h
+            super::select_field(name, current.as_deref(), &opts)
         };
         let check = |name: &str, current: &Option<String>, label: &str| {
-            format!(
-                r#"<label><input type="checkbox" name="{name}" value="1"{}> {}</label>"#,
-                if current.as_deref() == Some("1") {
-                    " checked"
-                } else {
-                    ""
-                },
-                esc(label)
-            )
+            html! {
+                label {
+                    input type="checkbox" name=(name) value="1" checked[current.as_deref() == Some("1")];
+                    " " (label)
+                }
+            }
         };
-        let mut h = format!(
-            r#"<form class="filters" method="get" action="/central/cohort">
-<label>{org}<select name="org">{opts}</select></label>
-<label>{year}<input name="year" size="5" value="{y}" placeholder="{cy}"></label>
-<label>{term}<input name="term" size="9" value="{t}" placeholder="2025-2030"></label>
-<label>{from}<input name="from" size="10" value="{fr}" placeholder="dd/mm/yyyy"></label>
-<label>{to}<input name="to" size="10" value="{to_v}" placeholder="dd/mm/yyyy"></label>
-<label>{sector}{sector_sel}</label>
-<label>{source}{source_sel}</label>
-<label>{occ}{occ_sel}</label>
-{female}{youth}{minority}
-<button>{show}</button></form>"#,
-            org = esc(l.t("Tổ chức", "Organisation")),
-            opts = org_options(&orgs, &scope, &root.id),
-            year = esc(l.t("Năm", "Year")),
-            y = val(&f.year),
-            cy = today.year(),
-            term = esc(l.t("Nhiệm kỳ", "Term")),
-            t = val(&f.term),
-            from = esc(l.t("Từ ngày", "From")),
-            fr = val(&f.from),
-            to = esc(l.t("Đến ngày", "To")),
-            to_v = val(&f.to),
-            sector = esc(l.t("Khối", "Sector")),
-            sector_sel = select(
-                "sector",
-                &f.sector,
-                sectors
-                    .iter()
-                    .map(|s| (s.clone(), sector_label(s, l.en)))
-                    .collect()
-            ),
-            source = esc(l.t("Nguồn", "Source")),
-            source_sel = select(
-                "source",
-                &f.source,
-                coded_options(
-                    l,
-                    shared::model::SourceKind::ALL.iter().map(|s| (
-                        s.code(),
-                        s.label_vi(),
-                        s.label_en()
+        let h = html! {
+            form.filters method="get" action="/central/cohort" {
+                label { (l.t("Tổ chức", "Organisation"))
+                    select name="org" { (org_options(&orgs, &scope, &root.id)) } }
+                label { (l.t("Năm", "Year"))
+                    input name="year" size="5" value=(val(&f.year)) placeholder=(today.year()); }
+                label { (l.t("Nhiệm kỳ", "Term"))
+                    input name="term" size="9" value=(val(&f.term)) placeholder="2025-2030"; }
+                label { (l.t("Từ ngày", "From"))
+                    input name="from" size="10" value=(val(&f.from)) placeholder="dd/mm/yyyy"; }
+                label { (l.t("Đến ngày", "To"))
+                    input name="to" size="10" value=(val(&f.to)) placeholder="dd/mm/yyyy"; }
+                label { (l.t("Khối", "Sector"))
+                    (select(
+                        "sector",
+                        &f.sector,
+                        sectors
+                            .iter()
+                            .map(|s| (s.clone(), sector_label(s, l.en)))
+                            .collect(),
                     ))
-                )
-            ),
-            occ = esc(l.t("Nghề nghiệp", "Occupation")),
-            occ_sel = select(
-                "occupation",
-                &f.occupation,
-                coded_options(
-                    l,
-                    shared::model::Occupation::ALL.iter().map(|o| (
-                        o.code(),
-                        o.label_vi(),
-                        o.label_en()
+                }
+                label { (l.t("Nguồn", "Source"))
+                    (select(
+                        "source",
+                        &f.source,
+                        coded_options(
+                            l,
+                            shared::model::SourceKind::ALL
+                                .iter()
+                                .map(|s| (s.code(), s.label_vi(), s.label_en())),
+                        ),
                     ))
-                )
-            ),
-            female = check("female", &f.female, l.t("Nữ", "Women")),
-            youth = check("youth", &f.youth, l.t("Đoàn viên", "Youth Union members")),
-            minority = check(
-                "minority",
-                &f.minority,
-                l.t("Dân tộc thiểu số", "Ethnic minorities")
-            ),
-            show = esc(l.t("Xem", "Show")),
-        );
-        h.push_str(&cohort_section(l, &base, &c));
-        h.push_str(&export_links(l, "cohort", &base.query_string()));
+                }
+                label { (l.t("Nghề nghiệp", "Occupation"))
+                    (select(
+                        "occupation",
+                        &f.occupation,
+                        coded_options(
+                            l,
+                            shared::model::Occupation::ALL
+                                .iter()
+                                .map(|o| (o.code(), o.label_vi(), o.label_en())),
+                        ),
+                    ))
+                }
+                (check("female", &f.female, l.t("Nữ", "Women")))
+                (check("youth", &f.youth, l.t("Đoàn viên", "Youth Union members")))
+                (check(
+                    "minority",
+                    &f.minority,
+                    l.t("Dân tộc thiểu số", "Ethnic minorities"),
+                ))
+                button { (l.t("Xem", "Show")) }
+            }
+            (cohort_section(l, &base, &c))
+            (export_links(l, "cohort", &base.query_string()))
+        };
         Ok(page(
             &r,
             r.t("Chuyển đổi theo khóa", "Cohort conversion"),
             "dashboard",
-            &h,
+            h,
         ))
     })
     .await
@@ -322,51 +289,11 @@ fn year_filter(base: &CaseFilter, period: &Period, year: i32) -> CaseFilter {
     }
 }
 
-fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: &str, years: i32) -> String {
+fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years: i32) -> Markup {
     let l = r.lang;
     let base = &d.base;
     let f = &q.filter;
-    let val = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
-    let mut h = String::new();
-    h.push_str(&format!(
-        r#"<form class="filters" method="get" action="/central">
-<label>{org}<select name="org">{org_opts}</select></label>
-<label>{year}<input name="year" size="5" value="{y}" placeholder="{cy}"></label>
-<label>{term}<input name="term" size="9" value="{t}" placeholder="2020-2025"></label>
-<label>{from}<input name="from" size="10" value="{fr}" placeholder="dd/mm/yyyy"></label>
-<label>{to}<input name="to" size="10" value="{to_v}" placeholder="dd/mm/yyyy"></label>
-<label>{n}<input name="years_without" size="2" value="{years}"></label>
-<button>{show}</button></form>"#,
-        org = esc(l.t("Tổ chức", "Organisation")),
-        year = esc(l.t("Năm", "Year")),
-        term = esc(l.t("Nhiệm kỳ", "Term")),
-        from = esc(l.t("Từ ngày", "From")),
-        to = esc(l.t("Đến ngày", "To")),
-        n = esc(l.t("Số năm liền không kết nạp", "Years without admission")),
-        show = esc(l.t("Xem", "Show")),
-        y = val(&f.year),
-        cy = today_vn().year(),
-        t = val(&f.term),
-        fr = val(&f.from),
-        to_v = val(&f.to),
-    ));
-    let period = format!(
-        "{} – {}",
-        d.period.from.format_vn(),
-        d.period.to.format_vn()
-    );
-    h.push_str(&format!(
-        "<p><strong>{}</strong> · {}{}</p>",
-        esc(&d.org_name),
-        esc(&period),
-        d.term
-            .as_ref()
-            .map(|t| format!(" · {} {}", esc(l.t("nhiệm kỳ", "term")), esc(t)))
-            .unwrap_or_default()
-    ));
-
-    // Headline cards.
-    let admitted_href = link(base, |c| c.admitted = on("1"));
+    let val = |o: &Option<String>| o.clone().unwrap_or_default();
     let rate_class = match d.rate_percent {
         Some(p) if p >= RATE_TARGET_LOW => "ok",
         Some(_) => "bad",
@@ -378,113 +305,6 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: &str, years: i
         None => "",
     };
     let none_n = d.no_admission.orgs.len();
-    h.push_str(&format!(
-        r#"<div class="cards">
-<div class="card"><div>{adm_l}</div><div class="v"><a id="admitted" href="{ah}">{adm}</a></div></div>
-<div class="card"><div>{tgt_l}</div><div class="v {target_class}"><span id="target">{tgt}</span></div><div class="muted" id="target-percent">{tp}</div></div>
-<div class="card"><div>{mem_l}</div><div class="v" id="members">{mem}</div></div>
-<div class="card"><div>{rate_l}</div><div class="v {rate_class}" id="rate">{rate}</div><div class="muted">{rate_t}</div></div>
-<div class="card"><div>{none_l} {fy}–{ly}</div><div class="v"><a id="no-admission" href="{none_href}">{none_n}/{g_total}</a></div></div>
-</div>"#,
-        adm_l = esc(l.t("Kết nạp đảng viên", "Admitted")),
-        ah = esc(&admitted_href),
-        adm = l.int(d.admitted as i64),
-        tgt_l = esc(l.t("Chỉ tiêu", "Target")),
-        tgt = d.target.map(|t| l.int(t)).unwrap_or_else(|| "–".into()),
-        tp = esc(&format!("{} {}", l.pct(d.target_percent), l.t("chỉ tiêu", "of target"))),
-        mem_l = esc(l.t("Đảng viên đầu năm", "Members at start of year")),
-        mem = d.members_start.map(|m| l.int(m)).unwrap_or_else(|| "–".into()),
-        rate_l = esc(l.t("Kết nạp / đảng viên đầu năm", "Admitted / members")),
-        rate = esc(&l.pct(d.rate_percent)),
-        rate_t = esc(&format!(
-            "{} {RATE_TARGET_LOW:.0}–{RATE_TARGET_HIGH:.0} % (21-NQ/TW)",
-            l.t("mục tiêu", "target")
-        )),
-        none_l = esc(l.t("Tổ chức cơ sở đảng không kết nạp", "Grassroots orgs without admission")),
-        fy = d.no_admission.first_year,
-        ly = d.no_admission.last_year,
-        none_href = "#no-admission-list",
-        g_total = d.no_admission.grassroots_total,
-    ));
-
-    h.push_str(&format!(
-        r#"<p>{off_l}: <a id="official" href="{oh}">{off}</a></p>"#,
-        off_l = esc(l.t(
-            "Công nhận đảng viên chính thức trong kỳ",
-            "Recognised as official members in the period"
-        )),
-        oh = esc(&link(base, |c| c.official = on("1"))),
-        off = l.int(d.official as i64),
-    ));
-    if d.term_calendar_years {
-        h.push_str(&format!(
-            r#"<p class="warn">{}</p>"#,
-            esc(l.t(
-                "Nhiệm kỳ chưa có ngày đại hội: đang tính theo năm dương lịch (theo thiết lập).",
-                "No congress dates recorded for this term: whole calendar years are used (a setting)."
-            ))
-        ));
-    }
-    if let Some(t) = &d.term_dates {
-        h.push_str(&format!(
-            r#"<p class="muted" id="term-dates">{} {} · {} {} – {} · {}</p>"#,
-            esc(l.t("Nhiệm kỳ", "Term")),
-            esc(&t.name),
-            esc(l.t(
-                "từ đại hội đến trước đại hội kế tiếp",
-                "congress to the next congress"
-            )),
-            esc(&t.start.format_vn()),
-            esc(&t.end.format_vn()),
-            esc(&t.decision),
-        ));
-    }
-    h.push_str(&targets_section(l, base, d));
-    h.push_str(&trend_section(l, &d.trend));
-    h.push_str(&classes_section(l, base, d));
-    h.push_str(&format!(
-        r#"<p><a href="/central/plan?{}">{}</a></p>"#,
-        esc(&base.query_string()),
-        esc(l.t(
-            "Kế hoạch và thực hiện của từng tổ chức →",
-            "Plan vs done of every organisation →"
-        ))
-    ));
-    // Per year.
-    h.push_str(&format!(
-        "<h2>{}</h2><table><tr><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr>",
-        esc(l.t("Theo năm", "Per year")),
-        esc(l.t("Năm", "Year")),
-        esc(l.t("Kết nạp", "Admitted")),
-        esc(l.t("Đảng viên đầu năm", "Members at start")),
-        esc(l.t("Tỷ lệ", "Rate")),
-        esc(l.t("Chỉ tiêu", "Target")),
-        esc(l.t("Đạt", "Achieved")),
-    ));
-    for y in &d.per_year {
-        let yf = year_filter(base, &d.period, y.year);
-        h.push_str(&format!(
-            r#"<tr><td>{}</td><td class=n><a href="{}" data-year="{}">{}</a></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>"#,
-            y.year,
-            esc(&link(&yf, |c| c.admitted = on("1"))),
-            y.year,
-            l.int(y.admitted as i64),
-            y.members_start.map(|m| l.int(m)).unwrap_or_else(|| "–".into()),
-            esc(&l.pct(y.rate_percent)),
-            y.target.map(|t| l.int(t)).unwrap_or_else(|| "–".into()),
-            esc(&l.pct(y.target_percent)),
-        ));
-    }
-    h.push_str("</table>");
-
-    // Bars per organisation.
-    h.push_str(&format!(
-        "<h2>{}</h2>",
-        esc(l.t(
-            "Kết nạp theo tổ chức cơ sở đảng",
-            "Admissions per grassroots organisation"
-        ))
-    ));
     let bars: Vec<(String, usize, String)> = d
         .per_org
         .iter()
@@ -501,36 +321,11 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: &str, years: i
             )
         })
         .collect();
-    h.push_str(&bar_chart(l, &bars, "#a50e0e"));
     let shown = d.per_org.iter().filter(|o| o.count > 0).count();
-    if shown > MAX_BARS {
-        h.push_str(&format!(
-            r#"<p class="muted">{} {MAX_BARS} / {shown}</p>"#,
-            esc(l.t("Hiển thị", "Showing"))
-        ));
-    }
-
-    // Cohort conversion.
-    h.push_str(&cohort_section(l, base, &d.cohort));
-    h.push_str(&format!(
-        r#"<p><a href="/central/cohort?{}">{}</a></p>"#,
-        esc(&base.query_string()),
-        esc(l.t(
-            "Chuyển đổi theo khóa với các bộ lọc (nguồn, nghề nghiệp, khối…) →",
-            "Cohort conversion with filters (source, occupation, sector…) →"
-        ))
-    ));
     let scope_base = CaseFilter {
         org: base.org.clone(),
         ..CaseFilter::default()
     };
-    h.push_str(&format!(
-        "<h2>{}</h2>",
-        esc(l.t(
-            "Hồ sơ theo giai đoạn (hiện tại)",
-            "Case files per stage (now)"
-        ))
-    ));
     let stage_bars: Vec<(String, usize, String)> = d
         .per_stage
         .iter()
@@ -542,243 +337,370 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: &str, years: i
             )
         })
         .collect();
-    h.push_str(&bar_chart(l, &stage_bars, "#1f5f99"));
-
     // Who the new members are.
     let b = &d.breakdown;
-    h.push_str(&format!(
-        "<h2>{}</h2><table><tr><th>{}</th><th class=n>{}</th><th class=n>%</th></tr>",
-        esc(l.t("Cơ cấu đảng viên mới", "Who the new members are")),
-        esc(l.t("Nhóm", "Group")),
-        esc(l.t("Kết nạp", "Admitted")),
-    ));
     let row = |label: &str, n: usize, href: String, id: &str| {
-        format!(
-            r#"<tr><td>{}</td><td class=n><a id="{id}" href="{}">{}</a></td><td class=n>{}</td></tr>"#,
-            esc(label),
-            esc(&href),
-            l.int(n as i64),
-            esc(&l.pct((b.total > 0).then(|| (n as f64 * 1000.0 / b.total as f64).round() / 10.0))),
-        )
+        html! {
+            tr {
+                td { (label) }
+                td.n { a id=(id) href=(href) { (l.int(n as i64)) } }
+                td.n { (l.pct((b.total > 0).then(|| (n as f64 * 1000.0 / b.total as f64).round() / 10.0))) }
+            }
+        }
     };
-    h.push_str(&row(
-        l.t("Nữ", "Women"),
-        b.women,
-        link(base, |c| {
-            c.admitted = on("1");
-            c.female = on("1")
-        }),
-        "women",
-    ));
-    h.push_str(&row(
-        l.t("Dân tộc thiểu số", "Ethnic minorities"),
-        b.ethnic_minority,
-        link(base, |c| {
-            c.admitted = on("1");
-            c.minority = on("1")
-        }),
-        "minority",
-    ));
-    h.push_str(&row(
-        l.t("Tuổi 18–30", "Aged 18–30"),
-        b.age_18_30,
-        link(base, |c| {
-            c.admitted = on("1");
-            c.age = on("1")
-        }),
-        "age",
-    ));
-    h.push_str(&row(
-        l.t("Đoàn viên thanh niên", "Youth Union members"),
-        b.youth_union,
-        link(base, |c| {
-            c.admitted = on("1");
-            c.youth = on("1")
-        }),
-        "youth",
-    ));
-    for (code, n) in &b.sectors {
-        h.push_str(&row(
-            &format!("{}: {}", l.t("Khối", "Sector"), sector_label(code, l.en)),
-            *n,
-            link(base, |c| {
-                c.admitted = on("1");
-                c.sector = Some(code.clone())
-            }),
-            &format!("sector-{code}"),
-        ));
-    }
-    for (code, n) in &b.education {
-        h.push_str(&row(
-            &format!(
-                "{}: {}",
-                l.t("Trình độ", "Education"),
-                education_label(code, l.en)
-            ),
-            *n,
-            link(base, |c| {
-                c.admitted = on("1");
-                c.education = Some(code.clone())
-            }),
-            &format!("education-{code}"),
-        ));
-    }
-    h.push_str("</table>");
-
-    // Organisations without admission.
-    h.push_str(&format!(
-        r#"<h2 id="no-admission-list">{} {}–{}: {}/{}</h2><table><tr><th>{}</th><th>{}</th><th class=n>{}</th></tr>"#,
-        esc(l.t(
-            "Tổ chức cơ sở đảng không kết nạp được đảng viên",
-            "Grassroots organisations that admitted nobody"
-        )),
-        d.no_admission.first_year,
-        d.no_admission.last_year,
-        none_n,
-        d.no_admission.grassroots_total,
-        esc(l.t("Tổ chức", "Organisation")),
-        esc(l.t("Khối", "Sector")),
-        esc(l.t("Đảng viên đầu năm", "Members at start")),
-    ));
-    for o in &d.no_admission.orgs {
-        h.push_str(&format!(
-            r#"<tr><td><a href="{}">{}</a></td><td>{}</td><td class=n>{}</td></tr>"#,
-            esc(&format!(
-                "/central/cases?org={}",
-                reports::url_encode(&o.org_id)
-            )),
-            esc(&o.name),
-            esc(&sector_label(&o.sector, l.en)),
-            o.members_start
-                .map(|m| l.int(m))
-                .unwrap_or_else(|| "–".into()),
-        ));
-    }
-    h.push_str("</table>");
     let mut export_q = base.query_string();
     export_q.push_str(&format!("&years_without={years}"));
-    h.push_str(&export_links(l, "dashboard", &export_q));
-    h
+    html! {
+        form.filters method="get" action="/central" {
+            label { (l.t("Tổ chức", "Organisation")) select name="org" { (org_opts) } }
+            label { (l.t("Năm", "Year"))
+                input name="year" size="5" value=(val(&f.year)) placeholder=(today_vn().year()); }
+            label { (l.t("Nhiệm kỳ", "Term"))
+                input name="term" size="9" value=(val(&f.term)) placeholder="2020-2025"; }
+            label { (l.t("Từ ngày", "From"))
+                input name="from" size="10" value=(val(&f.from)) placeholder="dd/mm/yyyy"; }
+            label { (l.t("Đến ngày", "To"))
+                input name="to" size="10" value=(val(&f.to)) placeholder="dd/mm/yyyy"; }
+            label { (l.t("Số năm liền không kết nạp", "Years without admission"))
+                input name="years_without" size="2" value=(years); }
+            button { (l.t("Xem", "Show")) }
+        }
+        p {
+            strong { (d.org_name) } " · " (d.period.from.format_vn()) " – " (d.period.to.format_vn())
+            @if let Some(t) = &d.term { " · " (l.t("nhiệm kỳ", "term")) " " (t) }
+        }
+
+        // Headline cards.
+        div.cards {
+            div.card {
+                div { (l.t("Kết nạp đảng viên", "Admitted")) }
+                div.v { a id="admitted" href=(link(base, |c| c.admitted = on("1"))) { (l.int(d.admitted as i64)) } }
+            }
+            div.card {
+                div { (l.t("Chỉ tiêu", "Target")) }
+                div class={ "v " (target_class) } {
+                    span id="target" { (d.target.map(|t| l.int(t)).unwrap_or_else(|| "–".into())) }
+                }
+                div.muted id="target-percent" { (l.pct(d.target_percent)) " " (l.t("chỉ tiêu", "of target")) }
+            }
+            div.card {
+                div { (l.t("Đảng viên đầu năm", "Members at start of year")) }
+                div.v id="members" { (d.members_start.map(|m| l.int(m)).unwrap_or_else(|| "–".into())) }
+            }
+            div.card {
+                div { (l.t("Kết nạp / đảng viên đầu năm", "Admitted / members")) }
+                div class={ "v " (rate_class) } id="rate" { (l.pct(d.rate_percent)) }
+                div.muted {
+                    (l.t("mục tiêu", "target")) " "
+                    (format!("{RATE_TARGET_LOW:.0}–{RATE_TARGET_HIGH:.0} % (21-NQ/TW)"))
+                }
+            }
+            div.card {
+                div {
+                    (l.t("Tổ chức cơ sở đảng không kết nạp", "Grassroots orgs without admission"))
+                    " " (d.no_admission.first_year) "–" (d.no_admission.last_year)
+                }
+                div.v {
+                    a id="no-admission" href="#no-admission-list" {
+                        (none_n) "/" (d.no_admission.grassroots_total)
+                    }
+                }
+            }
+        }
+
+        p {
+            (l.t(
+                "Công nhận đảng viên chính thức trong kỳ",
+                "Recognised as official members in the period",
+            ))
+            ": "
+            a id="official" href=(link(base, |c| c.official = on("1"))) { (l.int(d.official as i64)) }
+        }
+        @if d.term_calendar_years {
+            p.warn { (l.t(
+                "Nhiệm kỳ chưa có ngày đại hội: đang tính theo năm dương lịch (theo thiết lập).",
+                "No congress dates recorded for this term: whole calendar years are used (a setting).",
+            )) }
+        }
+        @if let Some(t) = &d.term_dates {
+            p.muted id="term-dates" {
+                (l.t("Nhiệm kỳ", "Term")) " " (t.name) " · "
+                (l.t(
+                    "từ đại hội đến trước đại hội kế tiếp",
+                    "congress to the next congress",
+                ))
+                " " (t.start.format_vn()) " – " (t.end.format_vn()) " · " (t.decision)
+            }
+        }
+        (targets_section(l, base, d))
+        (trend_section(l, &d.trend))
+        (classes_section(l, base, d))
+        p {
+            a href={ "/central/plan?" (base.query_string()) } {
+                (l.t(
+                    "Kế hoạch và thực hiện của từng tổ chức →",
+                    "Plan vs done of every organisation →",
+                ))
+            }
+        }
+        // Per year.
+        h2 { (l.t("Theo năm", "Per year")) }
+        table {
+            tr {
+                th { (l.t("Năm", "Year")) }
+                th.n { (l.t("Kết nạp", "Admitted")) }
+                th.n { (l.t("Đảng viên đầu năm", "Members at start")) }
+                th.n { (l.t("Tỷ lệ", "Rate")) }
+                th.n { (l.t("Chỉ tiêu", "Target")) }
+                th.n { (l.t("Đạt", "Achieved")) }
+            }
+            @for y in &d.per_year {
+                @let yf = year_filter(base, &d.period, y.year);
+                tr {
+                    td { (y.year) }
+                    td.n { a href=(link(&yf, |c| c.admitted = on("1"))) data-year=(y.year) { (l.int(y.admitted as i64)) } }
+                    td.n { (y.members_start.map(|m| l.int(m)).unwrap_or_else(|| "–".into())) }
+                    td.n { (l.pct(y.rate_percent)) }
+                    td.n { (y.target.map(|t| l.int(t)).unwrap_or_else(|| "–".into())) }
+                    td.n { (l.pct(y.target_percent)) }
+                }
+            }
+        }
+
+        // Bars per organisation.
+        h2 { (l.t(
+            "Kết nạp theo tổ chức cơ sở đảng",
+            "Admissions per grassroots organisation",
+        )) }
+        (bar_chart(l, &bars, "#a50e0e"))
+        @if shown > MAX_BARS {
+            p.muted { (l.t("Hiển thị", "Showing")) " " (MAX_BARS) " / " (shown) }
+        }
+
+        // Cohort conversion.
+        (cohort_section(l, base, &d.cohort))
+        p {
+            a href={ "/central/cohort?" (base.query_string()) } {
+                (l.t(
+                    "Chuyển đổi theo khóa với các bộ lọc (nguồn, nghề nghiệp, khối…) →",
+                    "Cohort conversion with filters (source, occupation, sector…) →",
+                ))
+            }
+        }
+        h2 { (l.t(
+            "Hồ sơ theo giai đoạn (hiện tại)",
+            "Case files per stage (now)",
+        )) }
+        (bar_chart(l, &stage_bars, "#1f5f99"))
+
+        h2 { (l.t("Cơ cấu đảng viên mới", "Who the new members are")) }
+        table {
+            tr {
+                th { (l.t("Nhóm", "Group")) }
+                th.n { (l.t("Kết nạp", "Admitted")) }
+                th.n { "%" }
+            }
+            (row(
+                l.t("Nữ", "Women"),
+                b.women,
+                link(base, |c| {
+                    c.admitted = on("1");
+                    c.female = on("1")
+                }),
+                "women",
+            ))
+            (row(
+                l.t("Dân tộc thiểu số", "Ethnic minorities"),
+                b.ethnic_minority,
+                link(base, |c| {
+                    c.admitted = on("1");
+                    c.minority = on("1")
+                }),
+                "minority",
+            ))
+            (row(
+                l.t("Tuổi 18–30", "Aged 18–30"),
+                b.age_18_30,
+                link(base, |c| {
+                    c.admitted = on("1");
+                    c.age = on("1")
+                }),
+                "age",
+            ))
+            (row(
+                l.t("Đoàn viên thanh niên", "Youth Union members"),
+                b.youth_union,
+                link(base, |c| {
+                    c.admitted = on("1");
+                    c.youth = on("1")
+                }),
+                "youth",
+            ))
+            @for (code, n) in &b.sectors {
+                (row(
+                    &format!("{}: {}", l.t("Khối", "Sector"), sector_label(code, l.en)),
+                    *n,
+                    link(base, |c| {
+                        c.admitted = on("1");
+                        c.sector = Some(code.clone())
+                    }),
+                    &format!("sector-{code}"),
+                ))
+            }
+            @for (code, n) in &b.education {
+                (row(
+                    &format!(
+                        "{}: {}",
+                        l.t("Trình độ", "Education"),
+                        education_label(code, l.en)
+                    ),
+                    *n,
+                    link(base, |c| {
+                        c.admitted = on("1");
+                        c.education = Some(code.clone())
+                    }),
+                    &format!("education-{code}"),
+                ))
+            }
+        }
+
+        // Organisations without admission.
+        h2 id="no-admission-list" {
+            (l.t(
+                "Tổ chức cơ sở đảng không kết nạp được đảng viên",
+                "Grassroots organisations that admitted nobody",
+            ))
+            " " (d.no_admission.first_year) "–" (d.no_admission.last_year) ": "
+            (none_n) "/" (d.no_admission.grassroots_total)
+        }
+        table {
+            tr {
+                th { (l.t("Tổ chức", "Organisation")) }
+                th { (l.t("Khối", "Sector")) }
+                th.n { (l.t("Đảng viên đầu năm", "Members at start")) }
+            }
+            @for o in &d.no_admission.orgs {
+                tr {
+                    td { a href={ "/central/cases?org=" (reports::url_encode(&o.org_id)) } { (o.name) } }
+                    td { (sector_label(&o.sector, l.en)) }
+                    td.n { (o.members_start.map(|m| l.int(m)).unwrap_or_else(|| "–".into())) }
+                }
+            }
+        }
+        (export_links(l, "dashboard", &export_q))
+    }
 }
 
 /// Horizontal bars, one link per bar, sized to the largest value.
-fn bar_chart(l: Lang, bars: &[(String, usize, String)], colour: &str) -> String {
+fn bar_chart(l: Lang, bars: &[(String, usize, String)], colour: &str) -> Markup {
     if bars.is_empty() {
-        return format!(
-            r#"<p class="muted">{}</p>"#,
-            esc(l.t("Không có số liệu.", "No data."))
-        );
+        return html! { p.muted { (l.t("Không có số liệu.", "No data.")) } };
     }
     let max = bars.iter().map(|b| b.1).max().unwrap_or(1).max(1) as f64;
     let row_h = 22;
     let label_w = 330.0;
     let bar_w = 520.0;
     let height = bars.len() * row_h + 6;
+    let label = l.t(
+        "Biểu đồ cột; mỗi cột là một liên kết đến danh sách hồ sơ của nó",
+        "Bar chart; each bar links to its list of case files",
+    );
     // A group of links, not an image: each bar is a link named by its label and count,
     // which is also the chart's text alternative.
-    let mut s = format!(
-        r#"<svg role="group" aria-label="{label}" width="100%" viewBox="0 0 920 {height}" preserveAspectRatio="xMinYMin meet" class="chart wide"><title>{label}</title>"#,
-        label = esc(l.t(
-            "Biểu đồ cột; mỗi cột là một liên kết đến danh sách hồ sơ của nó",
-            "Bar chart; each bar links to its list of case files"
-        )),
-    );
-    for (i, (label, n, href)) in bars.iter().enumerate() {
-        let y = i * row_h + 4;
-        let w = (*n as f64 / max * bar_w).max(if *n > 0 { 2.0 } else { 0.0 });
-        let short: String = label.chars().take(48).collect();
-        s.push_str(&format!(
-            r#"<a href="{href}"><title>{title}: {n}</title><text x="4" y="{ty}">{short}</text><rect x="{label_w}" y="{y}" width="{w:.1}" height="{bh}" fill="{colour}"></rect><text x="{tx:.1}" y="{ty}">{nf}</text></a>"#,
-            href = esc(href),
-            title = esc(label),
-            ty = y + 14,
-            short = esc(&short),
-            bh = row_h - 6,
-            tx = label_w + w + 6.0,
-            nf = l.int(*n as i64),
-        ));
+    html! {
+        svg role="group" aria-label=(label) width="100%" viewBox={ "0 0 920 " (height) }
+            preserveAspectRatio="xMinYMin meet" class="chart wide" {
+            title { (label) }
+            @for (i, (label, n, href)) in bars.iter().enumerate() {
+                @let y = i * row_h + 4;
+                @let w = (*n as f64 / max * bar_w).max(if *n > 0 { 2.0 } else { 0.0 });
+                @let short: String = label.chars().take(48).collect();
+                a href=(href) {
+                    title { (label) ": " (n) }
+                    text x="4" y=(y + 14) { (short) }
+                    rect x=(label_w) y=(y) width=(format!("{w:.1}")) height=(row_h - 6) fill=(colour) {}
+                    text x=(format!("{:.1}", label_w + w + 6.0)) y=(y + 14) { (l.int(*n as i64)) }
+                }
+            }
+        }
     }
-    s.push_str("</svg>");
-    s
 }
 
 /// Sub-targets and the revisions of the period's target.
-fn targets_section(l: Lang, base: &CaseFilter, d: &Dashboard) -> String {
-    let mut h = String::new();
-    if !d.sub_targets.is_empty() {
-        h.push_str(&format!(
-            "<h2>{}</h2><table id=\"sub-targets\"><tr><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>%</th></tr>",
-            esc(l.t("Chỉ tiêu thành phần", "Sub-targets")),
-            esc(l.t("Nhóm", "Group")),
-            esc(l.t("Chỉ tiêu", "Target")),
-            esc(l.t("Kết nạp", "Admitted")),
-        ));
-        for st in &d.sub_targets {
-            let href = link(base, |c| {
-                c.admitted = on("1");
-                if let Some(g) = TargetGroup::parse(&st.group) {
-                    g.apply(c);
+fn targets_section(l: Lang, base: &CaseFilter, d: &Dashboard) -> Markup {
+    html! {
+        @if !d.sub_targets.is_empty() {
+            h2 { (l.t("Chỉ tiêu thành phần", "Sub-targets")) }
+            table id="sub-targets" {
+                tr {
+                    th { (l.t("Nhóm", "Group")) }
+                    th.n { (l.t("Chỉ tiêu", "Target")) }
+                    th.n { (l.t("Kết nạp", "Admitted")) }
+                    th.n { "%" }
                 }
-            });
-            h.push_str(&format!(
-                r#"<tr><td>{}</td><td class=n>{}</td><td class=n><a href="{}" data-group="{}">{}</a></td><td class=n>{}</td></tr>"#,
-                esc(l.t(&st.label_vi, &st.label_en)),
-                l.int(st.target),
-                esc(&href),
-                esc(&st.group),
-                l.int(st.admitted as i64),
-                esc(&l.pct(st.percent)),
-            ));
+                @for st in &d.sub_targets {
+                    @let href = link(base, |c| {
+                        c.admitted = on("1");
+                        if let Some(g) = TargetGroup::parse(&st.group) {
+                            g.apply(c);
+                        }
+                    });
+                    tr {
+                        td { (l.t(&st.label_vi, &st.label_en)) }
+                        td.n { (l.int(st.target)) }
+                        td.n { a href=(href) data-group=(st.group) { (l.int(st.admitted as i64)) } }
+                        td.n { (l.pct(st.percent)) }
+                    }
+                }
+            }
         }
-        h.push_str("</table>");
-    }
-    if !d.target_revisions.is_empty() {
-        h.push_str(&format!(
-            "<h2>{}</h2><table id=\"revisions\"><tr><th>{}</th><th class=n>{}</th><th>{}</th><th>{}</th></tr>",
-            esc(l.t("Điều chỉnh chỉ tiêu", "Target revisions")),
-            esc(l.t("Chỉ tiêu", "Figure")),
-            esc(l.t("Trước → sau", "Before → after")),
-            esc(l.t("Hiệu lực", "Effective")),
-            esc(l.t("Quyết định", "Decision")),
-        ));
-        for r in &d.target_revisions {
-            let field = match r.field.strip_prefix("target:") {
-                Some(g) => TargetGroup::parse(g)
-                    .map(|g| g.label(l.en))
-                    .unwrap_or_else(|| g.to_string()),
-                None => l.t("Chỉ tiêu kết nạp", "Admission target").to_string(),
-            };
-            h.push_str(&format!(
-                r#"<tr class="revision"><td>{}</td><td class=n>{} → {}</td><td>{}</td><td>{}</td></tr>"#,
-                esc(&field),
-                r.old_value.map(|v| l.int(v)).unwrap_or_else(|| "–".into()),
-                l.int(r.new_value),
-                esc(&r
-                    .effective
-                    .as_deref()
-                    .and_then(|e| e.parse::<shared::date::Date>().ok())
-                    .map(|d| d.format_vn())
-                    .unwrap_or_default()),
-                esc(&r.decision),
-            ));
+        @if !d.target_revisions.is_empty() {
+            h2 { (l.t("Điều chỉnh chỉ tiêu", "Target revisions")) }
+            table id="revisions" {
+                tr {
+                    th { (l.t("Chỉ tiêu", "Figure")) }
+                    th.n { (l.t("Trước → sau", "Before → after")) }
+                    th { (l.t("Hiệu lực", "Effective")) }
+                    th { (l.t("Quyết định", "Decision")) }
+                }
+                @for r in &d.target_revisions {
+                    @let field = match r.field.strip_prefix("target:") {
+                        Some(g) => TargetGroup::parse(g)
+                            .map(|g| g.label(l.en))
+                            .unwrap_or_else(|| g.to_string()),
+                        None => l.t("Chỉ tiêu kết nạp", "Admission target").to_string(),
+                    };
+                    tr.revision {
+                        td { (field) }
+                        td.n {
+                            (r.old_value.map(|v| l.int(v)).unwrap_or_else(|| "–".into()))
+                            " → " (l.int(r.new_value))
+                        }
+                        td { (r
+                            .effective
+                            .as_deref()
+                            .and_then(|e| e.parse::<shared::date::Date>().ok())
+                            .map(|d| d.format_vn())
+                            .unwrap_or_default()) }
+                        td { (r.decision) }
+                    }
+                }
+            }
         }
-        h.push_str("</table>");
     }
-    h
 }
 
 /// Admissions per month (or year) as bars, the running total as a line and the plan
 /// (target pro rata) as a dashed line; the same numbers follow in a table.
-fn trend_section(l: Lang, t: &Trend) -> String {
-    let mut h = format!(
-        "<h2>{}</h2>",
-        esc(l.t(
+fn trend_section(l: Lang, t: &Trend) -> Markup {
+    let heading = html! {
+        h2 { (l.t(
             "Diễn biến kết nạp so với chỉ tiêu",
-            "Admissions over time against the target"
-        ))
-    );
+            "Admissions over time against the target",
+        )) }
+    };
     if t.points.is_empty() {
-        return h;
+        return heading;
     }
     let max_cum = t
         .points
@@ -799,140 +721,121 @@ fn trend_section(l: Lang, t: &Trend) -> String {
         "Cột: số kết nạp mỗi kỳ; đường liền: lũy kế; đường đứt: lũy kế theo kế hoạch. Số liệu chi tiết ở bảng dưới.",
         "Bars: admissions per period; solid line: running total; dashed line: plan to date. The numbers are in the table below.",
     );
-    let mut svg = format!(
-        r#"<svg role="img" aria-labelledby="trend-title trend-desc" width="100%" viewBox="0 0 {w} {hgt}" class="chart wide" id="trend"><title id="trend-title">{}</title><desc id="trend-desc">{}</desc>"#,
-        esc(l.t("Diễn biến kết nạp", "Admissions over time")),
-        esc(desc),
-    );
     let mut cum = String::new();
     let mut plan = String::new();
     for (i, p) in t.points.iter().enumerate() {
-        let x = left + i as f64 * step;
-        let bh = p.admitted as f64 / max_bar * (hgt - bottom - 10.0) * 0.5;
-        svg.push_str(&format!(
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#e88a8a\"><title>{}: {}</title></rect>",
-            x + step * 0.15,
-            hgt - bottom - bh,
-            step * 0.7,
-            esc(&p.label),
-            l.int(p.admitted as i64),
-        ));
-        let cx = x + step / 2.0;
+        let cx = left + i as f64 * step + step / 2.0;
         cum.push_str(&format!("{cx:.1},{:.1} ", y(p.cumulative as f64, max_cum)));
         if let Some(v) = p.plan {
             plan.push_str(&format!("{cx:.1},{:.1} ", y(v, max_cum)));
         }
-        if t.points.len() <= 24 || i % (t.points.len() / 12).max(1) == 0 {
-            svg.push_str(&format!(
-                r#"<text x="{cx:.1}" y="{:.1}" text-anchor="middle" font-size="10">{}</text>"#,
-                hgt - 10.0,
-                esc(&p.label)
-            ));
+    }
+    let f1 = |v: f64| format!("{v:.1}");
+    html! {
+        (heading)
+        svg role="img" aria-labelledby="trend-title trend-desc" width="100%"
+            viewBox={ "0 0 " (w) " " (hgt) } class="chart wide" id="trend" {
+            title id="trend-title" { (l.t("Diễn biến kết nạp", "Admissions over time")) }
+            desc id="trend-desc" { (desc) }
+            @for (i, p) in t.points.iter().enumerate() {
+                @let x = left + i as f64 * step;
+                @let bh = p.admitted as f64 / max_bar * (hgt - bottom - 10.0) * 0.5;
+                rect x=(f1(x + step * 0.15)) y=(f1(hgt - bottom - bh)) width=(f1(step * 0.7))
+                    height=(f1(bh)) fill="#e88a8a" {
+                    title { (p.label) ": " (l.int(p.admitted as i64)) }
+                }
+                @if t.points.len() <= 24 || i % (t.points.len() / 12).max(1) == 0 {
+                    text x=(f1(x + step / 2.0)) y=(f1(hgt - 10.0)) text-anchor="middle" font-size="10" { (p.label) }
+                }
+            }
+            polyline points=(cum) fill="none" stroke="#a50e0e" stroke-width="2" {}
+            @if !plan.is_empty() {
+                polyline points=(plan) fill="none" stroke="#1f5f99" stroke-width="2" stroke-dasharray="6 4" {}
+            }
+        }
+        details {
+            summary { (l.t("Bảng số liệu của biểu đồ", "The chart as a table")) }
+            table id="trend-table" {
+                tr {
+                    th { (l.t("Kỳ", "Period")) }
+                    th.n { (l.t("Kết nạp", "Admitted")) }
+                    th.n { (l.t("Lũy kế", "Cumulative")) }
+                    th.n { (l.t("Kế hoạch (lũy kế)", "Plan (cumulative)")) }
+                }
+                @for p in &t.points {
+                    tr {
+                        td { (p.label) }
+                        td.n { (l.int(p.admitted as i64)) }
+                        td.n { (l.int(p.cumulative as i64)) }
+                        td.n { (p.plan
+                            .map(|v| l.int(v.round() as i64))
+                            .unwrap_or_else(|| "–".into())) }
+                    }
+                }
+            }
         }
     }
-    svg.push_str(&format!(
-        "<polyline points=\"{cum}\" fill=\"none\" stroke=\"#a50e0e\" stroke-width=\"2\"></polyline>"
-    ));
-    if !plan.is_empty() {
-        svg.push_str(&format!(
-            "<polyline points=\"{plan}\" fill=\"none\" stroke=\"#1f5f99\" stroke-width=\"2\" stroke-dasharray=\"6 4\"></polyline>"
-        ));
-    }
-    svg.push_str("</svg>");
-    h.push_str(&svg);
-    h.push_str(&format!(
-        "<details><summary>{}</summary><table id=\"trend-table\"><tr><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr>",
-        esc(l.t("Bảng số liệu của biểu đồ", "The chart as a table")),
-        esc(l.t("Kỳ", "Period")),
-        esc(l.t("Kết nạp", "Admitted")),
-        esc(l.t("Lũy kế", "Cumulative")),
-        esc(l.t("Kế hoạch (lũy kế)", "Plan (cumulative)")),
-    ));
-    for p in &t.points {
-        h.push_str(&format!(
-            "<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>",
-            esc(&p.label),
-            l.int(p.admitted as i64),
-            l.int(p.cumulative as i64),
-            p.plan
-                .map(|v| l.int(v.round() as i64))
-                .unwrap_or_else(|| "–".into()),
-        ));
-    }
-    h.push_str("</table></details>");
-    h
 }
 
 /// Awareness classes of the period and their trainees.
-fn classes_section(l: Lang, base: &CaseFilter, d: &Dashboard) -> String {
+fn classes_section(l: Lang, base: &CaseFilter, d: &Dashboard) -> Markup {
     let c = &d.classes;
-    let mut h = format!(
-        r#"<h2>{}</h2><p id="classes-summary">{}: <strong>{}</strong> · {}: <strong>{}</strong> · {}: <strong>{}</strong> · {}: <strong>{}</strong> · {}: <a href="{}">{}</a></p>"#,
-        esc(l.t("Lớp bồi dưỡng nhận thức về Đảng", "Party awareness classes")),
-        esc(l.t("Số lớp", "Classes")),
-        l.int(c.classes as i64),
-        esc(l.t("Quần chúng được cử đi học", "Candidates sent")),
-        l.int(c.trainees as i64),
-        esc(l.t("Được cấp giấy chứng nhận", "Certified")),
-        l.int(c.certified as i64),
-        esc(l.t("Đã kết nạp", "Admitted since")),
-        l.int(c.admitted as i64),
-        esc(l.t(
-            "Giấy chứng nhận cấp trong kỳ",
-            "Certificates dated in the period"
-        )),
-        esc(&format!(
-            "/central/cases?{}",
-            CaseFilter {
-                org: base.org.clone(),
-                from: Some(d.period.from.to_string()),
-                to: Some(d.period.to.to_string()),
-                ..CaseFilter::default()
-            }
-            .query_string()
-        )),
-        l.int(c.certificates_in_period as i64),
-    );
-    if !c.list.is_empty() {
-        h.push_str(&format!(
-            "<table id=\"classes\"><tr><th>{}</th><th>{}</th><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr>",
-            esc(l.t("Lớp", "Class")),
-            esc(l.t("Đơn vị mở lớp", "Opened by")),
-            esc(l.t("Thời gian", "Dates")),
-            esc(l.t("Học viên", "Trainees")),
-            esc(l.t("Có giấy chứng nhận", "Certified")),
-            esc(l.t("Đã kết nạp", "Admitted")),
-        ));
-        for k in &c.list {
-            h.push_str(&format!(
-                r#"<tr><td><a href="{}">{}</a></td><td>{}</td><td>{} – {}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>"#,
-                esc(&format!(
-                    "/central/cases?{}",
-                    CaseFilter {
+    let certificates = CaseFilter {
+        org: base.org.clone(),
+        from: Some(d.period.from.to_string()),
+        to: Some(d.period.to.to_string()),
+        ..CaseFilter::default()
+    }
+    .query_string();
+    html! {
+        h2 { (l.t("Lớp bồi dưỡng nhận thức về Đảng", "Party awareness classes")) }
+        p id="classes-summary" {
+            (l.t("Số lớp", "Classes")) ": " strong { (l.int(c.classes as i64)) } " · "
+            (l.t("Quần chúng được cử đi học", "Candidates sent")) ": " strong { (l.int(c.trainees as i64)) } " · "
+            (l.t("Được cấp giấy chứng nhận", "Certified")) ": " strong { (l.int(c.certified as i64)) } " · "
+            (l.t("Đã kết nạp", "Admitted since")) ": " strong { (l.int(c.admitted as i64)) } " · "
+            (l.t(
+                "Giấy chứng nhận cấp trong kỳ",
+                "Certificates dated in the period",
+            ))
+            ": "
+            a href={ "/central/cases?" (certificates) } { (l.int(c.certificates_in_period as i64)) }
+        }
+        @if !c.list.is_empty() {
+            table id="classes" {
+                tr {
+                    th { (l.t("Lớp", "Class")) }
+                    th { (l.t("Đơn vị mở lớp", "Opened by")) }
+                    th { (l.t("Thời gian", "Dates")) }
+                    th.n { (l.t("Học viên", "Trainees")) }
+                    th.n { (l.t("Có giấy chứng nhận", "Certified")) }
+                    th.n { (l.t("Đã kết nạp", "Admitted")) }
+                }
+                @for k in &c.list {
+                    @let cases = CaseFilter {
                         org: base.org.clone(),
                         class_id: Some(k.id.clone()),
                         year: Some(k.start_date.year().to_string()),
                         ..CaseFilter::default()
                     }
-                    .query_string()
-                )),
-                esc(&k.name),
-                esc(&k.org_name),
-                esc(&k.start_date.format_vn()),
-                esc(&k.end_date.format_vn()),
-                l.int(k.participants as i64),
-                l.int(k.certified as i64),
-                l.int(k.admitted as i64),
-            ));
+                    .query_string();
+                    tr {
+                        td { a href={ "/central/cases?" (cases) } { (k.name) } }
+                        td { (k.org_name) }
+                        td { (k.start_date.format_vn()) " – " (k.end_date.format_vn()) }
+                        td.n { (l.int(k.participants as i64)) }
+                        td.n { (l.int(k.certified as i64)) }
+                        td.n { (l.int(k.admitted as i64)) }
+                    }
+                }
+            }
         }
-        h.push_str("</table>");
     }
-    h
 }
 
 /// Cohort conversion: entered the pipeline in the period → attended a class → admitted,
 /// with both shares, by source and by occupation.
-pub fn cohort_section(l: Lang, base: &CaseFilter, c: &Cohort) -> String {
+pub fn cohort_section(l: Lang, base: &CaseFilter, c: &Cohort) -> Markup {
     let entry = match c.entry {
         CohortEntry::OutstandingList => l.t(
             "vào danh sách quần chúng ưu tú",
@@ -950,88 +853,82 @@ pub fn cohort_section(l: Lang, base: &CaseFilter, c: &Cohort) -> String {
         f(&mut c);
         format!("/central/cases?{}", c.query_string())
     };
-    let mut h = format!(
-        "<h2>{} {}</h2>",
-        esc(l.t(
-            "Chuyển đổi theo khóa: những người",
-            "Cohort conversion: people who"
-        )),
-        esc(&format!(
-            "{entry} {} {} – {}",
-            l.t("trong", "between"),
-            c.period.from.format_vn(),
-            c.period.to.format_vn()
-        )),
-    );
-    h.push_str(&format!(
-        "<table id=\"cohort\"><tr><th>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th><th class=n>{}</th></tr>",
-        esc(l.t("Nhóm", "Group")),
-        esc(l.t("Vào nguồn", "Entered")),
-        esc(l.t("Đã học lớp nhận thức", "Attended the class")),
-        esc(l.t("Đã kết nạp", "Admitted")),
-        esc(l.t("Kết nạp / vào nguồn", "Admitted / entered")),
-        esc(l.t("Kết nạp / đã học lớp", "Admitted / attendees")),
-    ));
     let row = |label: &str, id: &str, x: &crate::figures::Conversion, href: String| {
-        format!(
-            r#"<tr><td>{}</td><td class=n><a id="{id}" href="{}">{}</a></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>"#,
-            esc(label),
-            esc(&href),
-            l.int(x.entered as i64),
-            l.int(x.attended_class as i64),
-            l.int(x.admitted as i64),
-            esc(&l.pct(x.admitted_percent)),
-            esc(&l.pct(x.admitted_of_attendees_percent)),
-        )
+        html! {
+            tr {
+                td { (label) }
+                td.n { a id=(id) href=(href) { (l.int(x.entered as i64)) } }
+                td.n { (l.int(x.attended_class as i64)) }
+                td.n { (l.int(x.admitted as i64)) }
+                td.n { (l.pct(x.admitted_percent)) }
+                td.n { (l.pct(x.admitted_of_attendees_percent)) }
+            }
+        }
     };
-    h.push_str(&row(
-        l.t("Tất cả", "All"),
-        "cohort-all",
-        &c.total,
-        cohort_link(&|_| {}),
-    ));
-    for line in &c.by_source {
-        let code = if line.code.is_empty() {
+    let code_of = |code: &str| {
+        if code.is_empty() {
             "none_recorded".to_string()
         } else {
-            line.code.clone()
-        };
-        h.push_str(&row(
-            &format!(
-                "{}: {}",
-                l.t("Nguồn", "Source"),
-                l.t(&line.label_vi, &line.label_en)
-            ),
-            &format!("cohort-source-{code}"),
-            &line.figures,
-            cohort_link(&|f| f.source = Some(code.clone())),
-        ));
+            code.to_string()
+        }
+    };
+    html! {
+        h2 {
+            (l.t(
+                "Chuyển đổi theo khóa: những người",
+                "Cohort conversion: people who",
+            ))
+            " " (entry) " " (l.t("trong", "between")) " "
+            (c.period.from.format_vn()) " – " (c.period.to.format_vn())
+        }
+        table id="cohort" {
+            tr {
+                th { (l.t("Nhóm", "Group")) }
+                th.n { (l.t("Vào nguồn", "Entered")) }
+                th.n { (l.t("Đã học lớp nhận thức", "Attended the class")) }
+                th.n { (l.t("Đã kết nạp", "Admitted")) }
+                th.n { (l.t("Kết nạp / vào nguồn", "Admitted / entered")) }
+                th.n { (l.t("Kết nạp / đã học lớp", "Admitted / attendees")) }
+            }
+            (row(
+                l.t("Tất cả", "All"),
+                "cohort-all",
+                &c.total,
+                cohort_link(&|_| {}),
+            ))
+            @for line in &c.by_source {
+                @let code = code_of(&line.code);
+                (row(
+                    &format!(
+                        "{}: {}",
+                        l.t("Nguồn", "Source"),
+                        l.t(&line.label_vi, &line.label_en)
+                    ),
+                    &format!("cohort-source-{code}"),
+                    &line.figures,
+                    cohort_link(&|f| f.source = Some(code.clone())),
+                ))
+            }
+            @for line in &c.by_occupation {
+                @let code = code_of(&line.code);
+                (row(
+                    l.t(&line.label_vi, &line.label_en),
+                    &format!("cohort-occupation-{code}"),
+                    &line.figures,
+                    cohort_link(&|f| f.occupation = Some(code.clone())),
+                ))
+            }
+        }
+        @if c.without_entry_date > 0 {
+            p.muted {
+                (l.t(
+                    "Hồ sơ chưa ghi ngày vào nguồn (không thuộc khóa nào)",
+                    "Files without an entry date (in no cohort)",
+                ))
+                ": " (l.int(c.without_entry_date as i64))
+            }
+        }
     }
-    for line in &c.by_occupation {
-        let code = if line.code.is_empty() {
-            "none_recorded".to_string()
-        } else {
-            line.code.clone()
-        };
-        h.push_str(&row(
-            l.t(&line.label_vi, &line.label_en),
-            &format!("cohort-occupation-{code}"),
-            &line.figures,
-            cohort_link(&|f| f.occupation = Some(code.clone())),
-        ));
-    }
-    h.push_str("</table>");
-    if c.without_entry_date > 0 {
-        h.push_str(&format!(
-            r#"<p class="muted">{}: {}</p>"#,
-            esc(l.t(
-                "Hồ sơ chưa ghi ngày vào nguồn (không thuộc khóa nào)",
-                "Files without an entry date (in no cohort)"
-            )),
-            l.int(c.without_entry_date as i64)
-        ));
-    }
-    h
 }
 
 /// The options of a select over coded values (code, Vietnamese, English), with "not

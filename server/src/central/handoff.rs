@@ -8,26 +8,29 @@ use axum::extract::{Multipart, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Reviewer, esc, page, run_page};
+use maud::{Markup, html};
+
+use super::{Reviewer, page, run_page};
 use crate::AppState;
 use crate::error::AppError;
 use crate::handoff;
 use crate::reports::url_encode;
 
-fn upload_form(r: &Reviewer) -> String {
+fn upload_form(r: &Reviewer) -> Markup {
     let l = r.lang;
     // The form token travels in the query: a multipart body is read after the check.
-    format!(
-        r#"<p>{help}</p><form method="post" action="/central/handoff?csrf={csrf}" enctype="multipart/form-data" class="filters stacked">
-<label>{file}<input type="file" name="file" accept=".json,application/json" required></label><button>{go}</button></form>"#,
-        help = esc(l.t(
+    let action = format!("/central/handoff?csrf={}", url_encode(r.csrf_token()));
+    html! {
+        p { (l.t(
             "Khi một thiết bị không có mạng lâu ngày, cán bộ bấm \"Xuất bàn giao\" trong ứng dụng và gửi tệp cho văn phòng. Tệp đã được mã hóa cho máy chủ này. Máy chủ nhận các thay đổi trong tệp như khi thiết bị đó đồng bộ: cùng tác giả, cùng phạm vi, cùng kiểm tra. Tải cùng một tệp hai lần, hoặc thiết bị đồng bộ sau đó, không tạo thay đổi trùng.",
-            "When a device has had no network for a long time, the cadre taps \"Export hand-off\" in the app and gives the file to the office. The file is encrypted for this server. The server takes its changes as it would from that device's sync: same authorship, same scope, same checks. Uploading the same file twice, or the device syncing later, makes no duplicate."
-        )),
-        csrf = esc(&url_encode(r.csrf_token())),
-        file = esc(l.t("Tệp bàn giao", "Hand-off file")),
-        go = esc(l.t("Tải lên và áp dụng", "Upload and apply")),
-    )
+            "When a device has had no network for a long time, the cadre taps \"Export hand-off\" in the app and gives the file to the office. The file is encrypted for this server. The server takes its changes as it would from that device's sync: same authorship, same scope, same checks. Uploading the same file twice, or the device syncing later, makes no duplicate.",
+        )) }
+        form method="post" action=(action) enctype="multipart/form-data" class="filters stacked" {
+            label { (l.t("Tệp bàn giao", "Hand-off file"))
+                input type="file" name="file" accept=".json,application/json" required; }
+            button { (l.t("Tải lên và áp dụng", "Upload and apply")) }
+        }
+    }
 }
 
 pub async fn show(r: Reviewer) -> Response {
@@ -37,7 +40,7 @@ pub async fn show(r: Reviewer) -> Response {
         &r,
         l.t("Nhận tệp bàn giao", "Receive a hand-off file"),
         "handoff",
-        &body,
+        body,
     )
 }
 
@@ -64,67 +67,57 @@ pub async fn upload(
     run_page(lang, move || {
         let l = r.lang;
         let title = l.t("Nhận tệp bàn giao", "Receive a hand-off file");
-        let mut h = String::new();
-        match handoff::apply(&state, &r.caller, &bytes) {
+        let result = match handoff::apply(&state, &r.caller, &bytes) {
             Err(AppError::User {
                 message_vi,
                 message_en,
                 ..
-            }) => {
-                h.push_str(&format!(
-                    r#"<p class="err" role="alert" id="handoff-refused">{}</p>"#,
-                    esc(l.t(&message_vi, &message_en))
-                ));
-            }
+            }) => html! {
+                p.err role="alert" id="handoff-refused" { (l.t(&message_vi, &message_en)) }
+            },
             Err(e) => return Err(e),
             Ok(out) => {
-                h.push_str(&format!(
-                    r#"<p id="handoff-summary">{}</p>"#,
-                    esc(&if l.en {
-                        format!(
-                            "File from {} ({}), device {}: {} case files accepted, {} refused.",
-                            out.display_name,
-                            out.username,
-                            out.device_id,
-                            out.accepted.len(),
-                            out.rejected.len()
-                        )
-                    } else {
-                        format!(
-                            "Tệp của {} ({}), thiết bị {}: nhận {} hồ sơ, từ chối {} hồ sơ.",
-                            out.display_name,
-                            out.username,
-                            out.device_id,
-                            out.accepted.len(),
-                            out.rejected.len()
-                        )
-                    })
-                ));
-                h.push_str(&format!(
-                    "<table><tr><th>{}</th><th>{}</th></tr>",
-                    esc(l.t("Hồ sơ", "Case file")),
-                    esc(l.t("Kết quả", "Result"))
-                ));
-                for id in &out.accepted {
-                    h.push_str(&format!(
-                        r#"<tr class="accepted"><td><a href="/central/cases/{id}">{id}</a></td><td class="ok">{}</td></tr>"#,
-                        esc(l.t("Đã nhận", "Accepted")),
-                        id = esc(id.as_str()),
-                    ));
+                let summary = if l.en {
+                    format!(
+                        "File from {} ({}), device {}: {} case files accepted, {} refused.",
+                        out.display_name,
+                        out.username,
+                        out.device_id,
+                        out.accepted.len(),
+                        out.rejected.len()
+                    )
+                } else {
+                    format!(
+                        "Tệp của {} ({}), thiết bị {}: nhận {} hồ sơ, từ chối {} hồ sơ.",
+                        out.display_name,
+                        out.username,
+                        out.device_id,
+                        out.accepted.len(),
+                        out.rejected.len()
+                    )
+                };
+                html! {
+                    p id="handoff-summary" { (summary) }
+                    table {
+                        tr { th { (l.t("Hồ sơ", "Case file")) } th { (l.t("Kết quả", "Result")) } }
+                        @for id in &out.accepted {
+                            tr.accepted {
+                                td { a href={ "/central/cases/" (id.as_str()) } { (id.as_str()) } }
+                                td.ok { (l.t("Đã nhận", "Accepted")) }
+                            }
+                        }
+                        @for rej in &out.rejected {
+                            tr.refused {
+                                td { (rej.doc_id.as_str()) }
+                                td.bad { (l.t(&rej.message_vi, &rej.message_en)) " (" (rej.code) ")" }
+                            }
+                        }
+                    }
                 }
-                for rej in &out.rejected {
-                    h.push_str(&format!(
-                        r#"<tr class="refused"><td>{}</td><td class="bad">{} ({})</td></tr>"#,
-                        esc(rej.doc_id.as_str()),
-                        esc(l.t(&rej.message_vi, &rej.message_en)),
-                        esc(&rej.code),
-                    ));
-                }
-                h.push_str("</table>");
             }
-        }
-        h.push_str(&upload_form(&r));
-        Ok(page(&r, title, "handoff", &h))
+        };
+        let body = html! { (result) (upload_form(&r)) };
+        Ok(page(&r, title, "handoff", body))
     })
     .await
 }

@@ -6,7 +6,8 @@
 //! prints well and can be linked from a report. Vietnamese comes first; `?lang=en` (kept
 //! in a cookie) switches to English. Sign-in sets an HttpOnly, SameSite=Strict session
 //! cookie; every form that changes data carries a per-session token and must come from
-//! this origin. Everything interpolated into HTML goes through [`esc`].
+//! this origin. The HTML is written with `maud`'s compile-time templates: every value
+//! placed in a page is escaped unless it is explicitly `PreEscaped`.
 
 pub mod admin;
 mod admin_classes;
@@ -30,6 +31,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use shared::date::Date;
@@ -224,28 +226,9 @@ impl Reviewer {
     }
 
     /// The hidden form field carrying the token.
-    pub fn csrf_field(&self) -> String {
-        format!(
-            r#"<input type="hidden" name="csrf" value="{}">"#,
-            esc(&self.csrf)
-        )
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.csrf); }
     }
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A date as dd/mm/yyyy, or a dash.
@@ -312,7 +295,7 @@ form.resolve fieldset{border:0;padding:0;margin:0;display:flex;flex-wrap:wrap;ga
 "#;
 
 /// Wraps a page body in the common layout and sends it.
-pub fn page(r: &Reviewer, title: &str, active: &str, body: &str) -> Response {
+pub fn page(r: &Reviewer, title: &str, active: &str, body: Markup) -> Response {
     let l = r.lang;
     let nav = [
         ("dashboard", "/central", l.t("Tổng quan", "Dashboard")),
@@ -353,34 +336,37 @@ pub fn page(r: &Reviewer, title: &str, active: &str, body: &str) -> Response {
     } else {
         nav.to_vec()
     };
-    let links: String = nav
-        .iter()
-        .map(|(key, href, label)| {
-            let on = if *key == active { r#" class="on""# } else { "" };
-            format!(r#"<a href="{href}"{on}>{}</a>"#, esc(label))
-        })
-        .collect();
     let switch = switch_lang_href(&r.uri, !l.en);
-    let html = format!(
-        r#"<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{title} · {app}</title><link rel="stylesheet" href="/central/app.css"></head><body>
-<header><strong>{app}</strong>{links}<span class="me">{who} · <a href="{switch}">{other}</a>
-<form method="post" action="/central/logout">{csrf}<button>{logout}</button></form></span></header>
-<main><h1>{title}</h1>{body}</main></body></html>"#,
-        lang = if l.en { "en" } else { "vi" },
-        title = esc(title),
-        app = esc(l.t("Văn phòng cấp ủy", "Central office")),
-        who = esc(&format!(
-            "{} ({})",
-            r.caller.display_name, r.caller.username
-        )),
-        switch = esc(&switch),
-        other = if l.en { "Tiếng Việt" } else { "English" },
-        csrf = r.csrf_field(),
-        logout = esc(l.t("Đăng xuất", "Log out")),
-    );
-    let mut resp = Html(html).into_response();
+    let app = l.t("Văn phòng cấp ủy", "Central office");
+    let html = html! {
+        (DOCTYPE)
+        html lang=(if l.en { "en" } else { "vi" }) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (title) " · " (app) }
+                link rel="stylesheet" href="/central/app.css";
+            }
+            body {
+                header {
+                    strong { (app) }
+                    @for (key, href, label) in &nav {
+                        a href=(href) class=[(*key == active).then_some("on")] { (label) }
+                    }
+                    span.me {
+                        (r.caller.display_name) " (" (r.caller.username) ") · "
+                        a href=(switch) { (if l.en { "Tiếng Việt" } else { "English" }) }
+                        form method="post" action="/central/logout" {
+                            (r.csrf_field())
+                            button { (l.t("Đăng xuất", "Log out")) }
+                        }
+                    }
+                }
+                main { h1 { (title) } (body) }
+            }
+        }
+    };
+    let mut resp = Html(html.into_string()).into_response();
     secure_headers(resp.headers_mut());
     if r.lang_changed
         && let Ok(v) = HeaderValue::from_str(&format!(
@@ -472,17 +458,28 @@ pub fn error_page(lang: Lang, e: &AppError) -> Response {
             .to_string()
         }
     };
-    let html = format!(
-        r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{status}</title><link rel="stylesheet" href="/central/app.css"></head>
-<body><main><div class="err"><strong>{status}</strong> {msg}</div>
-<p><a href="/central">{home}</a> · <a href="/central/login">{login}</a></p></main></body></html>"#,
-        status = status.as_u16(),
-        code = if lang.en { "en" } else { "vi" },
-        msg = esc(&message),
-        home = esc(lang.t("Về trang tổng quan", "Back to the dashboard")),
-        login = esc(lang.t("Đăng nhập", "Log in")),
-    );
-    let mut resp = (status, Html(html)).into_response();
+    let html = html! {
+        (DOCTYPE)
+        html lang=(if lang.en { "en" } else { "vi" }) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (status.as_u16()) }
+                link rel="stylesheet" href="/central/app.css";
+            }
+            body {
+                main {
+                    div.err { strong { (status.as_u16()) } " " (message) }
+                    p {
+                        a href="/central" { (lang.t("Về trang tổng quan", "Back to the dashboard")) }
+                        " · "
+                        a href="/central/login" { (lang.t("Đăng nhập", "Log in")) }
+                    }
+                }
+            }
+        }
+    };
+    let mut resp = (status, Html(html.into_string())).into_response();
     secure_headers(resp.headers_mut());
     resp
 }
@@ -512,25 +509,24 @@ pub struct PasswordForm {
 async fn password_form(r: Reviewer, Query(q): Query<LoginQuery>) -> Response {
     let l = r.lang;
     let next = safe_next(q.next.as_deref());
-    let body = format!(
-        r#"<p>{why}</p><form method="post" action="/central/password" class="filters stacked">{csrf}
-<input type="hidden" name="next" value="{next}">
-<label>{cur}<input name="current" type="password" autocomplete="current-password" required></label>
-<label>{new}<input name="new" type="password" autocomplete="new-password" minlength="8" required></label>
-<label>{rep}<input name="repeat" type="password" autocomplete="new-password" minlength="8" required></label>
-<button>{go}</button></form>"#,
-        why = esc(l.t(
+    let body = html! {
+        p { (l.t(
             "Hãy đặt mật khẩu mới (ít nhất 8 ký tự) trước khi tiếp tục.",
-            "Choose a new password (at least 8 characters) before going on."
-        )),
-        csrf = r.csrf_field(),
-        next = esc(&next),
-        cur = esc(l.t("Mật khẩu hiện tại", "Current password")),
-        new = esc(l.t("Mật khẩu mới", "New password")),
-        rep = esc(l.t("Nhập lại mật khẩu mới", "New password again")),
-        go = esc(l.t("Đổi mật khẩu", "Change the password")),
-    );
-    page(&r, l.t("Đổi mật khẩu", "Change your password"), "", &body)
+            "Choose a new password (at least 8 characters) before going on.",
+        )) }
+        form method="post" action="/central/password" class="filters stacked" {
+            (r.csrf_field())
+            input type="hidden" name="next" value=(next);
+            label { (l.t("Mật khẩu hiện tại", "Current password"))
+                input name="current" type="password" autocomplete="current-password" required; }
+            label { (l.t("Mật khẩu mới", "New password"))
+                input name="new" type="password" autocomplete="new-password" minlength="8" required; }
+            label { (l.t("Nhập lại mật khẩu mới", "New password again"))
+                input name="repeat" type="password" autocomplete="new-password" minlength="8" required; }
+            button { (l.t("Đổi mật khẩu", "Change the password")) }
+        }
+    };
+    page(&r, l.t("Đổi mật khẩu", "Change your password"), "", body)
 }
 
 async fn change_password(
@@ -559,28 +555,30 @@ async fn change_password(
 
 /// A warning for pages that show deadlines falling in years the working-day calendar does
 /// not cover (only weekends count as days off there until an administrator adds them).
-pub fn calendar_warning(l: Lang, years: &[i32]) -> String {
+pub fn calendar_warning(l: Lang, years: &[i32]) -> Markup {
     if years.is_empty() {
-        return String::new();
+        return html! {};
     }
     let list = years
         .iter()
         .map(i32::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    format!(
-        r#"<p class="banner" role="status">{} <a href="/central/admin/calendar">{}</a></p>"#,
-        esc(&if l.en {
-            format!(
-                "Some deadlines fall in {list}, which the working-day calendar does not cover yet: they count weekends only."
-            )
-        } else {
-            format!(
-                "Có thời hạn rơi vào năm {list}, chưa có lịch ngày nghỉ: tạm chỉ tính nghỉ thứ Bảy, Chủ nhật."
-            )
-        }),
-        esc(l.t("Cập nhật lịch", "Update the calendar")),
-    )
+    let text = if l.en {
+        format!(
+            "Some deadlines fall in {list}, which the working-day calendar does not cover yet: they count weekends only."
+        )
+    } else {
+        format!(
+            "Có thời hạn rơi vào năm {list}, chưa có lịch ngày nghỉ: tạm chỉ tính nghỉ thứ Bảy, Chủ nhật."
+        )
+    };
+    html! {
+        p.banner role="status" {
+            (text) " "
+            a href="/central/admin/calendar" { (l.t("Cập nhật lịch", "Update the calendar")) }
+        }
+    }
 }
 
 /// Runs blocking page work and renders its error, if any, as a page.
@@ -603,29 +601,39 @@ pub struct LoginQuery {
 }
 
 fn login_html(lang: Lang, next: &str, error: Option<&str>) -> String {
-    let err = error
-        .map(|e| format!(r#"<p class="err">{}</p>"#, esc(e)))
-        .unwrap_or_default();
-    format!(
-        r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title><link rel="stylesheet" href="/central/app.css"></head>
-<body><main class="narrow"><h1>{title}</h1>{err}
-<form method="post" action="/central/login" class="filters stacked">
-<input type="hidden" name="next" value="{next}">
-<label>{user}<input name="username" autocomplete="username" required></label>
-<label>{pass}<input name="password" type="password" autocomplete="current-password" required></label>
-<button>{go}</button></form>
-<p class="muted"><a href="/central/login?lang={other_code}&amp;next={next_q}">{other}</a></p></main></body></html>"#,
-        code = if lang.en { "en" } else { "vi" },
-        title = esc(lang.t("Đăng nhập — Văn phòng cấp ủy", "Log in — Central office")),
-        user = esc(lang.t("Tên đăng nhập", "Username")),
-        pass = esc(lang.t("Mật khẩu", "Password")),
-        go = esc(lang.t("Đăng nhập", "Log in")),
-        next = esc(next),
-        next_q = esc(&crate::reports::url_encode(next)),
-        other_code = if lang.en { "vi" } else { "en" },
-        other = if lang.en { "Tiếng Việt" } else { "English" },
-    )
+    let title = lang.t("Đăng nhập — Văn phòng cấp ủy", "Log in — Central office");
+    let other_code = if lang.en { "vi" } else { "en" };
+    let switch = format!(
+        "/central/login?lang={other_code}&next={}",
+        crate::reports::url_encode(next)
+    );
+    html! {
+        (DOCTYPE)
+        html lang=(if lang.en { "en" } else { "vi" }) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href="/central/app.css";
+            }
+            body {
+                main.narrow {
+                    h1 { (title) }
+                    @if let Some(e) = error { p.err { (e) } }
+                    form method="post" action="/central/login" class="filters stacked" {
+                        input type="hidden" name="next" value=(next);
+                        label { (lang.t("Tên đăng nhập", "Username"))
+                            input name="username" autocomplete="username" required; }
+                        label { (lang.t("Mật khẩu", "Password"))
+                            input name="password" type="password" autocomplete="current-password" required; }
+                        button { (lang.t("Đăng nhập", "Log in")) }
+                    }
+                    p.muted { a href=(switch) { (if lang.en { "Tiếng Việt" } else { "English" }) } }
+                }
+            }
+        }
+    }
+    .into_string()
 }
 
 /// Only paths of these pages may follow a sign-in: never another site.
@@ -808,38 +816,44 @@ async fn logout(
 
 /// `<option>`s of the organisations a reviewer can report on (branches below grassroots
 /// level are left out: they are reached through their organisation's lists).
-pub fn org_options(orgs: &crate::reports::OrgIndex, root_path: &str, selected: &str) -> String {
-    orgs.subtree(root_path)
-        .filter(|o| o.kind != "sub_branch")
-        .map(|o| {
-            let depth = o
-                .path
-                .matches('/')
-                .count()
-                .saturating_sub(root_path.matches('/').count());
-            let sel = if o.id == selected { " selected" } else { "" };
-            format!(
-                r#"<option value="{}"{sel}>{}{}</option>"#,
-                esc(&o.id),
-                "· ".repeat(depth),
-                esc(&o.name)
-            )
-        })
-        .collect()
+pub fn org_options(orgs: &crate::reports::OrgIndex, root_path: &str, selected: &str) -> Markup {
+    let base = root_path.matches('/').count();
+    html! {
+        @for o in orgs.subtree(root_path).filter(|o| o.kind != "sub_branch") {
+            option value=(o.id) selected[o.id == selected] {
+                ("· ".repeat(o.path.matches('/').count().saturating_sub(base))) (o.name)
+            }
+        }
+    }
+}
+
+/// A `<select>` over `(code, label)` options with an empty choice first, the current
+/// value selected.
+pub fn select_field(name: &str, current: Option<&str>, opts: &[(String, String)]) -> Markup {
+    html! {
+        select name=(name) {
+            option value="" { "—" }
+            @for (code, label) in opts {
+                option value=(code) selected[current == Some(code.as_str())] { (label) }
+            }
+        }
+    }
 }
 
 /// Links to download the report at `report` with `query` as XLSX and CSV.
-pub fn export_links(l: Lang, report: &str, query: &str) -> String {
+pub fn export_links(l: Lang, report: &str, query: &str) -> Markup {
     let q = if query.is_empty() {
         String::new()
     } else {
         format!("&{query}")
     };
     let lang = if l.en { "&lang=en" } else { "" };
-    format!(
-        r#"<p class="muted">{label}: <a href="/api/review/export/{report}?format=xlsx{q}{lang}">XLSX</a> · <a href="/api/review/export/{report}?format=csv{q}{lang}">CSV</a></p>"#,
-        label = esc(l.t("Xuất", "Export")),
-        q = esc(&q),
-        lang = lang,
-    )
+    html! {
+        p.muted {
+            (l.t("Xuất", "Export")) ": "
+            a href={ "/api/review/export/" (report) "?format=xlsx" (q) (lang) } { "XLSX" }
+            " · "
+            a href={ "/api/review/export/" (report) "?format=csv" (q) (lang) } { "CSV" }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! device by its model and browser (never a raw User-Agent string).
 
 use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue, Value};
+use maud::{Markup, html};
 
 use super::Lang;
 
@@ -214,8 +215,7 @@ pub fn change_lines(doc: &AutoCommit, hash: &str, fields: &[String], l: Lang) ->
 /// The whole case file as the forms group it: one table per stage section with every
 /// fact and its value, and each record of a list (introducers, verifications, votes)
 /// as its own table. Facts not recorded read "—".
-pub fn case_file_html(case: &serde_json::Value, l: Lang) -> String {
-    use super::esc;
+pub fn case_file_html(case: &serde_json::Value, l: Lang) -> Markup {
     use shared::schema::SECTIONS;
     fn at<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
         path.split('.').try_fold(v, |v, k| v.get(k))
@@ -225,53 +225,49 @@ pub fn case_file_html(case: &serde_json::Value, l: Lang) -> String {
         Some(serde_json::Value::String(s)) if s.trim().is_empty() => "—".to_string(),
         Some(v) => shared::schema::value_label(path, v, !l.en),
     };
-    let mut h = String::from(r#"<div class="case-file">"#);
-    for s in SECTIONS {
-        h.push_str(&format!(
-            r#"<section class="case-section"><h3>{}</h3><table><tbody>"#,
-            esc(if l.en { s.en } else { s.vi })
-        ));
-        for f in s.fields {
-            h.push_str(&format!(
-                r#"<tr><th scope="row">{}</th><td>{}</td></tr>"#,
-                esc(if l.en { f.en } else { f.vi }),
-                esc(&shown(f.path, at(case, f.path)))
-            ));
-        }
-        h.push_str("</tbody></table>");
-        for list in s.lists {
-            let items = at(case, list.path)
-                .and_then(|v| v.as_array())
-                .cloned()
-                .unwrap_or_default();
-            if items.is_empty() {
-                h.push_str(&format!(
-                    r#"<p class="muted">{}: {}</p>"#,
-                    esc(if l.en { list.item_en } else { list.item_vi }),
-                    esc(l.t("chưa có", "none recorded"))
-                ));
-            }
-            for (i, item) in items.iter().enumerate() {
-                h.push_str(&format!(
-                    r#"<table class="record"><caption>{} {}</caption><tbody>"#,
-                    esc(if l.en { list.item_en } else { list.item_vi }),
-                    i + 1
-                ));
-                for f in list.fields {
-                    let path = format!("{}.{i}.{}", list.path, f.path);
-                    h.push_str(&format!(
-                        r#"<tr><th scope="row">{}</th><td>{}</td></tr>"#,
-                        esc(if l.en { f.en } else { f.vi }),
-                        esc(&shown(&path, at(item, f.path)))
-                    ));
+    let items = |path: &str| {
+        at(case, path)
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default()
+    };
+    html! {
+        div.case-file {
+            @for s in SECTIONS {
+                section.case-section {
+                    h3 { (if l.en { s.en } else { s.vi }) }
+                    table { tbody {
+                        @for f in s.fields {
+                            tr {
+                                th scope="row" { (if l.en { f.en } else { f.vi }) }
+                                td { (shown(f.path, at(case, f.path))) }
+                            }
+                        }
+                    } }
+                    @for list in s.lists {
+                        @let records = items(list.path);
+                        @let item_label = if l.en { list.item_en } else { list.item_vi };
+                        @if records.is_empty() {
+                            p.muted { (item_label) ": " (l.t("chưa có", "none recorded")) }
+                        }
+                        @for (i, item) in records.iter().enumerate() {
+                            table.record {
+                                caption { (item_label) " " (i + 1) }
+                                tbody {
+                                    @for f in list.fields {
+                                        tr {
+                                            th scope="row" { (if l.en { f.en } else { f.vi }) }
+                                            td { (shown(&format!("{}.{i}.{}", list.path, f.path), at(item, f.path))) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-                h.push_str("</tbody></table>");
             }
         }
-        h.push_str("</section>");
     }
-    h.push_str("</div>");
-    h
 }
 
 /// The note the server wrote with a change ("giải quyết xung đột case.person.ethnicity —
@@ -364,21 +360,19 @@ pub fn filter_errors(q: &crate::review::ReportQuery, l: Lang) -> Vec<String> {
 }
 
 /// The errors of [`filter_errors`] as a block shown above a list, read out at once.
-pub fn filter_errors_html(errors: &[String], l: Lang) -> String {
+pub fn filter_errors_html(errors: &[String], l: Lang) -> Markup {
     if errors.is_empty() {
-        return String::new();
+        return html! {};
     }
-    let items: String = errors
-        .iter()
-        .map(|e| format!("<li>{}</li>", super::esc(e)))
-        .collect();
-    format!(
-        r#"<div class="err" role="alert" id="filter-errors"><strong>{}</strong><ul>{items}</ul></div>"#,
-        super::esc(l.t(
-            "Bộ lọc chưa dùng được, hãy sửa lại:",
-            "The filters cannot be used yet; please correct them:"
-        ))
-    )
+    html! {
+        div.err role="alert" id="filter-errors" {
+            strong { (l.t(
+                "Bộ lọc chưa dùng được, hãy sửa lại:",
+                "The filters cannot be used yet; please correct them:",
+            )) }
+            ul { @for e in errors { li { (e) } } }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ use serde_json::Value;
 use shared::stage::Stage;
 
 use super::cases::return_form;
-use super::{Reviewer, date, esc, export_links, format_time, org_options, page, present, run_page};
+use maud::html;
+
+use super::{Reviewer, date, export_links, format_time, org_options, page, present, run_page};
 use crate::AppState;
 use crate::casedocs::today_vn;
 use crate::error::AppError;
@@ -83,131 +85,117 @@ pub async fn conflicts(
         }
         drop(conn);
         let l = r.lang;
-        let mut h = String::new();
-        if let Some(c) = &just_resolved {
-            let value = c
-                .resolution
+        let resolved_value = |c: &review::ConflictRow| {
+            c.resolution
                 .as_ref()
                 .and_then(|v| v.get("value"))
                 .map(|v| present::value_label(&c.path, v, l))
-                .unwrap_or_default();
-            h.push_str(&format!(
-                r#"<p class="banner done" role="status" id="resolved-notice">{} <strong>{}</strong> {} <a href="/central/cases/{}">{}</a>: {} «{}». {}</p>"#,
-                esc(l.t("Đã giải quyết xung đột", "Resolved the conflict on")),
-                esc(&present::field_label(&c.path, l)),
-                esc(l.t("của hồ sơ", "of the file of")),
-                esc(&url_encode(&c.doc_id)),
-                esc(&c.full_name),
-                esc(l.t("giữ giá trị", "kept")),
-                esc(&value),
-                esc(l.t(
-                    "Các thiết bị sẽ nhận giá trị này ở lần đồng bộ tới.",
-                    "Devices receive this value at their next sync."
-                )),
-            ));
-        }
-        h.push_str(&format!(
-            r#"<p><a href="/central/conflicts">{}</a> · <a href="/central/conflicts?state=closed">{}</a></p><p><strong id="conflict-count">{}</strong> {}</p>"#,
-            esc(l.t("Đang mở", "Open")),
-            esc(l.t("Đã giải quyết", "Resolved")),
-            rows.len(),
-            esc(if closed {
-                l.t("xung đột đã giải quyết", "resolved conflicts")
-            } else {
-                l.t("xung đột đang chờ", "open conflicts")
-            })
-        ));
-        h.push_str(&export_links(
-            l,
-            "conflicts",
-            if closed { "state=closed" } else { "" },
-        ));
-        for c in &rows {
-            h.push_str(&format!(
-                r#"<section class="conflict" id="conflict-{id}"><h2><a href="/central/cases/{doc}">{name}</a> · {path}</h2>
-<p class="muted">{org} · {stage} · {opened} {opened_at}</p><div class="values">"#,
-                id = c.id,
-                doc = esc(&url_encode(&c.doc_id)),
-                name = esc(&c.full_name),
-                path = esc(&present::field_label(&c.path, l)),
-                org = esc(&orgs.name_with_parents(&c.org_id)),
-                stage = esc(&stage_label(
-                    stages.get(&c.doc_id).map(String::as_str).unwrap_or(""),
-                    l.en
-                )),
-                opened = esc(l.t("mở lúc", "opened")),
-                opened_at = esc(&format_time(c.opened_at)),
-            ));
-            for v in &c.values {
-                h.push_str(&format!(
-                    r#"<div class="value{win}"><div class="v"><strong>«{val}»</strong></div><div>{user}</div><div class="muted">{dev_l}: {dev} · {time}</div>{winner}</div>"#,
-                    win = if v.winner { " win" } else { "" },
-                    val = esc(&present::value_label(&c.path, &v.value, l)),
-                    user = esc(&v.user),
-                    dev_l = esc(l.t("thiết bị", "device")),
-                    dev = esc(devices.get(&v.actor).map(String::as_str).unwrap_or("?")),
-                    time = esc(&format_time(v.time)),
-                    winner = if v.winner {
-                        format!(
-                            r#"<div class="muted">{}</div>"#,
-                            esc(l.t(
-                                "đang hiển thị trên thiết bị",
-                                "currently shown on devices"
-                            ))
-                        )
-                    } else {
-                        String::new()
-                    },
-                ));
+                .unwrap_or_default()
+        };
+        let h = html! {
+            @if let Some(c) = &just_resolved {
+                p.banner.done role="status" id="resolved-notice" {
+                    (l.t("Đã giải quyết xung đột", "Resolved the conflict on")) " "
+                    strong { (present::field_label(&c.path, l)) } " "
+                    (l.t("của hồ sơ", "of the file of")) " "
+                    a href={ "/central/cases/" (url_encode(&c.doc_id)) } { (c.full_name) }
+                    ": " (l.t("giữ giá trị", "kept")) " «" (resolved_value(c)) "». "
+                    (l.t(
+                        "Các thiết bị sẽ nhận giá trị này ở lần đồng bộ tới.",
+                        "Devices receive this value at their next sync.",
+                    ))
+                }
             }
-            h.push_str("</div>");
-            if let Some(at) = c.closed_at {
-                h.push_str(&format!(
-                    "<p>{} <strong>{}</strong> · {} «{}» · {}</p>",
-                    esc(l.t("Giải quyết bởi", "Resolved by")),
-                    esc(c.resolved_by.as_deref().unwrap_or("?")),
-                    esc(l.t("giá trị", "value")),
-                    esc(&c
-                        .resolution
-                        .as_ref()
-                        .and_then(|r| r.get("value"))
-                        .map(|v| present::value_label(&c.path, v, l))
-                        .unwrap_or_default()),
-                    esc(&format_time(at)),
-                ));
-            } else {
-                let radios: String = c
-                    .values
-                    .iter()
-                    .map(|v| {
-                        // Nothing is chosen in advance: the reviewer picks on purpose.
-                        format!(
-                            r#"<label class="choice"><input type="radio" name="choice" value="{}" required> «{}»</label>"#,
-                            esc(&v.value.to_string()),
-                            esc(&present::value_label(&c.path, &v.value, l)),
-                        )
-                    })
-                    .collect();
-                h.push_str(&format!(
-                    r#"<form method="post" action="/central/conflicts/{id}/resolve" class="filters resolve"><fieldset><legend>{legend}</legend>{csrf}{radios}
-<label class="choice"><input type="radio" name="choice" value="__new__" required> {other}</label>
-<label class="choice">{other_l}<input name="new_value" size="30"></label></fieldset>
-<button>{go}</button></form>"#,
-                    id = c.id,
-                    csrf = r.csrf_field(),
-                    legend = esc(l.t("Giá trị đúng", "The right value")),
-                    other = esc(l.t("Giá trị khác (gõ bên cạnh)", "Another value (type it beside)")),
-                    other_l = esc(l.t("Giá trị khác:", "Another value:")),
-                    go = esc(l.t("Dùng giá trị đã chọn", "Use the chosen value")),
-                ));
+            p {
+                a href="/central/conflicts" { (l.t("Đang mở", "Open")) }
+                " · "
+                a href="/central/conflicts?state=closed" { (l.t("Đã giải quyết", "Resolved")) }
             }
-            h.push_str("</section>");
-        }
+            p {
+                strong id="conflict-count" { (rows.len()) } " "
+                (if closed {
+                    l.t("xung đột đã giải quyết", "resolved conflicts")
+                } else {
+                    l.t("xung đột đang chờ", "open conflicts")
+                })
+            }
+            (export_links(
+                l,
+                "conflicts",
+                if closed { "state=closed" } else { "" },
+            ))
+            @for c in &rows {
+                section.conflict id={ "conflict-" (c.id) } {
+                    h2 {
+                        a href={ "/central/cases/" (url_encode(&c.doc_id)) } { (c.full_name) }
+                        " · " (present::field_label(&c.path, l))
+                    }
+                    p.muted {
+                        (orgs.name_with_parents(&c.org_id)) " · "
+                        (stage_label(
+                            stages.get(&c.doc_id).map(String::as_str).unwrap_or(""),
+                            l.en,
+                        ))
+                        " · " (l.t("mở lúc", "opened")) " " (format_time(c.opened_at))
+                    }
+                    div.values {
+                        @for v in &c.values {
+                            div class=(if v.winner { "value win" } else { "value" }) {
+                                div.v { strong { "«" (present::value_label(&c.path, &v.value, l)) "»" } }
+                                div { (v.user) }
+                                div.muted {
+                                    (l.t("thiết bị", "device")) ": "
+                                    (devices.get(&v.actor).map(String::as_str).unwrap_or("?"))
+                                    " · " (format_time(v.time))
+                                }
+                                @if v.winner {
+                                    div.muted { (l.t(
+                                        "đang hiển thị trên thiết bị",
+                                        "currently shown on devices",
+                                    )) }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(at) = c.closed_at {
+                        p {
+                            (l.t("Giải quyết bởi", "Resolved by")) " "
+                            strong { (c.resolved_by.as_deref().unwrap_or("?")) }
+                            " · " (l.t("giá trị", "value")) " «" (resolved_value(c)) "» · "
+                            (format_time(at))
+                        }
+                    } @else {
+                        form method="post" action={ "/central/conflicts/" (c.id) "/resolve" } class="filters resolve" {
+                            fieldset {
+                                legend { (l.t("Giá trị đúng", "The right value")) }
+                                (r.csrf_field())
+                                // Nothing is chosen in advance: the reviewer picks on purpose.
+                                @for v in &c.values {
+                                    label.choice {
+                                        input type="radio" name="choice" value=(v.value.to_string()) required;
+                                        " «" (present::value_label(&c.path, &v.value, l)) "»"
+                                    }
+                                }
+                                label.choice {
+                                    input type="radio" name="choice" value="__new__" required;
+                                    " " (l.t("Giá trị khác (gõ bên cạnh)", "Another value (type it beside)"))
+                                }
+                                label.choice {
+                                    (l.t("Giá trị khác:", "Another value:"))
+                                    input name="new_value" size="30";
+                                }
+                            }
+                            button { (l.t("Dùng giá trị đã chọn", "Use the chosen value")) }
+                        }
+                    }
+                }
+            }
+        };
         Ok(page(
             &r,
             r.t("Hàng đợi xung đột", "Conflict queue"),
             "conflicts",
-            &h,
+            h,
         ))
     })
     .await
@@ -304,12 +292,11 @@ fn bad_filters(
     if errors.is_empty() {
         return None;
     }
-    let body = format!(
-        r#"{}<p><a href="{path}">{}</a></p>"#,
-        present::filter_errors_html(&errors, r.lang),
-        esc(r.lang.t("Xem không có bộ lọc", "Show without filters"))
-    );
-    Some(page(r, title, active, &body))
+    let body = html! {
+        (present::filter_errors_html(&errors, r.lang))
+        p { a href=(path) { (r.lang.t("Xem không có bộ lọc", "Show without filters")) } }
+    };
+    Some(page(r, title, active, body))
 }
 
 pub async fn findings(
@@ -338,57 +325,7 @@ pub async fn findings(
         drop(conn);
         let l = r.lang;
         let f = &q.filter;
-        let sel = |a: Option<&str>, b: &str| if a == Some(b) { " selected" } else { "" };
-        let code_opts: String = std::iter::once(format!(
-            r#"<option value="">{}</option>"#,
-            esc(l.t("(mọi mã)", "(any code)"))
-        ))
-        .chain(codes.iter().map(|(c, n)| {
-            // The rule first, as both apps name it; the code tells checks of one rule apart.
-            let rule = shared::rules::rule_number(c, "")
-                .filter(|_| c != "DOCUMENT_AFTER_BRANCH_VOTE")
-                .map(|r| format!("{r} · "))
-                .unwrap_or_default();
-            format!(
-                r#"<option value="{c}"{}>{rule}{c} ({n})</option>"#,
-                sel(f.code.as_deref(), c),
-                c = esc(c)
-            )
-        }))
-        .collect();
-        let stage_opts: String = std::iter::once(format!(
-            r#"<option value="">{}</option>"#,
-            esc(l.t("(mọi giai đoạn)", "(any stage)"))
-        ))
-        .chain(Stage::ALL.iter().map(|s| {
-            format!(
-                r#"<option value="{}"{}>{}</option>"#,
-                s.code(),
-                sel(f.stage.as_deref(), s.code()),
-                esc(l.t(s.label_vi(), s.label_en()))
-            )
-        }))
-        .collect();
         let sev = f.severity.as_deref();
-        let mut h = format!(
-            r#"<form class="filters" method="get" action="/central/findings">
-<label>{org_l}<select name="org">{orgs}</select></label>
-<label>{code_l}<select name="code">{code_opts}</select></label>
-<label>{stage_l}<select name="stage">{stage_opts}</select></label>
-<label>{sev_l}<select name="severity"><option value="any">{both}</option><option value="blocking"{sb}>{blocking}</option><option value="warning"{sw}>{warning}</option></select></label>
-<button>{go}</button></form>"#,
-            org_l = esc(l.t("Tổ chức", "Organisation")),
-            orgs = org_options(&orgs, &scope, &root.id),
-            code_l = esc(l.t("Mã quy tắc", "Rule code")),
-            stage_l = esc(l.t("Giai đoạn", "Stage")),
-            sev_l = esc(l.t("Mức", "Severity")),
-            both = esc(l.t("Chặn và cảnh báo", "Blocking and warnings")),
-            blocking = esc(l.t("Chặn", "Blocking")),
-            warning = esc(l.t("Cảnh báo", "Warning")),
-            sb = sel(sev, "blocking"),
-            sw = sel(sev, "warning"),
-            go = esc(l.t("Lọc", "Filter")),
-        );
         // One block per case file, in the Vietnamese order of names.
         let mut files: Vec<(String, Vec<&reports::FindingRow>)> = Vec::new();
         for row in &rows {
@@ -397,62 +334,84 @@ pub async fn findings(
                 _ => files.push((row.doc_id.clone(), vec![row])),
             }
         }
-        h.push_str(&format!(
-            r#"<p><strong id="finding-files">{}</strong> {} · {} {}</p>"#,
-            files.len(),
-            esc(l.t("hồ sơ", "case files")),
-            rows.len(),
-            esc(l.t("phát hiện", "findings"))
-        ));
-        h.push_str(&export_links(l, "findings", &f.query_string()));
         let back = r.uri.clone();
-        for (id, list) in files.iter().take(300) {
-            let first = list[0];
-            h.push_str(&format!(
-                r#"<section><h2><a href="/central/cases/{}">{}</a> <span class="muted">{} · {}{}</span></h2><ul>"#,
-                esc(&url_encode(id)),
-                esc(&first.full_name),
-                esc(&orgs.name_with_parents(&first.org_id)),
-                esc(&stage_label(&first.stage, l.en)),
-                if first.returned {
-                    format!(" · {}", esc(l.t("đã trả lại", "returned")))
-                } else {
-                    String::new()
-                },
-            ));
-            for f in list {
-                let rule = shared::rules::rule_number(&f.code, &f.field)
-                    .map(|r| format!(r#" <span class="muted">{}</span>"#, esc(r)))
-                    .unwrap_or_default();
-                h.push_str(&format!(
-                    r#"<li class="sev-{}" data-code="{}">{}{rule}</li>"#,
-                    esc(&f.severity),
-                    esc(&f.code),
-                    esc(if l.en { &f.message_en } else { &f.message_vi })
-                ));
+        let h = html! {
+            form.filters method="get" action="/central/findings" {
+                label { (l.t("Tổ chức", "Organisation"))
+                    select name="org" { (org_options(&orgs, &scope, &root.id)) } }
+                label { (l.t("Mã quy tắc", "Rule code"))
+                    select name="code" {
+                        option value="" { (l.t("(mọi mã)", "(any code)")) }
+                        @for (c, n) in &codes {
+                            // The rule first, as both apps name it; the code tells checks of
+                            // one rule apart.
+                            @let rule = shared::rules::rule_number(c, "")
+                                .filter(|_| c != "DOCUMENT_AFTER_BRANCH_VOTE")
+                                .map(|r| format!("{r} · "))
+                                .unwrap_or_default();
+                            option value=(c) selected[f.code.as_deref() == Some(c.as_str())] {
+                                (rule) (c) " (" (n) ")"
+                            }
+                        }
+                    }
+                }
+                label { (l.t("Giai đoạn", "Stage"))
+                    select name="stage" {
+                        option value="" { (l.t("(mọi giai đoạn)", "(any stage)")) }
+                        @for s in Stage::ALL {
+                            option value=(s.code()) selected[f.stage.as_deref() == Some(s.code())] {
+                                (l.t(s.label_vi(), s.label_en()))
+                            }
+                        }
+                    }
+                }
+                label { (l.t("Mức", "Severity"))
+                    select name="severity" {
+                        option value="any" { (l.t("Chặn và cảnh báo", "Blocking and warnings")) }
+                        option value="blocking" selected[sev == Some("blocking")] { (l.t("Chặn", "Blocking")) }
+                        option value="warning" selected[sev == Some("warning")] { (l.t("Cảnh báo", "Warning")) }
+                    }
+                }
+                button { (l.t("Lọc", "Filter")) }
             }
-            h.push_str("</ul>");
-            h.push_str(&return_form(&r, id, first.returned).replace(
-                "</form>",
-                &format!(
-                    r#"<input type="hidden" name="back" value="{}"></form>"#,
-                    esc(&back)
-                ),
-            ));
-            h.push_str("</section>");
-        }
-        if files.len() > 300 {
-            h.push_str(&format!(
-                r#"<p class="muted">{} 300 / {}</p>"#,
-                esc(l.t("Hiển thị", "Showing")),
-                files.len()
-            ));
-        }
+            p {
+                strong id="finding-files" { (files.len()) } " " (l.t("hồ sơ", "case files"))
+                " · " (rows.len()) " " (l.t("phát hiện", "findings"))
+            }
+            (export_links(l, "findings", &f.query_string()))
+            @for (id, list) in files.iter().take(300) {
+                @let first = list[0];
+                section {
+                    h2 {
+                        a href={ "/central/cases/" (url_encode(id)) } { (first.full_name) }
+                        " "
+                        span.muted {
+                            (orgs.name_with_parents(&first.org_id)) " · " (stage_label(&first.stage, l.en))
+                            @if first.returned { " · " (l.t("đã trả lại", "returned")) }
+                        }
+                    }
+                    ul {
+                        @for f in list {
+                            li class={ "sev-" (f.severity) } data-code=(f.code) {
+                                (if l.en { &f.message_en } else { &f.message_vi })
+                                @if let Some(rule) = shared::rules::rule_number(&f.code, &f.field) {
+                                    " " span.muted { (rule) }
+                                }
+                            }
+                        }
+                    }
+                    (return_form(&r, id, first.returned, Some(&back)))
+                }
+            }
+            @if files.len() > 300 {
+                p.muted { (l.t("Hiển thị", "Showing")) " 300 / " (files.len()) }
+            }
+        };
         Ok(page(
             &r,
             r.t("Hàng đợi phát hiện", "Findings queue"),
             "findings",
-            &h,
+            h,
         ))
     })
     .await
@@ -492,78 +451,64 @@ pub async fn deadlines(
         let missing = crate::administration::uncovered_deadline_years(&conn, &rules)?;
         drop(conn);
         let l = r.lang;
-        let mut h = super::calendar_warning(l, &missing);
-        h += &format!(
-            r#"<form class="filters" method="get" action="/central/deadlines">
-<label>{org_l}<select name="org">{orgs}</select></label>
-<label>{days_l}<input name="days" size="3" value="{days}"></label><button>{go}</button></form>
-<p><span class="bad"><strong id="overdue">{overdue}</strong> {overdue_l}</span> · <strong id="upcoming">{upcoming}</strong> {upcoming_l} {days} {days_u}</p>"#,
-            org_l = esc(l.t("Tổ chức", "Organisation")),
-            orgs = org_options(&orgs, &scope, &root.id),
-            days_l = esc(l.t("Số ngày tới", "Days ahead")),
-            go = esc(l.t("Xem", "Show")),
-            overdue = d.overdue,
-            overdue_l = esc(l.t("quá hạn", "overdue")),
-            upcoming = d.upcoming,
-            upcoming_l = esc(l.t("đến hạn trong", "due within")),
-            days_u = esc(l.t("ngày", "days")),
-        );
-        h.push_str(&export_links(
-            l,
-            "deadlines",
-            &format!("org={}&days={days}", url_encode(&root.id)),
-        ));
-        h.push_str(&format!(
-            "<h2>{}</h2><table><tr><th>{}</th><th class=n>{}</th><th class=n>{}</th></tr>",
-            esc(l.t("Theo tổ chức", "Per organisation")),
-            esc(l.t("Tổ chức cơ sở đảng", "Grassroots organisation")),
-            esc(l.t("Quá hạn", "Overdue")),
-            esc(l.t("Sắp đến hạn", "Upcoming")),
-        ));
-        for o in &d.per_org {
-            h.push_str(&format!(
-                r#"<tr><td><a href="/central/deadlines?org={}&amp;days={days}">{}</a></td><td class=n>{}</td><td class=n>{}</td></tr>"#,
-                esc(&url_encode(&o.org_id)),
-                esc(&o.name),
-                o.overdue,
-                o.upcoming
-            ));
-        }
-        h.push_str("</table>");
-        h.push_str(&format!(
-            "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            esc(l.t("Danh sách", "List")),
-            esc(l.t("Hạn", "Due")),
-            esc(l.t("Việc", "Task")),
-            esc(l.t("Họ và tên", "Full name")),
-            esc(l.t("Tổ chức", "Organisation")),
-        ));
-        for row in d.rows.iter().take(1000) {
-            let due = if row.overdue {
-                format!(
-                    r#"<span class="bad">{} ({} {})</span>"#,
-                    date(Some(row.due)),
-                    esc(l.t("quá", "late by")),
-                    -row.days_left
-                )
-            } else {
-                format!(
-                    "{} ({} {})",
-                    date(Some(row.due)),
-                    esc(l.t("còn", "in")),
-                    row.days_left
-                )
-            };
-            h.push_str(&format!(
-                r#"<tr><td>{due}</td><td>{}</td><td><a href="/central/cases/{}">{}</a></td><td>{}</td></tr>"#,
-                esc(if l.en { &row.label_en } else { &row.label_vi }),
-                esc(&url_encode(&row.doc_id)),
-                esc(&row.full_name),
-                esc(&orgs.name_with_parents(&row.org_id)),
-            ));
-        }
-        h.push_str("</table>");
-        Ok(page(&r, r.t("Thời hạn", "Deadlines"), "deadlines", &h))
+        let h = html! {
+            (super::calendar_warning(l, &missing))
+            form.filters method="get" action="/central/deadlines" {
+                label { (l.t("Tổ chức", "Organisation"))
+                    select name="org" { (org_options(&orgs, &scope, &root.id)) } }
+                label { (l.t("Số ngày tới", "Days ahead")) input name="days" size="3" value=(days); }
+                button { (l.t("Xem", "Show")) }
+            }
+            p {
+                span.bad { strong id="overdue" { (d.overdue) } " " (l.t("quá hạn", "overdue")) }
+                " · " strong id="upcoming" { (d.upcoming) } " " (l.t("đến hạn trong", "due within"))
+                " " (days) " " (l.t("ngày", "days"))
+            }
+            (export_links(
+                l,
+                "deadlines",
+                &format!("org={}&days={days}", url_encode(&root.id)),
+            ))
+            h2 { (l.t("Theo tổ chức", "Per organisation")) }
+            table {
+                tr {
+                    th { (l.t("Tổ chức cơ sở đảng", "Grassroots organisation")) }
+                    th.n { (l.t("Quá hạn", "Overdue")) }
+                    th.n { (l.t("Sắp đến hạn", "Upcoming")) }
+                }
+                @for o in &d.per_org {
+                    tr {
+                        td { a href={ "/central/deadlines?org=" (url_encode(&o.org_id)) "&days=" (days) } { (o.name) } }
+                        td.n { (o.overdue) }
+                        td.n { (o.upcoming) }
+                    }
+                }
+            }
+            h2 { (l.t("Danh sách", "List")) }
+            table {
+                tr {
+                    th { (l.t("Hạn", "Due")) }
+                    th { (l.t("Việc", "Task")) }
+                    th { (l.t("Họ và tên", "Full name")) }
+                    th { (l.t("Tổ chức", "Organisation")) }
+                }
+                @for row in d.rows.iter().take(1000) {
+                    tr {
+                        td {
+                            @if row.overdue {
+                                span.bad { (date(Some(row.due))) " (" (l.t("quá", "late by")) " " (-row.days_left) ")" }
+                            } @else {
+                                (date(Some(row.due))) " (" (l.t("còn", "in")) " " (row.days_left) ")"
+                            }
+                        }
+                        td { (if l.en { &row.label_en } else { &row.label_vi }) }
+                        td { a href={ "/central/cases/" (url_encode(&row.doc_id)) } { (row.full_name) } }
+                        td { (orgs.name_with_parents(&row.org_id)) }
+                    }
+                }
+            }
+        };
+        Ok(page(&r, r.t("Thời hạn", "Deadlines"), "deadlines", h))
     })
     .await
 }
