@@ -2,8 +2,8 @@
 //! bilingual shape, and a clear split between "no connection" (retry later, nothing is
 //! wrong) and an answer from the server (show it).
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -11,6 +11,8 @@ use web_sys::{Request, RequestInit, Response};
 
 pub use crate::device::reference::{Reference, Session};
 use crate::i18n::tr_s;
+use shared::api::ErrorBody;
+pub use shared::api::{LoginRequest, LoginResponse};
 
 /// A request taking longer than this is treated as a cut connection; the sync resumes.
 const TIMEOUT_MS: u32 = 60_000;
@@ -55,28 +57,6 @@ impl ApiError {
             } => (message_vi.clone(), message_en.clone()),
         }
     }
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    code: String,
-    #[serde(default)]
-    message_vi: String,
-    #[serde(default)]
-    message_en: String,
-}
-
-#[derive(Serialize)]
-pub struct LoginRequest<'a> {
-    pub username: &'a str,
-    pub password: &'a str,
-    pub device_name: &'a str,
-    pub actor: &'a str,
 }
 
 pub async fn get<R: DeserializeOwned>(path: &str, token: Option<&str>) -> Result<R, ApiError> {
@@ -215,7 +195,7 @@ async fn send(
     Err(match serde_json::from_str::<ErrorBody>(&text) {
         Ok(b) => ApiError::Server {
             status,
-            code: b.error.code,
+            code: b.error.code.as_str().to_string(),
             message_vi: b.error.message_vi,
             message_en: b.error.message_en,
         },

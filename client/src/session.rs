@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::api::{self, LoginRequest, Reference, Session};
+use crate::api::{self, LoginRequest, LoginResponse, Reference, Session};
 use crate::device::{Device, RawDoc};
 use crate::i18n::tr;
 use crate::model::{
@@ -154,15 +154,15 @@ pub async fn login(username: &str, password: &str, fresh: bool) -> Result<(), St
         .map(|ua| ua.chars().take(120).collect::<String>())
         .unwrap_or_default();
     let req = LoginRequest {
-        username,
-        password,
-        device_name: &device_name,
-        actor: &actor,
+        username: username.to_string(),
+        password: password.to_string(),
+        device_name,
+        actor: Some(actor.clone()),
     };
-    let mut session: Session = api::post("/api/login", None, &req)
+    let login: LoginResponse = api::post("/api/login", None, &req)
         .await
         .map_err(|e| e.message())?;
-    session.actor = actor;
+    let session = Session::of_login(login, actor);
     if previous.is_some_and(|p| p != username) {
         wipe_device().await;
     }

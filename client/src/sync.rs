@@ -21,6 +21,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
+use shared::api::ErrorCode;
 use shared::sync::{DocId, SyncResponse};
 
 use crate::api::{self, ApiError, Reference};
@@ -234,13 +235,13 @@ async fn run() {
 
 async fn handle_error(e: ApiError) {
     let u = ui();
-    match e.code() {
-        "UNAUTHENTICATED" | "TOKEN_EXPIRED" => {
+    match ErrorCode::parse(e.code()) {
+        ErrorCode::Unauthenticated | ErrorCode::TokenExpired => {
             stop();
             u.relogin.set(true);
             tabs::post(&Msg::Relogin);
         }
-        "DEVICE_REVOKED" => {
+        ErrorCode::DeviceRevoked => {
             // The administrator revoked this device: its data must not stay on it.
             stop();
             if let Some(f) = ON_REVOKED.with(|h| h.borrow().clone()) {
@@ -278,8 +279,8 @@ async fn run_once() -> Result<(), ApiError> {
     if let Err(e) = tabs::bind_actors(&token).await
         && (e == ApiError::Offline
             || matches!(
-                e.code(),
-                "UNAUTHENTICATED" | "TOKEN_EXPIRED" | "DEVICE_REVOKED"
+                ErrorCode::parse(e.code()),
+                ErrorCode::Unauthenticated | ErrorCode::TokenExpired | ErrorCode::DeviceRevoked
             ))
     {
         return Err(e);

@@ -14,6 +14,8 @@ use axum::{Json, Router};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use shared::api::ErrorCode;
+pub use shared::api::{ClassRef, Member, Org, Reference};
 use shared::calendar::WorkingCalendar;
 use shared::date::Date;
 use shared::doc::{self, ReviewNote};
@@ -24,6 +26,7 @@ use shared::sync::DocId;
 use crate::auth::{self, Caller, Role, now_secs};
 use crate::casedocs::{self, RulesConfig, today_vn};
 use crate::error::{AppError, AppResult};
+use crate::extract::Admin;
 use crate::store::Store;
 use crate::targets;
 use crate::{AppState, blocking};
@@ -33,22 +36,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/admin/devices", get(list_devices))
         .route("/api/admin/devices/{id}/revoke", post(revoke))
         .route("/api/admin/stats", get(stats_route))
-}
-
-/// One organisation of the tree.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Org {
-    pub id: String,
-    #[serde(default)]
-    pub parent_id: Option<String>,
-    pub name: String,
-    /// `district`, `committee` (đảng bộ), `branch` (chi bộ) or `sub_branch`.
-    pub kind: String,
-    #[serde(default)]
-    pub sector: String,
-    /// A grassroots party organisation (tổ chức cơ sở đảng).
-    #[serde(default)]
-    pub grassroots: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -124,21 +111,6 @@ pub struct ClassImport {
     pub note: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Member {
-    pub id: String,
-    pub org_id: String,
-    pub full_name: String,
-    #[serde(default)]
-    pub official_since: Option<String>,
-    #[serde(default = "official")]
-    pub status: String,
-}
-
-fn official() -> String {
-    "official".into()
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserImport {
     pub username: String,
@@ -199,7 +171,7 @@ pub fn load_rules_config(store: &Store) -> Option<RulesConfig> {
 
 fn invalid(what: &str, e: impl std::fmt::Display) -> AppError {
     AppError::bad_request(
-        "INVALID_IMPORT",
+        ErrorCode::InvalidImport,
         format!("Tệp nhập không hợp lệ ({what}): {e}. Không có gì được lưu."),
         format!("Invalid import file ({what}): {e}. Nothing was stored."),
     )
@@ -704,30 +676,6 @@ pub fn stats(store: &Store) -> AppResult<Stats> {
     })
 }
 
-/// Reference data for the caller's scope, sent read-only to devices.
-#[derive(Debug, Clone, Serialize)]
-pub struct Reference {
-    pub orgs: Vec<Org>,
-    pub members: Vec<Member>,
-    pub rule_settings: RuleSettings,
-    pub calendar: serde_json::Value,
-    /// The public key devices encrypt hand-off files with (`handoff`).
-    pub handoff_key: String,
-    /// Awareness classes a file of the scope may name (opened in the scope or above it),
-    /// newest first: the device offers them instead of a typed name.
-    pub classes: Vec<ClassRef>,
-}
-
-/// An awareness class as a device picks it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ClassRef {
-    pub id: String,
-    pub name: String,
-    pub organiser: String,
-    pub start_date: String,
-    pub end_date: String,
-}
-
 pub async fn reference(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -813,9 +761,8 @@ struct DeviceRow {
 
 async fn list_devices(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    _: Admin,
 ) -> AppResult<Json<Vec<DeviceRow>>> {
-    caller.require_admin()?;
     let store = state.store.clone();
     blocking(move || {
         let conn = store.read();
@@ -842,17 +789,15 @@ async fn list_devices(
 
 async fn revoke(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    _: Admin,
     Path(id): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
-    caller.require_admin()?;
     let store = state.store.clone();
     let done = blocking(move || auth::revoke_device(&store, &id)).await?;
     Ok(Json(serde_json::json!({ "revoked": done })))
 }
 
-async fn stats_route(State(state): State<Arc<AppState>>, caller: Caller) -> AppResult<Json<Stats>> {
-    caller.require_admin()?;
+async fn stats_route(State(state): State<Arc<AppState>>, _: Admin) -> AppResult<Json<Stats>> {
     let store = state.store.clone();
     Ok(Json(blocking(move || stats(&store)).await?))
 }

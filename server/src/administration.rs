@@ -6,6 +6,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
+use shared::api::ErrorCode;
 use shared::calendar::{CalendarData, WorkingCalendar};
 use shared::rules::RuleSettings;
 
@@ -40,7 +41,7 @@ pub fn audit(
     Ok(())
 }
 
-fn bad(code: &'static str, vi: String, en: String) -> AppError {
+fn bad(code: ErrorCode, vi: String, en: String) -> AppError {
     AppError::bad_request(code, vi, en)
 }
 
@@ -57,12 +58,12 @@ pub fn org_in_admin_scope(conn: &Connection, caller: &Caller, org: &str) -> AppR
     match row {
         Some((path, None)) if casedocs::path_in_scope(&path, &caller.scope_path) => Ok(()),
         Some((_, Some(closed))) => Err(bad(
-            "ORG_CLOSED",
+            ErrorCode::OrgClosed,
             format!("Tổ chức «{org}» đã giải thể từ {closed}."),
             format!("Organisation `{org}` was closed on {closed}."),
         )),
         _ => Err(bad(
-            "BAD_ORG",
+            ErrorCode::BadOrg,
             format!("Tổ chức «{org}» không có hoặc nằm ngoài phạm vi quản trị của bạn."),
             format!("Organisation `{org}` does not exist or is outside your administrative scope."),
         )),
@@ -165,7 +166,7 @@ fn chosen_password(typed: Option<&str>) -> AppResult<String> {
 fn check_password(p: &str) -> AppResult<()> {
     if p.chars().count() < 8 {
         return Err(bad(
-            "WEAK_PASSWORD",
+            ErrorCode::WeakPassword,
             "Mật khẩu cần ít nhất 8 ký tự.".into(),
             "The password needs at least 8 characters.".into(),
         ));
@@ -188,7 +189,7 @@ pub fn create_account(
     let username = username.trim().to_lowercase();
     if !valid_username(&username) {
         return Err(bad(
-            "BAD_USERNAME",
+            ErrorCode::BadUsername,
             format!(
                 "Tên đăng nhập «{username}» không hợp lệ: 3–64 chữ thường không dấu, số, '.', '-', '_'."
             ),
@@ -199,7 +200,7 @@ pub fn create_account(
     }
     if display_name.trim().is_empty() {
         return Err(bad(
-            "BAD_NAME",
+            ErrorCode::BadName,
             "Hãy nhập họ tên.".into(),
             "Enter the person's name.".into(),
         ));
@@ -217,7 +218,7 @@ pub fn create_account(
         .optional()?;
     if taken.is_some() {
         return Err(bad(
-            "USERNAME_TAKEN",
+            ErrorCode::UsernameTaken,
             format!("Tên đăng nhập «{username}» đã có người dùng."),
             format!("The username `{username}` is taken."),
         ));
@@ -270,7 +271,7 @@ pub fn update_account(
     org_in_admin_scope(&tx, caller, scope_org)?;
     if id == caller.user_id && (!active || role != Role::Admin) {
         return Err(bad(
-            "SELF_LOCKOUT",
+            ErrorCode::SelfLockout,
             "Bạn không thể tự khoá hoặc tự bỏ quyền quản trị của mình.".into(),
             "You cannot disable your own account or remove your own admin role.".into(),
         ));
@@ -346,7 +347,7 @@ pub fn change_own_password(
     if !auth::check_user_password(store, caller.user_id, current)? {
         return Err(AppError::user(
             axum::http::StatusCode::UNAUTHORIZED,
-            "BAD_CREDENTIALS",
+            ErrorCode::BadCredentials,
             "Mật khẩu hiện tại không đúng.",
             "The current password is wrong.",
         ));
@@ -447,7 +448,7 @@ pub fn set_rule_settings(
     caller.require_admin()?;
     if reason.trim().is_empty() {
         return Err(bad(
-            "REASON_REQUIRED",
+            ErrorCode::ReasonRequired,
             "Hãy ghi lý do thay đổi (văn bản, quyết định).".into(),
             "State the reason for the change (document, decision).".into(),
         ));
@@ -587,7 +588,7 @@ pub fn set_calendar_year(
     caller.require_admin()?;
     if notice.trim().is_empty() {
         return Err(bad(
-            "NOTICE_REQUIRED",
+            ErrorCode::NoticeRequired,
             "Hãy ghi số và ngày văn bản thông báo lịch nghỉ của năm.".into(),
             "Record the number and date of the year's holiday notice.".into(),
         ));
@@ -595,7 +596,7 @@ pub fn set_calendar_year(
     for e in holidays.iter().chain(&working_days) {
         if e.date.year() != year {
             return Err(bad(
-                "WRONG_YEAR",
+                ErrorCode::WrongYear,
                 format!("Ngày {} không thuộc năm {year}.", e.date.format_vn()),
                 format!("{} is not in {year}.", e.date.format_vn()),
             ));

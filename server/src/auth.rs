@@ -13,8 +13,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use shared::api::ErrorCode;
+pub use shared::api::{LoginRequest, LoginResponse, Role, User};
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
@@ -23,35 +24,8 @@ use crate::store::Store;
 /// How long a device stays logged in without contact.
 pub const SESSION_DAYS: i64 = 30;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Cadre,
-    Reviewer,
-    Admin,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "cadre" => Some(Role::Cadre),
-            "reviewer" => Some(Role::Reviewer),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Cadre => "cadre",
-            Role::Reviewer => "reviewer",
-            Role::Admin => "admin",
-        }
-    }
-}
-
 /// The authenticated caller of a request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     pub user_id: i64,
     pub username: String,
@@ -64,14 +38,21 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Reviewer and admin screens are refused to cadres here, on the server.
-    pub fn require_reviewer(&self) -> AppResult<()> {
-        match self.role {
-            Role::Reviewer | Role::Admin => Ok(()),
-            Role::Cadre => Err(AppError::forbidden()),
+    /// The account as the API describes it.
+    pub fn user(&self) -> User {
+        User {
+            user_id: self.user_id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role,
+            scope_org: self.scope_org.clone(),
+            scope_path: self.scope_path.clone(),
+            device_id: self.device_id.clone(),
         }
     }
 
+    /// Administration is refused to other roles here, on the server (handlers take the
+    /// proof `crate::extract::Admin` instead where they can).
     pub fn require_admin(&self) -> AppResult<()> {
         match self.role {
             Role::Admin => Ok(()),
@@ -180,34 +161,12 @@ pub fn create_user(
     Ok(conn.last_insert_rowid())
 }
 
-#[derive(Debug, Deserialize)]
-pub struct LoginRequest {
-    pub username: String,
-    pub password: String,
-    #[serde(default)]
-    pub device_name: String,
-    /// The Automerge actor id (hex) this device will write with.
-    #[serde(default)]
-    pub actor: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub device_id: String,
-    pub expires_at: i64,
-    pub user: Caller,
-    /// Set after an administrator reset the password: the user must choose a new one.
-    #[serde(default)]
-    pub must_change_password: bool,
-}
-
 /// Checks the password, registers a new device (with its actor id) and opens a session.
 pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
     let wrong = || {
         AppError::user(
             StatusCode::UNAUTHORIZED,
-            "BAD_CREDENTIALS",
+            ErrorCode::BadCredentials,
             "Sai tên đăng nhập hoặc mật khẩu.",
             "Wrong username or password.",
         )
@@ -286,7 +245,7 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
         }
         tx.commit()?;
     }
-    let user = caller_for(store, user_id, &device_id)?;
+    let user = caller_for(store, user_id, &device_id)?.user();
     let must_change_password: bool = {
         let conn = store.conn();
         conn.execute(
@@ -347,7 +306,7 @@ fn throttle_keys(username: &str, peer: Option<std::net::IpAddr>) -> Vec<(String,
 fn too_many_attempts(wait: i64) -> AppError {
     AppError::user(
         StatusCode::TOO_MANY_REQUESTS,
-        "TOO_MANY_ATTEMPTS",
+        ErrorCode::TooManyAttempts,
         format!("Đăng nhập sai quá nhiều lần. Hãy thử lại sau {wait} giây."),
         format!("Too many failed sign-ins. Try again in {wait} seconds."),
     )
@@ -488,7 +447,7 @@ pub fn check_user_password(store: &Store, user_id: i64, password: &str) -> AppRe
 fn revoked() -> AppError {
     AppError::user(
         StatusCode::GONE,
-        "DEVICE_REVOKED",
+        ErrorCode::DeviceRevoked,
         "Thiết bị này đã bị thu hồi. Dữ liệu trên thiết bị sẽ được xoá.",
         "This device has been revoked. Its local data will be wiped.",
     )
@@ -509,7 +468,7 @@ fn check_actor_format(actor: &str) -> AppResult<()> {
         Ok(())
     } else {
         Err(AppError::bad_request(
-            "BAD_ACTOR",
+            ErrorCode::BadActor,
             "Mã tác giả (actor id) không hợp lệ.",
             "Invalid actor id.",
         ))
@@ -533,7 +492,7 @@ fn bind_actor_tx(
         Some(d) if d == device_id => Ok(()),
         Some(_) => Err(AppError::user(
             StatusCode::CONFLICT,
-            "ACTOR_TAKEN",
+            ErrorCode::ActorTaken,
             "Mã tác giả này đã thuộc về thiết bị khác.",
             "This actor id belongs to another device.",
         )),
@@ -625,7 +584,7 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
     if expires_at < now_secs() {
         return Err(AppError::user(
             StatusCode::UNAUTHORIZED,
-            "TOKEN_EXPIRED",
+            ErrorCode::TokenExpired,
             "Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại; dữ liệu chưa đồng bộ vẫn được giữ.",
             "The session has expired. Log in again; unsynced data is kept.",
         ));
@@ -669,7 +628,7 @@ pub fn handoff_caller(store: &Store, token: &str) -> AppResult<Caller> {
     let Some((user_id, device_id, revoked_at, active)) = row else {
         return Err(AppError::user(
             StatusCode::FORBIDDEN,
-            "HANDOFF_UNKNOWN_DEVICE",
+            ErrorCode::HandoffUnknownDevice,
             "Tệp bàn giao không thuộc về phiên đăng nhập nào còn hiệu lực trên máy chủ (thiết bị đã đăng xuất hoặc bị xóa). Không có thay đổi nào được nhận.",
             "The hand-off file belongs to no sign-in the server still knows (the device signed out or was removed). No change was taken.",
         ));
@@ -677,7 +636,7 @@ pub fn handoff_caller(store: &Store, token: &str) -> AppResult<Caller> {
     if revoked_at.is_some() {
         return Err(AppError::user(
             StatusCode::FORBIDDEN,
-            "DEVICE_REVOKED",
+            ErrorCode::DeviceRevoked,
             "Thiết bị đã viết tệp bàn giao này đã bị thu hồi. Không có thay đổi nào được nhận.",
             "The device that wrote this hand-off file has been revoked. No change was taken.",
         ));
@@ -685,7 +644,7 @@ pub fn handoff_caller(store: &Store, token: &str) -> AppResult<Caller> {
     if !active {
         return Err(AppError::user(
             StatusCode::FORBIDDEN,
-            "ACCOUNT_INACTIVE",
+            ErrorCode::AccountInactive,
             "Tài khoản của thiết bị này đã bị khóa. Không có thay đổi nào được nhận.",
             "The account of this device is disabled. No change was taken.",
         ));

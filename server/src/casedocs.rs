@@ -13,6 +13,7 @@ use automerge::{AutoCommit, Change, ChangeHash};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::json;
+use shared::api::RejectionCode;
 use shared::calendar::WorkingCalendar;
 use shared::date::Date;
 use shared::doc::{self, FieldConflict};
@@ -153,7 +154,7 @@ pub fn commit_merged(
     let internal = |e: rusqlite::Error| {
         merge::reject(
             id,
-            "INTERNAL",
+            RejectionCode::Internal,
             format!("Lỗi máy chủ khi lưu hồ sơ: {e}"),
             format!("Server error while storing the file: {e}"),
         )
@@ -174,7 +175,7 @@ pub fn commit_merged(
             if other.is_some_and(|o| o != id.as_str()) {
                 return Err(merge::reject(
                     id,
-                    "CHANGE_OF_OTHER_DOC",
+                    RejectionCode::ChangeOfOtherDoc,
                     "Một thay đổi trong gói đã thuộc về hồ sơ khác; không thể dùng cho hồ sơ này.",
                     "A change in this push already belongs to another file; it cannot be used for this one.",
                 ));

@@ -5,6 +5,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use shared::api::ErrorCode;
 use shared::date::Date;
 
 use crate::auth::Caller;
@@ -107,7 +108,7 @@ pub fn save(
         .is_some_and(|o| path_in_scope(&o.path, &caller.scope_path));
     if !org_ok {
         return Err(AppError::bad_request(
-            "BAD_ORG",
+            ErrorCode::BadOrg,
             format!(
                 "Tổ chức «{}» không có hoặc nằm ngoài phạm vi quản trị của bạn.",
                 c.org_id
@@ -120,7 +121,7 @@ pub fn save(
     }
     if c.name.trim().is_empty() || c.end_date < c.start_date {
         return Err(AppError::bad_request(
-            "BAD_CLASS",
+            ErrorCode::BadClass,
             "Lớp cần tên, và ngày kết thúc không trước ngày khai giảng.".to_string(),
             "A class needs a name, and an end no earlier than its start.".to_string(),
         ));

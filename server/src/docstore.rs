@@ -12,6 +12,7 @@
 use std::collections::HashSet;
 
 use automerge::ChangeHash;
+use shared::api::RejectionCode;
 use shared::date::Date;
 use shared::limits::Limits;
 use shared::sync::{DocChanges, DocId, Rejection};
@@ -75,7 +76,7 @@ struct Pending<'p> {
 fn internal_rejection(id: &DocId, e: impl std::fmt::Display) -> Rejection {
     merge::reject(
         id,
-        "INTERNAL",
+        RejectionCode::Internal,
         format!("Lỗi máy chủ khi lưu hồ sơ: {e}"),
         format!("Server error while storing the file: {e}"),
     )
@@ -126,7 +127,7 @@ fn merge_one(
     .unwrap_or_else(|_| {
         Err(merge::reject(
             id,
-            "BAD_CHANGE",
+            RejectionCode::BadChange,
             "Không áp dụng được thay đổi: dữ liệu thay đổi bị hỏng.",
             "The changes could not be applied: they are malformed.",
         ))
@@ -195,7 +196,7 @@ impl DocStore for Store {
                     out.pushed.extend(hashes);
                     out.accepted.push(id.clone());
                 }
-                Err(rej) if rej.code == "INTERNAL" => {
+                Err(rej) if rej.code == RejectionCode::Internal => {
                     return Err(AppError::Internal(rej.message_en));
                 }
                 // Dropping the savepoint rolls the refused document back.

@@ -12,11 +12,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use shared::api::{ErrorCode, ReviewChange};
 use shared::dedup::{self, Reason};
 use shared::doc;
 use shared::model::CaseFile;
@@ -24,6 +25,7 @@ use shared::model::CaseFile;
 use crate::auth::{Caller, now_secs};
 use crate::casedocs::{self, RulesConfig, scope_range};
 use crate::error::{AppError, AppResult};
+use crate::extract::{AppJson, AppQuery, Reviewer};
 use crate::review::write_as_reviewer;
 use crate::store::Store;
 use crate::{AppState, admin, blocking};
@@ -116,12 +118,11 @@ pub struct Pair {
 /// given state (`open` by default).
 pub fn list(
     conn: &Connection,
-    caller: &Caller,
+    caller: &Reviewer,
     org_path: Option<&str>,
     state: &str,
     pair: Option<i64>,
 ) -> AppResult<Vec<Pair>> {
-    caller.require_reviewer()?;
     let path = org_path.unwrap_or(&caller.scope_path);
     if !casedocs::path_in_scope(path, &caller.scope_path) {
         return Err(AppError::forbidden());
@@ -174,7 +175,7 @@ pub fn list(
     Ok(rows)
 }
 
-fn one_open(conn: &Connection, caller: &Caller, id: i64) -> AppResult<Pair> {
+fn one_open(conn: &Connection, caller: &Reviewer, id: i64) -> AppResult<Pair> {
     list(conn, caller, None, "open", Some(id))?
         .into_iter()
         .next()
@@ -226,7 +227,7 @@ fn case_of(conn: &Connection, id: &str) -> AppResult<CaseFile> {
     doc::read_case(&doc).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-pub fn compare(conn: &Connection, caller: &Caller, id: i64) -> AppResult<Comparison> {
+pub fn compare(conn: &Connection, caller: &Reviewer, id: i64) -> AppResult<Comparison> {
     let pair = one_open(conn, caller, id)?;
     let a = serde_json::to_value(case_of(conn, &pair.a.doc_id)?).unwrap_or_default();
     let b = serde_json::to_value(case_of(conn, &pair.b.doc_id)?).unwrap_or_default();
@@ -270,11 +271,10 @@ pub struct MergeRequest {
 pub fn merge(
     store: &Store,
     rules: &RulesConfig,
-    caller: &Caller,
+    caller: &Reviewer,
     id: i64,
     req: &MergeRequest,
 ) -> AppResult<String> {
-    caller.require_reviewer()?;
     let actor = admin::caller_actor(store, caller)?;
     let conn = store.conn();
     let cmp = compare(&conn, caller, id)?;
@@ -283,7 +283,7 @@ pub fn merge(
         "b" => (&cmp.pair.b.doc_id, &cmp.pair.a.doc_id, false),
         other => {
             return Err(AppError::bad_request(
-                "BAD_SURVIVOR",
+                ErrorCode::BadSurvivor,
                 format!("Hồ sơ giữ lại phải là \"a\" hoặc \"b\", không phải {other:?}."),
                 format!("The surviving file must be \"a\" or \"b\", not {other:?}."),
             ));
@@ -297,7 +297,7 @@ pub fn merge(
             Some("b") => keep_a,
             Some(other) => {
                 return Err(AppError::bad_request(
-                    "BAD_CHOICE",
+                    ErrorCode::BadChoice,
                     format!(
                         "Lựa chọn cho «{}» phải là \"a\" hoặc \"b\", không phải {other:?}.",
                         d.path
@@ -320,7 +320,7 @@ pub fn merge(
         .find(|k| !cmp.diffs.iter().any(|d| &d.path == *k))
     {
         return Err(AppError::bad_request(
-            "BAD_CHOICE",
+            ErrorCode::BadChoice,
             format!("Trường «{unknown}» không khác nhau giữa hai hồ sơ."),
             format!("The field `{unknown}` does not differ between the two files."),
         ));
@@ -333,7 +333,9 @@ pub fn merge(
             caller,
             actor.clone(),
             survivor,
-            format!("gộp hồ sơ trùng {loser}"),
+            ReviewChange::MergeDuplicate {
+                loser: loser.to_string(),
+            },
             |d| {
                 for (path, v) in &writes {
                     doc::set_field(d, &doc::parse_path(path), v)
@@ -350,7 +352,9 @@ pub fn merge(
         caller,
         actor,
         loser,
-        format!("đã gộp vào hồ sơ {survivor}"),
+        ReviewChange::MergedInto {
+            survivor: survivor.to_string(),
+        },
         |d| {
             doc::set_field(d, &doc::parse_path("review.merged_into"), &target)
                 .map_err(|e| AppError::Internal(e.to_string()))
@@ -372,8 +376,7 @@ pub fn merge(
 }
 
 /// "Not the same person": the pair leaves the queue for good.
-pub fn dismiss(store: &Store, caller: &Caller, id: i64) -> AppResult<()> {
-    caller.require_reviewer()?;
+pub fn dismiss(store: &Store, caller: &Reviewer, id: i64) -> AppResult<()> {
     let conn = store.conn();
     one_open(&conn, caller, id)?;
     conn.execute(
@@ -398,8 +401,7 @@ pub struct LateEdits {
     pub values: Vec<(String, Value)>,
 }
 
-pub fn late_edits(store: &Store, caller: &Caller, survivor: &str) -> AppResult<Vec<LateEdits>> {
-    caller.require_reviewer()?;
+pub fn late_edits(store: &Store, caller: &Reviewer, survivor: &str) -> AppResult<Vec<LateEdits>> {
     let merged: Vec<(String, i64)> = {
         let conn = store.read();
         conn.prepare(
@@ -482,7 +484,7 @@ fn org_path(conn: &Connection, caller: &Caller, org: Option<&str>) -> AppResult<
             match path {
                 Some(p) if casedocs::path_in_scope(&p, &caller.scope_path) => Ok(Some(p)),
                 _ => Err(AppError::bad_request(
-                    "BAD_ORG",
+                    ErrorCode::BadOrg,
                     format!("Tổ chức «{org}» không có hoặc nằm ngoài phạm vi của tài khoản."),
                     format!(
                         "Organisation `{org}` does not exist or is outside this account's scope."
@@ -494,7 +496,7 @@ fn org_path(conn: &Connection, caller: &Caller, org: Option<&str>) -> AppResult<
 }
 
 /// The pairs of a scope, for the JSON API and the page.
-pub fn list_for(store: &Store, caller: &Caller, q: &ListQuery) -> AppResult<Vec<Pair>> {
+pub fn list_for(store: &Store, caller: &Reviewer, q: &ListQuery) -> AppResult<Vec<Pair>> {
     let conn = store.read();
     let path = org_path(&conn, caller, q.org.as_deref())?;
     let state = match q.state.as_deref() {
@@ -504,7 +506,7 @@ pub fn list_for(store: &Store, caller: &Caller, q: &ListQuery) -> AppResult<Vec<
         Some("all") => "all",
         Some(other) => {
             return Err(AppError::bad_request(
-                "BAD_STATE",
+                ErrorCode::BadState,
                 format!("Trạng thái không hợp lệ: {other} (open, merged, dismissed, all)."),
                 format!("Invalid state: {other} (open, merged, dismissed, all)."),
             ));
@@ -515,20 +517,18 @@ pub fn list_for(store: &Store, caller: &Caller, q: &ListQuery) -> AppResult<Vec<
 
 async fn api_list(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Query(q): Query<ListQuery>,
+    caller: Reviewer,
+    AppQuery(q): AppQuery<ListQuery>,
 ) -> AppResult<Json<Vec<Pair>>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     blocking(move || Ok(Json(list_for(&store, &caller, &q)?))).await
 }
 
 async fn api_compare(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: Reviewer,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Comparison>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     blocking(move || {
         let conn = store.read();
@@ -539,11 +539,10 @@ async fn api_compare(
 
 async fn api_merge(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: Reviewer,
     Path(id): Path<i64>,
-    Json(req): Json<MergeRequest>,
+    AppJson(req): AppJson<MergeRequest>,
 ) -> AppResult<Json<Value>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     let rules = state.rules();
     blocking(move || {
@@ -555,10 +554,9 @@ async fn api_merge(
 
 async fn api_dismiss(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: Reviewer,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Value>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     blocking(move || {
         dismiss(&store, &caller, id)?;

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use shared::api::{ErrorBody, ErrorCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -12,7 +12,7 @@ pub enum AppError {
     #[error("{code}: {message_en}")]
     User {
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         message_vi: String,
         message_en: String,
     },
@@ -23,26 +23,30 @@ pub enum AppError {
 impl AppError {
     pub fn user(
         status: StatusCode,
-        code: &'static str,
+        code: impl Into<ErrorCode>,
         message_vi: impl Into<String>,
         message_en: impl Into<String>,
     ) -> AppError {
         AppError::User {
             status,
-            code,
+            code: code.into(),
             message_vi: message_vi.into(),
             message_en: message_en.into(),
         }
     }
 
-    pub fn bad_request(code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn bad_request(
+        code: impl Into<ErrorCode>,
+        vi: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
         Self::user(StatusCode::BAD_REQUEST, code, vi, en)
     }
 
     pub fn unauthorized() -> Self {
         Self::user(
             StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
+            ErrorCode::Unauthenticated,
             "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. Hãy đăng nhập lại.",
             "The session is invalid or has expired. Please log in again.",
         )
@@ -51,7 +55,7 @@ impl AppError {
     pub fn forbidden() -> Self {
         Self::user(
             StatusCode::FORBIDDEN,
-            "FORBIDDEN",
+            ErrorCode::Forbidden,
             "Tài khoản không có quyền thực hiện thao tác này.",
             "This account may not do this.",
         )
@@ -60,7 +64,7 @@ impl AppError {
     pub fn not_found(what_vi: &str, what_en: &str) -> Self {
         Self::user(
             StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+            ErrorCode::NotFound,
             format!("Không tìm thấy {what_vi}."),
             format!("{what_en} not found."),
         )
@@ -82,18 +86,16 @@ impl IntoResponse for AppError {
                 code,
                 message_vi,
                 message_en,
-            } => (
-                status,
-                Json(json!({"error": {"code": code, "message_vi": message_vi, "message_en": message_en}})),
-            )
-                .into_response(),
+            } => (status, Json(ErrorBody::new(code, message_vi, message_en))).into_response(),
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    Json(json!({"error": {"code": "INTERNAL",
-                        "message_vi": "Lỗi máy chủ. Dữ liệu của bạn không bị mất; hãy thử lại sau.",
-                        "message_en": "Server error. Your data is not lost; try again later."}})),
+                    Json(ErrorBody::new(
+                        ErrorCode::Internal,
+                        "Lỗi máy chủ. Dữ liệu của bạn không bị mất; hãy thử lại sau.".into(),
+                        "Server error. Your data is not lost; try again later.".into(),
+                    )),
                 )
                     .into_response()
             }
@@ -139,7 +141,7 @@ fn body_error(e: axum::Error) -> AppError {
         if c.is::<tower_http::timeout::TimeoutError>() {
             return AppError::user(
                 StatusCode::REQUEST_TIMEOUT,
-                "REQUEST_TIMEOUT",
+                ErrorCode::RequestTimeout,
                 "Yêu cầu gửi quá chậm hoặc bị ngắt giữa chừng. Ứng dụng sẽ gửi lại.",
                 "The request was sent too slowly or cut off. The app will send it again.",
             );
@@ -147,7 +149,7 @@ fn body_error(e: axum::Error) -> AppError {
         if c.is::<http_body_util::LengthLimitError>() {
             return AppError::user(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "BODY_TOO_LARGE",
+                ErrorCode::BodyTooLarge,
                 "Nội dung yêu cầu quá lớn.",
                 "The request body is too large.",
             );
@@ -155,7 +157,7 @@ fn body_error(e: axum::Error) -> AppError {
         cause = c.source();
     }
     AppError::bad_request(
-        "BAD_BODY",
+        ErrorCode::BadBody,
         format!("Không đọc được nội dung yêu cầu: {inner}"),
         format!("The request body could not be read: {inner}"),
     )

@@ -10,6 +10,7 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use shared::api::ErrorCode;
 use shared::date::Date;
 
 use crate::error::{AppError, AppResult};
@@ -262,7 +263,7 @@ impl ExportFormat {
             "xlsx" => Ok(ExportFormat::Xlsx),
             "csv" => Ok(ExportFormat::Csv),
             other => Err(AppError::bad_request(
-                "BAD_FORMAT",
+                ErrorCode::BadFormat,
                 format!("Định dạng xuất không hỗ trợ: {other} (chọn xlsx hoặc csv)."),
                 format!("Unsupported export format: {other} (use xlsx or csv)."),
             )),

@@ -28,6 +28,7 @@ use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::{PublicKey, SecretKey};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use shared::api::ErrorCode;
 use shared::sync::{DocChanges, DocId, Rejection};
 
 use crate::AppState;
@@ -118,7 +119,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 fn unreadable() -> AppError {
     AppError::user(
         StatusCode::BAD_REQUEST,
-        "HANDOFF_UNREADABLE",
+        ErrorCode::HandoffUnreadable,
         "Tệp không phải tệp bàn giao của máy chủ này, hoặc đã bị hỏng.",
         "The file is not a hand-off file for this server, or it is damaged.",
     )
@@ -208,7 +209,7 @@ pub fn apply(state: &AppState, reviewer: &Caller, file: &[u8]) -> AppResult<Outc
     if !device.scope_path.starts_with(&reviewer.scope_path) {
         return Err(AppError::user(
             StatusCode::FORBIDDEN,
-            "HANDOFF_OUT_OF_SCOPE",
+            ErrorCode::HandoffOutOfScope,
             "Tệp bàn giao này của một thiết bị ngoài phạm vi của bạn.",
             "This hand-off file comes from a device outside your scope.",
         ));

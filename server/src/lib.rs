@@ -12,6 +12,9 @@
 //! - `rollups`: counts per organisation, month and year kept by triggers for the figures.
 //! - `reports`: report queries (dashboard, case lists behind figures, findings, deadlines).
 //! - `export`: XLSX and CSV writers for every list and report.
+//! - `extract`: typed edges: JSON and query extractors that answer through `error`, and
+//!   the proofs of role (`Reviewer`, `Admin`) handlers take.
+//! - `routes`: who may call each route (the table the role test walks).
 //! - `central`: the central office's server-rendered pages under `/central/…`.
 //! - `administration`: accounts, devices, rule settings, calendar, with the audit log.
 //! - `members`: the members register imported from CSV/XLSX, previewed, then stored.
@@ -36,6 +39,7 @@ pub mod docstore;
 pub mod duplicates;
 pub mod error;
 pub mod export;
+pub mod extract;
 pub mod figures;
 pub mod fuzzing;
 pub mod handoff;
@@ -45,6 +49,7 @@ pub mod orgtree;
 pub mod reports;
 pub mod review;
 pub mod rollups;
+pub mod routes;
 pub mod store;
 pub mod sync_api;
 pub mod targets;
@@ -65,7 +70,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::auth::Caller;
 use crate::casedocs::RulesConfig;
 use crate::error::{AppError, AppResult};
+use crate::extract::AppJson;
 use crate::store::Store;
+use shared::api::ErrorCode;
 use shared::limits::Limits;
 
 /// Largest compressed request body accepted by the sync endpoint.
@@ -313,7 +320,7 @@ async fn login(
 ) -> AppResult<Json<auth::LoginResponse>> {
     let req: auth::LoginRequest = serde_json::from_slice(&body).map_err(|e| {
         AppError::bad_request(
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             format!("Yêu cầu đăng nhập không đọc được: {e}"),
             format!("Unreadable login request: {e}"),
         )
@@ -342,8 +349,8 @@ async fn logout(
     blocking(move || auth::logout(&store, &token)).await
 }
 
-async fn me(caller: Caller) -> Json<Caller> {
-    Json(caller)
+async fn me(caller: Caller) -> Json<shared::api::User> {
+    Json(caller.user())
 }
 
 #[derive(serde::Deserialize)]
@@ -354,7 +361,7 @@ struct ActorBody {
 async fn bind_actor(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Json(body): Json<ActorBody>,
+    AppJson(body): AppJson<ActorBody>,
 ) -> AppResult<()> {
     let store = state.store.clone();
     blocking(move || auth::bind_actor(&store, &caller, &body.actor)).await

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use shared::api::ErrorCode;
 use shared::date::Date;
 
 use crate::administration::audit;
@@ -59,7 +60,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, AppError> {
         let mut book: calamine::Xlsx<_> =
             calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).map_err(|e| {
                 AppError::bad_request(
-                    "BAD_FILE",
+                    ErrorCode::BadFile,
                     format!("Không đọc được tệp XLSX: {e}"),
                     format!("The XLSX file cannot be read: {e}"),
                 )
@@ -71,7 +72,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, AppError> {
             .flatten()
             .ok_or_else(|| {
                 AppError::bad_request(
-                    "BAD_FILE",
+                    ErrorCode::BadFile,
                     "Tệp XLSX không có trang tính nào.",
                     "The XLSX file has no sheet.",
                 )
@@ -94,7 +95,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, AppError> {
     }
     let text = std::str::from_utf8(bytes).map_err(|_| {
         AppError::bad_request(
-            "BAD_FILE",
+            ErrorCode::BadFile,
             "Tệp CSV phải được lưu bằng mã UTF-8.",
             "The CSV file must be saved as UTF-8.",
         )
@@ -372,7 +373,7 @@ pub fn apply(store: &Store, caller: &Caller, token: &str) -> AppResult<(usize, u
     let key = format!("pending_members:{token}");
     let pending = store.get_setting(&key)?.ok_or_else(|| {
         AppError::bad_request(
-            "PREVIEW_EXPIRED",
+            ErrorCode::PreviewExpired,
             "Bản xem trước không còn; hãy tải tệp lên lại.",
             "The preview is gone; upload the file again.",
         )
@@ -405,7 +406,7 @@ pub fn apply(store: &Store, caller: &Caller, token: &str) -> AppResult<(usize, u
     .collect();
     if let Err(errors) = parse_rows(&tx, caller, &table)? {
         return Err(AppError::bad_request(
-            "IMPORT_INVALID",
+            ErrorCode::ImportInvalid,
             format!(
                 "Tệp không còn hợp lệ: dòng {} — {}.",
                 errors[0].row, errors[0].message_vi

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 
 use automerge::legacy::{Key, ObjectId};
 use automerge::{AutoCommit, Change, ObjId, ReadDoc, Value};
+use shared::api::RejectionCode;
 use shared::date::Date;
 use shared::doc::{self, FieldConflict, ReviewNote};
 use shared::limits::{self, LimitError, Limits};
@@ -101,39 +102,31 @@ impl Merged {
 
 pub fn reject(
     doc_id: &DocId,
-    code: &str,
+    code: RejectionCode,
     vi: impl Into<String>,
     en: impl Into<String>,
 ) -> Rejection {
     Rejection {
         doc_id: doc_id.clone(),
-        code: code.to_string(),
+        code,
         message_vi: vi.into(),
         message_en: en.into(),
     }
 }
 
 fn over_limit(id: &DocId, e: &LimitError) -> Rejection {
-    let code = if matches!(e, LimitError::Unreadable(_)) {
-        "BAD_CHANGE"
+    let (code, what) = if matches!(e, LimitError::Unreadable(_)) {
+        (RejectionCode::BadChange, "Unreadable change")
     } else {
-        "LIMIT_EXCEEDED"
+        (RejectionCode::LimitExceeded, "Over a limit")
     };
-    reject(id, code, e.message_vi(), format!("{}: {e}", capital(code)))
-}
-
-fn capital(code: &str) -> &'static str {
-    if code == "BAD_CHANGE" {
-        "Unreadable change"
-    } else {
-        "Over a limit"
-    }
+    reject(id, code, e.message_vi(), format!("{what}: {e}"))
 }
 
 pub fn out_of_scope(id: &DocId) -> Rejection {
     reject(
         id,
-        "OUT_OF_SCOPE",
+        RejectionCode::OutOfScope,
         "Hồ sơ thuộc tổ chức ngoài phạm vi của tài khoản này.",
         "The file belongs to an organisation outside this account's scope.",
     )
@@ -213,7 +206,7 @@ pub fn merge(
         if !pusher.actors.contains(&actor) {
             return Err(reject(
                 id,
-                "FOREIGN_ACTOR",
+                RejectionCode::ForeignActor,
                 format!("Thay đổi mang mã tác giả {actor} không thuộc thiết bị này."),
                 format!("A change carries actor {actor}, which does not belong to this device."),
             ));
@@ -237,7 +230,7 @@ pub fn merge(
     doc.apply_changes(new.clone()).map_err(|e| {
         reject(
             id,
-            "BAD_CHANGE",
+            RejectionCode::BadChange,
             format!("Không áp dụng được thay đổi: {e}"),
             format!("The changes could not be applied: {e}"),
         )
@@ -247,7 +240,7 @@ pub fn merge(
     if !doc.get_missing_deps(&[]).is_empty() {
         return Err(reject(
             id,
-            "MISSING_DEPS",
+            RejectionCode::MissingDeps,
             "Thiếu các thay đổi trước đó của hồ sơ; thiết bị sẽ gửi lại toàn bộ.",
             "Earlier changes of this file are missing; the device will resend them all.",
         ));
@@ -255,7 +248,7 @@ pub fn merge(
     let (case, review) = doc::read_parts_checked(&doc, limits).map_err(|e| {
         reject(
             id,
-            "INVALID_DOCUMENT",
+            RejectionCode::InvalidDocument,
             format!("Hồ sơ không đúng mẫu dữ liệu: {e}"),
             format!("The file does not fit the case-file model: {e}"),
         )
@@ -338,7 +331,7 @@ fn check_writes(
 fn forbidden_field(id: &DocId, path: &str) -> Rejection {
     reject(
         id,
-        "FIELD_NOT_WRITABLE",
+        RejectionCode::FieldNotWritable,
         format!("Thiết bị này không được sửa trường «{path}» của hồ sơ."),
         format!("This device may not change the field `{path}` of the file."),
     )

@@ -12,6 +12,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
+use shared::api::{ErrorCode, ReviewChange};
 use shared::date::Date;
 use shared::doc;
 
@@ -22,7 +23,7 @@ use crate::casedocs::{RulesConfig, path_in_scope, scope_range};
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
 
-fn bad(code: &'static str, vi: String, en: String) -> AppError {
+fn bad(code: ErrorCode, vi: String, en: String) -> AppError {
     AppError::bad_request(code, vi, en)
 }
 
@@ -37,7 +38,7 @@ impl Decision {
     fn check(&self) -> AppResult<()> {
         if self.reference.trim().is_empty() {
             return Err(bad(
-                "DECISION_REQUIRED",
+                ErrorCode::DecisionRequired,
                 "Hãy ghi số, ngày quyết định của cấp ủy.".into(),
                 "Record the number and date of the committee's decision.".into(),
             ));
@@ -72,7 +73,7 @@ fn org(conn: &Connection, caller: &Caller, id: &str) -> AppResult<OrgRow> {
     match row {
         Some(o) if path_in_scope(&o.path, &caller.scope_path) => Ok(o),
         _ => Err(bad(
-            "BAD_ORG",
+            ErrorCode::BadOrg,
             format!("Tổ chức «{id}» không có hoặc nằm ngoài phạm vi quản trị của bạn."),
             format!("Organisation `{id}` does not exist or is outside your administrative scope."),
         )),
@@ -83,7 +84,7 @@ fn open_org(conn: &Connection, caller: &Caller, id: &str) -> AppResult<OrgRow> {
     let o = org(conn, caller, id)?;
     if let Some(closed) = &o.closed_on {
         return Err(bad(
-            "ORG_CLOSED",
+            ErrorCode::OrgClosed,
             format!("Tổ chức «{}» đã giải thể từ {closed}.", o.name),
             format!("Organisation `{}` was closed on {closed}.", o.name),
         ));
@@ -140,7 +141,7 @@ pub fn add(
     d.check()?;
     if !valid_org_id(id) {
         return Err(bad(
-            "BAD_ORG_ID",
+            ErrorCode::BadOrgId,
             format!("Mã tổ chức «{id}» không hợp lệ: 1–64 chữ, số, '-', '_', '.'."),
             format!("Organisation id `{id}` is not valid: 1–64 letters, digits, '-', '_', '.'."),
         ));
@@ -148,7 +149,7 @@ pub fn add(
     if name.trim().is_empty() || !["committee", "branch", "sub_branch", "district"].contains(&kind)
     {
         return Err(bad(
-            "BAD_ORG",
+            ErrorCode::BadOrg,
             "Hãy nhập tên và chọn loại tổ chức.".into(),
             "Enter a name and choose the kind of organisation.".into(),
         ));
@@ -161,7 +162,7 @@ pub fn add(
         .optional()?;
     if exists.is_some() {
         return Err(bad(
-            "ORG_EXISTS",
+            ErrorCode::OrgExists,
             format!("Mã tổ chức «{id}» đã được dùng."),
             format!("Organisation id `{id}` is taken."),
         ));
@@ -195,7 +196,7 @@ pub fn rename(store: &Store, caller: &Caller, id: &str, name: &str, d: &Decision
     d.check()?;
     if name.trim().is_empty() {
         return Err(bad(
-            "BAD_NAME",
+            ErrorCode::BadName,
             "Hãy nhập tên mới.".into(),
             "Enter the new name.".into(),
         ));
@@ -256,7 +257,7 @@ pub fn move_under(
     let p = open_org(&tx, caller, new_parent)?;
     if path_in_scope(&p.path, &o.path) {
         return Err(bad(
-            "ORG_CYCLE",
+            ErrorCode::OrgCycle,
             "Không thể chuyển một tổ chức vào chính nó hoặc tổ chức trực thuộc nó.".into(),
             "An organisation cannot move under itself or one of its own units.".into(),
         ));
@@ -306,7 +307,7 @@ pub fn merge(
     d.check()?;
     if from == into {
         return Err(bad(
-            "ORG_SAME",
+            ErrorCode::OrgSame,
             "Hãy chọn hai tổ chức khác nhau.".into(),
             "Choose two different organisations.".into(),
         ));
@@ -318,7 +319,7 @@ pub fn merge(
         let t = open_org(&conn, caller, into)?;
         if path_in_scope(&t.path, &f.path) {
             return Err(bad(
-                "ORG_CYCLE",
+                ErrorCode::OrgCycle,
                 "Không thể gộp một tổ chức vào tổ chức trực thuộc nó.".into(),
                 "An organisation cannot be merged into one of its own units.".into(),
             ));
@@ -337,7 +338,10 @@ pub fn merge(
             caller,
             actor.clone(),
             id,
-            format!("gộp tổ chức {from} vào {into}"),
+            ReviewChange::MergeOrg {
+                from: from.to_string(),
+                into: into.to_string(),
+            },
             |doc| {
                 doc::set_field(doc, &doc::parse_path("case.org_id"), &target)
                     .map_err(|e| AppError::Internal(e.to_string()))
@@ -397,7 +401,7 @@ pub fn close(store: &Store, caller: &Caller, id: &str, d: &Decision) -> AppResul
     let o = open_org(&tx, caller, id)?;
     if o.parent_id.is_none() {
         return Err(bad(
-            "ORG_ROOT",
+            ErrorCode::OrgRoot,
             "Không thể giải thể tổ chức gốc.".into(),
             "The root organisation cannot be closed.".into(),
         ));
@@ -411,7 +415,7 @@ pub fn close(store: &Store, caller: &Caller, id: &str, d: &Decision) -> AppResul
     )?;
     if files + children + accounts > 0 {
         return Err(bad(
-            "ORG_NOT_EMPTY",
+            ErrorCode::OrgNotEmpty,
             format!(
                 "Tổ chức còn {files} hồ sơ, {children} đơn vị trực thuộc và {accounts} tài khoản: hãy gộp hoặc chuyển trước khi giải thể."
             ),

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rusqlite::{Connection, params_from_iter, types::Value as SqlValue};
 use serde::{Deserialize, Serialize};
+use shared::api::ErrorCode;
 use shared::date::Date;
 use shared::rules::TermWithoutDates;
 use shared::stage::Stage;
@@ -226,7 +227,7 @@ fn flag(s: &Option<String>) -> bool {
 
 fn bad(field: &str, value: &str) -> AppError {
     AppError::bad_request(
-        "BAD_FILTER",
+        ErrorCode::BadFilter,
         format!("Giá trị không hợp lệ cho «{field}»: {value}"),
         format!("Invalid value for '{field}': {value}"),
     )
@@ -321,7 +322,7 @@ impl CaseFilter {
                 calendar_years: true,
             }),
             TermWithoutDates::Refuse => Err(AppError::bad_request(
-                "TERM_NOT_RECORDED",
+                ErrorCode::TermNotRecorded,
                 format!(
                     "Chưa có nhiệm kỳ «{name}» với ngày đại hội cho {} hoặc cấp trên. Hãy nhập nhiệm kỳ ở trang Quản trị › Nhiệm kỳ và chỉ tiêu.",
                     root.name

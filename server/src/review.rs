@@ -6,11 +6,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+use shared::api::{ErrorCode, ReviewChange};
 use shared::doc;
 use shared::sync::DocId;
 
@@ -19,6 +20,7 @@ use crate::auth::{Caller, now_secs};
 use crate::casedocs::{self, AttributedValue, today_vn};
 use crate::error::{AppError, AppResult};
 use crate::export::{self, Cell, ExportFormat, Sheet};
+use crate::extract::{AppJson, AppQuery, Reviewer};
 use crate::reports::{self, CaseFilter, CaseRow, OrgIndex};
 use crate::store::Store;
 use crate::{AppState, blocking};
@@ -71,7 +73,7 @@ fn number(name: &str, v: &Option<String>, default: i64, max: i64) -> AppResult<i
             .filter(|n| (0..=max).contains(n))
             .ok_or_else(|| {
                 AppError::bad_request(
-                    "BAD_FILTER",
+                    ErrorCode::BadFilter,
                     format!("Giá trị không hợp lệ cho «{name}»: {s}"),
                     format!("Invalid value for '{name}': {s}"),
                 )
@@ -162,10 +164,9 @@ pub fn conflicts(
 
 async fn list_conflicts(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Query(q): Query<ConflictQuery>,
+    caller: Reviewer,
+    AppQuery(q): AppQuery<ConflictQuery>,
 ) -> AppResult<Json<Vec<ConflictRow>>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     blocking(move || {
         let conn = store.read();
@@ -190,11 +191,10 @@ pub struct Resolution {
 pub fn resolve(
     store: &Store,
     rules: &casedocs::RulesConfig,
-    caller: &Caller,
+    caller: &Reviewer,
     id: i64,
     value: &serde_json::Value,
 ) -> AppResult<()> {
-    caller.require_reviewer()?;
     let actor = admin::caller_actor(store, caller)?;
     let conn = store.conn();
     let row: Option<(String, String, Option<i64>)> = conn
@@ -208,21 +208,22 @@ pub fn resolve(
     if closed.is_some() {
         return Err(AppError::user(
             axum::http::StatusCode::CONFLICT,
-            "ALREADY_RESOLVED",
+            ErrorCode::AlreadyResolved,
             "Xung đột này đã được giải quyết.",
             "This conflict is already resolved.",
         ));
     }
-    let message = format!(
-        "giải quyết xung đột {path} — {} ({})",
-        caller.display_name, caller.username
-    );
-    write_as_reviewer(&conn, rules, caller, actor, &doc_id, message, |doc| {
-        doc::set_field(doc, &doc::parse_path(&path), value)
-            .map_err(|e| AppError::bad_request("BAD_VALUE", e.to_string(), e.to_string()))?;
+    let change = ReviewChange::ResolveConflict {
+        path: path.clone(),
+        by: format!("{} ({})", caller.display_name, caller.username),
+    };
+    write_as_reviewer(&conn, rules, caller, actor, &doc_id, change, |doc| {
+        doc::set_field(doc, &doc::parse_path(&path), value).map_err(|e| {
+            AppError::bad_request(ErrorCode::BadValue, e.to_string(), e.to_string())
+        })?;
         if doc::read_case(doc).is_err() {
             return Err(AppError::bad_request(
-                "BAD_VALUE",
+                ErrorCode::BadValue,
                 "Giá trị không hợp lệ cho trường này.",
                 "The value is not valid for this field.",
             ));
@@ -242,11 +243,10 @@ pub fn resolve(
 
 async fn resolve_conflict(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: Reviewer,
     Path(id): Path<i64>,
-    Json(res): Json<Resolution>,
+    AppJson(res): AppJson<Resolution>,
 ) -> AppResult<Json<serde_json::Value>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     let rules = state.rules();
     blocking(move || {
@@ -269,10 +269,9 @@ pub struct CaseDetail {
 /// A case file in full, as the reviewer sees it around a conflict or a finding.
 pub fn case_detail_of(
     conn: &rusqlite::Connection,
-    caller: &Caller,
+    caller: &Reviewer,
     id: &str,
 ) -> AppResult<CaseDetail> {
-    caller.require_reviewer()?;
     let (org, doc) =
         casedocs::load_doc(conn, id)?.ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
     if !casedocs::org_in_scope(conn, &org, &caller.scope_path)? {
@@ -299,10 +298,9 @@ pub fn case_detail_of(
 
 async fn case_detail(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: Reviewer,
     Path(id): Path<String>,
 ) -> AppResult<Json<CaseDetail>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     blocking(move || {
         let conn = store.read();
@@ -332,7 +330,7 @@ pub(crate) fn write_as_reviewer(
     caller: &Caller,
     actor: automerge::ActorId,
     doc_id: &str,
-    message: String,
+    change: ReviewChange,
     edit: impl FnOnce(&mut automerge::AutoCommit) -> AppResult<()>,
 ) -> AppResult<()> {
     let (org, mut doc) = casedocs::load_doc(conn, doc_id)?
@@ -345,7 +343,7 @@ pub(crate) fn write_as_reviewer(
     edit(&mut doc)?;
     doc.commit_with(
         automerge::transaction::CommitOptions::default()
-            .with_message(message)
+            .with_message(change.to_string())
             .with_time(now_secs() * 1000),
     );
     let doc_id =
@@ -367,11 +365,10 @@ pub(crate) fn write_as_reviewer(
 pub fn return_to_cadre(
     store: &Store,
     rules: &casedocs::RulesConfig,
-    caller: &Caller,
+    caller: &Reviewer,
     id: &str,
     body: &ReturnBody,
 ) -> AppResult<()> {
-    caller.require_reviewer()?;
     let actor = admin::caller_actor(store, caller)?;
     let conn = store.conn();
     let note = doc::ReviewNote {
@@ -387,7 +384,7 @@ pub fn return_to_cadre(
         caller,
         actor,
         id,
-        "trả lại hồ sơ".into(),
+        ReviewChange::Return,
         |doc| {
             for (k, v) in [
                 ("returned", serde_json::json!(note.returned)),
@@ -410,11 +407,10 @@ pub fn return_to_cadre(
 
 async fn return_case(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: Reviewer,
     Path(id): Path<String>,
-    Json(body): Json<ReturnBody>,
+    AppJson(body): AppJson<ReturnBody>,
 ) -> AppResult<Json<serde_json::Value>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     let rules = state.rules();
     blocking(move || {
@@ -429,11 +425,10 @@ async fn return_case(
 /// history is computed without it, so a long history delays nobody's sync.
 pub fn history_of(
     store: &Store,
-    caller: &Caller,
+    caller: &Reviewer,
     id: &str,
     page: HistoryWindow,
 ) -> AppResult<(usize, Vec<casedocs::HistoryEntry>)> {
-    caller.require_reviewer()?;
     let stored = {
         let conn = store.read();
         let stored = casedocs::read_stored(&conn, id)?
@@ -483,11 +478,10 @@ struct HistoryQuery {
 /// a page (500 by default); the total is in the `X-Total-Count` header.
 async fn case_history(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: Reviewer,
     Path(id): Path<String>,
-    Query(q): Query<HistoryQuery>,
+    AppQuery(q): AppQuery<HistoryQuery>,
 ) -> AppResult<axum::response::Response> {
-    caller.require_reviewer()?;
     let offset = number("offset", &q.offset, 0, i64::MAX)? as usize;
     let limit = number("limit", &q.limit, 500, 1000)? as usize;
     let store = state.store.clone();
@@ -517,16 +511,15 @@ async fn case_history(
 pub fn move_case(
     store: &Store,
     rules: &casedocs::RulesConfig,
-    caller: &Caller,
+    caller: &Reviewer,
     id: &str,
     org_id: &str,
 ) -> AppResult<()> {
-    caller.require_reviewer()?;
     let actor = admin::caller_actor(store, caller)?;
     let conn = store.conn();
     if !casedocs::org_in_scope(&conn, org_id, &caller.scope_path)? {
         return Err(AppError::bad_request(
-            "BAD_ORG",
+            ErrorCode::BadOrg,
             format!("Tổ chức «{org_id}» không có hoặc nằm ngoài phạm vi của tài khoản."),
             format!("Organisation `{org_id}` does not exist or is outside this account's scope."),
         ));
@@ -538,7 +531,9 @@ pub fn move_case(
         caller,
         actor,
         id,
-        format!("chuyển hồ sơ sang {org_id}"),
+        ReviewChange::Move {
+            org_id: org_id.to_string(),
+        },
         |doc| {
             doc::set_field(
                 doc,
@@ -557,11 +552,10 @@ pub struct MoveBody {
 
 async fn move_case_route(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: Reviewer,
     Path(id): Path<String>,
-    Json(body): Json<MoveBody>,
+    AppJson(body): AppJson<MoveBody>,
 ) -> AppResult<Json<serde_json::Value>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     let rules = state.rules();
     blocking(move || {
@@ -581,10 +575,9 @@ pub struct CasePage {
 
 async fn list_cases(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Query(q): Query<ReportQuery>,
+    caller: Reviewer,
+    AppQuery(q): AppQuery<ReportQuery>,
 ) -> AppResult<Json<CasePage>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     let limit = number("limit", &q.limit, 1000, 1_000_000)? as usize;
     let offset = number("offset", &q.offset, 0, i64::MAX)? as usize;
@@ -603,10 +596,9 @@ async fn list_cases(
 
 async fn dashboard(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Query(q): Query<ReportQuery>,
+    caller: Reviewer,
+    AppQuery(q): AppQuery<ReportQuery>,
 ) -> AppResult<Json<reports::Dashboard>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     let years = q.years_without()?;
     blocking(move || {
@@ -626,10 +618,9 @@ async fn dashboard(
 
 async fn list_findings(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Query(q): Query<ReportQuery>,
+    caller: Reviewer,
+    AppQuery(q): AppQuery<ReportQuery>,
 ) -> AppResult<Json<Vec<reports::FindingRow>>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     blocking(move || {
         let conn = store.read();
@@ -647,10 +638,9 @@ async fn list_findings(
 
 async fn list_deadlines(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Query(q): Query<ReportQuery>,
+    caller: Reviewer,
+    AppQuery(q): AppQuery<ReportQuery>,
 ) -> AppResult<Json<reports::Deadlines>> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     let days = q.days()?;
     blocking(move || {
@@ -748,11 +738,10 @@ pub fn history_sheet(rows: &[casedocs::HistoryEntry], en: bool) -> Sheet {
 /// The sheets of one report, computed by the same code as its screen.
 pub fn report_sheets(
     conn: &rusqlite::Connection,
-    caller: &Caller,
+    caller: &Reviewer,
     report: &str,
     q: &ReportQuery,
 ) -> AppResult<Vec<Sheet>> {
-    caller.require_reviewer()?;
     let en = q.english();
     let today = today_vn();
     let orgs = OrgIndex::load(conn)?;
@@ -846,11 +835,10 @@ pub fn export_name(parts: &[&str], day: shared::date::Date) -> String {
 /// JSON exchange format (`case-files`).
 async fn export(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: Reviewer,
     Path(report): Path<String>,
-    Query(q): Query<ReportQuery>,
+    AppQuery(q): AppQuery<ReportQuery>,
 ) -> AppResult<axum::response::Response> {
-    caller.require_reviewer()?;
     let store = state.store.clone();
     blocking(move || {
         if report == "case-files" {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
+use shared::api::ErrorCode;
 use shared::sync::{self, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 
 use crate::auth::{Caller, Role};
@@ -28,8 +29,9 @@ pub async fn sync(
     BodyBytes(body): BodyBytes<MAX_SYNC_BODY>,
 ) -> AppResult<Json<SyncResponse>> {
     let body = inflate(&headers, &body)?;
-    let req = sync::decode_request(&body)
-        .map_err(|e| AppError::bad_request("MALFORMED_SYNC", e.to_string(), e.to_string()))?;
+    let req = sync::decode_request(&body).map_err(|e| {
+        AppError::bad_request(ErrorCode::MalformedSync, e.to_string(), e.to_string())
+    })?;
     let state2 = state.clone();
     let resp = blocking(move || handle(&state2, &caller, req)).await?;
     Ok(Json(resp))
@@ -51,7 +53,7 @@ fn inflate(headers: &HeaderMap, body: &[u8]) -> AppResult<Vec<u8>> {
         .read_to_end(&mut out)
         .map_err(|e| {
             AppError::bad_request(
-                "MALFORMED_SYNC",
+                ErrorCode::MalformedSync,
                 format!("Nội dung nén gzip bị hỏng: {e}"),
                 format!("Corrupt gzip body: {e}"),
             )
@@ -65,7 +67,7 @@ fn inflate(headers: &HeaderMap, body: &[u8]) -> AppResult<Vec<u8>> {
 pub fn too_large() -> AppError {
     AppError::user(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "BODY_TOO_LARGE",
+        ErrorCode::BodyTooLarge,
         "Gói đồng bộ quá lớn. Ứng dụng sẽ gửi thành nhiều phần nhỏ hơn.",
         "The sync request is too large. The app will send it in smaller parts.",
     )
@@ -76,7 +78,7 @@ fn handle(state: &AppState, caller: &Caller, req: SyncRequest) -> AppResult<Sync
     if req.push.len() > limits.max_docs_per_request {
         return Err(AppError::user(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "TOO_MANY_DOCUMENTS",
+            ErrorCode::TooManyDocuments,
             format!(
                 "Gói đồng bộ có {} hồ sơ, quá giới hạn {}. Ứng dụng sẽ gửi thành nhiều phần.",
                 req.push.len(),

@@ -7,6 +7,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::json;
+use shared::api::ErrorCode;
 use shared::date::Date;
 
 use crate::administration::audit;
@@ -19,7 +20,7 @@ use crate::store::Store;
 fn require_target_decision(decision: &str) -> AppResult<()> {
     if decision.trim().is_empty() {
         return Err(bad(
-            "DECISION_REQUIRED",
+            ErrorCode::DecisionRequired,
             "Hãy ghi số, ngày nghị quyết hoặc quyết định giao chỉ tiêu.".into(),
             "Record the number and date of the resolution or decision setting the target.".into(),
         ));
@@ -27,7 +28,7 @@ fn require_target_decision(decision: &str) -> AppResult<()> {
     Ok(())
 }
 
-fn bad(code: &'static str, vi: String, en: String) -> AppError {
+fn bad(code: ErrorCode, vi: String, en: String) -> AppError {
     AppError::bad_request(code, vi, en)
 }
 
@@ -38,7 +39,7 @@ fn check_org(conn: &Connection, caller: &Caller, org: &str) -> AppResult<()> {
     match path {
         Some(p) if path_in_scope(&p, &caller.scope_path) => Ok(()),
         _ => Err(bad(
-            "BAD_ORG",
+            ErrorCode::BadOrg,
             format!("Tổ chức «{org}» không có hoặc nằm ngoài phạm vi quản trị của bạn."),
             format!("Organisation `{org}` does not exist or is outside your administrative scope."),
         )),
@@ -262,7 +263,7 @@ pub fn set_sub_target(
     if crate::figures::TargetGroup::parse(group).is_none() || value < 0 || period.trim().is_empty()
     {
         return Err(bad(
-            "BAD_SUB_TARGET",
+            ErrorCode::BadSubTarget,
             "Chỉ tiêu thành phần cần kỳ, nhóm hợp lệ và số không âm.".into(),
             "A sub-target needs a period, a valid group and a non-negative number.".into(),
         ));
@@ -448,7 +449,7 @@ pub fn set_year(
     caller.require_admin()?;
     if !(1930..=2200).contains(&year) || members_start < 0 || target < 0 {
         return Err(bad(
-            "BAD_NUMBER",
+            ErrorCode::BadNumber,
             "Năm, số đảng viên và chỉ tiêu phải là số hợp lệ, không âm.".into(),
             "Year, member count and target must be valid, non-negative numbers.".into(),
         ));
@@ -512,14 +513,14 @@ pub fn set_term(
     caller.require_admin()?;
     if name.trim().is_empty() || end <= start {
         return Err(bad(
-            "BAD_TERM",
+            ErrorCode::BadTerm,
             "Nhiệm kỳ cần tên, và ngày kết thúc sau ngày bắt đầu.".into(),
             "A term needs a name, and an end after its start.".into(),
         ));
     }
     if decision.trim().is_empty() {
         return Err(bad(
-            "DECISION_REQUIRED",
+            ErrorCode::DecisionRequired,
             "Hãy ghi nghị quyết đại hội.".into(),
             "Record the congress resolution.".into(),
         ));

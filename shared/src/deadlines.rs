@@ -158,7 +158,8 @@ pub fn deadlines(sched: &Schedule, case: &CaseFile, ctx: &EvalContext<'_>) -> Ve
     let today = ctx.today;
     let meeting = case.latest_branch_vote().and_then(|v| v.meeting_date);
     let mut out = Vec::new();
-    let mut push = |code, label_vi, label_en, due: Date, done: bool, source| {
+    let mut push = |code: &'static str, label_vi, label_en, due: Date, done: bool, source| {
+        debug_assert!(is_deadline_code(code), "{code} has no short label");
         out.push(Deadline {
             code,
             label_vi,
@@ -281,7 +282,16 @@ pub fn is_expiry(code: &str) -> bool {
 
 /// A short name of a deadline, for a list row or a badge.
 pub fn short_label(code: &str) -> (&'static str, &'static str) {
-    match code {
+    known_label(code).unwrap_or(("Mốc hạn", "Deadline"))
+}
+
+/// Whether `code` is a deadline code (each has its short label): the registry of them.
+pub fn is_deadline_code(code: &str) -> bool {
+    known_label(code).is_some()
+}
+
+fn known_label(code: &str) -> Option<(&'static str, &'static str)> {
+    Some(match code {
         "DL_VERIFICATION_REPLY" => ("Trả lời thẩm tra lý lịch", "Biography verification reply"),
         "DL_CERTIFICATE_EXPIRY" => ("Giấy chứng nhận hết hạn", "Certificate expires"),
         "DL_DOSSIER_STALE" => ("Giới thiệu hết hiệu lực", "Introductions lapse"),
@@ -290,8 +300,8 @@ pub fn short_label(code: &str) -> (&'static str, &'static str) {
         "DL_PROBATION_END" => ("Hết dự bị", "End of probation"),
         "DL_RECOGNITION_VOTE" => ("Chi bộ xét chính thức", "Recognition vote"),
         "DL_RECOGNITION_DECISION" => ("Quyết định công nhận", "Recognition decision"),
-        _ => ("Mốc hạn", "Deadline"),
-    }
+        _ => return None,
+    })
 }
 
 /// The nearest deadline someone must act on: open, not the end of probation (it comes

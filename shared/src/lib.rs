@@ -1,5 +1,6 @@
 //! Domain model, rules and sync core shared by the server and the client.
 
+pub mod api;
 pub mod calendar;
 pub mod date;
 pub mod deadlines;

@@ -134,8 +134,8 @@ pub struct SyncResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rejection {
     pub doc_id: DocId,
-    /// Stable code: `FOREIGN_ACTOR`, `OUT_OF_SCOPE`, `INVALID_DOCUMENT`, `BAD_CHANGE`, `MISSING_DEPS`.
-    pub code: String,
+    /// Why the document was refused.
+    pub code: crate::api::RejectionCode,
     pub message_vi: String,
     pub message_en: String,
 }

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, ChangeHash};
-use serde_json::{Value, json};
+use serde_json::Value;
 use server::casedocs::{RulesConfig, today_vn};
 use server::store::Store;
 use server::{AppState, demo};
+use shared::api::{LoginRequest, LoginResponse};
 use shared::doc;
 use shared::model::CaseFile;
 use shared::sync::{DocId, Replica, SyncRequest, SyncResponse};
@@ -148,23 +149,24 @@ pub async fn login_device(
     let actor = ActorId::random();
     let resp = http
         .post(format!("{url}/api/login"))
-        .json(&json!({"username": username, "password": password,
-                      "device_name": format!("máy thử {username}"), "actor": actor.to_hex_string()}))
+        .json(&LoginRequest {
+            username: username.into(),
+            password: password.into(),
+            device_name: format!("máy thử {username}"),
+            actor: Some(actor.to_hex_string()),
+        })
         .send()
         .await?;
     if !resp.status().is_success() {
         bail!("login failed: {} {}", resp.status(), resp.text().await?);
     }
-    let body: Value = resp.json().await?;
+    let login: LoginResponse = resp.json().await?;
     Ok(Device {
         url: url.to_string(),
         http: http.clone(),
-        token: body["token"].as_str().context("token")?.to_string(),
-        device_id: body["device_id"].as_str().context("device")?.to_string(),
-        scope_org: body["user"]["scope_org"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
+        token: login.token,
+        device_id: login.device_id,
+        scope_org: login.user.scope_org,
         actor: actor.clone(),
         replica: Replica {
             actor: Some(actor),

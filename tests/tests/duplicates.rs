@@ -191,14 +191,14 @@ async fn office_get(app: &TestApp, cookie: &str, path: &str) -> String {
     resp.text().await.unwrap()
 }
 
-fn reviewer_caller(app: &TestApp) -> server::auth::Caller {
+fn reviewer_caller(app: &TestApp) -> server::extract::Reviewer {
     let conn = app.store().conn();
     let path: String = conn
         .query_row("SELECT path FROM orgs WHERE id = 'ngo-quyen'", [], |r| {
             r.get(0)
         })
         .unwrap();
-    server::auth::Caller {
+    server::extract::Reviewer::check(server::auth::Caller {
         user_id: 0,
         username: "bantochuc".into(),
         display_name: "Nguyễn Thị Bích Ngọc".into(),
@@ -206,7 +206,8 @@ fn reviewer_caller(app: &TestApp) -> server::auth::Caller {
         scope_org: "ngo-quyen".into(),
         scope_path: path,
         device_id: String::new(),
-    }
+    })
+    .unwrap()
 }
 
 #[tokio::test]

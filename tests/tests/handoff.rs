@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use server::auth;
 use server::handoff::{self, Payload};
+use shared::api::RejectionCode;
 use tests::{Device, TestApp, spawn_app};
 
 async fn reviewer(app: &TestApp) -> Result<auth::Caller> {
@@ -102,7 +103,7 @@ async fn changes_by_another_devices_actor_are_refused() -> Result<()> {
     let out = handoff::apply(&app.state, &office, &bytes)?;
     assert!(out.accepted.is_empty());
     assert_eq!(out.rejected.len(), 1);
-    assert_eq!(out.rejected[0].code, "FOREIGN_ACTOR");
+    assert_eq!(out.rejected[0].code, RejectionCode::ForeignActor);
     assert!(!out.rejected[0].message_vi.is_empty() && !out.rejected[0].message_en.is_empty());
     assert_eq!(app.server_heads()?, heads, "nothing stored");
     Ok(())

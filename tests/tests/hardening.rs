@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc};
 use serde_json::json;
+use shared::api::{ErrorBody, ErrorCode, RejectionCode};
 use shared::sync::{ChangeBytes, DocChanges, DocId, PROTOCOL_VERSION, SyncRequest};
 use tests::{Device, Fault, TestApp, spawn_app, spawn_app_with};
 
@@ -31,7 +32,7 @@ async fn cadre_with_a_file(app: &TestApp) -> (Device, DocId) {
 }
 
 /// Sends one raw push and returns the rejection code of its document, if any.
-async fn push_code(dev: &Device, id: &DocId, changes: Vec<Vec<u8>>) -> Option<String> {
+async fn push_code(dev: &Device, id: &DocId, changes: Vec<Vec<u8>>) -> Option<RejectionCode> {
     let req = request(vec![DocChanges {
         doc_id: id.clone(),
         changes: changes.into_iter().map(ChangeBytes).collect(),
@@ -73,14 +74,14 @@ async fn a_deeply_nested_change_is_refused_and_the_server_keeps_serving() {
     let change = rd.doc.get_last_local_change().unwrap().raw_bytes().to_vec();
     assert!(change.len() < 64 * 1024);
     let code = push_code(&dev, &id, vec![change]).await;
-    assert_eq!(code.as_deref(), Some("INVALID_DOCUMENT"));
+    assert_eq!(code, Some(RejectionCode::InvalidDocument));
     assert_eq!(server_heads_of(&app, &id), before, "nothing stored");
     // The device keeps retrying: the server answers the same every time.
     for _ in 0..3 {
         dev.sync_once(Fault::None).await.unwrap();
         assert_eq!(
             dev.replica.docs[&id].rejected.as_ref().unwrap().code,
-            "INVALID_DOCUMENT"
+            RejectionCode::InvalidDocument
         );
     }
     others_still_served(&app).await;
@@ -103,7 +104,7 @@ async fn a_compressed_change_that_inflates_to_megabytes_is_refused_before_it_is_
     let compressed = change.bytes().to_vec();
     assert!(compressed.len() < 100_000, "{} bytes", compressed.len());
     let code = push_code(&dev, &id, vec![compressed]).await;
-    assert_eq!(code.as_deref(), Some("LIMIT_EXCEEDED"));
+    assert_eq!(code, Some(RejectionCode::LimitExceeded));
     assert_eq!(server_heads_of(&app, &id), before);
 
     // A chunk labelled as a compressed change holding 64 MB of zeros.
@@ -126,7 +127,7 @@ async fn a_compressed_change_that_inflates_to_megabytes_is_refused_before_it_is_
     }
     chunk.extend(body);
     let code = push_code(&dev, &id, vec![chunk]).await;
-    assert_eq!(code.as_deref(), Some("LIMIT_EXCEEDED"));
+    assert_eq!(code, Some(RejectionCode::LimitExceeded));
     others_still_served(&app).await;
 }
 
@@ -138,7 +139,7 @@ async fn a_long_name_and_too_many_documents_in_one_request_are_refused() {
         .unwrap();
     dev.sync_once(Fault::None).await.unwrap();
     let rej = dev.replica.docs[&id].rejected.clone().unwrap();
-    assert_eq!(rej.code, "LIMIT_EXCEEDED");
+    assert_eq!(rej.code, RejectionCode::LimitExceeded);
     assert!(rej.message_vi.contains("quá dài"), "{}", rej.message_vi);
     assert!(
         rej.message_en.contains("string too long"),
@@ -345,7 +346,7 @@ async fn a_change_pushed_under_a_second_document_id_is_refused_and_leaves_no_pha
         .collect();
     let phantom = DocId::from_bytes([0x66; 16]);
     let code = push_code(&dev, &phantom, all).await;
-    assert_eq!(code.as_deref(), Some("CHANGE_OF_OTHER_DOC"));
+    assert_eq!(code, Some(RejectionCode::ChangeOfOtherDoc));
     let stored: i64 = app
         .store()
         .conn()
@@ -369,7 +370,7 @@ async fn a_cadre_cannot_forge_or_clear_the_reviewers_return_note() {
         .unwrap();
     dev.sync_once(Fault::None).await.unwrap();
     let rej = dev.replica.docs[&id].rejected.clone().unwrap();
-    assert_eq!(rej.code, "FIELD_NOT_WRITABLE");
+    assert_eq!(rej.code, RejectionCode::FieldNotWritable);
     assert!(
         rej.message_en.contains("review.comment"),
         "{}",
@@ -393,7 +394,7 @@ async fn a_cadre_cannot_forge_or_clear_the_reviewers_return_note() {
     dev.sync_once(Fault::None).await.unwrap();
     assert_eq!(
         dev.replica.docs[&new_id].rejected.as_ref().unwrap().code,
-        "FIELD_NOT_WRITABLE"
+        RejectionCode::FieldNotWritable
     );
 
     // Replacing the whole case map from the root is refused too.
@@ -407,7 +408,7 @@ async fn a_cadre_cannot_forge_or_clear_the_reviewers_return_note() {
     dev.sync_once(Fault::None).await.unwrap();
     assert_eq!(
         dev.replica.docs[&other].rejected.as_ref().unwrap().code,
-        "FIELD_NOT_WRITABLE"
+        RejectionCode::FieldNotWritable
     );
 }
 
@@ -458,7 +459,7 @@ async fn scopes_compare_paths_exactly_underscores_and_case_do_not_leak() {
     dev.sync_once(Fault::None).await.unwrap();
     assert_eq!(
         dev.replica.docs[&id].rejected.as_ref().unwrap().code,
-        "OUT_OF_SCOPE"
+        RejectionCode::OutOfScope
     );
     // Organisation ids that are not path segments are refused on import.
     let bad =
@@ -729,4 +730,61 @@ async fn expired_sessions_and_devices_nobody_used_are_purged_but_writers_are_kep
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(left, vec![writer.device_id.clone()]);
+}
+
+/// The error body of a refused request: its code and both messages, each non-empty.
+fn refusal(body: &serde_json::Value) -> (ErrorCode, String, String) {
+    let body: ErrorBody = serde_json::from_value(body.clone()).expect("the JSON error body");
+    assert!(!body.error.message_vi.is_empty() && !body.error.message_en.is_empty());
+    (
+        body.error.code,
+        body.error.message_vi,
+        body.error.message_en,
+    )
+}
+
+#[tokio::test]
+async fn a_malformed_json_body_or_query_is_answered_with_the_bilingual_error_body() {
+    let app = spawn_app().await;
+    let reviewer = app.device("bantochuc").await.unwrap();
+    let send = |path: &str, body: &'static str, json: bool| {
+        let mut req = app
+            .http
+            .post(format!("{}{path}", app.url))
+            .bearer_auth(&reviewer.token)
+            .body(body);
+        if json {
+            req = req.header("content-type", "application/json");
+        }
+        req.send()
+    };
+    let resp = send("/api/review/conflicts/1/resolve", "{\"value\": ", true)
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let (code, vi, en) = refusal(&resp.json().await.unwrap());
+    assert_eq!(code, ErrorCode::BadJson);
+    assert!(vi.starts_with("Nội dung JSON không đọc được"), "{vi}");
+    assert!(en.starts_with("The JSON body could not be read"), "{en}");
+    // Well-formed JSON without the fields, and JSON sent as something else.
+    let resp = send("/api/review/cases/x/return", "{\"note\": 1}", true)
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    assert_eq!(refusal(&resp.json().await.unwrap()).0, ErrorCode::BadJson);
+    let resp = send("/api/actors", "{\"actor\": \"ab\"}", false)
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 415);
+    assert_eq!(refusal(&resp.json().await.unwrap()).0, ErrorCode::BadJson);
+    // A query naming a field twice does not fit its struct.
+    let (status, body) = app
+        .get_json(
+            &reviewer.token,
+            "/api/review/conflicts?state=open&state=all",
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 400);
+    assert_eq!(refusal(&body).0, ErrorCode::BadQuery);
 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
+use shared::api::RejectionCode;
 use shared::sync::{ChangeBytes, DocChanges, PROTOCOL_VERSION, SyncRequest};
 use tests::{Device, Fault, SimRng, TestApp, spawn_app};
 
@@ -79,7 +80,10 @@ async fn a_cadre_cannot_write_a_case_file_into_another_commune() {
         .unwrap();
     dev.sync_once(Fault::None).await.unwrap();
     let rd = &dev.replica.docs[&id];
-    assert_eq!(rd.rejected.as_ref().unwrap().code, "OUT_OF_SCOPE");
+    assert_eq!(
+        rd.rejected.as_ref().unwrap().code,
+        RejectionCode::OutOfScope
+    );
     let stored: i64 = app
         .store()
         .conn()
@@ -110,7 +114,7 @@ async fn a_cadre_cannot_edit_a_file_of_another_commune_even_knowing_its_id() {
     dev.sync_once(Fault::None).await.unwrap();
     assert_eq!(
         dev.replica.docs[&foreign].rejected.as_ref().unwrap().code,
-        "OUT_OF_SCOPE"
+        RejectionCode::OutOfScope
     );
 }
 
@@ -134,7 +138,7 @@ async fn a_device_cannot_push_changes_made_under_another_actor_id() {
     dev.sync_once(Fault::None).await.unwrap();
     assert_eq!(
         dev.replica.docs[&id].rejected.as_ref().unwrap().code,
-        "FOREIGN_ACTOR"
+        RejectionCode::ForeignActor
     );
 }
 
@@ -270,7 +274,7 @@ async fn malformed_truncated_random_and_oversized_bodies_get_a_clear_4xx_and_sto
     let (status, body) = dev.send(&bad_change).await.unwrap();
     assert_eq!(status, 200);
     let resp = shared::sync::decode_response(&body).unwrap();
-    assert_eq!(resp.rejected[0].code, "BAD_CHANGE");
+    assert_eq!(resp.rejected[0].code, RejectionCode::BadChange);
     let (status, _) = raw_sync(
         &app,
         &dev.token,
@@ -314,7 +318,7 @@ async fn a_document_that_does_not_fit_the_case_file_model_is_refused() {
         .unwrap();
     dev.sync_once(Fault::None).await.unwrap();
     let rej = dev.replica.docs[&id].rejected.clone().unwrap();
-    assert_eq!(rej.code, "INVALID_DOCUMENT");
+    assert_eq!(rej.code, RejectionCode::InvalidDocument);
     assert!(rej.message_vi.contains("không đúng mẫu"));
     // The cadre fixes the date and the file goes through, nothing lost.
     dev.edit(&id, "case.person.birth_date", json!("2001-02-28"))

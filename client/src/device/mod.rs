@@ -31,6 +31,7 @@ use shared::text::{SortKey, fold, sort_key};
 
 use chunks::Chunk;
 use reference::{Reference, Session};
+use shared::api::ReviewChange;
 
 /// What the list shows of a case file; stored with the document so the list opens at once.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -669,14 +670,9 @@ impl Device {
             .collect();
         let mut resolved: Vec<ResolvedView> = Vec::new();
         for c in &changes {
-            // The server writes "giải quyết xung đột <path>", optionally followed by who
-            // resolved it; an older server's message has the path only.
-            if let Some(rest) = c
-                .message()
-                .and_then(|m| m.strip_prefix("giải quyết xung đột "))
+            if let Some(ReviewChange::ResolveConflict { path, by }) =
+                c.message().and_then(ReviewChange::parse)
             {
-                let (path, by) = rest.split_once(' ').unwrap_or((rest, ""));
-                let by = by.trim_start_matches(['—', '-', ' ']).trim().to_string();
                 let path = path.trim_start_matches("case.").to_string();
                 if conflicts.iter().any(|k| k.path == path) {
                     continue;

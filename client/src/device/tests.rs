@@ -74,7 +74,7 @@ fn device(actor: u8) -> Device {
                 user_id: 1,
                 username: "canbo".into(),
                 display_name: "Cán bộ".into(),
-                role: "cadre".into(),
+                role: shared::api::Role::Cadre,
                 scope_org: "o".into(),
                 scope_path: String::new(),
                 device_id: "d".into(),
@@ -281,7 +281,7 @@ fn a_refused_file_is_not_counted_as_waiting_to_push() {
     let id = new_case(&mut dev, "Hoàng Anh");
     dev.replica.docs.get_mut(&id).unwrap().rejected = Some(Rejection {
         doc_id: id.clone(),
-        code: "OUT_OF_SCOPE".into(),
+        code: shared::api::RejectionCode::OutOfScope,
         message_vi: "ngoài phạm vi".into(),
         message_en: "out of scope".into(),
     });

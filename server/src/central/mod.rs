@@ -123,7 +123,8 @@ impl Lang {
 /// A signed-in reviewer or admin on a page, with the page's language and form token.
 #[derive(Debug, Clone)]
 pub struct Reviewer {
-    pub caller: Caller,
+    /// The proof of the caller's role, read as the caller.
+    pub caller: crate::extract::Reviewer,
     pub lang: Lang,
     /// Set when `?lang=` changed the language: the response stores it in a cookie.
     pub lang_changed: bool,
@@ -177,9 +178,7 @@ impl FromRequestParts<Arc<AppState>> for Reviewer {
             }
             Err(e) => return Err(error_page(lang, &e)),
         };
-        if let Err(e) = caller.require_reviewer() {
-            return Err(error_page(lang, &e));
-        }
+        let caller = crate::extract::Reviewer::check(caller).map_err(|e| error_page(lang, &e))?;
         // After a reset by an administrator, every page leads to the password form first.
         if parts.uri.path() != "/central/password" && must_change_password(state, caller.user_id) {
             let next = crate::reports::url_encode(&uri);

@@ -25,7 +25,7 @@ mod votes;
 #[cfg(test)]
 mod wording;
 
-pub use names::rule_number;
+pub use names::{UNNUMBERED, is_finding_code, rule_number};
 
 use serde::{Deserialize, Serialize};
 
@@ -399,6 +399,11 @@ impl Eval<'_> {
     ) {
         // The office's pages name the rule from the code: the table must agree (checked
         // by every rules test).
+        #[cfg(test)]
+        assert!(
+            is_finding_code(code),
+            "{code} is not in the registry (names.rs)"
+        );
         #[cfg(test)]
         assert_eq!(
             rule_number(code, field),

@@ -1,5 +1,20 @@
-//! The rule each finding code comes from (its number in RULES.md), so the office's pages,
-//! which keep findings by code, name a rule exactly as the cadre's app does.
+//! The registry of finding codes: the rule each code comes from (its number in RULES.md),
+//! so the office's pages, which keep findings by code, name a rule exactly as the cadre's
+//! app does, and the codes of checks that are no numbered rule. Every finding the rules
+//! push is checked against it (in every rules test).
+
+/// The codes of checks that are no numbered rule.
+pub const UNNUMBERED: [&str; 4] = [
+    "DATE_IN_FUTURE",
+    "RULE_SET_BEFORE_2021",
+    "STOP_DATE_MISSING",
+    "STOP_REASON_MISSING",
+];
+
+/// Whether some rule emits findings with `code`.
+pub fn is_finding_code(code: &str) -> bool {
+    rule_number(code, "").is_some() || UNNUMBERED.contains(&code)
+}
 
 /// The rule number ("R16") of a finding code, given the field it is about (one code is
 /// shared by rules on several documents); `None` for checks that are no numbered rule
