@@ -23,23 +23,19 @@ pub enum AppError {
 impl AppError {
     pub fn user(
         status: StatusCode,
-        code: impl Into<ErrorCode>,
+        code: ErrorCode,
         message_vi: impl Into<String>,
         message_en: impl Into<String>,
     ) -> AppError {
         AppError::User {
             status,
-            code: code.into(),
+            code,
             message_vi: message_vi.into(),
             message_en: message_en.into(),
         }
     }
 
-    pub fn bad_request(
-        code: impl Into<ErrorCode>,
-        vi: impl Into<String>,
-        en: impl Into<String>,
-    ) -> Self {
+    pub fn bad_request(code: ErrorCode, vi: impl Into<String>, en: impl Into<String>) -> Self {
         Self::user(StatusCode::BAD_REQUEST, code, vi, en)
     }
 

@@ -146,13 +146,6 @@ wire_codes! {
     }
 }
 
-impl From<&str> for ErrorCode {
-    /// The code of a wire string, as [`ErrorCode::parse`].
-    fn from(s: &str) -> ErrorCode {
-        ErrorCode::parse(s)
-    }
-}
-
 wire_codes! {
     /// Why the server refused one document of a sync push (`crate::sync::Rejection`).
     RejectionCode {

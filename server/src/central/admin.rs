@@ -28,6 +28,7 @@ use crate::administration as ops;
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::reports::{OrgIndex, url_encode};
+use shared::api::ErrorCode;
 
 /// Proof that the caller is an administrator, with the page context.
 pub struct Admin(pub Reviewer);
@@ -337,7 +338,7 @@ struct AccountForm {
 fn parse_role(s: &str) -> Result<Role, AppError> {
     Role::parse(s).ok_or_else(|| {
         AppError::bad_request(
-            "BAD_ROLE",
+            ErrorCode::BadRole,
             format!("Vai trò không hợp lệ: {s}."),
             format!("Invalid role: {s}."),
         )
@@ -866,7 +867,7 @@ async fn settings(State(state): State<Arc<AppState>>, Admin(a): Admin) -> Respon
 fn parse_date(s: &str, what_vi: &str, what_en: &str) -> Result<Date, AppError> {
     Date::parse_vn(s).ok_or_else(|| {
         AppError::bad_request(
-            "BAD_DATE",
+            ErrorCode::BadDate,
             format!("{what_vi}: ngày «{s}» không hợp lệ (dd/mm/yyyy)."),
             format!("{what_en}: `{s}` is not a valid date (dd/mm/yyyy)."),
         )
@@ -903,7 +904,7 @@ async fn save_settings(
                 } else {
                     v.trim().parse::<u32>().map(Value::from).map_err(|_| {
                         AppError::bad_request(
-                            "BAD_SETTING",
+                            ErrorCode::BadSetting,
                             format!("{}: «{v}» không phải số.", setting_label(key, false)),
                             format!("{}: `{v}` is not a number.", setting_label(key, true)),
                         )
@@ -921,7 +922,7 @@ async fn save_settings(
         }
         let settings: RuleSettings = serde_json::from_value(json).map_err(|e| {
             AppError::bad_request(
-                "BAD_SETTING",
+                ErrorCode::BadSetting,
                 format!("Thiết lập không hợp lệ: {e}"),
                 format!("Invalid setting: {e}"),
             )

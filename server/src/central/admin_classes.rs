@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::classes::{self, Class};
 use crate::error::AppError;
 use crate::reports::{CaseFilter, OrgIndex, Period};
+use shared::api::ErrorCode;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
@@ -143,7 +144,7 @@ pub struct ClassForm {
 fn date(v: &str, vi: &str, en: &str) -> Result<Date, AppError> {
     Date::parse_vn(v).ok_or_else(|| {
         AppError::bad_request(
-            "BAD_DATE",
+            ErrorCode::BadDate,
             format!("{vi}: ngày «{v}» không hợp lệ (dd/mm/yyyy)."),
             format!("{en}: `{v}` is not a valid date (dd/mm/yyyy)."),
         )

@@ -19,6 +19,7 @@ use crate::error::AppError;
 use crate::figures::TargetGroup;
 use crate::reports::{OrgIndex, url_encode};
 use crate::targets;
+use shared::api::ErrorCode;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
@@ -206,7 +207,7 @@ pub struct TargetForm {
 fn number(v: &str, vi: &str, en: &str) -> Result<i64, AppError> {
     v.trim().replace(['.', ',', ' '], "").parse().map_err(|_| {
         AppError::bad_request(
-            "BAD_NUMBER",
+            ErrorCode::BadNumber,
             format!("{vi}: «{v}» không phải số."),
             format!("{en}: `{v}` is not a number."),
         )
@@ -216,7 +217,7 @@ fn number(v: &str, vi: &str, en: &str) -> Result<i64, AppError> {
 fn date(v: &str, vi: &str, en: &str) -> Result<Date, AppError> {
     Date::parse_vn(v).ok_or_else(|| {
         AppError::bad_request(
-            "BAD_DATE",
+            ErrorCode::BadDate,
             format!("{vi}: ngày «{v}» không hợp lệ (dd/mm/yyyy)."),
             format!("{en}: `{v}` is not a valid date (dd/mm/yyyy)."),
         )

@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::orgtree::{self, Decision};
 use crate::reports::{OrgIndex, url_encode};
+use shared::api::ErrorCode;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
@@ -213,7 +214,7 @@ pub async fn change(
     on_form(a, f.csrf.clone(), move |a| {
         let effective = Date::parse_vn(&f.effective).ok_or_else(|| {
             AppError::bad_request(
-                "BAD_DATE",
+                ErrorCode::BadDate,
                 format!("Ngày hiệu lực «{}» không hợp lệ (dd/mm/yyyy).", f.effective),
                 format!(
                     "Effective date `{}` is not valid (dd/mm/yyyy).",
@@ -258,7 +259,7 @@ pub async fn change(
             }
             other => {
                 return Err(AppError::bad_request(
-                    "BAD_ACTION",
+                    ErrorCode::BadAction,
                     format!("Thao tác không hợp lệ: {other}."),
                     format!("Invalid action: {other}."),
                 ));

@@ -23,6 +23,7 @@ use crate::reports::{
     self, OrgIndex, Resolved, education_label, sector_label, stage_label, url_encode,
 };
 use crate::review::{self, ReportQuery, ReturnBody};
+use shared::api::ErrorCode;
 
 /// Rows shown on one page; the export holds them all.
 const PAGE_ROWS: usize = 500;
@@ -608,7 +609,7 @@ pub async fn return_case(
         return error_page(
             r.lang,
             &crate::error::AppError::bad_request(
-                "EMPTY_COMMENT",
+                ErrorCode::EmptyComment,
                 "Hãy ghi nhận xét cho cán bộ.",
                 "Write a comment for the cadre.",
             ),

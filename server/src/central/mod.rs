@@ -39,6 +39,7 @@ use shared::date::Date;
 use crate::auth::{self, Caller, Role, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::{AppState, blocking};
+use shared::api::ErrorCode;
 
 /// Cookie remembering the chosen language of the pages.
 const LANG_COOKIE: &str = "hoso_lang";
@@ -211,7 +212,7 @@ impl Reviewer {
                 self.lang,
                 &AppError::user(
                     StatusCode::FORBIDDEN,
-                    "CSRF",
+                    ErrorCode::Csrf,
                     "Biểu mẫu đã hết hạn hoặc không đến từ trang này. Hãy tải lại trang và thử lại.",
                     "The form has expired or did not come from this site. Reload the page and try again.",
                 ),
@@ -428,7 +429,7 @@ pub async fn uploaded_file(
                     return Err(error_page(
                         lang,
                         &AppError::bad_request(
-                            "BAD_FILE",
+                            ErrorCode::BadFile,
                             format!("Không nhận được tệp: {e}"),
                             format!("The file did not arrive: {e}"),
                         ),
@@ -541,7 +542,7 @@ async fn change_password(
     run_page(lang, move || {
         if f.new != f.repeat {
             return Err(AppError::bad_request(
-                "PASSWORDS_DIFFER",
+                ErrorCode::PasswordsDiffer,
                 "Hai lần nhập mật khẩu mới không khớp.",
                 "The two new passwords differ.",
             ));

@@ -22,6 +22,7 @@ use crate::casedocs::today_vn;
 use crate::error::AppError;
 use crate::reports::{self, OrgIndex, stage_label, url_encode};
 use crate::review::{self, ReportQuery};
+use shared::api::ErrorCode;
 
 /// `?resolved=ID`: the conflict the reviewer has just resolved, confirmed at the top.
 #[derive(Debug, Deserialize, Default)]
@@ -267,7 +268,7 @@ pub async fn resolve(
         } else {
             serde_json::from_str(&form.choice).map_err(|_| {
                 AppError::bad_request(
-                    "BAD_VALUE",
+                    ErrorCode::BadValue,
                     "Giá trị chọn không đọc được.",
                     "The chosen value is unreadable.",
                 )
