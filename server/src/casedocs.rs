@@ -285,8 +285,9 @@ fn write_all_views(
     if !review.merged_into.is_empty() {
         return retire_merged(conn, id, changed_by);
     }
+    let before = crate::duplicates::Identity::stored(conn, id)?;
     write_projection(conn, id, case, eval, review, today)?;
-    crate::duplicates::detect(conn, id, case)?;
+    crate::duplicates::detect(conn, id, case, before.as_ref())?;
     sync_conflicts(conn, id, doc, conflicts, changed_by)
 }
 

@@ -30,9 +30,66 @@ use crate::review::write_as_reviewer;
 use crate::store::Store;
 use crate::{AppState, admin, blocking};
 
+/// What duplicate detection compares, as the projection last stored it: the name, the
+/// birth date and the organisation of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    full_name: String,
+    birth_date: Option<String>,
+    org_id: String,
+}
+
+impl Identity {
+    fn of(case: &CaseFile) -> Identity {
+        Identity {
+            full_name: case.person.full_name.clone(),
+            birth_date: case.person.birth_date.map(|d| d.to_string()),
+            org_id: case.org_id.clone(),
+        }
+    }
+
+    /// The identity of a file as its projection holds it, before it is rewritten.
+    pub fn stored(conn: &Connection, id: &str) -> rusqlite::Result<Option<Identity>> {
+        conn.prepare_cached(
+            "SELECT full_name, birth_date, org_id FROM projections WHERE doc_id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(Identity {
+                full_name: r.get(0)?,
+                birth_date: r.get(1)?,
+                org_id: r.get(2)?,
+            })
+        })
+        .optional()
+    }
+}
+
 /// Records the identity keys of a file and every pair it now forms with another file.
 /// A pair already known keeps its state, so a dismissed pair stays dismissed.
-pub fn detect(conn: &Connection, id: &str, case: &CaseFile) -> rusqlite::Result<()> {
+pub fn detect(
+    conn: &Connection,
+    id: &str,
+    case: &CaseFile,
+    before: Option<&Identity>,
+) -> rusqlite::Result<()> {
+    let keys = dedup::identity_keys(case);
+    let mut wanted: Vec<(String, String)> = keys
+        .iter()
+        .map(|(r, k)| (r.code().to_string(), k.clone()))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let stored: Vec<(String, String)> = conn
+        .prepare_cached(
+            "SELECT reason, key FROM identity_keys WHERE doc_id = ?1 ORDER BY reason, key",
+        )?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    // Nothing that identifies the person changed (keys, name, birth date, branch): every
+    // pair with this file was found when it or the other file was last stored.
+    if stored == wanted && before == Some(&Identity::of(case)) {
+        return Ok(());
+    }
     conn.prepare_cached("DELETE FROM identity_keys WHERE doc_id = ?1")?
         .execute([id])?;
     let mut found: BTreeMap<String, Reason> = BTreeMap::new();
@@ -43,7 +100,7 @@ pub fn detect(conn: &Connection, id: &str, case: &CaseFile) -> rusqlite::Result<
         let mut same = conn.prepare_cached(
             "SELECT doc_id FROM identity_keys WHERE reason = ?1 AND key = ?2 AND doc_id <> ?3",
         )?;
-        for (reason, key) in dedup::identity_keys(case) {
+        for (reason, key) in keys {
             ins.execute(params![id, reason.code(), key])?;
             for other in
                 same.query_map(params![reason.code(), key, id], |r| r.get::<_, String>(0))?
