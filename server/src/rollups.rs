@@ -429,7 +429,8 @@ pub fn parts(p: Period, years: bool) -> Vec<Part> {
         let (y, m, d) = cur.ymd();
         if years && m == 1 && d == 1 && year_end(y) <= p.to {
             let mut last = y;
-            while year_end(last + 1) <= p.to {
+            // 9999 is the last year a date can hold (an open-ended period ends there).
+            while last < 9999 && year_end(last + 1) <= p.to {
                 last += 1;
             }
             out.push(Part {
@@ -457,6 +458,10 @@ pub fn parts(p: Period, years: bool) -> Vec<Part> {
                 to,
             });
             cur = to.add_days(1);
+        }
+        // The last day a date can hold has no next day (adding saturates there).
+        if out.last().is_some_and(|x| x.to >= p.to) {
+            break;
         }
     }
     out
@@ -713,6 +718,16 @@ mod tests {
             (Level::Days, "2025-10-01", "2025-10-11"),
         ];
         assert_eq!(got, want.map(|(l, a, b)| (l, a.to_string(), b.to_string())));
+        // An open-ended period (to the last day a date can hold) ends in one part.
+        let open = parts(
+            Period {
+                from: d("2020-01-01"),
+                to: Date::from_ymd(9999, 12, 31).unwrap(),
+            },
+            true,
+        );
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].to, Date::from_ymd(9999, 12, 31).unwrap());
         // Without years, a whole year is twelve months in one part.
         assert_eq!(
             parts(Period::year(2024), false),

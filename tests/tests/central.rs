@@ -714,6 +714,7 @@ async fn names_written_as_markup_show_escaped_on_every_central_page() {
         "/central/admin/orgs",
         "/central/admin/targets",
         "/central/admin/members",
+        "/central/admin/classes",
     ] {
         let (status, html) = admin.get(path).await;
         assert_eq!(status, 200, "{path}");
