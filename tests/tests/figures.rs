@@ -311,7 +311,16 @@ fn a_term_runs_from_congress_to_congress() {
     // A term without congress dates is refused by default …
     let err =
         reports::dashboard(&conn, &orgs, &c, &term("2010-2015"), 2, d("2026-01-10")).unwrap_err();
-    assert!(format!("{err:?}").contains("TERM_NOT_RECORDED"), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            server::error::AppError::User {
+                code: shared::api::ErrorCode::TermNotRecorded,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     drop(conn);
     // … or read as whole calendar years when the setting says so, and flagged.
     let settings = shared::rules::RuleSettings {
