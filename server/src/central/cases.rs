@@ -9,7 +9,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use shared::model::{CaseFile, Occupation, SourceKind};
+use shared::model::CaseFile;
 use shared::stage::Stage;
 
 use maud::{Markup, html};
@@ -115,24 +115,14 @@ pub async fn list(
                     (select(
                         "source",
                         &f.source,
-                        super::dashboard::coded_options(
-                            l,
-                            SourceKind::ALL
-                                .iter()
-                                .map(|s| (s.code(), s.label_vi(), s.label_en())),
-                        ),
+                        super::dashboard::source_options(l),
                     ))
                 }
                 label { (l.t("Nghề nghiệp", "Occupation"))
                     (select(
                         "occupation",
                         &f.occupation,
-                        super::dashboard::coded_options(
-                            l,
-                            Occupation::ALL
-                                .iter()
-                                .map(|o| (o.code(), o.label_vi(), o.label_en())),
-                        ),
+                        super::dashboard::occupation_options(l),
                     ))
                 }
                 label { (l.t("Lớp nhận thức", "Awareness class"))

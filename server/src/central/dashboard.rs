@@ -226,24 +226,14 @@ pub async fn cohort_page(
                     (select(
                         "source",
                         &f.source,
-                        coded_options(
-                            l,
-                            shared::model::SourceKind::ALL
-                                .iter()
-                                .map(|s| (s.code(), s.label_vi(), s.label_en())),
-                        ),
+                        source_options(l),
                     ))
                 }
                 label { (l.t("Nghề nghiệp", "Occupation"))
                     (select(
                         "occupation",
                         &f.occupation,
-                        coded_options(
-                            l,
-                            shared::model::Occupation::ALL
-                                .iter()
-                                .map(|o| (o.code(), o.label_vi(), o.label_en())),
-                        ),
+                        occupation_options(l),
                     ))
                 }
                 (check("female", &f.female, l.t("Nữ", "Women")))
@@ -944,4 +934,24 @@ pub(super) fn coded_options(
             l.t("Chưa ghi", "Not recorded").to_string(),
         )])
         .collect()
+}
+
+/// The source of a file as choices of a filter, with "not recorded".
+pub(super) fn source_options(l: Lang) -> Vec<(String, String)> {
+    coded_options(
+        l,
+        shared::model::SourceKind::ALL
+            .iter()
+            .map(|s| (s.code(), s.label_vi(), s.label_en())),
+    )
+}
+
+/// The occupation of a person as choices of a filter, with "not recorded".
+pub(super) fn occupation_options(l: Lang) -> Vec<(String, String)> {
+    coded_options(
+        l,
+        shared::model::Occupation::ALL
+            .iter()
+            .map(|o| (o.code(), o.label_vi(), o.label_en())),
+    )
 }
