@@ -87,14 +87,18 @@ pub fn admitted() -> Family {
         m.push((format!("edu_{c}"), is("education", c)));
     }
     m.push(("edu_none_recorded".into(), none("education")));
-    for o in Occupation::ALL {
-        m.push((format!("occ_{}", o.code()), is("occupation", o.code())));
-    }
-    m.push(("occ_none_recorded".into(), none("occupation")));
-    for s in SourceKind::ALL {
-        m.push((format!("src_{}", s.code()), is("source_kind", s.code())));
-    }
-    m.push(("src_none_recorded".into(), none("source_kind")));
+    coded(
+        &mut m,
+        "occ",
+        "occupation",
+        Occupation::ALL.iter().map(|o| o.code()),
+    );
+    coded(
+        &mut m,
+        "src",
+        "source_kind",
+        SourceKind::ALL.iter().map(|s| s.code()),
+    );
     Family {
         table: "roll_admitted",
         date: "decision_date",
@@ -138,19 +142,36 @@ pub fn certified() -> Family {
     }
 }
 
+/// One count per code of a coded column (`{prefix}_{code}`), then files without a value.
+fn coded(
+    m: &mut Vec<(String, String)>,
+    prefix: &str,
+    column: &str,
+    codes: impl Iterator<Item = &'static str>,
+) {
+    for c in codes {
+        m.push((format!("{prefix}_{c}"), is(column, c)));
+    }
+    m.push((format!("{prefix}_none_recorded"), none(column)));
+}
+
 /// A cohort by the entry date `date` (one family per `cohort_entry` setting): what became
 /// of the files (keys `cls`, attended a class, and `adm`, admitted since), in total, by
 /// source and by occupation.
 pub fn cohort(date: &'static str) -> Family {
     let mut m: Vec<(String, String)> = vec![("n".into(), "1".into())];
-    for s in SourceKind::ALL {
-        m.push((format!("src_{}", s.code()), is("source_kind", s.code())));
-    }
-    m.push(("src_none_recorded".into(), none("source_kind")));
-    for o in Occupation::ALL {
-        m.push((format!("occ_{}", o.code()), is("occupation", o.code())));
-    }
-    m.push(("occ_none_recorded".into(), none("occupation")));
+    coded(
+        &mut m,
+        "src",
+        "source_kind",
+        SourceKind::ALL.iter().map(|s| s.code()),
+    );
+    coded(
+        &mut m,
+        "occ",
+        "occupation",
+        Occupation::ALL.iter().map(|o| o.code()),
+    );
     Family {
         table: match date {
             "outstanding_date" => "roll_cohort_outstanding",
