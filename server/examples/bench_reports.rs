@@ -14,7 +14,7 @@ use std::time::Instant;
 use rusqlite::params;
 use server::auth::{Caller, Role};
 use server::figures::Via;
-use server::reports::{self, CaseFilter, OrgIndex};
+use server::reports::{self, Admitted, CaseFilter, OrgId, OrgIndex, Recorded};
 use server::store::Store;
 use shared::date::Date;
 
@@ -328,8 +328,8 @@ fn measure(store: &Store, today: Date) -> anyhow::Result<()> {
     let conn = store.conn();
     let orgs = timed("load the organisation tree", || OrgIndex::load(&conn))?;
     let year = |y: i32, org: Option<&str>| CaseFilter {
-        year: Some(y.to_string()),
-        org: org.map(str::to_string),
+        year: Some(y),
+        org: org.map(OrgId::from),
         ..CaseFilter::default()
     };
     for (label, filter) in [
@@ -435,7 +435,7 @@ fn measure(store: &Store, today: Date) -> anyhow::Result<()> {
             &orgs,
             &caller,
             &CaseFilter {
-                source: Some("youth_union".into()),
+                source: Some(Recorded::Is(shared::model::SourceKind::YouthUnion)),
                 ..year(2024, Some("h03"))
             },
             today,
@@ -451,7 +451,7 @@ fn measure(store: &Store, today: Date) -> anyhow::Result<()> {
             &orgs,
             &caller,
             &CaseFilter {
-                admitted: Some("1".into()),
+                admitted: Some(Admitted::InPeriod),
                 ..year(2024, None)
             },
             today,
@@ -464,8 +464,8 @@ fn measure(store: &Store, today: Date) -> anyhow::Result<()> {
             &orgs,
             &caller,
             &CaseFilter {
-                admitted: Some("1".into()),
-                female: Some("1".into()),
+                admitted: Some(Admitted::InPeriod),
+                female: true,
                 ..year(2024, Some("h03"))
             },
             today,
@@ -496,7 +496,7 @@ fn measure(store: &Store, today: Date) -> anyhow::Result<()> {
             &caller,
             &CaseFilter {
                 org: Some("h05".into()),
-                stage: Some("branch_vote".into()),
+                stage: Some(shared::stage::Stage::BranchVote),
                 ..CaseFilter::default()
             },
             today,
@@ -527,9 +527,9 @@ fn measure(store: &Store, today: Date) -> anyhow::Result<()> {
         &orgs,
         &caller,
         &CaseFilter {
-            admitted: Some("1".into()),
-            from: Some("2016-01-01".into()),
-            to: Some("2026-12-31".into()),
+            admitted: Some(Admitted::InPeriod),
+            from: "2016-01-01".parse().ok(),
+            to: "2026-12-31".parse().ok(),
             ..CaseFilter::default()
         },
         today,

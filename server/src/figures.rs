@@ -472,15 +472,15 @@ impl TargetGroup {
 
     /// The case-list filter selecting the group, for the figure's link.
     pub fn apply(&self, f: &mut crate::reports::CaseFilter) {
-        let on = Some("1".to_string());
+        use crate::reports::Recorded;
         match self {
-            TargetGroup::Women => f.female = on,
-            TargetGroup::YouthUnion => f.youth = on,
-            TargetGroup::Minority => f.minority = on,
-            TargetGroup::Age18To30 => f.age = on,
+            TargetGroup::Women => f.female = true,
+            TargetGroup::YouthUnion => f.youth = true,
+            TargetGroup::Minority => f.minority = true,
+            TargetGroup::Age18To30 => f.age = true,
             TargetGroup::Sector(c) => f.sector = Some(c.clone()),
-            TargetGroup::Occupation(c) => f.occupation = Some(c.clone()),
-            TargetGroup::Source(c) => f.source = Some(c.clone()),
+            TargetGroup::Occupation(c) => f.occupation = Recorded::parse(c, Occupation::from_code),
+            TargetGroup::Source(c) => f.source = Recorded::parse(c, SourceKind::from_code),
         }
     }
 

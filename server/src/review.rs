@@ -21,7 +21,7 @@ use crate::casedocs::{self, AttributedValue, today_vn};
 use crate::error::{AppError, AppResult};
 use crate::export::{self, Cell, ExportFormat, Sheet};
 use crate::extract::{AppJson, AppQuery, Reviewer};
-use crate::reports::{self, CaseFilter, CaseRow, OrgIndex};
+use crate::reports::{self, CaseFilter, CaseRow, FilterForm, OrgIndex};
 use crate::store::Store;
 use crate::{AppState, blocking};
 
@@ -45,7 +45,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 #[serde(default)]
 pub struct ReportQuery {
     #[serde(flatten)]
-    pub filter: CaseFilter,
+    pub filter: FilterForm,
     /// N of "no admission in each of the last N years" (2 by default).
     pub years_without: Option<String>,
     /// Days ahead counted as upcoming on the deadlines view.
@@ -82,6 +82,11 @@ fn number(name: &str, v: &Option<String>, default: i64, max: i64) -> AppResult<i
 }
 
 impl ReportQuery {
+    /// The case filter, read once; one that cannot be used is a 400.
+    pub fn case_filter(&self) -> AppResult<CaseFilter> {
+        CaseFilter::from_form(&self.filter)
+    }
+
     pub fn years_without(&self) -> AppResult<i32> {
         Ok(number("years_without", &self.years_without, 2, 20)?.max(1) as i32)
     }
@@ -581,10 +586,11 @@ async fn list_cases(
     let store = state.store.clone();
     let limit = number("limit", &q.limit, 1000, 1_000_000)? as usize;
     let offset = number("offset", &q.offset, 0, i64::MAX)? as usize;
+    let filter = q.case_filter()?;
     blocking(move || {
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
-        let rows = reports::cases(&conn, &orgs, &caller, &q.filter, today_vn())?;
+        let rows = reports::cases(&conn, &orgs, &caller, &filter, today_vn())?;
         Ok(Json(CasePage {
             total: rows.len(),
             offset,
@@ -601,6 +607,7 @@ async fn dashboard(
 ) -> AppResult<Json<reports::Dashboard>> {
     let store = state.store.clone();
     let years = q.years_without()?;
+    let filter = q.case_filter()?;
     blocking(move || {
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
@@ -608,7 +615,7 @@ async fn dashboard(
             &conn,
             &orgs,
             &caller,
-            &q.filter,
+            &filter,
             years,
             today_vn(),
         )?))
@@ -622,6 +629,7 @@ async fn list_findings(
     AppQuery(q): AppQuery<ReportQuery>,
 ) -> AppResult<Json<Vec<reports::FindingRow>>> {
     let store = state.store.clone();
+    let filter = q.case_filter()?;
     blocking(move || {
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
@@ -629,7 +637,7 @@ async fn list_findings(
             &conn,
             &orgs,
             &caller,
-            &q.filter,
+            &filter,
             today_vn(),
         )?))
     })
@@ -643,6 +651,7 @@ async fn list_deadlines(
 ) -> AppResult<Json<reports::Deadlines>> {
     let store = state.store.clone();
     let days = q.days()?;
+    let filter = q.case_filter()?;
     blocking(move || {
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
@@ -650,7 +659,7 @@ async fn list_deadlines(
             &conn,
             &orgs,
             &caller,
-            q.filter.org.as_deref(),
+            filter.org_id(),
             days,
             today_vn(),
         )?))
@@ -745,9 +754,10 @@ pub fn report_sheets(
     let en = q.english();
     let today = today_vn();
     let orgs = OrgIndex::load(conn)?;
+    let f = q.case_filter()?;
     Ok(match report {
         "dashboard" => export::dashboard_sheets(
-            &reports::dashboard(conn, &orgs, caller, &q.filter, q.years_without()?, today)?,
+            &reports::dashboard(conn, &orgs, caller, &f, q.years_without()?, today)?,
             en,
         ),
         "plan" => export::plan_sheets(
@@ -755,33 +765,26 @@ pub fn report_sheets(
                 conn,
                 &orgs,
                 caller,
-                &q.filter,
+                &f,
                 today,
                 crate::figures::Via::Aggregates,
             )?,
             en,
         ),
         "cohort" => vec![export::cohort_sheet(
-            &reports::cohort(conn, &orgs, caller, &q.filter, today)?,
+            &reports::cohort(conn, &orgs, caller, &f, today)?,
             en,
         )],
         "cases" => vec![export::cases_sheet(
-            &reports::cases(conn, &orgs, caller, &q.filter, today)?,
+            &reports::cases(conn, &orgs, caller, &f, today)?,
             en,
         )],
         "findings" => vec![export::findings_sheet(
-            &reports::findings(conn, &orgs, caller, &q.filter, today)?,
+            &reports::findings(conn, &orgs, caller, &f, today)?,
             en,
         )],
         "deadlines" => export::deadlines_sheets(
-            &reports::deadlines(
-                conn,
-                &orgs,
-                caller,
-                q.filter.org.as_deref(),
-                q.days()?,
-                today,
-            )?,
+            &reports::deadlines(conn, &orgs, caller, f.org_id(), q.days()?, today)?,
             en,
         ),
         "conflicts" => vec![conflicts_sheet(
@@ -840,12 +843,13 @@ async fn export(
     AppQuery(q): AppQuery<ReportQuery>,
 ) -> AppResult<axum::response::Response> {
     let store = state.store.clone();
+    let filter = q.case_filter()?;
     blocking(move || {
         if report == "case-files" {
             let path = {
                 let conn = store.read();
                 let orgs = OrgIndex::load(&conn)?;
-                reports::resolve_org(&orgs, &caller, q.filter.org.as_deref())?
+                reports::resolve_org(&orgs, &caller, filter.org_id())?
                     .path
                     .clone()
             };
@@ -875,17 +879,17 @@ async fn export(
         let (sheets, org) = {
             let conn = store.read();
             let orgs = OrgIndex::load(&conn)?;
-            let org = reports::resolve_org(&orgs, &caller, q.filter.org.as_deref())?
+            let org = reports::resolve_org(&orgs, &caller, filter.org_id())?
                 .name
                 .clone();
             (report_sheets(&conn, &caller, &report, &q)?, org)
         };
-        let period = [q.filter.year.as_deref(), q.filter.term.as_deref()]
-            .into_iter()
-            .flatten()
-            .find(|s| !s.trim().is_empty())
-            .unwrap_or_default();
-        let base = export_name(&[report_title(&report, en), &org, period], today_vn());
+        let period = match (filter.year, filter.term.as_deref()) {
+            (Some(y), _) => y.to_string(),
+            (None, Some(t)) => t.to_string(),
+            (None, None) => String::new(),
+        };
+        let base = export_name(&[report_title(&report, en), &org, &period], today_vn());
         export::download_in(&sheets, format, &base, en)
     })
     .await

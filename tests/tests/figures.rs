@@ -9,7 +9,7 @@ use server::admin::{self, CASE_FILES_FORMAT, CaseFileRecord};
 use server::auth::{Caller, Role};
 use server::casedocs::RulesConfig;
 use server::figures::Via;
-use server::reports::{self, CaseFilter, OrgIndex};
+use server::reports::{self, Admitted, CaseFilter, OrgIndex, Recorded};
 use server::store::Store;
 use shared::date::Date;
 use shared::model::{CaseFile, Occupation, Sex, SourceKind};
@@ -185,8 +185,8 @@ fn the_hoi_hop_ward_figures_of_the_article_come_out_of_the_reports() {
     let c = caller("vinh-yen", "/vinh-yen/");
     let f = CaseFilter {
         org: Some("hoi-hop".into()),
-        from: Some("01/01/2018".into()),
-        to: Some("31/08/2018".into()),
+        from: Some(d("2018-01-01")),
+        to: Some(d("2018-08-31")),
         ..CaseFilter::default()
     };
     let dash = dashboard(&store, &c, f.clone(), d("2018-09-10"));
@@ -203,7 +203,7 @@ fn the_hoi_hop_ward_figures_of_the_article_come_out_of_the_reports() {
         &orgs,
         &c,
         &CaseFilter {
-            official: Some("1".into()),
+            official: true,
             ..f.clone()
         },
         d("2018-09-10"),
@@ -287,7 +287,7 @@ fn a_term_runs_from_congress_to_congress() {
         &orgs,
         &c,
         &CaseFilter {
-            admitted: Some("1".into()),
+            admitted: Some(Admitted::InPeriod),
             ..term("2020-2025")
         },
         d("2026-01-10"),
@@ -387,7 +387,7 @@ fn a_target_revised_in_mid_year_shows_both_values_and_sub_targets_count_their_ow
         &store,
         &c,
         CaseFilter {
-            year: Some("2026".into()),
+            year: Some(2026),
             ..CaseFilter::default()
         },
         d("2026-11-30"),
@@ -418,7 +418,7 @@ fn a_target_revised_in_mid_year_shows_both_values_and_sub_targets_count_their_ow
         &orgs,
         &c,
         &CaseFilter {
-            year: Some("2026".into()),
+            year: Some(2026),
             ..CaseFilter::default()
         },
         d("2026-11-30"),
@@ -515,8 +515,8 @@ fn cohort_conversion_counts_only_the_cohort_of_the_period_and_filter() {
     let conn = store.conn();
     let orgs = OrgIndex::load(&conn).unwrap();
     let youth_2025 = CaseFilter {
-        year: Some("2025".into()),
-        source: Some("youth_union".into()),
+        year: Some(2025),
+        source: Some(Recorded::Is(shared::model::SourceKind::YouthUnion)),
         ..CaseFilter::default()
     };
     let k = reports::cohort(&conn, &orgs, &c, &youth_2025, d("2026-03-01")).unwrap();
@@ -549,7 +549,7 @@ fn cohort_conversion_counts_only_the_cohort_of_the_period_and_filter() {
         &orgs,
         &c,
         &CaseFilter {
-            year: Some("2025".into()),
+            year: Some(2025),
             ..CaseFilter::default()
         },
         d("2026-03-01"),
@@ -573,7 +573,7 @@ fn cohort_conversion_counts_only_the_cohort_of_the_period_and_filter() {
             &orgs,
             &c,
             &CaseFilter {
-                year: Some("2025".into()),
+                year: Some(2025),
                 ..CaseFilter::default()
             },
             d("2026-03-01"),
@@ -700,7 +700,7 @@ fn the_dashboard_csv_holds_every_section() {
         &store,
         &c,
         CaseFilter {
-            year: Some("2026".into()),
+            year: Some(2026),
             ..CaseFilter::default()
         },
         today,
@@ -928,23 +928,23 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
     let today = d("2026-06-30");
     let filters = [
         CaseFilter {
-            year: Some("2025".into()),
+            year: Some(2025),
             ..CaseFilter::default()
         },
         CaseFilter {
-            from: Some("2023-03-01".into()),
-            to: Some("2026-02-28".into()),
+            from: Some(d("2023-03-01")),
+            to: Some(d("2026-02-28")),
             ..CaseFilter::default()
         },
         CaseFilter {
             org: Some("h1".into()),
-            year: Some("2024".into()),
+            year: Some(2024),
             ..CaseFilter::default()
         },
         CaseFilter {
             org: Some("h2g1".into()),
-            from: Some("2023-01-01".into()),
-            to: Some("2026-12-31".into()),
+            from: Some(d("2023-01-01")),
+            to: Some(d("2026-12-31")),
             ..CaseFilter::default()
         },
         CaseFilter {
@@ -958,8 +958,8 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
         },
         CaseFilter {
             org: Some("h2".into()),
-            from: Some("2023-05-17".into()),
-            to: Some("2025-02-03".into()),
+            from: Some(d("2023-05-17")),
+            to: Some(d("2025-02-03")),
             ..CaseFilter::default()
         },
     ];

@@ -17,7 +17,7 @@ use super::run_page;
 use crate::AppState;
 use crate::classes::{self, Class};
 use crate::error::AppError;
-use crate::reports::{CaseFilter, OrgIndex, Period};
+use crate::reports::{CaseFilter, ClassId, OrgIndex, Period};
 use shared::api::ErrorCode;
 
 #[derive(Debug, Deserialize, Default)]
@@ -68,8 +68,8 @@ pub async fn show(
                 @for c in &list {
                     @let f = figures.list.iter().find(|f| f.id == c.id);
                     @let cases = CaseFilter {
-                        class_id: Some(c.id.clone()),
-                        year: Some(c.start_date.year().to_string()),
+                        class_id: Some(ClassId(c.id.clone())),
+                        year: Some(c.start_date.year()),
                         ..CaseFilter::default()
                     }
                     .query_string();

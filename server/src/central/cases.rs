@@ -20,7 +20,8 @@ use super::{
 use crate::AppState;
 use crate::casedocs::today_vn;
 use crate::reports::{
-    self, OrgIndex, Resolved, education_label, sector_label, stage_label, url_encode,
+    self, Admitted, CaseFilter, FilterForm, NOT_RECORDED, OrgIndex, Recorded, Resolved,
+    education_label, sector_label, stage_label, url_encode,
 };
 use crate::review::{self, ReportQuery, ReturnBody};
 use shared::api::ErrorCode;
@@ -39,17 +40,17 @@ pub async fn list(
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         // Filters that cannot be read are said beside the form, and the list stays empty.
-        let errors = present::filter_errors(&q, r.lang);
+        let (filter, errors) = present::read_filter(&q, r.lang);
         let rows = if errors.is_empty() {
-            reports::cases(&conn, &orgs, &r.caller, &q.filter, today_vn())?
+            reports::cases(&conn, &orgs, &r.caller, &filter, today_vn())?
         } else {
             Vec::new()
         };
-        let root = reports::resolve_org(&orgs, &r.caller, q.filter.org.as_deref())?.clone();
+        let root = reports::resolve_org(&orgs, &r.caller, filter.org_id())?.clone();
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
         let opts = org_options(&orgs, &scope, &root.id);
         // The period as the list reads it: a term by its recorded congress dates.
-        let resolved = q.filter.resolve(&conn, &orgs, &root, today_vn()).ok();
+        let resolved = filter.resolve(&conn, &orgs, &root, today_vn()).ok();
         let classes = crate::classes::visible(&conn, &orgs, &scope)?;
         drop(conn);
         let l = r.lang;
@@ -154,9 +155,9 @@ pub async fn list(
                 button { (l.t("Tìm", "Search")) }
             }
             (present::filter_errors_html(&errors, l))
-            (describe(&r, &q, &root.name, resolved.as_ref(), &classes))
+            (describe(&r, &filter, &root.name, resolved.as_ref(), &classes))
             p { strong id="total" { (l.int(rows.len() as i64)) } " " (l.t("hồ sơ", "case files")) }
-            (export_links(l, "cases", &f.query_string()))
+            (export_links(l, "cases", &filter.query_string()))
             table {
                 tr {
                     th { "#" }
@@ -204,14 +205,12 @@ pub async fn list(
 /// term is named with its congress dates (`resolved`, the period the list reads).
 fn describe(
     r: &Reviewer,
-    q: &ReportQuery,
+    f: &CaseFilter,
     org_name: &str,
     resolved: Option<&Resolved>,
     classes: &[crate::classes::Class],
 ) -> Markup {
     let l = r.lang;
-    let f = &q.filter;
-    let flag = |v: &Option<String>| matches!(v.as_deref(), Some("1" | "true" | "on" | "yes"));
     let mut parts = vec![org_name.to_string()];
     let period = resolved.map(|x| {
         let dates = format!(
@@ -219,7 +218,7 @@ fn describe(
             x.period.from.format_vn(),
             x.period.to.format_vn()
         );
-        match (&x.term, f.term.as_deref().filter(|t| !t.trim().is_empty())) {
+        match (&x.term, f.term.as_deref()) {
             (Some(t), _) => format!("{} {} ({dates})", l.t("nhiệm kỳ", "term"), t.name),
             (None, Some(t)) if x.calendar_years => format!(
                 "{} {t} ({dates}, {})",
@@ -233,18 +232,21 @@ fn describe(
         }
     });
     for (on, label) in [
-        (flag(&f.admitted), l.t("kết nạp", "admitted")),
         (
-            flag(&f.official),
+            f.admitted == Some(Admitted::InPeriod),
+            l.t("kết nạp", "admitted"),
+        ),
+        (
+            f.official,
             l.t("công nhận chính thức", "recognised as full members"),
         ),
-        (flag(&f.cohort), l.t("vào nguồn", "entered the pipeline")),
+        (f.cohort, l.t("vào nguồn", "entered the pipeline")),
     ] {
         if on && let Some(p) = &period {
             parts.push(format!("{label} {p}"));
         }
     }
-    if f.admitted.as_deref() == Some("any") {
+    if f.admitted == Some(Admitted::Ever) {
         parts.push(l.t("đã kết nạp", "admitted").into());
     }
     let named = [
@@ -256,36 +258,40 @@ fn describe(
         (&f.introduced, l.t("đã có người giới thiệu", "introduced")),
         (&f.returned, l.t("đã trả lại", "returned")),
     ];
-    for (v, label) in named {
-        if flag(v) {
+    for (on, label) in named {
+        if *on {
             parts.push(label.to_string());
         }
     }
-    if let Some(s) = f.sector.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(s) = f.sector.as_deref() {
         parts.push(sector_label(s, l.en));
     }
-    if let Some(e) = f.education.as_deref().filter(|s| !s.is_empty()) {
-        parts.push(education_label(e, l.en).to_string());
+    if let Some(e) = &f.education {
+        let code = match e {
+            Recorded::NotRecorded => NOT_RECORDED,
+            Recorded::Is(code) => code.as_str(),
+        };
+        parts.push(education_label(code, l.en).to_string());
     }
-    if let Some(s) = f.stage.as_deref().filter(|s| !s.is_empty()) {
-        parts.push(stage_label(s, l.en));
+    if let Some(s) = f.stage {
+        parts.push(stage_label(s.code(), l.en));
     }
-    if let Some(c) = f.code.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(c) = f.code.as_deref() {
         parts.push(c.to_string());
     }
-    let code = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
-    if let Some(s) = code(&f.source) {
-        let name = crate::figures::source_label(&s, l.en);
+    let form = FilterForm::from(f);
+    if let Some(s) = form.source.as_deref() {
+        let name = crate::figures::source_label(s, l.en);
         parts.push(format!("{}: {name}", l.t("nguồn", "source")));
     }
-    if let Some(o) = code(&f.occupation) {
-        parts.push(crate::figures::occupation_label(&o, l.en));
+    if let Some(o) = form.occupation.as_deref() {
+        parts.push(crate::figures::occupation_label(o, l.en));
     }
-    if let Some(id) = code(&f.class_id) {
+    if let Some(id) = &f.class_id {
         let name = classes
             .iter()
-            .find(|c| c.id == id)
-            .map_or(id.clone(), |c| c.name.clone());
+            .find(|c| c.id == id.as_str())
+            .map_or(id.as_str().to_string(), |c| c.name.clone());
         parts.push(format!("{} {name}", l.t("lớp", "class")));
     }
     html! { p.muted { (parts.join(" · ")) } }

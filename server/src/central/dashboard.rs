@@ -15,11 +15,13 @@ use crate::AppState;
 use crate::casedocs::today_vn;
 use crate::figures::{Cohort, TargetGroup, Via};
 use crate::reports::{
-    self, CaseFilter, Dashboard, OrgIndex, Period, PlanStatus, RATE_TARGET_HIGH, RATE_TARGET_LOW,
-    Trend, education_label, sector_label,
+    self, Admitted, CaseFilter, ClassId, Dashboard, OrgId, OrgIndex, Period, PlanStatus,
+    RATE_TARGET_HIGH, RATE_TARGET_LOW, Recorded, Trend, education_label, sector_label,
 };
 use crate::review::ReportQuery;
+use shared::model::{Occupation, SourceKind};
 use shared::rules::CohortEntry;
+use shared::stage::Stage;
 
 /// Bars drawn per chart; the full list is in the table and the exports.
 const MAX_BARS: usize = 40;
@@ -35,7 +37,8 @@ pub async fn show(
         let years = q.years_without()?;
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
-        let d = reports::dashboard(&conn, &orgs, &r.caller, &q.filter, years, today_vn())?;
+        let filter = q.case_filter()?;
+        let d = reports::dashboard(&conn, &orgs, &r.caller, &filter, years, today_vn())?;
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
         drop(conn);
         let body = render(&r, &q, &d, org_options(&orgs, &scope, &d.org_id), years);
@@ -57,7 +60,8 @@ pub async fn plan_page(
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let today = today_vn();
-        let mut p = reports::plan(&conn, &orgs, &r.caller, &q.filter, today, Via::Aggregates)?;
+        let filter = q.case_filter()?;
+        let mut p = reports::plan(&conn, &orgs, &r.caller, &filter, today, Via::Aggregates)?;
         let root = reports::resolve_org(&orgs, &r.caller, Some(&p.org_id))?.clone();
         let monthly = reports::trend_is_monthly(p.period);
         let admitted =
@@ -132,8 +136,8 @@ pub async fn plan_page(
                         PlanStatus::Reached => ("ok", l.t("đạt chỉ tiêu", "target reached")),
                     };
                     @let href = link(&p.base, |c| {
-                        c.org = Some(x.org_id.clone());
-                        c.admitted = on("1");
+                        c.org = Some(OrgId(x.org_id.clone()));
+                        c.admitted = Some(Admitted::InPeriod);
                     });
                     tr class=(class) data-org=(x.org_id) {
                         td { ("· ".repeat(x.depth)) (x.name) }
@@ -171,10 +175,11 @@ pub async fn cohort_page(
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let today = today_vn();
-        let root = reports::resolve_org(&orgs, &r.caller, q.filter.org.as_deref())?.clone();
+        let filter = q.case_filter()?;
+        let root = reports::resolve_org(&orgs, &r.caller, filter.org_id())?.clone();
         let base = CaseFilter {
-            org: Some(root.id.clone()),
-            ..q.filter.clone()
+            org: Some(OrgId(root.id.clone())),
+            ..filter
         };
         let c = reports::cohort(&conn, &orgs, &r.caller, &base, today)?;
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
@@ -264,17 +269,13 @@ fn link(base: &CaseFilter, f: impl FnOnce(&mut CaseFilter)) -> String {
     format!("/central/cases?{}", c.query_string())
 }
 
-fn on(s: &str) -> Option<String> {
-    Some(s.to_string())
-}
-
 /// The filter of one year clipped to the period (a January–May period stays so).
 fn year_filter(base: &CaseFilter, period: &Period, year: i32) -> CaseFilter {
     let y = Period::year(year);
     CaseFilter {
         org: base.org.clone(),
-        from: Some(y.from.max(period.from).to_string()),
-        to: Some(y.to.min(period.to).to_string()),
+        from: Some(y.from.max(period.from)),
+        to: Some(y.to.min(period.to)),
         ..CaseFilter::default()
     }
 }
@@ -305,8 +306,8 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years:
                 o.name.clone(),
                 o.count,
                 link(base, |c| {
-                    c.admitted = on("1");
-                    c.org = Some(o.org_id.clone());
+                    c.admitted = Some(Admitted::InPeriod);
+                    c.org = Some(OrgId(o.org_id.clone()));
                 }),
             )
         })
@@ -323,7 +324,7 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years:
             (
                 l.t(&s.label_vi, &s.label_en).to_string(),
                 s.count,
-                link(&scope_base, |c| c.stage = Some(s.stage.clone())),
+                link(&scope_base, |c| c.stage = Stage::from_code(&s.stage)),
             )
         })
         .collect();
@@ -364,7 +365,7 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years:
         div.cards {
             div.card {
                 div { (l.t("Kết nạp đảng viên", "Admitted")) }
-                div.v { a id="admitted" href=(link(base, |c| c.admitted = on("1"))) { (l.int(d.admitted as i64)) } }
+                div.v { a id="admitted" href=(link(base, |c| c.admitted = Some(Admitted::InPeriod))) { (l.int(d.admitted as i64)) } }
             }
             div.card {
                 div { (l.t("Chỉ tiêu", "Target")) }
@@ -404,7 +405,7 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years:
                 "Recognised as official members in the period",
             ))
             ": "
-            a id="official" href=(link(base, |c| c.official = on("1"))) { (l.int(d.official as i64)) }
+            a id="official" href=(link(base, |c| c.official = true)) { (l.int(d.official as i64)) }
         }
         @if d.term_calendar_years {
             p.warn { (l.t(
@@ -448,7 +449,7 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years:
                 @let yf = year_filter(base, &d.period, y.year);
                 tr {
                     td { (y.year) }
-                    td.n { a href=(link(&yf, |c| c.admitted = on("1"))) data-year=(y.year) { (l.int(y.admitted as i64)) } }
+                    td.n { a href=(link(&yf, |c| c.admitted = Some(Admitted::InPeriod))) data-year=(y.year) { (l.int(y.admitted as i64)) } }
                     td.n { (y.members_start.map(|m| l.int(m)).unwrap_or_else(|| "–".into())) }
                     td.n { (l.pct(y.rate_percent)) }
                     td.n { (y.target.map(|t| l.int(t)).unwrap_or_else(|| "–".into())) }
@@ -494,8 +495,8 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years:
                 l.t("Nữ", "Women"),
                 b.women,
                 link(base, |c| {
-                    c.admitted = on("1");
-                    c.female = on("1")
+                    c.admitted = Some(Admitted::InPeriod);
+                    c.female = true
                 }),
                 "women",
             ))
@@ -503,8 +504,8 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years:
                 l.t("Dân tộc thiểu số", "Ethnic minorities"),
                 b.ethnic_minority,
                 link(base, |c| {
-                    c.admitted = on("1");
-                    c.minority = on("1")
+                    c.admitted = Some(Admitted::InPeriod);
+                    c.minority = true
                 }),
                 "minority",
             ))
@@ -512,8 +513,8 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years:
                 l.t("Tuổi 18–30", "Aged 18–30"),
                 b.age_18_30,
                 link(base, |c| {
-                    c.admitted = on("1");
-                    c.age = on("1")
+                    c.admitted = Some(Admitted::InPeriod);
+                    c.age = true
                 }),
                 "age",
             ))
@@ -521,8 +522,8 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years:
                 l.t("Đoàn viên thanh niên", "Youth Union members"),
                 b.youth_union,
                 link(base, |c| {
-                    c.admitted = on("1");
-                    c.youth = on("1")
+                    c.admitted = Some(Admitted::InPeriod);
+                    c.youth = true
                 }),
                 "youth",
             ))
@@ -531,7 +532,7 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years:
                     &format!("{}: {}", l.t("Khối", "Sector"), sector_label(code, l.en)),
                     *n,
                     link(base, |c| {
-                        c.admitted = on("1");
+                        c.admitted = Some(Admitted::InPeriod);
                         c.sector = Some(code.clone())
                     }),
                     &format!("sector-{code}"),
@@ -546,8 +547,8 @@ fn render(r: &Reviewer, q: &ReportQuery, d: &Dashboard, org_opts: Markup, years:
                     ),
                     *n,
                     link(base, |c| {
-                        c.admitted = on("1");
-                        c.education = Some(code.clone())
+                        c.admitted = Some(Admitted::InPeriod);
+                        c.education = Recorded::parse(code, |c| Some(c.to_string()))
                     }),
                     &format!("education-{code}"),
                 ))
@@ -630,7 +631,7 @@ fn targets_section(l: Lang, base: &CaseFilter, d: &Dashboard) -> Markup {
                 }
                 @for st in &d.sub_targets {
                     @let href = link(base, |c| {
-                        c.admitted = on("1");
+                        c.admitted = Some(Admitted::InPeriod);
                         if let Some(g) = TargetGroup::parse(&st.group) {
                             g.apply(c);
                         }
@@ -772,8 +773,8 @@ fn classes_section(l: Lang, base: &CaseFilter, d: &Dashboard) -> Markup {
     let c = &d.classes;
     let certificates = CaseFilter {
         org: base.org.clone(),
-        from: Some(d.period.from.to_string()),
-        to: Some(d.period.to.to_string()),
+        from: Some(d.period.from),
+        to: Some(d.period.to),
         ..CaseFilter::default()
     }
     .query_string();
@@ -804,8 +805,8 @@ fn classes_section(l: Lang, base: &CaseFilter, d: &Dashboard) -> Markup {
                 @for k in &c.list {
                     @let cases = CaseFilter {
                         org: base.org.clone(),
-                        class_id: Some(k.id.clone()),
-                        year: Some(k.start_date.year().to_string()),
+                        class_id: Some(ClassId(k.id.clone())),
+                        year: Some(k.start_date.year()),
                         ..CaseFilter::default()
                     }
                     .query_string();
@@ -839,7 +840,7 @@ pub fn cohort_section(l: Lang, base: &CaseFilter, c: &Cohort) -> Markup {
     };
     let cohort_link = |f: &dyn Fn(&mut CaseFilter)| {
         let mut c = base.clone();
-        c.cohort = on("1");
+        c.cohort = true;
         f(&mut c);
         format!("/central/cases?{}", c.query_string())
     };
@@ -853,13 +854,6 @@ pub fn cohort_section(l: Lang, base: &CaseFilter, c: &Cohort) -> Markup {
                 td.n { (l.pct(x.admitted_percent)) }
                 td.n { (l.pct(x.admitted_of_attendees_percent)) }
             }
-        }
-    };
-    let code_of = |code: &str| {
-        if code.is_empty() {
-            "none_recorded".to_string()
-        } else {
-            code.to_string()
         }
     };
     html! {
@@ -887,7 +881,7 @@ pub fn cohort_section(l: Lang, base: &CaseFilter, c: &Cohort) -> Markup {
                 cohort_link(&|_| {}),
             ))
             @for line in &c.by_source {
-                @let code = code_of(&line.code);
+                @let code = line.code.as_str();
                 (row(
                     &format!(
                         "{}: {}",
@@ -896,16 +890,16 @@ pub fn cohort_section(l: Lang, base: &CaseFilter, c: &Cohort) -> Markup {
                     ),
                     &format!("cohort-source-{code}"),
                     &line.figures,
-                    cohort_link(&|f| f.source = Some(code.clone())),
+                    cohort_link(&|f| f.source = Recorded::parse(code, SourceKind::from_code)),
                 ))
             }
             @for line in &c.by_occupation {
-                @let code = code_of(&line.code);
+                @let code = line.code.as_str();
                 (row(
                     l.t(&line.label_vi, &line.label_en),
                     &format!("cohort-occupation-{code}"),
                     &line.figures,
-                    cohort_link(&|f| f.occupation = Some(code.clone())),
+                    cohort_link(&|f| f.occupation = Recorded::parse(code, Occupation::from_code)),
                 ))
             }
         }

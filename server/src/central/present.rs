@@ -301,51 +301,31 @@ pub fn message_label(m: &str, l: Lang) -> String {
     out.join(" ")
 }
 
-/// What is wrong with the typed filters of a list (dates, year, days), each message
-/// naming the box by its label on the form, in the page's language. An empty list means
-/// the filters can be used.
-pub fn filter_errors(q: &crate::review::ReportQuery, l: Lang) -> Vec<String> {
-    let f = &q.filter;
-    let mut out = Vec::new();
-    let given = |o: &Option<String>| {
-        o.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
+/// The case filter of a list read once, and what is wrong with it (each message naming
+/// the box by its label on the form, in the page's language). When something is wrong,
+/// the filter keeps only the organisation, so the page and its form still show.
+pub fn read_filter(
+    q: &crate::review::ReportQuery,
+    l: Lang,
+) -> (crate::reports::CaseFilter, Vec<String>) {
+    use crate::reports::{CaseFilter, OrgId};
+    let (filter, mut out) = match CaseFilter::parse(&q.filter) {
+        Ok(f) => (f, Vec::new()),
+        Err(errors) => (
+            CaseFilter {
+                org: q
+                    .filter
+                    .org
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| OrgId(s.to_string())),
+                ..CaseFilter::default()
+            },
+            errors.iter().map(|e| e.message(l.en)).collect(),
+        ),
     };
-    let mut dates = Vec::new();
-    for (value, vi, en) in [(&f.from, "Từ ngày", "From"), (&f.to, "Đến ngày", "To")] {
-        let Some(v) = given(value) else { continue };
-        match shared::date::Date::parse_vn(&v) {
-            Some(d) => dates.push(d),
-            None => out.push(if l.en {
-                format!("«{en}»: {v} is not a real date. Type it as dd/mm/yyyy, for example 05/03/2026.")
-            } else {
-                format!("«{vi}»: {v} không phải là ngày có thật. Hãy gõ theo dạng ngày/tháng/năm, ví dụ 05/03/2026.")
-            }),
-        }
-    }
-    if let [from, to] = dates.as_slice()
-        && from > to
-    {
-        out.push(
-            l.t(
-                "«Từ ngày» đang sau «Đến ngày»: hãy đổi lại hai ngày.",
-                "«From» is after «To»: swap the two dates.",
-            )
-            .to_string(),
-        );
-    }
-    if let Some(y) = given(&f.year)
-        && !y.parse::<i32>().is_ok_and(|y| (1930..=2100).contains(&y))
-    {
-        out.push(if l.en {
-            format!("«Year»: {y} is not a year. Type four digits, for example 2026.")
-        } else {
-            format!("«Năm»: {y} không phải là năm. Hãy gõ bốn chữ số, ví dụ 2026.")
-        });
-    }
-    if let Some(d) = given(&q.days)
+    if let Some(d) = q.days.as_deref().map(str::trim).filter(|s| !s.is_empty())
         && !d.parse::<u32>().is_ok_and(|d| d <= 3660)
     {
         out.push(if l.en {
@@ -356,10 +336,10 @@ pub fn filter_errors(q: &crate::review::ReportQuery, l: Lang) -> Vec<String> {
             format!("«Số ngày tới»: {d} không phải là số ngày. Hãy gõ một số nguyên, ví dụ 30.")
         });
     }
-    out
+    (filter, out)
 }
 
-/// The errors of [`filter_errors`] as a block shown above a list, read out at once.
+/// The errors of [`read_filter`] as a block shown above a list, read out at once.
 pub fn filter_errors_html(errors: &[String], l: Lang) -> Markup {
     if errors.is_empty() {
         return html! {};

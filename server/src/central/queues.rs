@@ -20,7 +20,7 @@ use super::{Reviewer, date, export_links, format_time, org_options, page, presen
 use crate::AppState;
 use crate::casedocs::today_vn;
 use crate::error::AppError;
-use crate::reports::{self, OrgIndex, stage_label, url_encode};
+use crate::reports::{self, CaseFilter, OrgIndex, SeverityFilter, stage_label, url_encode};
 use crate::review::{self, ReportQuery};
 use shared::api::ErrorCode;
 
@@ -280,24 +280,24 @@ pub async fn resolve(
     .await
 }
 
-/// A queue whose filters cannot be read: the errors beside a way back, instead of a bare
-/// error page.
-fn bad_filters(
+/// The filter of a queue, or, when it cannot be read, the page of its errors beside a
+/// way back instead of a bare error page.
+fn read_filter(
     r: &Reviewer,
     q: &ReportQuery,
     title: &str,
     active: &str,
     path: &str,
-) -> Option<Response> {
-    let errors = present::filter_errors(q, r.lang);
+) -> Result<CaseFilter, Box<Response>> {
+    let (filter, errors) = present::read_filter(q, r.lang);
     if errors.is_empty() {
-        return None;
+        return Ok(filter);
     }
     let body = html! {
         (present::filter_errors_html(&errors, r.lang))
         p { a href=(path) { (r.lang.t("Xem không có bộ lọc", "Show without filters")) } }
     };
-    Some(page(r, title, active, body))
+    Err(Box::new(page(r, title, active, body)))
 }
 
 pub async fn findings(
@@ -305,28 +305,29 @@ pub async fn findings(
     r: Reviewer,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    if let Some(resp) = bad_filters(
+    let filter = match read_filter(
         &r,
         &q,
         r.t("Phát hiện", "Findings"),
         "findings",
         "/central/findings",
     ) {
-        return resp;
-    }
+        Ok(f) => f,
+        Err(resp) => return *resp,
+    };
     let store = state.store.clone();
     let lang = r.lang;
     run_page(lang, move || {
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
-        let root = reports::resolve_org(&orgs, &r.caller, q.filter.org.as_deref())?.clone();
+        let root = reports::resolve_org(&orgs, &r.caller, filter.org_id())?.clone();
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
-        let rows = reports::findings(&conn, &orgs, &r.caller, &q.filter, today_vn())?;
+        let rows = reports::findings(&conn, &orgs, &r.caller, &filter, today_vn())?;
         let codes = reports::finding_codes(&conn, &orgs, &root)?;
         drop(conn);
         let l = r.lang;
         let f = &q.filter;
-        let sev = f.severity.as_deref();
+        let sev = filter.severity.map(SeverityFilter::code);
         // One block per case file, in the Vietnamese order of names.
         let mut files: Vec<(String, Vec<&reports::FindingRow>)> = Vec::new();
         for row in &rows {
@@ -379,7 +380,7 @@ pub async fn findings(
                 strong id="finding-files" { (files.len()) } " " (l.t("hồ sơ", "case files"))
                 " · " (rows.len()) " " (l.t("phát hiện", "findings"))
             }
-            (export_links(l, "findings", &f.query_string()))
+            (export_links(l, "findings", &filter.query_string()))
             @for (id, list) in files.iter().take(300) {
                 @let first = list[0];
                 section {
@@ -423,15 +424,16 @@ pub async fn deadlines(
     r: Reviewer,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    if let Some(resp) = bad_filters(
+    let filter = match read_filter(
         &r,
         &q,
         r.t("Thời hạn", "Deadlines"),
         "deadlines",
         "/central/deadlines",
     ) {
-        return resp;
-    }
+        Ok(f) => f,
+        Err(resp) => return *resp,
+    };
     let store = state.store.clone();
     let rules = state.rules();
     let lang = r.lang;
@@ -439,13 +441,13 @@ pub async fn deadlines(
         let days = q.days()?;
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
-        let root = reports::resolve_org(&orgs, &r.caller, q.filter.org.as_deref())?.clone();
+        let root = reports::resolve_org(&orgs, &r.caller, filter.org_id())?.clone();
         let scope = reports::resolve_org(&orgs, &r.caller, None)?.path.clone();
         let d = reports::deadlines(
             &conn,
             &orgs,
             &r.caller,
-            q.filter.org.as_deref(),
+            filter.org_id(),
             days,
             today_vn(),
         )?;
