@@ -323,7 +323,7 @@ fn browser_tests(root: &Path) -> Result<()> {
     run_cmd(
         Command::new("node")
             .arg("--test")
-            .arg("--test-concurrency=1")
+            .arg("--test-concurrency=2")
             // A hung browser test must fail the run, not stall CI.
             .arg("--test-timeout=240000")
             .args(&files)
