@@ -667,7 +667,8 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         let token = match bearer(&parts.headers) {
             Some(t) => t,
             None => {
-                let t = cookie(parts, SESSION_COOKIE).ok_or_else(AppError::unauthorized)?;
+                let t = cookie_value(&parts.headers, SESSION_COOKIE)
+                    .ok_or_else(AppError::unauthorized)?;
                 // A browser attaches the cookie to any request it sends here; SameSite=Strict
                 // keeps it off cross-site requests, and a state-changing request must also
                 // come from our own origin (defence in depth against CSRF).
@@ -682,17 +683,11 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     }
 }
 
-/// The value of cookie `name`, if the request carries it.
-pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim().to_string())
+/// The value of cookie `name` among the request's headers.
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    axum_extra::extract::cookie::CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_string())
         .filter(|v| !v.is_empty())
 }
 

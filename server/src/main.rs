@@ -1,85 +1,92 @@
 //! The server binary: `serve` runs the product; the other commands administer a store.
-//! Command-line parsing lives here and only here.
+//! Command-line parsing lives here and only here, declared with `clap`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
 use server::{AppState, admin, auth, casedocs, demo, store::Store};
 
-const USAGE: &str = "\
-Cách dùng / usage: server <lệnh> [tuỳ chọn]
-
-  serve            chạy máy chủ / run the server
-      --addr A     địa chỉ lắng nghe (mặc định 127.0.0.1:8080)
-      --data D     thư mục dữ liệu (mặc định ./data), chứa store.sqlite
-      --dist P     thư mục ứng dụng PWA đã build
-      --no-demo    không tạo dữ liệu mẫu khi cơ sở dữ liệu trống
-      --secure-cookies      cookie phiên chỉ gửi qua HTTPS / session cookie over HTTPS only
-      --read-timeout S      giây chờ tiêu đề và nội dung yêu cầu (mặc định 30)
-      --shutdown-deadline S giây chờ các yêu cầu dở dang khi dừng (mặc định 10)
-  import-reference FILE   nhập cây tổ chức, đảng viên, chỉ tiêu, tài khoản (JSON)
-  import-cases FILE       nhập hồ sơ (JSON, định dạng ho-so-phat-trien-dang-vien/1)
-  export-cases FILE       xuất toàn bộ hồ sơ ra JSON
-  backup FILE             sao lưu cơ sở dữ liệu đang chạy ra tệp
-  stats                   thống kê
-  create-user USER NAME PASSWORD ROLE ORG   tạo tài khoản (ROLE: cadre|reviewer|admin)
-  (mọi lệnh nhận --data D)
-";
-
-struct Args {
-    command: String,
-    positional: Vec<String>,
-    addr: SocketAddr,
+/// Máy chủ hồ sơ phát triển đảng viên / the case-file server.
+#[derive(Debug, Parser)]
+#[command(
+    name = "server",
+    version,
+    help_template = "{about}\n\nCách dùng / usage: {usage}\n\n{all-args}",
+    subcommand_help_heading = "Lệnh / commands",
+    next_help_heading = "Tuỳ chọn / options"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Thư mục dữ liệu, chứa store.sqlite / data directory, holding store.sqlite
+    #[arg(long, global = true, default_value = "data", value_name = "D")]
     data: PathBuf,
-    dist: Option<PathBuf>,
-    demo: bool,
-    config: server::ServerConfig,
 }
 
-fn parse_args() -> Result<Args> {
-    let mut it = std::env::args().skip(1);
-    let command = it.next().unwrap_or_default();
-    if command == "-h" || command == "--help" {
-        print!("{USAGE}");
-        std::process::exit(0)
-    }
-    let mut args = Args {
-        command,
-        positional: Vec::new(),
-        addr: "127.0.0.1:8080".parse()?,
-        data: PathBuf::from("data"),
-        dist: None,
-        demo: true,
-        config: server::ServerConfig::default(),
-    };
-    let secs = |v: Option<String>, name: &str| -> Result<std::time::Duration> {
-        let v = v.with_context(|| format!("{name} needs a value"))?;
-        let n: u64 = v
-            .parse()
-            .with_context(|| format!("{name}: not a number of seconds: {v}"))?;
-        Ok(std::time::Duration::from_secs(n.max(1)))
-    };
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--addr" => args.addr = it.next().context("--addr needs a value")?.parse()?,
-            "--data" => args.data = it.next().context("--data needs a value")?.into(),
-            "--dist" => args.dist = Some(it.next().context("--dist needs a value")?.into()),
-            "--no-demo" => args.demo = false,
-            "--secure-cookies" => args.config.secure_cookies = true,
-            "--read-timeout" => args.config.read_timeout = secs(it.next(), "--read-timeout")?,
-            "--shutdown-deadline" => {
-                args.config.shutdown_deadline = secs(it.next(), "--shutdown-deadline")?
-            }
-            "-h" | "--help" => {
-                print!("{USAGE}");
-                std::process::exit(0)
-            }
-            other if other.starts_with("--") => bail!("unknown option {other}\n{USAGE}"),
-            other => args.positional.push(other.to_string()),
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Chạy máy chủ / run the server
+    Serve(ServeArgs),
+    /// Nhập cây tổ chức, đảng viên, chỉ tiêu, tài khoản (JSON) / import reference data
+    ImportReference { file: PathBuf },
+    /// Nhập hồ sơ (JSON, ho-so-phat-trien-dang-vien/1) / import case files
+    ImportCases { file: PathBuf },
+    /// Xuất toàn bộ hồ sơ ra JSON / export every case file
+    ExportCases { file: PathBuf },
+    /// Sao lưu cơ sở dữ liệu đang chạy ra tệp / back up the live database
+    Backup { file: PathBuf },
+    /// Thống kê / statistics
+    Stats,
+    /// Tạo tài khoản / create an account
+    CreateUser {
+        user: String,
+        name: String,
+        password: String,
+        /// cadre | reviewer | admin
+        #[arg(value_parser = parse_role)]
+        role: auth::Role,
+        org: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Địa chỉ lắng nghe / address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "A")]
+    addr: SocketAddr,
+    /// Thư mục ứng dụng PWA đã build / the built PWA
+    #[arg(long, value_name = "P")]
+    dist: Option<PathBuf>,
+    /// Không tạo dữ liệu mẫu khi cơ sở dữ liệu trống / no demo data on an empty database
+    #[arg(long)]
+    no_demo: bool,
+    /// Cookie phiên chỉ gửi qua HTTPS / session cookie over HTTPS only
+    #[arg(long)]
+    secure_cookies: bool,
+    /// Giây chờ tiêu đề và nội dung yêu cầu / seconds to wait for a request's headers and body
+    #[arg(long, default_value_t = 30, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
+    read_timeout: u64,
+    /// Giây chờ các yêu cầu dở dang khi dừng / seconds a stop waits for requests in flight
+    #[arg(long, default_value_t = 10, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
+    shutdown_deadline: u64,
+}
+
+impl ServeArgs {
+    fn config(&self) -> server::ServerConfig {
+        server::ServerConfig {
+            secure_cookies: self.secure_cookies,
+            read_timeout: Duration::from_secs(self.read_timeout),
+            shutdown_deadline: Duration::from_secs(self.shutdown_deadline),
+            ..server::ServerConfig::default()
         }
     }
-    Ok(args)
+}
+
+fn parse_role(s: &str) -> Result<auth::Role, String> {
+    auth::Role::parse(s).ok_or_else(|| "cadre | reviewer | admin".to_string())
 }
 
 fn open_store(data: &std::path::Path) -> Result<Store> {
@@ -94,81 +101,81 @@ fn main() -> Result<()> {
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .init();
-    let args = parse_args()?;
-    let positional = |i: usize| -> Result<&String> {
-        args.positional
-            .get(i)
-            .with_context(|| format!("missing argument\n{USAGE}"))
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            eprintln!("Lệnh hoặc tuỳ chọn không hợp lệ / invalid command or option.");
+            eprintln!("Cách dùng / usage: server --help\n");
+            e.exit()
+        }
+        Err(e) => e.exit(),
     };
-    match args.command.as_str() {
-        "serve" => serve(args),
-        "import-reference" => {
-            let store = open_store(&args.data)?;
-            let json = std::fs::read_to_string(positional(0)?)?;
+    let data = cli.data;
+    match cli.command {
+        Command::Serve(args) => serve(&data, args),
+        Command::ImportReference { file } => {
+            let store = open_store(&data)?;
+            let json = std::fs::read_to_string(&file)?;
             let s = admin::import_reference(&store, &json).map_err(cli_error)?;
             println!("đã nhập / imported: {s:?}");
             Ok(())
         }
-        "import-cases" => {
-            let store = open_store(&args.data)?;
-            let json = std::fs::read_to_string(positional(0)?)?;
+        Command::ImportCases { file } => {
+            let store = open_store(&data)?;
+            let json = std::fs::read_to_string(&file)?;
             let rules = admin::load_rules_config(&store).unwrap_or_default();
             let s = admin::import_case_files(&store, &rules, &json).map_err(cli_error)?;
             println!("đã nhập / imported: {} hồ sơ", s.case_files);
             Ok(())
         }
-        "export-cases" => {
-            let store = open_store(&args.data)?;
+        Command::ExportCases { file } => {
+            let store = open_store(&data)?;
             let out = admin::export_case_files(&store, "/").map_err(cli_error)?;
-            std::fs::write(positional(0)?, serde_json::to_vec_pretty(&out)?)?;
+            std::fs::write(&file, serde_json::to_vec_pretty(&out)?)?;
             println!("đã xuất / exported: {} hồ sơ", out.case_files.len());
             Ok(())
         }
-        "backup" => {
-            let store = open_store(&args.data)?;
-            store.backup_to(positional(0)?.as_ref())?;
-            println!("đã sao lưu / backed up to {}", positional(0)?);
+        Command::Backup { file } => {
+            let store = open_store(&data)?;
+            store.backup_to(&file)?;
+            println!("đã sao lưu / backed up to {}", file.display());
             Ok(())
         }
-        "stats" => {
-            let store = open_store(&args.data)?;
+        Command::Stats => {
+            let store = open_store(&data)?;
             let s = admin::stats(&store).map_err(cli_error)?;
             println!("{}", serde_json::to_string_pretty(&s)?);
             Ok(())
         }
-        "create-user" => {
-            let store = open_store(&args.data)?;
-            let role = auth::Role::parse(positional(3)?).context("ROLE: cadre|reviewer|admin")?;
-            auth::create_user(
-                &store,
-                positional(0)?,
-                positional(1)?,
-                positional(2)?,
-                role,
-                positional(4)?,
-            )?;
+        Command::CreateUser {
+            user,
+            name,
+            password,
+            role,
+            org,
+        } => {
+            let store = open_store(&data)?;
+            auth::create_user(&store, &user, &name, &password, role, &org)?;
             println!("đã tạo tài khoản / user created");
             Ok(())
-        }
-        _ => {
-            eprint!("{USAGE}");
-            std::process::exit(2)
         }
     }
 }
 
-fn serve(args: Args) -> Result<()> {
-    let store = open_store(&args.data)?;
+fn serve(data: &Path, args: ServeArgs) -> Result<()> {
+    let store = open_store(data)?;
     let fresh = store.is_empty()?;
-    if fresh && args.demo {
+    let demo = !args.no_demo;
+    if fresh && demo {
         let rules = casedocs::RulesConfig::default();
         let n = demo::seed(&store, &rules, casedocs::today_vn()).map_err(cli_error)?;
         println!(
             "Đã tạo dữ liệu mẫu quận Ngô Quyền: {n} hồ sơ / demo district created: {n} case files"
         );
     }
-    let deadline = args.config.shutdown_deadline;
-    let state = AppState::with_config(store, args.dist.clone(), args.config.clone());
+    let config = args.config();
+    let deadline = config.shutdown_deadline;
+    let state = AppState::with_config(store, args.dist.clone(), config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -178,11 +185,8 @@ fn serve(args: Args) -> Result<()> {
             .with_context(|| format!("binding {}", args.addr))?;
         let addr = listener.local_addr()?;
         println!("Máy chủ đang chạy / server listening on http://{addr}/");
-        println!(
-            "  dữ liệu / data: {}",
-            args.data.join("store.sqlite").display()
-        );
-        if fresh && args.demo {
+        println!("  dữ liệu / data: {}", data.join("store.sqlite").display());
+        if fresh && demo {
             println!(
                 "  tài khoản mẫu / demo accounts (mật khẩu / password: {}):",
                 demo::DEMO_PASSWORD

@@ -29,6 +29,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use maud::{DOCTYPE, Markup, html};
@@ -148,7 +149,7 @@ fn lang_of(parts: &Parts) -> (Lang, bool) {
             _ => {}
         }
     }
-    let en = auth::cookie(parts, LANG_COOKIE).as_deref() == Some("en");
+    let en = auth::cookie_value(&parts.headers, LANG_COOKIE).as_deref() == Some("en");
     (Lang { en }, false)
 }
 
@@ -186,7 +187,7 @@ impl FromRequestParts<Arc<AppState>> for Reviewer {
             return Err(Redirect::to(&format!("/central/password?next={next}")).into_response());
         }
         let token = auth::bearer(&parts.headers)
-            .or_else(|| auth::cookie(parts, SESSION_COOKIE))
+            .or_else(|| auth::cookie_value(&parts.headers, SESSION_COOKIE))
             .unwrap_or_default();
         Ok(Reviewer {
             caller,
@@ -368,13 +369,8 @@ pub fn page(r: &Reviewer, title: &str, active: &str, body: Markup) -> Response {
     };
     let mut resp = Html(html.into_string()).into_response();
     secure_headers(resp.headers_mut());
-    if r.lang_changed
-        && let Ok(v) = HeaderValue::from_str(&format!(
-            "{LANG_COOKIE}={}; Path=/central; Max-Age=31536000; SameSite=Strict",
-            if l.en { "en" } else { "vi" }
-        ))
-    {
-        resp.headers_mut().append(header::SET_COOKIE, v);
+    if r.lang_changed {
+        set_cookie(&mut resp, &lang_cookie(l.en));
     }
     resp
 }
@@ -649,7 +645,7 @@ fn safe_next(next: Option<&str>) -> String {
 async fn login_form(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
     let en = match q.lang.as_deref() {
         Some(l) => l == "en",
-        None => cookie_in(&headers, LANG_COOKIE).as_deref() == Some("en"),
+        None => auth::cookie_value(&headers, LANG_COOKIE).as_deref() == Some("en"),
     };
     let lang = Lang { en };
     let error = q.error.map(|_| {
@@ -666,25 +662,37 @@ async fn login_form(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response
     ))
     .into_response();
     secure_headers(resp.headers_mut());
-    if let Some(l) = q.lang.as_deref().filter(|l| *l == "en" || *l == "vi")
-        && let Ok(v) = HeaderValue::from_str(&format!(
-            "{LANG_COOKIE}={l}; Path=/central; Max-Age=31536000; SameSite=Strict"
-        ))
-    {
-        resp.headers_mut().append(header::SET_COOKIE, v);
+    if let Some(l) = q.lang.as_deref().filter(|l| *l == "en" || *l == "vi") {
+        set_cookie(&mut resp, &lang_cookie(l == "en"));
     }
     resp
 }
 
-fn cookie_in(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+/// The language cookie of the central pages, kept a year.
+fn lang_cookie(en: bool) -> Cookie<'static> {
+    Cookie::build((LANG_COOKIE, if en { "en" } else { "vi" }))
+        .path("/central")
+        .max_age(cookie::time::Duration::days(365))
+        .same_site(SameSite::Strict)
+        .build()
+}
+
+/// The HttpOnly session cookie; `token` empty and `days` 0 clear it.
+fn session_cookie(token: String, days: i64, secure: bool) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .max_age(cookie::time::Duration::days(days))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .build()
+}
+
+/// Adds `Set-Cookie` for `c` to a response.
+fn set_cookie(resp: &mut Response, c: &Cookie<'_>) {
+    if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -704,7 +712,7 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let lang = Lang {
-        en: cookie_in(&headers, LANG_COOKIE).as_deref() == Some("en"),
+        en: auth::cookie_value(&headers, LANG_COOKIE).as_deref() == Some("en"),
     };
     if headers.contains_key(header::ORIGIN) && !origin_matches(&headers) {
         return error_page(lang, &AppError::forbidden());
@@ -719,11 +727,7 @@ async fn login(
     };
     let peer = crate::peer_ip(&ext);
     let throttle = state.config.throttle.clone();
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = state.config.secure_cookies;
     let result = blocking(move || {
         let resp = auth::login_throttled(&store, &req, peer, &throttle)?;
         if resp.user.role == Role::Cadre {
@@ -735,11 +739,7 @@ async fn login(
     .await;
     match result {
         Ok(resp) => {
-            let cookie = format!(
-                "{SESSION_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{secure}",
-                resp.token,
-                auth::SESSION_DAYS * 86_400
-            );
+            let cookie = session_cookie(resp.token, auth::SESSION_DAYS, secure);
             let to = if resp.must_change_password {
                 format!(
                     "/central/password?next={}",
@@ -749,9 +749,7 @@ async fn login(
                 next.clone()
             };
             let mut r = Redirect::to(&to).into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
+            set_cookie(&mut r, &cookie);
             r
         }
         Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
@@ -801,16 +799,15 @@ async fn logout(
     if let Some(resp) = r.refuse_bad_csrf(&form.csrf) {
         return resp;
     }
-    if let Some(token) = cookie_in(&headers, SESSION_COOKIE) {
+    if let Some(token) = auth::cookie_value(&headers, SESSION_COOKIE) {
         let store = state.store.clone();
         let _ = blocking(move || auth::logout(&store, &token)).await;
     }
     let mut resp = Redirect::to("/central/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
-    )) {
-        resp.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    set_cookie(
+        &mut resp,
+        &session_cookie(String::new(), 0, state.config.secure_cookies),
+    );
     resp
 }
 
