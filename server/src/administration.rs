@@ -13,6 +13,7 @@ use shared::rules::RuleSettings;
 use crate::auth::{self, Caller, Role, hash_password, now_secs, random_token};
 use crate::casedocs::{self, RulesConfig, scope_range};
 use crate::error::{AppError, AppResult};
+use crate::extract::Admin;
 use crate::store::Store;
 
 /// Writes one line of the audit log.
@@ -86,8 +87,7 @@ pub struct Account {
 
 /// Accounts whose scope lies in the administrator's, matching `search` (name or
 /// username, without diacritics).
-pub fn accounts(conn: &Connection, caller: &Caller, search: &str) -> AppResult<Vec<Account>> {
-    caller.require_admin()?;
+pub fn accounts(conn: &Connection, caller: &Admin, search: &str) -> AppResult<Vec<Account>> {
     let (lo, hi) = scope_range(&caller.scope_path);
     let rows = conn
         .prepare(
@@ -122,7 +122,7 @@ pub fn accounts(conn: &Connection, caller: &Caller, search: &str) -> AppResult<V
         .collect())
 }
 
-fn account(conn: &Connection, caller: &Caller, id: i64) -> AppResult<Account> {
+fn account(conn: &Connection, caller: &Admin, id: i64) -> AppResult<Account> {
     accounts(conn, caller, "")?
         .into_iter()
         .find(|a| a.id == id)
@@ -178,14 +178,13 @@ fn check_password(p: &str) -> AppResult<()> {
 /// change it at the first sign-in. Returns the account's id and the password to hand over.
 pub fn create_account(
     store: &Store,
-    caller: &Caller,
+    caller: &Admin,
     username: &str,
     display_name: &str,
     role: Role,
     scope_org: &str,
     password: Option<&str>,
 ) -> AppResult<(i64, String)> {
-    caller.require_admin()?;
     let username = username.trim().to_lowercase();
     if !valid_username(&username) {
         return Err(bad(
@@ -257,14 +256,13 @@ pub fn create_account(
 /// out: they may not disable their own account or take away their own admin role.
 pub fn update_account(
     store: &Store,
-    caller: &Caller,
+    caller: &Admin,
     id: i64,
     display_name: &str,
     role: Role,
     scope_org: &str,
     active: bool,
 ) -> AppResult<()> {
-    caller.require_admin()?;
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     let before = account(&tx, caller, id)?;
@@ -309,11 +307,10 @@ pub fn update_account(
 /// change it at the next sign-in, and their sessions end.
 pub fn reset_password(
     store: &Store,
-    caller: &Caller,
+    caller: &Admin,
     id: i64,
     password: Option<&str>,
 ) -> AppResult<String> {
-    caller.require_admin()?;
     let password = chosen_password(password)?;
     let mut conn = store.conn();
     let tx = conn.transaction()?;
@@ -383,8 +380,7 @@ pub struct DeviceInfo {
     pub last_rejected_at: Option<i64>,
 }
 
-pub fn devices(conn: &Connection, caller: &Caller) -> AppResult<Vec<DeviceInfo>> {
-    caller.require_admin()?;
+pub fn devices(conn: &Connection, caller: &Admin) -> AppResult<Vec<DeviceInfo>> {
     let (lo, hi) = scope_range(&caller.scope_path);
     let rows = conn
         .prepare(
@@ -412,8 +408,7 @@ pub fn devices(conn: &Connection, caller: &Caller) -> AppResult<Vec<DeviceInfo>>
 }
 
 /// Revokes a device of the administrator's scope: it wipes itself at its next contact.
-pub fn revoke_device(store: &Store, caller: &Caller, id: &str) -> AppResult<DeviceInfo> {
-    caller.require_admin()?;
+pub fn revoke_device(store: &Store, caller: &Admin, id: &str) -> AppResult<DeviceInfo> {
     let d = {
         let conn = store.read();
         devices(&conn, caller)?
@@ -440,12 +435,11 @@ pub fn revoke_device(store: &Store, caller: &Caller, id: &str) -> AppResult<Devi
 pub fn set_rule_settings(
     store: &Store,
     rules: &std::sync::RwLock<RulesConfig>,
-    caller: &Caller,
+    caller: &Admin,
     settings: &RuleSettings,
     effective: &str,
     reason: &str,
 ) -> AppResult<usize> {
-    caller.require_admin()?;
     if reason.trim().is_empty() {
         return Err(bad(
             ErrorCode::ReasonRequired,
@@ -579,13 +573,12 @@ pub fn calendar(store: &Store) -> AppResult<(CalendarData, serde_json::Map<Strin
 pub fn set_calendar_year(
     store: &Store,
     rules: &std::sync::RwLock<RulesConfig>,
-    caller: &Caller,
+    caller: &Admin,
     year: i32,
     holidays: Vec<shared::calendar::CalendarEntry>,
     working_days: Vec<shared::calendar::CalendarEntry>,
     notice: &str,
 ) -> AppResult<usize> {
-    caller.require_admin()?;
     if notice.trim().is_empty() {
         return Err(bad(
             ErrorCode::NoticeRequired,
@@ -684,11 +677,10 @@ pub struct AuditEntry {
 /// The audit log, newest first, filtered by text (actor, action, target, note).
 pub fn audit_log(
     conn: &Connection,
-    caller: &Caller,
+    _proof: &Admin,
     search: &str,
     limit: usize,
 ) -> AppResult<Vec<AuditEntry>> {
-    caller.require_admin()?;
     let needle = shared::text::fold(search.trim());
     let mut out = Vec::new();
     let mut stmt = conn.prepare(

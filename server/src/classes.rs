@@ -8,9 +8,9 @@ use serde::Serialize;
 use shared::api::ErrorCode;
 use shared::date::Date;
 
-use crate::auth::Caller;
 use crate::casedocs::path_in_scope;
 use crate::error::{AppError, AppResult};
+use crate::extract::Admin;
 use crate::figures::Via;
 use crate::reports::{OrgIndex, Period};
 
@@ -96,13 +96,7 @@ pub fn visible(conn: &Connection, orgs: &OrgIndex, scope_path: &str) -> AppResul
 }
 
 /// Creates or changes a class from the administration page.
-pub fn save(
-    conn: &mut Connection,
-    orgs: &OrgIndex,
-    caller: &Caller,
-    c: Class,
-) -> AppResult<String> {
-    caller.require_admin()?;
+pub fn save(conn: &mut Connection, orgs: &OrgIndex, caller: &Admin, c: Class) -> AppResult<String> {
     let org_ok = orgs
         .get(&c.org_id)
         .is_some_and(|o| path_in_scope(&o.path, &caller.scope_path));

@@ -21,6 +21,7 @@ use crate::administration::audit;
 use crate::auth::{Caller, now_secs, random_token};
 use crate::casedocs::path_in_scope;
 use crate::error::{AppError, AppResult};
+use crate::extract::Admin;
 use crate::store::Store;
 
 /// One member as the register holds it.
@@ -312,10 +313,9 @@ fn current(conn: &Connection, orgs: &BTreeSet<String>) -> AppResult<BTreeMap<Str
 /// Checks a file and, when every row is good, keeps it pending and returns the preview.
 pub fn preview(
     store: &Store,
-    caller: &Caller,
+    caller: &Admin,
     bytes: &[u8],
 ) -> AppResult<Result<Preview, Vec<RowError>>> {
-    caller.require_admin()?;
     let table = read_table(bytes)?;
     let conn = store.read();
     let rows = match parse_rows(&conn, caller, &table)? {
@@ -368,8 +368,7 @@ pub fn preview(
 }
 
 /// Stores a previewed file, all of it or nothing. Returns the preview it applied.
-pub fn apply(store: &Store, caller: &Caller, token: &str) -> AppResult<(usize, usize, usize)> {
-    caller.require_admin()?;
+pub fn apply(store: &Store, caller: &Admin, token: &str) -> AppResult<(usize, usize, usize)> {
     let key = format!("pending_members:{token}");
     let pending = store.get_setting(&key)?.ok_or_else(|| {
         AppError::bad_request(

@@ -21,6 +21,7 @@ use crate::administration::audit;
 use crate::auth::{Caller, now_secs};
 use crate::casedocs::{RulesConfig, path_in_scope, scope_range};
 use crate::error::{AppError, AppResult};
+use crate::extract::Admin;
 use crate::store::Store;
 
 fn bad(code: ErrorCode, vi: String, en: String) -> AppError {
@@ -129,7 +130,7 @@ fn record(
 #[allow(clippy::too_many_arguments)]
 pub fn add(
     store: &Store,
-    caller: &Caller,
+    caller: &Admin,
     id: &str,
     parent: &str,
     name: &str,
@@ -137,7 +138,6 @@ pub fn add(
     grassroots: bool,
     d: &Decision,
 ) -> AppResult<()> {
-    caller.require_admin()?;
     d.check()?;
     if !valid_org_id(id) {
         return Err(bad(
@@ -191,8 +191,7 @@ pub fn add(
     Ok(())
 }
 
-pub fn rename(store: &Store, caller: &Caller, id: &str, name: &str, d: &Decision) -> AppResult<()> {
-    caller.require_admin()?;
+pub fn rename(store: &Store, caller: &Admin, id: &str, name: &str, d: &Decision) -> AppResult<()> {
     d.check()?;
     if name.trim().is_empty() {
         return Err(bad(
@@ -244,12 +243,11 @@ fn next_feed_position(conn: &Connection) -> rusqlite::Result<i64> {
 /// Moves an organisation (with everything below it) under another superior committee.
 pub fn move_under(
     store: &Store,
-    caller: &Caller,
+    caller: &Admin,
     id: &str,
     new_parent: &str,
     d: &Decision,
 ) -> AppResult<()> {
-    caller.require_admin()?;
     d.check()?;
     let mut conn = store.conn();
     let tx = conn.transaction()?;
@@ -298,12 +296,11 @@ pub fn move_under(
 pub fn merge(
     store: &Store,
     rules: &RulesConfig,
-    caller: &Caller,
+    caller: &Admin,
     from: &str,
     into: &str,
     d: &Decision,
 ) -> AppResult<usize> {
-    caller.require_admin()?;
     d.check()?;
     if from == into {
         return Err(bad(
@@ -393,8 +390,7 @@ pub fn merge(
 }
 
 /// Closes an organisation that has no case files and no open sub-units left.
-pub fn close(store: &Store, caller: &Caller, id: &str, d: &Decision) -> AppResult<()> {
-    caller.require_admin()?;
+pub fn close(store: &Store, caller: &Admin, id: &str, d: &Decision) -> AppResult<()> {
     d.check()?;
     let mut conn = store.conn();
     let tx = conn.transaction()?;
@@ -445,8 +441,7 @@ pub struct OrgChange {
     pub by: String,
 }
 
-pub fn history(conn: &Connection, caller: &Caller, org: Option<&str>) -> AppResult<Vec<OrgChange>> {
-    caller.require_admin()?;
+pub fn history(conn: &Connection, _proof: &Admin, org: Option<&str>) -> AppResult<Vec<OrgChange>> {
     let rows: Vec<OrgChange> = conn
         .prepare(
             "SELECT h.at, h.org_id, h.action, h.detail_json, h.effective, h.decision, h.by

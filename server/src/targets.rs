@@ -14,6 +14,7 @@ use crate::administration::audit;
 use crate::auth::{Caller, now_secs};
 use crate::casedocs::path_in_scope;
 use crate::error::{AppError, AppResult};
+use crate::extract::Admin;
 use crate::store::Store;
 
 /// A target or sub-target is set by a resolution or decision, which must be named.
@@ -83,10 +84,9 @@ pub struct Revision {
 
 pub fn of_org(
     conn: &Connection,
-    caller: &Caller,
+    caller: &Admin,
     org: &str,
 ) -> AppResult<(Vec<YearRow>, Vec<Term>, Vec<Revision>)> {
-    caller.require_admin()?;
     check_org(conn, caller, org)?;
     let years = conn
         .prepare(
@@ -251,7 +251,7 @@ pub fn put_sub_target(
 #[allow(clippy::too_many_arguments)]
 pub fn set_sub_target(
     store: &Store,
-    caller: &Caller,
+    caller: &Admin,
     org: &str,
     period: &str,
     group: &str,
@@ -259,7 +259,6 @@ pub fn set_sub_target(
     effective: Date,
     decision: &str,
 ) -> AppResult<()> {
-    caller.require_admin()?;
     if crate::figures::TargetGroup::parse(group).is_none() || value < 0 || period.trim().is_empty()
     {
         return Err(bad(
@@ -438,7 +437,7 @@ pub fn term_on(
 #[allow(clippy::too_many_arguments)]
 pub fn set_year(
     store: &Store,
-    caller: &Caller,
+    caller: &Admin,
     org: &str,
     year: i32,
     members_start: i64,
@@ -446,7 +445,6 @@ pub fn set_year(
     effective: Date,
     decision: &str,
 ) -> AppResult<()> {
-    caller.require_admin()?;
     if !(1930..=2200).contains(&year) || members_start < 0 || target < 0 {
         return Err(bad(
             ErrorCode::BadNumber,
@@ -502,7 +500,7 @@ pub fn set_year(
 #[allow(clippy::too_many_arguments)]
 pub fn set_term(
     store: &Store,
-    caller: &Caller,
+    caller: &Admin,
     org: &str,
     name: &str,
     start: Date,
@@ -510,7 +508,6 @@ pub fn set_term(
     target: Option<i64>,
     decision: &str,
 ) -> AppResult<()> {
-    caller.require_admin()?;
     if name.trim().is_empty() || end <= start {
         return Err(bad(
             ErrorCode::BadTerm,

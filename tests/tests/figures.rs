@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use server::admin::{self, CASE_FILES_FORMAT, CaseFileRecord};
 use server::auth::{Caller, Role};
 use server::casedocs::RulesConfig;
+use server::extract::Admin;
 use server::figures::Via;
 use server::reports::{self, Admitted, CaseFilter, OrgIndex, Recorded};
 use server::store::Store;
@@ -357,9 +358,10 @@ fn a_target_revised_in_mid_year_shows_both_values_and_sub_targets_count_their_ow
     })));
     let c = caller("q", "/q/");
     // In July the committee raises the target.
+    let admin = Admin::check(c.clone()).unwrap();
     server::targets::set_year(
         &store,
-        &c,
+        &admin,
         "q",
         2026,
         0,
@@ -903,11 +905,12 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
             (&c.device_id, c.user_id),
         )
         .unwrap();
-    server::orgtree::move_under(&store, &c, "h0g1", "h2", &decision).unwrap();
+    let admin = Admin::check(c.clone()).unwrap();
+    server::orgtree::move_under(&store, &admin, "h0g1", "h2", &decision).unwrap();
     let moved = server::orgtree::merge(
         &store,
         &RulesConfig::default(),
-        &c,
+        &admin,
         "h1g2b0",
         "h0g3b1",
         &decision,

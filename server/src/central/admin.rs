@@ -30,8 +30,9 @@ use crate::error::AppError;
 use crate::reports::{OrgIndex, url_encode};
 use shared::api::ErrorCode;
 
-/// Proof that the caller is an administrator, with the page context.
-pub struct Admin(pub Reviewer);
+/// An administration page's context with the proof that the caller is an administrator,
+/// which the administration operations take.
+pub struct Admin(pub Reviewer, pub crate::extract::Admin);
 
 impl FromRequestParts<Arc<AppState>> for Admin {
     type Rejection = Response;
@@ -41,8 +42,8 @@ impl FromRequestParts<Arc<AppState>> for Admin {
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
         let r = Reviewer::from_request_parts(parts, state).await?;
-        match r.caller.require_admin() {
-            Ok(()) => Ok(Admin(r)),
+        match crate::extract::Admin::check(crate::auth::Caller::clone(&r.caller)) {
+            Ok(proof) => Ok(Admin(r, proof)),
             Err(e) => Err(error_page(r.lang, &e)),
         }
     }
@@ -191,7 +192,7 @@ pub fn notice(text: &str) -> Markup {
     html! { p.banner role="status" { (text) } }
 }
 
-async fn home(Admin(a): Admin) -> Response {
+async fn home(Admin(a, _): Admin) -> Response {
     let l = a.lang;
     let body = html! {
         p { (l.t(
@@ -246,7 +247,7 @@ fn scope_options(orgs: &OrgIndex, root: &str, selected: &str) -> Markup {
 
 async fn accounts(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Query(q): Query<AccountQuery>,
 ) -> Response {
     let store = state.store.clone();
@@ -254,7 +255,7 @@ async fn accounts(
     run_page(lang, move || {
         let (rows, orgs) = {
             let conn = store.read();
-            (ops::accounts(&conn, &a.caller, &q.q)?, OrgIndex::load(&conn)?)
+            (ops::accounts(&conn, &admin, &q.q)?, OrgIndex::load(&conn)?)
         };
         let l = a.lang;
         let created = match (&q.created, &q.password) {
@@ -347,16 +348,16 @@ fn parse_role(s: &str) -> Result<Role, AppError> {
 
 async fn create_account(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Form(f): Form<AccountForm>,
 ) -> Response {
     let store = state.store.clone();
-    on_form(a, f.csrf.clone(), move |a| {
+    on_form(a, f.csrf.clone(), move |_| {
         let role = parse_role(&f.role)?;
         let password = Some(f.password.as_str()).filter(|p| !p.is_empty());
         let (_, pw) = ops::create_account(
             &store,
-            &a.caller,
+            &admin,
             &f.username,
             &f.display_name,
             role,
@@ -388,7 +389,7 @@ struct AccountPageQuery {
 
 async fn account_form(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Path(id): Path<i64>,
     Query(q): Query<AccountPageQuery>,
 ) -> Response {
@@ -397,11 +398,11 @@ async fn account_form(
     run_page(lang, move || {
         let (acc, orgs, devices) = {
             let conn = store.read();
-            let acc = ops::accounts(&conn, &a.caller, "")?
+            let acc = ops::accounts(&conn, &admin, "")?
                 .into_iter()
                 .find(|x| x.id == id)
                 .ok_or_else(|| AppError::not_found("tài khoản", "Account"))?;
-            let devices: Vec<_> = ops::devices(&conn, &a.caller)?
+            let devices: Vec<_> = ops::devices(&conn, &admin)?
                 .into_iter()
                 .filter(|d| d.username == acc.username)
                 .collect();
@@ -457,16 +458,16 @@ async fn account_form(
 
 async fn update_account(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Path(id): Path<i64>,
     Form(f): Form<AccountForm>,
 ) -> Response {
     let store = state.store.clone();
-    on_form(a, f.csrf.clone(), move |a| {
+    on_form(a, f.csrf.clone(), move |_| {
         let role = parse_role(&f.role)?;
         ops::update_account(
             &store,
-            &a.caller,
+            &admin,
             id,
             &f.display_name,
             role,
@@ -480,14 +481,14 @@ async fn update_account(
 
 async fn reset_password(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Path(id): Path<i64>,
     Form(f): Form<AccountForm>,
 ) -> Response {
     let store = state.store.clone();
-    on_form(a, f.csrf.clone(), move |a| {
+    on_form(a, f.csrf.clone(), move |_| {
         let typed = Some(f.password.as_str()).filter(|p| !p.is_empty());
-        let pw = ops::reset_password(&store, &a.caller, id, typed)?;
+        let pw = ops::reset_password(&store, &admin, id, typed)?;
         let shown = if typed.is_some() {
             "(đã đặt)".to_string()
         } else {
@@ -541,11 +542,11 @@ fn device_table(a: &Reviewer, rows: &[ops::DeviceInfo]) -> Markup {
     }
 }
 
-async fn devices(State(state): State<Arc<AppState>>, Admin(a): Admin) -> Response {
+async fn devices(State(state): State<Arc<AppState>>, Admin(a, admin): Admin) -> Response {
     let store = state.store.clone();
     let lang = a.lang;
     run_page(lang, move || {
-        let rows = ops::devices(&store.read(), &a.caller)?;
+        let rows = ops::devices(&store.read(), &admin)?;
         let h = device_table(&a, &rows);
         Ok(admin_page(&a, a.t("Thiết bị", "Devices"), "devices", h))
     })
@@ -554,13 +555,13 @@ async fn devices(State(state): State<Arc<AppState>>, Admin(a): Admin) -> Respons
 
 async fn confirm_revoke(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Path(id): Path<String>,
 ) -> Response {
     let store = state.store.clone();
     let lang = a.lang;
     run_page(lang, move || {
-        let d = ops::devices(&store.read(), &a.caller)?
+        let d = ops::devices(&store.read(), &admin)?
             .into_iter()
             .find(|d| d.id == id)
             .ok_or_else(|| AppError::not_found("thiết bị", "Device"))?;
@@ -597,13 +598,13 @@ struct CsrfOnly {
 
 async fn revoke(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Path(id): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
     let store = state.store.clone();
-    on_form(a, f.csrf.clone(), move |a| {
-        ops::revoke_device(&store, &a.caller, &id)?;
+    on_form(a, f.csrf.clone(), move |_| {
+        ops::revoke_device(&store, &admin, &id)?;
         Ok(Redirect::to("/central/admin/devices").into_response())
     })
     .await
@@ -797,7 +798,7 @@ fn flat_settings(s: &RuleSettings) -> Vec<(String, Value)> {
     out
 }
 
-async fn settings(State(state): State<Arc<AppState>>, Admin(a): Admin) -> Response {
+async fn settings(State(state): State<Arc<AppState>>, Admin(a, _): Admin) -> Response {
     let store = state.store.clone();
     let current = state.rules().settings;
     let lang = a.lang;
@@ -876,7 +877,7 @@ fn parse_date(s: &str, what_vi: &str, what_en: &str) -> Result<Date, AppError> {
 
 async fn save_settings(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let field = move |form: &[(String, String)], k: &str| {
@@ -930,7 +931,7 @@ async fn save_settings(
         let n = ops::set_rule_settings(
             &state2.store,
             &state2.rules,
-            &a.caller,
+            &admin,
             &settings,
             &effective.to_string(),
             &field("reason"),
@@ -957,7 +958,7 @@ fn entries_text(entries: &[CalendarEntry], year: i32) -> String {
 
 async fn calendar(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, _): Admin,
     Query(q): Query<CalendarQuery>,
 ) -> Response {
     let store = state.store.clone();
@@ -1054,16 +1055,16 @@ fn parse_entries(text: &str, what_vi: &str, what_en: &str) -> Result<Vec<Calenda
 
 async fn save_calendar(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Form(f): Form<CalendarForm>,
 ) -> Response {
-    on_form(a, f.csrf.clone(), move |a| {
+    on_form(a, f.csrf.clone(), move |_| {
         let holidays = parse_entries(&f.holidays, "Ngày nghỉ", "Holidays")?;
         let working = parse_entries(&f.working_days, "Ngày làm bù", "Make-up days")?;
         ops::set_calendar_year(
             &state.store,
             &state.rules,
-            &a.caller,
+            &admin,
             f.year,
             holidays,
             working,
@@ -1084,13 +1085,13 @@ struct AuditQuery {
 
 async fn audit(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Query(q): Query<AuditQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = a.lang;
     run_page(lang, move || {
-        let rows = ops::audit_log(&store.read(), &a.caller, &q.q, 5000)?;
+        let rows = ops::audit_log(&store.read(), &admin, &q.q, 5000)?;
         let l = a.lang;
         if let Some(format) = q.format.as_deref() {
             let format = crate::export::ExportFormat::parse(Some(format))?;

@@ -29,7 +29,7 @@ pub struct ClassesQuery {
 
 pub async fn show(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, _): Admin,
     Query(q): Query<ClassesQuery>,
 ) -> Response {
     let store = state.store.clone();
@@ -153,11 +153,11 @@ fn date(v: &str, vi: &str, en: &str) -> Result<Date, AppError> {
 
 pub async fn save(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Form(f): Form<ClassForm>,
 ) -> Response {
     let store = state.store.clone();
-    on_form(a, f.csrf.clone(), move |a| {
+    on_form(a, f.csrf.clone(), move |_| {
         let class = Class {
             id: f.id.trim().to_string(),
             org_id: f.org_id.trim().to_string(),
@@ -170,7 +170,7 @@ pub async fn save(
         };
         let mut conn = store.conn();
         let orgs = OrgIndex::load(&conn)?;
-        classes::save(&mut conn, &orgs, &a.caller, class)?;
+        classes::save(&mut conn, &orgs, &admin, class)?;
         Ok(Redirect::to("/central/admin/classes?saved=1").into_response())
     })
     .await

@@ -41,7 +41,7 @@ fn upload_form(a: &super::Reviewer) -> Markup {
 
 pub async fn show(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, _): Admin,
     Query(q): Query<MembersQuery>,
 ) -> Response {
     let store = state.store.clone();
@@ -109,7 +109,7 @@ fn member_cells(m: &MemberRow) -> Markup {
 
 pub async fn upload(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Query(q): Query<UploadQuery>,
     mut form: Multipart,
 ) -> Response {
@@ -124,7 +124,7 @@ pub async fn upload(
     let lang = a.lang;
     run_page(lang, move || {
         let l = a.lang;
-        let result = members::preview(&store, &a.caller, &bytes)?;
+        let result = members::preview(&store, &admin, &bytes)?;
         let h = match result {
             Err(errors) => {
                 let summary = if l.en {
@@ -213,12 +213,12 @@ pub struct ApplyForm {
 
 pub async fn apply(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Form(f): Form<ApplyForm>,
 ) -> Response {
     let store = state.store.clone();
-    on_form(a, f.csrf.clone(), move |a| {
-        let (n, removed, orgs) = members::apply(&store, &a.caller, &f.token)?;
+    on_form(a, f.csrf.clone(), move |_| {
+        let (n, removed, orgs) = members::apply(&store, &admin, &f.token)?;
         let done = format!("{n} / -{removed} / {orgs}");
         Ok(Redirect::to(&format!(
             "/central/admin/members?stored={}",

@@ -30,7 +30,7 @@ pub struct TargetsQuery {
 
 pub async fn show(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Query(q): Query<TargetsQuery>,
 ) -> Response {
     let store = state.store.clone();
@@ -40,7 +40,7 @@ pub async fn show(
         let orgs = OrgIndex::load(&conn)?;
         let root = scope_root(&orgs, &a);
         let org = q.org.clone().unwrap_or_else(|| a.caller.scope_org.clone());
-        let (years, terms, history) = targets::of_org(&conn, &a.caller, &org)?;
+        let (years, terms, history) = targets::of_org(&conn, &admin, &org)?;
         let subs = targets::sub_targets_of(&conn, &org)?;
         let mut sectors: Vec<String> = orgs
             .subtree(&root)
@@ -226,15 +226,15 @@ fn date(v: &str, vi: &str, en: &str) -> Result<Date, AppError> {
 
 pub async fn save(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Form(f): Form<TargetForm>,
 ) -> Response {
     let store = state.store.clone();
-    on_form(a, f.csrf.clone(), move |a| {
+    on_form(a, f.csrf.clone(), move |_| {
         match f.kind.as_str() {
             "year" => targets::set_year(
                 &store,
-                &a.caller,
+                &admin,
                 &f.org,
                 number(&f.year, "Năm", "Year")? as i32,
                 number(
@@ -248,7 +248,7 @@ pub async fn save(
             )?,
             "sub" => targets::set_sub_target(
                 &store,
-                &a.caller,
+                &admin,
                 &f.org,
                 &f.name,
                 &f.group,
@@ -258,7 +258,7 @@ pub async fn save(
             )?,
             _ => targets::set_term(
                 &store,
-                &a.caller,
+                &admin,
                 &f.org,
                 &f.name,
                 date(&f.start, "Ngày bắt đầu", "Start")?,

@@ -41,7 +41,7 @@ fn kind_label(kind: &str, en: bool) -> &'static str {
 
 pub async fn tree(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Query(q): Query<TreeQuery>,
 ) -> Response {
     let store = state.store.clone();
@@ -55,7 +55,7 @@ pub async fn tree(
             .prepare("SELECT id, closed_on FROM orgs WHERE closed_on IS NOT NULL")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let history = orgtree::history(&conn, &a.caller, q.org.as_deref())?;
+        let history = orgtree::history(&conn, &admin, q.org.as_deref())?;
         drop(conn);
         let l = a.lang;
         let done = q.done.as_ref().map(|done| {
@@ -208,10 +208,10 @@ pub struct TreeForm {
 
 pub async fn change(
     State(state): State<Arc<AppState>>,
-    Admin(a): Admin,
+    Admin(a, admin): Admin,
     Form(f): Form<TreeForm>,
 ) -> Response {
-    on_form(a, f.csrf.clone(), move |a| {
+    on_form(a, f.csrf.clone(), move |_| {
         let effective = Date::parse_vn(&f.effective).ok_or_else(|| {
             AppError::bad_request(
                 ErrorCode::BadDate,
@@ -231,7 +231,7 @@ pub async fn change(
             "add" => {
                 orgtree::add(
                     store,
-                    &a.caller,
+                    &admin,
                     f.id.trim(),
                     &f.parent,
                     &f.name,
@@ -242,19 +242,19 @@ pub async fn change(
                 f.id.trim().to_string()
             }
             "rename" => {
-                orgtree::rename(store, &a.caller, &f.org, &f.name, &d)?;
+                orgtree::rename(store, &admin, &f.org, &f.name, &d)?;
                 f.org.clone()
             }
             "move" => {
-                orgtree::move_under(store, &a.caller, &f.org, &f.parent, &d)?;
+                orgtree::move_under(store, &admin, &f.org, &f.parent, &d)?;
                 f.org.clone()
             }
             "merge" => {
-                let n = orgtree::merge(store, &state.rules(), &a.caller, &f.org, &f.into, &d)?;
+                let n = orgtree::merge(store, &state.rules(), &admin, &f.org, &f.into, &d)?;
                 format!("{} → {} ({n})", f.org, f.into)
             }
             "close" => {
-                orgtree::close(store, &a.caller, &f.org, &d)?;
+                orgtree::close(store, &admin, &f.org, &d)?;
                 f.org.clone()
             }
             other => {
