@@ -668,7 +668,7 @@ async fn list_deadlines(
 }
 
 fn fmt_time(secs: i64) -> String {
-    crate::central::format_time(secs)
+    crate::export::format_time(secs)
 }
 
 /// The conflicts (open, resolved or all) as a sheet.
@@ -695,7 +695,7 @@ pub fn conflicts_sheet(rows: &[ConflictRow], en: bool) -> Sheet {
             s.push(vec![
                 c.full_name.as_str().into(),
                 c.path.as_str().into(),
-                crate::central::value_text(&v.value).into(),
+                crate::export::value_text(&v.value).into(),
                 v.user.as_str().into(),
                 v.device.as_str().into(),
                 fmt_time(v.time).into(),
@@ -705,7 +705,7 @@ pub fn conflicts_sheet(rows: &[ConflictRow], en: bool) -> Sheet {
                 c.resolution
                     .as_ref()
                     .and_then(|r| r.get("value"))
-                    .map(crate::central::value_text)
+                    .map(crate::export::value_text)
                     .unwrap_or_default()
                     .into(),
                 c.doc_id.as_str().into(),

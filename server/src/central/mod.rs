@@ -35,7 +35,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use shared::date::Date;
 
 use crate::auth::{self, Caller, Role, SESSION_COOKIE};
 use crate::error::AppError;
@@ -232,30 +231,7 @@ impl Reviewer {
     }
 }
 
-/// A date as dd/mm/yyyy, or a dash.
-pub fn date(d: Option<Date>) -> String {
-    d.map(|d| d.format_vn()).unwrap_or_else(|| "–".into())
-}
-
-/// Seconds since the epoch as dd/mm/yyyy hh:mm in Vietnam time (UTC+7).
-pub fn format_time(secs: i64) -> String {
-    if secs <= 0 {
-        return "–".into();
-    }
-    let local = secs + 7 * 3600;
-    let day = Date::from_days_since_epoch(local.div_euclid(86_400) as i32);
-    let s = local.rem_euclid(86_400);
-    format!("{} {:02}:{:02}", day.format_vn(), s / 3600, (s % 3600) / 60)
-}
-
-/// A competing or chosen value as people read it.
-pub fn value_text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "(trống)".into(),
-        other => other.to_string(),
-    }
-}
+pub use crate::export::{date, format_time, value_text};
 
 const STYLE: &str = r#"
 .chart{max-width:700px;background:#fff;border:1px solid #ddd}
