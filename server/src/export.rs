@@ -859,6 +859,31 @@ pub fn deadlines_sheets(d: &Deadlines, en: bool) -> Vec<Sheet> {
     vec![s, per]
 }
 
+/// A date as dd/mm/yyyy, or a dash.
+pub fn date(d: Option<Date>) -> String {
+    d.map(|d| d.format_vn()).unwrap_or_else(|| "–".into())
+}
+
+/// Seconds since the epoch as dd/mm/yyyy hh:mm in Vietnam time (UTC+7).
+pub fn format_time(secs: i64) -> String {
+    if secs <= 0 {
+        return "–".into();
+    }
+    let local = secs + 7 * 3600;
+    let day = Date::from_days_since_epoch(local.div_euclid(86_400) as i32);
+    let s = local.rem_euclid(86_400);
+    format!("{} {:02}:{:02}", day.format_vn(), s / 3600, (s % 3600) / 60)
+}
+
+/// A competing or chosen value as people read it.
+pub fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "(trống)".into(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -891,30 +916,5 @@ mod tests {
         s.push(vec!["Lê Thị Hoa".into()]);
         let bytes = xlsx(&[s]).unwrap();
         assert_eq!(&bytes[..2], b"PK");
-    }
-}
-
-/// A date as dd/mm/yyyy, or a dash.
-pub fn date(d: Option<Date>) -> String {
-    d.map(|d| d.format_vn()).unwrap_or_else(|| "–".into())
-}
-
-/// Seconds since the epoch as dd/mm/yyyy hh:mm in Vietnam time (UTC+7).
-pub fn format_time(secs: i64) -> String {
-    if secs <= 0 {
-        return "–".into();
-    }
-    let local = secs + 7 * 3600;
-    let day = Date::from_days_since_epoch(local.div_euclid(86_400) as i32);
-    let s = local.rem_euclid(86_400);
-    format!("{} {:02}:{:02}", day.format_vn(), s / 3600, (s % 3600) / 60)
-}
-
-/// A competing or chosen value as people read it.
-pub fn value_text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "(trống)".into(),
-        other => other.to_string(),
     }
 }
