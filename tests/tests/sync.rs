@@ -687,3 +687,48 @@ async fn the_log_keeps_changes_deflated_and_the_pull_sends_them_plain() {
         "Tổ dân phố ".repeat(60)
     );
 }
+
+/// A report that keeps its read open for as long as it takes (on its own snapshot) does
+/// not hold up a sync: the sync is answered and its change is visible to new readers
+/// while the report still reads the state it started with.
+#[tokio::test]
+async fn a_report_held_open_does_not_delay_a_concurrent_sync() {
+    let app = spawn_app().await;
+    let mut cadre = app.device("canbo.lachtray").await.unwrap();
+    cadre.sync().await.unwrap();
+    fn count(conn: &server::store::ReadConn<'_>) -> i64 {
+        conn.query_row("SELECT count(*) FROM projections", [], |r| r.get(0))
+            .unwrap()
+    }
+    let store = app.state.store.clone();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<i64>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let report = std::thread::spawn(move || {
+        let conn = store.read();
+        conn.execute_batch("BEGIN").unwrap();
+        let first = count(&conn);
+        started_tx.send(first).unwrap();
+        // Held until the test has synced; a sync waiting on this report would only
+        // finish after this minute.
+        let released = release_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_ok();
+        let again = count(&conn);
+        conn.execute_batch("COMMIT").unwrap();
+        (released, first, again)
+    });
+    let before = started_rx.await.unwrap();
+    cadre
+        .create_case("phuong-11-cb1", "Lê Văn Trong Lúc", [21; 16])
+        .unwrap();
+    cadre.sync().await.unwrap();
+    assert_eq!(cadre.unsynced_docs(), 0);
+    assert_eq!(count(&app.store().read()), before + 1);
+    release_tx.send(()).unwrap();
+    let (released, first, again) = report.join().unwrap();
+    assert!(
+        released,
+        "the sync was answered only after the report ended"
+    );
+    assert_eq!(first, again, "the report read one consistent state");
+}
