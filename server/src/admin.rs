@@ -685,22 +685,10 @@ pub async fn reference(
     blocking(move || {
         let (lo, hi) = casedocs::scope_range(&caller.scope_path);
         let conn = store.read();
-        let orgs = conn
-            .prepare(
-                "SELECT id, parent_id, name, kind, sector, grassroots FROM orgs
-                 WHERE path >= ?1 AND path < ?2 ORDER BY path",
-            )?
-            .query_map([&lo, &hi], |r| {
-                Ok(Org {
-                    id: r.get(0)?,
-                    parent_id: r.get(1)?,
-                    name: r.get(2)?,
-                    kind: r.get(3)?,
-                    sector: r.get(4)?,
-                    grassroots: r.get(5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let orgs: Vec<Org> = crate::reports::OrgIndex::load(&conn)?
+            .subtree(&caller.scope_path)
+            .map(Org::from)
+            .collect();
         let members = conn
             .prepare(
                 "SELECT m.id, m.org_id, m.full_name, m.official_since, m.status FROM members m

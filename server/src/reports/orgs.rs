@@ -23,6 +23,19 @@ pub struct OrgInfo {
     pub grassroots_id: Option<String>,
 }
 
+impl From<&OrgInfo> for shared::api::Org {
+    fn from(o: &OrgInfo) -> shared::api::Org {
+        shared::api::Org {
+            id: o.id.clone(),
+            parent_id: o.parent_id.clone(),
+            name: o.name.clone(),
+            kind: o.kind.clone(),
+            sector: o.sector.clone(),
+            grassroots: o.grassroots,
+        }
+    }
+}
+
 /// The organisation tree in memory. It is small beside the case files (a province has
 /// thousands of organisations, not millions), so placing a file is a hash lookup instead
 /// of a `LIKE` join per row.
