@@ -258,7 +258,9 @@ impl Date {
         }
     }
 
-    /// A date as typed ([`Date::parse_typed`]) or in ISO `yyyy-mm-dd`; `None` otherwise.
+    /// A date as typed ([`Date::parse_typed`], years 1900–2100) or in ISO `yyyy-mm-dd`
+    /// (any year a `Date` holds, as links and exports write it); `None` otherwise. The
+    /// one reader of a date typed into a form or a query; callers word the refusal.
     pub fn parse_vn(s: &str) -> Option<Date> {
         s.trim()
             .parse::<Date>()
@@ -267,14 +269,17 @@ impl Date {
     }
 }
 
-/// Why a typed date was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a typed date was refused; each caller turns it into its own message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TypedDateError {
     /// Not `dd/mm/yyyy`, `d/m/yyyy` or `ddmmyyyy`.
+    #[error("not a date in the form dd/mm/yyyy")]
     Format,
     /// The year is not four digits between 1900 and 2100.
+    #[error("the year is not four digits between 1900 and 2100")]
     Year,
-    /// A day the calendar does not have (31/02).
+    /// A day the calendar does not have (31/02, or month 13).
+    #[error("no such day in the calendar")]
     NoSuchDay,
 }
 
@@ -356,6 +361,45 @@ mod tests {
         ] {
             assert_eq!(Date::parse_vn(s), None, "{s}");
         }
+    }
+
+    fn check_typed(input: &str, expect: Result<&str, TypedDateError>) {
+        let got = Date::parse_typed(input).map(|d| d.to_string());
+        assert_eq!(got.as_deref().map_err(|e| *e), expect, "input {input:?}");
+    }
+
+    #[test]
+    fn a_typed_date_is_refused_with_the_reason() {
+        check_typed("1/2/2024", Ok("2024-02-01"));
+        check_typed("29/02/2024", Ok("2024-02-29"));
+        check_typed("31/12/2100", Ok("2100-12-31"));
+        check_typed("01/01/1900", Ok("1900-01-01"));
+        check_typed("31/02/2024", Err(TypedDateError::NoSuchDay));
+        check_typed("29/02/2023", Err(TypedDateError::NoSuchDay));
+        check_typed("31/04/2025", Err(TypedDateError::NoSuchDay));
+        check_typed("0/1/2025", Err(TypedDateError::NoSuchDay));
+        check_typed("1/13/2025", Err(TypedDateError::NoSuchDay));
+        check_typed("1/0/2025", Err(TypedDateError::NoSuchDay));
+        check_typed("31/12/1899", Err(TypedDateError::Year));
+        check_typed("1/1/2101", Err(TypedDateError::Year));
+        check_typed("1/1/0000", Err(TypedDateError::Year));
+        check_typed("1/1/9999", Err(TypedDateError::Year));
+        check_typed("1/1/99", Err(TypedDateError::Year));
+        check_typed("1/1/10000", Err(TypedDateError::Format));
+        check_typed("+1/1/2025", Err(TypedDateError::Format));
+        check_typed("-1/1/2025", Err(TypedDateError::Format));
+        check_typed("001/1/2025", Err(TypedDateError::Format));
+        check_typed("2025/01/01", Err(TypedDateError::Format));
+        check_typed("١/١/٢٠٢٥", Err(TypedDateError::Format));
+    }
+
+    #[test]
+    fn an_iso_date_is_read_over_the_whole_range_a_date_holds() {
+        assert_eq!(Date::parse_vn("0001-01-01"), Some(d("0001-01-01")));
+        assert_eq!(Date::parse_vn("9999-12-31"), Some(d("9999-12-31")));
+        assert_eq!(Date::parse_vn("0000-12-31"), None);
+        assert_eq!(Date::parse_vn("2024-02-30"), None);
+        assert_eq!(Date::parse_vn("31/02/2024"), None);
     }
 
     fn d(s: &str) -> Date {
