@@ -51,6 +51,11 @@ impl Weekday {
 const MIN_DAYS: i32 = -719_162; // 0001-01-01
 const MAX_DAYS: i32 = 2_932_896; // 9999-12-31
 
+/// Vietnam's offset from UTC, the same all year (the country keeps no summer time).
+pub const VIETNAM_UTC_OFFSET_SECS: i64 = 7 * 3600;
+
+const SECS_PER_DAY: i64 = 86_400;
+
 impl Date {
     /// Builds a date, rejecting impossible ones such as 2023-02-29.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Result<Date, DateError> {
@@ -165,6 +170,26 @@ impl Date {
     /// Days from `self` to `later` (negative when `later` is earlier).
     pub fn days_until(self, later: Date) -> i32 {
         later.days - self.days
+    }
+
+    /// The calendar day in Vietnam (UTC+7) at an instant given as seconds since the Unix
+    /// epoch: the day rules are evaluated at and reports count to, whatever the time zone
+    /// of the machine. The caller reads the clock; instants beyond the supported range
+    /// give its first or last day.
+    pub fn vietnam_day(unix_secs: i64) -> Date {
+        Date::vietnam_day_and_seconds(unix_secs).0
+    }
+
+    /// The day in Vietnam at `unix_secs` ([`Date::vietnam_day`]) and the seconds since
+    /// its local midnight (0 to 86,399), for showing a time of day.
+    pub fn vietnam_day_and_seconds(unix_secs: i64) -> (Date, u32) {
+        let local = unix_secs.saturating_add(VIETNAM_UTC_OFFSET_SECS);
+        let days = local.div_euclid(SECS_PER_DAY);
+        let days = days.clamp(i64::from(MIN_DAYS), i64::from(MAX_DAYS)) as i32;
+        (
+            Date::from_days_since_epoch(days),
+            local.rem_euclid(SECS_PER_DAY) as u32,
+        )
     }
 
     /// The Vietnamese display form "dd/mm/yyyy".
@@ -404,6 +429,56 @@ mod tests {
 
     fn d(s: &str) -> Date {
         s.parse().unwrap()
+    }
+
+    /// Seconds since the epoch of `hh:mm:ss` UTC on the ISO day `day`.
+    fn utc(day: &str, h: i64, m: i64, s: i64) -> i64 {
+        i64::from(d(day).days_since_epoch()) * 86_400 + h * 3600 + m * 60 + s
+    }
+
+    #[test]
+    fn the_vietnamese_day_turns_at_midnight_utc_plus_seven() {
+        assert_eq!(
+            Date::vietnam_day(utc("2026-03-06", 16, 59, 59)),
+            d("2026-03-06")
+        );
+        assert_eq!(
+            Date::vietnam_day(utc("2026-03-06", 17, 0, 0)),
+            d("2026-03-07")
+        );
+        assert_eq!(
+            Date::vietnam_day(utc("2026-03-07", 0, 0, 0)),
+            d("2026-03-07")
+        );
+        assert_eq!(
+            Date::vietnam_day(utc("2026-03-07", 16, 59, 59)),
+            d("2026-03-07")
+        );
+        assert_eq!(
+            Date::vietnam_day(utc("2025-12-31", 17, 0, 0)),
+            d("2026-01-01")
+        );
+        assert_eq!(Date::vietnam_day(0), d("1970-01-01"));
+        assert_eq!(Date::vietnam_day(-25_201), d("1969-12-31"));
+        assert_eq!(Date::vietnam_day(-25_200), d("1970-01-01"));
+    }
+
+    #[test]
+    fn the_vietnamese_time_of_day_counts_from_local_midnight() {
+        let at = |h, m, s| Date::vietnam_day_and_seconds(utc("2026-03-06", h, m, s));
+        assert_eq!(at(16, 59, 59), (d("2026-03-06"), 86_399));
+        assert_eq!(at(17, 0, 0), (d("2026-03-07"), 0));
+        assert_eq!(at(1, 30, 0), (d("2026-03-06"), 8 * 3600 + 30 * 60));
+        assert_eq!(
+            Date::vietnam_day_and_seconds(-25_201),
+            (d("1969-12-31"), 86_399)
+        );
+    }
+
+    #[test]
+    fn an_instant_beyond_the_range_gives_the_first_or_last_day() {
+        assert_eq!(Date::vietnam_day(i64::MAX), d("9999-12-31"));
+        assert_eq!(Date::vietnam_day(i64::MIN), d("0001-01-01"));
     }
 
     fn check_add_months(start: &str, n: i32, expected: &str) {
