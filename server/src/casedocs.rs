@@ -44,11 +44,7 @@ impl RulesConfig {
     pub fn evaluate(&self, case: &CaseFile, today: Date) -> Evaluation {
         rules::evaluate(
             case,
-            &EvalContext {
-                today,
-                settings: &self.settings,
-                calendar: &self.calendar,
-            },
+            &EvalContext::new(today, &self.settings, &self.calendar),
         )
     }
 }

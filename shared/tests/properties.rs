@@ -81,7 +81,7 @@ proptest! {
         let cal = WorkingCalendar::vietnam_2021_2027();
         let settings = RuleSettings::default();
         for (case, today) in &cases {
-            let ctx = EvalContext { today: *today, settings: &settings, calendar: &cal };
+            let ctx = EvalContext::new(*today, &settings, &cal);
             let first = evaluate(case, &ctx);
             let reparsed: CaseFile = serde_json::from_str(&serde_json::to_string(case).unwrap()).unwrap();
             let second = evaluate(&reparsed, &ctx);
@@ -114,7 +114,7 @@ proptest! {
         case.probation.ceremony_date = Some(wild);
         let cal = WorkingCalendar::vietnam_2021_2027();
         let settings = RuleSettings { verification_reply_working_days: Some(counts[5] % 1000), ..RuleSettings::default() };
-        let ctx = EvalContext { today, settings: &settings, calendar: &cal };
+        let ctx = EvalContext::new(today, &settings, &cal);
         let _ = evaluate(&case, &ctx);
     }
 }

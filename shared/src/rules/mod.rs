@@ -52,6 +52,21 @@ pub struct EvalContext<'a> {
     pub calendar: &'a WorkingCalendar,
 }
 
+impl<'a> EvalContext<'a> {
+    /// The context of an evaluation on `today` under `settings` and `calendar`.
+    pub fn new(
+        today: Date,
+        settings: &'a RuleSettings,
+        calendar: &'a WorkingCalendar,
+    ) -> EvalContext<'a> {
+        EvalContext {
+            today,
+            settings,
+            calendar,
+        }
+    }
+}
+
 /// The answer to "can this candidate go forward, what is missing, what is due when".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Evaluation {

@@ -269,11 +269,7 @@ pub fn run(cases: &[(CaseFile, Date)], now_ms: impl Fn() -> f64) -> BenchReport 
     let started = now_ms();
     let mut findings = 0;
     for (case, today) in cases {
-        let ctx = EvalContext {
-            today: *today,
-            settings: &settings,
-            calendar: &calendar,
-        };
+        let ctx = EvalContext::new(*today, &settings, &calendar);
         findings += evaluate(case, &ctx).findings.len();
     }
     let millis = (now_ms() - started).max(1e-3);
