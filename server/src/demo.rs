@@ -714,15 +714,54 @@ fn candidate(rng: &mut Rng, org: &str, stage: usize, today: Date) -> CaseFile {
     c
 }
 
+/// The demo district as data, before it is stored: the same for the same `today`.
+struct Demo {
+    reference: ReferenceImport,
+    records: Vec<CaseFileRecord>,
+    /// The actor ids of the Lạch Tray cadre's two devices.
+    device_actors: [[u8; 16]; 2],
+}
+
 /// Fills an empty store with the demo district. Returns the number of case files.
 pub fn seed(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<usize> {
-    let mut rng = Rng(0x5eed_2026_0000_0001);
-    let (reference, grassroots) = reference(&mut rng, today);
+    let Demo {
+        reference,
+        records,
+        device_actors,
+    } = generate(today);
     admin::import_reference(
         store,
         &serde_json::to_string(&reference).unwrap_or_default(),
     )?;
     let actor: ActorId = admin::system_actor(store)?;
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    for r in &records {
+        admin::write_case_file(&tx, rules, &actor, r, today)?;
+    }
+    // Two devices of the Lạch Tray cadre edited the same fields of a few files offline:
+    // open conflicts for the office to resolve.
+    let devices = demo_devices(&tx, device_actors)?;
+    let mut made = 0;
+    for r in &records {
+        if made == 3 {
+            break;
+        }
+        if !r.case.org_id.starts_with("phuong-11") || r.case.decision.date_signed.is_some() {
+            continue;
+        }
+        conflicting_edits(&tx, rules, r, &devices, made, today)?;
+        made += 1;
+    }
+    tx.commit()?;
+    Ok(records.len())
+}
+
+/// Generates the demo district: reference data, case files and the devices' actor ids,
+/// all drawn from one fixed-seed generator in this order.
+fn generate(today: Date) -> Demo {
+    let mut rng = Rng(0x5eed_2026_0000_0001);
+    let (reference, grassroots) = reference(&mut rng, today);
     let mut records = Vec::new();
     let mut rec = |rng: &mut Rng, case: CaseFile| {
         records.push(CaseFileRecord {
@@ -832,31 +871,16 @@ pub fn seed(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<usize>
             returned += 1;
         }
     }
-    let mut conn = store.conn();
-    let tx = conn.transaction()?;
-    for r in &records {
-        admin::write_case_file(&tx, rules, &actor, r, today)?;
+    let device_actors = [rng.bytes16(), rng.bytes16()];
+    Demo {
+        reference,
+        records,
+        device_actors,
     }
-    // Two devices of the Lạch Tray cadre edited the same fields of a few files offline:
-    // open conflicts for the office to resolve.
-    let devices = demo_devices(&tx, &mut rng)?;
-    let mut made = 0;
-    for r in &records {
-        if made == 3 {
-            break;
-        }
-        if !r.case.org_id.starts_with("phuong-11") || r.case.decision.date_signed.is_some() {
-            continue;
-        }
-        conflicting_edits(&tx, rules, r, &devices, made, today)?;
-        made += 1;
-    }
-    tx.commit()?;
-    Ok(records.len())
 }
 
 /// Registers the two demo devices of the Lạch Tray cadre, one actor each.
-fn demo_devices(tx: &rusqlite::Connection, rng: &mut Rng) -> AppResult<[ActorId; 2]> {
+fn demo_devices(tx: &rusqlite::Connection, actors: [[u8; 16]; 2]) -> AppResult<[ActorId; 2]> {
     let uid: i64 = tx.query_row(
         "SELECT id FROM users WHERE username = 'canbo.lachtray'",
         [],
@@ -867,16 +891,19 @@ fn demo_devices(tx: &rusqlite::Connection, rng: &mut Rng) -> AppResult<[ActorId;
     })?;
     let now = crate::auth::now_secs();
     let mut out = Vec::new();
-    for (id, name) in [
+    for ((id, name), bytes) in [
         ("demo-tablet-lachtray", "Máy tính bảng chi bộ"),
         ("demo-phone-lachtray", "Điện thoại cán bộ"),
-    ] {
+    ]
+    .into_iter()
+    .zip(actors)
+    {
         tx.execute(
             "INSERT OR IGNORE INTO devices(id, user_id, name, created_at, last_seen, scope_path, wrote_at)
              VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?4)",
             rusqlite::params![id, uid, name, now, path],
         )?;
-        let actor = ActorId::from(rng.bytes16().as_slice());
+        let actor = ActorId::from(bytes.as_slice());
         tx.execute(
             "INSERT INTO actors(actor, device_id, user_id) VALUES (?1, ?2, ?3)",
             rusqlite::params![actor.to_hex_string(), id, uid],
@@ -942,4 +969,28 @@ fn conflicting_edits(
         today,
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    /// The demo is the same on every machine and in every version that does not mean to
+    /// change it: the reports over it, and the figures quoted from it, stay exact.
+    #[test]
+    fn the_demo_district_is_generated_the_same_every_time() {
+        let demo = generate(d(2026, 3, 15));
+        let mut hash = Sha256::new();
+        hash.update(serde_json::to_vec(&demo.reference).unwrap());
+        hash.update(serde_json::to_vec(&demo.records).unwrap());
+        hash.update(demo.device_actors.concat());
+        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(demo.records.len(), 1310);
+        assert_eq!(
+            digest,
+            "0820e7565258a73b3840c65ffc2f3dec69e88b75ed7852481439c345bef604ac"
+        );
+    }
 }
