@@ -13,6 +13,7 @@
 use automerge::ActorId;
 use shared::date::Date;
 use shared::model::*;
+use shared::rand::XorShift;
 use shared::sync::DocId;
 
 use crate::admin::{
@@ -27,35 +28,13 @@ use crate::store::Store;
 pub const DEMO_PASSWORD: &str = "demo2026";
 pub const ROOT_ORG: &str = "ngo-quyen";
 
-/// Small deterministic generator (xorshift64*), so the demo is the same on every machine.
-struct Rng(u64);
+/// Where the demo's generator starts: a fixed state, so the demo is the same on every
+/// machine (a test pins what it generates).
+const SEED_STATE: u64 = 0x5eed_2026_0000_0001;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-    fn bytes16(&mut self) -> [u8; 16] {
-        let a = self.next().to_le_bytes();
-        let b = self.next().to_le_bytes();
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&a);
-        out[8..].copy_from_slice(&b);
-        out
-    }
+/// One of `items`, which are never empty here: the demo's name lists and branches.
+fn pick<'a, T>(rng: &mut XorShift, items: &'a [T]) -> &'a T {
+    &items[rng.below(items.len() as u64) as usize]
 }
 
 const FAMILY: &[&str] = &[
@@ -98,16 +77,21 @@ const ENTERPRISES: &[&str] = &[
     "Công ty CP Bia Hà Nội - Hải Phòng",
 ];
 
-fn name(rng: &mut Rng, female: bool) -> String {
+fn name(rng: &mut XorShift, female: bool) -> String {
     let (mid, given) = if female {
         (MIDDLE_F, GIVEN_F)
     } else {
         (MIDDLE_M, GIVEN_M)
     };
-    format!("{} {} {}", rng.pick(FAMILY), rng.pick(mid), rng.pick(given))
+    format!(
+        "{} {} {}",
+        pick(rng, FAMILY),
+        pick(rng, mid),
+        pick(rng, given)
+    )
 }
 
-fn any_name(rng: &mut Rng) -> String {
+fn any_name(rng: &mut XorShift) -> String {
     let female = rng.chance(50);
     name(rng, female)
 }
@@ -176,7 +160,7 @@ const SECTORS: &[(&str, &str, usize, usize, i64)] = &[
 ];
 
 /// Builds the reference data: the organisation tree, members, targets and accounts.
-fn reference(rng: &mut Rng, today: Date) -> (ReferenceImport, Vec<Grassroots>) {
+fn reference(rng: &mut XorShift, today: Date) -> (ReferenceImport, Vec<Grassroots>) {
     let mut r = ReferenceImport::default();
     r.orgs.push(Org {
         id: ROOT_ORG.into(),
@@ -383,7 +367,7 @@ fn reference(rng: &mut Rng, today: Date) -> (ReferenceImport, Vec<Grassroots>) {
 }
 
 /// A complete, rule-abiding admission whose decision was signed on `decision`.
-fn admitted_case(rng: &mut Rng, org: &str, decision: Date, today: Date) -> CaseFile {
+fn admitted_case(rng: &mut XorShift, org: &str, decision: Date, today: Date) -> CaseFile {
     let female = rng.chance(46);
     let mut c = CaseFile {
         org_id: org.into(),
@@ -404,14 +388,17 @@ fn admitted_case(rng: &mut Rng, org: &str, decision: Date, today: Date) -> CaseF
         "Kinh".into()
     };
     c.person.religion = "Không".into();
-    c.person.education_level = Some(*rng.pick(&[
-        EducationLevel::University,
-        EducationLevel::University,
-        EducationLevel::University,
-        EducationLevel::College,
-        EducationLevel::UpperSecondary,
-        EducationLevel::Postgraduate,
-    ]));
+    c.person.education_level = Some(*pick(
+        rng,
+        &[
+            EducationLevel::University,
+            EducationLevel::University,
+            EducationLevel::University,
+            EducationLevel::College,
+            EducationLevel::UpperSecondary,
+            EducationLevel::Postgraduate,
+        ],
+    ));
     c.person.youth_union_member = age_years <= 30;
     c.person.trade_union_member = age_years > 30;
     c.person.residence_unit = "Ngô Quyền, Hải Phòng".into();
@@ -467,42 +454,54 @@ fn admitted_case(rng: &mut Rng, org: &str, decision: Date, today: Date) -> CaseF
 }
 
 /// An occupation fitting the candidate's age group and organisation's sector.
-fn occupation(rng: &mut Rng, young: bool, org: &str) -> Occupation {
+fn occupation(rng: &mut XorShift, young: bool, org: &str) -> Occupation {
     if org.starts_with("dn") {
-        return *rng.pick(&[
-            Occupation::Worker,
-            Occupation::Worker,
-            Occupation::EnterpriseEmployee,
-            Occupation::EnterpriseOwner,
-        ]);
+        return *pick(
+            rng,
+            &[
+                Occupation::Worker,
+                Occupation::Worker,
+                Occupation::EnterpriseEmployee,
+                Occupation::EnterpriseOwner,
+            ],
+        );
     }
     if org.starts_with("hcsn") {
-        return *rng.pick(&[
-            Occupation::CivilServant,
-            Occupation::Teacher,
-            Occupation::HealthWorker,
-            Occupation::ArmedForces,
-        ]);
+        return *pick(
+            rng,
+            &[
+                Occupation::CivilServant,
+                Occupation::Teacher,
+                Occupation::HealthWorker,
+                Occupation::ArmedForces,
+            ],
+        );
     }
     if young {
-        *rng.pick(&[
-            Occupation::HighSchoolStudent,
-            Occupation::Student,
-            Occupation::SelfEmployed,
-            Occupation::Worker,
-        ])
+        *pick(
+            rng,
+            &[
+                Occupation::HighSchoolStudent,
+                Occupation::Student,
+                Occupation::SelfEmployed,
+                Occupation::Worker,
+            ],
+        )
     } else {
-        *rng.pick(&[
-            Occupation::SelfEmployed,
-            Occupation::Worker,
-            Occupation::Other,
-            Occupation::EnterpriseOwner,
-        ])
+        *pick(
+            rng,
+            &[
+                Occupation::SelfEmployed,
+                Occupation::Worker,
+                Occupation::Other,
+                Occupation::EnterpriseOwner,
+            ],
+        )
     }
 }
 
 /// The file-preparation facts of a candidate whose branch meets on `vote`.
-fn fill_file(rng: &mut Rng, c: &mut CaseFile, vote: Date) {
+fn fill_file(rng: &mut XorShift, c: &mut CaseFile, vote: Date) {
     let youth = c.person.youth_union_member;
     c.source = Source {
         kind: Some(if youth {
@@ -601,7 +600,7 @@ fn fill_file(rng: &mut Rng, c: &mut CaseFile, vote: Date) {
 }
 
 /// A current candidate at stage index `stage` (0 = source … 9 = stopped).
-fn candidate(rng: &mut Rng, org: &str, stage: usize, today: Date) -> CaseFile {
+fn candidate(rng: &mut XorShift, org: &str, stage: usize, today: Date) -> CaseFile {
     let female = rng.chance(50);
     let mut c = CaseFile {
         org_id: org.into(),
@@ -760,10 +759,10 @@ pub fn seed(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<usize>
 /// Generates the demo district: reference data, case files and the devices' actor ids,
 /// all drawn from one fixed-seed generator in this order.
 fn generate(today: Date) -> Demo {
-    let mut rng = Rng(0x5eed_2026_0000_0001);
+    let mut rng = XorShift::from_state(SEED_STATE);
     let (reference, grassroots) = reference(&mut rng, today);
     let mut records = Vec::new();
-    let mut rec = |rng: &mut Rng, case: CaseFile| {
+    let mut rec = |rng: &mut XorShift, case: CaseFile| {
         records.push(CaseFileRecord {
             id: DocId::from_bytes(rng.bytes16()),
             case,
@@ -773,36 +772,40 @@ fn generate(today: Date) -> Demo {
     // Admissions: the last 25 organisations (enterprises) admit nobody in 2020–2021; the other 61 share
     // 195 + 200 admissions, each at least one; 51 more in January–May 2022.
     let active: Vec<&Grassroots> = grassroots.iter().take(grassroots.len() - 25).collect();
-    let yearly =
-        |rng: &mut Rng, year: i32, count: usize, months: u32, pool: &[&Grassroots], cover: bool| {
-            let mut out = Vec::new();
-            for k in 0..count {
-                let g = if cover && k < pool.len() {
-                    pool[k]
-                } else {
-                    // Larger organisations admit more.
-                    let total: i64 = pool.iter().map(|g| g.members).sum();
-                    let mut pick = rng.below(total as u64) as i64;
-                    let mut chosen = pool[0];
-                    for g in pool {
-                        if pick < g.members {
-                            chosen = g;
-                            break;
-                        }
-                        pick -= g.members;
+    let yearly = |rng: &mut XorShift,
+                  year: i32,
+                  count: usize,
+                  months: u32,
+                  pool: &[&Grassroots],
+                  cover: bool| {
+        let mut out = Vec::new();
+        for k in 0..count {
+            let g = if cover && k < pool.len() {
+                pool[k]
+            } else {
+                // Larger organisations admit more.
+                let total: i64 = pool.iter().map(|g| g.members).sum();
+                let mut pick = rng.below(total as u64) as i64;
+                let mut chosen = pool[0];
+                for g in pool {
+                    if pick < g.members {
+                        chosen = g;
+                        break;
                     }
-                    chosen
-                };
-                let date = d(
-                    year,
-                    1 + rng.below(months as u64) as u32,
-                    1 + rng.below(28) as u32,
-                );
-                let branch = rng.pick(&g.branches).clone();
-                out.push(admitted_case(rng, &branch, date, today));
-            }
-            out
-        };
+                    pick -= g.members;
+                }
+                chosen
+            };
+            let date = d(
+                year,
+                1 + rng.below(months as u64) as u32,
+                1 + rng.below(28) as u32,
+            );
+            let branch = pick(rng, &g.branches).clone();
+            out.push(admitted_case(rng, &branch, date, today));
+        }
+        out
+    };
     let all: Vec<&Grassroots> = grassroots.iter().collect();
     let cases_2020 = yearly(&mut rng, 2020, 195, 12, &active, true);
     let cases_2021 = yearly(&mut rng, 2021, 200, 12, &active, false);
@@ -831,7 +834,7 @@ fn generate(today: Date) -> Demo {
                 g
             };
             let date = from.add_days(rng.below(days as u64) as i32);
-            let branch = rng.pick(&g.branches).clone();
+            let branch = pick(&mut rng, &g.branches).clone();
             later.push(admitted_case(&mut rng, &branch, date, today));
         }
         from = d(year + 1, 1, 1);
