@@ -11,7 +11,7 @@ use web_sys::{Request, RequestInit, Response};
 
 pub use crate::device::reference::{Reference, Session};
 use crate::i18n::tr_s;
-use shared::api::ErrorBody;
+use shared::api::{ErrorBody, ErrorCode};
 pub use shared::api::{LoginRequest, LoginResponse};
 
 /// A request taking longer than this is treated as a cut connection; the sync resumes.
@@ -21,20 +21,22 @@ const TIMEOUT_MS: u32 = 60_000;
 pub enum ApiError {
     /// No answer: offline, the server is down, or the connection was cut.
     Offline,
-    /// The server answered with an error.
+    /// The server answered with an error, or an answer could not be used (then `status`
+    /// is 0 or the HTTP status, and `code` one of the client's own, an `ErrorCode::Other`).
     Server {
         status: u16,
-        code: String,
+        code: ErrorCode,
         message_vi: String,
         message_en: String,
     },
 }
 
 impl ApiError {
-    pub fn code(&self) -> &str {
+    /// The error's code; none when the server was not reached.
+    pub fn code(&self) -> Option<&ErrorCode> {
         match self {
-            ApiError::Offline => "OFFLINE",
-            ApiError::Server { code, .. } => code,
+            ApiError::Offline => None,
+            ApiError::Server { code, .. } => Some(code),
         }
     }
 
@@ -80,7 +82,7 @@ pub async fn post<B: Serialize, R: DeserializeOwned>(
 fn bad_answer(e: &dyn std::fmt::Display) -> ApiError {
     ApiError::Server {
         status: 0,
-        code: "BAD_ANSWER".into(),
+        code: ErrorCode::Other("BAD_ANSWER".into()),
         message_vi: format!("Máy chủ trả lời không đọc được: {e}"),
         message_en: format!("Unreadable answer from the server: {e}"),
     }
@@ -195,7 +197,7 @@ async fn send(
     Err(match serde_json::from_str::<ErrorBody>(&text) {
         Ok(b) => ApiError::Server {
             status,
-            code: b.error.code.as_str().to_string(),
+            code: b.error.code,
             message_vi: b.error.message_vi,
             message_en: b.error.message_en,
         },
@@ -203,7 +205,7 @@ async fn send(
         Err(_) if status >= 500 => ApiError::Offline,
         Err(_) => ApiError::Server {
             status,
-            code: format!("HTTP_{status}"),
+            code: ErrorCode::Other(format!("HTTP_{status}")),
             message_vi: format!("Lỗi máy chủ (HTTP {status})."),
             message_en: format!("Server error (HTTP {status})."),
         },

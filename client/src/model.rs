@@ -174,8 +174,7 @@ pub fn now_ms() -> f64 {
 
 /// Today in Vietnam (UTC+7), whatever the device's time zone.
 pub fn today() -> Date {
-    let days = ((now_ms() + 7.0 * 3_600_000.0) / 86_400_000.0).floor() as i32;
-    Date::from_days_since_epoch(days)
+    Date::vietnam_day((now_ms() / 1000.0).floor() as i64)
 }
 
 /// A fresh random id (16 bytes from the browser's generator, via Automerge's actor ids).

@@ -235,13 +235,13 @@ async fn run() {
 
 async fn handle_error(e: ApiError) {
     let u = ui();
-    match ErrorCode::parse(e.code()) {
-        ErrorCode::Unauthenticated | ErrorCode::TokenExpired => {
+    match e.code() {
+        Some(ErrorCode::Unauthenticated | ErrorCode::TokenExpired) => {
             stop();
             u.relogin.set(true);
             tabs::post(&Msg::Relogin);
         }
-        ErrorCode::DeviceRevoked => {
+        Some(ErrorCode::DeviceRevoked) => {
             // The administrator revoked this device: its data must not stay on it.
             stop();
             if let Some(f) = ON_REVOKED.with(|h| h.borrow().clone()) {
@@ -262,7 +262,7 @@ async fn handle_error(e: ApiError) {
 fn storage_error(e: String) -> ApiError {
     ApiError::Server {
         status: 0,
-        code: "STORAGE".into(),
+        code: ErrorCode::Other("STORAGE".into()),
         message_vi: format!("Không ghi được vào bộ nhớ máy: {e}"),
         message_en: format!("Could not write to device storage: {e}"),
     }
@@ -279,8 +279,10 @@ async fn run_once() -> Result<(), ApiError> {
     if let Err(e) = tabs::bind_actors(&token).await
         && (e == ApiError::Offline
             || matches!(
-                ErrorCode::parse(e.code()),
-                ErrorCode::Unauthenticated | ErrorCode::TokenExpired | ErrorCode::DeviceRevoked
+                e.code(),
+                Some(
+                    ErrorCode::Unauthenticated | ErrorCode::TokenExpired | ErrorCode::DeviceRevoked
+                )
             ))
     {
         return Err(e);
@@ -324,7 +326,7 @@ async fn run_once() -> Result<(), ApiError> {
         });
         let (report, cursor, leaving, dropped) = outcome.map_err(|e| ApiError::Server {
             status: 0,
-            code: "BAD_SYNC".into(),
+            code: ErrorCode::Other("BAD_SYNC".into()),
             message_vi: e.to_string(),
             message_en: e.to_string(),
         })?;

@@ -44,18 +44,14 @@ impl RulesConfig {
     pub fn evaluate(&self, case: &CaseFile, today: Date) -> Evaluation {
         rules::evaluate(
             case,
-            &EvalContext {
-                today,
-                settings: &self.settings,
-                calendar: &self.calendar,
-            },
+            &EvalContext::new(today, &self.settings, &self.calendar),
         )
     }
 }
 
 /// Today's date in Vietnam (UTC+7), the date rules are evaluated at.
 pub fn today_vn() -> Date {
-    Date::from_days_since_epoch(((now_secs() + 7 * 3600) / 86_400) as i32)
+    Date::vietnam_day(now_secs())
 }
 
 /// Reads a document's stored form: its snapshot and the changes logged after it.

@@ -13,6 +13,7 @@
 use automerge::ActorId;
 use shared::date::Date;
 use shared::model::*;
+use shared::rand::XorShift;
 use shared::sync::DocId;
 
 use crate::admin::{
@@ -27,35 +28,13 @@ use crate::store::Store;
 pub const DEMO_PASSWORD: &str = "demo2026";
 pub const ROOT_ORG: &str = "ngo-quyen";
 
-/// Small deterministic generator (xorshift64*), so the demo is the same on every machine.
-struct Rng(u64);
+/// Where the demo's generator starts: a fixed state, so the demo is the same on every
+/// machine (a test pins what it generates).
+const SEED_STATE: u64 = 0x5eed_2026_0000_0001;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-    fn bytes16(&mut self) -> [u8; 16] {
-        let a = self.next().to_le_bytes();
-        let b = self.next().to_le_bytes();
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&a);
-        out[8..].copy_from_slice(&b);
-        out
-    }
+/// One of `items`, which are never empty here: the demo's name lists and branches.
+fn pick<'a, T>(rng: &mut XorShift, items: &'a [T]) -> &'a T {
+    &items[rng.below(items.len() as u64) as usize]
 }
 
 const FAMILY: &[&str] = &[
@@ -98,16 +77,21 @@ const ENTERPRISES: &[&str] = &[
     "Công ty CP Bia Hà Nội - Hải Phòng",
 ];
 
-fn name(rng: &mut Rng, female: bool) -> String {
+fn name(rng: &mut XorShift, female: bool) -> String {
     let (mid, given) = if female {
         (MIDDLE_F, GIVEN_F)
     } else {
         (MIDDLE_M, GIVEN_M)
     };
-    format!("{} {} {}", rng.pick(FAMILY), rng.pick(mid), rng.pick(given))
+    format!(
+        "{} {} {}",
+        pick(rng, FAMILY),
+        pick(rng, mid),
+        pick(rng, given)
+    )
 }
 
-fn any_name(rng: &mut Rng) -> String {
+fn any_name(rng: &mut XorShift) -> String {
     let female = rng.chance(50);
     name(rng, female)
 }
@@ -176,7 +160,7 @@ const SECTORS: &[(&str, &str, usize, usize, i64)] = &[
 ];
 
 /// Builds the reference data: the organisation tree, members, targets and accounts.
-fn reference(rng: &mut Rng, today: Date) -> (ReferenceImport, Vec<Grassroots>) {
+fn reference(rng: &mut XorShift, today: Date) -> (ReferenceImport, Vec<Grassroots>) {
     let mut r = ReferenceImport::default();
     r.orgs.push(Org {
         id: ROOT_ORG.into(),
@@ -383,7 +367,7 @@ fn reference(rng: &mut Rng, today: Date) -> (ReferenceImport, Vec<Grassroots>) {
 }
 
 /// A complete, rule-abiding admission whose decision was signed on `decision`.
-fn admitted_case(rng: &mut Rng, org: &str, decision: Date, today: Date) -> CaseFile {
+fn admitted_case(rng: &mut XorShift, org: &str, decision: Date, today: Date) -> CaseFile {
     let female = rng.chance(46);
     let mut c = CaseFile {
         org_id: org.into(),
@@ -404,14 +388,17 @@ fn admitted_case(rng: &mut Rng, org: &str, decision: Date, today: Date) -> CaseF
         "Kinh".into()
     };
     c.person.religion = "Không".into();
-    c.person.education_level = Some(*rng.pick(&[
-        EducationLevel::University,
-        EducationLevel::University,
-        EducationLevel::University,
-        EducationLevel::College,
-        EducationLevel::UpperSecondary,
-        EducationLevel::Postgraduate,
-    ]));
+    c.person.education_level = Some(*pick(
+        rng,
+        &[
+            EducationLevel::University,
+            EducationLevel::University,
+            EducationLevel::University,
+            EducationLevel::College,
+            EducationLevel::UpperSecondary,
+            EducationLevel::Postgraduate,
+        ],
+    ));
     c.person.youth_union_member = age_years <= 30;
     c.person.trade_union_member = age_years > 30;
     c.person.residence_unit = "Ngô Quyền, Hải Phòng".into();
@@ -467,42 +454,54 @@ fn admitted_case(rng: &mut Rng, org: &str, decision: Date, today: Date) -> CaseF
 }
 
 /// An occupation fitting the candidate's age group and organisation's sector.
-fn occupation(rng: &mut Rng, young: bool, org: &str) -> Occupation {
+fn occupation(rng: &mut XorShift, young: bool, org: &str) -> Occupation {
     if org.starts_with("dn") {
-        return *rng.pick(&[
-            Occupation::Worker,
-            Occupation::Worker,
-            Occupation::EnterpriseEmployee,
-            Occupation::EnterpriseOwner,
-        ]);
+        return *pick(
+            rng,
+            &[
+                Occupation::Worker,
+                Occupation::Worker,
+                Occupation::EnterpriseEmployee,
+                Occupation::EnterpriseOwner,
+            ],
+        );
     }
     if org.starts_with("hcsn") {
-        return *rng.pick(&[
-            Occupation::CivilServant,
-            Occupation::Teacher,
-            Occupation::HealthWorker,
-            Occupation::ArmedForces,
-        ]);
+        return *pick(
+            rng,
+            &[
+                Occupation::CivilServant,
+                Occupation::Teacher,
+                Occupation::HealthWorker,
+                Occupation::ArmedForces,
+            ],
+        );
     }
     if young {
-        *rng.pick(&[
-            Occupation::HighSchoolStudent,
-            Occupation::Student,
-            Occupation::SelfEmployed,
-            Occupation::Worker,
-        ])
+        *pick(
+            rng,
+            &[
+                Occupation::HighSchoolStudent,
+                Occupation::Student,
+                Occupation::SelfEmployed,
+                Occupation::Worker,
+            ],
+        )
     } else {
-        *rng.pick(&[
-            Occupation::SelfEmployed,
-            Occupation::Worker,
-            Occupation::Other,
-            Occupation::EnterpriseOwner,
-        ])
+        *pick(
+            rng,
+            &[
+                Occupation::SelfEmployed,
+                Occupation::Worker,
+                Occupation::Other,
+                Occupation::EnterpriseOwner,
+            ],
+        )
     }
 }
 
 /// The file-preparation facts of a candidate whose branch meets on `vote`.
-fn fill_file(rng: &mut Rng, c: &mut CaseFile, vote: Date) {
+fn fill_file(rng: &mut XorShift, c: &mut CaseFile, vote: Date) {
     let youth = c.person.youth_union_member;
     c.source = Source {
         kind: Some(if youth {
@@ -601,7 +600,7 @@ fn fill_file(rng: &mut Rng, c: &mut CaseFile, vote: Date) {
 }
 
 /// A current candidate at stage index `stage` (0 = source … 9 = stopped).
-fn candidate(rng: &mut Rng, org: &str, stage: usize, today: Date) -> CaseFile {
+fn candidate(rng: &mut XorShift, org: &str, stage: usize, today: Date) -> CaseFile {
     let female = rng.chance(50);
     let mut c = CaseFile {
         org_id: org.into(),
@@ -714,17 +713,56 @@ fn candidate(rng: &mut Rng, org: &str, stage: usize, today: Date) -> CaseFile {
     c
 }
 
+/// The demo district as data, before it is stored: the same for the same `today`.
+struct Demo {
+    reference: ReferenceImport,
+    records: Vec<CaseFileRecord>,
+    /// The actor ids of the Lạch Tray cadre's two devices.
+    device_actors: [[u8; 16]; 2],
+}
+
 /// Fills an empty store with the demo district. Returns the number of case files.
 pub fn seed(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<usize> {
-    let mut rng = Rng(0x5eed_2026_0000_0001);
-    let (reference, grassroots) = reference(&mut rng, today);
+    let Demo {
+        reference,
+        records,
+        device_actors,
+    } = generate(today);
     admin::import_reference(
         store,
         &serde_json::to_string(&reference).unwrap_or_default(),
     )?;
     let actor: ActorId = admin::system_actor(store)?;
+    let mut conn = store.conn();
+    let tx = conn.transaction()?;
+    for r in &records {
+        admin::write_case_file(&tx, rules, &actor, r, today)?;
+    }
+    // Two devices of the Lạch Tray cadre edited the same fields of a few files offline:
+    // open conflicts for the office to resolve.
+    let devices = demo_devices(&tx, device_actors)?;
+    let mut made = 0;
+    for r in &records {
+        if made == 3 {
+            break;
+        }
+        if !r.case.org_id.starts_with("phuong-11") || r.case.decision.date_signed.is_some() {
+            continue;
+        }
+        conflicting_edits(&tx, rules, r, &devices, made, today)?;
+        made += 1;
+    }
+    tx.commit()?;
+    Ok(records.len())
+}
+
+/// Generates the demo district: reference data, case files and the devices' actor ids,
+/// all drawn from one fixed-seed generator in this order.
+fn generate(today: Date) -> Demo {
+    let mut rng = XorShift::from_state(SEED_STATE);
+    let (reference, grassroots) = reference(&mut rng, today);
     let mut records = Vec::new();
-    let mut rec = |rng: &mut Rng, case: CaseFile| {
+    let mut rec = |rng: &mut XorShift, case: CaseFile| {
         records.push(CaseFileRecord {
             id: DocId::from_bytes(rng.bytes16()),
             case,
@@ -734,36 +772,40 @@ pub fn seed(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<usize>
     // Admissions: the last 25 organisations (enterprises) admit nobody in 2020–2021; the other 61 share
     // 195 + 200 admissions, each at least one; 51 more in January–May 2022.
     let active: Vec<&Grassroots> = grassroots.iter().take(grassroots.len() - 25).collect();
-    let yearly =
-        |rng: &mut Rng, year: i32, count: usize, months: u32, pool: &[&Grassroots], cover: bool| {
-            let mut out = Vec::new();
-            for k in 0..count {
-                let g = if cover && k < pool.len() {
-                    pool[k]
-                } else {
-                    // Larger organisations admit more.
-                    let total: i64 = pool.iter().map(|g| g.members).sum();
-                    let mut pick = rng.below(total as u64) as i64;
-                    let mut chosen = pool[0];
-                    for g in pool {
-                        if pick < g.members {
-                            chosen = g;
-                            break;
-                        }
-                        pick -= g.members;
+    let yearly = |rng: &mut XorShift,
+                  year: i32,
+                  count: usize,
+                  months: u32,
+                  pool: &[&Grassroots],
+                  cover: bool| {
+        let mut out = Vec::new();
+        for k in 0..count {
+            let g = if cover && k < pool.len() {
+                pool[k]
+            } else {
+                // Larger organisations admit more.
+                let total: i64 = pool.iter().map(|g| g.members).sum();
+                let mut pick = rng.below(total as u64) as i64;
+                let mut chosen = pool[0];
+                for g in pool {
+                    if pick < g.members {
+                        chosen = g;
+                        break;
                     }
-                    chosen
-                };
-                let date = d(
-                    year,
-                    1 + rng.below(months as u64) as u32,
-                    1 + rng.below(28) as u32,
-                );
-                let branch = rng.pick(&g.branches).clone();
-                out.push(admitted_case(rng, &branch, date, today));
-            }
-            out
-        };
+                    pick -= g.members;
+                }
+                chosen
+            };
+            let date = d(
+                year,
+                1 + rng.below(months as u64) as u32,
+                1 + rng.below(28) as u32,
+            );
+            let branch = pick(rng, &g.branches).clone();
+            out.push(admitted_case(rng, &branch, date, today));
+        }
+        out
+    };
     let all: Vec<&Grassroots> = grassroots.iter().collect();
     let cases_2020 = yearly(&mut rng, 2020, 195, 12, &active, true);
     let cases_2021 = yearly(&mut rng, 2021, 200, 12, &active, false);
@@ -792,7 +834,7 @@ pub fn seed(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<usize>
                 g
             };
             let date = from.add_days(rng.below(days as u64) as i32);
-            let branch = rng.pick(&g.branches).clone();
+            let branch = pick(&mut rng, &g.branches).clone();
             later.push(admitted_case(&mut rng, &branch, date, today));
         }
         from = d(year + 1, 1, 1);
@@ -832,31 +874,16 @@ pub fn seed(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<usize>
             returned += 1;
         }
     }
-    let mut conn = store.conn();
-    let tx = conn.transaction()?;
-    for r in &records {
-        admin::write_case_file(&tx, rules, &actor, r, today)?;
+    let device_actors = [rng.bytes16(), rng.bytes16()];
+    Demo {
+        reference,
+        records,
+        device_actors,
     }
-    // Two devices of the Lạch Tray cadre edited the same fields of a few files offline:
-    // open conflicts for the office to resolve.
-    let devices = demo_devices(&tx, &mut rng)?;
-    let mut made = 0;
-    for r in &records {
-        if made == 3 {
-            break;
-        }
-        if !r.case.org_id.starts_with("phuong-11") || r.case.decision.date_signed.is_some() {
-            continue;
-        }
-        conflicting_edits(&tx, rules, r, &devices, made, today)?;
-        made += 1;
-    }
-    tx.commit()?;
-    Ok(records.len())
 }
 
 /// Registers the two demo devices of the Lạch Tray cadre, one actor each.
-fn demo_devices(tx: &rusqlite::Connection, rng: &mut Rng) -> AppResult<[ActorId; 2]> {
+fn demo_devices(tx: &rusqlite::Connection, actors: [[u8; 16]; 2]) -> AppResult<[ActorId; 2]> {
     let uid: i64 = tx.query_row(
         "SELECT id FROM users WHERE username = 'canbo.lachtray'",
         [],
@@ -867,16 +894,19 @@ fn demo_devices(tx: &rusqlite::Connection, rng: &mut Rng) -> AppResult<[ActorId;
     })?;
     let now = crate::auth::now_secs();
     let mut out = Vec::new();
-    for (id, name) in [
+    for ((id, name), bytes) in [
         ("demo-tablet-lachtray", "Máy tính bảng chi bộ"),
         ("demo-phone-lachtray", "Điện thoại cán bộ"),
-    ] {
+    ]
+    .into_iter()
+    .zip(actors)
+    {
         tx.execute(
             "INSERT OR IGNORE INTO devices(id, user_id, name, created_at, last_seen, scope_path, wrote_at)
              VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?4)",
             rusqlite::params![id, uid, name, now, path],
         )?;
-        let actor = ActorId::from(rng.bytes16().as_slice());
+        let actor = ActorId::from(bytes.as_slice());
         tx.execute(
             "INSERT INTO actors(actor, device_id, user_id) VALUES (?1, ?2, ?3)",
             rusqlite::params![actor.to_hex_string(), id, uid],
@@ -942,4 +972,28 @@ fn conflicting_edits(
         today,
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    /// The demo is the same on every machine and in every version that does not mean to
+    /// change it: the reports over it, and the figures quoted from it, stay exact.
+    #[test]
+    fn the_demo_district_is_generated_the_same_every_time() {
+        let demo = generate(d(2026, 3, 15));
+        let mut hash = Sha256::new();
+        hash.update(serde_json::to_vec(&demo.reference).unwrap());
+        hash.update(serde_json::to_vec(&demo.records).unwrap());
+        hash.update(demo.device_actors.concat());
+        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(demo.records.len(), 1310);
+        assert_eq!(
+            digest,
+            "0820e7565258a73b3840c65ffc2f3dec69e88b75ed7852481439c345bef604ac"
+        );
+    }
 }

@@ -51,6 +51,11 @@ impl Weekday {
 const MIN_DAYS: i32 = -719_162; // 0001-01-01
 const MAX_DAYS: i32 = 2_932_896; // 9999-12-31
 
+/// Vietnam's offset from UTC, the same all year (the country keeps no summer time).
+pub const VIETNAM_UTC_OFFSET_SECS: i64 = 7 * 3600;
+
+const SECS_PER_DAY: i64 = 86_400;
+
 impl Date {
     /// Builds a date, rejecting impossible ones such as 2023-02-29.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Result<Date, DateError> {
@@ -167,6 +172,26 @@ impl Date {
         later.days - self.days
     }
 
+    /// The calendar day in Vietnam (UTC+7) at an instant given as seconds since the Unix
+    /// epoch: the day rules are evaluated at and reports count to, whatever the time zone
+    /// of the machine. The caller reads the clock; instants beyond the supported range
+    /// give its first or last day.
+    pub fn vietnam_day(unix_secs: i64) -> Date {
+        Date::vietnam_day_and_seconds(unix_secs).0
+    }
+
+    /// The day in Vietnam at `unix_secs` ([`Date::vietnam_day`]) and the seconds since
+    /// its local midnight (0 to 86,399), for showing a time of day.
+    pub fn vietnam_day_and_seconds(unix_secs: i64) -> (Date, u32) {
+        let local = unix_secs.saturating_add(VIETNAM_UTC_OFFSET_SECS);
+        let days = local.div_euclid(SECS_PER_DAY);
+        let days = days.clamp(i64::from(MIN_DAYS), i64::from(MAX_DAYS)) as i32;
+        (
+            Date::from_days_since_epoch(days),
+            local.rem_euclid(SECS_PER_DAY) as u32,
+        )
+    }
+
     /// The Vietnamese display form "dd/mm/yyyy".
     pub fn format_vn(&self) -> String {
         let (y, m, d) = self.ymd();
@@ -258,7 +283,9 @@ impl Date {
         }
     }
 
-    /// A date as typed ([`Date::parse_typed`]) or in ISO `yyyy-mm-dd`; `None` otherwise.
+    /// A date as typed ([`Date::parse_typed`], years 1900–2100) or in ISO `yyyy-mm-dd`
+    /// (any year a `Date` holds, as links and exports write it); `None` otherwise. The
+    /// one reader of a date typed into a form or a query; callers word the refusal.
     pub fn parse_vn(s: &str) -> Option<Date> {
         s.trim()
             .parse::<Date>()
@@ -267,14 +294,17 @@ impl Date {
     }
 }
 
-/// Why a typed date was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a typed date was refused; each caller turns it into its own message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TypedDateError {
     /// Not `dd/mm/yyyy`, `d/m/yyyy` or `ddmmyyyy`.
+    #[error("not a date in the form dd/mm/yyyy")]
     Format,
     /// The year is not four digits between 1900 and 2100.
+    #[error("the year is not four digits between 1900 and 2100")]
     Year,
-    /// A day the calendar does not have (31/02).
+    /// A day the calendar does not have (31/02, or month 13).
+    #[error("no such day in the calendar")]
     NoSuchDay,
 }
 
@@ -358,8 +388,97 @@ mod tests {
         }
     }
 
+    fn check_typed(input: &str, expect: Result<&str, TypedDateError>) {
+        let got = Date::parse_typed(input).map(|d| d.to_string());
+        assert_eq!(got.as_deref().map_err(|e| *e), expect, "input {input:?}");
+    }
+
+    #[test]
+    fn a_typed_date_is_refused_with_the_reason() {
+        check_typed("1/2/2024", Ok("2024-02-01"));
+        check_typed("29/02/2024", Ok("2024-02-29"));
+        check_typed("31/12/2100", Ok("2100-12-31"));
+        check_typed("01/01/1900", Ok("1900-01-01"));
+        check_typed("31/02/2024", Err(TypedDateError::NoSuchDay));
+        check_typed("29/02/2023", Err(TypedDateError::NoSuchDay));
+        check_typed("31/04/2025", Err(TypedDateError::NoSuchDay));
+        check_typed("0/1/2025", Err(TypedDateError::NoSuchDay));
+        check_typed("1/13/2025", Err(TypedDateError::NoSuchDay));
+        check_typed("1/0/2025", Err(TypedDateError::NoSuchDay));
+        check_typed("31/12/1899", Err(TypedDateError::Year));
+        check_typed("1/1/2101", Err(TypedDateError::Year));
+        check_typed("1/1/0000", Err(TypedDateError::Year));
+        check_typed("1/1/9999", Err(TypedDateError::Year));
+        check_typed("1/1/99", Err(TypedDateError::Year));
+        check_typed("1/1/10000", Err(TypedDateError::Format));
+        check_typed("+1/1/2025", Err(TypedDateError::Format));
+        check_typed("-1/1/2025", Err(TypedDateError::Format));
+        check_typed("001/1/2025", Err(TypedDateError::Format));
+        check_typed("2025/01/01", Err(TypedDateError::Format));
+        check_typed("١/١/٢٠٢٥", Err(TypedDateError::Format));
+    }
+
+    #[test]
+    fn an_iso_date_is_read_over_the_whole_range_a_date_holds() {
+        assert_eq!(Date::parse_vn("0001-01-01"), Some(d("0001-01-01")));
+        assert_eq!(Date::parse_vn("9999-12-31"), Some(d("9999-12-31")));
+        assert_eq!(Date::parse_vn("0000-12-31"), None);
+        assert_eq!(Date::parse_vn("2024-02-30"), None);
+        assert_eq!(Date::parse_vn("31/02/2024"), None);
+    }
+
     fn d(s: &str) -> Date {
         s.parse().unwrap()
+    }
+
+    /// Seconds since the epoch of `hh:mm:ss` UTC on the ISO day `day`.
+    fn utc(day: &str, h: i64, m: i64, s: i64) -> i64 {
+        i64::from(d(day).days_since_epoch()) * 86_400 + h * 3600 + m * 60 + s
+    }
+
+    #[test]
+    fn the_vietnamese_day_turns_at_midnight_utc_plus_seven() {
+        assert_eq!(
+            Date::vietnam_day(utc("2026-03-06", 16, 59, 59)),
+            d("2026-03-06")
+        );
+        assert_eq!(
+            Date::vietnam_day(utc("2026-03-06", 17, 0, 0)),
+            d("2026-03-07")
+        );
+        assert_eq!(
+            Date::vietnam_day(utc("2026-03-07", 0, 0, 0)),
+            d("2026-03-07")
+        );
+        assert_eq!(
+            Date::vietnam_day(utc("2026-03-07", 16, 59, 59)),
+            d("2026-03-07")
+        );
+        assert_eq!(
+            Date::vietnam_day(utc("2025-12-31", 17, 0, 0)),
+            d("2026-01-01")
+        );
+        assert_eq!(Date::vietnam_day(0), d("1970-01-01"));
+        assert_eq!(Date::vietnam_day(-25_201), d("1969-12-31"));
+        assert_eq!(Date::vietnam_day(-25_200), d("1970-01-01"));
+    }
+
+    #[test]
+    fn the_vietnamese_time_of_day_counts_from_local_midnight() {
+        let at = |h, m, s| Date::vietnam_day_and_seconds(utc("2026-03-06", h, m, s));
+        assert_eq!(at(16, 59, 59), (d("2026-03-06"), 86_399));
+        assert_eq!(at(17, 0, 0), (d("2026-03-07"), 0));
+        assert_eq!(at(1, 30, 0), (d("2026-03-06"), 8 * 3600 + 30 * 60));
+        assert_eq!(
+            Date::vietnam_day_and_seconds(-25_201),
+            (d("1969-12-31"), 86_399)
+        );
+    }
+
+    #[test]
+    fn an_instant_beyond_the_range_gives_the_first_or_last_day() {
+        assert_eq!(Date::vietnam_day(i64::MAX), d("9999-12-31"));
+        assert_eq!(Date::vietnam_day(i64::MIN), d("0001-01-01"));
     }
 
     fn check_add_months(start: &str, n: i32, expected: &str) {

@@ -8,6 +8,7 @@ pub mod dedup;
 pub mod doc;
 pub mod limits;
 pub mod model;
+pub mod rand;
 pub mod report;
 pub mod rules;
 pub mod schema;

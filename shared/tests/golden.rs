@@ -107,11 +107,7 @@ fn run_corpus() -> Run {
                 continue;
             }
         };
-        let ctx = EvalContext {
-            today: file.today,
-            settings: &file.settings,
-            calendar: &calendar,
-        };
+        let ctx = EvalContext::new(file.today, &file.settings, &calendar);
         let eval = evaluate(&file.case, &ctx);
         let json = serde_json::to_string(&eval).unwrap_or_default();
         digest = fnv1a(fnv1a(digest, name.as_bytes()), json.as_bytes());

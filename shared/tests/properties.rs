@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use shared::calendar::{WorkingCalendar, WorkingDayConventions};
 use shared::date::Date;
 use shared::model::CaseFile;
+use shared::rand::XorShift;
 use shared::rules::{EvalContext, RuleSettings, evaluate};
 use shared::stage::derive_stage;
 
@@ -67,7 +68,7 @@ proptest! {
     #[test]
     fn recording_a_later_fact_never_moves_a_file_backwards(seed in any::<u64>(), a in 0u8..9, b in 0u8..9) {
         let (lo, hi) = (a.min(b), a.max(b));
-        let mut rng = bench::Rng::new(seed);
+        let mut rng = XorShift::new(seed);
         let start = Date::from_days_since_epoch(19_000 + rng.below(1000) as i32);
         let (early, _) = bench::timeline(start, lo, &mut rng.clone());
         let (late, _) = bench::timeline(start, hi, &mut rng);
@@ -81,7 +82,7 @@ proptest! {
         let cal = WorkingCalendar::vietnam_2021_2027();
         let settings = RuleSettings::default();
         for (case, today) in &cases {
-            let ctx = EvalContext { today: *today, settings: &settings, calendar: &cal };
+            let ctx = EvalContext::new(*today, &settings, &cal);
             let first = evaluate(case, &ctx);
             let reparsed: CaseFile = serde_json::from_str(&serde_json::to_string(case).unwrap()).unwrap();
             let second = evaluate(&reparsed, &ctx);
@@ -96,7 +97,7 @@ proptest! {
         counts in proptest::collection::vec(any::<u32>(), 6),
         when in any::<i32>(),
     ) {
-        let (mut case, today) = bench::timeline(Date::from_days_since_epoch(19_500), (seed % 9) as u8, &mut bench::Rng::new(seed));
+        let (mut case, today) = bench::timeline(Date::from_days_since_epoch(19_500), (seed % 9) as u8, &mut XorShift::new(seed));
         let wild = Date::from_days_since_epoch(when);
         case.person.birth_date = Some(wild);
         case.branch_votes.push(shared::model::Vote {
@@ -114,7 +115,7 @@ proptest! {
         case.probation.ceremony_date = Some(wild);
         let cal = WorkingCalendar::vietnam_2021_2027();
         let settings = RuleSettings { verification_reply_working_days: Some(counts[5] % 1000), ..RuleSettings::default() };
-        let ctx = EvalContext { today, settings: &settings, calendar: &cal };
+        let ctx = EvalContext::new(today, &settings, &cal);
         let _ = evaluate(&case, &ctx);
     }
 }

@@ -18,8 +18,9 @@ use serde_json::json;
 use server::admin::{self, CaseFileRecord, CaseFilesExport};
 use server::casedocs::{RulesConfig, today_vn};
 use server::store::Store;
+use shared::rand::XorShift;
 use shared::sync::DocId;
-use tests::{SimRng, login_device};
+use tests::login_device;
 
 const WARD: &str = "phuong-11";
 const READER: &str = "canbo.lachtray";
@@ -74,7 +75,7 @@ fn seed(dir: &str, n: usize, out: &str) {
     let before = disk_bytes(&store, dir);
     let demo = ward_files(&store);
     assert!(!demo.is_empty(), "the demo ward {WARD} has case files");
-    let mut rng = SimRng(7);
+    let mut rng = XorShift::new(7);
     let mut copies = Vec::new();
     for i in demo.len()..n {
         let mut r = demo[i % demo.len()].clone();

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use server::casedocs::{RulesConfig, today_vn};
 use server::store::Store;
+use shared::rand::XorShift;
 use shared::sync::SyncResponse;
-use tests::{Device, SimRng, fresh_dir, login_device};
+use tests::{Device, fresh_dir, login_device};
 
 /// Devices in the run; `BENCH_DEVICES` overrides it for a quick look.
 const DEVICES: usize = 1_000;
@@ -170,7 +171,7 @@ async fn run() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(DEVICES);
     let mut devices = Vec::with_capacity(n_devices);
-    let mut rng = SimRng(99);
+    let mut rng = XorShift::new(99);
     for i in 0..n_devices {
         let user = format!("bench{}-{}", 1 + (i / 10) % 10, i % 10);
         let mut d = login_device(&http, &url, &user, "demo2026").await.unwrap();
@@ -350,7 +351,7 @@ async fn run() {
             .await
             .unwrap();
         tokio::spawn(async move {
-            let mut rng = SimRng(7);
+            let mut rng = XorShift::new(7);
             let mut pushes = 0usize;
             let mut bytes = 0usize;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -392,13 +393,13 @@ const PROBE: usize = 160;
 
 /// A request creating one new file as large as the default limits allow: changes of
 /// nearly the largest size, each string at the longest length, up to the history limit.
-fn largest_file(d: &mut Device, rng: &mut SimRng) -> shared::sync::SyncRequest {
+fn largest_file(d: &mut Device, rng: &mut XorShift) -> shared::sync::SyncRequest {
     use automerge::ReadDoc as _;
     use automerge::transaction::Transactable as _;
     let limits = shared::limits::Limits::default();
     let per_change = (limits.max_change_bytes * 9 / 10) / limits.max_string_bytes;
     let changes = limits.max_doc_bytes / limits.max_change_bytes;
-    let text = |rng: &mut SimRng| -> String {
+    let text = |rng: &mut XorShift| -> String {
         (0..limits.max_string_bytes)
             .map(|_| (b'a' + rng.below(26) as u8) as char)
             .collect()

@@ -329,24 +329,3 @@ pub fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
-
-/// A tiny deterministic generator for simulations.
-pub struct SimRng(pub u64);
-
-impl SimRng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-    pub fn bytes16(&mut self) -> [u8; 16] {
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&self.next_u64().to_le_bytes());
-        out[8..].copy_from_slice(&self.next_u64().to_le_bytes());
-        out
-    }
-}

@@ -12,7 +12,8 @@ use std::time::Duration;
 use serde_json::json;
 use server::casedocs::{RulesConfig, today_vn};
 use server::store::Store;
-use tests::{Device, Fault, SimRng, fresh_dir, login_device};
+use shared::rand::XorShift;
+use tests::{Device, Fault, fresh_dir, login_device};
 
 /// Entry point of the child process; a no-op in a normal test run.
 #[test]
@@ -80,7 +81,7 @@ async fn killing_the_server_mid_sync_loses_no_acknowledged_change() {
         d.sync().await.unwrap();
         devices.push(d);
     }
-    let mut rng = SimRng(7);
+    let mut rng = XorShift::new(7);
     let mut interrupted = 0;
     for round in 0..6 {
         // Every device edits, then all sync at once while the server is killed.

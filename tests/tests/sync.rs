@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 use shared::api::RejectionCode;
+use shared::rand::XorShift;
 use shared::sync::{ChangeBytes, DocChanges, PROTOCOL_VERSION, SyncRequest};
-use tests::{Device, Fault, SimRng, TestApp, spawn_app};
+use tests::{Device, Fault, TestApp, spawn_app};
 
 fn empty_request() -> SyncRequest {
     SyncRequest {
@@ -243,7 +244,7 @@ async fn malformed_truncated_random_and_oversized_bodies_get_a_clear_4xx_and_sto
             .contains("không đọc được")
     );
 
-    let mut rng = SimRng(42);
+    let mut rng = XorShift::new(42);
     let random: Vec<u8> = (0..4096).map(|_| rng.next_u64() as u8).collect();
     let (status, _) = raw_sync(&app, &dev.token, random.clone(), false).await;
     assert_eq!(status, 400);
@@ -489,7 +490,7 @@ async fn fifty_devices_in_ten_communes_converge_over_a_lossy_network() {
             devices.push(app.device(&format!("sim{i}-{k}")).await.unwrap());
         }
     }
-    let mut rng = SimRng(0x00C0_FFEE);
+    let mut rng = XorShift::new(0x00C0_FFEE);
     for d in devices.iter_mut() {
         d.sync().await.unwrap();
     }

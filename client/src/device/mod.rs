@@ -172,7 +172,8 @@ pub struct Device {
     /// session's when unset.
     pub tab_actor: Option<ActorId>,
     pub reference: Reference,
-    pub calendar: Option<WorkingCalendar>,
+    /// The reference data's calendar, or the bundled one when it carries none that reads.
+    pub calendar: WorkingCalendar,
     /// Summaries of parsed documents, with the heads they were computed at.
     pub cache: BTreeMap<DocId, (Summary, Vec<ChangeHash>)>,
     /// Today in Vietnam, set by the caller before use.
@@ -190,7 +191,7 @@ impl Default for Device {
             session: None,
             tab_actor: None,
             reference: Reference::default(),
-            calendar: None,
+            calendar: WorkingCalendar::vietnam_2021_2027(),
             cache: BTreeMap::new(),
             today: Date::from_days_since_epoch(0),
             now: 0.0,
@@ -217,7 +218,8 @@ impl Device {
     }
 
     pub fn set_reference(&mut self, r: Reference) {
-        self.calendar = WorkingCalendar::from_json(&r.calendar.to_string()).ok();
+        self.calendar = WorkingCalendar::from_json(&r.calendar.to_string())
+            .unwrap_or_else(|_| WorkingCalendar::vietnam_2021_2027());
         self.reference = r;
     }
 
@@ -230,19 +232,7 @@ impl Device {
 
     /// Evaluates a case (possibly a tentative one) with this device's settings.
     pub fn evaluate(&self, case: &CaseFile) -> Evaluation {
-        let fallback;
-        let calendar = match &self.calendar {
-            Some(c) => c,
-            None => {
-                fallback = WorkingCalendar::vietnam_2021_2027();
-                &fallback
-            }
-        };
-        let ctx = EvalContext {
-            today: self.today,
-            settings: &self.reference.rule_settings,
-            calendar,
-        };
+        let ctx = EvalContext::new(self.today, &self.reference.rule_settings, &self.calendar);
         rules::evaluate(case, &ctx)
     }
 

@@ -3,9 +3,9 @@
 //! (R28), the effective date (R29), the three-attempt deadlock (R30), the recognition
 //! dossier (R31) and the party card (R35).
 
+use super::schedule::vote_denominator;
 use super::votes::{Outcome, VoteKind, check_vote, two_thirds_of};
 use super::{Eval, Severity};
-use crate::deadlines::vote_denominator;
 use crate::model::latest_vote;
 use crate::stage::Stage;
 

@@ -171,14 +171,7 @@ pub(crate) fn at(stage: Stage) -> CaseFile {
 
 fn eval_with(case: &CaseFile, today: &str, settings: &RuleSettings) -> Evaluation {
     let cal = WorkingCalendar::vietnam_2021_2027();
-    evaluate(
-        case,
-        &EvalContext {
-            today: d(today),
-            settings,
-            calendar: &cal,
-        },
-    )
+    evaluate(case, &EvalContext::new(d(today), settings, &cal))
 }
 
 fn codes(eval: &Evaluation) -> Vec<(&'static str, Severity)> {

@@ -2,8 +2,8 @@
 //! members (R16), who counts in the denominator (R17, R25), full recording of every
 //! vote (R18) and the committee step (R19). The vote check is shared with recognition.
 
+use super::schedule::vote_denominator;
 use super::{Eval, Severity, VoteDenominator};
-use crate::deadlines::vote_denominator;
 use crate::model::Vote;
 use crate::stage::Stage;
 

@@ -81,14 +81,8 @@ fn every_message_speaks_one_language_and_names_no_path() {
     ];
     for case in &cases {
         for today in ["2026-06-01", "2027-12-30"] {
-            let eval = evaluate(
-                case,
-                &EvalContext {
-                    today: today.parse().unwrap(),
-                    settings: &settings,
-                    calendar: &cal,
-                },
-            );
+            let ctx = EvalContext::new(today.parse().unwrap(), &settings, &cal);
+            let eval = evaluate(case, &ctx);
             for f in &eval.findings {
                 seen.insert(f.code);
                 for w in f.message_vi.split_whitespace() {

@@ -9,35 +9,8 @@
 use shared::calendar::WorkingCalendar;
 use shared::date::Date;
 use shared::model::*;
+use shared::rand::XorShift;
 use shared::rules::{EvalContext, RuleSettings, evaluate};
-
-/// A small deterministic generator (xorshift64*), so runs are reproducible everywhere.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 fn vote(date: Date, total: u32, temp: u32, exempt: u32, yes: u32) -> Vote {
     Vote {
@@ -56,7 +29,7 @@ fn vote(date: Date, total: u32, temp: u32, exempt: u32, yes: u32) -> Vote {
 
 /// A complete, valid file whose timeline starts at `start`; `cut` (0..=8) keeps the
 /// facts up to that pipeline stage. Returns the file and a plausible "today".
-pub fn timeline(start: Date, cut: u8, rng: &mut Rng) -> (CaseFile, Date) {
+pub fn timeline(start: Date, cut: u8, rng: &mut XorShift) -> (CaseFile, Date) {
     let at = |days: i32| Some(start.add_days(days));
     let mut c = CaseFile {
         id: format!("case-{}", rng.below(1_000_000)),
@@ -212,7 +185,7 @@ pub fn timeline(start: Date, cut: u8, rng: &mut Rng) -> (CaseFile, Date) {
 /// A mix of files across stages, with about one in four carrying a defect, so the
 /// rules do realistic work (most files are fine, some are not).
 pub fn generate(n: usize, seed: u64) -> Vec<(CaseFile, Date)> {
-    let mut rng = Rng::new(seed);
+    let mut rng = XorShift::new(seed);
     let base = Date::from_ymd(2021, 8, 1).unwrap_or(Date::from_days_since_epoch(0));
     (0..n)
         .map(|_| {
@@ -269,11 +242,7 @@ pub fn run(cases: &[(CaseFile, Date)], now_ms: impl Fn() -> f64) -> BenchReport 
     let started = now_ms();
     let mut findings = 0;
     for (case, today) in cases {
-        let ctx = EvalContext {
-            today: *today,
-            settings: &settings,
-            calendar: &calendar,
-        };
+        let ctx = EvalContext::new(*today, &settings, &calendar);
         findings += evaluate(case, &ctx).findings.len();
     }
     let millis = (now_ms() - started).max(1e-3);
