@@ -869,9 +869,7 @@ pub fn format_time(secs: i64) -> String {
     if secs <= 0 {
         return "–".into();
     }
-    let local = secs + 7 * 3600;
-    let day = Date::from_days_since_epoch(local.div_euclid(86_400) as i32);
-    let s = local.rem_euclid(86_400);
+    let (day, s) = Date::vietnam_day_and_seconds(secs);
     format!("{} {:02}:{:02}", day.format_vn(), s / 3600, (s % 3600) / 60)
 }
 

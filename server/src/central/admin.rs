@@ -865,7 +865,8 @@ async fn settings(State(state): State<Arc<AppState>>, Admin(a, _): Admin) -> Res
     .await
 }
 
-fn parse_date(s: &str, what_vi: &str, what_en: &str) -> Result<Date, AppError> {
+/// A date typed on an administration form, or the bilingual error naming the box.
+pub fn parse_date(s: &str, what_vi: &str, what_en: &str) -> Result<Date, AppError> {
     Date::parse_vn(s).ok_or_else(|| {
         AppError::bad_request(
             ErrorCode::BadDate,

@@ -16,9 +16,7 @@ use super::admin::{Admin, admin_page, notice, on_form, scope_root};
 use super::run_page;
 use crate::AppState;
 use crate::classes::{self, Class};
-use crate::error::AppError;
 use crate::reports::{CaseFilter, ClassId, OrgIndex, Period};
-use shared::api::ErrorCode;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
@@ -141,16 +139,6 @@ pub struct ClassForm {
     note: String,
 }
 
-fn date(v: &str, vi: &str, en: &str) -> Result<Date, AppError> {
-    Date::parse_vn(v).ok_or_else(|| {
-        AppError::bad_request(
-            ErrorCode::BadDate,
-            format!("{vi}: ngày «{v}» không hợp lệ (dd/mm/yyyy)."),
-            format!("{en}: `{v}` is not a valid date (dd/mm/yyyy)."),
-        )
-    })
-}
-
 pub async fn save(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
@@ -163,8 +151,8 @@ pub async fn save(
             org_id: f.org_id.trim().to_string(),
             name: f.name.trim().to_string(),
             organiser: f.organiser.trim().to_string(),
-            start_date: date(&f.start, "Ngày khai giảng", "First day")?,
-            end_date: date(&f.end, "Ngày bế giảng", "Last day")?,
+            start_date: super::admin::parse_date(&f.start, "Ngày khai giảng", "First day")?,
+            end_date: super::admin::parse_date(&f.end, "Ngày bế giảng", "Last day")?,
             place: f.place.trim().to_string(),
             note: f.note.trim().to_string(),
         };

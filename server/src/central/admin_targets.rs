@@ -214,16 +214,6 @@ fn number(v: &str, vi: &str, en: &str) -> Result<i64, AppError> {
     })
 }
 
-fn date(v: &str, vi: &str, en: &str) -> Result<Date, AppError> {
-    Date::parse_vn(v).ok_or_else(|| {
-        AppError::bad_request(
-            ErrorCode::BadDate,
-            format!("{vi}: ngày «{v}» không hợp lệ (dd/mm/yyyy)."),
-            format!("{en}: `{v}` is not a valid date (dd/mm/yyyy)."),
-        )
-    })
-}
-
 pub async fn save(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
@@ -243,7 +233,7 @@ pub async fn save(
                     "Members at the start",
                 )?,
                 number(&f.target, "Chỉ tiêu", "Target")?,
-                date(&f.effective, "Ngày hiệu lực", "Effective date")?,
+                super::admin::parse_date(&f.effective, "Ngày hiệu lực", "Effective date")?,
                 &f.decision,
             )?,
             "sub" => targets::set_sub_target(
@@ -253,7 +243,7 @@ pub async fn save(
                 &f.name,
                 &f.group,
                 number(&f.target, "Chỉ tiêu", "Target")?,
-                date(&f.effective, "Ngày hiệu lực", "Effective date")?,
+                super::admin::parse_date(&f.effective, "Ngày hiệu lực", "Effective date")?,
                 &f.decision,
             )?,
             _ => targets::set_term(
@@ -261,8 +251,8 @@ pub async fn save(
                 &admin,
                 &f.org,
                 &f.name,
-                date(&f.start, "Ngày bắt đầu", "Start")?,
-                date(&f.end, "Ngày kết thúc", "End")?,
+                super::admin::parse_date(&f.start, "Ngày bắt đầu", "Start")?,
+                super::admin::parse_date(&f.end, "Ngày kết thúc", "End")?,
                 if f.target.trim().is_empty() {
                     None
                 } else {

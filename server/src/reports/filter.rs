@@ -314,11 +314,6 @@ pub(super) fn bad(field: &str, value: &str) -> AppError {
     )
 }
 
-/// A date as people type it (dd/mm/yyyy) or as links carry it (ISO).
-pub fn parse_filter_date(s: &str) -> Option<Date> {
-    s.parse::<Date>().ok().or_else(|| Date::parse_vn(s))
-}
-
 /// Reads a form into typed fields, collecting every problem.
 struct Reader {
     errors: Vec<FilterError>,
@@ -444,13 +439,8 @@ impl CaseFilter {
         let year = r.typed("year", &form.year, FilterProblem::NotAYear, |s| {
             s.parse::<i32>().ok().filter(|y| (1930..=2100).contains(y))
         });
-        let from = r.typed(
-            "from",
-            &form.from,
-            FilterProblem::NotADate,
-            parse_filter_date,
-        );
-        let to = r.typed("to", &form.to, FilterProblem::NotADate, parse_filter_date);
+        let from = r.typed("from", &form.from, FilterProblem::NotADate, Date::parse_vn);
+        let to = r.typed("to", &form.to, FilterProblem::NotADate, Date::parse_vn);
         if let (Some(a), Some(b)) = (from, to)
             && a > b
         {
