@@ -22,6 +22,8 @@
 //! below and kept in `rollups.sql` (a test checks that the file is what the families
 //! generate; a change of a family needs a new migration).
 
+use std::collections::BTreeMap;
+
 use rusqlite::{Connection, params_from_iter, types::Value as SqlValue};
 use shared::date::{Date, days_in_month};
 use shared::model::{Occupation, SourceKind};
@@ -488,6 +490,102 @@ pub fn parts(p: Period, years: bool) -> Vec<Part> {
     out
 }
 
+/// One read of a period: a part with its sign, and the days of the period it stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
+    pub part: Part,
+    /// +1, or -1 for a part taken away from a whole year.
+    pub sign: i64,
+    /// The days of the period this read is counted under (a part alone stands for itself;
+    /// a year and the parts taken from it stand together for what is left).
+    pub span: (Date, Date),
+}
+
+/// What reading a part costs, in month buckets: a bucket of months holds a row per
+/// organisation, a day is read from the projections' date index (a fraction of that).
+fn cost(p: &Part) -> f64 {
+    match p.level {
+        Level::Years => 1.0,
+        Level::Months => f64::from(p.to.month() - p.from.month() + 1),
+        Level::Days => 0.15 * f64::from(p.from.days_until(p.to) + 1),
+    }
+}
+
+/// The reads that give a period's sums: [`parts`], except that where a period holds most
+/// of a calendar year (when whole years may be read), the year's row minus what lies
+/// outside the period is read instead of its months one by one: the counts are sums, so
+/// January–September is the year less October–December.
+pub fn plan_reads(p: Period, years: bool) -> Vec<Read> {
+    let plain = |part: Part| Read {
+        part,
+        sign: 1,
+        span: (part.from, part.to),
+    };
+    let all = parts(p, years);
+    if !years {
+        return all.into_iter().map(plain).collect();
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        if all[i].level == Level::Years {
+            out.push(plain(all[i]));
+            i += 1;
+            continue;
+        }
+        // The run of months and days inside one calendar year.
+        let y = all[i].from.year();
+        let mut j = i;
+        while j < all.len() && all[j].level != Level::Years && all[j].from.year() == y {
+            j += 1;
+        }
+        let (a, b) = (all[i].from, all[j - 1].to);
+        let year = Period::year(y);
+        let mut outside = Vec::new();
+        if a > year.from {
+            outside.extend(parts(
+                Period {
+                    from: year.from,
+                    to: a.add_days(-1),
+                },
+                false,
+            ));
+        }
+        if b < year.to {
+            outside.extend(parts(
+                Period {
+                    from: b.add_days(1),
+                    to: year.to,
+                },
+                false,
+            ));
+        }
+        let direct: f64 = all[i..j].iter().map(cost).sum();
+        let complement = 1.0 + outside.iter().map(cost).sum::<f64>();
+        if complement < direct {
+            let whole = Part {
+                level: Level::Years,
+                from: year.from,
+                to: year.to,
+            };
+            out.push(Read {
+                part: whole,
+                sign: 1,
+                span: (a, b),
+            });
+            out.extend(outside.into_iter().map(|part| Read {
+                part,
+                sign: -1,
+                span: (a, b),
+            }));
+        } else {
+            out.extend(all[i..j].iter().copied().map(plain));
+        }
+        i = j;
+    }
+    out
+}
+
 fn bucket_of(level: Level, d: Date) -> String {
     match level {
         Level::Years => format!("{:04}", d.year()),
@@ -545,7 +643,12 @@ pub fn read(
     let idx: Vec<usize> = cols.iter().map(|c| family.index(c)).collect();
     let nk = if split.by_keys { family.keys.len() } else { 0 };
     let mut out: Vec<Sum> = Vec::new();
-    for part in parts(period, split.years) {
+    let whole_tree = is_whole_tree(conn, &lo, &hi)?;
+    let mut combined = false;
+    for read in plan_reads(period, split.years) {
+        let part = read.part;
+        let composite = read.span != (part.from, part.to);
+        combined |= composite;
         let days = part.level == Level::Days;
         // Grouping columns: bucket, organisation, keys, in that order.
         let mut keys: Vec<String> = Vec::new();
@@ -580,18 +683,24 @@ pub fn read(
             let n: Vec<String> = (1..=keys.len()).map(|i| i.to_string()).collect();
             format!(" GROUP BY {}", n.join(", "))
         };
+        // The subtree's organisations, unless it is the whole tree (the province's
+        // dashboard): checking each row against `orgs` costs more than the sums.
+        let alias = if days { "p" } else { "r" };
+        let within = if whole_tree {
+            String::new()
+        } else {
+            format!(" AND {alias}.org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4)")
+        };
         let sql = if days {
             format!(
-                "SELECT {select}{s} FROM projections p CROSS JOIN orgs o ON o.id = p.org_id
-                 WHERE p.{d} BETWEEN ?1 AND ?2 AND o.path >= ?3 AND o.path < ?4{group}",
+                "SELECT {select}{s} FROM projections p WHERE p.{d} BETWEEN ?1 AND ?2{within}{group}",
                 s = sums.join(", "),
                 d = family.date,
             )
         } else {
             format!(
-                "SELECT {select}{s} FROM {t} r CROSS JOIN orgs o ON o.id = r.org_id
-                 WHERE r.level = '{l}' AND r.bucket BETWEEN ?1 AND ?2
-                 AND o.path >= ?3 AND o.path < ?4{group}",
+                "SELECT {select}{s} FROM {t} r
+                 WHERE r.level = '{l}' AND r.bucket BETWEEN ?1 AND ?2{within}{group}",
                 s = sums.join(", "),
                 t = family.table,
                 l = if part.level == Level::Years { 'y' } else { 'm' },
@@ -605,7 +714,10 @@ pub fn read(
                 bucket_of(part.level, part.to),
             )
         };
-        let args: Vec<SqlValue> = vec![a.into(), b.into(), lo.clone().into(), hi.clone().into()];
+        let mut args: Vec<SqlValue> = vec![a.into(), b.into()];
+        if !whole_tree {
+            args.extend([lo.clone().into(), hi.clone().into()]);
+        }
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(args), |r| {
             let mut at = 0;
@@ -633,11 +745,18 @@ pub fn read(
             Ok((bucket, org, k, v))
         })?;
         for row in rows {
-            let (bucket, org_id, keys, values) = row?;
-            let (from, to) = bucket
-                .as_deref()
-                .and_then(bucket_range)
-                .unwrap_or((part.from, part.to));
+            let (bucket, org_id, keys, mut values) = row?;
+            let (from, to) = if composite {
+                read.span
+            } else {
+                bucket
+                    .as_deref()
+                    .and_then(bucket_range)
+                    .unwrap_or((part.from, part.to))
+            };
+            for v in &mut values {
+                *v *= read.sign;
+            }
             out.push(Sum {
                 from,
                 to,
@@ -646,6 +765,31 @@ pub fn read(
                 values,
             });
         }
+    }
+    if combined && (split.by_org || split.by_bucket) {
+        // A year and the parts taken from it become one sum per span, organisation and
+        // keys; a sum that comes to nothing is dropped, as a bucket without rows would be.
+        let mut merged: BTreeMap<(Date, Date, Option<String>, Vec<i64>), Vec<i64>> =
+            BTreeMap::new();
+        for s in out {
+            let at = merged
+                .entry((s.from, s.to, s.org_id, s.keys))
+                .or_insert_with(|| vec![0; s.values.len()]);
+            for (t, v) in at.iter_mut().zip(&s.values) {
+                *t += v;
+            }
+        }
+        out = merged
+            .into_iter()
+            .filter(|(_, v)| v.iter().any(|x| *x != 0))
+            .map(|((from, to, org_id, keys), values)| Sum {
+                from,
+                to,
+                org_id,
+                keys,
+                values,
+            })
+            .collect();
     }
     if !split.by_org && !split.by_bucket {
         // One sum over the whole period per value of the keys.
@@ -677,6 +821,13 @@ pub fn read(
         return Ok(merged);
     }
     Ok(out)
+}
+
+/// Whether the subtree between `lo` and `hi` holds every organisation.
+fn is_whole_tree(conn: &Connection, lo: &str, hi: &str) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT NOT EXISTS (SELECT 1 FROM orgs WHERE path < ?1 OR path >= ?2)")?
+        .query_row([lo, hi], |r| r.get(0))?)
 }
 
 /// Files of the subtree without the family's date (families counting undated files).
@@ -781,6 +932,65 @@ mod tests {
                     next = x.to.add_days(1);
                 }
                 assert_eq!(next, to.add_days(1));
+            }
+        }
+    }
+
+    #[test]
+    fn a_year_less_what_lies_outside_counts_each_day_of_the_period_once() {
+        let term = Period {
+            from: d("2020-10-14"),
+            to: d("2025-10-11"),
+        };
+        let got: Vec<(Level, String, String, i64)> = plan_reads(term, true)
+            .iter()
+            .map(|r| {
+                (
+                    r.part.level,
+                    r.part.from.to_string(),
+                    r.part.to.to_string(),
+                    r.sign,
+                )
+            })
+            .collect();
+        let want = [
+            (Level::Days, "2020-10-14", "2020-10-31", 1),
+            (Level::Months, "2020-11-01", "2020-12-31", 1),
+            (Level::Years, "2021-01-01", "2024-12-31", 1),
+            // January to 11 October: the year less 12 October to December.
+            (Level::Years, "2025-01-01", "2025-12-31", 1),
+            (Level::Days, "2025-10-12", "2025-10-31", -1),
+            (Level::Months, "2025-11-01", "2025-12-31", -1),
+        ];
+        assert_eq!(
+            got,
+            want.map(|(l, a, b, s)| (l, a.to_string(), b.to_string(), s))
+        );
+        // Monthly readings keep their months.
+        assert!(plan_reads(term, false).iter().all(|r| r.sign == 1));
+        // Over many periods, every day inside counts once and every day outside nets to
+        // nothing, and each read is counted under a span inside the period.
+        let mut seed = 11u64;
+        for _ in 0..300 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let from = d("2019-12-20").add_days(((seed >> 33) % 900) as i32);
+            let to = from.add_days(((seed >> 13) % 1500) as i32);
+            let reads = plan_reads(Period { from, to }, true);
+            let mut day = d("2019-01-01");
+            while day <= d("2025-12-31") {
+                let n: i64 = reads
+                    .iter()
+                    .filter(|r| r.part.from <= day && day <= r.part.to)
+                    .map(|r| r.sign)
+                    .sum();
+                let inside = from <= day && day <= to;
+                assert_eq!(n, i64::from(inside), "{day} in {from}..{to}");
+                day = day.add_days(1);
+            }
+            for r in &reads {
+                assert!(from <= r.span.0 && r.span.1 <= to && r.span.0 <= r.span.1);
             }
         }
     }
