@@ -617,6 +617,9 @@ pub struct Sum {
     pub values: Vec<i64>,
 }
 
+/// A sum's span, organisation and keys.
+type SumKey = (Date, Date, Option<String>, Vec<i64>);
+
 /// What a reading keeps apart.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Split {
@@ -769,8 +772,7 @@ pub fn read(
     if combined && (split.by_org || split.by_bucket) {
         // A year and the parts taken from it become one sum per span, organisation and
         // keys; a sum that comes to nothing is dropped, as a bucket without rows would be.
-        let mut merged: BTreeMap<(Date, Date, Option<String>, Vec<i64>), Vec<i64>> =
-            BTreeMap::new();
+        let mut merged: BTreeMap<SumKey, Vec<i64>> = BTreeMap::new();
         for s in out {
             let at = merged
                 .entry((s.from, s.to, s.org_id, s.keys))
