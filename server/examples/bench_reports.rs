@@ -22,19 +22,7 @@ use shared::date::Date;
 const DISTRICTS: usize = 20;
 const GRASSROOTS_PER_DISTRICT: usize = 60;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use shared::rand::XorShift as Rng;
 
 const FAMILY: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"];
 const MIDDLE: &[&str] = &["Văn", "Thị", "Minh", "Ngọc", "Đức", "Thu"];
@@ -100,7 +88,7 @@ fn main() -> anyhow::Result<()> {
 
 /// Generates the province and `total` case files into an empty store.
 fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
-    let mut rng = Rng(0x2026_0806);
+    let mut rng = Rng::new(0x2026_0806);
 
     // The organisation tree: province → districts → committees (with branches) and branches.
     let t = Instant::now();

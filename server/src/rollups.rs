@@ -997,14 +997,11 @@ mod tests {
         }
     }
 
-    struct Rng(u64);
+    struct Rng(shared::rand::XorShift);
 
     impl Rng {
         fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n.max(1)
+            self.0.below(n)
         }
         fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
             xs[self.below(xs.len() as u64) as usize]
@@ -1208,7 +1205,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut r = Rng(0x5eed_2026);
+        let mut r = Rng(shared::rand::XorShift::new(0x0bad_cafe));
         let mut live: Vec<String> = Vec::new();
         let set: String = COLS
             .iter()

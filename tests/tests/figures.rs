@@ -762,17 +762,8 @@ fn the_dashboard_csv_holds_every_section() {
     }
 }
 
-/// A small deterministic generator for the generated province.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
+/// The deterministic generator of the generated province.
+use shared::rand::XorShift as Rng;
 
 #[test]
 fn aggregates_agree_with_the_projections_on_a_generated_province() {
@@ -812,7 +803,7 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
             {"org_id": "h1", "term": "2025-2030", "target": 80}
         ]
     }));
-    let mut rng = Rng(0x1234_5678);
+    let mut rng = Rng::new(0x1234_5678);
     let mut ids = Ids(1000);
     let mut cases = Vec::new();
     let ethnicities = ["Kinh", "kinh", "Tày", "Mường", "", "KINH"];
