@@ -2,8 +2,8 @@
 //! with a fresh SQLite file per test, and simulated devices that speak the same sync
 //! protocol as the browser client (`shared::sync::Replica`) over real HTTP.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use automerge::transaction::CommitOptions;
@@ -44,19 +44,42 @@ pub fn fresh_dir() -> PathBuf {
     dir
 }
 
+/// The demo district, seeded once per test process into a database file that each app
+/// starts from a copy of: seeding takes seconds in a debug build, a copy milliseconds.
+fn demo_template() -> &'static Path {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let dir = fresh_dir();
+        let store = Store::open(&dir.join("seed.sqlite")).expect("opening the store");
+        demo::seed(&store, &RulesConfig::default(), today_vn()).expect("seeding the demo");
+        let template = dir.join("template.sqlite");
+        // One consistent file, without the write-ahead log beside it.
+        store.backup_to(&template).expect("copying the demo");
+        drop(store);
+        for name in ["seed.sqlite", "seed.sqlite-wal", "seed.sqlite-shm"] {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
+        template
+    })
+}
+
+/// A store in a fresh directory holding the demo district.
+fn demo_store() -> (Store, PathBuf) {
+    let dir = fresh_dir();
+    let path = dir.join("store.sqlite");
+    std::fs::copy(demo_template(), &path).expect("copying the demo");
+    (Store::open(&path).expect("opening the store"), dir)
+}
+
 /// Starts a server seeded with the demo district.
 pub async fn spawn_app() -> TestApp {
-    let dir = fresh_dir();
-    let store = Store::open(&dir.join("store.sqlite")).expect("opening the store");
-    demo::seed(&store, &RulesConfig::default(), today_vn()).expect("seeding the demo");
+    let (store, dir) = demo_store();
     start(store, dir).await
 }
 
 /// Starts a server seeded with the demo district, with the given settings.
 pub async fn spawn_app_with(config: server::ServerConfig) -> TestApp {
-    let dir = fresh_dir();
-    let store = Store::open(&dir.join("store.sqlite")).expect("opening the store");
-    demo::seed(&store, &RulesConfig::default(), today_vn()).expect("seeding the demo");
+    let (store, dir) = demo_store();
     start_with(store, dir, config).await
 }
 
