@@ -1,7 +1,7 @@
 // Shared helpers for the browser tests: a real server on a free loopback port with a
 // fresh SQLite file, and headless Chromium driven by playwright-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -9,9 +9,16 @@ import { chromium } from 'playwright-core';
 export const SERVER_BIN = process.env.SERVER_BIN;
 export const DIST_DIR = process.env.DIST_DIR;
 
-/** Starts the server; resolves once it prints its address. `dataDir` reuses a store. */
+/**
+ * Starts the server; resolves once it prints its address. `dataDir` reuses a store. A
+ * new store with the demo district starts from a copy of `DEMO_TEMPLATE` when the suite
+ * made one (the same server seeded it once), instead of seeding it again.
+ */
 export async function startServer({ dataDir, demo = true, addr = '127.0.0.1:0', dist = DIST_DIR } = {}) {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'hoso-data-'));
+  if (!dataDir && demo && process.env.DEMO_TEMPLATE) {
+    cpSync(process.env.DEMO_TEMPLATE, dir, { recursive: true });
+  }
   const args = ['serve', '--addr', addr, '--data', dir, '--dist', dist];
   if (!demo) args.push('--no-demo');
   const proc = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -320,6 +320,8 @@ fn browser_tests(root: &Path) -> Result<()> {
         })
         .collect();
     files.sort();
+    let server = root.join("target/debug/server");
+    let template = demo_template(&server, &root.join("target/browser-demo"))?;
     run_cmd(
         Command::new("node")
             .arg("--test")
@@ -327,9 +329,43 @@ fn browser_tests(root: &Path) -> Result<()> {
             // A hung browser test must fail the run, not stall CI.
             .arg("--test-timeout=240000")
             .args(&files)
-            .env("SERVER_BIN", root.join("target/debug/server"))
+            .env("SERVER_BIN", &server)
+            .env("DEMO_TEMPLATE", &template)
             .env("DIST_DIR", root.join("target/dist")),
     )
+}
+
+/// A data directory holding the demo district, made by starting `server` once on it and
+/// stopping it: the browser tests copy it rather than seed the demo in every server.
+fn demo_template(server: &Path, dir: &Path) -> Result<PathBuf> {
+    use std::io::{BufRead, BufReader};
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut child = Command::new(server)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut started = false;
+    // Read to the end, so that the server never writes to a closed pipe.
+    for line in BufReader::new(stdout).lines() {
+        if !started && line?.contains("listening on") {
+            started = true;
+            // SIGTERM: the server stops cleanly and closes the database.
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+        }
+    }
+    let status = child.wait()?;
+    if !started {
+        bail!("the server did not start to seed the demo ({status})");
+    }
+    Ok(dir.to_path_buf())
 }
 
 /// `shared` runs in the browser and on the server: nothing that does I/O may enter it.
