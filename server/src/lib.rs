@@ -46,6 +46,8 @@ pub mod handoff;
 pub mod members;
 pub mod merge;
 pub mod orgtree;
+#[cfg(feature = "postgres")]
+pub mod pgfeed;
 pub mod reports;
 pub mod review;
 pub mod rollups;

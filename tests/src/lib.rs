@@ -2,6 +2,8 @@
 //! with a fresh SQLite file per test, and simulated devices that speak the same sync
 //! protocol as the browser client (`shared::sync::Replica`) over real HTTP.
 
+pub mod pg;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 

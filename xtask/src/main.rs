@@ -81,6 +81,7 @@ fn test(root: &Path) -> Result<()> {
     let mut report = Report::default();
     let tc = setup::wasm_toolchain()?;
     setup::browser()?;
+    setup::postgres()?;
     setup::npm_packages(root)?;
 
     report.run("cargo fmt --check", || {

@@ -121,6 +121,11 @@ pub fn browser() -> Result<()> {
     ])
 }
 
+/// PostgreSQL 15, whose tests start their own throw-away cluster on loopback.
+pub fn postgres() -> Result<()> {
+    ensure_apt(&[("/usr/lib/postgresql/15/bin/initdb", "postgresql-15")])
+}
+
 /// binaryen (wasm-opt) and playwright-core, from the npm registry, into tests/browser.
 pub fn npm_packages(root: &Path) -> Result<()> {
     npm_packages_in(
