@@ -1,4 +1,4 @@
-//! The change log on PostgreSQL, and a pull cursor that stays correct under concurrent
+//! The schema and change log on PostgreSQL, and a pull cursor that stays correct under concurrent
 //! writers: the first part of the PostgreSQL backend (built with the `postgres` feature).
 //!
 //! On SQLite one writer commits in sequence order, so "every change after sequence N" is
@@ -18,16 +18,8 @@
 
 use postgres::{GenericClient, IsolationLevel};
 
-/// The change log table: each change with its document and the writing transaction.
-pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS change_log (
-    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    xid XID8 NOT NULL DEFAULT pg_current_xact_id(),
-    doc_id TEXT NOT NULL,
-    bytes BYTEA NOT NULL
-);
-CREATE INDEX IF NOT EXISTS change_log_xid ON change_log (xid, seq);
-";
+/// Migrations of the PostgreSQL schema, in order (`pgschema.sql` is the first).
+pub const MIGRATIONS: &[&str] = &[include_str!("pgschema.sql")];
 
 /// One change as a pull returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,21 +38,31 @@ pub struct Page {
     pub more: bool,
 }
 
-/// Creates the change log when missing.
+/// Creates the schema when missing.
 pub fn migrate(client: &mut impl GenericClient) -> Result<(), postgres::Error> {
-    client.batch_execute(SCHEMA)
+    for m in MIGRATIONS {
+        client.batch_execute(m)?;
+    }
+    Ok(())
+}
+
+/// A change to append: its document, Automerge hash, actor and bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct NewChange<'a> {
+    pub doc_id: &'a str,
+    pub hash: &'a [u8],
+    pub actor: &'a str,
+    pub bytes: &'a [u8],
+    pub received_at: i64,
 }
 
 /// Appends a change inside the caller's transaction; it becomes visible to pulls when
 /// that transaction commits and every older one has ended.
-pub fn append(
-    tx: &mut impl GenericClient,
-    doc_id: &str,
-    bytes: &[u8],
-) -> Result<i64, postgres::Error> {
+pub fn append(tx: &mut impl GenericClient, c: &NewChange<'_>) -> Result<i64, postgres::Error> {
     let row = tx.query_one(
-        "INSERT INTO change_log (doc_id, bytes) VALUES ($1, $2) RETURNING seq",
-        &[&doc_id, &bytes],
+        "INSERT INTO changes (doc_id, hash, actor, bytes, received_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+        &[&c.doc_id, &c.hash, &c.actor, &c.bytes, &c.received_at],
     )?;
     Ok(row.get(0))
 }
@@ -84,7 +86,7 @@ pub fn pull(
         .get(0);
     let mark: u64 = mark.parse().unwrap_or(cursor);
     let rows = tx.query(
-        "SELECT xid::text, seq, doc_id, bytes FROM change_log
+        "SELECT xid::text, seq, doc_id, bytes FROM changes
          WHERE xid >= $1::text::xid8 AND xid < $2::text::xid8
          ORDER BY xid, seq",
         &[&cursor.to_string(), &mark.to_string()],
