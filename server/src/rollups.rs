@@ -874,6 +874,12 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// A period of up to about four years starting around 2020.
+    fn random_period(rng: &mut shared::rand::XorShift) -> (Date, Date) {
+        let from = d("2019-12-20").add_days(rng.below(900) as i32);
+        (from, from.add_days(rng.below(1500) as i32))
+    }
+
     #[test]
     fn a_period_splits_into_years_months_and_days_that_cover_it_once() {
         let p = Period {
@@ -912,13 +918,9 @@ mod tests {
             }]
         );
         // Every day of many periods is covered exactly once, parts in order.
-        let mut seed = 7u64;
+        let mut rng = shared::rand::XorShift::new(7);
         for _ in 0..300 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let from = d("2019-12-20").add_days(((seed >> 33) % 900) as i32);
-            let to = from.add_days(((seed >> 13) % 1500) as i32);
+            let (from, to) = random_period(&mut rng);
             for years in [true, false] {
                 let ps = parts(Period { from, to }, years);
                 let mut next = from;
@@ -972,13 +974,9 @@ mod tests {
         assert!(plan_reads(term, false).iter().all(|r| r.sign == 1));
         // Over many periods, every day inside counts once and every day outside nets to
         // nothing, and each read is counted under a span inside the period.
-        let mut seed = 11u64;
+        let mut rng = shared::rand::XorShift::new(11);
         for _ in 0..300 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let from = d("2019-12-20").add_days(((seed >> 33) % 900) as i32);
-            let to = from.add_days(((seed >> 13) % 1500) as i32);
+            let (from, to) = random_period(&mut rng);
             let reads = plan_reads(Period { from, to }, true);
             let mut day = d("2019-01-01");
             while day <= d("2025-12-31") {
