@@ -6,7 +6,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -67,13 +67,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AppQuery<T> {
     }
 }
 
-fn query_error(e: QueryRejection) -> AppError {
+pub(crate) fn query_error(e: QueryRejection) -> AppError {
     let detail = e.body_text();
     AppError::user(
         e.status(),
         ErrorCode::BadQuery,
         format!("Tham số truy vấn không hợp lệ: {detail}"),
         format!("Invalid query parameters: {detail}"),
+    )
+}
+
+/// The refusal of a form body that does not fit (the central pages' forms).
+pub(crate) fn form_error(e: FormRejection) -> AppError {
+    let detail = e.body_text();
+    AppError::user(
+        e.status(),
+        ErrorCode::BadBody,
+        format!("Nội dung biểu mẫu không hợp lệ: {detail}"),
+        format!("The form's fields could not be read: {detail}"),
     )
 }
 

@@ -788,3 +788,46 @@ async fn a_malformed_json_body_or_query_is_answered_with_the_bilingual_error_bod
     assert_eq!(status, 400);
     assert_eq!(refusal(&body).0, ErrorCode::BadQuery);
 }
+
+/// The central pages answer a query or form that does not fit with their own error page,
+/// in the page's language, not with axum's plain text.
+#[tokio::test]
+async fn a_central_page_refuses_a_query_or_form_that_does_not_fit_with_its_error_page() {
+    let app = spawn_app().await;
+    let reviewer = app.device("bantochuc").await.unwrap();
+    let resp = app
+        .http
+        .get(format!(
+            "{}/central/conflicts?state=open&state=all",
+            app.url
+        ))
+        .bearer_auth(&reviewer.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Tham số truy vấn không hợp lệ"), "{html}");
+    // The sign-in form without its password, in English when the page is.
+    let resp = app
+        .http
+        .post(format!("{}/central/login", app.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", "hoso_lang=en")
+        .body("username=admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains("The form's fields could not be read"),
+        "{html}"
+    );
+}

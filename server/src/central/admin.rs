@@ -9,8 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
@@ -22,6 +21,7 @@ use shared::rules::RuleSettings;
 
 use maud::{Markup, html};
 
+use super::{PageForm, PageQuery};
 use super::{Reviewer, error_page, format_time, page, run_page};
 use crate::AppState;
 use crate::administration as ops;
@@ -248,7 +248,7 @@ fn scope_options(orgs: &OrgIndex, root: &str, selected: &str) -> Markup {
 async fn accounts(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Query(q): Query<AccountQuery>,
+    PageQuery(q): PageQuery<AccountQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = a.lang;
@@ -349,7 +349,7 @@ fn parse_role(s: &str) -> Result<Role, AppError> {
 async fn create_account(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Form(f): Form<AccountForm>,
+    PageForm(f): PageForm<AccountForm>,
 ) -> Response {
     let store = state.store.clone();
     on_form(a, f.csrf.clone(), move |_| {
@@ -391,7 +391,7 @@ async fn account_form(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
     Path(id): Path<i64>,
-    Query(q): Query<AccountPageQuery>,
+    PageQuery(q): PageQuery<AccountPageQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = a.lang;
@@ -460,7 +460,7 @@ async fn update_account(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
     Path(id): Path<i64>,
-    Form(f): Form<AccountForm>,
+    PageForm(f): PageForm<AccountForm>,
 ) -> Response {
     let store = state.store.clone();
     on_form(a, f.csrf.clone(), move |_| {
@@ -483,7 +483,7 @@ async fn reset_password(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
     Path(id): Path<i64>,
-    Form(f): Form<AccountForm>,
+    PageForm(f): PageForm<AccountForm>,
 ) -> Response {
     let store = state.store.clone();
     on_form(a, f.csrf.clone(), move |_| {
@@ -600,7 +600,7 @@ async fn revoke(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    PageForm(f): PageForm<CsrfOnly>,
 ) -> Response {
     let store = state.store.clone();
     on_form(a, f.csrf.clone(), move |_| {
@@ -879,7 +879,7 @@ pub fn parse_date(s: &str, what_vi: &str, what_en: &str) -> Result<Date, AppErro
 async fn save_settings(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Response {
     let field = move |form: &[(String, String)], k: &str| {
         form.iter()
@@ -960,7 +960,7 @@ fn entries_text(entries: &[CalendarEntry], year: i32) -> String {
 async fn calendar(
     State(state): State<Arc<AppState>>,
     Admin(a, _): Admin,
-    Query(q): Query<CalendarQuery>,
+    PageQuery(q): PageQuery<CalendarQuery>,
 ) -> Response {
     let store = state.store.clone();
     let rules = state.rules();
@@ -1057,7 +1057,7 @@ fn parse_entries(text: &str, what_vi: &str, what_en: &str) -> Result<Vec<Calenda
 async fn save_calendar(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Form(f): Form<CalendarForm>,
+    PageForm(f): PageForm<CalendarForm>,
 ) -> Response {
     on_form(a, f.csrf.clone(), move |_| {
         let holidays = parse_entries(&f.holidays, "Ngày nghỉ", "Holidays")?;
@@ -1087,7 +1087,7 @@ struct AuditQuery {
 async fn audit(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Query(q): Query<AuditQuery>,
+    PageQuery(q): PageQuery<AuditQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = a.lang;

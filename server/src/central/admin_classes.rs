@@ -5,8 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
@@ -14,6 +13,7 @@ use shared::date::Date;
 
 use super::admin::{Admin, admin_page, notice, on_form, scope_root};
 use super::run_page;
+use super::{PageForm, PageQuery};
 use crate::AppState;
 use crate::classes::{self, Class};
 use crate::reports::{CaseFilter, ClassId, OrgIndex, Period};
@@ -28,7 +28,7 @@ pub struct ClassesQuery {
 pub async fn show(
     State(state): State<Arc<AppState>>,
     Admin(a, _): Admin,
-    Query(q): Query<ClassesQuery>,
+    PageQuery(q): PageQuery<ClassesQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = a.lang;
@@ -142,7 +142,7 @@ pub struct ClassForm {
 pub async fn save(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Form(f): Form<ClassForm>,
+    PageForm(f): PageForm<ClassForm>,
 ) -> Response {
     let store = state.store.clone();
     on_form(a, f.csrf.clone(), move |_| {

@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::admin::{Admin, admin_page, notice, on_form, scope_root};
 use super::run_page;
+use super::{PageForm, PageQuery};
 use crate::AppState;
 use crate::members::{self, MemberRow};
 use crate::reports::{OrgIndex, url_encode};
@@ -42,7 +42,7 @@ fn upload_form(a: &super::Reviewer) -> Markup {
 pub async fn show(
     State(state): State<Arc<AppState>>,
     Admin(a, _): Admin,
-    Query(q): Query<MembersQuery>,
+    PageQuery(q): PageQuery<MembersQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = a.lang;
@@ -110,7 +110,7 @@ fn member_cells(m: &MemberRow) -> Markup {
 pub async fn upload(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Query(q): Query<UploadQuery>,
+    PageQuery(q): PageQuery<UploadQuery>,
     mut form: Multipart,
 ) -> Response {
     if let Some(resp) = a.refuse_bad_csrf(&q.csrf) {
@@ -214,7 +214,7 @@ pub struct ApplyForm {
 pub async fn apply(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Form(f): Form<ApplyForm>,
+    PageForm(f): PageForm<ApplyForm>,
 ) -> Response {
     let store = state.store.clone();
     on_form(a, f.csrf.clone(), move |_| {

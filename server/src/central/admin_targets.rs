@@ -5,14 +5,14 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 use shared::date::Date;
 
 use super::admin::{Admin, admin_page, notice, on_form, scope_root};
+use super::{PageForm, PageQuery};
 use super::{format_time, run_page};
 use crate::AppState;
 use crate::error::AppError;
@@ -31,7 +31,7 @@ pub struct TargetsQuery {
 pub async fn show(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Query(q): Query<TargetsQuery>,
+    PageQuery(q): PageQuery<TargetsQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = a.lang;
@@ -217,7 +217,7 @@ fn number(v: &str, vi: &str, en: &str) -> Result<i64, AppError> {
 pub async fn save(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Form(f): Form<TargetForm>,
+    PageForm(f): PageForm<TargetForm>,
 ) -> Response {
     let store = state.store.clone();
     on_form(a, f.csrf.clone(), move |_| {

@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 use shared::date::Date;
 
 use super::admin::{Admin, admin_page, notice, on_form, scope_root};
+use super::{PageForm, PageQuery};
 use super::{format_time, run_page};
 use crate::AppState;
 use crate::error::AppError;
@@ -42,7 +42,7 @@ fn kind_label(kind: &str, en: bool) -> &'static str {
 pub async fn tree(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Query(q): Query<TreeQuery>,
+    PageQuery(q): PageQuery<TreeQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = a.lang;
@@ -209,7 +209,7 @@ pub struct TreeForm {
 pub async fn change(
     State(state): State<Arc<AppState>>,
     Admin(a, admin): Admin,
-    Form(f): Form<TreeForm>,
+    PageForm(f): PageForm<TreeForm>,
 ) -> Response {
     on_form(a, f.csrf.clone(), move |_| {
         let effective = Date::parse_vn(&f.effective).ok_or_else(|| {

@@ -5,8 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shared::model::CaseFile;
@@ -14,6 +13,7 @@ use shared::stage::Stage;
 
 use maud::{Markup, html};
 
+use super::{PageForm, PageQuery};
 use super::{
     Reviewer, date, error_page, export_links, format_time, org_options, page, present, run_page,
 };
@@ -32,7 +32,7 @@ const PAGE_ROWS: usize = 500;
 pub async fn list(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
-    Query(q): Query<ReportQuery>,
+    PageQuery(q): PageQuery<ReportQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = r.lang;
@@ -595,7 +595,7 @@ pub async fn return_case(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
     Path(id): Path<String>,
-    Form(form): Form<ReturnForm>,
+    PageForm(form): PageForm<ReturnForm>,
 ) -> Response {
     if let Some(resp) = r.refuse_bad_csrf(&form.csrf) {
         return resp;

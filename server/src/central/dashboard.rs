@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 
 use maud::{Markup, html};
 
+use super::PageQuery;
 use super::{Lang, Reviewer, export_links, org_options, page, run_page};
 use crate::AppState;
 use crate::casedocs::today_vn;
@@ -29,7 +30,7 @@ const MAX_BARS: usize = 40;
 pub async fn show(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
-    Query(q): Query<ReportQuery>,
+    PageQuery(q): PageQuery<ReportQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = r.lang;
@@ -52,7 +53,7 @@ pub async fn show(
 pub async fn plan_page(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
-    Query(q): Query<ReportQuery>,
+    PageQuery(q): PageQuery<ReportQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = r.lang;
@@ -167,7 +168,7 @@ pub async fn plan_page(
 pub async fn cohort_page(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
-    Query(q): Query<ReportQuery>,
+    PageQuery(q): PageQuery<ReportQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = r.lang;

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use maud::{Markup, html};
 
+use super::{PageForm, PageQuery};
 use super::{Reviewer, format_time, org_options, page, run_page, value_text};
 use crate::AppState;
 use crate::duplicates::{self, ListQuery, MergeRequest, Pair};
@@ -30,7 +30,7 @@ fn side_cell(orgs: &OrgIndex, s: &duplicates::Side, en: bool) -> Markup {
 pub async fn list(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
-    Query(q): Query<ListQuery>,
+    PageQuery(q): PageQuery<ListQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = r.lang;
@@ -212,7 +212,7 @@ pub async fn merge(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Response {
     let field = |k: &str| {
         form.iter()
@@ -248,7 +248,7 @@ pub async fn dismiss(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
     Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Response {
     let csrf = form
         .iter()

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, State};
 use axum::response::Response;
 use serde::Deserialize;
 
 use maud::{Markup, html};
 
+use super::PageQuery;
 use super::{Reviewer, page, run_page};
 use crate::AppState;
 use crate::error::AppError;
@@ -53,7 +54,7 @@ pub struct UploadQuery {
 pub async fn upload(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
-    Query(q): Query<UploadQuery>,
+    PageQuery(q): PageQuery<UploadQuery>,
     mut form: Multipart,
 ) -> Response {
     if let Some(resp) = r.refuse_bad_csrf(&q.csrf) {

@@ -23,7 +23,7 @@ mod queues;
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -34,6 +34,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{self, Caller, Role, SESSION_COOKIE};
@@ -150,6 +151,40 @@ fn lang_of(parts: &Parts) -> (Lang, bool) {
     }
     let en = auth::cookie_value(&parts.headers, LANG_COOKIE).as_deref() == Some("en");
     (Lang { en }, false)
+}
+
+/// A page's query string; one that does not fit answers with the error page (in the
+/// page's language) rather than axum's plain text.
+pub struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(PageQuery(v)),
+            Err(e) => Err(error_page(
+                lang_of(parts).0,
+                &crate::extract::query_error(e),
+            )),
+        }
+    }
+}
+
+/// A page's form body; one that does not fit answers with the error page.
+pub struct PageForm<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let (parts, body) = req.into_parts();
+        let lang = lang_of(&parts).0;
+        match Form::<T>::from_request(Request::from_parts(parts, body), state).await {
+            Ok(Form(v)) => Ok(PageForm(v)),
+            Err(e) => Err(error_page(lang, &crate::extract::form_error(e))),
+        }
+    }
 }
 
 impl FromRequestParts<Arc<AppState>> for Reviewer {
@@ -478,7 +513,7 @@ pub struct PasswordForm {
     next: Option<String>,
 }
 
-async fn password_form(r: Reviewer, Query(q): Query<LoginQuery>) -> Response {
+async fn password_form(r: Reviewer, PageQuery(q): PageQuery<LoginQuery>) -> Response {
     let l = r.lang;
     let next = safe_next(q.next.as_deref());
     let body = html! {
@@ -504,7 +539,7 @@ async fn password_form(r: Reviewer, Query(q): Query<LoginQuery>) -> Response {
 async fn change_password(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
-    Form(f): Form<PasswordForm>,
+    PageForm(f): PageForm<PasswordForm>,
 ) -> Response {
     if let Some(resp) = r.refuse_bad_csrf(&f.csrf) {
         return resp;
@@ -618,7 +653,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-async fn login_form(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+async fn login_form(headers: HeaderMap, PageQuery(q): PageQuery<LoginQuery>) -> Response {
     let en = match q.lang.as_deref() {
         Some(l) => l == "en",
         None => auth::cookie_value(&headers, LANG_COOKIE).as_deref() == Some("en"),
@@ -685,7 +720,7 @@ async fn login(
     State(state): State<Arc<AppState>>,
     ext: axum::http::Extensions,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    PageForm(form): PageForm<LoginForm>,
 ) -> Response {
     let lang = Lang {
         en: auth::cookie_value(&headers, LANG_COOKIE).as_deref() == Some("en"),
@@ -770,7 +805,7 @@ async fn logout(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
     headers: HeaderMap,
-    Form(form): Form<TokenForm>,
+    PageForm(form): PageForm<TokenForm>,
 ) -> Response {
     if let Some(resp) = r.refuse_bad_csrf(&form.csrf) {
         return resp;

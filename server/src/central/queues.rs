@@ -6,14 +6,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use shared::stage::Stage;
 
 use super::cases::return_form;
+use super::{PageForm, PageQuery};
 use maud::html;
 
 use super::{Reviewer, date, export_links, format_time, org_options, page, present, run_page};
@@ -46,8 +46,8 @@ fn device_of(conn: &rusqlite::Connection, actor: &str, name: &str) -> String {
 pub async fn conflicts(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
-    Query(q): Query<ReportQuery>,
-    Query(done): Query<ResolvedQuery>,
+    PageQuery(q): PageQuery<ReportQuery>,
+    PageQuery(done): PageQuery<ResolvedQuery>,
 ) -> Response {
     let store = state.store.clone();
     let lang = r.lang;
@@ -246,7 +246,7 @@ pub async fn resolve(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
     Path(id): Path<i64>,
-    Form(form): Form<ResolveForm>,
+    PageForm(form): PageForm<ResolveForm>,
 ) -> Response {
     if let Some(resp) = r.refuse_bad_csrf(&form.csrf) {
         return resp;
@@ -303,7 +303,7 @@ fn read_filter(
 pub async fn findings(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
-    Query(q): Query<ReportQuery>,
+    PageQuery(q): PageQuery<ReportQuery>,
 ) -> Response {
     let filter = match read_filter(
         &r,
@@ -422,7 +422,7 @@ pub async fn findings(
 pub async fn deadlines(
     State(state): State<Arc<AppState>>,
     r: Reviewer,
-    Query(q): Query<ReportQuery>,
+    PageQuery(q): PageQuery<ReportQuery>,
 ) -> Response {
     let filter = match read_filter(
         &r,
