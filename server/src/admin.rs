@@ -158,6 +158,18 @@ pub struct CaseFilesExport {
     pub case_files: Vec<CaseFileRecord>,
 }
 
+/// Records, inside the transaction that changed the rule settings or the calendar, that
+/// they changed: every server process over this store reads them again on its next
+/// request (`AppState::rules`).
+pub fn rules_changed(tx: &rusqlite::Connection) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO settings(key, value) VALUES ('rules_version', '1')
+         ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        [],
+    )
+    .map(|_| ())
+}
+
 pub fn load_rules_config(store: &Store) -> Option<RulesConfig> {
     let mut cfg = RulesConfig::default();
     if let Ok(Some(s)) = store.get_setting("rule_settings") {
@@ -467,6 +479,7 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
             "INSERT OR REPLACE INTO settings(key, value) VALUES ('calendar', ?1)",
             [c.to_string()],
         )?;
+        rules_changed(&tx)?;
     }
     tx.commit()?;
     Ok(ImportSummary {

@@ -457,6 +457,7 @@ pub fn set_rule_settings(
             "INSERT OR REPLACE INTO settings(key, value) VALUES ('rule_settings', ?1)",
             [new_json.to_string()],
         )?;
+        crate::admin::rules_changed(&tx)?;
         tx.execute(
             "INSERT INTO setting_history(at, key, old_value, new_value, effective, reason, by)
              VALUES (?1, 'rule_settings', ?2, ?3, ?4, ?5, ?6)",
@@ -621,6 +622,7 @@ pub fn set_calendar_year(
             "INSERT OR REPLACE INTO settings(key, value) VALUES ('calendar', ?1)",
             [&json],
         )?;
+        crate::admin::rules_changed(&tx)?;
         tx.execute(
             "INSERT OR REPLACE INTO settings(key, value) VALUES ('calendar_notices', ?1)",
             [Value::Object(notices).to_string()],

@@ -113,7 +113,11 @@ impl Default for ServerConfig {
 #[derive(Debug)]
 pub struct AppState {
     pub store: Arc<Store>,
+    /// The rule configuration as last read from the store; `rules()` reads it again when
+    /// the store says it changed (another process may have changed it).
     pub rules: RwLock<RulesConfig>,
+    /// The store's `rules_version` that `rules` was read at.
+    rules_version: RwLock<Option<String>>,
     /// The built PWA to serve, if any.
     pub dist: Option<PathBuf>,
     pub config: ServerConfig,
@@ -129,6 +133,7 @@ impl AppState {
         dist: Option<PathBuf>,
         mut config: ServerConfig,
     ) -> Arc<AppState> {
+        let rules_version = store.get_setting("rules_version").ok().flatten();
         let rules = admin::load_rules_config(&store).unwrap_or_default();
         if let Ok(Some(limits)) = store.get_setting("limits")
             && let Ok(limits) = serde_json::from_str(&limits)
@@ -138,12 +143,28 @@ impl AppState {
         Arc::new(AppState {
             store: Arc::new(store),
             rules: RwLock::new(rules),
+            rules_version: RwLock::new(rules_version),
             dist,
             config,
         })
     }
 
+    /// The rule configuration (settings and working-day calendar). Nothing another
+    /// server process needs is kept only here: one indexed read per call tells whether
+    /// the store's copy changed, and it is read again then.
     pub fn rules(&self) -> RulesConfig {
+        let stored = self.store.get_setting("rules_version").ok().flatten();
+        let cached = self.rules_version.read().map(|v| v.clone()).ok().flatten();
+        if stored != cached
+            && let Some(fresh) = admin::load_rules_config(&self.store)
+        {
+            if let Ok(mut r) = self.rules.write() {
+                *r = fresh;
+            }
+            if let Ok(mut v) = self.rules_version.write() {
+                *v = stored;
+            }
+        }
         self.rules.read().map(|r| r.clone()).unwrap_or_default()
     }
 }

@@ -750,3 +750,47 @@ async fn a_target_revised_mid_year_keeps_both_values_the_date_and_the_decision()
     let (_, log) = admin.get("/central/admin/audit?q=targets").await;
     assert!(log.contains("targets.target"));
 }
+
+/// Two server processes over one store (here two states over one SQLite file): a rule
+/// setting changed through one is what the other evaluates with on its next request,
+/// since nothing another process needs is kept only in memory.
+#[tokio::test]
+async fn a_rule_setting_changed_through_one_server_is_used_by_another_over_the_same_store() {
+    use shared::rules::TermWithoutDates;
+    let app = spawn_app().await;
+    let other = server::AppState::new(
+        server::store::Store::open(&app.dir.join("store.sqlite")).unwrap(),
+        None,
+    );
+    assert_eq!(
+        other.rules().settings.term_without_dates,
+        TermWithoutDates::Refuse
+    );
+    let admin = server::extract::Admin::check(server::auth::Caller {
+        user_id: 1,
+        username: "admin".into(),
+        display_name: "Quản trị".into(),
+        role: server::auth::Role::Admin,
+        scope_org: "quan-ngo-quyen".into(),
+        scope_path: "/".into(),
+        device_id: "test".into(),
+    })
+    .unwrap();
+    let mut settings = app.state.rules().settings;
+    settings.term_without_dates = TermWithoutDates::CalendarYears;
+    server::administration::set_rule_settings(
+        &app.state.store,
+        &app.state.rules,
+        &admin,
+        &settings,
+        "01/01/2026",
+        "Công văn thử",
+    )
+    .unwrap();
+    assert_eq!(
+        other.rules().settings.term_without_dates,
+        TermWithoutDates::CalendarYears,
+        "the other server reads the changed setting"
+    );
+    assert_eq!(app.state.rules().settings, settings);
+}
