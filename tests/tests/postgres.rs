@@ -3,7 +3,6 @@
 //! commits after a later one must not be skipped).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 
 use postgres::{Client, NoTls};
@@ -110,7 +109,6 @@ fn devices_pulling_while_many_writers_commit_out_of_order_miss_nothing_and_see_n
     }
     const TRANSACTIONS: usize = 40;
     let start = Arc::new(Barrier::new(WRITERS + 1));
-    let done = Arc::new(AtomicBool::new(false));
     let mut writers = Vec::new();
     for w in 0..WRITERS {
         let url = pg.url();
@@ -139,30 +137,22 @@ fn devices_pulling_while_many_writers_commit_out_of_order_miss_nothing_and_see_n
     let mut devices: Vec<(Client, u64, Vec<i64>)> =
         (0..2).map(|_| (connect(&pg), 0, Vec::new())).collect();
     start.wait();
-    let mut committed: BTreeSet<i64> = BTreeSet::new();
-    let mut finished = 0;
-    while !done.load(Ordering::Relaxed) {
+    while writers.iter().any(|w| !w.is_finished()) {
         for (client, cursor, seen) in devices.iter_mut() {
             let page = pgfeed::pull(client, *cursor, 7).unwrap();
             seen.extend(page.changes.iter().map(|c| c.seq));
             *cursor = page.cursor;
         }
-        finished = writers.iter().filter(|w| w.is_finished()).count();
-        if finished == WRITERS {
-            done.store(true, Ordering::Relaxed);
-        }
     }
-    assert_eq!(finished, WRITERS);
     for w in writers {
         w.join().unwrap();
     }
-    committed.extend(
-        setup
-            .query("SELECT seq FROM changes", &[])
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<_, i64>(0)),
-    );
+    let committed: BTreeSet<i64> = setup
+        .query("SELECT seq FROM changes", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, i64>(0))
+        .collect();
     assert!(committed.len() > WRITERS * TRANSACTIONS / 2);
     for (client, cursor, seen) in devices.iter_mut() {
         // Once the writers are done, pulling to the end reads what is left.

@@ -20,8 +20,8 @@ use super::{
 use crate::AppState;
 use crate::casedocs::today_vn;
 use crate::reports::{
-    self, Admitted, CaseFilter, FilterForm, NOT_RECORDED, OrgIndex, Recorded, Resolved,
-    education_label, sector_label, stage_label, url_encode,
+    self, Admitted, CaseFilter, OrgIndex, Resolved, education_label, sector_label, stage_label,
+    url_encode,
 };
 use crate::review::{self, ReportQuery, ReturnBody};
 use shared::api::ErrorCode;
@@ -267,11 +267,7 @@ fn describe(
         parts.push(sector_label(s, l.en));
     }
     if let Some(e) = &f.education {
-        let code = match e {
-            Recorded::NotRecorded => NOT_RECORDED,
-            Recorded::Is(code) => code.as_str(),
-        };
-        parts.push(education_label(code, l.en).to_string());
+        parts.push(education_label(e.form_code(String::as_str), l.en).to_string());
     }
     if let Some(s) = f.stage {
         parts.push(stage_label(s.code(), l.en));
@@ -279,12 +275,11 @@ fn describe(
     if let Some(c) = f.code.as_deref() {
         parts.push(c.to_string());
     }
-    let form = FilterForm::from(f);
-    if let Some(s) = form.source.as_deref() {
+    if let Some(s) = f.source.as_ref().map(|s| s.form_code(|k| k.code())) {
         let name = crate::figures::source_label(s, l.en);
         parts.push(format!("{}: {name}", l.t("nguồn", "source")));
     }
-    if let Some(o) = form.occupation.as_deref() {
+    if let Some(o) = f.occupation.as_ref().map(|o| o.form_code(|k| k.code())) {
         parts.push(crate::figures::occupation_label(o, l.en));
     }
     if let Some(id) = &f.class_id {

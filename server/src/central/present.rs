@@ -308,18 +308,12 @@ pub fn read_filter(
     q: &crate::review::ReportQuery,
     l: Lang,
 ) -> (crate::reports::CaseFilter, Vec<String>) {
-    use crate::reports::{CaseFilter, OrgId};
+    use crate::reports::CaseFilter;
     let (filter, mut out) = match CaseFilter::parse(&q.filter) {
         Ok(f) => (f, Vec::new()),
         Err(errors) => (
             CaseFilter {
-                org: q
-                    .filter
-                    .org
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| OrgId(s.to_string())),
+                org: q.filter.org_id(),
                 ..CaseFilter::default()
             },
             errors.iter().map(|e| e.message(l.en)).collect(),

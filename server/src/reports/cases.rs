@@ -152,9 +152,22 @@ pub(super) fn select_cases(
         sql.push_str(" AND p.class_id = ?");
         args.push(SqlValue::Text(c.as_str().into()));
     }
-    let source = coded_code(&f.source, |k| k.code());
-    let occupation = coded_code(&f.occupation, |o| o.code());
-    for (column, value) in [("source_kind", source), ("occupation", occupation)] {
+    // Coded columns: a code, or the files that do not record it.
+    let coded = [
+        (
+            "source_kind",
+            f.source.as_ref().map(|r| r.stored(|k| k.code())),
+        ),
+        (
+            "occupation",
+            f.occupation.as_ref().map(|r| r.stored(|k| k.code())),
+        ),
+        (
+            "education",
+            f.education.as_ref().map(|r| r.stored(String::as_str)),
+        ),
+    ];
+    for (column, value) in coded {
         match value {
             Some(None) => sql.push_str(&format!(" AND p.{column} IS NULL")),
             Some(Some(code)) => {
@@ -169,14 +182,6 @@ pub(super) fn select_cases(
     }
     if f.female {
         sql.push_str(" AND p.sex = 'female'");
-    }
-    match &f.education {
-        Some(Recorded::NotRecorded) => sql.push_str(" AND p.education IS NULL"),
-        Some(Recorded::Is(e)) => {
-            sql.push_str(" AND p.education = ?");
-            args.push(SqlValue::Text(e.clone()));
-        }
-        None => {}
     }
     let sector = f.sector.as_deref();
     let needle = f.q.as_deref().map(fold);
@@ -252,15 +257,4 @@ pub fn sort_by_name<T>(rows: &mut Vec<T>, name: impl Fn(&T) -> &str) {
         rows.drain(..).map(|r| (sort_key(name(&r)), r)).collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     rows.extend(keyed.into_iter().map(|(_, r)| r));
-}
-
-/// The stored code a coded filter asks for: `Some(None)` for "not recorded".
-fn coded_code<T: Copy>(
-    v: &Option<Recorded<T>>,
-    code: impl Fn(T) -> &'static str,
-) -> Option<Option<&'static str>> {
-    v.as_ref().map(|r| match r {
-        Recorded::NotRecorded => None,
-        Recorded::Is(t) => Some(code(*t)),
-    })
 }

@@ -92,6 +92,14 @@ pub struct FilterForm {
     pub q: Option<String>,
 }
 
+impl FilterForm {
+    /// The organisation asked for, whatever else the form holds: the scope a page shows
+    /// even when other boxes cannot be used.
+    pub fn org_id(&self) -> Option<OrgId> {
+        Reader::text(&self.org).map(OrgId)
+    }
+}
+
 /// The id of an organisation of the tree.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OrgId(pub String);
@@ -168,6 +176,22 @@ impl<T> Recorded<T> {
         } else {
             from_code(code).map(Recorded::Is)
         }
+    }
+}
+
+impl<T> Recorded<T> {
+    /// The stored code this asks for, `code` of the value; `None` for the files that do
+    /// not record the field.
+    pub fn stored<'a>(&'a self, code: impl FnOnce(&'a T) -> &'a str) -> Option<&'a str> {
+        match self {
+            Recorded::NotRecorded => None,
+            Recorded::Is(t) => Some(code(t)),
+        }
+    }
+
+    /// The code in forms and links: the stored code, or [`NOT_RECORDED`].
+    pub fn form_code<'a>(&'a self, code: impl FnOnce(&'a T) -> &'a str) -> &'a str {
+        self.stored(code).unwrap_or(NOT_RECORDED)
     }
 }
 
@@ -381,13 +405,6 @@ fn flag_text(on: bool) -> Option<String> {
     on.then(|| "1".to_string())
 }
 
-fn coded_text<T: Copy>(v: &Option<Recorded<T>>, code: impl Fn(T) -> String) -> Option<String> {
-    v.as_ref().map(|r| match r {
-        Recorded::NotRecorded => NOT_RECORDED.to_string(),
-        Recorded::Is(t) => code(*t),
-    })
-}
-
 impl From<CaseFilter> for FilterForm {
     fn from(f: CaseFilter) -> FilterForm {
         FilterForm::from(&f)
@@ -412,14 +429,14 @@ impl From<&CaseFilter> for FilterForm {
             minority: flag_text(f.minority),
             youth: flag_text(f.youth),
             age: flag_text(f.age),
-            education: f.education.as_ref().map(|e| match e {
-                Recorded::NotRecorded => NOT_RECORDED.to_string(),
-                Recorded::Is(code) => code.clone(),
-            }),
+            education: f
+                .education
+                .as_ref()
+                .map(|e| e.form_code(String::as_str).to_string()),
             class: flag_text(f.class),
             introduced: flag_text(f.introduced),
-            source: coded_text(&f.source, |s| s.code().to_string()),
-            occupation: coded_text(&f.occupation, |o| o.code().to_string()),
+            source: f.source.map(|s| s.form_code(|k| k.code()).to_string()),
+            occupation: f.occupation.map(|o| o.form_code(|k| k.code()).to_string()),
             official: flag_text(f.official),
             cohort: flag_text(f.cohort),
             class_id: f.class_id.as_ref().map(|c| c.0.clone()),
@@ -489,7 +506,7 @@ impl CaseFilter {
             return Err(r.errors);
         }
         Ok(CaseFilter {
-            org: Reader::text(&form.org).map(OrgId),
+            org: form.org_id(),
             year,
             term: Reader::text(&form.term),
             from,
