@@ -18,7 +18,8 @@
 
 use postgres::{GenericClient, IsolationLevel};
 
-/// Migrations of the PostgreSQL schema, in order (`pgschema.sql` is the first).
+/// Migrations of the PostgreSQL schema, in order (`pgschema.sql` is the first); the
+/// rollups' tables follow, generated from their definitions.
 pub const MIGRATIONS: &[&str] = &[include_str!("pgschema.sql")];
 
 /// One change as a pull returns it.
@@ -43,7 +44,7 @@ pub fn migrate(client: &mut impl GenericClient) -> Result<(), postgres::Error> {
     for m in MIGRATIONS {
         client.batch_execute(m)?;
     }
-    Ok(())
+    client.batch_execute(&crate::rollups::postgres_tables())
 }
 
 /// A change to append: its document, Automerge hash, actor and bytes.
