@@ -379,10 +379,11 @@ fn write_projection(
         review.comment,
         eval.rule_set.version(),
         today.to_string(),
-        // The case itself is read from its document: a JSON copy here doubled the disk
-        // of every file (the column stays, empty, for stores migrated before).
+        // The case and its evaluation are read from the document where they are shown:
+        // JSON copies here doubled the disk of every file (the columns stay, empty, for
+        // stores migrated before).
         "",
-        json_text(eval),
+        "",
         now_secs(),
         case.source.kind.map(|k| k.code()),
         p.occupation.map(|o| o.code()),
@@ -417,7 +418,9 @@ fn write_projection(
         "INSERT OR REPLACE INTO deadlines(doc_id, code, label_vi, label_en, due, done)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for d in &eval.deadlines {
+    // Only open deadlines: every reader asks for those, and a met one is part of the
+    // evaluation, computed again from the document where it is shown.
+    for d in eval.deadlines.iter().filter(|d| !d.done) {
         ins.execute(params![
             id,
             d.code,

@@ -12,12 +12,13 @@ use axum::{Json, Router};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use shared::api::{ErrorCode, ReviewChange};
+use shared::date::Date;
 use shared::doc;
 use shared::sync::DocId;
 
 use crate::admin;
 use crate::auth::{Caller, now_secs};
-use crate::casedocs::{self, AttributedValue, today_vn};
+use crate::casedocs::{self, AttributedValue, RulesConfig, today_vn};
 use crate::error::{AppError, AppResult};
 use crate::export::{self, Cell, ExportFormat, Sheet};
 use crate::extract::{AppJson, AppQuery, Reviewer};
@@ -276,6 +277,8 @@ pub fn case_detail_of(
     conn: &rusqlite::Connection,
     caller: &Reviewer,
     id: &str,
+    rules: &RulesConfig,
+    today: Date,
 ) -> AppResult<CaseDetail> {
     let (org, doc) =
         casedocs::load_doc(conn, id)?.ok_or_else(|| AppError::not_found("hồ sơ", "Case file"))?;
@@ -283,20 +286,17 @@ pub fn case_detail_of(
         return Err(AppError::forbidden());
     }
     let json = doc::to_json(&doc);
-    let eval: String = conn
-        .query_row(
-            "SELECT eval_json FROM projections WHERE doc_id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or_default();
+    // Evaluated now, under today's settings and calendar, as the projection would be.
+    let evaluation = match doc::read_parts(&doc) {
+        Ok((case, _)) => serde_json::to_value(rules.evaluate(&case, today)).unwrap_or_default(),
+        Err(_) => serde_json::Value::Null,
+    };
     Ok(CaseDetail {
         id: id.to_string(),
         org_id: org,
         case: json.get("case").cloned().unwrap_or_default(),
         review: doc::read_review(&doc),
-        evaluation: serde_json::from_str(&eval).unwrap_or_default(),
+        evaluation,
         conflicts: doc::conflicts(&doc),
     })
 }
@@ -307,9 +307,16 @@ async fn case_detail(
     Path(id): Path<String>,
 ) -> AppResult<Json<CaseDetail>> {
     let store = state.store.clone();
+    let rules = state.rules();
     blocking(move || {
         let conn = store.read();
-        Ok(Json(case_detail_of(&conn, &caller, &id)?))
+        Ok(Json(case_detail_of(
+            &conn,
+            &caller,
+            &id,
+            &rules,
+            today_vn(),
+        )?))
     })
     .await
 }

@@ -451,6 +451,13 @@ CREATE INDEX projections_cohort ON projections(outstanding_date, org_id, class_i
     // Rollups of the published figures per organisation, month and year (`rollups.rs`),
     // replacing the day-level aggregates of admissions and recognitions.
     include_str!("rollups.sql"),
+    // Disk per case file: the evaluation is computed again where it is shown (the case
+    // page loads the document anyway), and only open deadlines are kept (every reader asks
+    // for `done = 0`; met deadlines are part of the evaluation).
+    r#"
+UPDATE projections SET eval_json = '' WHERE eval_json <> '';
+DELETE FROM deadlines WHERE done <> 0;
+"#,
 ];
 
 /// A handle on the database file.

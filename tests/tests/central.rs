@@ -668,3 +668,73 @@ async fn names_written_as_markup_show_escaped_on_every_central_page() {
     let (_, html) = admin.get(&search).await;
     assert!(html.contains(&format!(r#"name="q" value="{SHOWN}""#)));
 }
+
+#[tokio::test]
+async fn a_case_page_evaluates_its_file_as_the_queues_store_it() {
+    // The store keeps findings and open deadlines only; the case detail evaluates the
+    // document again. Both must agree, and met deadlines still show on the case.
+    let app = spawn_app().await;
+    let token = reviewer_token(&app).await;
+    let (_, findings) = app
+        .get_json(&token, "/api/review/findings?severity=blocking")
+        .await
+        .unwrap();
+    let (_, deadlines) = app
+        .get_json(&token, "/api/review/deadlines?days=366")
+        .await
+        .unwrap();
+    let today: shared::date::Date = deadlines["today"].as_str().unwrap().parse().unwrap();
+    let until = today.add_days(366).to_string();
+    let deadlines = deadlines["rows"].as_array().unwrap();
+    let ids: BTreeSet<String> = deadlines
+        .iter()
+        .map(|d| d["doc_id"].as_str().unwrap().to_string())
+        .take(8)
+        .collect();
+    assert!(!ids.is_empty(), "the demo has open deadlines");
+    let mut met = 0;
+    for id in &ids {
+        let (status, detail) = app
+            .get_json(&token, &format!("/api/review/cases/{id}"))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{detail}");
+        let eval = &detail["evaluation"];
+        let stored_findings: BTreeSet<String> = findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["doc_id"] == id.as_str())
+            .map(|f| format!("{} {}", f["code"], f["field"]))
+            .collect();
+        let evaluated_findings: BTreeSet<String> = eval["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == "blocking")
+            .map(|f| format!("{} {}", f["code"], f["field"]))
+            .collect();
+        assert_eq!(evaluated_findings, stored_findings, "{id}");
+        let open: BTreeSet<String> = eval["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["done"] == false && d["code"] != "DL_PROBATION_END")
+            .filter(|d| d["due"].as_str().unwrap() <= until.as_str())
+            .map(|d| format!("{} {}", d["code"], d["due"]))
+            .collect();
+        let queued: BTreeSet<String> = deadlines
+            .iter()
+            .filter(|d| d["doc_id"] == id.as_str())
+            .map(|d| format!("{} {}", d["code"], d["due"]))
+            .collect();
+        assert_eq!(open, queued, "{id}");
+        met += eval["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["done"] == true)
+            .count();
+    }
+    assert!(met > 0, "met deadlines are still part of the evaluation");
+}

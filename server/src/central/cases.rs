@@ -301,12 +301,13 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Response {
     let store = state.store.clone();
-    let calendar = state.rules().calendar;
+    let rules = state.rules();
+    let calendar = rules.calendar.clone();
     let lang = r.lang;
     run_page(lang, move || {
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
-        let d = review::case_detail_of(&conn, &r.caller, &id)?;
+        let d = review::case_detail_of(&conn, &r.caller, &id, &rules, today_vn())?;
         let conflicts = review::conflicts(&conn, &r.caller, Some("all"), Some(&id))?;
         drop(conn);
         let (history_total, history) = review::history_of(
