@@ -174,6 +174,7 @@ pub fn to_json_checked(doc: &impl ReadDoc, limits: &Limits) -> Result<Json, Limi
         max_string: limits.max_string_bytes,
         nodes: 0,
         strict: true,
+        conflicts: 0,
     };
     walk.obj(doc, &ObjId::Root, 0)
 }
@@ -184,6 +185,8 @@ struct Walk {
     max_string: usize,
     nodes: usize,
     strict: bool,
+    /// Fields walked whose value has concurrent rivals.
+    conflicts: usize,
 }
 
 impl Walk {
@@ -195,6 +198,7 @@ impl Walk {
             max_string: usize::MAX,
             nodes: 0,
             strict: false,
+            conflicts: 0,
         }
     }
 
@@ -236,6 +240,7 @@ impl Walk {
             Ok(ObjType::Map) | Ok(ObjType::Table) => {
                 let mut out = Map::new();
                 for item in doc.map_range(obj, ..) {
+                    self.conflicts += usize::from(item.conflict);
                     let v = self.value(doc, &item.value.clone().into_value(), &item.id(), depth)?;
                     out.insert(item.key.to_string(), v);
                 }
@@ -244,6 +249,7 @@ impl Walk {
             Ok(ObjType::List) => {
                 let mut out = Vec::new();
                 for item in doc.list_range(obj, ..) {
+                    self.conflicts += usize::from(item.conflict);
                     out.push(self.value(
                         doc,
                         &item.value.clone().into_value(),
@@ -285,6 +291,17 @@ pub fn read_case(doc: &impl ReadDoc) -> Result<CaseFile, DocError> {
 pub fn read_parts(doc: &impl ReadDoc) -> Result<(CaseFile, ReviewNote), DocError> {
     let json = to_json(doc);
     Ok((case_of(&json)?, review_of(&json)))
+}
+
+/// [`read_parts`] and the number of fields holding concurrent values
+/// (`conflicts(doc).len()`), in one walk: what a list row needs.
+pub fn read_parts_counting_conflicts(
+    doc: &impl ReadDoc,
+) -> (Result<(CaseFile, ReviewNote), DocError>, usize) {
+    let mut walk = Walk::lenient();
+    let json = walk.obj(doc, &ObjId::Root, 0).unwrap_or(Json::Null);
+    let parts = case_of(&json).map(|case| (case, review_of(&json)));
+    (parts, walk.conflicts)
 }
 
 /// Like [`read_parts`], for a document from outside: its size and shape are checked
@@ -692,6 +709,12 @@ mod tests {
             expected.sort();
             found.sort();
             assert_eq!(found, expected, "round {round}");
+            // The count a list row takes from the one walk of the values.
+            assert_eq!(
+                read_parts_counting_conflicts(&a).1,
+                found.len(),
+                "round {round}"
+            );
             seen += found.len();
         }
         assert!(seen > 40, "the rounds made conflicts to find ({seen})");

@@ -223,6 +223,10 @@ pub struct ReceiveReport {
     pub more: bool,
     /// Documents that left the scope and have nothing unsent: delete them from storage.
     pub removed: BTreeSet<DocId>,
+    /// The changes received for each document, as they were applied: a device that
+    /// stores changes as they come can write these instead of asking the document for
+    /// them again.
+    pub pulled: BTreeMap<DocId, Vec<Change>>,
 }
 
 /// All documents of one device plus its log cursor: the sans-I/O sync state machine.
@@ -249,6 +253,11 @@ impl Replica {
             ..Pending::default()
         };
         for (id, rd) in self.docs.iter_mut() {
+            // Most documents hold nothing new: comparing heads is cheap, asking for the
+            // changes after them is not.
+            if rd.doc.get_heads() == rd.synced {
+                continue;
+            }
             let changes = rd.unsynced();
             if changes.is_empty() {
                 continue;
@@ -321,6 +330,7 @@ impl Replica {
                     self.docs.entry(id.clone()).or_insert(ReplicaDoc::new(doc))
                 }
             };
+            report.pulled.insert(id.clone(), changes.clone());
             rd.doc
                 .apply_changes(changes)
                 .map_err(|e| SyncError::Automerge(e.to_string()))?;

@@ -80,9 +80,13 @@ fn seed(dir: &str, n: usize, out: &str) {
     for i in demo.len()..n {
         let mut r = demo[i % demo.len()].clone();
         r.id = DocId::from_bytes(rng.bytes16());
-        // Another person with the same history: the name differs, the content stays real.
+        // Another person with the same history: the name and birth date differ, the
+        // content stays real. (With the birth date kept, every copy was a possible
+        // duplicate of every other copy of its person, a flood of pairs no ward has.)
         r.case.person.full_name = format!("{} {}", r.case.person.full_name, i);
         r.case.person.id_number = String::new();
+        let copy = (i / demo.len()) as i32;
+        r.case.person.birth_date = r.case.person.birth_date.map(|d| d.add_days(-copy));
         copies.push(r);
     }
     // Imported in batches: one transaction per batch.

@@ -176,6 +176,9 @@ pub struct Device {
     pub calendar: WorkingCalendar,
     /// Summaries of parsed documents, with the heads they were computed at.
     pub cache: BTreeMap<DocId, (Summary, Vec<ChangeHash>)>,
+    /// Documents first received by the last sync response, as the chunk of exactly the
+    /// changes received: writing it spares asking the document for its changes again.
+    pub fresh: BTreeMap<DocId, Chunk>,
     /// Today in Vietnam, set by the caller before use.
     pub today: Date,
     /// The time (ms since the epoch) new changes are stamped with, set by the caller.
@@ -193,6 +196,7 @@ impl Default for Device {
             reference: Reference::default(),
             calendar: WorkingCalendar::vietnam_2021_2027(),
             cache: BTreeMap::new(),
+            fresh: BTreeMap::new(),
             today: Date::from_days_since_epoch(0),
             now: 0.0,
         }
@@ -351,9 +355,11 @@ impl Device {
         {
             return Some(s.clone());
         }
-        let case = doc::read_case(&rd.doc).unwrap_or_default();
-        let review = doc::read_review(&rd.doc);
-        let conflicts = doc::conflicts(&rd.doc).len() as u32;
+        // One walk of the document for both parts: it is most of a summary's cost.
+        let (parts, conflicts) = doc::read_parts_counting_conflicts(&rd.doc);
+        let (case, review) =
+            parts.unwrap_or_else(|_| (CaseFile::default(), doc::read_review(&rd.doc)));
+        let conflicts = conflicts as u32;
         let eval = self.evaluate(&case);
         let mut s = summarize(&case, &eval, conflicts, review.returned, self.today);
         s.merged_into = review.merged_into;
@@ -385,8 +391,11 @@ impl Device {
         let since = self.unsynced_since(id);
         let rd = self.replica.docs.get_mut(id)?;
         let stored = self.stored.entry(id.clone()).or_default();
-        let new: Vec<Change> = rd.doc.get_changes(&stored.heads);
-        let chunk = chunks::changes_chunk(&new);
+        let chunk = match self.fresh.remove(id) {
+            // A document created by the last response holds just the changes received.
+            Some(c) if stored.heads.is_empty() && stored.keys.is_empty() => Some(c),
+            _ => chunks::changes_chunk(&rd.doc.get_changes(&stored.heads)),
+        };
         let heads = rd.doc.get_heads();
         stored.heads = heads.clone();
         if let Some(c) = &chunk {
@@ -543,6 +552,15 @@ impl Device {
         for id in &report.touched {
             self.prune_synced(id);
         }
+        self.fresh.clear();
+        for id in &report.new_docs {
+            if let Some(changes) = report.pulled.get(id)
+                && !self.stored.contains_key(id)
+                && let Some(chunk) = chunks::changes_chunk(changes)
+            {
+                self.fresh.insert(id.clone(), chunk);
+            }
+        }
         for id in &report.removed {
             self.stored.remove(id);
             self.cache.remove(id);
@@ -626,8 +644,8 @@ impl Device {
         let rd = self.replica.docs.get_mut(id)?;
         let all = doc::to_json(&rd.doc);
         let json = all.get("case").cloned().unwrap_or(Json::Null);
-        let case = doc::read_case(&rd.doc).unwrap_or_default();
-        let review = doc::read_review(&rd.doc);
+        let (case, review) = doc::read_parts(&rd.doc)
+            .unwrap_or_else(|_| (CaseFile::default(), doc::read_review(&rd.doc)));
         let raw_conflicts = doc::conflicts(&rd.doc);
         // Change metadata gives each competing value its time and tells reviewer
         // resolutions (written with a recognisable message by the server) apart.

@@ -461,3 +461,52 @@ fn a_summary_stored_by_an_older_version_is_computed_again() {
     assert_eq!(s.id_number, "001199000123");
     assert_eq!(s.version, SUMMARY_VERSION);
 }
+
+#[test]
+fn a_file_first_received_is_written_as_the_changes_received() {
+    // Another device's file, with two changes, arrives in one response.
+    let mut other = device(9);
+    let id = new_case(&mut other, "Đỗ Văn Hùng");
+    other.edit(&id, "person.ethnicity", &json!("Tày")).unwrap();
+    let sent: Vec<automerge::Change> = other
+        .replica
+        .docs
+        .get_mut(&id)
+        .unwrap()
+        .doc
+        .get_changes(&[]);
+    let mut dev = device(1);
+    let (_, pending) = dev.replica.prepare(None);
+    let resp = SyncResponse {
+        protocol: PROTOCOL_VERSION,
+        accepted: vec![],
+        rejected: vec![],
+        pull: vec![DocChanges {
+            doc_id: id.clone(),
+            changes: sent
+                .iter()
+                .map(|c| ChangeBytes(c.raw_bytes().to_vec()))
+                .collect(),
+        }],
+        cursor: 5,
+        more: false,
+        removed: vec![],
+    };
+    let report = dev.replica.receive(pending, resp).unwrap();
+    dev.after_receive(&report);
+    let mut store = FakeStore::default();
+    store.write(&mut dev, &id, true);
+    // The chunk is exactly the changes received, keyed as any tab would key them.
+    let chunks = store.chunks_of(&id);
+    assert_eq!(chunks, vec![chunks::changes_chunk(&sent).unwrap()]);
+    // A later edit writes only its own change, as for any other file.
+    dev.edit(&id, "person.ethnicity", &json!("Nùng")).unwrap();
+    store.write(&mut dev, &id, true);
+    let mut reopened = store.open(1);
+    assert!(reopened.hydrate(&id));
+    assert_eq!(
+        field(&mut reopened, &id, "person.ethnicity"),
+        Some(json!("Nùng"))
+    );
+    assert_eq!(store.chunks_of(&id).len(), 2);
+}
