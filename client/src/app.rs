@@ -169,6 +169,22 @@ fn Header() -> impl IntoView {
                     s.pushed.min(s.to_push),
                     s.to_push
                 )
+            } else if s.files > 0 {
+                match s.remaining {
+                    Some(left) if left > 0 => format!(
+                        "{} {}/{} {}",
+                        tr("Đang tải hồ sơ…", "Loading files…"),
+                        s.files,
+                        s.files as u64 + left,
+                        tr("hồ sơ", "files")
+                    ),
+                    _ => format!(
+                        "{} {} {}",
+                        tr("Đang tải hồ sơ…", "Loading files…"),
+                        s.files,
+                        tr("hồ sơ", "files")
+                    ),
+                }
             } else if s.received > 0 {
                 format!(
                     "{} {} {}",

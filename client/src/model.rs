@@ -53,6 +53,10 @@ pub struct SyncView {
     pub to_push: u32,
     /// Changes received in the current run.
     pub received: u32,
+    /// Whole files received in the current run (a first sync), and how many are still
+    /// to come.
+    pub files: u32,
+    pub remaining: Option<u64>,
     pub last_ok: Option<f64>,
     /// The last failure, in both languages.
     pub error: Option<(String, String)>,
@@ -446,6 +450,22 @@ pub async fn load_chunks() {
 }
 
 /// Parses the stored documents a few dozen at a time, letting the page stay responsive.
+/// Parses, a few at a time, the stored documents a sync must look at (unsent changes,
+/// leaving the scope); the others stay as stored until opened or `hydrate_all`.
+pub async fn hydrate_for_sync() {
+    while !ui().loaded.get_untracked() {
+        sleep(10).await;
+    }
+    loop {
+        let ids = with(|m| m.hydrate_for_sync(40));
+        if ids.is_empty() {
+            break;
+        }
+        refresh_rows(&ids);
+        sleep(0).await;
+    }
+}
+
 pub async fn hydrate_all() {
     while !ui().loaded.get_untracked() {
         sleep(10).await;

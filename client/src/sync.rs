@@ -117,7 +117,12 @@ pub async fn become_leader() {
             .ok()
             .flatten()
             .unwrap_or_default();
+        // An interrupted first sync goes on where its last stored page ended.
+        let resume: Option<String> = store.get_meta("resume").await.ok().flatten().flatten();
         with(|m| {
+            if m.replica.cursor == 0 && cursor == 0 && m.replica.resume.is_none() {
+                m.replica.resume = resume;
+            }
             m.replica.cursor = m.replica.cursor.max(cursor);
             m.replica.leaving.extend(leaving);
             m.replica.dropped.extend(dropped);
@@ -194,6 +199,8 @@ async fn run() {
             s.pushed = 0;
             s.to_push = 0;
             s.received = 0;
+            s.files = 0;
+            s.remaining = None;
         });
         let result = run_once().await;
         let u = ui();
@@ -273,7 +280,7 @@ async fn run_once() -> Result<(), ApiError> {
     let Some(token) = with(|m| m.session.as_ref().map(|s| s.token.clone())) else {
         return Ok(());
     };
-    model::hydrate_all().await;
+    model::hydrate_for_sync().await;
     // A refusal to register a tab's actor id must not stop the other files' sync: the
     // server then refuses only the changes written with it, and the next run retries.
     if let Err(e) = tabs::bind_actors(&token).await
@@ -317,14 +324,16 @@ async fn run_once() -> Result<(), ApiError> {
             .iter()
             .map(|d| d.changes.len() as u32)
             .sum::<u32>();
+        let files = resp.whole.len() as u32;
+        let remaining = resp.remaining;
         let outcome = with(|m| {
-            let report = m.replica.receive(pending, resp)?;
-            m.after_receive(&report);
+            let report = m.receive(pending, resp)?;
             let leaving = serde_json::to_string(&m.replica.leaving).unwrap_or_default();
             let dropped = serde_json::to_string(&m.replica.dropped).unwrap_or_default();
-            Ok::<_, shared::sync::SyncError>((report, m.replica.cursor, leaving, dropped))
+            let resume = serde_json::to_string(&m.replica.resume).unwrap_or_default();
+            Ok::<_, shared::sync::SyncError>((report, m.replica.cursor, leaving, dropped, resume))
         });
-        let (report, cursor, leaving, dropped) = outcome.map_err(|e| ApiError::Server {
+        let (report, cursor, leaving, dropped, resume) = outcome.map_err(|e| ApiError::Server {
             status: 0,
             code: ErrorCode::Other("BAD_SYNC".into()),
             message_vi: e.to_string(),
@@ -336,7 +345,11 @@ async fn run_once() -> Result<(), ApiError> {
         let stored = model::persist(
             &ids,
             &removed,
-            vec![("leaving", leaving), ("dropped", dropped)],
+            vec![
+                ("leaving", leaving),
+                ("dropped", dropped),
+                ("resume", resume),
+            ],
             Some(cursor),
         )
         .await;
@@ -352,6 +365,8 @@ async fn run_once() -> Result<(), ApiError> {
         update_view(|s| {
             s.pushed += pushed.len() as u32;
             s.received += received;
+            s.files += files;
+            s.remaining = remaining;
         });
         more = report.more;
         report_drops = !report.removed.is_empty();

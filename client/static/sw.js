@@ -19,6 +19,15 @@ const SHELL = [
 ];
 
 self.addEventListener('install', (event) => {
+  // Where the browser can route without waking this worker (Chromium's static routing),
+  // the API and the central pages go straight to the network: every sync request would
+  // otherwise wait for the worker to start and decline it.
+  if (event.addRoutes) {
+    event.addRoutes([
+      { condition: { urlPattern: { pathname: '/api/*' } }, source: 'network' },
+      { condition: { urlPattern: { pathname: '/central/*' } }, source: 'network' },
+    ]).catch(() => {});
+  }
   event.waitUntil(
     caches.open(CACHE).then((cache) =>
       // `no-cache` so the shell of this version comes from the server, not the HTTP cache.

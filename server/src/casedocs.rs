@@ -19,7 +19,7 @@ use shared::date::Date;
 use shared::doc::{self, FieldConflict};
 use shared::model::CaseFile;
 use shared::rules::{self, EvalContext, Evaluation, RuleSettings, Severity};
-use shared::sync::{ChangeBytes, DocChanges, DocId, Rejection};
+use shared::sync::{ChangeBytes, DocChanges, DocId, Rejection, WholeDoc};
 
 use crate::auth::now_secs;
 use crate::merge::{self, Merged, Pusher, StoredDoc};
@@ -621,6 +621,44 @@ pub struct Page {
     pub bytes: u64,
     /// Files the device holds that left its scope.
     pub removed: Vec<DocId>,
+    /// Whole documents (a first sync, for a device that takes them).
+    pub whole: Vec<WholeDoc>,
+    /// Where the first sync of whole documents goes on, while it is under way.
+    pub resume: Option<Resume>,
+    /// Files the first sync of whole documents still brings after this page.
+    pub remaining: Option<u64>,
+}
+
+/// A first sync of whole documents: where it goes on, and the rules the list summaries
+/// are computed with (the ones the device runs).
+#[derive(Debug, Clone, Copy)]
+pub struct Whole<'a> {
+    pub resume: Option<&'a Resume>,
+    pub rules: &'a RulesConfig,
+    pub today: Date,
+}
+
+/// Where an interrupted first sync of whole documents goes on: the feed position it
+/// started at (the device's cursor once it ends) and the last file sent. On the wire it
+/// is the opaque token `<position>:<file id>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    pub head: u64,
+    pub after: DocId,
+}
+
+impl Resume {
+    pub fn parse(token: &str) -> Option<Resume> {
+        let (head, after) = token.split_once(':')?;
+        Some(Resume {
+            head: head.parse().ok()?,
+            after: DocId::try_from(after.to_string()).ok()?,
+        })
+    }
+
+    pub fn token(&self) -> String {
+        format!("{}:{}", self.head, self.after)
+    }
 }
 
 /// A stored change as it goes to devices: uncompressed. The log keeps Automerge's
@@ -655,6 +693,7 @@ impl PullStart {
     /// Whether [`pull_finish`] has anything to write for this page.
     pub fn needs_finish(&self, feed: &Feed<'_>, page: &Page) -> bool {
         !page.docs.is_empty()
+            || !page.whole.is_empty()
             || matches!(&self.served, Some(s) if s.as_deref() != Some(feed.scope_path))
     }
 }
@@ -726,6 +765,11 @@ pub fn pull_read(
     max_bytes: u64,
     start: &PullStart,
 ) -> rusqlite::Result<Page> {
+    if cursor == 0
+        && let Some(whole) = &feed.whole
+    {
+        return whole_page(conn, feed, whole, max_bytes, start);
+    }
     let (lo, hi) = scope_range(feed.scope_path);
     let head = feed_position(conn)?;
     let cursor_i = cursor as i64;
@@ -802,26 +846,111 @@ pub fn pull_read(
         last = seq;
     }
     let next = if more { last } else { head.max(cursor_i) };
-    // Files this device holds that are no longer in its scope: moved since the cursor, or
-    // all of them when the scope changed. (Files on this page are in scope.)
-    let removed: Vec<DocId> = conn
-        .prepare_cached(
-            "SELECT x.doc_id FROM device_docs x LEFT JOIN docs d ON d.id = x.doc_id
-             LEFT JOIN orgs o ON o.id = d.org_id
-             WHERE x.device_id = ?1 AND (?2 OR d.org_seq IS NULL OR d.org_seq > ?3)
-               AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)",
-        )?
-        .query_map(params![device, scope_changed, cursor_i, lo, hi], |r| {
-            r.get::<_, String>(0)
-        })?
-        .filter_map(|r| r.ok().and_then(|s| DocId::try_from(s).ok()))
-        .collect();
     Ok(Page {
         docs,
         cursor: next as u64,
         more,
         bytes,
-        removed,
+        removed: removed_since(conn, feed, cursor_i, scope_changed)?,
+        whole: Vec::new(),
+        resume: None,
+        remaining: None,
+    })
+}
+
+/// Files this device holds that are no longer in its scope: moved since the cursor, or
+/// all of them when the scope changed. (Files on the page being read are in scope.)
+fn removed_since(
+    conn: &Connection,
+    feed: &Feed<'_>,
+    cursor: i64,
+    scope_changed: bool,
+) -> rusqlite::Result<Vec<DocId>> {
+    let (lo, hi) = scope_range(feed.scope_path);
+    conn.prepare_cached(
+        "SELECT x.doc_id FROM device_docs x LEFT JOIN docs d ON d.id = x.doc_id
+         LEFT JOIN orgs o ON o.id = d.org_id
+         WHERE x.device_id = ?1 AND (?2 OR d.org_seq IS NULL OR d.org_seq > ?3)
+           AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)",
+    )?
+    .query_map(
+        params![feed.device_id, scope_changed, cursor, lo, hi],
+        |r| r.get::<_, String>(0),
+    )?
+    .map(|r| r.map(|s| DocId::try_from(s).ok()))
+    .filter_map(|r| r.transpose())
+    .collect()
+}
+
+/// A page of a first sync of whole documents: the files of the scope in id order after
+/// where the last page ended, each in Automerge's saved form (uncompressed, so the
+/// response's gzip works on it) with its heads and list summary. The first page fixes
+/// the feed position the sync started at; every file read later holds at least the
+/// changes up to it, so the device's cursor becomes that position when the last page is
+/// in, and the changes made meanwhile follow as an ordinary pull (a change received twice
+/// is applied once).
+fn whole_page(
+    conn: &Connection,
+    feed: &Feed<'_>,
+    whole: &Whole<'_>,
+    max_bytes: u64,
+    start: &PullStart,
+) -> rusqlite::Result<Page> {
+    let (lo, hi) = scope_range(feed.scope_path);
+    let now = feed_position(conn)?;
+    // A position from the device is never taken beyond the feed's.
+    let (head, after) = match whole.resume {
+        Some(r) => ((r.head as i64).clamp(0, now), r.after.as_str()),
+        None => (now, ""),
+    };
+    let ids: Vec<String> = conn
+        .prepare_cached(
+            "SELECT d.id FROM docs d JOIN orgs o ON o.id = d.org_id
+             WHERE o.path >= ?1 AND o.path < ?2 AND d.id > ?3 ORDER BY d.id",
+        )?
+        .query_map(params![lo, hi, after], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let ctx = EvalContext::new(whole.today, &whole.rules.settings, &whole.rules.calendar);
+    let mut out = Vec::new();
+    let mut bytes = 0u64;
+    for id in &ids {
+        if bytes >= max_bytes && bytes > 0 {
+            break;
+        }
+        let Some((_, mut doc)) = load_doc(conn, id)? else {
+            continue;
+        };
+        let Ok(doc_id) = DocId::try_from(id.clone()) else {
+            continue;
+        };
+        let saved = doc.save_nocompress();
+        bytes += saved.len() as u64;
+        out.push(WholeDoc {
+            doc_id,
+            heads: doc.get_heads(),
+            summary: shared::summary::of_doc(&doc, &ctx),
+            saved: ChangeBytes(saved),
+        });
+    }
+    let remaining = (ids.len() - out.len()) as u64;
+    let resume = match out.last() {
+        Some(last) if remaining > 0 => Some(Resume {
+            head: head as u64,
+            after: last.doc_id.clone(),
+        }),
+        _ => None,
+    };
+    Ok(Page {
+        docs: Vec::new(),
+        // The device's cursor stays 0 until the last page; then it is the position the
+        // sync started at, and one more pull brings what changed meanwhile.
+        cursor: if resume.is_some() { 0 } else { head as u64 },
+        more: true,
+        bytes,
+        removed: removed_since(conn, feed, 0, start.scope_changed)?,
+        whole: out,
+        resume,
+        remaining: Some(remaining),
     })
 }
 
@@ -836,8 +965,13 @@ pub fn pull_finish(
     let device = feed.device_id;
     let mut held = conn
         .prepare_cached("INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)")?;
-    for d in &page.docs {
-        held.execute([device, d.doc_id.as_str()])?;
+    for id in page
+        .docs
+        .iter()
+        .map(|d| &d.doc_id)
+        .chain(page.whole.iter().map(|w| &w.doc_id))
+    {
+        held.execute([device, id.as_str()])?;
     }
     if matches!(&start.served, Some(s) if s.as_deref() != Some(feed.scope_path)) {
         conn.prepare_cached("UPDATE devices SET scope_path = ?2 WHERE id = ?1")?
@@ -863,6 +997,8 @@ pub struct Feed<'a> {
     pub device_id: &'a str,
     pub scope_path: &'a str,
     pub dropped: &'a [DocId],
+    /// The device takes a first sync as whole documents.
+    pub whole: Option<Whole<'a>>,
 }
 
 /// Rewrites the snapshot of every document with at least `min_changes` changes logged

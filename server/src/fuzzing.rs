@@ -948,6 +948,7 @@ pub fn run_push(data: &[u8]) {
         device_id: DEVICE,
         scope_path: SCOPE_PATH,
         dropped: &[],
+        whole: None,
     };
     let page = casedocs::pull(&conn, &feed, 0, &HashSet::new(), u64::MAX)
         .unwrap_or_else(|e| panic!("the pull feed fails: {e}"));
@@ -1174,6 +1175,8 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             push,
             max_bytes: Some(512 * 1024),
             dropped: vec![doc_id(2)],
+            whole: false,
+            resume: None,
         })
         .unwrap_or_default()
     };

@@ -12,7 +12,7 @@ use shared::api::ErrorCode;
 use shared::sync::{self, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 
 use crate::auth::{Caller, Role};
-use crate::casedocs::{Feed, today_vn};
+use crate::casedocs::{Feed, Resume, Whole, today_vn};
 use crate::docstore::{DocStore, MergeConfig};
 use crate::error::{AppError, AppResult, BodyBytes};
 use crate::merge::Pusher;
@@ -112,10 +112,26 @@ fn handle(state: &AppState, caller: &Caller, req: SyncRequest) -> AppResult<Sync
         .max_bytes
         .unwrap_or(DEFAULT_PAGE_BYTES)
         .clamp(1, MAX_PAGE_BYTES);
+    let resume = match req.resume.as_deref().map(Resume::parse) {
+        None => None,
+        Some(Some(r)) => Some(r),
+        Some(None) => {
+            return Err(AppError::bad_request(
+                ErrorCode::MalformedSync,
+                "Điểm tiếp tục đồng bộ không hợp lệ.",
+                "The sync resume point is not valid.",
+            ));
+        }
+    };
     let feed = Feed {
         device_id: &caller.device_id,
         scope_path: &caller.scope_path,
         dropped: &req.dropped,
+        whole: req.whole.then_some(Whole {
+            resume: resume.as_ref(),
+            rules: &rules,
+            today: cfg.today,
+        }),
     };
     let page = docs.pull(&feed, req.cursor, &pushed.pushed, max)?;
     Ok(SyncResponse {
@@ -126,5 +142,8 @@ fn handle(state: &AppState, caller: &Caller, req: SyncRequest) -> AppResult<Sync
         cursor: page.cursor,
         more: page.more,
         removed: page.removed,
+        whole: page.whole,
+        resume: page.resume.map(|r| r.token()),
+        remaining: page.remaining,
     })
 }

@@ -13,5 +13,6 @@ pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod stage;
+pub mod summary;
 pub mod sync;
 pub mod text;

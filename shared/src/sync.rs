@@ -100,6 +100,27 @@ pub struct SyncRequest {
     /// Documents the device has deleted after the server said they left its scope.
     #[serde(default)]
     pub dropped: Vec<DocId>,
+    /// The device takes files it does not hold yet (a first sync, or files newly in its
+    /// scope) as whole documents with their list summaries ([`WholeDoc`]) instead of
+    /// every change of their history.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub whole: bool,
+    /// Where an interrupted first sync of whole documents goes on (from the last
+    /// response's `resume`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<String>,
+}
+
+/// One whole document, as a first sync hands it to a device that asked for them: the
+/// document in Automerge's saved form, its heads (everything up to them is on the
+/// server), and the summary its list row shows, computed by the server with the rules
+/// the device runs. The device can store it as it is and parse it when it is opened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WholeDoc {
+    pub doc_id: DocId,
+    pub saved: ChangeBytes,
+    pub heads: Vec<ChangeHash>,
+    pub summary: crate::summary::Summary,
 }
 
 /// Changes of one document, in causal order.
@@ -128,6 +149,17 @@ pub struct SyncResponse {
     /// sent of them, then deletes them and names them in `dropped`.
     #[serde(default)]
     pub removed: Vec<DocId>,
+    /// Whole documents (for a request with `whole`), beside `pull`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub whole: Vec<WholeDoc>,
+    /// Set while a first sync of whole documents is under way: send it back as the
+    /// request's `resume` (with `more`) to go on where this page ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<String>,
+    /// During a first sync of whole documents: how many files are still to come after
+    /// this page (for the progress shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u64>,
 }
 
 /// Why the server refused a pushed document.
@@ -242,6 +274,10 @@ pub struct Replica {
     pub leaving: BTreeSet<DocId>,
     /// Documents removed here that the next request reports as dropped.
     pub dropped: BTreeSet<DocId>,
+    /// Ask for files not held yet as whole documents ([`WholeDoc`]).
+    pub whole: bool,
+    /// Where an interrupted first sync of whole documents goes on.
+    pub resume: Option<String>,
 }
 
 impl Replica {
@@ -277,6 +313,8 @@ impl Replica {
             push,
             max_bytes,
             dropped: self.dropped.iter().cloned().collect(),
+            whole: self.whole,
+            resume: self.resume.clone(),
         };
         (req, pending)
     }
@@ -301,6 +339,12 @@ impl Replica {
                 .map(ChangeBytes::decode)
                 .collect::<Result<Vec<_>, _>>()?;
             pulled.push((dc.doc_id.clone(), changes));
+        }
+        let mut whole: Vec<(DocId, AutoCommit, Vec<ChangeHash>)> = Vec::new();
+        for w in &resp.whole {
+            let doc = AutoCommit::load(&w.saved.0)
+                .map_err(|e| SyncError::BadChange(format!("{}: {e}", w.doc_id)))?;
+            whole.push((w.doc_id.clone(), doc, w.heads.clone()));
         }
         for id in &resp.accepted {
             if let (Some(rd), Some(heads)) = (self.docs.get_mut(id), pending.sent_heads.get(id)) {
@@ -338,6 +382,27 @@ impl Replica {
             rd.synced = merge_heads(&rd.synced, &hashes);
             report.touched.insert(id);
         }
+        for (id, mut loaded, heads) in whole {
+            match self.docs.get_mut(&id) {
+                Some(rd) => {
+                    rd.doc
+                        .merge(&mut loaded)
+                        .map_err(|e| SyncError::Automerge(e.to_string()))?;
+                    rd.synced = merge_heads(&rd.synced, &heads);
+                }
+                None => {
+                    report.new_docs.insert(id.clone());
+                    if let Some(actor) = &self.actor {
+                        loaded.set_actor(actor.clone());
+                    }
+                    let mut rd = ReplicaDoc::new(loaded);
+                    rd.synced = heads;
+                    self.docs.insert(id.clone(), rd);
+                }
+            }
+            report.touched.insert(id);
+        }
+        self.resume = resp.resume.clone();
         for id in &pending.dropped {
             self.dropped.remove(id);
         }
@@ -399,6 +464,8 @@ mod tests {
             }],
             max_bytes: Some(1000),
             dropped: vec![DocId::from_bytes([8; 16])],
+            whole: false,
+            resume: None,
         };
         let bytes = serde_json::to_vec(&req).unwrap();
         assert_eq!(decode_request(&bytes).unwrap(), req);

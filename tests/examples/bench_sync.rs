@@ -441,5 +441,7 @@ fn largest_file(d: &mut Device, rng: &mut XorShift) -> shared::sync::SyncRequest
         }],
         max_bytes: None,
         dropped: vec![],
+        whole: false,
+        resume: None,
     }
 }

@@ -20,6 +20,8 @@ fn request(push: Vec<DocChanges>) -> SyncRequest {
         push,
         max_bytes: None,
         dropped: vec![],
+        whole: false,
+        resume: None,
     }
 }
 

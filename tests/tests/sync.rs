@@ -16,6 +16,8 @@ fn empty_request() -> SyncRequest {
         push: vec![],
         max_bytes: None,
         dropped: vec![],
+        whole: false,
+        resume: None,
     }
 }
 
@@ -732,4 +734,114 @@ async fn a_report_held_open_does_not_delay_a_concurrent_sync() {
         "the sync was answered only after the report ended"
     );
     assert_eq!(first, again, "the report read one consistent state");
+}
+
+/// One round trip of a device that takes whole documents, with a page of `max` bytes.
+async fn whole_round(dev: &mut Device, max: u64) -> shared::sync::SyncResponse {
+    let (req, pending) = dev.replica.prepare(Some(max));
+    assert!(req.whole);
+    let (status, body) = dev.send(&req).await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let resp = shared::sync::decode_response(&body).unwrap();
+    dev.replica.receive(pending, resp.clone()).unwrap();
+    resp
+}
+
+#[tokio::test]
+async fn a_first_sync_of_whole_documents_resumes_where_it_stopped_and_misses_nothing() {
+    let app = spawn_app().await;
+    let rules = app.state.rules();
+    let ctx = shared::rules::EvalContext::new(
+        server::casedocs::today_vn(),
+        &rules.settings,
+        &rules.calendar,
+    );
+    let mut writer = app.device("canbo.lachtray").await.unwrap();
+    writer.sync().await.unwrap();
+    let files = writer.doc_ids().len();
+    assert!(files > 20, "the ward has files to page through ({files})");
+
+    let mut dev = app.device("canbo.lachtray").await.unwrap();
+    dev.replica.whole = true;
+    let mut received: BTreeMap<String, usize> = BTreeMap::new();
+    let mut count = |resp: &shared::sync::SyncResponse, dev: &mut Device| {
+        for w in &resp.whole {
+            *received.entry(w.doc_id.to_string()).or_default() += 1;
+            // The row's summary is the one the device would compute from the document.
+            let doc = &dev.replica.docs[&w.doc_id].doc;
+            assert_eq!(
+                w.summary,
+                shared::summary::of_doc(doc, &ctx),
+                "{}",
+                w.doc_id
+            );
+            assert!(
+                resp.pull.is_empty(),
+                "whole documents come instead of changes"
+            );
+        }
+    };
+    // Two small pages: the cursor stays 0 and the resume point moves on.
+    let first = whole_round(&mut dev, 16 * 1024).await;
+    count(&first, &mut dev);
+    assert!(!first.whole.is_empty() && first.more && first.cursor == 0);
+    let left = first.remaining.unwrap();
+    let second = whole_round(&mut dev, 16 * 1024).await;
+    count(&second, &mut dev);
+    assert_eq!(second.remaining.unwrap(), left - second.whole.len() as u64);
+    assert_ne!(first.resume, second.resume);
+
+    // Meanwhile another device edits a file already sent and creates a new one.
+    let sent = first.whole[0].doc_id.clone();
+    writer
+        .edit(&sent, "case.person.ethnicity", json!("Mường"))
+        .unwrap();
+    let new = writer
+        .create_case("phuong-11-cb1", "Lò Văn Mới", [0xab; 16])
+        .unwrap();
+    writer.sync().await.unwrap();
+    assert_eq!(writer.unsynced_docs(), 0);
+    assert_eq!(writer.case(&sent).unwrap().person.ethnicity, "Mường");
+
+    // The answer to the third page is lost: the device asks again from where it was.
+    let before = dev.replica.resume.clone();
+    dev.sync_once(Fault::DropResponse).await.unwrap();
+    assert_eq!(dev.replica.resume, before);
+    loop {
+        let resp = whole_round(&mut dev, 16 * 1024).await;
+        count(&resp, &mut dev);
+        if !resp.more {
+            break;
+        }
+    }
+    // Every file came once as a whole document (the one created meanwhile may come as
+    // either), nothing was skipped, and the edit made meanwhile arrived.
+    let server = app.server_heads().unwrap();
+    assert_eq!(dev.doc_ids().len(), files + 1);
+    for (id, n) in &received {
+        assert_eq!(*n, 1, "{id} came {n} times");
+    }
+    for id in dev.doc_ids() {
+        let heads = dev.replica.docs.get_mut(&id).unwrap().doc.get_heads();
+        assert_eq!(server[id.as_str()], heads, "{id}");
+    }
+    assert_eq!(
+        dev.case(&sent).unwrap().person.ethnicity,
+        "Mường",
+        "the edit made during the first sync"
+    );
+    assert!(dev.doc_ids().contains(&new));
+    assert!(dev.replica.cursor > 0 && dev.replica.resume.is_none());
+
+    // A resume point that is not one the server gave is refused, in both languages.
+    let mut bad = empty_request();
+    bad.whole = true;
+    bad.resume = Some("12:../../etc".into());
+    let (status, body) = raw_sync(&app, &dev.token, serde_json::to_vec(&bad).unwrap(), false).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "MALFORMED_SYNC", "{body}");
+    let vi = body["error"]["message_vi"].as_str().unwrap();
+    assert!(vi.contains("không hợp lệ"), "{vi}");
+    let en = body["error"]["message_en"].as_str().unwrap();
+    assert!(en.contains("not valid"), "{en}");
 }

@@ -45,6 +45,16 @@ pub fn snapshot_chunk(doc: &mut AutoCommit) -> Chunk {
     }
 }
 
+/// A chunk holding a whole document as the server sent it (a first sync), keyed by its
+/// heads: the heads name every change of the history, so the same document always gets
+/// the same key, and compaction deletes it only once a snapshot holds all of it.
+pub fn whole_chunk(saved: Vec<u8>, heads: &[ChangeHash]) -> Chunk {
+    Chunk {
+        key: format!("w{}-{}", heads.len(), digest(heads)),
+        bytes: saved,
+    }
+}
+
 /// The key of a record carried over from the first storage layout (one saved document).
 pub fn legacy_key(bytes: &[u8]) -> String {
     let mut h = Fnv::new(0);

@@ -24,46 +24,18 @@ use shared::calendar::WorkingCalendar;
 use shared::date::Date;
 use shared::doc::{self, ReviewNote};
 use shared::model::CaseFile;
-use shared::rules::{self, EvalContext, Evaluation, Severity};
+use shared::rules::{self, EvalContext, Evaluation};
 use shared::stage::Stage;
-use shared::sync::{DocId, ReceiveReport, Rejection, Replica, ReplicaDoc, SyncRequest};
+pub use shared::summary::{SUMMARY_VERSION, Summary, summarize};
+use shared::sync::{
+    DocId, Pending, ReceiveReport, Rejection, Replica, ReplicaDoc, SyncError, SyncRequest,
+    SyncResponse, WholeDoc,
+};
 use shared::text::{SortKey, fold, sort_key};
 
 use chunks::Chunk;
 use reference::{Reference, Session};
 use shared::api::ReviewChange;
-
-/// What the list shows of a case file; stored with the document so the list opens at once.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Summary {
-    pub name: String,
-    pub org_id: String,
-    /// Stage code (`shared::stage::Stage::code`).
-    pub stage: String,
-    pub blocking: u32,
-    /// The nearest deadline someone must act on (`shared::deadlines::next_real_deadline`).
-    pub next_due: Option<Date>,
-    /// Its code, so the row can say what is due.
-    pub next_due_code: String,
-    pub conflicts: u32,
-    /// Returned by the reviewer with a comment.
-    pub returned: bool,
-    pub birth_date: Option<Date>,
-    /// The day the summary was computed: due dates and findings move with the date.
-    pub day: Option<Date>,
-    /// Identity-card number as written (to warn of duplicate files).
-    pub id_number: String,
-    /// The file the office merged this one into, if it did.
-    pub merged_into: String,
-    /// [`SUMMARY_VERSION`] when computed; an older stored summary is computed again.
-    pub version: u32,
-}
-
-/// The version of [`Summary`]'s fields: a stored summary of another version lacks some
-/// (the identity-card number, the merge, what is due) and is computed again when its
-/// file is parsed.
-pub const SUMMARY_VERSION: u32 = 2;
 
 /// What the device remembers about a case file besides its changes. Written beside the
 /// chunks; every field is either monotone (`synced`) or derived again from the document.
@@ -179,6 +151,9 @@ pub struct Device {
     /// Documents first received by the last sync response, as the chunk of exactly the
     /// changes received: writing it spares asking the document for its changes again.
     pub fresh: BTreeMap<DocId, Chunk>,
+    /// Whole documents of the last sync response kept as they came (not parsed): their
+    /// writes, ready.
+    pub fresh_raw: BTreeMap<DocId, DocWrite>,
     /// Today in Vietnam, set by the caller before use.
     pub today: Date,
     /// The time (ms since the epoch) new changes are stamped with, set by the caller.
@@ -188,7 +163,11 @@ pub struct Device {
 impl Default for Device {
     fn default() -> Device {
         Device {
-            replica: Replica::default(),
+            replica: Replica {
+                // A first sync takes whole documents and keeps them as they come.
+                whole: true,
+                ..Replica::default()
+            },
             raw: BTreeMap::new(),
             stored: BTreeMap::new(),
             session: None,
@@ -197,6 +176,7 @@ impl Default for Device {
             calendar: WorkingCalendar::vietnam_2021_2027(),
             cache: BTreeMap::new(),
             fresh: BTreeMap::new(),
+            fresh_raw: BTreeMap::new(),
             today: Date::from_days_since_epoch(0),
             now: 0.0,
         }
@@ -355,14 +335,8 @@ impl Device {
         {
             return Some(s.clone());
         }
-        // One walk of the document for both parts: it is most of a summary's cost.
-        let (parts, conflicts) = doc::read_parts_counting_conflicts(&rd.doc);
-        let (case, review) =
-            parts.unwrap_or_else(|_| (CaseFile::default(), doc::read_review(&rd.doc)));
-        let conflicts = conflicts as u32;
-        let eval = self.evaluate(&case);
-        let mut s = summarize(&case, &eval, conflicts, review.returned, self.today);
-        s.merged_into = review.merged_into;
+        let ctx = EvalContext::new(self.today, &self.reference.rule_settings, &self.calendar);
+        let s = shared::summary::of_doc(&rd.doc, &ctx);
         self.cache.insert(id.clone(), (s.clone(), heads));
         Some(s)
     }
@@ -387,6 +361,11 @@ impl Device {
     /// one chunk, and the metadata. They count as stored from now on; call
     /// [`Device::write_failed`] if the write does not commit.
     pub fn take_write(&mut self, id: &DocId) -> Option<DocWrite> {
+        if let Some(w) = self.fresh_raw.remove(id)
+            && self.raw.contains_key(id)
+        {
+            return Some(w);
+        }
         let summary = self.summary(id)?;
         let since = self.unsynced_since(id);
         let rd = self.replica.docs.get_mut(id)?;
@@ -544,6 +523,78 @@ impl Device {
         {
             rd.synced = rd.doc.get_heads();
         }
+    }
+
+    /// Folds a sync response in. Whole documents of files this device does not hold are
+    /// kept as they came, with the server's summary for their row, and parsed when they
+    /// are opened; files the response touches that are stored but not parsed yet are
+    /// parsed first. Then [`Device::after_receive`].
+    pub fn receive(
+        &mut self,
+        pending: Pending,
+        mut resp: SyncResponse,
+    ) -> Result<ReceiveReport, SyncError> {
+        let touched: Vec<DocId> = resp
+            .pull
+            .iter()
+            .map(|d| d.doc_id.clone())
+            .chain(resp.whole.iter().map(|w| w.doc_id.clone()))
+            .chain(resp.removed.iter().cloned())
+            .chain(resp.accepted.iter().cloned())
+            .chain(resp.rejected.iter().map(|r| r.doc_id.clone()))
+            .filter(|id| self.raw.contains_key(id))
+            .collect();
+        for id in &touched {
+            self.hydrate(id);
+        }
+        let (kept, parsed): (Vec<WholeDoc>, Vec<WholeDoc>) =
+            std::mem::take(&mut resp.whole).into_iter().partition(|w| {
+                !self.replica.docs.contains_key(&w.doc_id) && !self.raw.contains_key(&w.doc_id)
+            });
+        resp.whole = parsed;
+        let mut report = self.replica.receive(pending, resp)?;
+        for w in kept {
+            let chunk = chunks::whole_chunk(w.saved.0, &w.heads);
+            let meta = DocMeta {
+                synced: w.heads.clone(),
+                rejected: None,
+                unsynced_since: None,
+                summary: w.summary,
+                summary_heads: w.heads,
+            };
+            self.raw.insert(
+                w.doc_id.clone(),
+                RawDoc {
+                    chunks: vec![chunk.clone()],
+                    meta: meta.clone(),
+                },
+            );
+            self.fresh_raw.insert(
+                w.doc_id.clone(),
+                DocWrite {
+                    id: w.doc_id.clone(),
+                    chunk: Some(chunk),
+                    meta,
+                },
+            );
+            report.new_docs.insert(w.doc_id.clone());
+            report.touched.insert(w.doc_id);
+        }
+        self.after_receive(&report);
+        Ok(report)
+    }
+
+    /// Parses the stored documents a sync must look at: those with changes not sent yet
+    /// and those leaving the scope. The others stay as stored until opened.
+    pub fn hydrate_for_sync(&mut self, n: usize) -> Vec<DocId> {
+        let ids: Vec<DocId> = self
+            .raw
+            .iter()
+            .filter(|(id, r)| r.meta.unsynced_since.is_some() || self.replica.leaving.contains(*id))
+            .map(|(id, _)| id.clone())
+            .take(n)
+            .collect();
+        ids.into_iter().filter(|id| self.hydrate(id)).collect()
     }
 
     /// After a sync response: summaries of touched documents are stale, and documents
@@ -753,36 +804,6 @@ fn same_set(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
     let x: BTreeSet<&ChangeHash> = a.iter().collect();
     let y: BTreeSet<&ChangeHash> = b.iter().collect();
     x == y
-}
-
-/// The list summary of a case and its evaluation.
-pub fn summarize(
-    case: &CaseFile,
-    eval: &Evaluation,
-    conflicts: u32,
-    returned: bool,
-    today: Date,
-) -> Summary {
-    let next = shared::deadlines::next_real_deadline(&eval.deadlines, today);
-    Summary {
-        name: case.person.full_name.clone(),
-        org_id: case.org_id.clone(),
-        stage: eval.stage.code().to_string(),
-        blocking: eval
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Blocking)
-            .count() as u32,
-        next_due: next.map(|d| d.due),
-        next_due_code: next.map(|d| d.code.to_string()).unwrap_or_default(),
-        conflicts,
-        returned,
-        birth_date: case.person.birth_date,
-        day: Some(today),
-        id_number: case.person.id_number.clone(),
-        merged_into: String::new(),
-        version: SUMMARY_VERSION,
-    }
 }
 
 pub fn make_row(

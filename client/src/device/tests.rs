@@ -252,6 +252,9 @@ fn ack_all(dev: &mut Device, cursor: u64) -> ReceiveReport {
         cursor,
         more: false,
         removed: vec![],
+        whole: vec![],
+        resume: None,
+        remaining: None,
     };
     let report = dev.replica.receive(pending, resp).unwrap();
     dev.after_receive(&report);
@@ -301,6 +304,8 @@ fn pushes_are_cut_to_the_byte_budget_but_never_to_nothing() {
         push: vec![doc(1, 600), doc(2, 300), doc(3, 300), doc(4, 100)],
         max_bytes: None,
         dropped: vec![],
+        whole: false,
+        resume: None,
     };
     assert_eq!(cut_push(&mut req, 1000), 1);
     let kept: Vec<u8> = req
@@ -334,6 +339,9 @@ fn a_file_that_left_the_scope_goes_only_after_its_changes_are_on_the_server() {
         cursor: 5,
         more: false,
         removed: vec![id.clone()],
+        whole: vec![],
+        resume: None,
+        remaining: None,
     };
     let report = dev.replica.receive(pending, resp).unwrap();
     dev.after_receive(&report);
@@ -491,6 +499,9 @@ fn a_file_first_received_is_written_as_the_changes_received() {
         cursor: 5,
         more: false,
         removed: vec![],
+        whole: vec![],
+        resume: None,
+        remaining: None,
     };
     let report = dev.replica.receive(pending, resp).unwrap();
     dev.after_receive(&report);
@@ -508,5 +519,84 @@ fn a_file_first_received_is_written_as_the_changes_received() {
         field(&mut reopened, &id, "person.ethnicity"),
         Some(json!("Nùng"))
     );
+    assert_eq!(store.chunks_of(&id).len(), 2);
+}
+
+#[test]
+fn a_whole_document_is_kept_as_it_came_and_parsed_when_needed() {
+    let mut other = device(9);
+    let id = new_case(&mut other, "Hà Thị Mai");
+    let ctx = EvalContext::new(other.today, &other.reference.rule_settings, &other.calendar);
+    let rd = other.replica.docs.get_mut(&id).unwrap();
+    let heads = rd.doc.get_heads();
+    let whole = shared::sync::WholeDoc {
+        doc_id: id.clone(),
+        saved: ChangeBytes(rd.doc.save_nocompress()),
+        heads: heads.clone(),
+        summary: shared::summary::of_doc(&rd.doc, &ctx),
+    };
+    let mut dev = device(1);
+    let (_, pending) = dev.replica.prepare(None);
+    let resp = SyncResponse {
+        protocol: PROTOCOL_VERSION,
+        accepted: vec![],
+        rejected: vec![],
+        pull: vec![],
+        cursor: 0,
+        more: true,
+        removed: vec![],
+        whole: vec![whole],
+        resume: Some("9:x".into()),
+        remaining: Some(3),
+    };
+    let report = dev.receive(pending, resp).unwrap();
+    assert!(report.new_docs.contains(&id) && report.touched.contains(&id));
+    // Not parsed: the row comes from the summary sent with it.
+    assert!(dev.raw.contains_key(&id) && !dev.replica.docs.contains_key(&id));
+    assert_eq!(dev.row(&id).unwrap().s.name, "Hà Thị Mai");
+    assert_eq!(dev.replica.resume.as_deref(), Some("9:x"));
+    let mut store = FakeStore::default();
+    store.write(&mut dev, &id, true);
+    let chunks = store.chunks_of(&id);
+    assert_eq!(chunks.len(), 1);
+    assert!(chunks[0].key.starts_with("w1-"), "{}", chunks[0].key);
+    assert_eq!(store.meta[&id].synced, heads);
+    // Nothing to push for it.
+    assert_eq!(dev.to_push(), 0);
+    assert!(dev.hydrate_for_sync(10).is_empty());
+
+    // Opened from storage later, it parses to the same document; a change pulled for
+    // it meanwhile parses it first and applies on top.
+    let mut later = store.open(1);
+    other.edit(&id, "person.ethnicity", &json!("Dao")).unwrap();
+    let rd = other.replica.docs.get_mut(&id).unwrap();
+    let change = rd.doc.get_changes(&heads);
+    let (_, pending) = later.replica.prepare(None);
+    let resp = SyncResponse {
+        protocol: PROTOCOL_VERSION,
+        accepted: vec![],
+        rejected: vec![],
+        pull: vec![DocChanges {
+            doc_id: id.clone(),
+            changes: change
+                .iter()
+                .map(|c| ChangeBytes(c.raw_bytes().to_vec()))
+                .collect(),
+        }],
+        cursor: 12,
+        more: false,
+        removed: vec![],
+        whole: vec![],
+        resume: None,
+        remaining: None,
+    };
+    later.receive(pending, resp).unwrap();
+    assert!(later.replica.docs.contains_key(&id));
+    assert_eq!(
+        field(&mut later, &id, "person.ethnicity"),
+        Some(json!("Dao"))
+    );
+    let written = store.write(&mut later, &id, true);
+    assert!(written > 0);
     assert_eq!(store.chunks_of(&id).len(), 2);
 }
