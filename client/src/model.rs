@@ -466,6 +466,20 @@ pub async fn hydrate_for_sync() {
     }
 }
 
+/// Parses every stored document in the background, a few at a time (once at a time).
+pub fn hydrate_in_background() {
+    thread_local! {
+        static RUNNING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if RUNNING.with(|r| r.replace(true)) {
+        return;
+    }
+    leptos::task::spawn_local(async {
+        hydrate_all().await;
+        RUNNING.with(|r| r.set(false));
+    });
+}
+
 pub async fn hydrate_all() {
     while !ui().loaded.get_untracked() {
         sleep(10).await;

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use shared::api::ErrorCode;
-use shared::sync::{DocId, SyncResponse};
+use shared::sync::{DocId, Pending, SyncRequest, SyncResponse};
 
 use crate::api::{self, ApiError, Reference};
 use crate::device::cut_push;
@@ -238,6 +238,11 @@ async fn run() {
     }
     LOOP.with(|l| l.borrow_mut().running = false);
     update_view(|s| s.running = false);
+    // Files received whole are parsed in the background, a few at a time, so that the
+    // first open or edit of each does not wait for it.
+    if with(|m| !m.raw.is_empty()) {
+        model::hydrate_in_background();
+    }
 }
 
 async fn handle_error(e: ApiError) {
@@ -302,23 +307,48 @@ async fn run_once() -> Result<(), ApiError> {
     // Files deleted here are reported to the server with the next request; one more
     // request in this run does it at once.
     let mut report_drops = false;
+    // The next page of a pull, asked for while this one is applied and stored.
+    let mut ahead: Option<(SyncRequest, Ahead)> = None;
     loop {
         // Push only what this device has stored: wait for this tab's pending writes.
         while ui().saving.get_untracked() > 0 {
             model::sleep(20).await;
         }
-        let (req, pending, left) = with(|m| {
-            let (mut req, pending) = m.replica.prepare(Some(PULL_PAGE));
-            req.push.retain(|d| !sent.contains(&d.doc_id));
-            let left = cut_push(&mut req, PUSH_BUDGET);
-            (req, pending, left)
-        });
-        if !first && req.push.is_empty() && !more && !report_drops {
-            break;
-        }
+        let (req, pending, left, resp) = match ahead.take() {
+            Some((req, slot)) => {
+                let resp = slot.wait().await?;
+                (req, Pending::default(), 0, resp)
+            }
+            None => {
+                let (req, pending, left) = with(|m| {
+                    let (mut req, pending) = m.replica.prepare(Some(PULL_PAGE));
+                    req.push.retain(|d| !sent.contains(&d.doc_id));
+                    let left = cut_push(&mut req, PUSH_BUDGET);
+                    (req, pending, left)
+                });
+                if !first && req.push.is_empty() && !more && !report_drops {
+                    break;
+                }
+                let resp: SyncResponse = api::post("/api/sync", Some(&token), &req).await?;
+                (req, pending, left, resp)
+            }
+        };
         first = false;
+        // A page of a pull that sends nothing: the server is asked for the next page
+        // now, so that it reads it while this one is applied and stored. (Were this
+        // page lost with the tab, the stored cursor asks for it again.)
+        if resp.more
+            && req.push.is_empty()
+            && req.dropped.is_empty()
+            && resp.removed.is_empty()
+            && left == 0
+        {
+            let mut next = req.clone();
+            next.cursor = req.cursor.max(resp.cursor);
+            next.resume = resp.resume.clone();
+            ahead = Some((next.clone(), Ahead::fetch(token.clone(), next)));
+        }
         let pushed: Vec<DocId> = req.push.iter().map(|d| d.doc_id.clone()).collect();
-        let resp: SyncResponse = api::post("/api/sync", Some(&token), &req).await?;
         let received = resp
             .pull
             .iter()
@@ -376,6 +406,30 @@ async fn run_once() -> Result<(), ApiError> {
     }
     refresh_reference(&token).await;
     Ok(())
+}
+
+/// A sync request already on its way; its answer is waited for later.
+struct Ahead(Rc<RefCell<Option<Result<SyncResponse, ApiError>>>>);
+
+impl Ahead {
+    fn fetch(token: String, req: SyncRequest) -> Ahead {
+        let slot = Rc::new(RefCell::new(None));
+        let fill = slot.clone();
+        leptos::task::spawn_local(async move {
+            let resp = api::post("/api/sync", Some(&token), &req).await;
+            *fill.borrow_mut() = Some(resp);
+        });
+        Ahead(slot)
+    }
+
+    async fn wait(self) -> Result<SyncResponse, ApiError> {
+        loop {
+            if let Some(r) = self.0.borrow_mut().take() {
+                return r;
+            }
+            model::sleep(5).await;
+        }
+    }
 }
 
 /// Fetches the reference data of the scope once per app start (names of branches,

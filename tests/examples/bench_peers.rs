@@ -180,6 +180,8 @@ async fn client(url: &str, direct: &str, changed: usize) {
     wait_for_go("first");
     let t = Instant::now();
     let mut reader = login_device(&http, url, READER, PASSWORD).await.unwrap();
+    // As the PWA does: a first sync of whole documents.
+    reader.replica.whole = true;
     let (trips, split) = download(&mut reader).await;
     let first = t.elapsed();
     println!(

@@ -371,9 +371,10 @@ impl Device {
         let rd = self.replica.docs.get_mut(id)?;
         let stored = self.stored.entry(id.clone()).or_default();
         let chunk = match self.fresh.remove(id) {
-            // A document created by the last response holds just the changes received.
-            Some(c) if stored.heads.is_empty() && stored.keys.is_empty() => Some(c),
-            _ => chunks::changes_chunk(&rd.doc.get_changes(&stored.heads)),
+            // What the last response brought of a file that was new, or whose every
+            // change was stored: exactly what is not stored yet.
+            Some(c) => Some(c),
+            None => chunks::changes_chunk(&rd.doc.get_changes(&stored.heads)),
         };
         let heads = rd.doc.get_heads();
         stored.heads = heads.clone();
@@ -547,6 +548,20 @@ impl Device {
         for id in &touched {
             self.hydrate(id);
         }
+        // Files whose every change is stored: what the response brings of them is exactly
+        // what is to be written, as it came.
+        let stored_whole: BTreeSet<DocId> = resp
+            .pull
+            .iter()
+            .map(|d| &d.doc_id)
+            .filter(
+                |id| match (self.replica.docs.get_mut(*id), self.stored.get(*id)) {
+                    (Some(rd), Some(st)) => !st.heads.is_empty() && rd.doc.get_heads() == st.heads,
+                    _ => false,
+                },
+            )
+            .cloned()
+            .collect();
         let (kept, parsed): (Vec<WholeDoc>, Vec<WholeDoc>) =
             std::mem::take(&mut resp.whole).into_iter().partition(|w| {
                 !self.replica.docs.contains_key(&w.doc_id) && !self.raw.contains_key(&w.doc_id)
@@ -581,6 +596,15 @@ impl Device {
             report.touched.insert(w.doc_id);
         }
         self.after_receive(&report);
+        for id in stored_whole {
+            if let Some(chunk) = report
+                .pulled
+                .get(&id)
+                .and_then(|c| chunks::changes_chunk(c))
+            {
+                self.fresh.insert(id, chunk);
+            }
+        }
         Ok(report)
     }
 
