@@ -882,6 +882,47 @@ fn removed_since(
     .collect()
 }
 
+/// The whole documents of stored files, computed on up to `threads` threads, in order
+/// (None for a file that is gone or does not load).
+fn build_whole(
+    stored: &[(&String, Option<StoredDoc>)],
+    ctx: &EvalContext<'_>,
+    threads: usize,
+) -> Vec<Option<WholeDoc>> {
+    let one = |(id, s): &(&String, Option<StoredDoc>)| -> Option<WholeDoc> {
+        let doc_id = DocId::try_from((*id).clone()).ok()?;
+        let mut doc = s.clone()?.load().ok()?.doc;
+        let saved = doc.save_nocompress();
+        Some(WholeDoc {
+            doc_id,
+            heads: doc.get_heads(),
+            summary: shared::summary::of_doc(&doc, ctx),
+            saved: ChangeBytes(saved),
+        })
+    };
+    if threads <= 1 || stored.len() < 2 {
+        return stored.iter().map(one).collect();
+    }
+    let per = stored.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = stored
+            .chunks(per)
+            .map(|part| {
+                let n = part.len();
+                (
+                    n,
+                    scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
+        // A part whose thread failed yields nothing for each of its files, in place.
+        parts
+            .into_iter()
+            .flat_map(|(n, h)| h.join().unwrap_or_else(|_| vec![None; n]))
+            .collect()
+    })
+}
+
 /// A page of a first sync of whole documents: the files of the scope in id order after
 /// where the last page ended, each in Automerge's saved form (uncompressed, so the
 /// response's gzip works on it) with its heads and list summary. The first page fixes
@@ -911,32 +952,36 @@ fn whole_page(
         .query_map(params![lo, hi, after], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let ctx = EvalContext::new(whole.today, &whole.rules.settings, &whole.rules.calendar);
+    // Loading, saving and summarising is most of a page's cost: it is done on a few
+    // threads, in batches read from this snapshot, and the page is cut in file order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let mut out = Vec::new();
     let mut bytes = 0u64;
-    for id in &ids {
-        if bytes >= max_bytes && bytes > 0 {
-            break;
+    let mut consumed = 0;
+    let mut last: Option<DocId> = None;
+    'page: while consumed < ids.len() && !(bytes >= max_bytes && bytes > 0) {
+        let batch = &ids[consumed..(consumed + 16 * threads).min(ids.len())];
+        let mut stored = Vec::with_capacity(batch.len());
+        for id in batch {
+            stored.push((id, read_stored(conn, id)?));
         }
-        let Some((_, mut doc)) = load_doc(conn, id)? else {
-            continue;
-        };
-        let Ok(doc_id) = DocId::try_from(id.clone()) else {
-            continue;
-        };
-        let saved = doc.save_nocompress();
-        bytes += saved.len() as u64;
-        out.push(WholeDoc {
-            doc_id,
-            heads: doc.get_heads(),
-            summary: shared::summary::of_doc(&doc, &ctx),
-            saved: ChangeBytes(saved),
-        });
+        for (id, built) in stored.iter().zip(build_whole(&stored, &ctx, threads)) {
+            if bytes >= max_bytes && bytes > 0 {
+                break 'page;
+            }
+            consumed += 1;
+            last = DocId::try_from(id.0.clone()).ok();
+            if let Some(w) = built {
+                bytes += w.saved.0.len() as u64;
+                out.push(w);
+            }
+        }
     }
-    let remaining = (ids.len() - out.len()) as u64;
-    let resume = match out.last() {
-        Some(last) if remaining > 0 => Some(Resume {
+    let remaining = (ids.len() - consumed) as u64;
+    let resume = match last {
+        Some(after) if remaining > 0 => Some(Resume {
             head: head as u64,
-            after: last.doc_id.clone(),
+            after,
         }),
         _ => None,
     };

@@ -180,8 +180,10 @@ async fn client(url: &str, direct: &str, changed: usize) {
     wait_for_go("first");
     let t = Instant::now();
     let mut reader = login_device(&http, url, READER, PASSWORD).await.unwrap();
-    // As the PWA does: a first sync of whole documents.
-    reader.replica.whole = true;
+    // `PEERS_WHOLE=1`: a first sync of whole documents, as the PWA asks for it. The
+    // native client parses every file as it comes anyway, and applying changes natively
+    // costs less than the server's loading and saving, so by default it takes changes.
+    reader.replica.whole = std::env::var("PEERS_WHOLE").is_ok_and(|v| v == "1");
     let (trips, split) = download(&mut reader).await;
     let first = t.elapsed();
     println!(
