@@ -245,6 +245,7 @@ CREATE TABLE IF NOT EXISTS agg_stage (
     PRIMARY KEY (org_id, stage)
 );
 CREATE INDEX IF NOT EXISTS docs_org ON docs(org_id);
+CREATE INDEX IF NOT EXISTS docs_org_seq ON docs(org_seq);
 CREATE INDEX IF NOT EXISTS changes_doc ON changes(doc_id, seq);
 CREATE INDEX IF NOT EXISTS changes_xid ON changes(xid, seq);
 CREATE INDEX IF NOT EXISTS projections_org ON projections(org_id);
