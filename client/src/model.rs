@@ -449,15 +449,14 @@ pub async fn load_chunks() {
     ui().loaded.set(true);
 }
 
-/// Parses the stored documents a few dozen at a time, letting the page stay responsive.
-/// Parses, a few at a time, the stored documents a sync must look at (unsent changes,
-/// leaving the scope); the others stay as stored until opened or `hydrate_all`.
-pub async fn hydrate_for_sync() {
+/// Parses, a few dozen at a time and letting the page stay responsive, the stored
+/// documents `pick` chooses (it parses up to the number given and returns their ids).
+async fn hydrate_batches(pick: impl Fn(&mut Device, usize) -> Vec<DocId>) {
     while !ui().loaded.get_untracked() {
         sleep(10).await;
     }
     loop {
-        let ids = with(|m| m.hydrate_for_sync(40));
+        let ids = with(|m| pick(m, 40));
         if ids.is_empty() {
             break;
         }
@@ -466,7 +465,13 @@ pub async fn hydrate_for_sync() {
     }
 }
 
-/// Parses every stored document in the background, a few at a time (once at a time).
+/// Parses the stored documents a sync must look at (unsent changes, leaving the scope);
+/// the others stay as stored until opened or `hydrate_all`.
+pub async fn hydrate_for_sync() {
+    hydrate_batches(Device::hydrate_for_sync).await;
+}
+
+/// Parses every stored document in the background (one such pass at a time).
 pub fn hydrate_in_background() {
     thread_local! {
         static RUNNING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -480,17 +485,8 @@ pub fn hydrate_in_background() {
     });
 }
 
+/// Parses every stored document.
 pub async fn hydrate_all() {
-    while !ui().loaded.get_untracked() {
-        sleep(10).await;
-    }
-    loop {
-        let ids = with(|m| m.hydrate_some(40));
-        if ids.is_empty() {
-            break;
-        }
-        refresh_rows(&ids);
-        sleep(0).await;
-    }
+    hydrate_batches(Device::hydrate_some).await;
     ui().hydrated.set(true);
 }

@@ -242,20 +242,26 @@ fn a_file_with_no_readable_chunk_stays_raw_instead_of_vanishing() {
     assert!(dev.raw.contains_key(&id));
 }
 
-fn ack_all(dev: &mut Device, cursor: u64) -> ReceiveReport {
-    let (req, pending) = dev.replica.prepare(None);
-    let resp = SyncResponse {
+/// A response of the server with only the given parts (the rest empty).
+fn response(cursor: u64, pull: Vec<DocChanges>) -> SyncResponse {
+    SyncResponse {
         protocol: PROTOCOL_VERSION,
-        accepted: req.push.iter().map(|d| d.doc_id.clone()).collect(),
+        accepted: vec![],
         rejected: vec![],
-        pull: vec![],
+        pull,
         cursor,
         more: false,
         removed: vec![],
         whole: vec![],
         resume: None,
         remaining: None,
-    };
+    }
+}
+
+fn ack_all(dev: &mut Device, cursor: u64) -> ReceiveReport {
+    let (req, pending) = dev.replica.prepare(None);
+    let mut resp = response(cursor, vec![]);
+    resp.accepted = req.push.iter().map(|d| d.doc_id.clone()).collect();
     let report = dev.replica.receive(pending, resp).unwrap();
     dev.after_receive(&report);
     report
@@ -485,24 +491,16 @@ fn a_file_first_received_is_written_as_the_changes_received() {
         .get_changes(&[]);
     let mut dev = device(1);
     let (_, pending) = dev.replica.prepare(None);
-    let resp = SyncResponse {
-        protocol: PROTOCOL_VERSION,
-        accepted: vec![],
-        rejected: vec![],
-        pull: vec![DocChanges {
+    let resp = response(
+        5,
+        vec![DocChanges {
             doc_id: id.clone(),
             changes: sent
                 .iter()
                 .map(|c| ChangeBytes(c.raw_bytes().to_vec()))
                 .collect(),
         }],
-        cursor: 5,
-        more: false,
-        removed: vec![],
-        whole: vec![],
-        resume: None,
-        remaining: None,
-    };
+    );
     let report = dev.replica.receive(pending, resp).unwrap();
     dev.after_receive(&report);
     let mut store = FakeStore::default();
@@ -537,18 +535,11 @@ fn a_whole_document_is_kept_as_it_came_and_parsed_when_needed() {
     };
     let mut dev = device(1);
     let (_, pending) = dev.replica.prepare(None);
-    let resp = SyncResponse {
-        protocol: PROTOCOL_VERSION,
-        accepted: vec![],
-        rejected: vec![],
-        pull: vec![],
-        cursor: 0,
-        more: true,
-        removed: vec![],
-        whole: vec![whole],
-        resume: Some("9:x".into()),
-        remaining: Some(3),
-    };
+    let mut resp = response(0, vec![]);
+    resp.more = true;
+    resp.whole = vec![whole];
+    resp.resume = Some("9:x".into());
+    resp.remaining = Some(3);
     let report = dev.receive(pending, resp).unwrap();
     assert!(report.new_docs.contains(&id) && report.touched.contains(&id));
     // Not parsed: the row comes from the summary sent with it.
@@ -572,24 +563,16 @@ fn a_whole_document_is_kept_as_it_came_and_parsed_when_needed() {
     let rd = other.replica.docs.get_mut(&id).unwrap();
     let change = rd.doc.get_changes(&heads);
     let (_, pending) = later.replica.prepare(None);
-    let resp = SyncResponse {
-        protocol: PROTOCOL_VERSION,
-        accepted: vec![],
-        rejected: vec![],
-        pull: vec![DocChanges {
+    let resp = response(
+        12,
+        vec![DocChanges {
             doc_id: id.clone(),
             changes: change
                 .iter()
                 .map(|c| ChangeBytes(c.raw_bytes().to_vec()))
                 .collect(),
         }],
-        cursor: 12,
-        more: false,
-        removed: vec![],
-        whole: vec![],
-        resume: None,
-        remaining: None,
-    };
+    );
     later.receive(pending, resp).unwrap();
     assert!(later.replica.docs.contains_key(&id));
     assert_eq!(
