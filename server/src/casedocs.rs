@@ -278,6 +278,15 @@ fn write_all_views(
     today: Date,
     changed_by: &str,
 ) -> rusqlite::Result<()> {
+    // What a first sync hands out for this file without loading it.
+    let summary = shared::summary::of_parts(case, review, eval, conflicts.len(), today);
+    let heads: Vec<u8> = doc.get_heads().iter().flat_map(|h| h.0).collect();
+    conn.prepare_cached(
+        "UPDATE docs SET summary = ?2, heads = ?3,
+            summary_seq = (SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1)
+         WHERE id = ?1",
+    )?
+    .execute(params![id, json_text(&summary), heads])?;
     if !review.merged_into.is_empty() {
         return retire_merged(conn, id, changed_by);
     }
@@ -867,31 +876,86 @@ fn removed_since(
     scope_changed: bool,
 ) -> rusqlite::Result<Vec<DocId>> {
     let (lo, hi) = scope_range(feed.scope_path);
-    conn.prepare_cached(
+    // Unless the scope changed, only files placed after the cursor can have left it: the
+    // index on the placing position finds them without reading every held file.
+    let sql = if scope_changed || cursor == 0 {
         "SELECT x.doc_id FROM device_docs x LEFT JOIN docs d ON d.id = x.doc_id
          LEFT JOIN orgs o ON o.id = d.org_id
          WHERE x.device_id = ?1 AND (?2 OR d.org_seq IS NULL OR d.org_seq > ?3)
-           AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)",
-    )?
-    .query_map(
-        params![feed.device_id, scope_changed, cursor, lo, hi],
-        |r| r.get::<_, String>(0),
-    )?
-    .map(|r| r.map(|s| DocId::try_from(s).ok()))
-    .filter_map(|r| r.transpose())
-    .collect()
+           AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)"
+    } else {
+        "SELECT d.id FROM docs d JOIN device_docs x ON x.doc_id = d.id AND x.device_id = ?1
+         LEFT JOIN orgs o ON o.id = d.org_id
+         WHERE NOT ?2 AND d.org_seq > ?3
+           AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)"
+    };
+    conn.prepare_cached(sql)?
+        .query_map(
+            params![feed.device_id, scope_changed, cursor, lo, hi],
+            |r| r.get::<_, String>(0),
+        )?
+        .map(|r| r.map(|s| DocId::try_from(s).ok()))
+        .filter_map(|r| r.transpose())
+        .collect()
+}
+
+/// A file's list summary and heads as its views last wrote them, at log position `seq`.
+#[derive(Debug, Clone)]
+struct Kept {
+    summary: shared::summary::Summary,
+    heads: Vec<ChangeHash>,
+    seq: i64,
+}
+
+fn read_kept(conn: &Connection, id: &str) -> rusqlite::Result<Option<Kept>> {
+    let row: Option<(Option<String>, Option<Vec<u8>>, i64)> = conn
+        .prepare_cached("SELECT summary, heads, summary_seq FROM docs WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((Some(summary), Some(heads), seq)) = row else {
+        return Ok(None);
+    };
+    let Ok(summary) = serde_json::from_str(&summary) else {
+        return Ok(None);
+    };
+    let heads: Option<Vec<ChangeHash>> = heads
+        .chunks(32)
+        .map(|h| ChangeHash::try_from(h).ok())
+        .collect();
+    Ok(heads.filter(|h| !h.is_empty()).map(|heads| Kept {
+        summary,
+        heads,
+        seq,
+    }))
 }
 
 /// The whole documents of stored files, computed on up to `threads` threads, in order
 /// (None for a file that is gone or does not load).
 fn build_whole(
-    stored: &[(&String, Option<StoredDoc>)],
+    stored: &[(&String, Option<StoredDoc>, Option<Kept>)],
     ctx: &EvalContext<'_>,
     threads: usize,
 ) -> Vec<Option<WholeDoc>> {
-    let one = |(id, s): &(&String, Option<StoredDoc>)| -> Option<WholeDoc> {
+    let one = |(id, s, kept): &(&String, Option<StoredDoc>, Option<Kept>)| -> Option<WholeDoc> {
         let doc_id = DocId::try_from((*id).clone()).ok()?;
-        let mut doc = s.clone()?.load().ok()?.doc;
+        let stored = s.as_ref()?;
+        // The summary and heads written with the file's views, when no change came since:
+        // the file goes out as stored (its snapshot and the changes after it), unloaded.
+        if let Some(k) = kept
+            && k.seq == stored.version
+        {
+            let mut saved = stored.snapshot.clone().unwrap_or_default();
+            for c in &stored.changes {
+                saved.extend_from_slice(&wire_form(c.clone()));
+            }
+            return Some(WholeDoc {
+                doc_id,
+                heads: k.heads.clone(),
+                summary: k.summary.clone(),
+                saved: ChangeBytes(saved),
+            });
+        }
+        let mut doc = stored.clone().load().ok()?.doc;
         let saved = doc.save_nocompress();
         Some(WholeDoc {
             doc_id,
@@ -944,13 +1008,22 @@ fn whole_page(
         Some(r) => ((r.head as i64).clamp(0, now), r.after.as_str()),
         None => (now, ""),
     };
+    // The files after the resume point, as many as a page could hold (a file is at
+    // least a few hundred bytes), and how many there are in all.
+    let cap = (max_bytes / 256).clamp(64, 20_000) as i64;
     let ids: Vec<String> = conn
         .prepare_cached(
             "SELECT d.id FROM docs d JOIN orgs o ON o.id = d.org_id
-             WHERE o.path >= ?1 AND o.path < ?2 AND d.id > ?3 ORDER BY d.id",
+             WHERE o.path >= ?1 AND o.path < ?2 AND d.id > ?3 ORDER BY d.id LIMIT ?4",
         )?
-        .query_map(params![lo, hi, after], |r| r.get(0))?
+        .query_map(params![lo, hi, after, cap], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    let left: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM docs d JOIN orgs o ON o.id = d.org_id
+             WHERE o.path >= ?1 AND o.path < ?2 AND d.id > ?3",
+        )?
+        .query_row(params![lo, hi, after], |r| r.get(0))?;
     let ctx = EvalContext::new(whole.today, &whole.rules.settings, &whole.rules.calendar);
     // Loading, saving and summarising is most of a page's cost: it is done on a few
     // threads, in batches read from this snapshot, and the page is cut in file order.
@@ -963,7 +1036,7 @@ fn whole_page(
         let batch = &ids[consumed..(consumed + 16 * threads).min(ids.len())];
         let mut stored = Vec::with_capacity(batch.len());
         for id in batch {
-            stored.push((id, read_stored(conn, id)?));
+            stored.push((id, read_stored(conn, id)?, read_kept(conn, id)?));
         }
         for (id, built) in stored.iter().zip(build_whole(&stored, &ctx, threads)) {
             if bytes >= max_bytes && bytes > 0 {
@@ -977,7 +1050,7 @@ fn whole_page(
             }
         }
     }
-    let remaining = (ids.len() - consumed) as u64;
+    let remaining = (left as u64).saturating_sub(consumed as u64);
     let resume = match last {
         Some(after) if remaining > 0 => Some(Resume {
             head: head as u64,
@@ -992,7 +1065,11 @@ fn whole_page(
         cursor: if resume.is_some() { 0 } else { head as u64 },
         more: true,
         bytes,
-        removed: removed_since(conn, feed, 0, start.scope_changed)?,
+        // Files held from before that are not in the scope are named on the first page.
+        removed: match whole.resume {
+            None => removed_since(conn, feed, 0, start.scope_changed)?,
+            Some(_) => Vec::new(),
+        },
         whole: out,
         resume,
         remaining: Some(remaining),

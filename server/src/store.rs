@@ -458,6 +458,16 @@ CREATE INDEX projections_cohort ON projections(outstanding_date, org_id, class_i
 UPDATE projections SET eval_json = '' WHERE eval_json <> '';
 DELETE FROM deadlines WHERE done <> 0;
 "#,
+    // A pull finds the files placed since its cursor (those that may have left the
+    // device's scope) without reading every file the device holds.
+    "CREATE INDEX docs_org_seq ON docs(org_seq);",
+    // What a first sync hands out for a file without loading it: its list summary and
+    // heads, as of the log position `summary_seq` (written with the file's views).
+    r#"
+ALTER TABLE docs ADD COLUMN summary TEXT;
+ALTER TABLE docs ADD COLUMN heads BLOB;
+ALTER TABLE docs ADD COLUMN summary_seq INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// A handle on the database file.

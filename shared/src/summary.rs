@@ -8,7 +8,7 @@ use automerge::ReadDoc;
 use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
-use crate::doc;
+use crate::doc::{self, ReviewNote};
 use crate::model::CaseFile;
 use crate::rules::{self, EvalContext, Evaluation, Severity};
 
@@ -80,7 +80,18 @@ pub fn of_doc(doc: &impl ReadDoc, ctx: &EvalContext<'_>) -> Summary {
     let (parts, conflicts) = doc::read_parts_counting_conflicts(doc);
     let (case, review) = parts.unwrap_or_else(|_| (CaseFile::default(), doc::read_review(doc)));
     let eval = rules::evaluate(&case, ctx);
-    let mut s = summarize(&case, &eval, conflicts as u32, review.returned, ctx.today);
-    s.merged_into = review.merged_into;
+    of_parts(&case, &review, &eval, conflicts, ctx.today)
+}
+
+/// The summary of a file already read and evaluated (the server's merge has all of it).
+pub fn of_parts(
+    case: &CaseFile,
+    review: &ReviewNote,
+    eval: &Evaluation,
+    conflicts: usize,
+    today: Date,
+) -> Summary {
+    let mut s = summarize(case, eval, conflicts as u32, review.returned, today);
+    s.merged_into = review.merged_into.clone();
     s
 }
