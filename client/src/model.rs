@@ -480,7 +480,19 @@ pub fn hydrate_in_background() {
         return;
     }
     leptos::task::spawn_local(async {
-        hydrate_all().await;
+        // A sync goes first: the pass takes small batches and stops when a sync starts
+        // (the end of every sync starts it again while files are left unparsed).
+        hydrate_batches(|m, _| {
+            if crate::sync::running() {
+                Vec::new()
+            } else {
+                m.hydrate_some(8)
+            }
+        })
+        .await;
+        if with(|m| m.raw.is_empty()) {
+            ui().hydrated.set(true);
+        }
         RUNNING.with(|r| r.set(false));
     });
 }
