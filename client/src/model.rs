@@ -471,19 +471,20 @@ pub async fn hydrate_for_sync() {
     hydrate_batches(Device::hydrate_for_sync).await;
 }
 
-/// Parses every stored document in the background (one such pass at a time).
-pub fn hydrate_in_background() {
+/// Parses every stored document in the background (one such pass at a time), in small
+/// batches, stopping as soon as `yield_to` says something more urgent runs.
+pub fn hydrate_in_background(yield_to: fn() -> bool) {
     thread_local! {
         static RUNNING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
     if RUNNING.with(|r| r.replace(true)) {
         return;
     }
-    leptos::task::spawn_local(async {
+    leptos::task::spawn_local(async move {
         // A sync goes first: the pass takes small batches and stops when a sync starts
         // (the end of every sync starts it again while files are left unparsed).
         hydrate_batches(|m, _| {
-            if crate::sync::running() {
+            if yield_to() {
                 Vec::new()
             } else {
                 m.hydrate_some(8)

@@ -241,7 +241,7 @@ async fn run() {
     // Files received whole are parsed in the background, a few at a time, so that the
     // first open or edit of each does not wait for it.
     if with(|m| !m.raw.is_empty()) {
-        model::hydrate_in_background();
+        model::hydrate_in_background(running);
     }
 }
 
