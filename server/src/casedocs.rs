@@ -899,11 +899,6 @@ fn removed_since(
         .collect()
 }
 
-/// A file with at most this many changes logged after its snapshot goes out as stored;
-/// a longer log is loaded and saved once here (the device would otherwise apply it change
-/// by change when it parses the file).
-const STORED_AS_IS: usize = 4;
-
 /// A file's list summary and heads as its views last wrote them, at log position `seq`.
 #[derive(Debug, Clone)]
 struct Kept {
@@ -944,12 +939,10 @@ fn build_whole(
     let one = |(id, s, kept): &(&String, Option<StoredDoc>, Option<Kept>)| -> Option<WholeDoc> {
         let doc_id = DocId::try_from((*id).clone()).ok()?;
         let stored = s.as_ref()?;
-        // The summary and heads written with the file's views, when no change came since
-        // and its log after the snapshot is short: the file goes out as stored (its
-        // snapshot and the changes after it), unloaded.
+        // The summary and heads written with the file's views, when no change came since:
+        // the file goes out as stored (its snapshot and the changes after it), unloaded.
         if let Some(k) = kept
             && k.seq == stored.version
-            && stored.changes.len() <= STORED_AS_IS
         {
             let mut saved = stored.snapshot.clone().unwrap_or_default();
             for c in &stored.changes {
