@@ -151,9 +151,9 @@ pub struct Device {
     /// Documents first received by the last sync response, as the chunk of exactly the
     /// changes received: writing it spares asking the document for its changes again.
     pub fresh: BTreeMap<DocId, Chunk>,
-    /// Whole documents of the last sync response kept as they came (not parsed): their
-    /// writes, ready.
-    pub fresh_raw: BTreeMap<DocId, DocWrite>,
+    /// Whole documents of the last sync response kept as they came (in `raw`, not
+    /// parsed) and not written yet.
+    pub fresh_raw: BTreeSet<DocId>,
     /// Today in Vietnam, set by the caller before use.
     pub today: Date,
     /// The time (ms since the epoch) new changes are stamped with, set by the caller.
@@ -176,7 +176,7 @@ impl Default for Device {
             calendar: WorkingCalendar::vietnam_2021_2027(),
             cache: BTreeMap::new(),
             fresh: BTreeMap::new(),
-            fresh_raw: BTreeMap::new(),
+            fresh_raw: BTreeSet::new(),
             today: Date::from_days_since_epoch(0),
             now: 0.0,
         }
@@ -361,10 +361,14 @@ impl Device {
     /// one chunk, and the metadata. They count as stored from now on; call
     /// [`Device::write_failed`] if the write does not commit.
     pub fn take_write(&mut self, id: &DocId) -> Option<DocWrite> {
-        if let Some(w) = self.fresh_raw.remove(id)
-            && self.raw.contains_key(id)
+        if self.fresh_raw.remove(id)
+            && let Some(raw) = self.raw.get(id)
         {
-            return Some(w);
+            return Some(DocWrite {
+                id: id.clone(),
+                chunk: raw.chunks.first().cloned(),
+                meta: raw.meta.clone(),
+            });
         }
         let summary = self.summary(id)?;
         let since = self.unsynced_since(id);
@@ -548,14 +552,15 @@ impl Device {
         for id in &touched {
             self.hydrate(id);
         }
-        // Files whose every change is stored: what the response brings of them is exactly
-        // what is to be written, as it came.
-        let stored_whole: BTreeSet<DocId> = resp
+        // Files new here, or whose every change is stored: what the response brings of
+        // them is exactly what is to be written, as it came.
+        let as_received: BTreeSet<DocId> = resp
             .pull
             .iter()
             .map(|d| &d.doc_id)
             .filter(
                 |id| match (self.replica.docs.get_mut(*id), self.stored.get(*id)) {
+                    (None, None) => true,
                     (Some(rd), Some(st)) => !st.heads.is_empty() && rd.doc.get_heads() == st.heads,
                     _ => false,
                 },
@@ -580,23 +585,17 @@ impl Device {
             self.raw.insert(
                 w.doc_id.clone(),
                 RawDoc {
-                    chunks: vec![chunk.clone()],
-                    meta: meta.clone(),
-                },
-            );
-            self.fresh_raw.insert(
-                w.doc_id.clone(),
-                DocWrite {
-                    id: w.doc_id.clone(),
-                    chunk: Some(chunk),
+                    chunks: vec![chunk],
                     meta,
                 },
             );
+            self.fresh_raw.insert(w.doc_id.clone());
             report.new_docs.insert(w.doc_id.clone());
             report.touched.insert(w.doc_id);
         }
         self.after_receive(&report);
-        for id in stored_whole {
+        self.fresh.clear();
+        for id in as_received {
             if let Some(chunk) = report
                 .pulled
                 .get(&id)
@@ -626,15 +625,6 @@ impl Device {
     pub fn after_receive(&mut self, report: &ReceiveReport) {
         for id in &report.touched {
             self.prune_synced(id);
-        }
-        self.fresh.clear();
-        for id in &report.new_docs {
-            if let Some(changes) = report.pulled.get(id)
-                && !self.stored.contains_key(id)
-                && let Some(chunk) = chunks::changes_chunk(changes)
-            {
-                self.fresh.insert(id.clone(), chunk);
-            }
         }
         for id in &report.removed {
             self.stored.remove(id);

@@ -501,8 +501,7 @@ fn a_file_first_received_is_written_as_the_changes_received() {
                 .collect(),
         }],
     );
-    let report = dev.replica.receive(pending, resp).unwrap();
-    dev.after_receive(&report);
+    dev.receive(pending, resp).unwrap();
     let mut store = FakeStore::default();
     store.write(&mut dev, &id, true);
     // The chunk is exactly the changes received, keyed as any tab would key them.
