@@ -363,6 +363,13 @@ async fn run_once() -> Result<(), ApiError> {
             let resume = serde_json::to_string(&m.replica.resume).unwrap_or_default();
             Ok::<_, shared::sync::SyncError>((report, m.replica.cursor, leaving, dropped, resume))
         });
+        // A change whose short dependencies could not be rebuilt here: nothing of the
+        // response was taken, and the replica now asks for whole hashes.
+        if let Err(shared::sync::SyncError::ShortDeps(..)) = &outcome {
+            ahead = None;
+            more = true;
+            continue;
+        }
         let (report, cursor, leaving, dropped, resume) = outcome.map_err(|e| ApiError::Server {
             status: 0,
             code: ErrorCode::Other("BAD_SYNC".into()),

@@ -1177,6 +1177,7 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             dropped: vec![doc_id(2)],
             whole: false,
             resume: None,
+            short_deps: false,
         })
         .unwrap_or_default()
     };

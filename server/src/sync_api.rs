@@ -133,7 +133,14 @@ fn handle(state: &AppState, caller: &Caller, req: SyncRequest) -> AppResult<Sync
             today: cfg.today,
         }),
     };
-    let page = docs.pull(&feed, req.cursor, &pushed.pushed, max)?;
+    let mut page = docs.pull(&feed, req.cursor, &pushed.pushed, max)?;
+    if req.short_deps {
+        for dc in &mut page.docs {
+            for c in &mut dc.changes {
+                c.0 = shared::short_deps::shorten(&c.0);
+            }
+        }
+    }
     Ok(SyncResponse {
         protocol: PROTOCOL_VERSION,
         accepted: pushed.accepted,

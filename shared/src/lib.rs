@@ -12,6 +12,7 @@ pub mod rand;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod short_deps;
 pub mod stage;
 pub mod summary;
 pub mod sync;

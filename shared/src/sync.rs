@@ -109,6 +109,10 @@ pub struct SyncRequest {
     /// response's `resume`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<String>,
+    /// The device rebuilds changes whose dependencies are named by a prefix of their hash
+    /// ([`crate::short_deps`]): the server may send them so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub short_deps: bool,
 }
 
 /// One whole document, as a first sync hands it to a device that asked for them: the
@@ -184,6 +188,10 @@ pub enum SyncError {
     Protocol(u32),
     #[error("lỗi Automerge: {0}")]
     Automerge(String),
+    /// A change sent with short dependencies could not be rebuilt here; the next request
+    /// asks for whole hashes.
+    #[error("không dựng lại được thay đổi của hồ sơ {0}: {1} / a change could not be rebuilt")]
+    ShortDeps(String, crate::short_deps::ExpandError),
 }
 
 /// Parses and checks a request body (already decompressed).
@@ -278,6 +286,9 @@ pub struct Replica {
     pub whole: bool,
     /// Where an interrupted first sync of whole documents goes on.
     pub resume: Option<String>,
+    /// Ask for whole dependency hashes: set when a change sent with short ones could not
+    /// be rebuilt, until a response is received.
+    pub full_deps: bool,
 }
 
 impl Replica {
@@ -315,6 +326,7 @@ impl Replica {
             dropped: self.dropped.iter().cloned().collect(),
             whole: self.whole,
             resume: self.resume.clone(),
+            short_deps: !self.full_deps,
         };
         (req, pending)
     }
@@ -333,13 +345,27 @@ impl Replica {
         // Decode everything first so a bad response changes nothing.
         let mut pulled: Vec<(DocId, Vec<Change>)> = Vec::with_capacity(resp.pull.len());
         for dc in &resp.pull {
-            let changes = dc
-                .changes
-                .iter()
-                .map(ChangeBytes::decode)
-                .collect::<Result<Vec<_>, _>>()?;
+            let bytes: Vec<&[u8]> = dc.changes.iter().map(|c| c.0.as_slice()).collect();
+            let mut held = self.docs.get_mut(&dc.doc_id);
+            let heads = held
+                .as_mut()
+                .map(|rd| rd.doc.get_heads())
+                .unwrap_or_default();
+            let mut all_hashes = || {
+                held.as_mut()
+                    .map(|rd| rd.doc.get_changes(&[]).iter().map(Change::hash).collect())
+                    .unwrap_or_default()
+            };
+            let changes = crate::short_deps::expand_all(&bytes, &heads, &mut all_hashes, |b| {
+                crate::limits::parse_change(b).map_err(SyncError::BadChange)
+            })
+            .map_err(|e| {
+                self.full_deps = true;
+                SyncError::ShortDeps(dc.doc_id.to_string(), e)
+            })??;
             pulled.push((dc.doc_id.clone(), changes));
         }
+        self.full_deps = false;
         let mut whole: Vec<(DocId, AutoCommit, Vec<ChangeHash>)> = Vec::new();
         for w in &resp.whole {
             let doc = AutoCommit::load(&w.saved.0)
@@ -466,6 +492,7 @@ mod tests {
             dropped: vec![DocId::from_bytes([8; 16])],
             whole: false,
             resume: None,
+            short_deps: true,
         };
         let bytes = serde_json::to_vec(&req).unwrap();
         assert_eq!(decode_request(&bytes).unwrap(), req);

@@ -443,5 +443,6 @@ fn largest_file(d: &mut Device, rng: &mut XorShift) -> shared::sync::SyncRequest
         dropped: vec![],
         whole: false,
         resume: None,
+        short_deps: false,
     }
 }

@@ -260,8 +260,12 @@ impl Device {
         }
         let resp: SyncResponse = shared::sync::decode_response(&body)?;
         self.record_acks(&req, &resp);
-        let report = self.replica.receive(pending, resp)?;
-        Ok(report.more)
+        match self.replica.receive(pending, resp) {
+            Ok(report) => Ok(report.more),
+            // Nothing was taken; the next request asks for whole hashes.
+            Err(shared::sync::SyncError::ShortDeps(..)) => Ok(true),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn record_acks(&mut self, req: &SyncRequest, resp: &SyncResponse) {

@@ -22,6 +22,7 @@ fn request(push: Vec<DocChanges>) -> SyncRequest {
         dropped: vec![],
         whole: false,
         resume: None,
+        short_deps: false,
     }
 }
 

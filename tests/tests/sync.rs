@@ -18,6 +18,7 @@ fn empty_request() -> SyncRequest {
         dropped: vec![],
         whole: false,
         resume: None,
+        short_deps: false,
     }
 }
 
@@ -689,6 +690,101 @@ async fn the_log_keeps_changes_deflated_and_the_pull_sends_them_plain() {
         b.case(&id).unwrap().person.workplace_unit,
         "Tổ dân phố ".repeat(60)
     );
+}
+
+/// A pull names each change's dependencies by a prefix of their hash; the device puts the
+/// whole hashes back from the files it holds and ends with the very changes the server
+/// has. A device that cannot (it lost the change a new one follows) takes nothing of the
+/// response and asks again for whole hashes.
+#[tokio::test]
+async fn a_pull_sends_short_dependencies_and_a_device_that_cannot_rebuild_asks_for_whole_ones() {
+    let app = spawn_app().await;
+    let mut a = app.device("canbo.lachtray").await.unwrap();
+    let mut b = app.device("canbo.lachtray").await.unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    let ids: Vec<_> = b.doc_ids().into_iter().take(3).collect();
+    for id in &ids {
+        b.edit(id, "case.person.ethnicity", json!("Tày")).unwrap();
+    }
+    b.sync().await.unwrap();
+
+    // The same page, asked for with and without short dependencies.
+    let (mut full_req, _) = a.replica.prepare(None);
+    full_req.short_deps = false;
+    let (_, body) = a.send(&full_req).await.unwrap();
+    let full = shared::sync::decode_response(&body).unwrap();
+    let (req, pending) = a.replica.prepare(None);
+    assert!(req.short_deps);
+    let (_, body) = a.send(&req).await.unwrap();
+    let short = shared::sync::decode_response(&body).unwrap();
+    let sizes = |r: &shared::sync::SyncResponse| {
+        r.pull
+            .iter()
+            .flat_map(|d| &d.changes)
+            .map(|c| c.0.len())
+            .sum::<usize>()
+    };
+    let n = short.pull.iter().map(|d| d.changes.len()).sum::<usize>();
+    assert_eq!(n, 3);
+    assert!(
+        short
+            .pull
+            .iter()
+            .flat_map(|d| &d.changes)
+            .all(|c| shared::short_deps::is_short(&c.0))
+    );
+    assert!(sizes(&short) + n * (32 - shared::short_deps::PREFIX) <= sizes(&full));
+    let before: BTreeMap<_, _> = ids
+        .iter()
+        .map(|id| (id.clone(), a.replica.docs[id].doc.clone()))
+        .collect();
+    a.replica.receive(pending, short).unwrap();
+    for id in &ids {
+        let mine = a.replica.docs.get_mut(id).unwrap().doc.get_heads();
+        let theirs = b.replica.docs.get_mut(id).unwrap().doc.get_heads();
+        assert_eq!(mine, theirs);
+        assert_eq!(a.case(id).unwrap().person.ethnicity, "Tày");
+    }
+
+    // The device loses the change it received for one file; the next one follows it.
+    let lost = ids[0].clone();
+    a.replica.docs.get_mut(&lost).unwrap().doc = before[&lost].clone();
+    b.edit(&lost, "case.person.ethnicity", json!("Nùng"))
+        .unwrap();
+    b.sync().await.unwrap();
+    let cursor = a.replica.cursor;
+    let (req, pending) = a.replica.prepare(None);
+    let (_, body) = a.send(&req).await.unwrap();
+    let resp = shared::sync::decode_response(&body).unwrap();
+    let err = a.replica.receive(pending, resp).unwrap_err();
+    assert!(
+        matches!(err, shared::sync::SyncError::ShortDeps(..)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("không dựng lại được"));
+    assert!(err.to_string().contains("could not be rebuilt"));
+    assert_eq!(
+        a.replica.cursor, cursor,
+        "nothing of the response was taken"
+    );
+    let (req, _) = a.replica.prepare(None);
+    assert!(!req.short_deps, "the next request asks for whole hashes");
+    let (_, body) = a.send(&req).await.unwrap();
+    let resp = shared::sync::decode_response(&body).unwrap();
+    assert!(
+        resp.pull
+            .iter()
+            .flat_map(|d| &d.changes)
+            .all(|c| !shared::short_deps::is_short(&c.0))
+    );
+    // The device syncs on; the other files are untouched by the lost one.
+    a.sync().await.unwrap();
+    assert!(
+        !a.replica.full_deps,
+        "short dependencies again after a whole response"
+    );
+    assert_eq!(a.case(&ids[1]).unwrap().person.ethnicity, "Tày");
 }
 
 /// A report that keeps its read open for as long as it takes (on its own snapshot) does

@@ -312,6 +312,7 @@ fn pushes_are_cut_to_the_byte_budget_but_never_to_nothing() {
         dropped: vec![],
         whole: false,
         resume: None,
+        short_deps: false,
     };
     assert_eq!(cut_push(&mut req, 1000), 1);
     let kept: Vec<u8> = req
