@@ -411,7 +411,13 @@ fn write_projection(
         "INSERT OR REPLACE INTO findings(doc_id, code, severity, field, message_vi, message_en)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for f in &eval.findings {
+    // Only what a queue shows: context ("info") is part of the evaluation, computed again
+    // from the document where it is shown.
+    for f in eval
+        .findings
+        .iter()
+        .filter(|f| f.severity != shared::rules::Severity::Info)
+    {
         ins.execute(params![
             id,
             f.code,

@@ -468,6 +468,9 @@ ALTER TABLE docs ADD COLUMN summary TEXT;
 ALTER TABLE docs ADD COLUMN heads BLOB;
 ALTER TABLE docs ADD COLUMN summary_seq INTEGER NOT NULL DEFAULT 0;
 "#,
+    // Disk per case file: only findings a queue shows (blocking and warning) are kept;
+    // the case page shows the rest from the evaluation it computes again.
+    "DELETE FROM findings WHERE severity NOT IN ('blocking', 'warning');",
 ];
 
 /// A handle on the database file.

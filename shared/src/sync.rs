@@ -344,13 +344,21 @@ impl Replica {
         };
         // Decode everything first so a bad response changes nothing.
         let mut pulled: Vec<(DocId, Vec<Change>)> = Vec::with_capacity(resp.pull.len());
+        // A file's changes may come in several parts of one response, and the parts are
+        // applied only once all are read: the changes read so far are held too.
+        let mut read: BTreeMap<DocId, Vec<ChangeHash>> = resp
+            .whole
+            .iter()
+            .map(|w| (w.doc_id.clone(), w.heads.clone()))
+            .collect();
         for dc in &resp.pull {
             let bytes: Vec<&[u8]> = dc.changes.iter().map(|c| c.0.as_slice()).collect();
             let mut held = self.docs.get_mut(&dc.doc_id);
-            let heads = held
+            let mut heads = held
                 .as_mut()
                 .map(|rd| rd.doc.get_heads())
                 .unwrap_or_default();
+            heads.extend(read.get(&dc.doc_id).into_iter().flatten().copied());
             let mut all_hashes = || {
                 held.as_mut()
                     .map(|rd| rd.doc.get_changes(&[]).iter().map(Change::hash).collect())
@@ -363,6 +371,9 @@ impl Replica {
                 self.full_deps = true;
                 SyncError::ShortDeps(dc.doc_id.to_string(), e)
             })??;
+            read.entry(dc.doc_id.clone())
+                .or_default()
+                .extend(changes.iter().map(Change::hash));
             pulled.push((dc.doc_id.clone(), changes));
         }
         self.full_deps = false;
@@ -477,6 +488,55 @@ mod tests {
     fn a_truncated_request_is_a_clear_error() {
         let err = decode_request(br#"{"protocol":1,"cursor":"#).unwrap_err();
         assert!(matches!(err, SyncError::Malformed(_)));
+    }
+
+    /// A file's changes in two parts of one response, with another file between them:
+    /// the second part follows the first, which is read but not applied yet.
+    #[test]
+    fn short_changes_of_a_file_split_across_one_response_are_rebuilt() {
+        use automerge::{ROOT, transaction::Transactable};
+        let mut x = AutoCommit::new();
+        let mut y = AutoCommit::new();
+        let mut x_changes = Vec::new();
+        for i in 0..3 {
+            x.put(ROOT, "n", i).unwrap();
+            x_changes.push(x.get_last_local_change().unwrap().clone());
+        }
+        y.put(ROOT, "n", 1).unwrap();
+        let y_change = y.get_last_local_change().unwrap().clone();
+        let short = |c: &Change| ChangeBytes(crate::short_deps::shorten(c.raw_bytes()));
+        let (xid, yid) = (DocId::from_bytes([1; 16]), DocId::from_bytes([2; 16]));
+        let part = |id: &DocId, cs: &[Change]| DocChanges {
+            doc_id: id.clone(),
+            changes: cs.iter().map(short).collect(),
+        };
+        let resp = SyncResponse {
+            protocol: PROTOCOL_VERSION,
+            accepted: vec![],
+            rejected: vec![],
+            pull: vec![
+                part(&xid, &x_changes[..1]),
+                part(&yid, std::slice::from_ref(&y_change)),
+                part(&xid, &x_changes[1..]),
+            ],
+            cursor: 3,
+            more: false,
+            removed: vec![],
+            whole: vec![],
+            resume: None,
+            remaining: None,
+        };
+        let mut replica = Replica::default();
+        let (_, pending) = replica.prepare(None);
+        replica.receive(pending, resp).unwrap();
+        assert_eq!(
+            replica.docs.get_mut(&xid).unwrap().doc.get_heads(),
+            x.get_heads()
+        );
+        assert_eq!(
+            replica.docs.get_mut(&yid).unwrap().doc.get_heads(),
+            y.get_heads()
+        );
     }
 
     #[test]

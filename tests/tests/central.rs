@@ -693,6 +693,7 @@ async fn a_case_page_evaluates_its_file_as_the_queues_store_it() {
         .collect();
     assert!(!ids.is_empty(), "the demo has open deadlines");
     let mut met = 0;
+    let mut context = 0;
     for id in &ids {
         let (status, detail) = app
             .get_json(&token, &format!("/api/review/cases/{id}"))
@@ -735,6 +736,25 @@ async fn a_case_page_evaluates_its_file_as_the_queues_store_it() {
             .iter()
             .filter(|d| d["done"] == true)
             .count();
+        context += eval["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == "info")
+            .count();
     }
     assert!(met > 0, "met deadlines are still part of the evaluation");
+    // Context findings ("info") are shown on the case page from its evaluation; no queue
+    // shows them, and they are not stored.
+    assert!(context > 0, "the case page still shows context findings");
+    let stored_info: i64 = app
+        .store()
+        .read()
+        .query_row(
+            "SELECT COUNT(*) FROM findings WHERE severity = 'info'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored_info, 0);
 }
