@@ -286,7 +286,7 @@ fn write_all_views(
             summary_seq = (SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1)
          WHERE id = ?1",
     )?
-    .execute(params![id, json_text(&summary), heads])?;
+    .execute(params![id, stored_summary(&summary), heads])?;
     if !review.merged_into.is_empty() {
         return retire_merged(conn, id, changed_by);
     }
@@ -905,6 +905,50 @@ fn removed_since(
         .collect()
 }
 
+/// The names of a summary's fields, in the order [`stored_summary`] writes their values.
+fn summary_fields() -> &'static [String] {
+    static FIELDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(
+        || match serde_json::to_value(shared::summary::Summary::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        },
+    )
+}
+
+/// A list summary as `docs.summary` keeps it: the values of its fields without their
+/// names (half the bytes of the JSON object, for every file).
+fn stored_summary(s: &shared::summary::Summary) -> String {
+    match serde_json::to_value(s) {
+        Ok(serde_json::Value::Object(map)) => {
+            let values: Vec<&serde_json::Value> = summary_fields()
+                .iter()
+                .map(|k| map.get(k).unwrap_or(&serde_json::Value::Null))
+                .collect();
+            serde_json::to_string(&values).unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Reads [`stored_summary`]'s form (or a whole JSON object, as stores kept it before). A
+/// summary of another version, or values that do not fit today's fields, read as none:
+/// the file is then loaded and summarised again.
+fn read_summary(text: &str) -> Option<shared::summary::Summary> {
+    let summary: shared::summary::Summary = if text.starts_with('{') {
+        serde_json::from_str(text).ok()?
+    } else {
+        let values: Vec<serde_json::Value> = serde_json::from_str(text).ok()?;
+        if values.len() != summary_fields().len() {
+            return None;
+        }
+        let map: serde_json::Map<String, serde_json::Value> =
+            summary_fields().iter().cloned().zip(values).collect();
+        serde_json::from_value(serde_json::Value::Object(map)).ok()?
+    };
+    (summary.version == shared::summary::SUMMARY_VERSION).then_some(summary)
+}
+
 /// A file's list summary and heads as its views last wrote them, at log position `seq`.
 #[derive(Debug, Clone)]
 struct Kept {
@@ -921,7 +965,7 @@ fn read_kept(conn: &Connection, id: &str) -> rusqlite::Result<Option<Kept>> {
     let Some((Some(summary), Some(heads), seq)) = row else {
         return Ok(None);
     };
-    let Ok(summary) = serde_json::from_str(&summary) else {
+    let Some(summary) = read_summary(&summary) else {
         return Ok(None);
     };
     let heads: Option<Vec<ChangeHash>> = heads
@@ -1384,5 +1428,48 @@ fn prop_string(p: &automerge::Prop) -> String {
     match p {
         automerge::Prop::Map(k) => k.clone(),
         automerge::Prop::Seq(i) => i.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::summary::{SUMMARY_VERSION, Summary};
+
+    #[test]
+    fn a_kept_summary_is_its_values_without_their_names_and_reads_back_whole() {
+        let s = Summary {
+            name: "Lò Thị Mai".into(),
+            org_id: "phuong-11-cb1".into(),
+            stage: "probation".into(),
+            blocking: 2,
+            next_due: "2027-01-04".parse().ok(),
+            next_due_code: "DL_RECOGNITION_VOTE".into(),
+            conflicts: 1,
+            returned: true,
+            birth_date: "1999-02-28".parse().ok(),
+            day: "2026-11-30".parse().ok(),
+            id_number: "001199001234".into(),
+            merged_into: String::new(),
+            version: SUMMARY_VERSION,
+        };
+        let kept = stored_summary(&s);
+        assert!(kept.starts_with('['));
+        let object = serde_json::to_string(&s).unwrap();
+        assert!(
+            kept.len() * 10 < object.len() * 7,
+            "{kept} against {object}"
+        );
+        assert_eq!(read_summary(&kept), Some(s.clone()));
+        // As stores kept it before: the whole object.
+        assert_eq!(read_summary(&object), Some(s.clone()));
+        // Values that do not fit today's fields, or another version: none.
+        assert_eq!(read_summary("[1,2,3]"), None);
+        assert_eq!(read_summary("not json"), None);
+        let old = Summary {
+            version: SUMMARY_VERSION - 1,
+            ..s
+        };
+        assert_eq!(read_summary(&stored_summary(&old)), None);
     }
 }

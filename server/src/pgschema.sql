@@ -251,7 +251,6 @@ CREATE INDEX IF NOT EXISTS docs_org ON docs(org_id);
 CREATE INDEX IF NOT EXISTS docs_org_seq ON docs(org_seq);
 CREATE INDEX IF NOT EXISTS changes_doc ON changes(doc_id, seq);
 CREATE INDEX IF NOT EXISTS changes_xid ON changes(xid, seq);
-CREATE INDEX IF NOT EXISTS projections_org ON projections(org_id);
 CREATE INDEX IF NOT EXISTS findings_code ON findings(code);
 CREATE INDEX IF NOT EXISTS deadlines_due ON deadlines(done, due);
 CREATE INDEX IF NOT EXISTS conflicts_open ON conflicts(doc_id, closed_at);

@@ -471,6 +471,9 @@ ALTER TABLE docs ADD COLUMN summary_seq INTEGER NOT NULL DEFAULT 0;
     // Disk per case file: only findings a queue shows (blocking and warning) are kept;
     // the case page shows the rest from the evaluation it computes again.
     "DELETE FROM findings WHERE severity NOT IN ('blocking', 'warning');",
+    // `projections_report` and `projections_birth` begin with the organisation: a third
+    // index on it alone served no query they do not.
+    "DROP INDEX projections_org;",
 ];
 
 /// A handle on the database file.

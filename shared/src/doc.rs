@@ -322,11 +322,12 @@ pub fn read_parts_checked(
 }
 
 fn case_of(json: &Json) -> Result<CaseFile, DocError> {
+    use serde::Deserialize as _;
+    // Read in place: a copy of the subtree would be a second allocation of every field.
     let case = json
         .get("case")
-        .cloned()
         .ok_or_else(|| DocError::Model("missing `case`".into()))?;
-    serde_json::from_value(case).map_err(|e| DocError::Model(e.to_string()))
+    CaseFile::deserialize(case).map_err(|e| DocError::Model(e.to_string()))
 }
 
 /// The reviewer's return note carried in the document.
@@ -348,9 +349,9 @@ pub fn read_review(doc: &impl ReadDoc) -> ReviewNote {
 }
 
 fn review_of(json: &Json) -> ReviewNote {
+    use serde::Deserialize as _;
     json.get("review")
-        .cloned()
-        .and_then(|v| serde_json::from_value(v).ok())
+        .and_then(|v| ReviewNote::deserialize(v).ok())
         .unwrap_or_default()
 }
 
