@@ -184,10 +184,9 @@ async fn client(url: &str, direct: &str, changed: usize) {
     wait_for_go("first");
     let t = Instant::now();
     let mut reader = login_device(&http, url, READER, PASSWORD).await.unwrap();
-    // `PEERS_WHOLE=1`: a first sync of whole documents, as the PWA asks for it. The
-    // native client parses every file as it comes anyway, and applying changes natively
-    // costs less than the server's loading and saving, so by default it takes changes.
-    reader.replica.whole = std::env::var("PEERS_WHOLE").is_ok_and(|v| v == "1");
+    // A first sync of whole documents, as the PWA asks for it (`PEERS_WHOLE=0`: every
+    // change one by one instead).
+    reader.replica.whole = !matches!(std::env::var("PEERS_WHOLE").as_deref(), Ok("0"));
     let (trips, split) = download(&mut reader).await;
     let first = t.elapsed();
     println!(
