@@ -10,7 +10,9 @@
 //! put scalars: concurrent creation of the same nested map would otherwise hide one side.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value};
+use automerge::{
+    AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, ScalarValueRef, Value, ValueRef,
+};
 use serde_json::{Map, Number, Value as Json};
 
 use crate::limits::{LimitError, Limits};
@@ -139,6 +141,21 @@ fn to_scalar(v: &Json) -> ScalarValue {
     }
 }
 
+fn scalar_ref_json(s: &ScalarValueRef<'_>) -> Json {
+    match s {
+        ScalarValueRef::Str(s) => Json::String(s.to_string()),
+        ScalarValueRef::Int(i) => Json::Number((*i).into()),
+        ScalarValueRef::Uint(u) => Json::Number((*u).into()),
+        ScalarValueRef::F64(f) => Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        ScalarValueRef::Boolean(b) => Json::Bool(*b),
+        ScalarValueRef::Timestamp(t) => Json::Number((*t).into()),
+        ScalarValueRef::Counter(c) => Json::Number((*c).into()),
+        ScalarValueRef::Null | ScalarValueRef::Bytes(_) | ScalarValueRef::Unknown { .. } => {
+            Json::Null
+        }
+    }
+}
+
 fn scalar_json(s: &ScalarValue) -> Json {
     match s {
         ScalarValue::Str(s) => Json::String(s.to_string()),
@@ -212,17 +229,19 @@ impl Walk {
         Ok(())
     }
 
+    /// One field's value; the id of an object is asked for only when it is one (making
+    /// it allocates, and most fields are scalars).
     fn value(
         &mut self,
         doc: &impl ReadDoc,
-        value: &Value<'_>,
-        id: &ObjId,
+        value: &ValueRef<'_>,
+        id: impl FnOnce() -> ObjId,
         depth: usize,
     ) -> Result<Json, LimitError> {
         self.count()?;
         match value {
-            Value::Scalar(s) => Ok(scalar_json(s)),
-            Value::Object(_) if depth >= self.max_depth => {
+            ValueRef::Scalar(s) => Ok(scalar_ref_json(s)),
+            ValueRef::Object(_) if depth >= self.max_depth => {
                 if self.strict {
                     Err(LimitError::Depth {
                         limit: self.max_depth,
@@ -231,7 +250,7 @@ impl Walk {
                     Ok(Json::Null)
                 }
             }
-            Value::Object(_) => self.obj(doc, id, depth + 1),
+            ValueRef::Object(_) => self.obj(doc, &id(), depth + 1),
         }
     }
 
@@ -241,7 +260,7 @@ impl Walk {
                 let mut out = Map::new();
                 for item in doc.map_range(obj, ..) {
                     self.conflicts += usize::from(item.conflict);
-                    let v = self.value(doc, &item.value.clone().into_value(), &item.id(), depth)?;
+                    let v = self.value(doc, &item.value, || item.id(), depth)?;
                     out.insert(item.key.to_string(), v);
                 }
                 Ok(Json::Object(out))
@@ -250,12 +269,7 @@ impl Walk {
                 let mut out = Vec::new();
                 for item in doc.list_range(obj, ..) {
                     self.conflicts += usize::from(item.conflict);
-                    out.push(self.value(
-                        doc,
-                        &item.value.clone().into_value(),
-                        &item.id(),
-                        depth,
-                    )?);
+                    out.push(self.value(doc, &item.value, || item.id(), depth)?);
                 }
                 Ok(Json::Array(out))
             }

@@ -20,6 +20,24 @@ fn date() -> impl Strategy<Value = Date> {
 }
 
 proptest! {
+    /// Whatever a server sends as a short change, rebuilding it never panics, and what it
+    /// rebuilds is a change whose hash has the checksum it was sent with.
+    #[test]
+    fn a_forged_short_change_is_refused_or_rebuilt_faithfully(
+        body in proptest::collection::vec(any::<u8>(), 0..200),
+        held in proptest::collection::vec(any::<[u8; 32]>(), 0..4),
+    ) {
+        let mut bytes = vec![shared::short_deps::SHORT];
+        bytes.extend_from_slice(&body);
+        let held: Vec<automerge::ChangeHash> = held.into_iter().map(automerge::ChangeHash).collect();
+        let result = shared::short_deps::expand(&bytes, &mut |prefix| {
+            shared::short_deps::matching(prefix, &held)
+        });
+        if let Ok(change) = result {
+            prop_assert_eq!(&change.hash().0[..4], &bytes[1..5]);
+        }
+    }
+
     #[test]
     fn adding_months_keeps_the_day_or_clamps_to_the_month_end(d in date(), n in -1200i32..1200) {
         let r = d.add_months(n);
