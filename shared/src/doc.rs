@@ -308,14 +308,108 @@ pub fn read_parts(doc: &impl ReadDoc) -> Result<(CaseFile, ReviewNote), DocError
 }
 
 /// [`read_parts`] and the number of fields holding concurrent values
-/// (`conflicts(doc).len()`), in one walk: what a list row needs.
+/// (`conflicts(doc).len()`), in one pass: what a list row needs.
 pub fn read_parts_counting_conflicts(
     doc: &impl ReadDoc,
 ) -> (Result<(CaseFile, ReviewNote), DocError>, usize) {
-    let mut walk = Walk::lenient();
-    let json = walk.obj(doc, &ObjId::Root, 0).unwrap_or(Json::Null);
+    let (json, conflicts) = to_json_one_pass(doc);
     let parts = case_of(&json).map(|case| (case, review_of(&json)));
-    (parts, walk.conflicts)
+    (parts, conflicts)
+}
+
+/// What [`to_json`] gives, and the number of fields holding concurrent values, read in
+/// one pass over the document's operations (`ReadDoc::iter`, object after object)
+/// instead of a range per object: each range starts its own seek into every column of
+/// the operation set, which was most of the cost of a list row's summary.
+fn to_json_one_pass(doc: &impl ReadDoc) -> (Json, usize) {
+    use automerge::iter::DocItem;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    /// A field's value: a scalar, or the object it holds (built once all are read).
+    enum Slot {
+        Value(Json),
+        Obj(ObjId, ObjType),
+    }
+    enum Node {
+        Map(Vec<(String, Slot)>),
+        List(Vec<Slot>),
+        Text(String),
+    }
+    fn slot(value: &ValueRef<'_>, id: impl FnOnce() -> ObjId) -> Slot {
+        match value {
+            ValueRef::Scalar(s) => Slot::Value(scalar_ref_json(s)),
+            ValueRef::Object(t) => Slot::Obj(id(), *t),
+        }
+    }
+    fn build(nodes: &mut HashMap<ObjId, Node>, id: &ObjId, typ: ObjType, depth: usize) -> Json {
+        let resolve = |nodes: &mut HashMap<ObjId, Node>, s: Slot| match s {
+            Slot::Value(v) => v,
+            // As the range walk: objects past the depth bound read as null.
+            Slot::Obj(_, _) if depth >= WALK_DEPTH => Json::Null,
+            Slot::Obj(child, t) => build(nodes, &child, t, depth + 1),
+        };
+        match nodes.remove(id) {
+            Some(Node::Map(fields)) => {
+                let mut out = Map::new();
+                for (k, s) in fields {
+                    let v = resolve(nodes, s);
+                    out.insert(k, v);
+                }
+                Json::Object(out)
+            }
+            Some(Node::List(items)) => {
+                Json::Array(items.into_iter().map(|s| resolve(nodes, s)).collect())
+            }
+            Some(Node::Text(t)) => Json::String(t),
+            None => match typ {
+                ObjType::Map | ObjType::Table => Json::Object(Map::new()),
+                ObjType::List => Json::Array(Vec::new()),
+                ObjType::Text => Json::String(String::new()),
+            },
+        }
+    }
+
+    let mut nodes: HashMap<ObjId, Node> = HashMap::new();
+    let mut current: Option<(Arc<ObjId>, Node)> = None;
+    let mut conflicts = 0;
+    for it in doc.iter() {
+        if !current
+            .as_ref()
+            .is_some_and(|(o, _)| Arc::ptr_eq(o, &it.obj))
+        {
+            if let Some((o, n)) = current.take() {
+                nodes.insert((*o).clone(), n);
+            }
+            let fresh = match &it.item {
+                DocItem::Map(_) => Node::Map(Vec::new()),
+                DocItem::List(_) => Node::List(Vec::new()),
+                DocItem::Text(_) => Node::Text(String::new()),
+            };
+            current = Some((it.obj.clone(), fresh));
+        }
+        let Some((_, node)) = current.as_mut() else {
+            continue;
+        };
+        match (node, &it.item) {
+            (Node::Map(fields), DocItem::Map(m)) => {
+                conflicts += usize::from(m.conflict);
+                fields.push((m.key.to_string(), slot(&m.value, || m.id())));
+            }
+            (Node::List(items), DocItem::List(l)) => {
+                conflicts += usize::from(l.conflict);
+                items.push(slot(&l.value, || l.id()));
+            }
+            (Node::Text(text), DocItem::Text(automerge::iter::Span::Text { text: t, .. })) => {
+                text.push_str(t);
+            }
+            _ => {}
+        }
+    }
+    if let Some((o, n)) = current.take() {
+        nodes.insert((*o).clone(), n);
+    }
+    (build(&mut nodes, &ObjId::Root, ObjType::Map, 0), conflicts)
 }
 
 /// Like [`read_parts`], for a document from outside: its size and shape are checked
@@ -724,14 +818,47 @@ mod tests {
             expected.sort();
             found.sort();
             assert_eq!(found, expected, "round {round}");
-            // The count a list row takes from the one walk of the values.
+            // The count a list row takes from the one pass over the values, and the
+            // values it reads: those of the walk object by object.
             assert_eq!(
                 read_parts_counting_conflicts(&a).1,
                 found.len(),
                 "round {round}"
             );
+            assert_eq!(to_json_one_pass(&a).0, to_json(&a), "round {round}");
             seen += found.len();
         }
         assert!(seen > 40, "the rounds made conflicts to find ({seen})");
+    }
+
+    #[test]
+    fn the_one_pass_reads_what_the_walk_reads_empty_text_and_too_deep_objects_included() {
+        use automerge::transaction::Transactable;
+        let mut doc = AutoCommit::new();
+        let case = doc.put_object(ObjId::Root, "case", ObjType::Map).unwrap();
+        doc.put_object(&case, "empty_map", ObjType::Map).unwrap();
+        doc.put_object(&case, "empty_list", ObjType::List).unwrap();
+        let text = doc.put_object(&case, "text", ObjType::Text).unwrap();
+        doc.splice_text(&text, 0, 0, "Lò Thị Mai").unwrap();
+        let list = doc.put_object(&case, "introducers", ObjType::List).unwrap();
+        for i in 0..3 {
+            let m = doc.insert_object(&list, i, ObjType::Map).unwrap();
+            doc.put(&m, "name", format!("Người {i}")).unwrap();
+            doc.put(&m, "member", i % 2 == 0).unwrap();
+            doc.put(&m, "score", 1.5 * i as f64).unwrap();
+        }
+        doc.put(&case, "gone", "x").unwrap();
+        doc.delete(&case, "gone").unwrap();
+        let mut deep = doc.put_object(&case, "deep", ObjType::Map).unwrap();
+        for _ in 0..WALK_DEPTH + 3 {
+            deep = doc.put_object(&deep, "d", ObjType::Map).unwrap();
+        }
+        doc.put(&deep, "bottom", 1).unwrap();
+        let (json, conflicts) = to_json_one_pass(&doc);
+        assert_eq!(json, to_json(&doc));
+        assert_eq!(conflicts, 0);
+        assert_eq!(json["case"]["text"], "Lò Thị Mai");
+        assert_eq!(json["case"]["introducers"][2]["name"], "Người 2");
+        assert!(json["case"].get("gone").is_none());
     }
 }
