@@ -219,13 +219,34 @@ pub fn families() -> Vec<Family> {
     ]
 }
 
+/// The SQL dialect a family's statements are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    /// PostgreSQL: a comparison is a boolean, not a number, and `IS` compares only with
+    /// NULL or a boolean.
+    Postgres,
+}
+
+/// One measure or key expression over the row `row`, as a number in `dialect`.
+fn number(e: &str, row: &str, dialect: Dialect) -> String {
+    let e = e.replace("{r}", row);
+    match dialect {
+        Dialect::Sqlite => format!("COALESCE(({e}), 0)"),
+        Dialect::Postgres => format!(
+            "COALESCE(CAST(({}) AS INTEGER), 0)",
+            e.replace(" IS '", " IS NOT DISTINCT FROM '")
+        ),
+    }
+}
+
 impl Family {
     fn expr(&self, i: usize, row: &str) -> String {
-        format!("COALESCE(({}), 0)", self.measures[i].1.replace("{r}", row))
+        number(&self.measures[i].1, row, Dialect::Sqlite)
     }
 
     fn key_expr(&self, i: usize, row: &str) -> String {
-        format!("COALESCE(({}), 0)", self.keys[i].1.replace("{r}", row))
+        number(&self.keys[i].1, row, Dialect::Sqlite)
     }
 
     fn bucket(&self, level: char, row: &str) -> String {
@@ -245,7 +266,13 @@ impl Family {
     /// Adds (`sign` 1) or removes (`sign` -1) the projection row `row` (`NEW`/`OLD`) at
     /// both levels: the measures are computed once, in a subquery.
     fn apply(&self, row: &str, sign: i32) -> String {
+        self.apply_in(row, sign, Dialect::Sqlite)
+    }
+
+    fn apply_in(&self, row: &str, sign: i32, dialect: Dialect) -> String {
         let t = self.table;
+        let expr = |i: usize| number(&self.measures[i].1, row, dialect);
+        let key_expr = |i: usize| number(&self.keys[i].1, row, dialect);
         let neg = if sign < 0 { "-" } else { "" };
         let mut inner = vec![
             format!("{} AS y", self.bucket('y', row)),
@@ -257,27 +284,41 @@ impl Family {
             format!("{row}.org_id"),
         ];
         for (i, (k, _)) in self.keys.iter().enumerate() {
-            inner.push(format!("{} AS {k}", self.key_expr(i, row)));
+            inner.push(format!("{} AS {k}", key_expr(i)));
             outer.push(format!("x.{k}"));
         }
         for (i, (c, _)) in self.measures.iter().enumerate() {
-            inner.push(format!("{neg}{} AS {c}", self.expr(i, row)));
+            inner.push(format!("{neg}{} AS {c}", expr(i)));
             outer.push(format!("x.{c}"));
         }
+        // PostgreSQL names the conflict's key, and the table's own column beside `excluded`.
+        let (target, own) = match dialect {
+            Dialect::Sqlite => (String::new(), String::new()),
+            Dialect::Postgres => (
+                format!(
+                    "(level, bucket, org_id{}) ",
+                    self.keys
+                        .iter()
+                        .map(|(k, _)| format!(", {k}"))
+                        .collect::<String>()
+                ),
+                format!("{t}."),
+            ),
+        };
         let sets: Vec<String> = self
             .measures
             .iter()
-            .map(|(c, _)| format!("{c} = {c} + excluded.{c}"))
+            .map(|(c, _)| format!("{c} = {own}{c} + excluded.{c}"))
             .collect();
         let mut out = format!(
-            "    INSERT INTO {t} SELECT {o}\n        FROM (SELECT {i}) x, (SELECT 'y' AS v UNION ALL SELECT 'm') l\n        WHERE (CASE l.v WHEN 'y' THEN x.y ELSE x.m END) IS NOT NULL\n        ON CONFLICT DO UPDATE SET {s};\n",
+            "    INSERT INTO {t} SELECT {o}\n        FROM (SELECT {i}) x, (SELECT 'y' AS v UNION ALL SELECT 'm') l\n        WHERE (CASE l.v WHEN 'y' THEN x.y ELSE x.m END) IS NOT NULL\n        ON CONFLICT {target}DO UPDATE SET {s};\n",
             o = outer.join(", "),
             i = inner.join(", "),
             s = sets.join(", "),
         );
         if sign < 0 {
             let keys: String = (0..self.keys.len())
-                .map(|i| format!(" AND {} = {}", self.keys[i].0, self.key_expr(i, row)))
+                .map(|i| format!(" AND {} = {}", self.keys[i].0, key_expr(i)))
                 .collect();
             for level in ['y', 'm'] {
                 out.push_str(&format!(
@@ -361,6 +402,28 @@ impl Family {
         out
     }
 
+    /// The family's trigger in PostgreSQL's dialect: one PL/pgSQL function that removes
+    /// the old row and adds the new one, run after every insert, delete, and update of a
+    /// column the family reads (re-runnable: the schema is applied at every start).
+    pub fn postgres_trigger(&self) -> String {
+        let t = self.table;
+        let mut changed = vec!["OLD.org_id IS DISTINCT FROM NEW.org_id".to_string()];
+        changed.extend(
+            self.deps
+                .iter()
+                .map(|c| format!("OLD.{c} IS DISTINCT FROM NEW.{c}")),
+        );
+        format!(
+            "CREATE OR REPLACE FUNCTION {t}_apply() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n  IF TG_OP <> 'INSERT' THEN\n{old}  END IF;\n  IF TG_OP <> 'DELETE' THEN\n{new}  END IF;\n  RETURN NULL;\nEND\n$fn$;\n\
+             CREATE OR REPLACE TRIGGER {t}_ins AFTER INSERT ON projections FOR EACH ROW EXECUTE FUNCTION {t}_apply();\n\
+             CREATE OR REPLACE TRIGGER {t}_del AFTER DELETE ON projections FOR EACH ROW EXECUTE FUNCTION {t}_apply();\n\
+             CREATE OR REPLACE TRIGGER {t}_upd AFTER UPDATE ON projections FOR EACH ROW\n    WHEN ({when}) EXECUTE FUNCTION {t}_apply();\n",
+            old = self.apply_in("OLD", -1, Dialect::Postgres),
+            new = self.apply_in("NEW", 1, Dialect::Postgres),
+            when = changed.join(" OR "),
+        )
+    }
+
     /// The rollup computed from scratch from the projections, as rows of the table
     /// (level, bucket, organisation, keys and measures) in key order: what the triggers
     /// must keep.
@@ -408,16 +471,16 @@ impl Family {
     }
 }
 
-/// The migration of every family, as `rollups.sql` holds it.
-/// The rollups' tables in PostgreSQL's dialect, from the same definitions as the SQLite
-/// migration (their triggers are not translated yet).
+/// The rollups' tables and triggers in PostgreSQL's dialect, from the same definitions
+/// as the SQLite migration.
 pub fn postgres_tables() -> String {
     families()
         .iter()
-        .map(|f| f.table_sql("CREATE TABLE IF NOT EXISTS", "BIGINT", ""))
+        .map(|f| f.table_sql("CREATE TABLE IF NOT EXISTS", "BIGINT", "") + &f.postgres_trigger())
         .collect()
 }
 
+/// The migration of every family, as `rollups.sql` holds it.
 pub fn migration() -> String {
     let mut out = String::from(
         "-- Generated by server/src/rollups.rs (`families`); see the module's documentation.\n\
