@@ -298,7 +298,7 @@ fn the_rollups_triggers_keep_the_same_rows_on_postgresql_as_on_sqlite() {
         .map(|s| format!("'{}'", s.code()))
         .chain(["NULL".to_string()])
         .collect();
-    let mut date = |pick: &mut dyn FnMut(usize) -> usize| match pick(4) {
+    let date = |pick: &mut dyn FnMut(usize) -> usize| match pick(4) {
         0 => "NULL".to_string(),
         _ => format!("'202{}-{:02}-{:02}'", pick(4), 1 + pick(12), 1 + pick(28)),
     };
