@@ -200,15 +200,29 @@ pub fn refresh_rows(ids: &[DocId]) {
     let fresh: Vec<(DocId, Option<Row>)> =
         with(|m| ids.iter().map(|id| (id.clone(), m.row(id))).collect());
     ui().rows.update(|rows| {
+        // Where each row is, found once rather than by a scan of every row per file.
+        let mut at: std::collections::HashMap<DocId, usize> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        let mut gone = Vec::new();
         for (id, r) in fresh {
-            match (rows.iter().position(|x| x.id == id), r) {
+            match (at.get(&id).copied(), r) {
                 (Some(i), Some(r)) => rows[i] = r,
-                (None, Some(r)) => rows.push(r),
-                (Some(i), None) => {
-                    rows.remove(i);
+                (None, Some(r)) => {
+                    at.insert(id, rows.len());
+                    rows.push(r);
                 }
+                (Some(i), None) => gone.push(i),
                 (None, None) => {}
             }
+        }
+        // Removed last, from the back, so that the positions found stay true.
+        gone.sort_unstable();
+        gone.dedup();
+        for i in gone.into_iter().rev() {
+            rows.remove(i);
         }
     });
 }

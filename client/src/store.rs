@@ -338,8 +338,13 @@ impl Store {
             Some(_) => Some(ms.get(&"cursor".into())?),
             None => None,
         };
+        // A transaction answers its requests in order: once the last read is answered,
+        // every one before it is, and their results are read without a wait each.
+        if let Some((_, _, _, last)) = reads.last() {
+            idb::request(last).await?;
+        }
         for (id, mine, summary, req) in reads {
-            let old = idb::request(&req).await?;
+            let old = req.result()?;
             let stored = (!old.is_undefined()).then(|| parse_meta(&old).0);
             let merged = merge(&id, mine, stored);
             ds.put_with_key(&meta_record(merged, &summary)?, &id.as_str().into())?;

@@ -297,14 +297,15 @@ fn value_json(doc: &impl ReadDoc, value: &Value<'_>, id: &ObjId) -> Json {
 
 /// Reads the case file out of a document; a document that does not fit the model is an error.
 pub fn read_case(doc: &impl ReadDoc) -> Result<CaseFile, DocError> {
-    case_of(&to_json(doc))
+    case_of(to_json(doc))
 }
 
 /// The case file and the reviewer's note in one walk of the document, for the merge path
 /// where both are needed.
 pub fn read_parts(doc: &impl ReadDoc) -> Result<(CaseFile, ReviewNote), DocError> {
     let json = to_json(doc);
-    Ok((case_of(&json)?, review_of(&json)))
+    let review = review_of(&json);
+    Ok((case_of(json)?, review))
 }
 
 /// [`read_parts`] and the number of fields holding concurrent values
@@ -313,7 +314,8 @@ pub fn read_parts_counting_conflicts(
     doc: &impl ReadDoc,
 ) -> (Result<(CaseFile, ReviewNote), DocError>, usize) {
     let (json, conflicts) = to_json_one_pass(doc);
-    let parts = case_of(&json).map(|case| (case, review_of(&json)));
+    let review = review_of(&json);
+    let parts = case_of(json).map(|case| (case, review));
     (parts, conflicts)
 }
 
@@ -426,16 +428,18 @@ pub fn read_parts_checked(
             "unexpected field `{k}` at the root"
         )));
     }
-    Ok((case_of(&json)?, review_of(&json)))
+    let review = review_of(&json);
+    Ok((case_of(json)?, review))
 }
 
-fn case_of(json: &Json) -> Result<CaseFile, DocError> {
-    use serde::Deserialize as _;
-    // Read in place: a copy of the subtree would be a second allocation of every field.
+/// Takes the case out of the document's JSON (no copy of the subtree), through the one
+/// deserializer the model is compiled for (a second would add its code to the bundle).
+fn case_of(mut json: Json) -> Result<CaseFile, DocError> {
     let case = json
-        .get("case")
+        .get_mut("case")
+        .map(Json::take)
         .ok_or_else(|| DocError::Model("missing `case`".into()))?;
-    CaseFile::deserialize(case).map_err(|e| DocError::Model(e.to_string()))
+    serde_json::from_value(case).map_err(|e| DocError::Model(e.to_string()))
 }
 
 /// The reviewer's return note carried in the document.
@@ -457,9 +461,9 @@ pub fn read_review(doc: &impl ReadDoc) -> ReviewNote {
 }
 
 fn review_of(json: &Json) -> ReviewNote {
-    use serde::Deserialize as _;
     json.get("review")
-        .and_then(|v| ReviewNote::deserialize(v).ok())
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default()
 }
 
