@@ -110,9 +110,11 @@ fn test(root: &Path) -> Result<()> {
     // (`client::device`); it is also checked for wasm32 above and tested in Chromium.
     // Testing packages one by one would build shared dependencies twice with other features.
     // The server's CLI tests also build `target/debug/server`, which the browser tests run.
+    // Libraries, binaries and test targets: the benchmarks' examples are checked by clippy
+    // above and built in release by `cargo xtask bench`; linking them here is time only.
     report.run(
         "native tests (workspace, client device model included)",
-        || cargo(&["test", "--workspace"]),
+        || cargo(&["test", "--workspace", "--lib", "--bins", "--tests"]),
     )?;
     // Each target over the checked-in seed corpus, about 30 s in all; the long campaigns
     // are `cargo xtask fuzz`, and every input that ever failed is a native test.
