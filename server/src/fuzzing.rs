@@ -510,16 +510,7 @@ fn chunk_bytes(payload: &[u8]) -> Vec<u8> {
         return Vec::new();
     };
     let mut body = vec![kind];
-    let mut n = data.len() as u64;
-    loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            body.push(b);
-            break;
-        }
-        body.push(b | 0x80);
-    }
+    shared::limits::write_uleb128(&mut body, data.len() as u64);
     body.extend(data);
     // The checksum covers the type, the length and the data.
     let digest = Sha256::digest(&body);

@@ -157,16 +157,7 @@ fn scalar_ref_json(s: &ScalarValueRef<'_>) -> Json {
 }
 
 fn scalar_json(s: &ScalarValue) -> Json {
-    match s {
-        ScalarValue::Str(s) => Json::String(s.to_string()),
-        ScalarValue::Int(i) => Json::Number((*i).into()),
-        ScalarValue::Uint(u) => Json::Number((*u).into()),
-        ScalarValue::F64(f) => Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        ScalarValue::Boolean(b) => Json::Bool(*b),
-        ScalarValue::Timestamp(t) => Json::Number((*t).into()),
-        ScalarValue::Counter(c) => Json::Number(i64::from(c).into()),
-        ScalarValue::Null | ScalarValue::Bytes(_) | ScalarValue::Unknown { .. } => Json::Null,
-    }
+    scalar_ref_json(&ScalarValueRef::from(s.clone()))
 }
 
 /// Deepest nesting any walk of a document follows. Documents accepted by the server are

@@ -204,7 +204,9 @@ pub fn check_change(change: &Change, limits: &Limits) -> Result<(), LimitError> 
     Ok(())
 }
 
-fn uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
+/// Reads an unsigned LEB128 number (Automerge's lengths and counts): its value and the
+/// bytes it took, or None when it is cut off or longer than ten bytes.
+pub fn uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut value = 0u64;
     for (i, b) in bytes.iter().enumerate().take(10) {
         value |= u64::from(b & 0x7f) << (7 * i);
@@ -213,6 +215,19 @@ fn uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
         }
     }
     None
+}
+
+/// Writes `value` as unsigned LEB128.
+pub fn write_uleb128(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
 }
 
 #[cfg(test)]

@@ -49,12 +49,12 @@ fn try_shorten(chunk: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let checksum = &chunk[4..8];
-    let (len, used) = uleb(&chunk[9..])?;
+    let (len, used) = crate::limits::uleb128(&chunk[9..])?;
     let contents = chunk.get(9 + used..)?;
     if contents.len() as u64 != len {
         return None;
     }
-    let (n, used) = uleb(contents)?;
+    let (n, used) = crate::limits::uleb128(contents)?;
     let n = usize::try_from(n).ok()?;
     let deps = contents.get(used..used.checked_add(n.checked_mul(32)?)?)?;
     let rest = &contents[used + deps.len()..];
@@ -84,7 +84,7 @@ pub fn expand(
         return Err(ExpandError::Truncated);
     }
     let checksum = bytes.get(1..5).ok_or(ExpandError::Truncated)?;
-    let (n, used) = uleb(&bytes[5..]).ok_or(ExpandError::Truncated)?;
+    let (n, used) = crate::limits::uleb128(&bytes[5..]).ok_or(ExpandError::Truncated)?;
     let count_bytes = &bytes[5..5 + used];
     let n = usize::try_from(n).map_err(|_| ExpandError::Truncated)?;
     let start = 5 + used;
@@ -118,7 +118,7 @@ pub fn expand(
         chunk.extend_from_slice(&MAGIC);
         chunk.extend_from_slice(checksum);
         chunk.push(CHUNK_CHANGE);
-        write_uleb(&mut chunk, contents.len() as u64);
+        crate::limits::write_uleb128(&mut chunk, contents.len() as u64);
         chunk.extend_from_slice(&contents);
         if let Ok(change) = crate::limits::parse_change(&chunk)
             && change.hash().0[..4] == *checksum
@@ -188,29 +188,6 @@ pub fn expand_all<E>(
         out.push(change);
     }
     Ok(Ok(out))
-}
-
-fn uleb(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut value = 0u64;
-    for (i, &b) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
-}
-
-fn write_uleb(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 #[cfg(test)]

@@ -118,16 +118,7 @@ async fn a_compressed_change_that_inflates_to_megabytes_is_refused_before_it_is_
     }
     let body = enc.finish().unwrap();
     let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3, 4, 2];
-    let mut len = body.len();
-    loop {
-        let b = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            chunk.push(b);
-            break;
-        }
-        chunk.push(b | 0x80);
-    }
+    shared::limits::write_uleb128(&mut chunk, body.len() as u64);
     chunk.extend(body);
     let code = push_code(&dev, &id, vec![chunk]).await;
     assert_eq!(code, Some(RejectionCode::LimitExceeded));
