@@ -259,6 +259,11 @@ impl Family {
         }
     }
 
+    /// The key's columns beyond the organisation, each after a comma.
+    fn key_columns(&self) -> String {
+        self.keys.iter().map(|(k, _)| format!(", {k}")).collect()
+    }
+
     fn key_names(&self) -> String {
         self.keys.iter().map(|(k, _)| format!("{k}, ")).collect()
     }
@@ -295,13 +300,7 @@ impl Family {
         let (target, own) = match dialect {
             Dialect::Sqlite => (String::new(), String::new()),
             Dialect::Postgres => (
-                format!(
-                    "(level, bucket, org_id{}) ",
-                    self.keys
-                        .iter()
-                        .map(|(k, _)| format!(", {k}"))
-                        .collect::<String>()
-                ),
+                format!("(level, bucket, org_id{}) ", self.key_columns()),
                 format!("{t}."),
             ),
         };
@@ -370,10 +369,7 @@ impl Family {
             .collect();
         format!(
             "{create} {t} (\n    level TEXT NOT NULL,\n    bucket TEXT NOT NULL,\n    org_id TEXT NOT NULL,\n{cols}    PRIMARY KEY (level, bucket, org_id{})\n){tail};\n",
-            self.keys
-                .iter()
-                .map(|(k, _)| format!(", {k}"))
-                .collect::<String>()
+            self.key_columns()
         )
     }
 
