@@ -14,6 +14,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use automerge::ActorId;
 use leptos::prelude::*;
@@ -68,7 +69,8 @@ pub struct SyncView {
 #[derive(Clone, Copy)]
 pub struct Ui {
     pub screen: RwSignal<Screen>,
-    pub rows: RwSignal<Vec<Row>>,
+    /// Shared, so that the list's filters and sort copy pointers, not rows.
+    pub rows: RwSignal<Vec<Arc<Row>>>,
     /// Bumped whenever any document changes, so an open case view re-reads it.
     pub doc_rev: RwSignal<u64>,
     pub sync: RwSignal<SyncView>,
@@ -209,10 +211,10 @@ pub fn refresh_rows(ids: &[DocId]) {
         let mut gone = Vec::new();
         for (id, r) in fresh {
             match (at.get(&id).copied(), r) {
-                (Some(i), Some(r)) => rows[i] = r,
+                (Some(i), Some(r)) => rows[i] = Arc::new(r),
                 (None, Some(r)) => {
                     at.insert(id, rows.len());
-                    rows.push(r);
+                    rows.push(Arc::new(r));
                 }
                 (Some(i), None) => gone.push(i),
                 (None, None) => {}
@@ -229,9 +231,12 @@ pub fn refresh_rows(ids: &[DocId]) {
 
 /// The interface follows the model's current documents: rebuild every row.
 pub fn rebuild_rows() {
-    let rows: Vec<Row> = with(|m| {
+    let rows: Vec<Arc<Row>> = with(|m| {
         let ids = m.ids();
-        ids.iter().filter_map(|id| m.row(id)).collect()
+        ids.iter()
+            .filter_map(|id| m.row(id))
+            .map(Arc::new)
+            .collect()
     });
     ui().rows.set(rows);
 }

@@ -10,6 +10,7 @@
 //! 360×740 phone.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use shared::stage::Stage;
@@ -184,13 +185,13 @@ pub fn CaseList() -> impl IntoView {
                 .filter(|r| stage.is_empty() || r.stage.code() == stage)
                 .filter(|r| org.is_empty() || r.s.org_id == org)
                 .cloned()
-                .collect::<Vec<Row>>()
+                .collect::<Vec<Arc<Row>>>()
         })
     });
     let filtered = Memo::new(move |_| {
         let horizon = today().add_days(14);
         let chosen = quick.get();
-        let mut v: Vec<Row> = base.with(|rows| {
+        let mut v: Vec<Arc<Row>> = base.with(|rows| {
             rows.iter()
                 .filter(|r| chosen.iter().all(|k| k.keeps(r, horizon)))
                 .cloned()
