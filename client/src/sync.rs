@@ -299,8 +299,6 @@ async fn run_once() -> Result<(), ApiError> {
     {
         return Err(e);
     }
-    let to_push = with(|m| m.to_push());
-    update_view(|s| s.to_push = to_push);
     let mut sent: BTreeSet<DocId> = BTreeSet::new();
     let mut first = true;
     let mut more = false;
@@ -320,12 +318,28 @@ async fn run_once() -> Result<(), ApiError> {
                 (req, Pending::default(), 0, resp)
             }
             None => {
-                let (req, pending, left) = with(|m| {
+                let (req, pending, left, to_push) = with(|m| {
                     let (mut req, pending) = m.replica.prepare(Some(PULL_PAGE));
+                    // What this run has to send, counted from the first request's files
+                    // (not refused) rather than by asking every file again.
+                    let to_push = first.then(|| {
+                        req.push
+                            .iter()
+                            .filter(|d| {
+                                m.replica
+                                    .docs
+                                    .get(&d.doc_id)
+                                    .is_some_and(|rd| rd.rejected.is_none())
+                            })
+                            .count() as u32
+                    });
                     req.push.retain(|d| !sent.contains(&d.doc_id));
                     let left = cut_push(&mut req, PUSH_BUDGET);
-                    (req, pending, left)
+                    (req, pending, left, to_push)
                 });
+                if let Some(n) = to_push {
+                    update_view(|s| s.to_push = n);
+                }
                 if !first && req.push.is_empty() && !more && !report_drops {
                     break;
                 }
