@@ -199,33 +199,20 @@ pub fn refresh_rows(ids: &[DocId]) {
     if ids.is_empty() {
         return;
     }
-    let fresh: Vec<(DocId, Option<Row>)> =
+    let mut fresh: BTreeMap<DocId, Option<Row>> =
         with(|m| ids.iter().map(|id| (id.clone(), m.row(id))).collect());
     ui().rows.update(|rows| {
-        // Where each row is, found once rather than by a scan of every row per file.
-        let mut at: std::collections::HashMap<DocId, usize> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.clone(), i))
-            .collect();
-        let mut gone = Vec::new();
-        for (id, r) in fresh {
-            match (at.get(&id).copied(), r) {
-                (Some(i), Some(r)) => rows[i] = Arc::new(r),
-                (None, Some(r)) => {
-                    at.insert(id, rows.len());
-                    rows.push(Arc::new(r));
-                }
-                (Some(i), None) => gone.push(i),
-                (None, None) => {}
+        // One pass over the rows: each row read again is replaced or dropped; what is
+        // left of `fresh` is new here.
+        rows.retain_mut(|r| match fresh.remove(&r.id) {
+            Some(Some(row)) => {
+                *r = Arc::new(row);
+                true
             }
-        }
-        // Removed last, from the back, so that the positions found stay true.
-        gone.sort_unstable();
-        gone.dedup();
-        for i in gone.into_iter().rev() {
-            rows.remove(i);
-        }
+            Some(None) => false,
+            None => true,
+        });
+        rows.extend(fresh.into_values().flatten().map(Arc::new));
     });
 }
 

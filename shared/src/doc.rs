@@ -182,7 +182,6 @@ pub fn to_json_checked(doc: &impl ReadDoc, limits: &Limits) -> Result<Json, Limi
         max_string: limits.max_string_bytes,
         nodes: 0,
         strict: true,
-        conflicts: 0,
     };
     walk.obj(doc, &ObjId::Root, 0)
 }
@@ -193,8 +192,6 @@ struct Walk {
     max_string: usize,
     nodes: usize,
     strict: bool,
-    /// Fields walked whose value has concurrent rivals.
-    conflicts: usize,
 }
 
 impl Walk {
@@ -206,7 +203,6 @@ impl Walk {
             max_string: usize::MAX,
             nodes: 0,
             strict: false,
-            conflicts: 0,
         }
     }
 
@@ -250,7 +246,6 @@ impl Walk {
             Ok(ObjType::Map) | Ok(ObjType::Table) => {
                 let mut out = Map::new();
                 for item in doc.map_range(obj, ..) {
-                    self.conflicts += usize::from(item.conflict);
                     let v = self.value(doc, &item.value, || item.id(), depth)?;
                     out.insert(item.key.to_string(), v);
                 }
@@ -259,7 +254,6 @@ impl Walk {
             Ok(ObjType::List) => {
                 let mut out = Vec::new();
                 for item in doc.list_range(obj, ..) {
-                    self.conflicts += usize::from(item.conflict);
                     out.push(self.value(doc, &item.value, || item.id(), depth)?);
                 }
                 Ok(Json::Array(out))

@@ -154,15 +154,17 @@ pub fn matching<'a>(
 }
 
 /// Rebuilds the short changes of one document, in order; a change that is not short is
-/// left to `parse`. Dependencies are looked for among the document's heads and the
-/// changes before them in `changes`, then (rarely: a change that follows one that is no
-/// longer a head) among every change the document holds.
+/// left to `parse`, and a short one that cannot be rebuilt is `refused`. Dependencies are
+/// looked for among the document's heads and the changes before them in `changes`, then
+/// (rarely: a change that follows one that is no longer a head) among every change the
+/// document holds.
 pub fn expand_all<E>(
     changes: &[&[u8]],
     heads: &[ChangeHash],
     all_hashes: &mut dyn FnMut() -> Vec<ChangeHash>,
     parse: impl Fn(&[u8]) -> Result<Change, E>,
-) -> Result<Result<Vec<Change>, E>, ExpandError> {
+    refused: impl Fn(ExpandError) -> E,
+) -> Result<Vec<Change>, E> {
     let mut near: Vec<ChangeHash> = heads.to_vec();
     let mut everything: Option<Vec<ChangeHash>> = None;
     let mut out = Vec::with_capacity(changes.len());
@@ -177,17 +179,15 @@ pub fn expand_all<E>(
                     prefix,
                     everything.get_or_insert_with(&mut *all_hashes).iter(),
                 )
-            })?
+            })
+            .map_err(&refused)?
         } else {
-            match parse(bytes) {
-                Ok(c) => c,
-                Err(e) => return Ok(Err(e)),
-            }
+            parse(bytes)?
         };
         near.push(change.hash());
         out.push(change);
     }
-    Ok(Ok(out))
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -195,8 +195,14 @@ mod tests {
     use super::*;
     use automerge::{AutoCommit, ROOT, transaction::Transactable};
 
-    fn parse(bytes: &[u8]) -> Result<Change, String> {
-        crate::limits::parse_change(bytes)
+    #[derive(Debug, PartialEq)]
+    enum Failed {
+        Parse(String),
+        Refused(ExpandError),
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Change, Failed> {
+        crate::limits::parse_change(bytes).map_err(Failed::Parse)
     }
 
     fn edit(doc: &mut AutoCommit, key: &str, value: &str) -> Change {
@@ -214,9 +220,14 @@ mod tests {
         let short = shorten(&full);
         assert!(is_short(&short));
         assert!(short.len() + (32 - PREFIX) + 4 <= full.len());
-        let got = expand_all(&[&short], &a.get_heads(), &mut Vec::new, parse)
-            .unwrap()
-            .unwrap();
+        let got = expand_all(
+            &[&short],
+            &a.get_heads(),
+            &mut Vec::new,
+            parse,
+            Failed::Refused,
+        )
+        .unwrap();
         assert_eq!(got[0].hash(), change.hash());
         assert_eq!(got[0].raw_bytes(), &full[..]);
     }
@@ -239,9 +250,14 @@ mod tests {
             .collect::<Vec<_>>();
         assert!(!a.get_heads().contains(&base[0]));
         let short = shorten(second.raw_bytes());
-        let got = expand_all(&[&short], &a.get_heads(), &mut || all.clone(), parse)
-            .unwrap()
-            .unwrap();
+        let got = expand_all(
+            &[&short],
+            &a.get_heads(),
+            &mut || all.clone(),
+            parse,
+            Failed::Refused,
+        )
+        .unwrap();
         assert_eq!(got[0].hash(), second.hash());
     }
 
@@ -253,9 +269,14 @@ mod tests {
         let changes: Vec<Change> = (0..5).map(|i| edit(&mut b, "n", &i.to_string())).collect();
         let short: Vec<Vec<u8>> = changes.iter().map(|c| shorten(c.raw_bytes())).collect();
         let short: Vec<&[u8]> = short.iter().map(Vec::as_slice).collect();
-        let got = expand_all(&short, &a.get_heads(), &mut Vec::new, parse)
-            .unwrap()
-            .unwrap();
+        let got = expand_all(
+            &short,
+            &a.get_heads(),
+            &mut Vec::new,
+            parse,
+            Failed::Refused,
+        )
+        .unwrap();
         let hashes: Vec<_> = got.iter().map(Change::hash).collect();
         assert_eq!(hashes, changes.iter().map(Change::hash).collect::<Vec<_>>());
     }
@@ -269,8 +290,8 @@ mod tests {
         let short = shorten(change.raw_bytes());
         // Nothing held begins with the prefix.
         assert_eq!(
-            expand_all(&[&short], &[], &mut Vec::new, parse).unwrap_err(),
-            ExpandError::Unknown
+            expand_all(&[&short], &[], &mut Vec::new, parse, Failed::Refused).unwrap_err(),
+            Failed::Refused(ExpandError::Unknown)
         );
         // A held change that shares the prefix but is another change.
         let mut forged = a.get_heads()[0];

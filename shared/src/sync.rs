@@ -364,13 +364,14 @@ impl Replica {
                     .map(|rd| rd.doc.get_changes(&[]).iter().map(Change::hash).collect())
                     .unwrap_or_default()
             };
-            let changes = crate::short_deps::expand_all(&bytes, &heads, &mut all_hashes, |b| {
-                crate::limits::parse_change(b).map_err(SyncError::BadChange)
-            })
-            .map_err(|e| {
-                self.full_deps = true;
-                SyncError::ShortDeps(dc.doc_id.to_string(), e)
-            })??;
+            let changes = crate::short_deps::expand_all(
+                &bytes,
+                &heads,
+                &mut all_hashes,
+                |b| crate::limits::parse_change(b).map_err(SyncError::BadChange),
+                |e| SyncError::ShortDeps(dc.doc_id.to_string(), e),
+            )
+            .inspect_err(|e| self.full_deps |= matches!(e, SyncError::ShortDeps(..)))?;
             read.entry(dc.doc_id.clone())
                 .or_default()
                 .extend(changes.iter().map(Change::hash));

@@ -165,17 +165,10 @@ async fn download(d: &mut tests::Device) -> (usize, (f64, f64, f64)) {
             next.resume = resp.resume.clone();
             let (http, url, token) = (d.http.clone(), d.url.clone(), d.token.clone());
             let body = next.clone();
-            let answer = tokio::spawn(async move {
-                let resp = http
-                    .post(format!("{url}/api/sync"))
-                    .bearer_auth(token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = resp.status().as_u16();
-                (status, resp.bytes().await.unwrap().to_vec())
-            });
+            let answer =
+                tokio::spawn(
+                    async move { tests::post_sync(&http, &url, &token, &body).await.unwrap() },
+                );
             ahead = Some((next, answer));
         }
         let t = Instant::now();

@@ -229,15 +229,7 @@ pub enum Fault {
 impl Device {
     /// Sends a raw sync request and returns the status and body.
     pub async fn send(&self, req: &SyncRequest) -> Result<(u16, Vec<u8>)> {
-        let resp = self
-            .http
-            .post(format!("{}/api/sync", self.url))
-            .bearer_auth(&self.token)
-            .json(req)
-            .send()
-            .await?;
-        let status = resp.status().as_u16();
-        Ok((status, resp.bytes().await?.to_vec()))
+        post_sync(&self.http, &self.url, &self.token, req).await
     }
 
     /// One round trip with an optional network fault. Returns whether the server has more.
@@ -357,4 +349,22 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// One sync request with a session token: the answer's status and body. A free function,
+/// so that a request can be sent from a task that does not hold the device.
+pub async fn post_sync(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    req: &SyncRequest,
+) -> Result<(u16, Vec<u8>)> {
+    let resp = http
+        .post(format!("{url}/api/sync"))
+        .bearer_auth(token)
+        .json(req)
+        .send()
+        .await?;
+    let status = resp.status().as_u16();
+    Ok((status, resp.bytes().await?.to_vec()))
 }
