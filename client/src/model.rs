@@ -12,7 +12,7 @@
 //! the stored summary of each file draws its list row in the meantime.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -199,32 +199,51 @@ pub fn refresh_rows(ids: &[DocId]) {
     if ids.is_empty() {
         return;
     }
-    let mut fresh: BTreeMap<DocId, Option<Row>> =
+    let fresh: BTreeMap<DocId, Option<Row>> =
         with(|m| ids.iter().map(|id| (id.clone(), m.row(id))).collect());
+    // The rows are kept in id order, so each file read again is found by a binary
+    // search instead of a pass over every row.
     ui().rows.update(|rows| {
-        // One pass over the rows: each row read again is replaced or dropped; what is
-        // left of `fresh` is new here.
-        rows.retain_mut(|r| match fresh.remove(&r.id) {
-            Some(Some(row)) => {
-                *r = Arc::new(row);
-                true
+        let mut gone = BTreeSet::new();
+        let mut added = Vec::new();
+        for (id, row) in fresh {
+            match (rows.binary_search_by(|r| r.id.cmp(&id)), row) {
+                (Ok(i), Some(row)) => rows[i] = Arc::new(row),
+                (Ok(i), None) => {
+                    gone.insert(i);
+                }
+                (Err(_), Some(row)) => added.push(Arc::new(row)),
+                (Err(_), None) => {}
             }
-            Some(None) => false,
-            None => true,
-        });
-        rows.extend(fresh.into_values().flatten().map(Arc::new));
+        }
+        if !gone.is_empty() {
+            let mut i = 0;
+            rows.retain(|_| {
+                i += 1;
+                !gone.contains(&(i - 1))
+            });
+        }
+        if !added.is_empty() {
+            // A sorted run appended to a sorted run: the stable sort merges them in
+            // one pass (a first sync adds thousands of rows at a time).
+            // `fresh` is a map in id order, so `added` is sorted.
+            rows.extend(added);
+            rows.sort_by(|a, b| a.id.cmp(&b.id));
+        }
     });
 }
 
 /// The interface follows the model's current documents: rebuild every row.
 pub fn rebuild_rows() {
-    let rows: Vec<Arc<Row>> = with(|m| {
+    let mut rows: Vec<Arc<Row>> = with(|m| {
         let ids = m.ids();
         ids.iter()
             .filter_map(|id| m.row(id))
             .map(Arc::new)
             .collect()
     });
+    // In id order, as `refresh_rows` expects.
+    rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     ui().rows.set(rows);
 }
 

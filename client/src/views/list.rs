@@ -171,47 +171,53 @@ pub fn CaseList() -> impl IntoView {
         shown.set(PAGE);
     };
     // Rows of the chosen scope and search, before the quick filters: their counts.
-    let base = Memo::new(move |_| {
-        let needle = fold(&q.get());
-        let scope = scope.get();
-        let stage = stage.get();
-        let org = org.get();
-        let merged = on(Quick::Merged);
-        u.rows.with(|rows| {
-            rows.iter()
-                .filter(|r| merged || r.s.merged_into.is_empty())
-                .filter(|r| scope.holds(r.stage))
-                .filter(|r| needle.is_empty() || r.folded.contains(&needle))
-                .filter(|r| stage.is_empty() || r.stage.code() == stage)
-                .filter(|r| org.is_empty() || r.s.org_id == org)
-                .cloned()
-                .collect::<Vec<Arc<Row>>>()
-        })
-    });
-    let filtered = Memo::new(move |_| {
-        let horizon = today().add_days(14);
-        let chosen = quick.get();
-        let mut v: Vec<Arc<Row>> = base.with(|rows| {
-            rows.iter()
-                .filter(|r| chosen.iter().all(|k| k.keeps(r, horizon)))
-                .cloned()
-                .collect()
-        });
-        if by_due.get() {
-            // Nearest due first; files with nothing due go last, by name.
-            v.sort_by(|a, b| {
-                (a.s.next_due.is_none(), a.s.next_due, &a.key, &a.id).cmp(&(
-                    b.s.next_due.is_none(),
-                    b.s.next_due,
-                    &b.key,
-                    &b.id,
-                ))
+    let base = Memo::new_with_compare(
+        move |_| {
+            let needle = fold(&q.get());
+            let scope = scope.get();
+            let stage = stage.get();
+            let org = org.get();
+            let merged = on(Quick::Merged);
+            u.rows.with(|rows| {
+                rows.iter()
+                    .filter(|r| merged || r.s.merged_into.is_empty())
+                    .filter(|r| scope.holds(r.stage))
+                    .filter(|r| needle.is_empty() || r.folded.contains(&needle))
+                    .filter(|r| stage.is_empty() || r.stage.code() == stage)
+                    .filter(|r| org.is_empty() || r.s.org_id == org)
+                    .cloned()
+                    .collect::<Vec<Arc<Row>>>()
+            })
+        },
+        rows_changed,
+    );
+    let filtered = Memo::new_with_compare(
+        move |_| {
+            let horizon = today().add_days(14);
+            let chosen = quick.get();
+            let mut v: Vec<Arc<Row>> = base.with(|rows| {
+                rows.iter()
+                    .filter(|r| chosen.iter().all(|k| k.keeps(r, horizon)))
+                    .cloned()
+                    .collect()
             });
-        } else {
-            v.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.id.cmp(&b.id)));
-        }
-        v
-    });
+            if by_due.get() {
+                // Nearest due first; files with nothing due go last, by name.
+                v.sort_by(|a, b| {
+                    (a.s.next_due.is_none(), a.s.next_due, &a.key, &a.id).cmp(&(
+                        b.s.next_due.is_none(),
+                        b.s.next_due,
+                        &b.key,
+                        &b.id,
+                    ))
+                });
+            } else {
+                v.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.id.cmp(&b.id)));
+            }
+            v
+        },
+        rows_changed,
+    );
     let quick_count = move |k: Quick| {
         let horizon = today().add_days(14);
         if k == Quick::Merged {
@@ -446,5 +452,17 @@ fn Persistence() -> impl IntoView {
         }.into_any()),
         None => None,
     }
+    }
+}
+
+/// Whether a list of rows changed, told by the rows' pointers: a row that changed is a
+/// new `Arc`, so comparing 10,000 rows field by field (what `PartialEq` would do on
+/// every refresh) is not needed.
+fn rows_changed(old: Option<&Vec<Arc<Row>>>, new: Option<&Vec<Arc<Row>>>) -> bool {
+    match (old, new) {
+        (Some(a), Some(b)) => {
+            a.len() != b.len() || a.iter().zip(b).any(|(x, y)| !Arc::ptr_eq(x, y))
+        }
+        _ => true,
     }
 }
