@@ -11,9 +11,9 @@
 
 use std::time::Instant;
 
-use rusqlite::params;
 use server::auth::{Caller, Role};
 use server::figures::Via;
+use server::params;
 use server::reports::{self, Admitted, CaseFilter, OrgId, OrgIndex, Recorded};
 use server::store::Store;
 use shared::date::Date;
@@ -118,11 +118,11 @@ fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
         tx.execute(
             "INSERT INTO terms(org_id, name, start_date, end_date, decision)
              VALUES ('tinh', '2020-2025', '2020-10-14', '2025-10-12', 'Đại hội XVII')",
-            [],
+            (),
         )?;
         tx.execute(
             "INSERT INTO term_targets(org_id, term, target) VALUES ('tinh', '2020-2025', 30000)",
-            [],
+            (),
         )?;
         let sectors = ["phuong", "hcsn", "dnnn", "dnk"];
         for d in 0..DISTRICTS {

@@ -7,11 +7,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::db::{Connection, OptionalExtension, params};
 use automerge::{ActorId, AutoCommit};
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::api::ErrorCode;
@@ -161,11 +161,11 @@ pub struct CaseFilesExport {
 /// Records, inside the transaction that changed the rule settings or the calendar, that
 /// they changed: every server process over this store reads them again on its next
 /// request (`AppState::rules`).
-pub fn rules_changed(tx: &rusqlite::Connection) -> rusqlite::Result<()> {
+pub fn rules_changed(tx: &crate::db::Connection) -> crate::db::Result<()> {
     tx.execute(
         "INSERT INTO settings(key, value) VALUES ('rules_version', '1')
          ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-        [],
+        (),
     )
     .map(|_| ())
 }
@@ -215,7 +215,7 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
     let mut paths: HashMap<String, String> = HashMap::new();
     {
         let mut stmt = tx.prepare("SELECT id, path FROM orgs")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        for row in stmt.query_map((), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
             let (id, path) = row?;
             paths.insert(id, path);
         }
@@ -289,7 +289,7 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
             )
             .optional()?;
         tx.execute(
-            "INSERT OR REPLACE INTO org_years(org_id, year, members_start, target) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO org_years(org_id, year, members_start, target) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(org_id, year) DO UPDATE SET members_start = excluded.members_start, target = excluded.target",
             params![y.org_id, y.year, y.members_start, y.target],
         )?;
         // A re-import that changes a figure keeps the old one in the history.
@@ -362,7 +362,7 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
             )
             .optional()?;
         tx.execute(
-            "INSERT OR REPLACE INTO term_targets(org_id, term, target) VALUES (?1, ?2, ?3)",
+            "INSERT INTO term_targets(org_id, term, target) VALUES (?1, ?2, ?3) ON CONFLICT(org_id, term) DO UPDATE SET target = excluded.target",
             params![t.org_id, t.term, t.target],
         )?;
         targets::record_revision(
@@ -422,8 +422,9 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
     }
     {
         let mut ins = tx.prepare(
-            "INSERT OR REPLACE INTO members(id, org_id, full_name, official_since, status)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO members(id, org_id, full_name, official_since, status)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO UPDATE SET org_id = excluded.org_id, full_name = excluded.full_name, official_since = excluded.official_since, status = excluded.status",
         )?;
         for m in &data.members {
             if !known(&m.org_id) {
@@ -464,19 +465,19 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
     }
     if let Some(s) = &data.rule_settings {
         tx.execute(
-            "INSERT OR REPLACE INTO settings(key, value) VALUES ('rule_settings', ?1)",
+            "INSERT INTO settings(key, value) VALUES ('rule_settings', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [serde_json::to_string(s).unwrap_or_default()],
         )?;
     }
     if let Some(l) = &data.limits {
         tx.execute(
-            "INSERT OR REPLACE INTO settings(key, value) VALUES ('limits', ?1)",
+            "INSERT INTO settings(key, value) VALUES ('limits', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [serde_json::to_string(l).unwrap_or_default()],
         )?;
     }
     if let Some(c) = &data.calendar {
         tx.execute(
-            "INSERT OR REPLACE INTO settings(key, value) VALUES ('calendar', ?1)",
+            "INSERT INTO settings(key, value) VALUES ('calendar', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [c.to_string()],
         )?;
         rules_changed(&tx)?;
@@ -504,7 +505,7 @@ pub fn system_actor(store: &Store) -> AppResult<ActorId> {
     let existing: Option<String> = conn
         .query_row(
             "SELECT a.actor FROM actors a JOIN devices d ON d.id = a.device_id WHERE d.id = 'system'",
-            [],
+            (),
             |r| r.get(0),
         )
         .optional()?;
@@ -514,7 +515,7 @@ pub fn system_actor(store: &Store) -> AppResult<ActorId> {
     let root: Option<String> = conn
         .query_row(
             "SELECT id FROM orgs WHERE parent_id IS NULL LIMIT 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .optional()?;
@@ -526,7 +527,7 @@ pub fn system_actor(store: &Store) -> AppResult<ActorId> {
     )?;
     let uid: i64 = conn.query_row(
         "SELECT id FROM users WHERE username = 'he-thong'",
-        [],
+        (),
         |r| r.get(0),
     )?;
     conn.execute(
@@ -644,7 +645,7 @@ pub fn export_case_files(store: &Store, scope_path: &str) -> AppResult<CaseFiles
             <[String; 2]>::from(casedocs::scope_range(scope_path)),
             |r| r.get(0),
         )?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::Result<_>>()?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some((_, doc)) = casedocs::load_doc(&conn, &id)? {
@@ -674,7 +675,7 @@ pub struct Stats {
 
 pub fn stats(store: &Store) -> AppResult<Stats> {
     let conn = store.read();
-    let count = |sql: &str| -> rusqlite::Result<i64> { conn.query_row(sql, [], |r| r.get(0)) };
+    let count = |sql: &str| -> crate::db::Result<i64> { conn.query_row(sql, (), |r| r.get(0)) };
     Ok(Stats {
         orgs: count("SELECT COUNT(*) FROM orgs")?,
         members: count("SELECT COUNT(*) FROM members")?,
@@ -717,7 +718,7 @@ pub async fn reference(
                     status: r.get(4)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         let index = crate::reports::OrgIndex::load(&conn)?;
         let classes = crate::classes::visible(&conn, &index, &caller.scope_path)?
             .into_iter()
@@ -772,7 +773,7 @@ async fn list_devices(
                 "SELECT d.id, u.username, d.name, d.created_at, d.last_seen, d.revoked_at
                  FROM devices d JOIN users u ON u.id = d.user_id ORDER BY d.created_at DESC",
             )?
-            .query_map([], |r| {
+            .query_map((), |r| {
                 Ok(DeviceRow {
                     id: r.get(0)?,
                     username: r.get(1)?,
@@ -782,7 +783,7 @@ async fn list_devices(
                     revoked_at: r.get(5)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(Json(rows))
     })
     .await

@@ -3,7 +3,7 @@
 //! one line to the audit log (who, when, what, before → after) in the same transaction as
 //! the change. The pages under `/central/admin` call these; so could any other front end.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 use shared::api::ErrorCode;
@@ -25,7 +25,7 @@ pub fn audit(
     before: Option<&Value>,
     after: Option<&Value>,
     note: &str,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     conn.prepare_cached(
         "INSERT INTO audit_log(at, actor, action, target, before_json, after_json, note)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -110,7 +110,7 @@ pub fn accounts(conn: &Connection, caller: &Admin, search: &str) -> AppResult<Ve
                 devices: r.get(8)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::Result<Vec<_>>>()?;
     let needle = shared::text::fold(search.trim());
     Ok(rows
         .into_iter()
@@ -235,7 +235,7 @@ pub fn create_account(
             now_secs()
         ],
     )?;
-    let id = tx.last_insert_rowid();
+    let id = tx.last_insert_rowid()?;
     audit(
         &tx,
         caller,
@@ -403,7 +403,7 @@ pub fn devices(conn: &Connection, caller: &Admin) -> AppResult<Vec<DeviceInfo>> 
                 last_rejected_at: r.get(8)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -454,7 +454,7 @@ pub fn set_rule_settings(
         let mut conn = store.conn();
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT OR REPLACE INTO settings(key, value) VALUES ('rule_settings', ?1)",
+            "INSERT INTO settings(key, value) VALUES ('rule_settings', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [new_json.to_string()],
         )?;
         crate::admin::rules_changed(&tx)?;
@@ -496,8 +496,8 @@ pub fn reevaluate_all(store: &Store, rules: &RulesConfig) -> AppResult<usize> {
     let ids: Vec<String> = {
         let conn = store.read();
         conn.prepare("SELECT doc_id FROM projections")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
+            .query_map((), |r| r.get(0))?
+            .collect::<crate::db::Result<_>>()?
     };
     let today = casedocs::today_vn();
     // In batches, so syncs are not held up behind one long transaction.
@@ -542,7 +542,7 @@ pub fn setting_history(conn: &Connection) -> AppResult<Vec<SettingChange>> {
             "SELECT at, key, old_value, new_value, effective, reason, by FROM setting_history
              ORDER BY id DESC LIMIT 200",
         )?
-        .query_map([], |r| {
+        .query_map((), |r| {
             Ok(SettingChange {
                 at: r.get(0)?,
                 key: r.get(1)?,
@@ -553,7 +553,7 @@ pub fn setting_history(conn: &Connection) -> AppResult<Vec<SettingChange>> {
                 by: r.get(6)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?)
+        .collect::<crate::db::Result<_>>()?)
 }
 
 /// The calendar in force, as data, and the government notice recorded for each year.
@@ -619,12 +619,12 @@ pub fn set_calendar_year(
         let mut conn = store.conn();
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT OR REPLACE INTO settings(key, value) VALUES ('calendar', ?1)",
+            "INSERT INTO settings(key, value) VALUES ('calendar', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [&json],
         )?;
         crate::admin::rules_changed(&tx)?;
         tx.execute(
-            "INSERT OR REPLACE INTO settings(key, value) VALUES ('calendar_notices', ?1)",
+            "INSERT INTO settings(key, value) VALUES ('calendar_notices', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [Value::Object(notices).to_string()],
         )?;
         audit(
@@ -656,8 +656,8 @@ pub fn uncovered_deadline_years(conn: &Connection, rules: &RulesConfig) -> AppRe
             "SELECT DISTINCT CAST(substr(due, 1, 4) AS INTEGER) FROM deadlines WHERE done = 0
              ORDER BY 1",
         )?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .query_map((), |r| r.get(0))?
+        .collect::<crate::db::Result<_>>()?;
     Ok(years
         .into_iter()
         .filter(|y| !rules.calendar.covers_year(*y))
@@ -689,7 +689,7 @@ pub fn audit_log(
         "SELECT at, actor, action, target, before_json, after_json, note FROM audit_log
          ORDER BY id DESC",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         Ok(AuditEntry {
             at: r.get(0)?,
             actor: r.get(1)?,

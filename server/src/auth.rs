@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::db::{OptionalExtension, params};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use axum::extract::FromRequestParts;
@@ -12,7 +13,6 @@ use axum::http::request::Parts;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use shared::api::ErrorCode;
 pub use shared::api::{LoginRequest, LoginResponse, Role, User};
@@ -136,7 +136,7 @@ pub fn create_user(
     password: &str,
     role: Role,
     scope_org: &str,
-) -> Result<i64, rusqlite::Error> {
+) -> Result<i64, crate::db::Error> {
     let conn = store.conn();
     conn.execute(
         "INSERT INTO users(username, display_name, password_hash, role, scope_org)
@@ -149,7 +149,7 @@ pub fn create_user(
             scope_org
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    conn.last_insert_rowid()
 }
 
 /// Checks the password, registers a new device (with its actor id) and opens a session.
@@ -467,7 +467,7 @@ fn check_actor_format(actor: &str) -> AppResult<()> {
 }
 
 fn bind_actor_tx(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::db::Transaction<'_>,
     actor: &str,
     device_id: &str,
     user_id: i64,

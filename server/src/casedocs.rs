@@ -9,8 +9,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::db::{Connection, OptionalExtension, params};
 use automerge::{AutoCommit, Change, ChangeHash};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::json;
 use shared::api::RejectionCode;
@@ -55,7 +55,7 @@ pub fn today_vn() -> Date {
 }
 
 /// Reads a document's stored form: its snapshot and the changes logged after it.
-pub fn read_stored(conn: &Connection, id: &str) -> rusqlite::Result<Option<StoredDoc>> {
+pub fn read_stored(conn: &Connection, id: &str) -> crate::db::Result<Option<StoredDoc>> {
     let row: Option<(String, Option<Vec<u8>>, i64)> = conn
         .prepare_cached("SELECT org_id, snapshot, snapshot_seq FROM docs WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -66,7 +66,7 @@ pub fn read_stored(conn: &Connection, id: &str) -> rusqlite::Result<Option<Store
     let changes = conn
         .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?
         .query_map(params![id, snapshot_seq], |r| r.get::<_, Vec<u8>>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::Result<Vec<_>>>()?;
     let (bytes, version): (i64, i64) = conn
         .prepare_cached(
             "SELECT COALESCE(SUM(length(bytes)), 0), COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1",
@@ -82,13 +82,13 @@ pub fn read_stored(conn: &Connection, id: &str) -> rusqlite::Result<Option<Store
 }
 
 /// The highest log sequence number of a document (0 when it has none).
-pub fn doc_version(conn: &Connection, id: &str) -> rusqlite::Result<i64> {
+pub fn doc_version(conn: &Connection, id: &str) -> crate::db::Result<i64> {
     conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1")?
         .query_row([id], |r| r.get(0))
 }
 
 /// Loads a document from its snapshot and the changes logged after it.
-pub fn load_doc(conn: &Connection, id: &str) -> rusqlite::Result<Option<(String, AutoCommit)>> {
+pub fn load_doc(conn: &Connection, id: &str) -> crate::db::Result<Option<(String, AutoCommit)>> {
     match read_stored(conn, id)? {
         None => Ok(None),
         Some(stored) => {
@@ -98,12 +98,12 @@ pub fn load_doc(conn: &Connection, id: &str) -> rusqlite::Result<Option<(String,
     }
 }
 
-fn corrupt(id: &str, e: impl std::fmt::Display) -> rusqlite::Error {
-    rusqlite::Error::ToSqlConversionFailure(format!("document {id} is unreadable: {e}").into())
+fn corrupt(id: &str, e: impl std::fmt::Display) -> crate::db::Error {
+    crate::db::Error::Conversion(format!("document {id} is unreadable: {e}"))
 }
 
 /// Whether organisation `org_id` lies in the subtree whose path is `scope_path`.
-pub fn org_in_scope(conn: &Connection, org_id: &str, scope_path: &str) -> rusqlite::Result<bool> {
+pub fn org_in_scope(conn: &Connection, org_id: &str, scope_path: &str) -> crate::db::Result<bool> {
     let path: Option<String> = conn
         .prepare_cached("SELECT path FROM orgs WHERE id = ?1")?
         .query_row([org_id], |r| r.get(0))
@@ -129,7 +129,7 @@ pub fn scope_range(scope_path: &str) -> (String, String) {
 }
 
 /// Whether the device was given this file (it may still push edits made before a move).
-pub fn device_holds(conn: &Connection, device_id: &str, doc_id: &str) -> rusqlite::Result<bool> {
+pub fn device_holds(conn: &Connection, device_id: &str, doc_id: &str) -> crate::db::Result<bool> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM device_docs WHERE device_id = ?1 AND doc_id = ?2")?
         .query_row([device_id, doc_id], |_| Ok(()))
@@ -147,7 +147,7 @@ pub fn commit_merged(
     held: bool,
 ) -> Result<(), Rejection> {
     let id = &m.doc_id.clone();
-    let internal = |e: rusqlite::Error| {
+    let internal = |e: crate::db::Error| {
         merge::reject(
             id,
             RejectionCode::Internal,
@@ -205,7 +205,7 @@ fn append_changes(
     org_id: &str,
     old_org: Option<&str>,
     changes: &[Change],
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     let now = now_secs();
     if old_org.is_none() {
         conn.prepare_cached(
@@ -229,7 +229,7 @@ fn append_changes(
             now
         ])?;
         if inserted == 1 {
-            seq = conn.last_insert_rowid();
+            seq = conn.last_insert_rowid()?;
         }
     }
     if old_org != Some(org_id) {
@@ -250,7 +250,7 @@ pub fn refresh_views(
     (case, review): (&CaseFile, &doc::ReviewNote),
     today: Date,
     changed_by: &str,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     let eval = rules.evaluate(case, today);
     let conflicts = doc::conflicts(doc);
     write_all_views(
@@ -277,7 +277,7 @@ fn write_all_views(
     conflicts: &[FieldConflict],
     today: Date,
     changed_by: &str,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     // What a first sync hands out for this file without loading it.
     let summary = shared::summary::of_parts(case, review, eval, conflicts.len(), today);
     let heads: Vec<u8> = doc.get_heads().iter().flat_map(|h| h.0).collect();
@@ -299,7 +299,7 @@ fn write_all_views(
 /// A file merged into another leaves every count, list and queue: its projection,
 /// findings, deadlines and identity keys go, and its open conflicts close. Its document
 /// and history stay.
-fn retire_merged(conn: &Connection, id: &str, changed_by: &str) -> rusqlite::Result<()> {
+fn retire_merged(conn: &Connection, id: &str, changed_by: &str) -> crate::db::Result<()> {
     for table in ["projections", "findings", "deadlines", "identity_keys"] {
         conn.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), [id])?;
     }
@@ -312,7 +312,7 @@ fn retire_merged(conn: &Connection, id: &str, changed_by: &str) -> rusqlite::Res
 }
 
 /// Writes the projection and conflicts a merge computed.
-fn write_views(conn: &Connection, m: &mut Merged, changed_by: &str) -> rusqlite::Result<()> {
+fn write_views(conn: &Connection, m: &mut Merged, changed_by: &str) -> crate::db::Result<()> {
     write_all_views(
         conn,
         m.doc_id.as_str(),
@@ -336,7 +336,7 @@ fn write_projection(
     eval: &Evaluation,
     review: &doc::ReviewNote,
     today: Date,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     let count = |s: Severity| eval.findings.iter().filter(|f| f.severity == s).count() as i64;
     let p = &case.person;
     let introduced = !case.introducers.is_empty() || case.introducing_org.resolution_date.is_some();
@@ -408,8 +408,9 @@ fn write_projection(
     conn.prepare_cached("DELETE FROM findings WHERE doc_id = ?1")?
         .execute([id])?;
     let mut ins = conn.prepare_cached(
-        "INSERT OR REPLACE INTO findings(doc_id, code, severity, field, message_vi, message_en)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO findings(doc_id, code, severity, field, message_vi, message_en)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(doc_id, code, field) DO UPDATE SET severity = excluded.severity, message_vi = excluded.message_vi, message_en = excluded.message_en",
     )?;
     // Only what a queue shows: context ("info") is part of the evaluation, computed again
     // from the document where it is shown.
@@ -430,8 +431,9 @@ fn write_projection(
     conn.prepare_cached("DELETE FROM deadlines WHERE doc_id = ?1")?
         .execute([id])?;
     let mut ins = conn.prepare_cached(
-        "INSERT OR REPLACE INTO deadlines(doc_id, code, label_vi, label_en, due, done)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO deadlines(doc_id, code, label_vi, label_en, due, done)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(doc_id, code) DO UPDATE SET label_vi = excluded.label_vi, label_en = excluded.label_en, due = excluded.due, done = excluded.done",
     )?;
     // Only open deadlines: every reader asks for those, and a met one is part of the
     // evaluation, computed again from the document where it is shown.
@@ -474,7 +476,7 @@ fn sync_conflicts(
     doc: &mut AutoCommit,
     current: &[FieldConflict],
     changed_by: &str,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     let mut open: HashMap<String, (i64, String)> = HashMap::new();
     {
         let mut stmt = conn.prepare_cached(
@@ -593,7 +595,7 @@ impl Attribution {
         &mut self,
         conn: &Connection,
         fc: &FieldConflict,
-    ) -> rusqlite::Result<Vec<AttributedValue>> {
+    ) -> crate::db::Result<Vec<AttributedValue>> {
         let mut out = Vec::with_capacity(fc.values.len());
         for v in &fc.values {
             let time = self.time(&v.actor, v.counter);
@@ -616,7 +618,7 @@ impl Attribution {
 }
 
 /// The user and device names behind an actor id, or "?" when it is not registered.
-pub fn actor_owner(conn: &Connection, actor: &str) -> rusqlite::Result<(String, String)> {
+pub fn actor_owner(conn: &Connection, actor: &str) -> crate::db::Result<(String, String)> {
     Ok(conn
         .prepare_cached(
             "SELECT u.display_name || ' (' || u.username || ')', d.name FROM actors a
@@ -721,7 +723,7 @@ pub fn pull(
     cursor: u64,
     exclude: &HashSet<ChangeHash>,
     max_bytes: u64,
-) -> rusqlite::Result<Page> {
+) -> crate::db::Result<Page> {
     let start = pull_start(conn, feed)?;
     pull_prepare(conn, feed, cursor, &start)?;
     let page = pull_read(conn, feed, cursor, exclude, max_bytes, &start)?;
@@ -730,7 +732,7 @@ pub fn pull(
 }
 
 /// Step 1 (read): the scope the device was last served.
-pub fn pull_start(conn: &Connection, feed: &Feed<'_>) -> rusqlite::Result<PullStart> {
+pub fn pull_start(conn: &Connection, feed: &Feed<'_>) -> crate::db::Result<PullStart> {
     let served: Option<Option<String>> = conn
         .prepare_cached("SELECT scope_path FROM devices WHERE id = ?1")?
         .query_row([feed.device_id], |r| r.get(0))
@@ -750,7 +752,7 @@ pub fn pull_prepare(
     feed: &Feed<'_>,
     cursor: u64,
     start: &PullStart,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     let device = feed.device_id;
     let mut del =
         conn.prepare_cached("DELETE FROM device_docs WHERE device_id = ?1 AND doc_id = ?2")?;
@@ -779,7 +781,7 @@ pub fn pull_read(
     exclude: &HashSet<ChangeHash>,
     max_bytes: u64,
     start: &PullStart,
-) -> rusqlite::Result<Page> {
+) -> crate::db::Result<Page> {
     if cursor == 0
         && let Some(whole) = &feed.whole
     {
@@ -880,7 +882,7 @@ fn removed_since(
     feed: &Feed<'_>,
     cursor: i64,
     scope_changed: bool,
-) -> rusqlite::Result<Vec<DocId>> {
+) -> crate::db::Result<Vec<DocId>> {
     let (lo, hi) = scope_range(feed.scope_path);
     // Unless the scope changed, only files placed after the cursor can have left it: the
     // index on the placing position finds them without reading every held file.
@@ -957,7 +959,7 @@ struct Kept {
     seq: i64,
 }
 
-fn read_kept(conn: &Connection, id: &str) -> rusqlite::Result<Option<Kept>> {
+fn read_kept(conn: &Connection, id: &str) -> crate::db::Result<Option<Kept>> {
     let row: Option<(Option<String>, Option<Vec<u8>>, i64)> = conn
         .prepare_cached("SELECT summary, heads, summary_seq FROM docs WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -1050,7 +1052,7 @@ fn whole_page(
     whole: &Whole<'_>,
     max_bytes: u64,
     start: &PullStart,
-) -> rusqlite::Result<Page> {
+) -> crate::db::Result<Page> {
     let (lo, hi) = scope_range(feed.scope_path);
     let now = feed_position(conn)?;
     // A position from the device is never taken beyond the feed's.
@@ -1067,7 +1069,7 @@ fn whole_page(
              WHERE o.path >= ?1 AND o.path < ?2 AND d.id > ?3 ORDER BY d.id LIMIT ?4",
         )?
         .query_map(params![lo, hi, after, cap], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::Result<_>>()?;
     let left: i64 = conn
         .prepare_cached(
             "SELECT COUNT(*) FROM docs d JOIN orgs o ON o.id = d.org_id
@@ -1133,7 +1135,7 @@ pub fn pull_finish(
     feed: &Feed<'_>,
     page: &Page,
     start: &PullStart,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     let device = feed.device_id;
     let mut held = conn
         .prepare_cached("INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)")?;
@@ -1154,11 +1156,11 @@ pub fn pull_finish(
 
 /// The newest position of the change feed: the last sequence number handed out, which
 /// may belong to no change when the tree was reorganised (files marked as newly placed).
-pub fn feed_position(conn: &Connection) -> rusqlite::Result<i64> {
+pub fn feed_position(conn: &Connection) -> crate::db::Result<i64> {
     conn.query_row(
         "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0),
                     COALESCE((SELECT MAX(seq) FROM changes), 0))",
-        [],
+        (),
         |r| r.get(0),
     )
 }
@@ -1175,7 +1177,7 @@ pub struct Feed<'a> {
 
 /// Rewrites the snapshot of every document with at least `min_changes` changes logged
 /// after its snapshot, so loading it reads one blob instead of replaying the log.
-pub fn compact(conn: &Connection, min_changes: i64) -> rusqlite::Result<usize> {
+pub fn compact(conn: &Connection, min_changes: i64) -> crate::db::Result<usize> {
     let (folded, _) = compact_prepare(conn, min_changes, "", usize::MAX)?;
     compact_store(conn, &folded)
 }
@@ -1196,7 +1198,7 @@ pub fn compact_prepare(
     min_changes: i64,
     after: &str,
     max_docs: usize,
-) -> rusqlite::Result<(Vec<Folded>, Option<String>)> {
+) -> crate::db::Result<(Vec<Folded>, Option<String>)> {
     let ids: Vec<String> = conn
         .prepare(
             "SELECT d.id FROM docs d WHERE d.id > ?2 AND (SELECT COUNT(*) FROM changes c
@@ -1204,7 +1206,7 @@ pub fn compact_prepare(
         )?
         .query_map(params![min_changes, after], |r| r.get(0))?
         .take(max_docs)
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::Result<_>>()?;
     let last = ids.last().cloned();
     let mut out = Vec::new();
     for id in ids {
@@ -1232,7 +1234,7 @@ pub fn compact_prepare(
 
 /// The cheap half, on the writer: stores each snapshot unless a newer one is there. A
 /// snapshot covers the log up to `upto`; changes stored since stay after it in the log.
-pub fn compact_store(conn: &Connection, folded: &[Folded]) -> rusqlite::Result<usize> {
+pub fn compact_store(conn: &Connection, folded: &[Folded]) -> crate::db::Result<usize> {
     let mut stmt = conn.prepare_cached(
         "UPDATE docs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1 AND snapshot_seq < ?3",
     )?;
@@ -1255,7 +1257,7 @@ fn snapshot_loads_back(snapshot: &[u8], heads: &[ChangeHash]) -> bool {
 pub fn read_doc_case(
     conn: &Connection,
     id: &str,
-) -> rusqlite::Result<Option<(AutoCommit, CaseFile)>> {
+) -> crate::db::Result<Option<(AutoCommit, CaseFile)>> {
     Ok(load_doc(conn, id)?.and_then(|(_, doc)| {
         let case = doc::read_case(&doc).ok()?;
         Some((doc, case))
@@ -1272,7 +1274,7 @@ pub fn store_server_changes(
     since: &[ChangeHash],
     actor_user: &str,
     today: Date,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     let changes = doc.get_changes(since);
     let (case, review) = doc::read_parts(doc).map_err(|e| corrupt(id.as_str(), e))?;
     let old_org: Option<String> = conn
@@ -1314,7 +1316,7 @@ pub struct HistoryEntry {
 }
 
 /// Who changed which field, from which device, when: read from the document's history.
-pub fn history(conn: &Connection, doc: &mut AutoCommit) -> rusqlite::Result<Vec<HistoryEntry>> {
+pub fn history(conn: &Connection, doc: &mut AutoCommit) -> crate::db::Result<Vec<HistoryEntry>> {
     let page = history_page(doc, 0, usize::MAX, false);
     let mut owners = HashMap::new();
     for a in &page.actors {

@@ -3,7 +3,7 @@
 //! on the device from the reference data), so participants and certificates are counted
 //! from the files themselves and a class's list is the files that name it.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use shared::api::ErrorCode;
 use shared::date::Date;
@@ -30,7 +30,7 @@ pub struct Class {
 }
 
 /// Adds or replaces a class.
-pub fn put(conn: &Connection, c: &Class) -> rusqlite::Result<()> {
+pub fn put(conn: &Connection, c: &Class) -> crate::db::Result<()> {
     conn.execute(
         "INSERT INTO classes(id, org_id, name, organiser, start_date, end_date, place, note)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -51,7 +51,7 @@ pub fn put(conn: &Connection, c: &Class) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Class> {
+fn row(r: &crate::db::Row<'_>) -> crate::db::Result<Class> {
     let date = |s: String| s.parse::<Date>().unwrap_or(Date::from_days_since_epoch(0));
     Ok(Class {
         id: r.get(0)?,
@@ -67,7 +67,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Class> {
 
 const COLUMNS: &str = "id, org_id, name, organiser, start_date, end_date, place, note";
 
-pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<Class>> {
+pub fn get(conn: &Connection, id: &str) -> crate::db::Result<Option<Class>> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM classes WHERE id = ?1"),
         [id],
@@ -83,8 +83,8 @@ pub fn visible(conn: &Connection, orgs: &OrgIndex, scope_path: &str) -> AppResul
         "SELECT {COLUMNS} FROM classes ORDER BY start_date DESC, id"
     ))?;
     let all = stmt
-        .query_map([], row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map((), row)?
+        .collect::<crate::db::Result<Vec<_>>>()?;
     Ok(all
         .into_iter()
         .filter(|c| {
@@ -122,7 +122,7 @@ pub fn save(conn: &mut Connection, orgs: &OrgIndex, caller: &Admin, c: Class) ->
     }
     let tx = conn.transaction()?;
     let id = if c.id.trim().is_empty() {
-        let n: i64 = tx.query_row("SELECT COUNT(*) FROM classes", [], |r| r.get(0))?;
+        let n: i64 = tx.query_row("SELECT COUNT(*) FROM classes", (), |r| r.get(0))?;
         let mut k = n + 1;
         loop {
             let id = format!("lop-{}-{k:03}", c.start_date.year());
@@ -224,7 +224,7 @@ pub fn figures_via(
     ))?;
     let classes = stmt
         .query_map([period.from.to_string(), period.to.to_string()], row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::Result<Vec<_>>>()?;
     let mut per = conn.prepare_cached(
         "SELECT org_id, class_date IS NOT NULL, decision_date IS NOT NULL
          FROM projections WHERE class_id = ?1",

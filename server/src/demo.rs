@@ -883,13 +883,13 @@ fn generate(today: Date) -> Demo {
 }
 
 /// Registers the two demo devices of the Lạch Tray cadre, one actor each.
-fn demo_devices(tx: &rusqlite::Connection, actors: [[u8; 16]; 2]) -> AppResult<[ActorId; 2]> {
+fn demo_devices(tx: &crate::db::Connection, actors: [[u8; 16]; 2]) -> AppResult<[ActorId; 2]> {
     let uid: i64 = tx.query_row(
         "SELECT id FROM users WHERE username = 'canbo.lachtray'",
-        [],
+        (),
         |r| r.get(0),
     )?;
-    let path: String = tx.query_row("SELECT path FROM orgs WHERE id = 'phuong-11'", [], |r| {
+    let path: String = tx.query_row("SELECT path FROM orgs WHERE id = 'phuong-11'", (), |r| {
         r.get(0)
     })?;
     let now = crate::auth::now_secs();
@@ -904,12 +904,12 @@ fn demo_devices(tx: &rusqlite::Connection, actors: [[u8; 16]; 2]) -> AppResult<[
         tx.execute(
             "INSERT OR IGNORE INTO devices(id, user_id, name, created_at, last_seen, scope_path, wrote_at)
              VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?4)",
-            rusqlite::params![id, uid, name, now, path],
+            crate::db::params![id, uid, name, now, path],
         )?;
         let actor = ActorId::from(bytes.as_slice());
         tx.execute(
             "INSERT INTO actors(actor, device_id, user_id) VALUES (?1, ?2, ?3)",
-            rusqlite::params![actor.to_hex_string(), id, uid],
+            crate::db::params![actor.to_hex_string(), id, uid],
         )?;
         out.push(actor);
     }
@@ -918,7 +918,7 @@ fn demo_devices(tx: &rusqlite::Connection, actors: [[u8; 16]; 2]) -> AppResult<[
 
 /// Makes two concurrent edits of one field from the two devices and stores them.
 fn conflicting_edits(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::Connection,
     rules: &RulesConfig,
     r: &CaseFileRecord,
     devices: &[ActorId; 2],

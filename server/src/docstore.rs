@@ -85,10 +85,10 @@ fn internal_rejection(id: &DocId, e: impl std::fmt::Display) -> Rejection {
 /// Reads what the merge needs: the stored document, whether the device holds it, and
 /// whether the stored file is in the pusher's scope.
 fn read_for_merge(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Connection,
     pusher: &Pusher<'_>,
     id: &DocId,
-) -> rusqlite::Result<(Option<StoredDoc>, bool, bool)> {
+) -> crate::db::Result<(Option<StoredDoc>, bool, bool)> {
     let stored = casedocs::read_stored(conn, id.as_str())?;
     let held = casedocs::device_holds(conn, pusher.device_id, id.as_str())?;
     let in_scope = match &stored {

@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::db::{Connection, OptionalExtension, params};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::api::{ErrorCode, ReviewChange};
@@ -49,7 +49,7 @@ impl Identity {
     }
 
     /// The identity of a file as its projection holds it, before it is rewritten.
-    pub fn stored(conn: &Connection, id: &str) -> rusqlite::Result<Option<Identity>> {
+    pub fn stored(conn: &Connection, id: &str) -> crate::db::Result<Option<Identity>> {
         conn.prepare_cached(
             "SELECT full_name, birth_date, org_id FROM projections WHERE doc_id = ?1",
         )?
@@ -71,7 +71,7 @@ pub fn detect(
     id: &str,
     case: &CaseFile,
     before: Option<&Identity>,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     let keys = dedup::identity_keys(case);
     let mut wanted: Vec<(String, String)> = keys
         .iter()
@@ -84,7 +84,7 @@ pub fn detect(
             "SELECT reason, key FROM identity_keys WHERE doc_id = ?1 ORDER BY reason, key",
         )?
         .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::Result<_>>()?;
     // Nothing that identifies the person changed (keys, name, birth date, branch): every
     // pair with this file was found when it or the other file was last stored.
     if stored == wanted && before == Some(&Identity::of(case)) {
@@ -228,7 +228,7 @@ pub fn list(
                 },
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -466,7 +466,7 @@ pub fn late_edits(store: &Store, caller: &Reviewer, survivor: &str) -> AppResult
              WHERE survivor = ?1 AND state = 'merged' AND (a = ?1 OR b = ?1)",
         )?
         .query_map([survivor], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?
+        .collect::<crate::db::Result<_>>()?
     };
     let mut out = Vec::new();
     for (loser, at) in merged {
@@ -506,7 +506,7 @@ pub fn late_edits(store: &Store, caller: &Reviewer, survivor: &str) -> AppResult
 }
 
 /// The file a merged file was merged into, if it was.
-pub fn merged_into(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+pub fn merged_into(conn: &Connection, id: &str) -> crate::db::Result<Option<String>> {
     conn.query_row(
         "SELECT survivor FROM duplicates WHERE state = 'merged' AND (a = ?1 OR b = ?1)
            AND survivor <> ?1 LIMIT 1",

@@ -99,8 +99,8 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<rusqlite::Error> for AppError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::Error> for AppError {
+    fn from(e: crate::db::Error) -> Self {
         AppError::Internal(format!("database: {e}"))
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rusqlite::{Connection, params};
+use crate::db::{Connection, params};
 use serde::Serialize;
 use shared::date::Date;
 use shared::model::{Occupation, SourceKind};
@@ -725,7 +725,7 @@ pub fn cohort_rollup(
 pub fn settings(conn: &Connection) -> RuleSettings {
     conn.query_row(
         "SELECT value FROM settings WHERE key = 'rule_settings'",
-        [],
+        (),
         |r| r.get::<_, String>(0),
     )
     .ok()

@@ -21,9 +21,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Mutex, OnceLock};
 
+use crate::db::{OptionalExtension, params};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, Change, ObjId, ObjType, ReadDoc, ScalarValue};
-use rusqlite::{OptionalExtension, params};
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 use shared::date::Date;
@@ -140,7 +140,7 @@ fn build_template() -> Result<Template, String> {
                 params![user, scope],
             )
             .map_err(|e| e.to_string())?;
-            let uid = conn.last_insert_rowid();
+            let uid = conn.last_insert_rowid().unwrap();
             conn.execute(
                 "INSERT INTO devices(id, user_id, name, created_at) VALUES (?1, ?2, ?1, 0)",
                 params![device, uid],
@@ -225,7 +225,9 @@ fn fresh_store() -> std::sync::MutexGuard<'static, Store> {
         let t = template().lock().unwrap_or_else(|p| p.into_inner());
         let from = t.store.conn();
         let mut to = guard.conn();
-        let backup = rusqlite::backup::Backup::new(&from, &mut to).expect("backup starts");
+        let from = from.sqlite().expect("the fuzz store is SQLite");
+        let to = to.sqlite_mut().expect("the fuzz store is SQLite");
+        let backup = rusqlite::backup::Backup::new(from, to).expect("backup starts");
         backup
             .run_to_completion(1024, std::time::Duration::ZERO, None)
             .expect("the template copies");
@@ -976,7 +978,7 @@ fn table_counts(store: &Store) -> Vec<i64> {
     ]
     .iter()
     .map(|t| {
-        conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
+        conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), (), |r| r.get(0))
             .expect("counting rows")
     })
     .collect()
@@ -990,7 +992,7 @@ fn check_org_tree(store: &Store) {
         .prepare("SELECT id, parent_id, path FROM orgs")
         .expect("reading orgs");
     let rows: BTreeMap<String, (Option<String>, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+        .query_map((), |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
         .expect("reading orgs")
         .collect::<Result<_, _>>()
         .expect("reading orgs");

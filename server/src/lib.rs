@@ -34,6 +34,7 @@ pub mod auth;
 pub mod casedocs;
 pub mod central;
 pub mod classes;
+pub mod db;
 pub mod demo;
 pub mod docstore;
 pub mod duplicates;
@@ -46,7 +47,6 @@ pub mod handoff;
 pub mod members;
 pub mod merge;
 pub mod orgtree;
-#[cfg(feature = "postgres")]
 pub mod pgfeed;
 pub mod reports;
 pub mod review;
@@ -306,7 +306,7 @@ async fn compact_in_background(state: Arc<AppState>) {
         let store = state.store.clone();
         // Loading and saving documents runs on a reader; only storing the snapshots takes
         // the writer, in batches, so merges never wait behind a long compaction.
-        let done = tokio::task::spawn_blocking(move || -> rusqlite::Result<usize> {
+        let done = tokio::task::spawn_blocking(move || -> crate::db::Result<usize> {
             let mut compacted = 0;
             let mut after = String::new();
             loop {

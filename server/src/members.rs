@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::api::ErrorCode;
@@ -358,7 +358,7 @@ pub fn preview(
     p.token = random_token();
     drop(conn);
     store.conn().execute(
-        "INSERT OR REPLACE INTO settings(key, value) VALUES (?1, ?2)",
+        "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         params![
             format!("pending_members:{}", p.token),
             json!({"by": caller.user_id, "at": now_secs(), "rows": rows}).to_string()

@@ -9,7 +9,7 @@
 //! devices whose scope lost them drop them at their next sync. Every change is kept in
 //! `org_history` with its date and decision, and in the audit log.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 use shared::api::{ErrorCode, ReviewChange};
@@ -100,7 +100,7 @@ fn record(
     action: &str,
     detail: Value,
     d: &Decision,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     let by = format!("{} ({})", caller.display_name, caller.username);
     conn.execute(
         "INSERT INTO org_history(at, org_id, action, detail_json, effective, decision, by)
@@ -221,21 +221,21 @@ pub fn rename(store: &Store, caller: &Admin, id: &str, name: &str, d: &Decision)
 
 /// A fresh position in the change feed with no change at it: files marked with it count as
 /// newly placed for every device, whatever its cursor.
-fn next_feed_position(conn: &Connection) -> rusqlite::Result<i64> {
+fn next_feed_position(conn: &Connection) -> crate::db::Result<i64> {
     let n = conn.execute(
         "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'changes'",
-        [],
+        (),
     )?;
     if n == 0 {
         conn.execute(
             "INSERT INTO sqlite_sequence(name, seq)
              VALUES ('changes', COALESCE((SELECT MAX(seq) FROM changes), 0) + 1)",
-            [],
+            (),
         )?;
     }
     conn.query_row(
         "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
-        [],
+        (),
         |r| r.get(0),
     )
 }
@@ -323,7 +323,7 @@ pub fn merge(
         }
         conn.prepare("SELECT id FROM docs WHERE org_id = ?1 ORDER BY id")?
             .query_map([from], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
+            .collect::<crate::db::Result<_>>()?
     };
     let actor = crate::admin::caller_actor(store, caller)?;
     let target = Value::String(into.to_string());
@@ -349,7 +349,7 @@ pub fn merge(
         let conn = store.conn();
         conn.prepare("SELECT id FROM orgs WHERE parent_id = ?1 AND closed_on IS NULL")?
             .query_map([from], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
+            .collect::<crate::db::Result<_>>()?
     };
     for child in &children {
         move_under(store, caller, child, into, d)?;
@@ -447,7 +447,7 @@ pub fn history(conn: &Connection, _proof: &Admin, org: Option<&str>) -> AppResul
             "SELECT h.at, h.org_id, h.action, h.detail_json, h.effective, h.decision, h.by
              FROM org_history h ORDER BY h.id DESC LIMIT 2000",
         )?
-        .query_map([], |r| {
+        .query_map((), |r| {
             Ok(OrgChange {
                 at: r.get(0)?,
                 org_id: r.get(1)?,
@@ -458,7 +458,7 @@ pub fn history(conn: &Connection, _proof: &Admin, org: Option<&str>) -> AppResul
                 by: r.get(6)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::Result<_>>()?;
     // An organisation's history includes the changes that name it (merged into it, moved
     // under it).
     let quoted = org.map(|o| format!("\"{o}\""));
@@ -484,5 +484,5 @@ pub fn file_counts(
              WHERE o.path >= ?1 AND o.path < ?2 AND p.doc_id IS NOT NULL GROUP BY d.org_id",
         )?
         .query_map(params![lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?)
+        .collect::<crate::db::Result<_>>()?)
 }

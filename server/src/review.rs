@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
+use crate::db::{OptionalExtension, params};
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use shared::api::{ErrorCode, ReviewChange};
 use shared::date::Date;
@@ -127,7 +127,7 @@ pub struct ConflictQuery {
 /// The conflicts of the caller's scope: open ones by default, resolved ones keep their
 /// history (`closed`), or `all`.
 pub fn conflicts(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Connection,
     caller: &Caller,
     state: Option<&str>,
     doc_id: Option<&str>,
@@ -164,7 +164,7 @@ pub fn conflicts(
                 org_id: r.get(9)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -274,7 +274,7 @@ pub struct CaseDetail {
 
 /// A case file in full, as the reviewer sees it around a conflict or a finding.
 pub fn case_detail_of(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Connection,
     caller: &Reviewer,
     id: &str,
     rules: &RulesConfig,
@@ -337,7 +337,7 @@ fn yes() -> bool {
 /// own actor, then stores and re-evaluates it like any merge; devices receive it at their
 /// next sync. The edit is checked before anything is stored.
 pub(crate) fn write_as_reviewer(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Connection,
     rules: &casedocs::RulesConfig,
     caller: &Caller,
     actor: automerge::ActorId,
@@ -753,7 +753,7 @@ pub fn history_sheet(rows: &[casedocs::HistoryEntry], en: bool) -> Sheet {
 
 /// The sheets of one report, computed by the same code as its screen.
 pub fn report_sheets(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Connection,
     caller: &Reviewer,
     report: &str,
     q: &ReportQuery,

@@ -24,7 +24,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, params_from_iter, types::Value as SqlValue};
+use crate::db::{Connection, Value as SqlValue, params_from_iter};
 use shared::date::{Date, days_in_month};
 use shared::model::{Occupation, SourceKind};
 
@@ -449,14 +449,14 @@ impl Family {
     fn rows(&self, conn: &Connection, sql: &str) -> AppResult<Vec<Row>> {
         let k = self.keys.len() + self.measures.len();
         let mut stmt = conn.prepare(sql)?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map((), |r| {
             let mut v = Vec::with_capacity(k);
             for i in 0..k {
                 v.push(r.get::<_, i64>(3 + i)?);
             }
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, v))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 
     fn index(&self, col: &str) -> usize {
@@ -1160,9 +1160,9 @@ mod tests {
         let paths: Vec<(String, String)> = conn
             .prepare("SELECT id, path FROM orgs")
             .unwrap()
-            .query_map([], |x| Ok((x.get(0)?, x.get(1)?)))
+            .query_map((), |x| Ok((x.get(0)?, x.get(1)?)))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<crate::db::Result<_>>()
             .unwrap();
         for _ in 0..8 {
             let (_, root) = &paths[r.below(paths.len() as u64) as usize];
@@ -1193,20 +1193,20 @@ mod tests {
                 let mut stmt = conn.prepare(&sql).unwrap();
                 let rows: Vec<(String, Date, Vec<i64>, Vec<i64>)> = stmt
                     .query_map(
-                        rusqlite::params![period.from.to_string(), period.to.to_string(), lo, hi],
+                        crate::db::params![period.from.to_string(), period.to.to_string(), lo, hi],
                         |x| {
                             let nk = f.keys.len();
                             let k = (0..nk)
                                 .map(|i| x.get(2 + i))
-                                .collect::<rusqlite::Result<_>>()?;
+                                .collect::<crate::db::Result<_>>()?;
                             let v = (0..cols.len())
                                 .map(|i| x.get(2 + nk + i))
-                                .collect::<rusqlite::Result<_>>()?;
+                                .collect::<crate::db::Result<_>>()?;
                             Ok((x.get(0)?, x.get::<_, String>(1)?.parse().unwrap(), k, v))
                         },
                     )
                     .unwrap()
-                    .collect::<rusqlite::Result<_>>()
+                    .collect::<crate::db::Result<_>>()
                     .unwrap();
                 for years in [true, false] {
                     for by_org in [true, false] {
@@ -1274,7 +1274,7 @@ mod tests {
             conn.execute(
                 "INSERT INTO orgs(id, parent_id, name, kind, sector, grassroots, path)
                  VALUES (?1, ?2, ?1, 'branch', '', 1, ?3)",
-                rusqlite::params![id, parent, path],
+                crate::db::params![id, parent, path],
             )
             .unwrap();
         }
@@ -1329,7 +1329,7 @@ mod tests {
                     } else {
                         conn.execute(
                             &format!("UPDATE projections SET {} = ?2 WHERE doc_id = ?1", COLS[c]),
-                            rusqlite::params![id, row[c]],
+                            crate::db::params![id, row[c]],
                         )
                         .unwrap();
                     }
@@ -1365,7 +1365,7 @@ mod tests {
             }
         }
         let n: i64 = conn
-            .query_row("SELECT COUNT(*) FROM roll_admitted", [], |x| x.get(0))
+            .query_row("SELECT COUNT(*) FROM roll_admitted", (), |x| x.get(0))
             .unwrap();
         assert!(n > 20, "the random writes leave admissions to count");
     }

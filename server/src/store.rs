@@ -12,9 +12,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, OptionalExtension, params};
 
-pub use rusqlite::Error as DbError;
+pub use crate::db::Error as DbError;
 
 /// Schema migrations, applied in order; `user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -532,7 +532,7 @@ impl Drop for ReadConn<'_> {
             && let Some(c) = c.take()
         {
             // A read left open by a panic would pin its snapshot: end it before reuse.
-            if !c.is_autocommit() {
+            if c.sqlite().is_some_and(|s| !s.is_autocommit()) {
                 let _ = c.execute_batch("ROLLBACK");
             }
             pool.idle.lock().unwrap_or_else(|p| p.into_inner()).push(c);
@@ -568,7 +568,7 @@ impl Drop for WriteConn<'_> {
             return;
         };
         // Rows written means a commit (an open transaction rolled back when dropped).
-        let wrote = guard.total_changes() != self.changes_at_start;
+        let wrote = total_changes(&guard) != self.changes_at_start;
         let ticket = wrote.then(|| self.durability.committed());
         drop(guard);
         if let Some(t) = ticket
@@ -684,7 +684,7 @@ impl Store {
 
     /// Opens the database with `readers` read-only connections beside the writer.
     pub fn open_with_readers(path: &Path, readers: usize) -> Result<Store, DbError> {
-        let conn = Connection::open(path)?;
+        let conn = rusqlite::Connection::open(path)?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let mut store = Self::setup(conn, Some(PathBuf::from(wal)))?;
@@ -702,10 +702,10 @@ impl Store {
     }
 
     pub fn open_in_memory() -> Result<Store, DbError> {
-        Self::setup(Connection::open_in_memory()?, None)
+        Self::setup(rusqlite::Connection::open_in_memory()?, None)
     }
 
-    fn setup(mut conn: Connection, wal: Option<PathBuf>) -> Result<Store, DbError> {
+    fn setup(mut conn: rusqlite::Connection, wal: Option<PathBuf>) -> Result<Store, DbError> {
         // WAL lets the readers (pulls, reports, backups) run beside the writer. An
         // acknowledged commit must survive power loss, as the sync protocol promises: with
         // a WAL file, commits are written without a sync of their own and the writer's
@@ -727,7 +727,7 @@ impl Store {
             conn.pragma_update(None, "synchronous", "NORMAL")?;
         }
         Ok(Store {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(conn.into()),
             readers: ReadPool {
                 idle: Mutex::new(Vec::new()),
                 returned: Condvar::new(),
@@ -744,7 +744,7 @@ impl Store {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions
         // roll back on drop), so a poisoned lock is safe to reuse.
         let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let changes_at_start = guard.total_changes();
+        let changes_at_start = total_changes(&guard);
         WriteConn {
             guard: Some(guard),
             durability: &self.durability,
@@ -788,8 +788,13 @@ impl Store {
     /// connection: merges go on meanwhile, and the copy is one consistent snapshot.
     pub fn backup_to(&self, dest: &Path) -> Result<(), DbError> {
         let conn = self.read();
-        let mut out = Connection::open(dest)?;
-        let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
+        let Some(from) = conn.sqlite() else {
+            return Err(DbError::Conversion(
+                "a PostgreSQL database is backed up with pg_dump".into(),
+            ));
+        };
+        let mut out = rusqlite::Connection::open(dest)?;
+        let backup = rusqlite::backup::Backup::new(from, &mut out)?;
         // All pages in one step: the copy is one snapshot even while merges go on.
         backup.step(-1)?;
         Ok(())
@@ -815,7 +820,7 @@ impl Store {
     pub fn is_empty(&self) -> Result<bool, DbError> {
         let n: i64 = self
             .read()
-            .query_row("SELECT COUNT(*) FROM orgs", [], |r| r.get(0))?;
+            .query_row("SELECT COUNT(*) FROM orgs", (), |r| r.get(0))?;
         Ok(n == 0)
     }
 }
@@ -823,7 +828,7 @@ impl Store {
 /// A read-only connection to the file: it cannot write even by mistake.
 fn open_reader(path: &Path) -> Result<Connection, DbError> {
     use rusqlite::OpenFlags;
-    let conn = Connection::open_with_flags(
+    let conn = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -832,7 +837,13 @@ fn open_reader(path: &Path) -> Result<Connection, DbError> {
     conn.pragma_update(None, "query_only", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    Ok(conn)
+    Ok(conn.into())
+}
+
+/// Rows written through a connection since it opened (SQLite counts them; the group
+/// commit waits only after a write).
+fn total_changes(c: &Connection) -> u64 {
+    c.sqlite().map_or(0, rusqlite::Connection::total_changes)
 }
 
 #[cfg(test)]
@@ -870,7 +881,7 @@ mod tests {
         s.put_setting("k", "old").unwrap();
         let mut w = s.conn();
         let tx = w.transaction().unwrap();
-        tx.execute("UPDATE settings SET value = 'new' WHERE key = 'k'", [])
+        tx.execute("UPDATE settings SET value = 'new' WHERE key = 'k'", ())
             .unwrap();
         // The writer is held with an open transaction: a read neither waits nor sees it.
         let seen = std::thread::scope(|t| t.spawn(|| s.get_setting("k").unwrap()).join().unwrap());
@@ -886,7 +897,7 @@ mod tests {
         let (s, dir) = temp_store("readonly", 1);
         let r = s.read();
         assert!(
-            r.execute("INSERT INTO settings(key, value) VALUES ('x', 'y')", [])
+            r.execute("INSERT INTO settings(key, value) VALUES ('x', 'y')", ())
                 .is_err()
         );
         drop(r);
@@ -957,13 +968,13 @@ mod tests {
             .read()
             .query_row(
                 "SELECT COUNT(*) FROM settings WHERE key LIKE 'k%'",
-                [],
+                (),
                 |r| r.get(0),
             )
             .unwrap();
         assert_eq!(n, (threads * each) as i64);
         // A writer that only read makes no commit and waits for no sync.
-        let _ = s.conn().query_row("SELECT 1", [], |r| r.get::<_, i64>(0));
+        let _ = s.conn().query_row("SELECT 1", (), |r| r.get::<_, i64>(0));
         assert_eq!(s.durability_counts().0, commits);
         std::fs::remove_dir_all(&dir).ok();
     }

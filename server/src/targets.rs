@@ -4,7 +4,7 @@
 //! value, the date it took effect and the decision behind it. Members at the start of
 //! each year are kept the same way.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::json;
 use shared::api::ErrorCode;
@@ -99,7 +99,7 @@ pub fn of_org(
                 target: r.get(2)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::Result<_>>()?;
     let terms = conn
         .prepare(
             "SELECT t.name, t.start_date, t.end_date, t.decision, tt.target FROM terms t
@@ -115,7 +115,7 @@ pub fn of_org(
                 target: r.get(4)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::Result<_>>()?;
     let history = conn
         .prepare(
             "SELECT at, period, field, old_value, new_value, effective, decision, by
@@ -133,7 +133,7 @@ pub fn of_org(
                 by: r.get(7)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::Result<_>>()?;
     Ok((years, terms, history))
 }
 
@@ -149,7 +149,7 @@ pub fn record_revision(
     new: i64,
     effective: Option<Date>,
     decision: &str,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     if old == Some(new) {
         return Ok(());
     }
@@ -183,7 +183,7 @@ fn revise(
     new: i64,
     effective: Date,
     decision: &str,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     if old == Some(new) {
         return Ok(());
     }
@@ -221,7 +221,7 @@ pub fn put_sub_target(
     value: i64,
     effective: Option<Date>,
     decision: &str,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     let old: Option<i64> = tx
         .query_row(
             "SELECT value FROM sub_targets WHERE org_id = ?1 AND period = ?2 AND grp = ?3",
@@ -302,7 +302,7 @@ pub struct SubTarget {
     pub value: i64,
 }
 
-pub fn sub_targets_of(conn: &Connection, org: &str) -> rusqlite::Result<Vec<SubTarget>> {
+pub fn sub_targets_of(conn: &Connection, org: &str) -> crate::db::Result<Vec<SubTarget>> {
     conn.prepare_cached(
         "SELECT period, grp, value FROM sub_targets WHERE org_id = ?1 ORDER BY period, grp",
     )?
@@ -318,7 +318,11 @@ pub fn sub_targets_of(conn: &Connection, org: &str) -> rusqlite::Result<Vec<SubT
 
 /// The revisions of one organisation's figures for one period (a year or a term name),
 /// oldest first.
-pub fn revisions_of(conn: &Connection, org: &str, period: &str) -> rusqlite::Result<Vec<Revision>> {
+pub fn revisions_of(
+    conn: &Connection,
+    org: &str,
+    period: &str,
+) -> crate::db::Result<Vec<Revision>> {
     conn.prepare_cached(
         "SELECT at, period, field, old_value, new_value, effective, decision, by
          FROM target_history WHERE org_id = ?1 AND period = ?2 AND field <> 'members_start'
@@ -365,7 +369,7 @@ pub fn find_term(
     orgs: &crate::reports::OrgIndex,
     org: &str,
     name: &str,
-) -> rusqlite::Result<Option<TermDates>> {
+) -> crate::db::Result<Option<TermDates>> {
     let wanted = name_years(name);
     let mut stmt = conn.prepare_cached(
         "SELECT name, start_date, end_date, decision FROM terms WHERE org_id = ?1
@@ -377,7 +381,7 @@ pub fn find_term(
             .query_map([&o.id], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         let found = rows.iter().find(|t| t.0.trim() == name.trim()).or_else(|| {
             rows.iter()
                 .find(|t| !wanted.is_empty() && name_years(&t.0) == wanted)
@@ -404,7 +408,7 @@ pub fn term_on(
     orgs: &crate::reports::OrgIndex,
     org: &str,
     day: Date,
-) -> rusqlite::Result<Option<TermDates>> {
+) -> crate::db::Result<Option<TermDates>> {
     let mut stmt = conn.prepare_cached(
         "SELECT name, start_date, end_date, decision FROM terms
          WHERE org_id = ?1 AND start_date <= ?2 AND end_date >= ?2

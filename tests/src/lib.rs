@@ -128,7 +128,7 @@ impl TestApp {
         let conn = self.store().conn();
         let ids: Vec<String> = conn
             .prepare("SELECT id FROM docs")?
-            .query_map([], |r| r.get(0))?
+            .query_map((), |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         let mut out = std::collections::BTreeMap::new();
         for id in ids {

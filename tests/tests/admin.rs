@@ -8,7 +8,7 @@ use server::casedocs;
 use tests::spawn_app;
 
 fn count(app: &tests::TestApp, sql: &str) -> i64 {
-    app.store().conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    app.store().conn().query_row(sql, (), |r| r.get(0)).unwrap()
 }
 
 #[tokio::test]
@@ -85,7 +85,7 @@ async fn a_backup_of_the_live_store_opens_with_the_same_data() {
     let copy = server::store::Store::open(&dest).unwrap();
     let n: i64 = copy
         .conn()
-        .query_row("SELECT COUNT(*) FROM docs", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM docs", (), |r| r.get(0))
         .unwrap();
     assert_eq!(n, count(&app, "SELECT COUNT(*) FROM docs"));
     let stats = admin::stats(&copy).unwrap();

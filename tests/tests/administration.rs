@@ -742,7 +742,7 @@ async fn a_target_revised_mid_year_keeps_both_values_the_date_and_the_decision()
         .conn()
         .query_row(
             "SELECT target FROM org_years WHERE org_id = 'phuong-11' AND year = 2026",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();

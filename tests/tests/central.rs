@@ -752,7 +752,7 @@ async fn a_case_page_evaluates_its_file_as_the_queues_store_it() {
         .read()
         .query_row(
             "SELECT COUNT(*) FROM findings WHERE severity = 'info'",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();

@@ -130,7 +130,7 @@ async fn killing_the_server_mid_sync_loses_no_acknowledged_change() {
     let store = Store::open(&data.join("store.sqlite")).unwrap();
     let conn = store.conn();
     let check: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .query_row("PRAGMA integrity_check", (), |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
     let mut acks = 0;

@@ -194,7 +194,7 @@ async fn office_get(app: &TestApp, cookie: &str, path: &str) -> String {
 fn reviewer_caller(app: &TestApp) -> server::extract::Reviewer {
     let conn = app.store().conn();
     let path: String = conn
-        .query_row("SELECT path FROM orgs WHERE id = 'ngo-quyen'", [], |r| {
+        .query_row("SELECT path FROM orgs WHERE id = 'ngo-quyen'", (), |r| {
             r.get(0)
         })
         .unwrap();

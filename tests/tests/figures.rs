@@ -733,14 +733,14 @@ fn the_dashboard_csv_holds_every_section() {
     let open: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM conflicts WHERE closed_at IS NULL",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
     let returned: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM projections WHERE returned = 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -751,7 +751,7 @@ fn the_dashboard_csv_holds_every_section() {
     let ids: Vec<String> = conn
         .prepare("SELECT id FROM docs")
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map((), |r| r.get(0))
         .unwrap()
         .map(|r| r.unwrap())
         .collect();
@@ -997,7 +997,7 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
                   + (SELECT COUNT(*) FROM roll_official WHERE n <= 0)
                   + (SELECT COUNT(*) FROM roll_cohort_outstanding WHERE n <= 0)
                   + (SELECT COUNT(*) FROM agg_stage WHERE n <= 0)",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();

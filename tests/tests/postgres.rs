@@ -182,7 +182,7 @@ fn sqlite_columns() -> Columns {
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map((), |r| r.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -193,7 +193,7 @@ fn sqlite_columns() -> Columns {
                 "SELECT name, type, \"notnull\", pk FROM pragma_table_info('{t}')"
             ))
             .unwrap()
-            .query_map([], |r| {
+            .query_map((), |r| {
                 let ty: String = r.get(1)?;
                 let kind = match ty.as_str() {
                     "INTEGER" => "integer",
@@ -400,4 +400,171 @@ fn the_rollups_triggers_keep_the_same_rows_on_postgresql_as_on_sqlite() {
         assert!(!sqlite.is_empty(), "{}: rows to compare", f.table);
         assert_eq!(postgres, sqlite, "{}: PostgreSQL against SQLite", f.table);
     }
+}
+
+/// The same statements through the database boundary (`server::db`), once on SQLite and
+/// once on PostgreSQL: what they read must be the same, whatever the column types of
+/// each dialect (BIGINT, BYTEA, identity columns, numeric sums).
+fn exercise(conn: &mut server::db::Connection) -> Vec<String> {
+    use server::db::{OptionalExtension, Value, params, params_from_iter};
+    let mut log = Vec::new();
+    conn.execute(
+        "INSERT INTO orgs(id, parent_id, name, kind, path) VALUES ('d', NULL, 'Quận', 'district', '/d/')",
+        (),
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO orgs(id, parent_id, name, kind, path, grassroots) VALUES (?1, ?2, ?3, 'branch', ?4, ?5)",
+        params!["b1", "d", "Chi bộ 1", "/d/b1/", true],
+    )
+    .unwrap();
+    // An identity column and the id it gave.
+    conn.execute(
+        "INSERT INTO users(username, display_name, password_hash, role, scope_org) VALUES (?, ?, 'x', 'cadre', 'b1')",
+        ("an", "Nguyễn Văn An"),
+    )
+    .unwrap();
+    let uid = conn.last_insert_rowid().unwrap();
+    log.push(format!("user id {uid}"));
+    // A duplicate is refused as a constraint, and the connection goes on.
+    let dup = conn
+        .execute(
+            "INSERT INTO users(username, display_name, password_hash, role, scope_org) VALUES ('an', 'x', 'x', 'cadre', 'b1')",
+            (),
+        )
+        .unwrap_err();
+    log.push(format!(
+        "duplicate is a constraint: {}",
+        dup.is_constraint()
+    ));
+    // `INSERT OR IGNORE` twice keeps one row.
+    for _ in 0..2 {
+        conn.execute(
+            "INSERT OR IGNORE INTO devices(id, user_id, name, created_at) VALUES (?1, ?2, 'máy', 0)",
+            params!["dev", uid],
+        )
+        .unwrap();
+    }
+    let blob: Vec<u8> = (0..=255u8).collect();
+    conn.execute(
+        "INSERT INTO sessions(token_hash, user_id, device_id, expires_at) VALUES (?1, ?2, 'dev', ?3)",
+        params![blob, uid, i64::MAX],
+    )
+    .unwrap();
+    let (back, expires): (Vec<u8>, i64) = conn
+        .query_row(
+            "SELECT token_hash, expires_at FROM sessions WHERE token_hash = ?1",
+            [&blob],
+            |r| Ok((r.get(0)?, r.get("expires_at")?)),
+        )
+        .unwrap();
+    log.push(format!("blob back {} expires {expires}", back == blob));
+    // Booleans stored as numbers read back as booleans; NULL as None.
+    let (grassroots, parent): (bool, Option<String>) = conn
+        .query_row(
+            "SELECT grassroots, parent_id FROM orgs WHERE id = ?1",
+            ["b1"],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    log.push(format!("grassroots {grassroots} parent {parent:?}"));
+    // A sum of integers is an integer on both (PostgreSQL's NUMERIC).
+    conn.execute(
+        "INSERT INTO org_years(org_id, year, members_start, target) VALUES ('b1', 2025, 3000000000, 2), ('b1', 2026, 3000000000, 3)",
+        (),
+    )
+    .unwrap();
+    let (sum, count, avg): (i64, i64, f64) = conn
+        .query_row(
+            "SELECT SUM(members_start), COUNT(*), AVG(target) FROM org_years WHERE org_id = ?1",
+            ["b1"],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    log.push(format!("sum {sum} count {count} avg {avg}"));
+    // No row: an error that `optional()` turns into None.
+    let none: Option<String> = conn
+        .query_row("SELECT name FROM orgs WHERE id = ?1", ["nowhere"], |r| {
+            r.get(0)
+        })
+        .optional()
+        .unwrap();
+    log.push(format!("missing {none:?}"));
+    // Parameters built at run time.
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM orgs WHERE id IN (?1, ?2) ORDER BY id")
+        .unwrap()
+        .query_map(
+            params_from_iter([Value::from("d"), Value::from("b1")]),
+            |r| r.get(0),
+        )
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    log.push(format!("ids {ids:?}"));
+    // A transaction rolled back by drop leaves nothing; a savepoint rolled back keeps
+    // the rest of its transaction.
+    {
+        let tx = conn.transaction().unwrap();
+        tx.execute("UPDATE orgs SET name = 'đổi' WHERE id = 'd'", ())
+            .unwrap();
+    }
+    {
+        let mut tx = conn.transaction().unwrap();
+        tx.execute("UPDATE orgs SET name = 'giữ' WHERE id = 'b1'", ())
+            .unwrap();
+        {
+            let sp = tx.savepoint().unwrap();
+            sp.execute("UPDATE orgs SET name = 'bỏ' WHERE id = 'd'", ())
+                .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let names: Vec<(String, String)> = conn
+        .prepare_cached("SELECT id, name FROM orgs ORDER BY id")
+        .unwrap()
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    log.push(format!("names {names:?}"));
+    // A text parameter compared with a number column, as SQLite's affinity allows.
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM org_years WHERE year = ?1",
+            ["2025"],
+            |r| r.get(0),
+        )
+        .unwrap();
+    log.push(format!("text as number {n}"));
+    log
+}
+
+#[test]
+fn the_database_boundary_reads_and_writes_alike_on_sqlite_and_postgresql() {
+    let pg = PgCluster::start();
+    pgfeed::migrate(&mut connect(&pg)).unwrap();
+    let mut on_pg = server::db::Connection::postgres(&pg.url()).unwrap();
+    assert_eq!(on_pg.backend(), server::db::Backend::Postgres);
+    let pg_log = exercise(&mut on_pg);
+
+    let dir = tests::fresh_dir();
+    let store = server::store::Store::open(&dir.join("db.sqlite")).unwrap();
+    let sqlite_log = exercise(&mut store.conn());
+    assert_eq!(sqlite_log, pg_log);
+    assert_eq!(
+        sqlite_log,
+        vec![
+            "user id 1".to_string(),
+            "duplicate is a constraint: true".into(),
+            "blob back true expires 9223372036854775807".into(),
+            "grassroots true parent Some(\"d\")".into(),
+            "sum 6000000000 count 2 avg 2.5".into(),
+            "missing None".into(),
+            "ids [\"b1\", \"d\"]".into(),
+            "names [(\"b1\", \"giữ\"), (\"d\", \"Quận\")]".into(),
+            "text as number 1".into(),
+        ]
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }

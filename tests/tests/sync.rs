@@ -233,7 +233,7 @@ async fn malformed_truncated_random_and_oversized_bodies_get_a_clear_4xx_and_sto
     let before: i64 = app
         .store()
         .conn()
-        .query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM changes", (), |r| r.get(0))
         .unwrap();
 
     let full = serde_json::to_vec(&empty_request()).unwrap();
@@ -299,7 +299,7 @@ async fn malformed_truncated_random_and_oversized_bodies_get_a_clear_4xx_and_sto
     let after: i64 = app
         .store()
         .conn()
-        .query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM changes", (), |r| r.get(0))
         .unwrap();
     assert_eq!(before, after, "nothing stored");
     let health = app
@@ -591,7 +591,7 @@ async fn fifty_devices_in_ten_communes_converge_over_a_lossy_network() {
         .conn()
         .query_row(
             "SELECT COUNT(*) FROM conflicts WHERE closed_at IS NULL",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -796,7 +796,7 @@ async fn a_report_held_open_does_not_delay_a_concurrent_sync() {
     let mut cadre = app.device("canbo.lachtray").await.unwrap();
     cadre.sync().await.unwrap();
     fn count(conn: &server::store::ReadConn<'_>) -> i64 {
-        conn.query_row("SELECT count(*) FROM projections", [], |r| r.get(0))
+        conn.query_row("SELECT count(*) FROM projections", (), |r| r.get(0))
             .unwrap()
     }
     let store = app.state.store.clone();

@@ -54,8 +54,8 @@ pub async fn show(
             .prepare(
                 "SELECT org_id, SUM(status = 'official'), SUM(status <> 'official') FROM members GROUP BY org_id",
             )?
-            .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
-            .collect::<rusqlite::Result<_>>()?;
+            .query_map((), |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+            .collect::<crate::db::Result<_>>()?;
         drop(conn);
         let l = a.lang;
         let stored = q.stored.as_ref().map(|s| {

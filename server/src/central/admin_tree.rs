@@ -53,8 +53,8 @@ pub async fn tree(
         let counts = orgtree::file_counts(&conn, &root)?;
         let closed: std::collections::HashMap<String, String> = conn
             .prepare("SELECT id, closed_on FROM orgs WHERE closed_on IS NOT NULL")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<crate::db::Result<_>>()?;
         let history = orgtree::history(&conn, &admin, q.org.as_deref())?;
         drop(conn);
         let l = a.lang;

@@ -32,7 +32,7 @@ pub struct ResolvedQuery {
 }
 
 /// The device that wrote a value, told apart from the user's other devices.
-fn device_of(conn: &rusqlite::Connection, actor: &str, name: &str) -> String {
+fn device_of(conn: &crate::db::Connection, actor: &str, name: &str) -> String {
     let id: Option<String> = conn
         .query_row(
             "SELECT device_id FROM actors WHERE actor = ?1",

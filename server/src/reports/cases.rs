@@ -1,6 +1,6 @@
 //! The case-file list: the files matching a filter, read from their projections.
 
-use rusqlite::{Connection, params_from_iter, types::Value as SqlValue};
+use crate::db::{Connection, Value as SqlValue, params_from_iter};
 use serde::Serialize;
 use shared::date::Date;
 use shared::text::{fold, sort_key};

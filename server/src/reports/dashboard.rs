@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rusqlite::Connection;
+use crate::db::Connection;
 use serde::Serialize;
 use shared::date::Date;
 use shared::stage::Stage;
@@ -552,7 +552,7 @@ pub fn cohort(
             "SELECT COUNT(*) FROM projections WHERE {col} IS NULL
              AND org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)"
         ))?
-        .query_row(rusqlite::params![lo, hi], |r| r.get(0))?;
+        .query_row(crate::db::params![lo, hi], |r| r.get(0))?;
     Ok(crate::figures::conversion(
         &groups,
         entry,

@@ -1,7 +1,7 @@
 //! The filter behind every figure and list: period, organisation and every criterion,
 //! parsed once from the query string, and its query string for links and exports.
 
-use rusqlite::Connection;
+use crate::db::Connection;
 use serde::{Deserialize, Serialize};
 use shared::api::ErrorCode;
 use shared::date::Date;

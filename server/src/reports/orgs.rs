@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Connection;
+use crate::db::Connection;
 use serde::Serialize;
 
 use crate::auth::Caller;
@@ -51,7 +51,7 @@ impl OrgIndex {
         let mut stmt = conn.prepare_cached(
             "SELECT id, parent_id, name, kind, sector, grassroots, path FROM orgs ORDER BY path",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map((), |r| {
             Ok(OrgInfo {
                 id: r.get(0)?,
                 parent_id: r.get(1)?,

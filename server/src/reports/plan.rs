@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::Connection;
+use crate::db::Connection;
 use serde::Serialize;
 use shared::date::Date;
 

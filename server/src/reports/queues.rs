@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
+use crate::db::Connection;
 use serde::Serialize;
 use shared::date::Date;
 
@@ -99,7 +99,7 @@ pub fn finding_codes(
          WHERE f.severity IN ('blocking', 'warning') GROUP BY p.org_id, f.code",
     )?;
     let mut out: BTreeMap<String, usize> = BTreeMap::new();
-    for row in stmt.query_map([], |r| {
+    for row in stmt.query_map((), |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,

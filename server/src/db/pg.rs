@@ -1,0 +1,386 @@
+//! The PostgreSQL side of the boundary: the dialect's translation, values bound by the
+//! type the server expects, and columns read by their type.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::error::Error as StdError;
+
+use bytes::BytesMut;
+use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+
+use super::{Result, StmtCache, Value, ValueRef};
+
+/// One PostgreSQL client and the statements it has prepared.
+pub struct PgConn {
+    client: RefCell<postgres::Client>,
+    cache: StmtCache,
+}
+
+impl PgConn {
+    pub fn connect(url: &str) -> Result<PgConn> {
+        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        Ok(PgConn {
+            client: RefCell::new(client),
+            cache: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// The statement for `sql` (written in SQLite's form), prepared once.
+    pub fn prepare(&self, sql: &str) -> Result<postgres::Statement> {
+        if let Some(s) = self.cache.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let stmt = self.client.borrow_mut().prepare(&translate(sql))?;
+        self.cache
+            .borrow_mut()
+            .insert(sql.to_string(), stmt.clone());
+        Ok(stmt)
+    }
+
+    pub fn execute(&self, stmt: &postgres::Statement, values: &[ValueRef<'_>]) -> Result<u64> {
+        let binds: Vec<Bind<'_>> = values.iter().map(|v| Bind(*v)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as _).collect();
+        Ok(self.client.borrow_mut().execute(stmt, &refs)?)
+    }
+
+    pub fn query(
+        &self,
+        stmt: &postgres::Statement,
+        values: &[ValueRef<'_>],
+    ) -> Result<Vec<postgres::Row>> {
+        let binds: Vec<Bind<'_>> = values.iter().map(|v| Bind(*v)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as _).collect();
+        Ok(self.client.borrow_mut().query(stmt, &refs)?)
+    }
+
+    pub fn batch(&self, sql: &str) -> Result<()> {
+        // A schema change can make a prepared statement invalid.
+        let head = sql.trim_start().to_ascii_uppercase();
+        if ["CREATE", "ALTER", "DROP"]
+            .iter()
+            .any(|k| head.starts_with(k))
+        {
+            self.cache.borrow_mut().clear();
+        }
+        Ok(self.client.borrow_mut().batch_execute(sql)?)
+    }
+}
+
+/// SQL written for SQLite, as PostgreSQL reads it: `?N` and `?` become `$N`, and
+/// `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`. Text inside quotes is
+/// left alone.
+pub fn translate(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut next = 1usize;
+    let mut chars = sql.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            '?' => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                    digits.push(d);
+                    chars.next();
+                }
+                let n = if digits.is_empty() {
+                    let n = next;
+                    next += 1;
+                    n
+                } else {
+                    let n: usize = digits.parse().unwrap_or(1);
+                    next = next.max(n + 1);
+                    n
+                };
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    or_ignore(&out)
+}
+
+/// `INSERT OR IGNORE INTO …` → `INSERT INTO … ON CONFLICT DO NOTHING` (before any
+/// `RETURNING`).
+fn or_ignore(sql: &str) -> String {
+    let upper = sql.to_ascii_uppercase();
+    let Some(at) = upper.find("INSERT OR IGNORE INTO") else {
+        return sql.to_string();
+    };
+    let mut out = String::with_capacity(sql.len() + 24);
+    out.push_str(&sql[..at]);
+    out.push_str("INSERT INTO");
+    let rest = &sql[at + "INSERT OR IGNORE INTO".len()..];
+    let rest_upper = &upper[at + "INSERT OR IGNORE INTO".len()..];
+    let body = rest.trim_end().trim_end_matches(';');
+    match rest_upper.rfind("RETURNING") {
+        Some(r) => {
+            out.push_str(&rest[..r]);
+            out.push_str("ON CONFLICT DO NOTHING ");
+            out.push_str(&rest[r..]);
+        }
+        None => {
+            out.push_str(body);
+            out.push_str(" ON CONFLICT DO NOTHING");
+        }
+    }
+    out
+}
+
+/// A value bound as the type PostgreSQL expects for its parameter.
+#[derive(Debug)]
+struct Bind<'a>(ValueRef<'a>);
+
+type BoxError = Box<dyn StdError + Sync + Send>;
+
+fn mismatch(v: &ValueRef<'_>, ty: &Type) -> BoxError {
+    format!("{v:?} cannot be sent as {ty}").into()
+}
+
+impl ToSql for Bind<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        let v = &self.0;
+        match *v {
+            ValueRef::Null => return Ok(IsNull::Yes),
+            ValueRef::Integer(i) => match *ty {
+                Type::INT8 => out.extend_from_slice(&i.to_be_bytes()),
+                Type::INT4 => out.extend_from_slice(&i32::try_from(i)?.to_be_bytes()),
+                Type::INT2 => out.extend_from_slice(&i16::try_from(i)?.to_be_bytes()),
+                Type::OID => out.extend_from_slice(&u32::try_from(i)?.to_be_bytes()),
+                Type::BOOL => out.extend_from_slice(&[u8::from(i != 0)]),
+                Type::FLOAT8 => out.extend_from_slice(&(i as f64).to_be_bytes()),
+                Type::FLOAT4 => out.extend_from_slice(&(i as f32).to_be_bytes()),
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                    out.extend_from_slice(i.to_string().as_bytes())
+                }
+                Type::NUMERIC => return i.to_string().as_str().pipe_numeric(out),
+                _ if ty.name() == "xid8" => out.extend_from_slice(&(i as u64).to_be_bytes()),
+                _ => return Err(mismatch(v, ty)),
+            },
+            ValueRef::Real(f) => match *ty {
+                Type::FLOAT8 => out.extend_from_slice(&f.to_be_bytes()),
+                Type::FLOAT4 => out.extend_from_slice(&(f as f32).to_be_bytes()),
+                Type::TEXT | Type::VARCHAR | Type::UNKNOWN => {
+                    out.extend_from_slice(f.to_string().as_bytes())
+                }
+                Type::NUMERIC => return f.to_string().as_str().pipe_numeric(out),
+                Type::INT8 if f.fract() == 0.0 => out.extend_from_slice(&(f as i64).to_be_bytes()),
+                _ => return Err(mismatch(v, ty)),
+            },
+            ValueRef::Text(s) => match *ty {
+                Type::TEXT
+                | Type::VARCHAR
+                | Type::BPCHAR
+                | Type::NAME
+                | Type::UNKNOWN
+                | Type::JSON => out.extend_from_slice(s.as_bytes()),
+                Type::JSONB => {
+                    out.extend_from_slice(&[1]);
+                    out.extend_from_slice(s.as_bytes());
+                }
+                Type::BYTEA => out.extend_from_slice(s.as_bytes()),
+                // SQLite converts text to a number in a numeric column; so does this.
+                Type::INT8 | Type::INT4 | Type::INT2 | Type::BOOL => {
+                    let i: i64 = s.trim().parse().map_err(|_| mismatch(v, ty))?;
+                    return Bind(ValueRef::Integer(i)).to_sql(ty, out);
+                }
+                Type::FLOAT8 | Type::FLOAT4 => {
+                    let f: f64 = s.trim().parse().map_err(|_| mismatch(v, ty))?;
+                    return Bind(ValueRef::Real(f)).to_sql(ty, out);
+                }
+                Type::NUMERIC => return s.pipe_numeric(out),
+                _ => return Err(mismatch(v, ty)),
+            },
+            ValueRef::Blob(b) => match *ty {
+                Type::BYTEA => out.extend_from_slice(b),
+                Type::TEXT | Type::VARCHAR | Type::UNKNOWN => {
+                    out.extend_from_slice(std::str::from_utf8(b)?.as_bytes())
+                }
+                _ => return Err(mismatch(v, ty)),
+            },
+        }
+        Ok(IsNull::No)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// Numbers sent to a `NUMERIC` parameter, in its binary form.
+trait PipeNumeric {
+    fn pipe_numeric(self, out: &mut BytesMut) -> Result<IsNull, BoxError>;
+}
+
+impl PipeNumeric for &str {
+    fn pipe_numeric(self, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        // Only whole numbers are sent this way (counts and sums).
+        let s = self.trim();
+        let (neg, digits) = match s.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, s),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("{self} is not a whole number").into());
+        }
+        let digits = digits.trim_start_matches('0');
+        // Base-10000 groups, most significant first.
+        let mut groups = Vec::new();
+        let mut end = digits.len();
+        while end > 0 {
+            let start = end.saturating_sub(4);
+            groups.push(digits[start..end].parse::<u16>()?);
+            end = start;
+        }
+        groups.reverse();
+        let weight = groups.len() as i16 - 1;
+        out.extend_from_slice(&(groups.len() as i16).to_be_bytes());
+        out.extend_from_slice(&weight.to_be_bytes());
+        out.extend_from_slice(&(if neg { 0x4000u16 } else { 0 }).to_be_bytes());
+        out.extend_from_slice(&0i16.to_be_bytes());
+        for g in groups {
+            out.extend_from_slice(&g.to_be_bytes());
+        }
+        Ok(IsNull::No)
+    }
+}
+
+/// Any column, read by its type into one of SQLite's kinds of value.
+pub struct Any(Value);
+
+impl Any {
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        self.0.as_ref()
+    }
+}
+
+fn be<const N: usize>(raw: &[u8]) -> Result<[u8; N], BoxError> {
+    raw.try_into()
+        .map_err(|_| format!("{} bytes where {N} were expected", raw.len()).into())
+}
+
+impl<'a> FromSql<'a> for Any {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Any, BoxError> {
+        Ok(Any(match *ty {
+            Type::BOOL => Value::Integer(i64::from(raw.first().copied().unwrap_or(0) != 0)),
+            Type::INT2 => Value::Integer(i16::from_be_bytes(be(raw)?).into()),
+            Type::INT4 => Value::Integer(i32::from_be_bytes(be(raw)?).into()),
+            Type::INT8 => Value::Integer(i64::from_be_bytes(be(raw)?)),
+            Type::OID => Value::Integer(u32::from_be_bytes(be(raw)?).into()),
+            Type::FLOAT4 => Value::Real(f32::from_be_bytes(be(raw)?).into()),
+            Type::FLOAT8 => Value::Real(f64::from_be_bytes(be(raw)?)),
+            Type::NUMERIC => numeric(raw)?,
+            Type::BYTEA => Value::Blob(raw.to_vec()),
+            Type::JSONB => Value::Text(std::str::from_utf8(raw.get(1..).unwrap_or(&[]))?.into()),
+            _ if ty.name() == "xid8" => Value::Integer(u64::from_be_bytes(be(raw)?) as i64),
+            _ => Value::Text(std::str::from_utf8(raw)?.to_string()),
+        }))
+    }
+
+    fn from_sql_null(_: &Type) -> Result<Any, BoxError> {
+        Ok(Any(Value::Null))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// A `NUMERIC` (a `SUM` of integers, an `AVG`): whole numbers as integers, the rest as
+/// reals.
+fn numeric(raw: &[u8]) -> Result<Value, BoxError> {
+    let word = |i: usize| -> Result<u16, BoxError> {
+        Ok(u16::from_be_bytes(be(raw
+            .get(i..i + 2)
+            .ok_or("short numeric")?)?))
+    };
+    let ndigits = word(0)? as usize;
+    let weight = word(2)? as i16;
+    let sign = word(4)?;
+    let dscale = word(6)?;
+    if sign == 0xC000 {
+        return Ok(Value::Real(f64::NAN));
+    }
+    let mut whole: i128 = 0;
+    let mut real = 0f64;
+    for i in 0..ndigits {
+        let d = word(8 + 2 * i)?;
+        let power = i32::from(weight) - i as i32;
+        real += f64::from(d) * 10000f64.powi(power);
+        if power >= 0 {
+            whole = whole
+                .checked_mul(10000)
+                .and_then(|w| w.checked_add(i128::from(d)))
+                .ok_or("numeric too large")?;
+        }
+    }
+    // Groups below the last digit given still scale the whole part.
+    let last_power = i32::from(weight) - ndigits as i32 + 1;
+    for _ in 0..last_power.max(0) {
+        whole = whole.checked_mul(10000).ok_or("numeric too large")?;
+    }
+    let neg = sign == 0x4000;
+    if dscale == 0 {
+        let w = if neg { -whole } else { whole };
+        return Ok(Value::Integer(i64::try_from(w)?));
+    }
+    Ok(Value::Real(if neg { -real } else { real }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_and_or_ignore_are_translated() {
+        assert_eq!(
+            translate("SELECT a FROM t WHERE b = ?1 AND c = ?2 OR d = ?1"),
+            "SELECT a FROM t WHERE b = $1 AND c = $2 OR d = $1"
+        );
+        assert_eq!(translate("VALUES (?, ?, '?')"), "VALUES ($1, $2, '?')");
+        assert_eq!(
+            translate("INSERT OR IGNORE INTO x(a) VALUES (?1)"),
+            "INSERT INTO x(a) VALUES ($1) ON CONFLICT DO NOTHING"
+        );
+        assert_eq!(
+            translate("INSERT OR IGNORE INTO x(a) VALUES (?1) RETURNING a"),
+            "INSERT INTO x(a) VALUES ($1) ON CONFLICT DO NOTHING RETURNING a"
+        );
+    }
+
+    #[test]
+    fn numerics_read_as_sqlite_would() {
+        // 123456789: weight 2, groups 1 2345 6789.
+        let mut raw = Vec::new();
+        for w in [3u16, 2, 0, 0, 1, 2345, 6789] {
+            raw.extend_from_slice(&w.to_be_bytes());
+        }
+        assert_eq!(numeric(&raw).unwrap(), Value::Integer(123_456_789));
+        // 20000: one group (2) of weight 1.
+        let mut raw = Vec::new();
+        for w in [1u16, 1, 0x4000, 0, 2] {
+            raw.extend_from_slice(&w.to_be_bytes());
+        }
+        assert_eq!(numeric(&raw).unwrap(), Value::Integer(-20_000));
+        let mut out = BytesMut::new();
+        "123456789".pipe_numeric(&mut out).unwrap();
+        let mut raw = Vec::new();
+        for w in [3u16, 2, 0, 0, 1, 2345, 6789] {
+            raw.extend_from_slice(&w.to_be_bytes());
+        }
+        assert_eq!(&out[..], &raw[..]);
+    }
+}
