@@ -164,7 +164,7 @@ pub struct CaseFilesExport {
 pub fn rules_changed(tx: &crate::db::Connection) -> crate::db::Result<()> {
     tx.execute(
         "INSERT INTO settings(key, value) VALUES ('rules_version', '1')
-         ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+         ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT)",
         (),
     )
     .map(|_| ())

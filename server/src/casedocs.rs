@@ -7,9 +7,9 @@
 //! findings are recorded for review. Only changes that are unreadable, foreign, out of
 //! scope or break the model are refused, and a refusal touches nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::db::{Connection, OptionalExtension, params};
+use crate::db::{Backend, Connection, OptionalExtension, Value, params, to_value};
 use automerge::{AutoCommit, Change, ChangeHash};
 use serde::Serialize;
 use serde_json::json;
@@ -407,46 +407,51 @@ fn write_projection(
     ])?;
     conn.prepare_cached("DELETE FROM findings WHERE doc_id = ?1")?
         .execute([id])?;
-    let mut ins = conn.prepare_cached(
-        "INSERT INTO findings(doc_id, code, severity, field, message_vi, message_en)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT(doc_id, code, field) DO UPDATE SET severity = excluded.severity, message_vi = excluded.message_vi, message_en = excluded.message_en",
-    )?;
     // Only what a queue shows: context ("info") is part of the evaluation, computed again
-    // from the document where it is shown.
+    // from the document where it is shown. One row per code and field (the last, as a
+    // replacement would keep), written many rows per statement.
+    let mut findings: BTreeMap<(&str, &str), Vec<Value>> = BTreeMap::new();
     for f in eval
         .findings
         .iter()
         .filter(|f| f.severity != shared::rules::Severity::Info)
     {
-        ins.execute(params![
-            id,
-            f.code,
-            json_text(&f.severity).trim_matches('"'),
-            f.field,
-            f.message_vi,
-            f.message_en
-        ])?;
+        let row = [
+            to_value(&id)?,
+            to_value(&f.code)?,
+            to_value(json_text(&f.severity).trim_matches('"'))?,
+            to_value(&f.field)?,
+            to_value(&f.message_vi)?,
+            to_value(&f.message_en)?,
+        ];
+        findings.insert((f.code, f.field), row.to_vec());
     }
+    conn.insert_many(
+        "INSERT INTO findings(doc_id, code, severity, field, message_vi, message_en)",
+        &findings.into_values().collect::<Vec<_>>(),
+    )?;
     conn.prepare_cached("DELETE FROM deadlines WHERE doc_id = ?1")?
         .execute([id])?;
-    let mut ins = conn.prepare_cached(
-        "INSERT INTO deadlines(doc_id, code, label_vi, label_en, due, done)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT(doc_id, code) DO UPDATE SET label_vi = excluded.label_vi, label_en = excluded.label_en, due = excluded.due, done = excluded.done",
-    )?;
     // Only open deadlines: every reader asks for those, and a met one is part of the
     // evaluation, computed again from the document where it is shown.
+    let mut deadlines: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
     for d in eval.deadlines.iter().filter(|d| !d.done) {
-        ins.execute(params![
-            id,
+        deadlines.insert(
             d.code,
-            d.label_vi,
-            d.label_en,
-            d.due.to_string(),
-            d.done
-        ])?;
+            vec![
+                to_value(&id)?,
+                to_value(&d.code)?,
+                to_value(&d.label_vi)?,
+                to_value(&d.label_en)?,
+                to_value(&d.due.to_string())?,
+                to_value(&d.done)?,
+            ],
+        );
     }
+    conn.insert_many(
+        "INSERT INTO deadlines(doc_id, code, label_vi, label_en, due, done)",
+        &deadlines.into_values().collect::<Vec<_>>(),
+    )?;
     Ok(())
 }
 
@@ -498,10 +503,10 @@ fn sync_conflicts(
     }
     let now = now_secs();
     let mut attribution = Attribution::new(doc);
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO conflicts(doc_id, path, values_json, opened_at) VALUES (?1, ?2, ?3, ?4)",
-    )?;
     let mut update = conn.prepare_cached("UPDATE conflicts SET values_json = ?2 WHERE id = ?1")?;
+    // New conflicts go in a few statements of many rows: a file can open thousands at
+    // once, and on PostgreSQL each statement is a round trip made holding the writer.
+    let mut opened: Vec<Vec<Value>> = Vec::new();
     for fc in current {
         let values = attribution.values(conn, fc)?;
         let values_json = serde_json::to_string(&values).unwrap_or_default();
@@ -510,11 +515,18 @@ fn sync_conflicts(
             Some((cid, _)) => {
                 update.execute(params![cid, values_json])?;
             }
-            None => {
-                insert.execute(params![id, fc.path, values_json, now])?;
-            }
+            None => opened.push(vec![
+                Value::from(id),
+                Value::from(fc.path.as_str()),
+                Value::Text(values_json),
+                Value::Integer(now),
+            ]),
         }
     }
+    conn.insert_many(
+        "INSERT INTO conflicts(doc_id, path, values_json, opened_at)",
+        &opened,
+    )?;
     // Whatever is still open no longer has concurrent values: a later change settled it.
     if !open.is_empty() {
         let json = doc::to_json(doc);
@@ -1156,13 +1168,24 @@ pub fn pull_finish(
 
 /// The newest position of the change feed: the last sequence number handed out, which
 /// may belong to no change when the tree was reorganised (files marked as newly placed).
+///
+/// On PostgreSQL a sequence is not transactional (a value handed out to a transaction
+/// still open, or rolled back, would be read here), so the position is what committed
+/// data says: the newest change, or the newest position the tree's reorganisation
+/// recorded (`settings.feed_mark`, written in its transaction).
 pub fn feed_position(conn: &Connection) -> crate::db::Result<i64> {
-    conn.query_row(
-        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0),
-                    COALESCE((SELECT MAX(seq) FROM changes), 0))",
-        (),
-        |r| r.get(0),
-    )
+    let sql = match conn.backend() {
+        Backend::Sqlite => {
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0),
+                    COALESCE((SELECT MAX(seq) FROM changes), 0))"
+        }
+        Backend::Postgres => {
+            "SELECT GREATEST(
+                 COALESCE((SELECT CAST(value AS BIGINT) FROM settings WHERE key = 'feed_mark'), 0),
+                 COALESCE((SELECT MAX(seq) FROM changes), 0))"
+        }
+    };
+    conn.query_row(sql, (), |r| r.get(0))
 }
 
 /// Whose feed a pull reads: the device, its scope, and the files it reports dropped.

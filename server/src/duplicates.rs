@@ -195,7 +195,7 @@ pub fn list(
         JOIN docs db ON db.id = p.b JOIN orgs ob ON ob.id = db.org_id
         LEFT JOIN projections pa ON pa.doc_id = p.a
         LEFT JOIN projections pb ON pb.doc_id = p.b
-        WHERE (?1 = 'all' OR p.state = ?1) AND (?4 IS NULL OR p.id = ?4)
+        WHERE (?1 = 'all' OR p.state = ?1) AND (CAST(?4 AS BIGINT) IS NULL OR p.id = ?4)
           AND oa.path >= ?2 AND oa.path < ?3 AND ob.path >= ?2 AND ob.path < ?3
         ORDER BY p.found_at DESC, p.id DESC LIMIT 1000";
     let rows = conn

@@ -87,7 +87,7 @@ fn admissions_direct(
         "SELECT decision_date, org_id, sex, ethnicity, youth_union, birth_date, education,
                 occupation, source_kind
          FROM projections WHERE decision_date BETWEEN ?1 AND ?2
-         AND (?3 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4))",
+         AND (CAST(?3 AS TEXT) IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4))",
     )?;
     let rows = stmt.query_map(
         params![
@@ -345,11 +345,11 @@ pub fn stages(
     let sql = match via {
         Via::Aggregates => {
             "SELECT org_id, stage, n FROM agg_stage
-             WHERE ?1 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)"
+             WHERE CAST(?1 AS TEXT) IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)"
         }
         Via::Direct => {
             "SELECT org_id, stage, COUNT(*) FROM projections
-             WHERE ?1 IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)
+             WHERE CAST(?1 AS TEXT) IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)
              GROUP BY 1, 2"
         }
     };

@@ -2,12 +2,13 @@
 //! Command-line parsing lives here and only here, declared with `clap`.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use server::{AppState, admin, auth, casedocs, demo, store::Store};
+use server::store::{self, Store};
+use server::{AppState, admin, auth, casedocs, demo};
 
 /// Máy chủ hồ sơ phát triển đảng viên / the case-file server.
 #[derive(Debug, Parser)]
@@ -24,6 +25,11 @@ struct Cli {
     /// Thư mục dữ liệu, chứa store.sqlite / data directory, holding store.sqlite
     #[arg(long, global = true, default_value = "data", value_name = "D")]
     data: PathBuf,
+    /// Cơ sở dữ liệu PostgreSQL thay cho SQLite (postgres://…); nhiều máy chủ dùng chung
+    /// được / a PostgreSQL database instead of SQLite (postgres://…), which several
+    /// server processes may share
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,7 +95,36 @@ fn parse_role(s: &str) -> Result<auth::Role, String> {
     auth::Role::parse(s).ok_or_else(|| "cadre | reviewer | admin".to_string())
 }
 
-fn open_store(data: &std::path::Path) -> Result<Store> {
+/// Where the data lives: a PostgreSQL database when one is named, else the SQLite file
+/// in the data directory.
+struct Place {
+    data: PathBuf,
+    database: Option<String>,
+}
+
+impl Place {
+    /// Where the data is, for the operator: the SQLite file, or the PostgreSQL database
+    /// without its password.
+    fn describe(&self) -> String {
+        match &self.database {
+            Some(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme), Some(at)) if at > scheme => {
+                    format!("{}://…{}", &url[..scheme], &url[at..])
+                }
+                _ if url.contains("password") => "PostgreSQL".to_string(),
+                _ => url.clone(),
+            },
+            None => self.data.join("store.sqlite").display().to_string(),
+        }
+    }
+}
+
+fn open_store(place: &Place) -> Result<Store> {
+    if let Some(url) = &place.database {
+        return Store::open_postgres(url, store::DEFAULT_READERS)
+            .context("mở cơ sở dữ liệu PostgreSQL / opening the PostgreSQL database");
+    }
+    let data = &place.data;
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
     Store::open(&data.join("store.sqlite")).context("opening the database")
 }
@@ -110,7 +145,10 @@ fn main() -> Result<()> {
         }
         Err(e) => e.exit(),
     };
-    let data = cli.data;
+    let data = Place {
+        data: cli.data,
+        database: cli.database,
+    };
     match cli.command {
         Command::Serve(args) => serve(&data, args),
         Command::ImportReference { file } => {
@@ -162,7 +200,7 @@ fn main() -> Result<()> {
     }
 }
 
-fn serve(data: &Path, args: ServeArgs) -> Result<()> {
+fn serve(data: &Place, args: ServeArgs) -> Result<()> {
     let store = open_store(data)?;
     let fresh = store.is_empty()?;
     let demo = !args.no_demo;
@@ -185,7 +223,7 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
             .with_context(|| format!("binding {}", args.addr))?;
         let addr = listener.local_addr()?;
         println!("Máy chủ đang chạy / server listening on http://{addr}/");
-        println!("  dữ liệu / data: {}", data.join("store.sqlite").display());
+        println!("  dữ liệu / data: {}", data.describe());
         if fresh && demo {
             println!(
                 "  tài khoản mẫu / demo accounts (mật khẩu / password: {}):",

@@ -222,6 +222,21 @@ pub fn rename(store: &Store, caller: &Admin, id: &str, name: &str, d: &Decision)
 /// A fresh position in the change feed with no change at it: files marked with it count as
 /// newly placed for every device, whatever its cursor.
 fn next_feed_position(conn: &Connection) -> crate::db::Result<i64> {
+    if conn.backend() == crate::db::Backend::Postgres {
+        // The sequence gives the number; the mark records it in this transaction, so
+        // the feed's position moves when (and only if) the move commits.
+        let pos: i64 = conn.query_row(
+            "SELECT nextval(pg_get_serial_sequence('changes', 'seq'))",
+            (),
+            |r| r.get(0),
+        )?;
+        conn.execute(
+            "INSERT INTO settings(key, value) VALUES ('feed_mark', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [pos.to_string()],
+        )?;
+        return Ok(pos);
+    }
     let n = conn.execute(
         "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'changes'",
         (),
@@ -368,8 +383,8 @@ pub fn merge(
         "INSERT INTO org_years(org_id, year, members_start, target)
          SELECT ?2, year, members_start, target FROM org_years WHERE org_id = ?1
          ON CONFLICT(org_id, year) DO UPDATE SET
-            members_start = members_start + excluded.members_start,
-            target = target + excluded.target",
+            members_start = org_years.members_start + excluded.members_start,
+            target = org_years.target + excluded.target",
         params![from, into],
     )?;
     tx.execute(

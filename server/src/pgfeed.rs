@@ -41,10 +41,14 @@ pub struct Page {
 
 /// Creates the schema when missing.
 pub fn migrate(client: &mut impl GenericClient) -> Result<(), postgres::Error> {
-    for m in MIGRATIONS {
-        client.batch_execute(m)?;
-    }
-    client.batch_execute(&crate::rollups::postgres_tables())
+    client.batch_execute(&schema())
+}
+
+/// The whole schema, every statement of which may run again on a schema it created.
+pub fn schema() -> String {
+    let mut sql = MIGRATIONS.concat();
+    sql.push_str(&crate::rollups::postgres_tables());
+    sql
 }
 
 /// A change to append: its document, Automerge hash, actor and bytes.

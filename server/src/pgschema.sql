@@ -270,3 +270,25 @@ CREATE INDEX IF NOT EXISTS projections_official ON projections(official_date);
 CREATE INDEX IF NOT EXISTS classes_start ON classes(start_date);
 CREATE INDEX IF NOT EXISTS projections_cohort ON projections(outstanding_date, org_id, class_id, class_date,
     decision_date, source_kind, occupation);
+-- Files per organisation and stage, kept by a trigger as SQLite's `agg_stage_*` triggers
+-- keep them: the old row's count goes down (and its row away at zero), the new one's up.
+CREATE OR REPLACE FUNCTION agg_stage_apply() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    UPDATE agg_stage SET n = n - 1 WHERE org_id = OLD.org_id AND stage = OLD.stage;
+    DELETE FROM agg_stage WHERE n <= 0 AND org_id = OLD.org_id AND stage = OLD.stage;
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    INSERT INTO agg_stage VALUES (NEW.org_id, NEW.stage, 1)
+      ON CONFLICT (org_id, stage) DO UPDATE SET n = agg_stage.n + 1;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE OR REPLACE TRIGGER agg_stage_ins AFTER INSERT ON projections
+  FOR EACH ROW EXECUTE FUNCTION agg_stage_apply();
+CREATE OR REPLACE TRIGGER agg_stage_del AFTER DELETE ON projections
+  FOR EACH ROW EXECUTE FUNCTION agg_stage_apply();
+CREATE OR REPLACE TRIGGER agg_stage_upd AFTER UPDATE ON projections
+  FOR EACH ROW WHEN (OLD.org_id IS DISTINCT FROM NEW.org_id OR OLD.stage IS DISTINCT FROM NEW.stage)
+  EXECUTE FUNCTION agg_stage_apply();

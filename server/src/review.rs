@@ -134,7 +134,7 @@ pub fn conflicts(
 ) -> AppResult<Vec<ConflictRow>> {
     let filter = match state {
         Some("closed") => "c.closed_at IS NOT NULL",
-        Some("all") => "1",
+        Some("all") => "1 = 1",
         _ => "c.closed_at IS NULL",
     };
     let (lo, hi) = casedocs::scope_range(&caller.scope_path);
@@ -143,7 +143,7 @@ pub fn conflicts(
                 c.resolution_json, COALESCE(p.full_name, ''), d.org_id
          FROM conflicts c JOIN docs d ON d.id = c.doc_id JOIN orgs o ON o.id = d.org_id
          LEFT JOIN projections p ON p.doc_id = c.doc_id
-         WHERE {filter} AND o.path >= ?1 AND o.path < ?3 AND (?2 IS NULL OR c.doc_id = ?2)
+         WHERE {filter} AND o.path >= ?1 AND o.path < ?3 AND (CAST(?2 AS TEXT) IS NULL OR c.doc_id = ?2)
          ORDER BY c.opened_at, c.id"
     );
     let rows = conn

@@ -723,6 +723,10 @@ pub fn read(
     let mut out: Vec<Sum> = Vec::new();
     let whole_tree = is_whole_tree(conn, &lo, &hi)?;
     let mut combined = false;
+    let dialect = match conn.backend() {
+        crate::db::Backend::Sqlite => Dialect::Sqlite,
+        crate::db::Backend::Postgres => Dialect::Postgres,
+    };
     for read in plan_reads(period, split.years) {
         let part = read.part;
         let composite = read.span != (part.from, part.to);
@@ -739,7 +743,7 @@ pub fn read(
         }
         for i in 0..nk {
             keys.push(if days {
-                family.key_expr(i, "p")
+                number(&family.keys[i].1, "p", dialect)
             } else {
                 format!("r.{}", family.keys[i].0)
             });
@@ -748,7 +752,10 @@ pub fn read(
             .iter()
             .map(|&i| {
                 if days {
-                    format!("COALESCE(SUM({}), 0)", family.expr(i, "p"))
+                    format!(
+                        "COALESCE(SUM({}), 0)",
+                        number(&family.measures[i].1, "p", dialect)
+                    )
                 } else {
                     format!("COALESCE(SUM(r.{}), 0)", family.measures[i].0)
                 }
@@ -910,9 +917,15 @@ fn is_whole_tree(conn: &Connection, lo: &str, hi: &str) -> AppResult<bool> {
 /// Files of the subtree without the family's date (families counting undated files).
 pub fn undated(conn: &Connection, family: &Family, root_path: &str) -> AppResult<i64> {
     let (lo, hi) = scope_range(root_path);
+    // SQLite joins in the order written after CROSS JOIN (the rollup first); PostgreSQL
+    // plans the order itself and writes the same join as JOIN.
+    let join = match conn.backend() {
+        crate::db::Backend::Sqlite => "CROSS JOIN",
+        crate::db::Backend::Postgres => "JOIN",
+    };
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT COALESCE(SUM(r.n), 0) FROM {} r CROSS JOIN orgs o ON o.id = r.org_id
+            "SELECT COALESCE(SUM(r.n), 0) FROM {} r {join} orgs o ON o.id = r.org_id
              WHERE r.level = 'y' AND r.bucket = '' AND o.path >= ?1 AND o.path < ?2",
             family.table
         ))?

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use crate::db::{Connection, OptionalExtension, params};
+use crate::db::{Backend, Connection, OptionalExtension, params};
 
 pub use crate::db::Error as DbError;
 
@@ -481,6 +481,9 @@ pub struct Store {
     conn: Mutex<Connection>,
     readers: ReadPool,
     durability: Durability,
+    /// The PostgreSQL server's address, to connect again after a lost connection; None
+    /// on SQLite.
+    postgres: Option<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -567,6 +570,12 @@ impl Drop for WriteConn<'_> {
         let Some(guard) = self.guard.take() else {
             return;
         };
+        if guard.backend() == Backend::Postgres {
+            // (An open transaction was rolled back when dropped, before this.) A lost
+            // connection has lost its lock with it.
+            let _ = guard.query_row("SELECT pg_advisory_unlock($1)", [WRITER_LOCK], |_| Ok(()));
+            return;
+        }
         // Rows written means a commit (an open transaction rolled back when dropped).
         let wrote = total_changes(&guard) != self.changes_at_start;
         let ticket = wrote.then(|| self.durability.committed());
@@ -667,6 +676,9 @@ impl Durability {
     }
 }
 
+/// The advisory lock the writers of every process over one PostgreSQL database share.
+const WRITER_LOCK: i64 = 0x686f_736f_0001;
+
 /// Prepared statements kept per connection. A merge alone runs about thirty distinct
 /// statements (some with many triggers to compile); with fewer slots each would be
 /// compiled again for every file.
@@ -734,16 +746,30 @@ impl Store {
                 size: 0,
             },
             durability: Durability::new(wal),
+            postgres: None,
         })
     }
 
     /// The writer connection, for the modules that own a table group. Hold it only to
     /// write (or to read what a write depends on): every other write waits meanwhile.
     /// Dropping it returns once what was committed through it is durable.
+    ///
+    /// On PostgreSQL the writer of every process sharing the database takes one
+    /// advisory lock while lent: writes are made one at a time across replicas, as on
+    /// SQLite, so the change log's sequence numbers are handed out in commit order and
+    /// the pull's cursor stays correct (see ARCHITECTURE.md, "Server store").
     pub fn conn(&self) -> WriteConn<'_> {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions
         // roll back on drop), so a poisoned lock is safe to reuse.
-        let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(url) = &self.postgres {
+            self.revive(&mut guard, url);
+            if let Err(e) =
+                guard.query_row("SELECT pg_advisory_lock($1)", [WRITER_LOCK], |_| Ok(()))
+            {
+                tracing::error!(error = %e, "taking the writer lock failed");
+            }
+        }
         let changes_at_start = total_changes(&guard);
         WriteConn {
             guard: Some(guard),
@@ -772,7 +798,14 @@ impl Store {
         }
         let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(c) = idle.pop() {
+            if let Some(mut c) = idle.pop() {
+                drop(idle);
+                if let Some(url) = &self.postgres
+                    && c.is_closed()
+                    && let Ok(fresh) = pg_reader(url)
+                {
+                    c = fresh;
+                }
                 return ReadConn(Lent::Pooled(pool, Some(c)));
             }
             idle = pool.returned.wait(idle).unwrap_or_else(|p| p.into_inner());
@@ -798,6 +831,51 @@ impl Store {
         // All pages in one step: the copy is one snapshot even while merges go on.
         backup.step(-1)?;
         Ok(())
+    }
+
+    /// Opens the PostgreSQL database at `url` (creating its schema when missing) with
+    /// `readers` connections for reading beside the writer. Several processes may open
+    /// the same database: they share nothing but it.
+    pub fn open_postgres(url: &str, readers: usize) -> Result<Store, DbError> {
+        let writer = Connection::postgres(url)?;
+        // Replicas starting together create the schema once.
+        writer.query_row("SELECT pg_advisory_lock($1)", [WRITER_LOCK], |_| Ok(()))?;
+        let migrated = writer.execute_batch(&crate::pgfeed::schema());
+        writer.query_row("SELECT pg_advisory_unlock($1)", [WRITER_LOCK], |_| Ok(()))?;
+        migrated?;
+        let mut idle = Vec::with_capacity(readers);
+        for _ in 0..readers {
+            idle.push(pg_reader(url)?);
+        }
+        Ok(Store {
+            conn: Mutex::new(writer),
+            readers: ReadPool {
+                idle: Mutex::new(idle),
+                returned: Condvar::new(),
+                size: readers,
+            },
+            durability: Durability::new(None),
+            postgres: Some(url.to_string()),
+        })
+    }
+
+    /// Which database the store is on.
+    pub fn backend(&self) -> Backend {
+        match self.postgres {
+            Some(_) => Backend::Postgres,
+            None => Backend::Sqlite,
+        }
+    }
+
+    /// A PostgreSQL connection that was lost (the database restarted, the network
+    /// failed) is opened again before it is lent; if that fails too, the caller's query
+    /// fails with the reason.
+    fn revive(&self, c: &mut Connection, url: &str) {
+        if c.is_closed()
+            && let Ok(fresh) = Connection::postgres(url)
+        {
+            *c = fresh;
+        }
     }
 
     pub fn get_setting(&self, key: &str) -> Result<Option<String>, DbError> {
@@ -838,6 +916,14 @@ fn open_reader(path: &Path) -> Result<Connection, DbError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn.into())
+}
+
+/// A PostgreSQL connection for reading: like SQLite's readers, it cannot write even by
+/// mistake.
+fn pg_reader(url: &str) -> Result<Connection, DbError> {
+    let c = Connection::postgres(url)?;
+    c.execute_batch("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")?;
+    Ok(c)
 }
 
 /// Rows written through a connection since it opened (SQLite counts them; the group

@@ -26,6 +26,8 @@ pub struct TestApp {
     pub dir: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     pub http: reqwest::Client,
+    /// The app's PostgreSQL database, dropped with the app.
+    pg_database: Option<String>,
 }
 
 impl Drop for TestApp {
@@ -34,6 +36,12 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(name) = self.pg_database.take()
+            && let Ok(admin) = server::db::Connection::postgres(&pg::shared_cluster().url())
+        {
+            // The server's connections end with it.
+            let _ = admin.execute_batch(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
     }
 }
 
@@ -65,24 +73,82 @@ fn demo_template() -> &'static Path {
     })
 }
 
-/// A store in a fresh directory holding the demo district.
-fn demo_store() -> (Store, PathBuf) {
+/// Whether the end-to-end tests run on PostgreSQL (`HOSO_TEST_DATABASE=postgres`)
+/// rather than on SQLite files.
+pub fn on_postgres() -> bool {
+    std::env::var("HOSO_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// The demo district, seeded once per test process into a PostgreSQL database that each
+/// app's database is created from (`CREATE DATABASE … TEMPLATE`).
+fn pg_template() -> &'static str {
+    static TEMPLATE: OnceLock<&'static str> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let pg = pg::shared_cluster();
+        let admin =
+            server::db::Connection::postgres(&pg.url()).expect("connecting to the test cluster");
+        admin
+            .execute_batch("CREATE DATABASE hoso_seed")
+            .expect("creating the seed database");
+        let store = Store::open_postgres(&pg.url_of("hoso_seed"), 1).expect("opening the store");
+        demo::seed(&store, &RulesConfig::default(), today_vn()).expect("seeding the demo");
+        "hoso_seed"
+    })
+}
+
+/// A fresh PostgreSQL database holding the demo district; its name.
+fn pg_demo_database() -> String {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let template = pg_template();
+    let name = format!(
+        "hoso_app_{}",
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    let admin = server::db::Connection::postgres(&pg::shared_cluster().url())
+        .expect("connecting to the test cluster");
+    // The template may not be copied while a connection to it is still closing.
+    let mut tries = 0;
+    loop {
+        match admin.execute_batch(&format!("CREATE DATABASE {name} TEMPLATE {template}")) {
+            Ok(()) => return name,
+            Err(_) if tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => panic!("creating {name}: {e}"),
+        }
+    }
+}
+
+/// A store holding the demo district, on the database the tests run on, and a fresh
+/// directory.
+fn demo_store() -> (Store, PathBuf, Option<String>) {
+    if on_postgres() {
+        let name = pg_demo_database();
+        let store = Store::open_postgres(&pg::shared_cluster().url_of(&name), 4)
+            .expect("opening the store");
+        return (store, fresh_dir(), Some(name));
+    }
     let dir = fresh_dir();
     let path = dir.join("store.sqlite");
     std::fs::copy(demo_template(), &path).expect("copying the demo");
-    (Store::open(&path).expect("opening the store"), dir)
+    (Store::open(&path).expect("opening the store"), dir, None)
 }
 
 /// Starts a server seeded with the demo district.
 pub async fn spawn_app() -> TestApp {
-    let (store, dir) = demo_store();
-    start(store, dir).await
+    let (store, dir, pg) = demo_store();
+    let mut app = start(store, dir).await;
+    app.pg_database = pg;
+    app
 }
 
 /// Starts a server seeded with the demo district, with the given settings.
 pub async fn spawn_app_with(config: server::ServerConfig) -> TestApp {
-    let (store, dir) = demo_store();
-    start_with(store, dir, config).await
+    let (store, dir, pg) = demo_store();
+    let mut app = start_with(store, dir, config).await;
+    app.pg_database = pg;
+    app
 }
 
 async fn start(store: Store, dir: PathBuf) -> TestApp {
@@ -105,12 +171,22 @@ async fn start_with(store: Store, dir: PathBuf, config: server::ServerConfig) ->
         dir,
         shutdown: Some(tx),
         http: reqwest::Client::new(),
+        pg_database: None,
     }
 }
 
 impl TestApp {
     pub fn store(&self) -> &Store {
         &self.state.store
+    }
+
+    /// A second store over this app's database, as another server process would open.
+    pub fn open_store_again(&self) -> Store {
+        match &self.pg_database {
+            Some(name) => Store::open_postgres(&pg::shared_cluster().url_of(name), 2),
+            None => Store::open(&self.dir.join("store.sqlite")),
+        }
+        .expect("opening the store again")
     }
 
     /// Logs in a new device of `username` (demo password) writing with a fresh actor.

@@ -96,15 +96,19 @@ impl PgCluster {
 
     /// A connection string for the `postgres` database of this cluster.
     pub fn url(&self) -> String {
+        self.url_of("postgres")
+    }
+
+    /// A connection string for database `name` of this cluster.
+    pub fn url_of(&self, name: &str) -> String {
         format!(
-            "host=127.0.0.1 port={} user=postgres dbname=postgres",
+            "host=127.0.0.1 port={} user=postgres dbname={name}",
             self.port
         )
     }
-}
 
-impl Drop for PgCluster {
-    fn drop(&mut self) {
+    /// Stops the server and deletes its files.
+    pub fn stop(&self) {
         let mut stop = pg_command("pg_ctl");
         stop.arg("-D")
             .arg(self.dir.join("data"))
@@ -114,4 +118,51 @@ impl Drop for PgCluster {
             let _ = std::fs::remove_dir_all(parent);
         }
     }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The cluster the end-to-end tests of this process run on when
+/// `HOSO_TEST_DATABASE=postgres`: started at the first use, and stopped and deleted by a
+/// watcher process once this process has exited (a static is never dropped; the
+/// watcher also cleans up after a test process that was killed).
+pub fn shared_cluster() -> &'static PgCluster {
+    static CLUSTER: std::sync::OnceLock<PgCluster> = std::sync::OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let c = PgCluster::start();
+        let data = c.dir.join("data");
+        let stop = if is_root() {
+            format!(
+                "runuser -u postgres -- {BIN}/pg_ctl -D '{}' -m immediate -w stop",
+                data.display()
+            )
+        } else {
+            format!("{BIN}/pg_ctl -D '{}' -m immediate -w stop", data.display())
+        };
+        let parent = c
+            .dir
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let script = format!(
+            "tail --pid={} -f /dev/null; {stop} >/dev/null 2>&1; rm -rf '{parent}'",
+            std::process::id()
+        );
+        // Started in the background by a shell that returns at once, so the watcher
+        // outlives this process.
+        Command::new("sh")
+            .args([
+                "-c",
+                "\"$0\" -c \"$1\" </dev/null >/dev/null 2>&1 &",
+                "sh",
+                &script,
+            ])
+            .status()
+            .expect("starting the cluster's watcher");
+        c
+    })
 }

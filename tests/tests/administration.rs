@@ -291,7 +291,7 @@ async fn changing_a_rule_setting_reevaluates_open_files_and_is_audited() {
     let evaluated_since = |t: i64| {
         let conn = app.store().conn();
         conn.query_row(
-            "SELECT COUNT(*), SUM(updated_at >= ?1) FROM projections",
+            "SELECT COUNT(*), SUM(CASE WHEN updated_at >= ?1 THEN 1 ELSE 0 END) FROM projections",
             [t],
             |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
         )
@@ -758,10 +758,7 @@ async fn a_target_revised_mid_year_keeps_both_values_the_date_and_the_decision()
 async fn a_rule_setting_changed_through_one_server_is_used_by_another_over_the_same_store() {
     use shared::rules::TermWithoutDates;
     let app = spawn_app().await;
-    let other = server::AppState::new(
-        server::store::Store::open(&app.dir.join("store.sqlite")).unwrap(),
-        None,
-    );
+    let other = server::AppState::new(app.open_store_again(), None);
     assert_eq!(
         other.rules().settings.term_without_dates,
         TermWithoutDates::Refuse

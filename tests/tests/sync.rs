@@ -795,7 +795,7 @@ async fn a_report_held_open_does_not_delay_a_concurrent_sync() {
     let app = spawn_app().await;
     let mut cadre = app.device("canbo.lachtray").await.unwrap();
     cadre.sync().await.unwrap();
-    fn count(conn: &server::store::ReadConn<'_>) -> i64 {
+    fn count(conn: &server::db::Connection) -> i64 {
         conn.query_row("SELECT count(*) FROM projections", (), |r| r.get(0))
             .unwrap()
     }
@@ -803,17 +803,17 @@ async fn a_report_held_open_does_not_delay_a_concurrent_sync() {
     let (started_tx, started_rx) = tokio::sync::oneshot::channel::<i64>();
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let report = std::thread::spawn(move || {
-        let conn = store.read();
-        conn.execute_batch("BEGIN").unwrap();
-        let first = count(&conn);
+        let mut conn = store.read();
+        let tx = conn.transaction().unwrap();
+        let first = count(&tx);
         started_tx.send(first).unwrap();
         // Held until the test has synced; a sync waiting on this report would only
         // finish after this minute.
         let released = release_rx
             .recv_timeout(std::time::Duration::from_secs(60))
             .is_ok();
-        let again = count(&conn);
-        conn.execute_batch("COMMIT").unwrap();
+        let again = count(&tx);
+        tx.commit().unwrap();
         (released, first, again)
     });
     let before = started_rx.await.unwrap();

@@ -75,6 +75,19 @@ fn run(root: &Path, server_args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The end-to-end test files that run a second time on PostgreSQL.
+const E2E_ON_POSTGRES: &[&str] = &[
+    "sync",
+    "hardening",
+    "roles",
+    "central",
+    "administration",
+    "duplicates",
+    "handoff",
+    "admin",
+    "figures",
+];
+
 /// Every check CI runs, in an order that fails fast on the cheap ones.
 fn test(root: &Path) -> Result<()> {
     let started = Instant::now();
@@ -116,6 +129,19 @@ fn test(root: &Path) -> Result<()> {
         "native tests (workspace, client device model included)",
         || cargo(&["test", "--workspace", "--lib", "--bins", "--tests"]),
     )?;
+    // The end-to-end tests that start a server again, each app on its own database of a
+    // throw-away PostgreSQL cluster (one per test process, stopped when it exits).
+    report.run("end-to-end tests on PostgreSQL", || {
+        let mut args = vec!["test", "-p", "tests"];
+        for t in E2E_ON_POSTGRES {
+            args.extend(["--test", t]);
+        }
+        run_cmd(
+            Command::new("cargo")
+                .args(&args)
+                .env("HOSO_TEST_DATABASE", "postgres"),
+        )
+    })?;
     // Each target over the checked-in seed corpus, about 30 s in all; the long campaigns
     // are `cargo xtask fuzz`, and every input that ever failed is a native test.
     report.run("fuzz smoke (cargo fuzz, each target 8 s)", || {

@@ -52,7 +52,7 @@ pub async fn show(
         let root = scope_root(&orgs, &a);
         let counts: std::collections::HashMap<String, (i64, i64)> = conn
             .prepare(
-                "SELECT org_id, SUM(status = 'official'), SUM(status <> 'official') FROM members GROUP BY org_id",
+                "SELECT org_id, SUM(CASE WHEN status = 'official' THEN 1 ELSE 0 END), SUM(CASE WHEN status <> 'official' THEN 1 ELSE 0 END) FROM members GROUP BY org_id",
             )?
             .query_map((), |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
             .collect::<crate::db::Result<_>>()?;

@@ -28,8 +28,8 @@ pub enum Error {
     NoRows,
     #[error(transparent)]
     Sqlite(rusqlite::Error),
-    #[error(transparent)]
-    Postgres(#[from] postgres::Error),
+    #[error("{}", pg_message(.0))]
+    Postgres(#[from] tokio_postgres::Error),
     /// A value that does not convert to the type asked for, or a stored value found
     /// unreadable.
     #[error("{0}")]
@@ -63,6 +63,20 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A PostgreSQL error with what the server said (its code, message and detail), where
+/// the client's own text is only "db error".
+fn pg_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!(
+            "{} ({}){}",
+            db.message(),
+            db.code().code(),
+            db.detail().map(|d| format!(": {d}")).unwrap_or_default()
+        ),
+        None => e.to_string(),
+    }
+}
 
 /// `Ok(None)` for a query that found no row.
 pub trait OptionalExtension<T> {
@@ -107,6 +121,16 @@ pub enum ValueRef<'a> {
 }
 
 impl Value {
+    pub fn from_ref(v: ValueRef<'_>) -> Value {
+        match v {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(i) => Value::Integer(i),
+            ValueRef::Real(f) => Value::Real(f),
+            ValueRef::Text(s) => Value::Text(s.to_string()),
+            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        }
+    }
+
     pub fn as_ref(&self) -> ValueRef<'_> {
         match self {
             Value::Null => ValueRef::Null,
@@ -203,6 +227,11 @@ impl ToSql for std::borrow::Cow<'_, str> {
     fn to_sql(&self) -> Result<ValueRef<'_>> {
         Ok(ValueRef::Text(self))
     }
+}
+
+/// A parameter's value, owned.
+pub fn to_value(v: &(impl ToSql + ?Sized)) -> Result<Value> {
+    v.to_sql().map(Value::from_ref)
 }
 
 /// The parameters of one statement.
@@ -409,7 +438,7 @@ pub struct Row<'a>(RowInner<'a>);
 
 enum RowInner<'a> {
     Sqlite(&'a rusqlite::Row<'a>),
-    Pg(&'a postgres::Row),
+    Pg(&'a tokio_postgres::Row),
 }
 
 impl Row<'_> {
@@ -497,6 +526,14 @@ impl Connection {
         Ok(Connection(Inner::Pg(Box::new(pg::PgConn::connect(url)?))))
     }
 
+    /// A PostgreSQL connection that the server closed or lost (SQLite's never close).
+    pub fn is_closed(&self) -> bool {
+        match &self.0 {
+            Inner::Sqlite(_) => false,
+            Inner::Pg(p) => p.is_closed(),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match &self.0 {
             Inner::Sqlite(_) => Backend::Sqlite,
@@ -545,6 +582,36 @@ impl Connection {
         self.prepare_cached(sql)?.query_row(params, f)
     }
 
+    /// Inserts `rows` (all of one width) with `head` (`INSERT INTO t(a, b)`), many rows
+    /// per statement. Returns the number of rows inserted.
+    pub fn insert_many(&self, head: &str, rows: &[Vec<Value>]) -> Result<usize> {
+        /// Rows per statement: well under both dialects' limits on parameters.
+        const CHUNK: usize = 200;
+        let mut n = 0;
+        for chunk in rows.chunks(CHUNK) {
+            let width = chunk[0].len();
+            let mut sql = String::with_capacity(head.len() + chunk.len() * width * 6);
+            sql.push_str(head);
+            sql.push_str(" VALUES ");
+            for (r, row) in chunk.iter().enumerate() {
+                if row.len() != width {
+                    return Err(Error::Conversion("rows of different widths".into()));
+                }
+                sql.push_str(if r == 0 { "(" } else { ", (" });
+                for c in 0..width {
+                    if c > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('?');
+                    sql.push_str(&(r * width + c + 1).to_string());
+                }
+                sql.push(')');
+            }
+            n += self.execute(&sql, params_from_iter(chunk.iter().flatten()))?;
+        }
+        Ok(n)
+    }
+
     /// Runs several statements without parameters.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.0 {
@@ -563,8 +630,13 @@ impl Connection {
     }
 
     /// Begins a transaction; it rolls back when dropped without [`Transaction::commit`].
+    /// On PostgreSQL it reads one snapshot throughout (REPEATABLE READ), as a SQLite
+    /// transaction does.
     pub fn transaction(&mut self) -> Result<Transaction<'_>> {
-        self.execute_batch("BEGIN")?;
+        match self.backend() {
+            Backend::Sqlite => self.execute_batch("BEGIN")?,
+            Backend::Postgres => self.execute_batch("BEGIN ISOLATION LEVEL REPEATABLE READ")?,
+        }
         Ok(Transaction {
             conn: self,
             savepoint: None,
@@ -577,7 +649,7 @@ impl Connection {
     pub fn transaction_immediate(&mut self) -> Result<Transaction<'_>> {
         match self.backend() {
             Backend::Sqlite => self.execute_batch("BEGIN IMMEDIATE")?,
-            Backend::Postgres => self.execute_batch("BEGIN")?,
+            Backend::Postgres => self.execute_batch("BEGIN ISOLATION LEVEL REPEATABLE READ")?,
         }
         Ok(Transaction {
             conn: self,
@@ -592,7 +664,7 @@ pub struct Statement<'c>(StmtInner<'c>);
 
 enum StmtInner<'c> {
     Sqlite(rusqlite::CachedStatement<'c>),
-    Pg(&'c pg::PgConn, postgres::Statement),
+    Pg(&'c pg::PgConn, tokio_postgres::Statement),
 }
 
 impl Statement<'_> {
@@ -732,4 +804,4 @@ impl Drop for Transaction<'_> {
 }
 
 /// Statements kept prepared by a PostgreSQL connection, by their SQL.
-type StmtCache = RefCell<HashMap<String, postgres::Statement>>;
+type StmtCache = RefCell<HashMap<String, tokio_postgres::Statement>>;

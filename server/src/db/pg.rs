@@ -4,53 +4,116 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::error::Error as StdError;
+use std::sync::{Arc, OnceLock};
 
 use bytes::BytesMut;
-use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
 use super::{Result, StmtCache, Value, ValueRef};
 
 /// One PostgreSQL client and the statements it has prepared.
+///
+/// The client is `tokio-postgres`'s, driven by a small runtime of its own: every call
+/// sends its work there and waits on a channel. The store's callers are blocking code
+/// (on tokio's blocking pool, in a test, in the command line), and some run inside
+/// another runtime, where a runtime of the caller's own could not be entered.
 pub struct PgConn {
-    client: RefCell<postgres::Client>,
+    client: Arc<tokio_postgres::Client>,
     cache: StmtCache,
+}
+
+/// Statements a connection keeps prepared (SQLite's connections keep as many).
+const STATEMENT_CACHE: usize = 256;
+
+/// The runtime that drives every PostgreSQL connection of the process.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("postgres")
+            .enable_all()
+            .build()
+            .expect("starting the database runtime")
+    })
+}
+
+/// Runs `fut` on the database runtime and waits for its result.
+fn run<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    runtime().spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    rx.recv().expect("the database runtime stopped")
+}
+
+fn binds(values: &[ValueRef<'_>]) -> Vec<Bind> {
+    values.iter().map(|v| Bind(Value::from_ref(*v))).collect()
+}
+
+fn refs(binds: &[Bind]) -> Vec<&(dyn ToSql + Sync)> {
+    binds.iter().map(|b| b as _).collect()
 }
 
 impl PgConn {
     pub fn connect(url: &str) -> Result<PgConn> {
-        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        let url = url.to_string();
+        let client = run(async move {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!(error = %e, "a PostgreSQL connection ended");
+                }
+            });
+            Ok::<_, tokio_postgres::Error>(client)
+        })?;
         Ok(PgConn {
-            client: RefCell::new(client),
+            client: Arc::new(client),
             cache: RefCell::new(HashMap::new()),
         })
     }
 
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
     /// The statement for `sql` (written in SQLite's form), prepared once.
-    pub fn prepare(&self, sql: &str) -> Result<postgres::Statement> {
+    pub fn prepare(&self, sql: &str) -> Result<tokio_postgres::Statement> {
         if let Some(s) = self.cache.borrow().get(sql) {
             return Ok(s.clone());
         }
-        let stmt = self.client.borrow_mut().prepare(&translate(sql))?;
-        self.cache
-            .borrow_mut()
-            .insert(sql.to_string(), stmt.clone());
+        let (client, text) = (self.client.clone(), translate(sql));
+        let stmt = run(async move { client.prepare(&text).await })?;
+        let mut cache = self.cache.borrow_mut();
+        // Statements built at run time (reports, many-row inserts) vary: the cache is
+        // emptied rather than let grow without bound.
+        if cache.len() >= STATEMENT_CACHE {
+            cache.clear();
+        }
+        cache.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
     }
 
-    pub fn execute(&self, stmt: &postgres::Statement, values: &[ValueRef<'_>]) -> Result<u64> {
-        let binds: Vec<Bind<'_>> = values.iter().map(|v| Bind(*v)).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as _).collect();
-        Ok(self.client.borrow_mut().execute(stmt, &refs)?)
+    pub fn execute(
+        &self,
+        stmt: &tokio_postgres::Statement,
+        values: &[ValueRef<'_>],
+    ) -> Result<u64> {
+        let (client, stmt, binds) = (self.client.clone(), stmt.clone(), binds(values));
+        Ok(run(
+            async move { client.execute(&stmt, &refs(&binds)).await },
+        )?)
     }
 
     pub fn query(
         &self,
-        stmt: &postgres::Statement,
+        stmt: &tokio_postgres::Statement,
         values: &[ValueRef<'_>],
-    ) -> Result<Vec<postgres::Row>> {
-        let binds: Vec<Bind<'_>> = values.iter().map(|v| Bind(*v)).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as _).collect();
-        Ok(self.client.borrow_mut().query(stmt, &refs)?)
+    ) -> Result<Vec<tokio_postgres::Row>> {
+        let (client, stmt, binds) = (self.client.clone(), stmt.clone(), binds(values));
+        Ok(run(
+            async move { client.query(&stmt, &refs(&binds)).await },
+        )?)
     }
 
     pub fn batch(&self, sql: &str) -> Result<()> {
@@ -62,7 +125,8 @@ impl PgConn {
         {
             self.cache.borrow_mut().clear();
         }
-        Ok(self.client.borrow_mut().batch_execute(sql)?)
+        let (client, sql) = (self.client.clone(), sql.to_string());
+        Ok(run(async move { client.batch_execute(&sql).await })?)
     }
 }
 
@@ -140,7 +204,7 @@ fn or_ignore(sql: &str) -> String {
 
 /// A value bound as the type PostgreSQL expects for its parameter.
 #[derive(Debug)]
-struct Bind<'a>(ValueRef<'a>);
+struct Bind(Value);
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
@@ -148,9 +212,9 @@ fn mismatch(v: &ValueRef<'_>, ty: &Type) -> BoxError {
     format!("{v:?} cannot be sent as {ty}").into()
 }
 
-impl ToSql for Bind<'_> {
+impl ToSql for Bind {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
-        let v = &self.0;
+        let v = &self.0.as_ref();
         match *v {
             ValueRef::Null => return Ok(IsNull::Yes),
             ValueRef::Integer(i) => match *ty {
@@ -193,11 +257,11 @@ impl ToSql for Bind<'_> {
                 // SQLite converts text to a number in a numeric column; so does this.
                 Type::INT8 | Type::INT4 | Type::INT2 | Type::BOOL => {
                     let i: i64 = s.trim().parse().map_err(|_| mismatch(v, ty))?;
-                    return Bind(ValueRef::Integer(i)).to_sql(ty, out);
+                    return Bind(Value::Integer(i)).to_sql(ty, out);
                 }
                 Type::FLOAT8 | Type::FLOAT4 => {
                     let f: f64 = s.trim().parse().map_err(|_| mismatch(v, ty))?;
-                    return Bind(ValueRef::Real(f)).to_sql(ty, out);
+                    return Bind(Value::Real(f)).to_sql(ty, out);
                 }
                 Type::NUMERIC => return s.pipe_numeric(out),
                 _ => return Err(mismatch(v, ty)),

@@ -94,7 +94,7 @@ pub(super) fn select_cases(
                 p.education, p.youth_union, p.introduced, p.class_date, p.branch_vote_date,
                 p.decision_date, p.ceremony_date, p.official_date, p.stopped, p.blocking,
                 p.warnings, p.returned, p.review_comment, p.class_id, p.source_kind, p.occupation
-         FROM projections p WHERE 1",
+         FROM projections p WHERE 1 = 1",
     );
     let mut args: Vec<SqlValue> = Vec::new();
     // Narrow by the most selective indexed column first: the decision date, then the

@@ -1,0 +1,302 @@
+//! Several server processes over one PostgreSQL database serve the same devices: a device
+//! may send each request to any of them, one is killed with SIGKILL and started again
+//! mid-run, and still every device converges and no acknowledged change is missing. And
+//! the writers of two processes take turns, so that the change log's sequence numbers are
+//! handed out in commit order and a pull's cursor never passes a change committed later.
+//!
+//! The replicas run as child processes: this test binary re-executes itself with
+//! `HOSO_CHILD_PG` set, and the `child_server` entry below then serves that database.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+use server::casedocs::{self, RulesConfig, today_vn};
+use server::store::Store;
+use shared::rand::XorShift;
+use tests::pg::PgCluster;
+use tests::{Device, Fault, login_device};
+
+/// Entry point of a replica; a no-op in a normal test run.
+#[test]
+fn child_server() {
+    let Ok(url) = std::env::var("HOSO_CHILD_PG") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let store = Store::open_postgres(&url, 4).unwrap();
+        let state = server::AppState::new(store, None);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("listening on http://{}/", listener.local_addr().unwrap());
+        server::run(listener, state, std::future::pending())
+            .await
+            .unwrap();
+    });
+}
+
+fn spawn_replica(db: &str) -> (Child, String) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_server", "--nocapture", "--test-threads=1"])
+        .env("HOSO_CHILD_PG", db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("replica exited").unwrap();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.trim_end_matches('/').to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+fn create_database(pg: &PgCluster, name: &str) -> String {
+    let admin = server::db::Connection::postgres(&pg.url()).unwrap();
+    admin
+        .execute_batch(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    pg.url_of(name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_devices_on_three_replicas_converge_while_one_is_killed_and_restarted() {
+    let pg = PgCluster::start();
+    let db = create_database(&pg, "hoso");
+    {
+        let store = Store::open_postgres(&db, 1).unwrap();
+        server::demo::seed(&store, &RulesConfig::default(), today_vn()).unwrap();
+        for i in 0..10 {
+            for k in 0..5 {
+                server::auth::create_user(
+                    &store,
+                    &format!("sim{i}-{k}"),
+                    &format!("Cán bộ {i}-{k}"),
+                    "demo2026",
+                    server::auth::Role::Cadre,
+                    &format!("phuong-{:02}", i + 1),
+                )
+                .unwrap();
+            }
+        }
+    }
+    let mut replicas: Vec<(Child, String)> = (0..3).map(|_| spawn_replica(&db)).collect();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let mut rng = XorShift::new(0x0005_EED5);
+    let mut devices: Vec<Device> = Vec::new();
+    for i in 0..10 {
+        for k in 0..5 {
+            let url = &replicas[rng.below(3) as usize].1;
+            devices.push(
+                login_device(&http, url, &format!("sim{i}-{k}"), "demo2026")
+                    .await
+                    .unwrap(),
+            );
+        }
+    }
+    let fields = [
+        "case.person.workplace_unit",
+        "case.person.residence_unit",
+        "case.source.helper_name",
+    ];
+    let mut failed = 0;
+    for round in 0..10 {
+        if round == 5 {
+            // Replica 0 dies with requests of this round in flight: the kill comes from
+            // another thread while the devices sync.
+            let pid = replicas[0].0.id();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(150));
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            });
+        }
+        if round == 7 {
+            let _ = replicas[0].0.wait();
+            replicas[0] = spawn_replica(&db);
+        }
+        for (n, d) in devices.iter_mut().enumerate() {
+            for _ in 0..rng.below(3) {
+                if rng.below(5) == 0 {
+                    let org = format!("{}-cb{}", d.scope_org, 1 + rng.below(3));
+                    d.create_case(&org, &format!("Ứng viên {round}-{n}"), rng.bytes16())
+                        .unwrap();
+                } else {
+                    let ids = d.doc_ids();
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    let id = ids[(rng.below(ids.len().min(4) as u64)) as usize].clone();
+                    let field = fields[rng.below(fields.len() as u64) as usize];
+                    d.edit(&id, field, json!(format!("giá trị {round}-{n}")))
+                        .unwrap();
+                }
+            }
+            if rng.below(100) < 70 {
+                d.url = replicas[rng.below(3) as usize].1.clone();
+                let fault = match rng.below(10) {
+                    0 => Fault::DropRequest,
+                    1 => Fault::DropResponse,
+                    2 => Fault::Duplicate,
+                    _ => Fault::None,
+                };
+                // A replica that is down is a failed request: the device tries again
+                // later, as over a bad network.
+                if d.sync_once(fault).await.is_err() {
+                    failed += 1;
+                }
+            }
+        }
+    }
+    assert!(failed > 0, "some requests reached the killed replica");
+    // Every replica is up: sync until quiet, each request to a random replica.
+    for _ in 0..2 {
+        for d in devices.iter_mut() {
+            d.url = replicas[rng.below(3) as usize].1.clone();
+            d.sync().await.unwrap();
+        }
+    }
+    let store = Store::open_postgres(&db, 1).unwrap();
+    let conn = store.read();
+    let mut server_heads: BTreeMap<String, Vec<automerge::ChangeHash>> = BTreeMap::new();
+    let ids: Vec<(String, String)> = conn
+        .prepare("SELECT d.id, o.path FROM docs d JOIN orgs o ON o.id = d.org_id")
+        .unwrap()
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let paths: BTreeMap<String, String> = ids.iter().cloned().collect();
+    for (id, _) in &ids {
+        let (_, mut d) = casedocs::load_doc(&conn, id).unwrap().unwrap();
+        let mut heads = d.get_heads();
+        heads.sort();
+        server_heads.insert(id.clone(), heads);
+    }
+    let mut acknowledged = 0;
+    for d in devices.iter_mut() {
+        let scope: String = conn
+            .query_row("SELECT path FROM orgs WHERE id = ?1", [&d.scope_org], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let expected: BTreeMap<String, Vec<automerge::ChangeHash>> = server_heads
+            .iter()
+            .filter(|(id, _)| paths[*id].starts_with(&scope))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut held = BTreeMap::new();
+        for (id, rd) in d.replica.docs.iter_mut() {
+            let mut heads = rd.doc.get_heads();
+            heads.sort();
+            held.insert(id.to_string(), heads);
+        }
+        assert_eq!(held, expected, "device {} diverged", d.device_id);
+        for h in &d.acknowledged {
+            let found: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM changes WHERE hash = ?1",
+                    [h.0.to_vec()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(found, 1, "an acknowledged change is missing");
+            acknowledged += 1;
+        }
+    }
+    assert!(
+        acknowledged > 100,
+        "the simulation exercised the protocol ({acknowledged} acks)"
+    );
+    for (mut c, _) in replicas {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+/// A change of a new file, written the way a merge writes it (in the writer's
+/// transaction); returns its sequence number.
+fn write_change(conn: &server::db::Connection, doc: &str) -> i64 {
+    conn.execute(
+        "INSERT INTO docs (id, org_id, org_seq, created_at, updated_at) VALUES (?1, 'phuong-01', 0, 0, 0)",
+        [doc],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO changes (doc_id, hash, actor, bytes, received_at) VALUES (?1, ?2, 'a', ?3, 0)",
+        (doc, doc.as_bytes().to_vec(), doc.as_bytes().to_vec()),
+    )
+    .unwrap();
+    conn.query_row(
+        "SELECT MAX(seq) FROM changes WHERE doc_id = ?1",
+        [doc],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_writers_of_two_replicas_take_turns_so_a_cursor_never_passes_a_later_commit() {
+    let pg = PgCluster::start();
+    let db = create_database(&pg, "hoso");
+    let a = Store::open_postgres(&db, 1).unwrap();
+    let b = Arc::new(Store::open_postgres(&db, 1).unwrap());
+    a.conn()
+        .execute(
+            "INSERT INTO orgs(id, name, kind, path) VALUES ('phuong-01', 'P1', 'committee', '/p1/')",
+            (),
+        )
+        .unwrap();
+    // Replica A's writer takes a sequence number and has not committed yet.
+    let mut wa = a.conn();
+    let tx = wa.transaction().unwrap();
+    let first = write_change(&tx, "doc-a");
+    // Replica B's writer, meanwhile, wants to write too.
+    let b_has_writer = Arc::new(AtomicBool::new(false));
+    let writer_b = {
+        let (b, flag) = (b.clone(), b_has_writer.clone());
+        std::thread::spawn(move || {
+            let mut wb = b.conn();
+            flag.store(true, Ordering::SeqCst);
+            let tx = wb.transaction().unwrap();
+            let seq = write_change(&tx, "doc-b");
+            tx.commit().unwrap();
+            seq
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    // B waits for A: with a plain sequence B could commit a higher number first, and a
+    // device reading the feed now would take B's number as its cursor and never read A's.
+    assert!(
+        !b_has_writer.load(Ordering::SeqCst),
+        "a second replica wrote while the first was writing"
+    );
+    assert_eq!(casedocs::feed_position(&b.read()).unwrap(), 0);
+    tx.commit().unwrap();
+    drop(wa);
+    let second = writer_b.join().unwrap();
+    assert!(
+        second > first,
+        "numbers in commit order: {first} then {second}"
+    );
+    // Whoever reads a position sees every change at or below it.
+    let reader = a.read();
+    let position = casedocs::feed_position(&reader).unwrap();
+    let seen: i64 = reader
+        .query_row(
+            "SELECT COUNT(*) FROM changes WHERE seq <= ?1",
+            [position],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!((position, seen), (second, 2));
+}
