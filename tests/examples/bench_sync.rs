@@ -4,6 +4,11 @@
 //! against the size of the changes themselves, and a reviewer's first full download of
 //! 10,000 case files (time and bytes).
 //!
+//! Each figure is printed for every storage configuration: SQLite, PostgreSQL with one
+//! server process, and PostgreSQL with three (devices spread over them). PostgreSQL runs
+//! as a throw-away cluster on loopback; its processes' CPU time counts as the server's.
+//! `BENCH_CONFIGS` picks configurations (`sqlite,postgres-1,postgres-3`).
+//!
 //! Run with `cargo run --release -p tests --example bench_sync` (or `cargo xtask bench sync`).
 
 use std::io::{BufRead, BufReader, Write};
@@ -15,6 +20,7 @@ use server::casedocs::{RulesConfig, today_vn};
 use server::store::Store;
 use shared::rand::XorShift;
 use shared::sync::SyncResponse;
+use tests::pg::PgCluster;
 use tests::{Device, fresh_dir, login_device};
 
 /// Devices in the run; `BENCH_DEVICES` overrides it for a quick look.
@@ -31,13 +37,62 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(run());
+    let configs =
+        std::env::var("BENCH_CONFIGS").unwrap_or_else(|_| "sqlite,postgres-1,postgres-3".into());
+    let mut cluster: Option<PgCluster> = None;
+    for (n, config) in configs.split(',').enumerate() {
+        let (database, replicas) = match config.trim() {
+            "sqlite" => (None, 1),
+            c => {
+                let replicas = c
+                    .strip_prefix("postgres-")
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or_else(|| panic!("unknown configuration {c}"));
+                let pg = cluster.get_or_insert_with(PgCluster::start);
+                let name = format!("bench_{n}");
+                server::db::Connection::postgres(&pg.url())
+                    .unwrap()
+                    .execute_batch(&format!("CREATE DATABASE {name}"))
+                    .unwrap();
+                (Some(pg.url_of(&name)), replicas)
+            }
+        };
+        println!("bench sync: === {config} ===");
+        rt.block_on(run(database, replicas));
+    }
+}
+
+/// Where a server child keeps its data: `postgres:URL`, or a directory holding
+/// `store.sqlite`.
+fn open_store(place: &str) -> Store {
+    match place.strip_prefix("postgres:") {
+        Some(url) => Store::open_postgres(url, store_readers()).unwrap(),
+        None => Store::open(&std::path::Path::new(place).join("store.sqlite")).unwrap(),
+    }
+}
+
+fn store_readers() -> usize {
+    server::store::DEFAULT_READERS
+}
+
+/// CPU time of every PostgreSQL process (the postmaster and its backends), in ms.
+fn postgres_cpu_ms() -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(cpu_ms)
+        .sum()
 }
 
 fn serve_child(data: &str) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
-        let store = Store::open(&std::path::Path::new(data).join("store.sqlite")).unwrap();
+        let store = open_store(data);
         let state = server::AppState::new(store, None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("listening on http://{}/", listener.local_addr().unwrap());
@@ -129,10 +184,14 @@ async fn push(d: &mut Device) -> (Duration, u64, u64, u64, u64, u64) {
     )
 }
 
-async fn run() {
+async fn run(database: Option<String>, replicas: usize) {
     let data = fresh_dir();
+    let place = match &database {
+        Some(url) => format!("postgres:{url}"),
+        None => data.display().to_string(),
+    };
     {
-        let store = Store::open(&data.join("store.sqlite")).unwrap();
+        let store = open_store(&place);
         server::demo::seed(&store, &RulesConfig::default(), today_vn()).unwrap();
         for w in 1..=10 {
             for k in 0..10 {
@@ -148,21 +207,42 @@ async fn run() {
             }
         }
     }
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .env("HOSO_BENCH_CHILD", &data)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let l = lines.next().unwrap().unwrap();
-        if let Some(u) = l.split("listening on ").nth(1) {
-            break u.trim_end_matches('/').to_string();
+    let mut children = Vec::new();
+    let mut urls = Vec::new();
+    for _ in 0..replicas {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env("HOSO_BENCH_CHILD", &place)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        urls.push(loop {
+            let l = lines.next().unwrap().unwrap();
+            if let Some(u) = l.split("listening on ").nth(1) {
+                break u.trim_end_matches('/').to_string();
+            }
+        });
+        std::thread::spawn(move || for _ in lines {});
+        children.push(child);
+    }
+    let pids: Vec<u32> = children.iter().map(|c| c.id()).collect();
+    let on_postgres = database.is_some();
+    // Memory of the server processes together; CPU of them and of PostgreSQL.
+    let rss = {
+        let pids = pids.clone();
+        move || pids.iter().map(|p| peak_rss_kb(*p)).sum::<u64>()
+    };
+    let cpu_of_servers = {
+        let pids = pids.clone();
+        move || {
+            pids.iter().map(|p| cpu_ms(*p)).sum::<u64>()
+                + if on_postgres { postgres_cpu_ms() } else { 0 }
         }
     };
-    std::thread::spawn(move || for _ in lines {});
+    let cpu = &cpu_of_servers;
+    let url = urls[0].clone();
     let http = reqwest::Client::new();
-    let baseline = peak_rss_kb(child.id());
+    let baseline = rss();
 
     // Log in 1,000 devices (100 accounts, 10 devices each) and give each 20 changed files.
     let t = Instant::now();
@@ -174,7 +254,10 @@ async fn run() {
     let mut rng = XorShift::new(99);
     for i in 0..n_devices {
         let user = format!("bench{}-{}", 1 + (i / 10) % 10, i % 10);
-        let mut d = login_device(&http, &url, &user, "demo2026").await.unwrap();
+        // Devices are spread over the server processes.
+        let mut d = login_device(&http, &urls[i % urls.len()], &user, "demo2026")
+            .await
+            .unwrap();
         d.replica.cursor = u64::MAX / 2; // these devices only push in the benchmark
         for f in 0..FILES_PER_DEVICE {
             let org = format!("{}-cb{}", d.scope_org, 1 + f % 3);
@@ -199,16 +282,15 @@ async fn run() {
     );
     println!(
         "bench sync: server peak memory after the logins: {:.1} MB",
-        peak_rss_kb(child.id()) as f64 / 1024.0
+        rss() as f64 / 1024.0
     );
 
     let mut wire = Wire::default();
-    let pid = child.id();
     let phase = |devs: Vec<Device>| async move {
         let mut out = Vec::new();
         let mut w = Wire::default();
         let started = Instant::now();
-        let cpu_before = cpu_ms(pid);
+        let cpu_before = cpu();
         // Always CONCURRENCY requests in flight: a new device starts as soon as one ends.
         let mut queue = devs.into_iter();
         let mut running = tokio::task::JoinSet::new();
@@ -235,14 +317,14 @@ async fn run() {
             w.response_gzip_bytes += rb;
             out.push(d);
         }
-        w.server_cpu_ms = cpu_ms(pid) - cpu_before;
+        w.server_cpu_ms = cpu() - cpu_before;
         (out, w, started.elapsed())
     };
     let second = devices.split_off(n_devices / 2);
     let (_a, w1, t1) = phase(devices).await;
     println!(
         "bench sync: server peak memory after the first half of the devices: {:.1} MB",
-        peak_rss_kb(child.id()) as f64 / 1024.0
+        rss() as f64 / 1024.0
     );
 
     // A reviewer's first full download: every case file of the district.
@@ -274,7 +356,7 @@ async fn run() {
     let download = t.elapsed();
     println!(
         "bench sync: server peak memory after the reviewer download: {:.1} MB",
-        peak_rss_kb(child.id()) as f64 / 1024.0
+        rss() as f64 / 1024.0
     );
     let docs = reviewer.replica.docs.len();
 
@@ -294,7 +376,7 @@ async fn run() {
     let pct = |p: f64| {
         wire.latencies[((wire.latencies.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0
     };
-    let peak = peak_rss_kb(child.id());
+    let peak = rss();
     println!(
         "bench sync: {} devices x {FILES_PER_DEVICE} changed files = {} requests in {:.1}s = {:.0} requests/s ({:.0} files/s), concurrency {CONCURRENCY}",
         n_devices,
@@ -383,8 +465,35 @@ async fn run() {
         p99(&loaded),
         p99(&loaded) / p99(&quiet)
     );
-    child.kill().ok();
-    child.wait().ok();
+    // Bytes on disk per case file: the SQLite file (and its log), or the database.
+    let store = open_store(&place);
+    let files: i64 = store
+        .read()
+        .query_row("SELECT COUNT(*) FROM docs", (), |r| r.get(0))
+        .unwrap();
+    let disk: u64 = match &database {
+        Some(_) => store
+            .read()
+            .query_row("SELECT pg_database_size(current_database())", (), |r| {
+                r.get(0)
+            })
+            .unwrap(),
+        None => ["store.sqlite", "store.sqlite-wal"]
+            .iter()
+            .filter_map(|f| std::fs::metadata(data.join(f)).ok())
+            .map(|m| m.len())
+            .sum(),
+    };
+    println!(
+        "bench sync: server disk {:.1} MB for {files} case files = {:.1} kB per file",
+        disk as f64 / 1e6,
+        disk as f64 / files.max(1) as f64 / 1e3
+    );
+    drop(store);
+    for mut child in children {
+        child.kill().ok();
+        child.wait().ok();
+    }
     let _ = std::fs::remove_dir_all(&data);
 }
 
