@@ -11,8 +11,8 @@
 //!
 //! Run with `cargo run --release -p tests --example bench_sync` (or `cargo xtask bench sync`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -90,16 +90,7 @@ fn postgres_cpu_ms() -> u64 {
 }
 
 fn serve_child(data: &str) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async move {
-        let store = open_store(data);
-        let state = server::AppState::new(store, None);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        println!("listening on http://{}/", listener.local_addr().unwrap());
-        server::run(listener, state, std::future::pending())
-            .await
-            .unwrap();
-    });
+    tests::serve_forever(open_store(data));
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -210,19 +201,10 @@ async fn run(database: Option<String>, replicas: usize) {
     let mut children = Vec::new();
     let mut urls = Vec::new();
     for _ in 0..replicas {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .env("HOSO_BENCH_CHILD", &place)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        urls.push(loop {
-            let l = lines.next().unwrap().unwrap();
-            if let Some(u) = l.split("listening on ").nth(1) {
-                break u.trim_end_matches('/').to_string();
-            }
-        });
-        std::thread::spawn(move || for _ in lines {});
+        let (child, url) = tests::spawn_server_child(
+            Command::new(std::env::current_exe().unwrap()).env("HOSO_BENCH_CHILD", &place),
+        );
+        urls.push(url);
         children.push(child);
     }
     let pids: Vec<u32> = children.iter().map(|c| c.id()).collect();

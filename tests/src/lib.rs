@@ -444,3 +444,75 @@ pub async fn post_sync(
     let status = resp.status().as_u16();
     Ok((status, resp.bytes().await?.to_vec()))
 }
+
+/// Serves `store` on a free loopback port until the process ends, printing
+/// `listening on URL/` first: the body of a server run as a child process (the crash,
+/// replica and benchmark children).
+pub fn serve_forever(store: Store) {
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    rt.block_on(async move {
+        let state = AppState::new(store, None);
+        let listener = tokio::net::TcpListener::bind(
+            std::env::var("HOSO_CHILD_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into()),
+        )
+        .await
+        .expect("binding a port");
+        println!(
+            "listening on http://{}/",
+            listener.local_addr().expect("local addr")
+        );
+        server::run(listener, state, std::future::pending())
+            .await
+            .expect("serving");
+    });
+}
+
+/// Starts `cmd` (a server child that prints `listening on URL/`) and returns it with
+/// its URL; its output is drained from then on, so it never blocks on a full pipe.
+pub fn spawn_server_child(cmd: &mut std::process::Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting a server child");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("its output")).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the server child exited")
+            .expect("reading its output");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.trim_end_matches('/').to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+/// One round of offline work of a simulated device, as the lossy-network simulations
+/// make it: up to two edits, a fifth of them a new file in one of the commune's first
+/// three branches, the rest a field of one of its first four files (so that devices
+/// edit the same files concurrently).
+pub fn random_offline_edits(
+    d: &mut Device,
+    rng: &mut shared::rand::XorShift,
+    fields: &[&str],
+    tag: &str,
+) {
+    for _ in 0..rng.below(3) {
+        if rng.below(5) == 0 {
+            let org = format!("{}-cb{}", d.scope_org, 1 + rng.below(3));
+            d.create_case(&org, &format!("Ứng viên {tag}"), rng.bytes16())
+                .expect("creating a file");
+        } else {
+            let ids = d.doc_ids();
+            if ids.is_empty() {
+                continue;
+            }
+            let id = ids[(rng.below(ids.len().min(4) as u64)) as usize].clone();
+            let field = fields[rng.below(fields.len() as u64) as usize];
+            d.edit(&id, field, serde_json::json!(format!("giá trị {tag}")))
+                .expect("editing a file");
+        }
+    }
+}

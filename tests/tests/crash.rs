@@ -5,7 +5,6 @@
 //! The server runs as a child process: this test binary re-executes itself with
 //! `HOSO_CHILD_DATA` set, and the `child_server` entry below then serves that store.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -15,44 +14,24 @@ use server::store::Store;
 use shared::rand::XorShift;
 use tests::{Device, Fault, fresh_dir, login_device};
 
-/// Entry point of the child process; a no-op in a normal test run.
+/// Entry point of the child process; a no-op in a normal test run. It listens on
+/// `HOSO_CHILD_ADDR` when set (a restart keeps its address).
 #[test]
 fn child_server() {
     let Ok(data) = std::env::var("HOSO_CHILD_DATA") else {
         return;
     };
-    let addr = std::env::var("HOSO_CHILD_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async move {
-        let store = Store::open(&std::path::Path::new(&data).join("store.sqlite")).unwrap();
-        let state = server::AppState::new(store, None);
-        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-        println!("listening on http://{}/", listener.local_addr().unwrap());
-        server::run(listener, state, std::future::pending())
-            .await
-            .unwrap();
-    });
+    tests::serve_forever(Store::open(&std::path::Path::new(&data).join("store.sqlite")).unwrap());
 }
 
 fn spawn_child(data: &std::path::Path, addr: &str) -> (Child, String) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_server", "--nocapture", "--test-threads=1"])
-        .env("HOSO_CHILD_DATA", data)
-        .env("HOSO_CHILD_ADDR", addr)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("child exited").unwrap();
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.trim_end_matches('/').to_string();
-        }
-    };
-    // Keep draining the child's output so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    tests::spawn_server_child(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_server", "--nocapture", "--test-threads=1"])
+            .env("HOSO_CHILD_DATA", data)
+            .env("HOSO_CHILD_ADDR", addr)
+            .stderr(Stdio::null()),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

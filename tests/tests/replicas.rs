@@ -8,13 +8,11 @@
 //! `HOSO_CHILD_PG` set, and the `child_server` entry below then serves that database.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use serde_json::json;
 use server::casedocs::{self, RulesConfig, today_vn};
 use server::store::Store;
 use shared::rand::XorShift;
@@ -27,35 +25,16 @@ fn child_server() {
     let Ok(url) = std::env::var("HOSO_CHILD_PG") else {
         return;
     };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async move {
-        let store = Store::open_postgres(&url, 4).unwrap();
-        let state = server::AppState::new(store, None);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        println!("listening on http://{}/", listener.local_addr().unwrap());
-        server::run(listener, state, std::future::pending())
-            .await
-            .unwrap();
-    });
+    tests::serve_forever(Store::open_postgres(&url, 4).unwrap());
 }
 
 fn spawn_replica(db: &str) -> (Child, String) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_server", "--nocapture", "--test-threads=1"])
-        .env("HOSO_CHILD_PG", db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("replica exited").unwrap();
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.trim_end_matches('/').to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    tests::spawn_server_child(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_server", "--nocapture", "--test-threads=1"])
+            .env("HOSO_CHILD_PG", db)
+            .stderr(Stdio::null()),
+    )
 }
 
 fn create_database(pg: &PgCluster, name: &str) -> String {
@@ -125,22 +104,7 @@ async fn fifty_devices_on_three_replicas_converge_while_one_is_killed_and_restar
             replicas[0] = spawn_replica(&db);
         }
         for (n, d) in devices.iter_mut().enumerate() {
-            for _ in 0..rng.below(3) {
-                if rng.below(5) == 0 {
-                    let org = format!("{}-cb{}", d.scope_org, 1 + rng.below(3));
-                    d.create_case(&org, &format!("Ứng viên {round}-{n}"), rng.bytes16())
-                        .unwrap();
-                } else {
-                    let ids = d.doc_ids();
-                    if ids.is_empty() {
-                        continue;
-                    }
-                    let id = ids[(rng.below(ids.len().min(4) as u64)) as usize].clone();
-                    let field = fields[rng.below(fields.len() as u64) as usize];
-                    d.edit(&id, field, json!(format!("giá trị {round}-{n}")))
-                        .unwrap();
-                }
-            }
+            tests::random_offline_edits(d, &mut rng, &fields, &format!("{round}-{n}"));
             if rng.below(100) < 70 {
                 d.url = replicas[rng.below(3) as usize].1.clone();
                 let fault = match rng.below(10) {

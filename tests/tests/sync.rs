@@ -507,23 +507,8 @@ async fn fifty_devices_in_ten_communes_converge_over_a_lossy_network() {
         for (n, d) in devices.iter_mut().enumerate() {
             // Some devices are away this round: they edit offline and do not sync.
             let online = rng.below(100) < 60;
-            for _ in 0..rng.below(3) {
-                if rng.below(5) == 0 {
-                    let org = format!("{}-cb{}", d.scope_org, 1 + rng.below(3));
-                    d.create_case(&org, &format!("Ứng viên {round}-{n}"), rng.bytes16())
-                        .unwrap();
-                } else {
-                    let ids = d.doc_ids();
-                    if ids.is_empty() {
-                        continue;
-                    }
-                    // Most edits hit the same few files, to force concurrent edits.
-                    let id = ids[(rng.below(ids.len().min(4) as u64)) as usize].clone();
-                    let field = fields[rng.below(fields.len() as u64) as usize];
-                    d.edit(&id, field, json!(format!("giá trị {round}-{n}")))
-                        .unwrap();
-                }
-            }
+            // Most edits hit the same few files, to force concurrent edits.
+            tests::random_offline_edits(d, &mut rng, &fields, &format!("{round}-{n}"));
             if online {
                 let fault = match rng.below(10) {
                     0 => Fault::DropRequest,
