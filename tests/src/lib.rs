@@ -516,3 +516,33 @@ pub fn random_offline_edits(
         }
     }
 }
+
+impl Device {
+    /// Checks the end of a simulation for this device: it holds exactly `expected` (the
+    /// server's heads of every file of its scope), and every change the server
+    /// acknowledged to it is stored once. Returns how many acknowledgements it checked.
+    pub fn assert_converged(
+        &mut self,
+        expected: &std::collections::BTreeMap<String, Vec<ChangeHash>>,
+        conn: &server::db::Connection,
+    ) -> usize {
+        let mut held = std::collections::BTreeMap::new();
+        for (id, rd) in self.replica.docs.iter_mut() {
+            let mut heads = rd.doc.get_heads();
+            heads.sort();
+            held.insert(id.to_string(), heads);
+        }
+        assert_eq!(&held, expected, "device {} diverged", self.device_id);
+        for h in &self.acknowledged {
+            let found: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM changes WHERE hash = ?1",
+                    [h.0.to_vec()],
+                    |r| r.get(0),
+                )
+                .expect("counting a change");
+            assert_eq!(found, 1, "an acknowledged change is missing");
+        }
+        self.acknowledged.len()
+    }
+}

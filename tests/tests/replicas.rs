@@ -158,24 +158,7 @@ async fn fifty_devices_on_three_replicas_converge_while_one_is_killed_and_restar
             .filter(|(id, _)| paths[*id].starts_with(&scope))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let mut held = BTreeMap::new();
-        for (id, rd) in d.replica.docs.iter_mut() {
-            let mut heads = rd.doc.get_heads();
-            heads.sort();
-            held.insert(id.to_string(), heads);
-        }
-        assert_eq!(held, expected, "device {} diverged", d.device_id);
-        for h in &d.acknowledged {
-            let found: i64 = conn
-                .query_row(
-                    "SELECT COUNT(*) FROM changes WHERE hash = ?1",
-                    [h.0.to_vec()],
-                    |r| r.get(0),
-                )
-                .unwrap();
-            assert_eq!(found, 1, "an acknowledged change is missing");
-            acknowledged += 1;
-        }
+        acknowledged += d.assert_converged(&expected, &conn);
     }
     assert!(
         acknowledged > 100,

@@ -546,26 +546,7 @@ async fn fifty_devices_in_ten_communes_converge_over_a_lossy_network() {
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let mut held = BTreeMap::new();
-        for (id, rd) in d.replica.docs.iter_mut() {
-            let mut heads = rd.doc.get_heads();
-            heads.sort();
-            held.insert(id.to_string(), heads);
-        }
-        assert_eq!(held, expected, "device {} diverged", d.device_id);
-        for h in &d.acknowledged {
-            let found: i64 = app
-                .store()
-                .conn()
-                .query_row(
-                    "SELECT COUNT(*) FROM changes WHERE hash = ?1",
-                    [h.0.to_vec()],
-                    |r| r.get(0),
-                )
-                .unwrap();
-            assert_eq!(found, 1, "an acknowledged change is missing");
-            acknowledged += 1;
-        }
+        acknowledged += d.assert_converged(&expected, &app.store().read());
     }
     assert!(
         acknowledged > 100,
