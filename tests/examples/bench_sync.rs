@@ -447,8 +447,13 @@ async fn run(database: Option<String>, replicas: usize) {
         p99(&loaded),
         p99(&loaded) / p99(&quiet)
     );
-    // Bytes on disk per case file: the SQLite file (and its log), or the database.
+    // Bytes on disk per case file: the SQLite file once its write-ahead log is folded
+    // in and truncated (the children were killed, so it still holds recent commits), or
+    // the PostgreSQL database.
     let store = open_store(&place);
+    if let Some(c) = store.conn().sqlite() {
+        c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    }
     let files: i64 = store
         .read()
         .query_row("SELECT COUNT(*) FROM docs", (), |r| r.get(0))
