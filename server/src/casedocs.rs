@@ -416,15 +416,17 @@ fn write_projection(
         .iter()
         .filter(|f| f.severity != shared::rules::Severity::Info)
     {
-        let row = [
-            to_value(&id)?,
-            to_value(&f.code)?,
-            to_value(json_text(&f.severity).trim_matches('"'))?,
-            to_value(&f.field)?,
-            to_value(&f.message_vi)?,
-            to_value(&f.message_en)?,
-        ];
-        findings.insert((f.code, f.field), row.to_vec());
+        findings.insert(
+            (f.code, f.field),
+            vec![
+                to_value(&id)?,
+                to_value(&f.code)?,
+                to_value(json_text(&f.severity).trim_matches('"'))?,
+                to_value(&f.field)?,
+                to_value(&f.message_vi)?,
+                to_value(&f.message_en)?,
+            ],
+        );
     }
     conn.insert_many(
         "INSERT INTO findings(doc_id, code, severity, field, message_vi, message_en)",

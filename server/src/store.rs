@@ -573,7 +573,7 @@ impl Drop for WriteConn<'_> {
         if guard.backend() == Backend::Postgres {
             // (An open transaction was rolled back when dropped, before this.) A lost
             // connection has lost its lock with it.
-            let _ = guard.query_row("SELECT pg_advisory_unlock($1)", [WRITER_LOCK], |_| Ok(()));
+            let _ = writer_lock(&guard, false);
             return;
         }
         // Rows written means a commit (an open transaction rolled back when dropped).
@@ -762,11 +762,9 @@ impl Store {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions
         // roll back on drop), so a poisoned lock is safe to reuse.
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(url) = &self.postgres {
-            self.revive(&mut guard, url);
-            if let Err(e) =
-                guard.query_row("SELECT pg_advisory_lock($1)", [WRITER_LOCK], |_| Ok(()))
-            {
+        if self.postgres.is_some() {
+            self.revive(&mut guard, Connection::postgres);
+            if let Err(e) = writer_lock(&guard, true) {
                 tracing::error!(error = %e, "taking the writer lock failed");
             }
         }
@@ -800,12 +798,7 @@ impl Store {
         loop {
             if let Some(mut c) = idle.pop() {
                 drop(idle);
-                if let Some(url) = &self.postgres
-                    && c.is_closed()
-                    && let Ok(fresh) = pg_reader(url)
-                {
-                    c = fresh;
-                }
+                self.revive(&mut c, pg_reader);
                 return ReadConn(Lent::Pooled(pool, Some(c)));
             }
             idle = pool.returned.wait(idle).unwrap_or_else(|p| p.into_inner());
@@ -839,9 +832,9 @@ impl Store {
     pub fn open_postgres(url: &str, readers: usize) -> Result<Store, DbError> {
         let writer = Connection::postgres(url)?;
         // Replicas starting together create the schema once.
-        writer.query_row("SELECT pg_advisory_lock($1)", [WRITER_LOCK], |_| Ok(()))?;
+        writer_lock(&writer, true)?;
         let migrated = writer.execute_batch(&crate::pgfeed::schema());
-        writer.query_row("SELECT pg_advisory_unlock($1)", [WRITER_LOCK], |_| Ok(()))?;
+        writer_lock(&writer, false)?;
         migrated?;
         let mut idle = Vec::with_capacity(readers);
         for _ in 0..readers {
@@ -859,20 +852,13 @@ impl Store {
         })
     }
 
-    /// Which database the store is on.
-    pub fn backend(&self) -> Backend {
-        match self.postgres {
-            Some(_) => Backend::Postgres,
-            None => Backend::Sqlite,
-        }
-    }
-
     /// A PostgreSQL connection that was lost (the database restarted, the network
-    /// failed) is opened again before it is lent; if that fails too, the caller's query
-    /// fails with the reason.
-    fn revive(&self, c: &mut Connection, url: &str) {
-        if c.is_closed()
-            && let Ok(fresh) = Connection::postgres(url)
+    /// failed) is opened again with `open` before it is lent; if that fails too, the
+    /// caller's query fails with the reason.
+    fn revive(&self, c: &mut Connection, open: fn(&str) -> Result<Connection, DbError>) {
+        if let Some(url) = &self.postgres
+            && c.is_closed()
+            && let Ok(fresh) = open(url)
         {
             *c = fresh;
         }
@@ -916,6 +902,15 @@ fn open_reader(path: &Path) -> Result<Connection, DbError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn.into())
+}
+
+/// Takes (or gives back) the writers' advisory lock on PostgreSQL.
+fn writer_lock(c: &Connection, take: bool) -> Result<(), DbError> {
+    let sql = match take {
+        true => "SELECT pg_advisory_lock(?1)",
+        false => "SELECT pg_advisory_unlock(?1)",
+    };
+    c.query_row(sql, [WRITER_LOCK], |_| Ok(()))
 }
 
 /// A PostgreSQL connection for reading: like SQLite's readers, it cannot write even by

@@ -11,8 +11,8 @@
 //!
 //! The API follows rusqlite's (the server was written against it): `prepare_cached`,
 //! `query_row`, `query_map`, `execute`, `params!`, `optional()`, `transaction()` and
-//! `savepoint()`. A PostgreSQL client needs `&mut` access; here it sits in a `RefCell`
-//! so both backends take `&self`, as rusqlite does.
+//! `savepoint()`; both backends take `&self`, as rusqlite does (a PostgreSQL connection
+//! keeps its prepared statements in a `RefCell`).
 
 mod pg;
 
@@ -612,11 +612,13 @@ impl Connection {
         Ok(n)
     }
 
-    /// Runs several statements without parameters.
+    /// Runs several statements without parameters, as written: batches are transaction
+    /// control, pragmas and each dialect's own schema, which [`translate`] (made for one
+    /// statement of the shared subset) is not for.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.0 {
             Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Inner::Pg(p) => p.batch(&translate(sql)),
+            Inner::Pg(p) => p.batch(sql),
         }
     }
 
@@ -633,27 +635,13 @@ impl Connection {
     /// On PostgreSQL it reads one snapshot throughout (REPEATABLE READ), as a SQLite
     /// transaction does.
     pub fn transaction(&mut self) -> Result<Transaction<'_>> {
-        match self.backend() {
-            Backend::Sqlite => self.execute_batch("BEGIN")?,
-            Backend::Postgres => self.execute_batch("BEGIN ISOLATION LEVEL REPEATABLE READ")?,
-        }
+        self.execute_batch(match self.backend() {
+            Backend::Sqlite => "BEGIN",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        })?;
         Ok(Transaction {
             conn: self,
-            savepoint: None,
-            done: false,
-        })
-    }
-
-    /// A transaction that takes the write lock at once (SQLite's `BEGIN IMMEDIATE`);
-    /// on PostgreSQL an ordinary one.
-    pub fn transaction_immediate(&mut self) -> Result<Transaction<'_>> {
-        match self.backend() {
-            Backend::Sqlite => self.execute_batch("BEGIN IMMEDIATE")?,
-            Backend::Postgres => self.execute_batch("BEGIN ISOLATION LEVEL REPEATABLE READ")?,
-        }
-        Ok(Transaction {
-            conn: self,
-            savepoint: None,
+            depth: 0,
             done: false,
         })
     }
@@ -723,19 +711,13 @@ impl Statement<'_> {
             },
         }
     }
-
-    /// Whether the query returns at least one row.
-    pub fn exists(&mut self, params: impl Params) -> Result<bool> {
-        self.query_row(params, |_| Ok(()))
-            .optional()
-            .map(|o| o.is_some())
-    }
 }
 
 /// A transaction (or a savepoint inside one); it derefs to its connection.
 pub struct Transaction<'c> {
     conn: &'c mut Connection,
-    savepoint: Option<String>,
+    /// 0 for the transaction, n for the savepoint `spn` nested n deep.
+    depth: u32,
     done: bool,
 }
 
@@ -755,24 +737,17 @@ impl std::ops::DerefMut for Transaction<'_> {
 impl Transaction<'_> {
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        match &self.savepoint {
-            None => self.conn.execute_batch("COMMIT"),
-            Some(name) => self
-                .conn
-                .execute_batch(&format!("RELEASE SAVEPOINT {name}")),
+        match self.depth {
+            0 => self.conn.execute_batch("COMMIT"),
+            n => self.conn.execute_batch(&format!("RELEASE SAVEPOINT sp{n}")),
         }
     }
 
-    pub fn rollback(mut self) -> Result<()> {
-        self.done = true;
-        self.undo()
-    }
-
     fn undo(&mut self) -> Result<()> {
-        match &self.savepoint {
-            None => self.conn.execute_batch("ROLLBACK"),
-            Some(name) => self.conn.execute_batch(&format!(
-                "ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"
+        match self.depth {
+            0 => self.conn.execute_batch("ROLLBACK"),
+            n => self.conn.execute_batch(&format!(
+                "ROLLBACK TO SAVEPOINT sp{n}; RELEASE SAVEPOINT sp{n}"
             )),
         }
     }
@@ -780,16 +755,11 @@ impl Transaction<'_> {
     /// A savepoint: its work is undone when dropped without [`Transaction::commit`],
     /// the rest of the transaction stays.
     pub fn savepoint(&mut self) -> Result<Transaction<'_>> {
-        let depth = self
-            .savepoint
-            .as_deref()
-            .and_then(|s| s.strip_prefix("sp")?.parse::<u32>().ok())
-            .unwrap_or(0);
-        let name = format!("sp{}", depth + 1);
-        self.conn.execute_batch(&format!("SAVEPOINT {name}"))?;
+        let depth = self.depth + 1;
+        self.conn.execute_batch(&format!("SAVEPOINT sp{depth}"))?;
         Ok(Transaction {
             conn: self.conn,
-            savepoint: Some(name),
+            depth,
             done: false,
         })
     }

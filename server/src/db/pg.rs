@@ -116,15 +116,9 @@ impl PgConn {
         )?)
     }
 
+    /// Runs a batch as written. (The schema is created before any statement is
+    /// prepared, and PostgreSQL plans a prepared statement again after a schema change.)
     pub fn batch(&self, sql: &str) -> Result<()> {
-        // A schema change can make a prepared statement invalid.
-        let head = sql.trim_start().to_ascii_uppercase();
-        if ["CREATE", "ALTER", "DROP"]
-            .iter()
-            .any(|k| head.starts_with(k))
-        {
-            self.cache.borrow_mut().clear();
-        }
         let (client, sql) = (self.client.clone(), sql.to_string());
         Ok(run(async move { client.batch_execute(&sql).await })?)
     }
@@ -228,7 +222,7 @@ impl ToSql for Bind {
                 Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
                     out.extend_from_slice(i.to_string().as_bytes())
                 }
-                Type::NUMERIC => return i.to_string().as_str().pipe_numeric(out),
+                Type::NUMERIC => return whole_numeric(&i.to_string(), out),
                 _ if ty.name() == "xid8" => out.extend_from_slice(&(i as u64).to_be_bytes()),
                 _ => return Err(mismatch(v, ty)),
             },
@@ -238,7 +232,7 @@ impl ToSql for Bind {
                 Type::TEXT | Type::VARCHAR | Type::UNKNOWN => {
                     out.extend_from_slice(f.to_string().as_bytes())
                 }
-                Type::NUMERIC => return f.to_string().as_str().pipe_numeric(out),
+                Type::NUMERIC => return whole_numeric(&f.to_string(), out),
                 Type::INT8 if f.fract() == 0.0 => out.extend_from_slice(&(f as i64).to_be_bytes()),
                 _ => return Err(mismatch(v, ty)),
             },
@@ -263,7 +257,7 @@ impl ToSql for Bind {
                     let f: f64 = s.trim().parse().map_err(|_| mismatch(v, ty))?;
                     return Bind(Value::Real(f)).to_sql(ty, out);
                 }
-                Type::NUMERIC => return s.pipe_numeric(out),
+                Type::NUMERIC => return whole_numeric(s, out),
                 _ => return Err(mismatch(v, ty)),
             },
             ValueRef::Blob(b) => match *ty {
@@ -284,42 +278,36 @@ impl ToSql for Bind {
     to_sql_checked!();
 }
 
-/// Numbers sent to a `NUMERIC` parameter, in its binary form.
-trait PipeNumeric {
-    fn pipe_numeric(self, out: &mut BytesMut) -> Result<IsNull, BoxError>;
-}
-
-impl PipeNumeric for &str {
-    fn pipe_numeric(self, out: &mut BytesMut) -> Result<IsNull, BoxError> {
-        // Only whole numbers are sent this way (counts and sums).
-        let s = self.trim();
-        let (neg, digits) = match s.strip_prefix('-') {
-            Some(d) => (true, d),
-            None => (false, s),
-        };
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("{self} is not a whole number").into());
-        }
-        let digits = digits.trim_start_matches('0');
-        // Base-10000 groups, most significant first.
-        let mut groups = Vec::new();
-        let mut end = digits.len();
-        while end > 0 {
-            let start = end.saturating_sub(4);
-            groups.push(digits[start..end].parse::<u16>()?);
-            end = start;
-        }
-        groups.reverse();
-        let weight = groups.len() as i16 - 1;
-        out.extend_from_slice(&(groups.len() as i16).to_be_bytes());
-        out.extend_from_slice(&weight.to_be_bytes());
-        out.extend_from_slice(&(if neg { 0x4000u16 } else { 0 }).to_be_bytes());
-        out.extend_from_slice(&0i16.to_be_bytes());
-        for g in groups {
-            out.extend_from_slice(&g.to_be_bytes());
-        }
-        Ok(IsNull::No)
+/// A whole number (written in decimal) sent to a `NUMERIC` parameter, in its binary
+/// form.
+fn whole_numeric(text: &str, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+    let s = text.trim();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{text} is not a whole number").into());
     }
+    let digits = digits.trim_start_matches('0');
+    // Base-10000 groups, most significant first.
+    let mut groups = Vec::new();
+    let mut end = digits.len();
+    while end > 0 {
+        let start = end.saturating_sub(4);
+        groups.push(digits[start..end].parse::<u16>()?);
+        end = start;
+    }
+    groups.reverse();
+    let weight = groups.len() as i16 - 1;
+    out.extend_from_slice(&(groups.len() as i16).to_be_bytes());
+    out.extend_from_slice(&weight.to_be_bytes());
+    out.extend_from_slice(&(if neg { 0x4000u16 } else { 0 }).to_be_bytes());
+    out.extend_from_slice(&0i16.to_be_bytes());
+    for g in groups {
+        out.extend_from_slice(&g.to_be_bytes());
+    }
+    Ok(IsNull::No)
 }
 
 /// Any column, read by its type into one of SQLite's kinds of value.
@@ -440,7 +428,7 @@ mod tests {
         }
         assert_eq!(numeric(&raw).unwrap(), Value::Integer(-20_000));
         let mut out = BytesMut::new();
-        "123456789".pipe_numeric(&mut out).unwrap();
+        whole_numeric("123456789", &mut out).unwrap();
         let mut raw = Vec::new();
         for w in [3u16, 2, 0, 0, 1, 2345, 6789] {
             raw.extend_from_slice(&w.to_be_bytes());
