@@ -721,6 +721,16 @@ struct Demo {
     device_actors: [[u8; 16]; 2],
 }
 
+/// Seeds the demo district if the database holds no organisation yet; returns how many
+/// case files it made, or None when there was something already. Server processes
+/// started together over one empty database seed it once.
+pub fn seed_if_empty(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<Option<usize>> {
+    store.one_at_a_time(|| match store.is_empty()? {
+        true => seed(store, rules, today).map(Some),
+        false => Ok(None),
+    })
+}
+
 /// Fills an empty store with the demo district. Returns the number of case files.
 pub fn seed(store: &Store, rules: &RulesConfig, today: Date) -> AppResult<usize> {
     let Demo {

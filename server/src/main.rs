@@ -202,11 +202,16 @@ fn main() -> Result<()> {
 
 fn serve(data: &Place, args: ServeArgs) -> Result<()> {
     let store = open_store(data)?;
-    let fresh = store.is_empty()?;
-    let demo = !args.no_demo;
-    if fresh && demo {
-        let rules = casedocs::RulesConfig::default();
-        let n = demo::seed(&store, &rules, casedocs::today_vn()).map_err(cli_error)?;
+    let seeded = match args.no_demo {
+        true => None,
+        false => demo::seed_if_empty(
+            &store,
+            &casedocs::RulesConfig::default(),
+            casedocs::today_vn(),
+        )
+        .map_err(cli_error)?,
+    };
+    if let Some(n) = seeded {
         println!(
             "Đã tạo dữ liệu mẫu quận Ngô Quyền: {n} hồ sơ / demo district created: {n} case files"
         );
@@ -224,7 +229,7 @@ fn serve(data: &Place, args: ServeArgs) -> Result<()> {
         let addr = listener.local_addr()?;
         println!("Máy chủ đang chạy / server listening on http://{addr}/");
         println!("  dữ liệu / data: {}", data.describe());
-        if fresh && demo {
+        if seeded.is_some() {
             println!(
                 "  tài khoản mẫu / demo accounts (mật khẩu / password: {}):",
                 demo::DEMO_PASSWORD

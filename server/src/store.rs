@@ -679,6 +679,9 @@ impl Durability {
 /// The advisory lock the writers of every process over one PostgreSQL database share.
 const WRITER_LOCK: i64 = 0x686f_736f_0001;
 
+/// The advisory lock of [`Store::one_at_a_time`] (a start that fills an empty database).
+const SETUP_LOCK: i64 = 0x686f_736f_0002;
+
 /// Prepared statements kept per connection. A merge alone runs about thirty distinct
 /// statements (some with many triggers to compile); with fewer slots each would be
 /// compiled again for every file.
@@ -879,6 +882,25 @@ impl Store {
             params![key, value],
         )?;
         Ok(())
+    }
+
+    /// Runs `f` while no other process over the same database runs its own: on
+    /// PostgreSQL under an advisory lock held by a connection of its own (so replicas
+    /// started together on an empty database fill it once); a SQLite file is served by
+    /// one process.
+    pub fn one_at_a_time<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let Some(url) = &self.postgres else {
+            return f();
+        };
+        let c = Connection::postgres(url)?;
+        c.query_row("SELECT pg_advisory_lock(?1)", [SETUP_LOCK], |_| Ok(()))?;
+        let out = f();
+        // Closing the connection gives the lock back as well.
+        let _ = c.query_row("SELECT pg_advisory_unlock(?1)", [SETUP_LOCK], |_| Ok(()));
+        out
     }
 
     pub fn is_empty(&self) -> Result<bool, DbError> {

@@ -238,8 +238,16 @@ impl ReplicaDoc {
         self.doc.get_changes(&synced)
     }
 
+    /// Whether every head is acknowledged, and so every change (an acknowledged change
+    /// comes with its history). Cheap, where [`ReplicaDoc::unsynced`] builds changes: on
+    /// a document loaded from its saved form that means encoding them all again.
+    pub fn heads_synced(&mut self) -> bool {
+        let synced = &self.synced;
+        self.doc.get_heads().iter().all(|h| synced.contains(h))
+    }
+
     pub fn has_unsynced(&mut self) -> bool {
-        self.doc.get_heads() != self.synced && !self.unsynced().is_empty()
+        !self.heads_synced() && !self.unsynced().is_empty()
     }
 }
 
@@ -302,7 +310,7 @@ impl Replica {
         for (id, rd) in self.docs.iter_mut() {
             // Most documents hold nothing new: comparing heads is cheap, asking for the
             // changes after them is not.
-            if rd.doc.get_heads() == rd.synced {
+            if rd.heads_synced() {
                 continue;
             }
             let changes = rd.unsynced();

@@ -2,7 +2,9 @@
 //! (a child process, so its memory is measured alone); prints requests per second, p50
 //! and p99 latency, the server's peak memory, bytes on the wire per changed case file
 //! against the size of the changes themselves, and a reviewer's first full download of
-//! 10,000 case files (time and bytes).
+//! 10,000 case files (time and bytes). Then the p99 of other devices' syncs, quiet, while
+//! one device pushes the largest files the limits allow, and while the office's dashboard
+//! of the whole district runs in a loop.
 //!
 //! Each figure is printed for every storage configuration: SQLite, PostgreSQL with one
 //! server process, and PostgreSQL with three (devices spread over them). PostgreSQL runs
@@ -400,12 +402,13 @@ async fn run(database: Option<String>, replicas: usize) {
     );
 
     // One device pushing the largest files the limits allow, while the others sync.
-    let mut probe: Vec<Device> = second_done.into_iter().take(2 * PROBE).collect();
+    let mut probe: Vec<Device> = second_done.into_iter().take(3 * PROBE).collect();
     for d in &mut probe {
         for id in d.doc_ids() {
             d.edit(&id, "case.person.ethnicity", json!("Kinh")).unwrap();
         }
     }
+    let dashboard_devs = probe.split_off(probe.len() * 2 / 3);
     let loaded_devs = probe.split_off(probe.len() / 2);
     let (_, quiet, _) = phase(probe).await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -446,6 +449,43 @@ async fn run(database: Option<String>, replicas: usize) {
         doc_bytes as f64 / 1e6,
         p99(&loaded),
         p99(&loaded) / p99(&quiet)
+    );
+    // The office's dashboard of the whole district, asked for again as soon as it
+    // comes, while other devices sync.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let office = {
+        let stop = stop.clone();
+        let (http, url, token) = (http.clone(), url.clone(), reviewer.token.clone());
+        tokio::spawn(async move {
+            let mut took = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                let resp = http
+                    .get(format!("{url}/api/review/dashboard"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 200);
+                resp.bytes().await.unwrap();
+                took.push(t.elapsed());
+            }
+            took
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, dashboarded, _) = phase(dashboard_devs).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut took = office.await.unwrap();
+    took.sort();
+    let median = took
+        .get(took.len() / 2)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    println!(
+        "bench sync: p99 of {PROBE} other devices' syncs while the office's dashboard of {docs} files ran {} times in a loop (median {median:.0} ms each): {:.1} ms = {:.2}x quiet",
+        took.len(),
+        p99(&dashboarded),
+        p99(&dashboarded) / p99(&quiet)
     );
     // Bytes on disk per case file: the SQLite file once its write-ahead log is folded
     // in and truncated (the children were killed, so it still holds recent commits), or

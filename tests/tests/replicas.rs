@@ -247,3 +247,36 @@ fn the_writers_of_two_replicas_take_turns_so_a_cursor_never_passes_a_later_commi
         .unwrap();
     assert_eq!((position, seen), (second, 2));
 }
+
+/// Three server processes started together on an empty database: one of them fills it
+/// with the demo district, once; the others find it filled and leave it.
+#[test]
+fn replicas_started_together_on_an_empty_database_seed_the_demo_once() {
+    let pg = PgCluster::start();
+    let db = create_database(&pg, "hoso_empty");
+    let today = today_vn();
+    let seeded: Vec<Option<usize>> = std::thread::scope(|s| {
+        let starts: Vec<_> = (0..3)
+            .map(|_| {
+                s.spawn(|| {
+                    let store = Store::open_postgres(&db, 1).unwrap();
+                    server::demo::seed_if_empty(&store, &RulesConfig::default(), today).unwrap()
+                })
+            })
+            .collect();
+        starts.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let made: Vec<usize> = seeded.iter().flatten().copied().collect();
+    assert_eq!(made.len(), 1, "one start seeds, the others find data: {seeded:?}");
+    let store = Store::open_postgres(&db, 1).unwrap();
+    let files: i64 = store
+        .read()
+        .query_row("SELECT COUNT(*) FROM docs", (), |r| r.get(0))
+        .unwrap();
+    let accounts: i64 = store
+        .read()
+        .query_row("SELECT COUNT(*) FROM users WHERE username = 'admin'", (), |r| r.get(0))
+        .unwrap();
+    assert_eq!(files as usize, made[0]);
+    assert_eq!(accounts, 1);
+}

@@ -315,7 +315,7 @@ impl Device {
             return raw.meta.unsynced_since;
         }
         let rd = self.replica.docs.get_mut(id)?;
-        if same_set(&rd.doc.get_heads(), &rd.synced) {
+        if rd.heads_synced() {
             return None;
         }
         rd.unsynced()
@@ -443,12 +443,10 @@ impl Device {
             out.synced = union(&stored.synced, &[]);
             out.rejected = stored.rejected;
         }
-        // This tab's summary is current if its document holds the stored one's heads.
+        // This tab's summary is current if its document holds the stored one's heads
+        // (asked of the change graph: getting each change would encode it again).
         let covers = match self.replica.docs.get_mut(id) {
-            Some(rd) => stored
-                .summary_heads
-                .iter()
-                .all(|h| rd.doc.get_change_by_hash(h).is_some()),
+            Some(rd) => rd.doc.get_missing_deps(&stored.summary_heads).is_empty(),
             None => false,
         };
         if !covers {
@@ -524,7 +522,7 @@ impl Device {
     pub fn prune_synced(&mut self, id: &DocId) {
         if let Some(rd) = self.replica.docs.get_mut(id)
             && !rd.synced.is_empty()
-            && rd.unsynced().is_empty()
+            && (rd.heads_synced() || rd.unsynced().is_empty())
         {
             rd.synced = rd.doc.get_heads();
         }
@@ -812,12 +810,6 @@ fn union(a: &[ChangeHash], b: &[ChangeHash]) -> Vec<ChangeHash> {
     let mut set: BTreeSet<ChangeHash> = a.iter().copied().collect();
     set.extend(b.iter().copied());
     set.into_iter().collect()
-}
-
-fn same_set(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
-    let x: BTreeSet<&ChangeHash> = a.iter().collect();
-    let y: BTreeSet<&ChangeHash> = b.iter().collect();
-    x == y
 }
 
 pub fn make_row(
