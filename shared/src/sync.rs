@@ -502,6 +502,35 @@ mod tests {
     /// A file's changes in two parts of one response, with another file between them:
     /// the second part follows the first, which is read but not applied yet.
     #[test]
+    fn a_file_is_synced_when_its_heads_are_acknowledged_and_not_after_an_edit() {
+        use automerge::{ROOT, transaction::Transactable};
+        let mut server = AutoCommit::new();
+        server.put(ROOT, "n", 1).unwrap();
+        let first = server.get_heads();
+        server.put(ROOT, "n", 2).unwrap();
+        // A device holds the file as loaded from its saved form at the first change; the
+        // second comes in a pull, and its acknowledged set names both (not yet pruned).
+        let mut doc = AutoCommit::load(&server.fork_at(&first).unwrap().save()).unwrap();
+        doc.apply_changes(server.get_changes(&first)).unwrap();
+        let mut rd = ReplicaDoc::new(doc);
+        rd.synced = merge_heads(&first, &server.get_heads());
+        assert!(rd.heads_synced());
+        assert!(!rd.has_unsynced());
+        let mut replica = Replica::default();
+        let id = DocId::from_bytes([3; 16]);
+        replica.docs.insert(id.clone(), rd);
+        assert!(replica.prepare(None).0.push.is_empty());
+        // An edit made here is not acknowledged: the file is pushed with exactly it.
+        let rd = replica.docs.get_mut(&id).unwrap();
+        rd.doc.put(ROOT, "n", 3).unwrap();
+        assert!(!rd.heads_synced());
+        assert!(rd.has_unsynced());
+        let (req, _) = replica.prepare(None);
+        assert_eq!(req.push.len(), 1);
+        assert_eq!(req.push[0].changes.len(), 1);
+    }
+
+    #[test]
     fn short_changes_of_a_file_split_across_one_response_are_rebuilt() {
         use automerge::{ROOT, transaction::Transactable};
         let mut x = AutoCommit::new();

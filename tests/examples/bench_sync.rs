@@ -248,7 +248,12 @@ async fn run(database: Option<String>, replicas: usize) {
             let id = d
                 .create_case(&org, &format!("Nguyễn Văn Thử {i}-{f}"), rng.bytes16())
                 .unwrap();
-            d.edit(&id, "case.person.birth_date", json!("2000-05-17"))
+            // Birth dates spread as a ward's candidates' are (18 to 45 years old): the
+            // duplicate check compares a file with the branch's files born the same day.
+            let born = shared::date::Date::from_ymd(1981, 1, 1)
+                .unwrap()
+                .add_days(rng.below(27 * 365) as i32);
+            d.edit(&id, "case.person.birth_date", json!(born.to_string()))
                 .unwrap();
             d.edit(&id, "case.person.sex", json!("male")).unwrap();
             d.edit(

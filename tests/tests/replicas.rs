@@ -267,7 +267,11 @@ fn replicas_started_together_on_an_empty_database_seed_the_demo_once() {
         starts.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let made: Vec<usize> = seeded.iter().flatten().copied().collect();
-    assert_eq!(made.len(), 1, "one start seeds, the others find data: {seeded:?}");
+    assert_eq!(
+        made.len(),
+        1,
+        "one start seeds, the others find data: {seeded:?}"
+    );
     let store = Store::open_postgres(&db, 1).unwrap();
     let files: i64 = store
         .read()
@@ -275,7 +279,11 @@ fn replicas_started_together_on_an_empty_database_seed_the_demo_once() {
         .unwrap();
     let accounts: i64 = store
         .read()
-        .query_row("SELECT COUNT(*) FROM users WHERE username = 'admin'", (), |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM users WHERE username = 'admin'",
+            (),
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(files as usize, made[0]);
     assert_eq!(accounts, 1);
