@@ -499,8 +499,6 @@ mod tests {
         assert!(matches!(err, SyncError::Malformed(_)));
     }
 
-    /// A file's changes in two parts of one response, with another file between them:
-    /// the second part follows the first, which is read but not applied yet.
     #[test]
     fn a_file_is_synced_when_its_heads_are_acknowledged_and_not_after_an_edit() {
         use automerge::{ROOT, transaction::Transactable};
@@ -530,6 +528,8 @@ mod tests {
         assert_eq!(req.push[0].changes.len(), 1);
     }
 
+    /// A file's changes in two parts of one response, with another file between them:
+    /// the second part follows the first, which is read but not applied yet.
     #[test]
     fn short_changes_of_a_file_split_across_one_response_are_rebuilt() {
         use automerge::{ROOT, transaction::Transactable};

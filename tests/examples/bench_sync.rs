@@ -15,6 +15,8 @@
 
 use std::io::Write;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -406,7 +408,8 @@ async fn run(database: Option<String>, replicas: usize) {
         bytes as f64 / docs as f64
     );
 
-    // One device pushing the largest files the limits allow, while the others sync.
+    // Other devices' syncs, measured quiet, while one device pushes the largest files the
+    // limits allow, and while the office's dashboard runs in a loop.
     let mut probe: Vec<Device> = second_done.into_iter().take(3 * PROBE).collect();
     for d in &mut probe {
         for id in d.doc_ids() {
@@ -416,7 +419,7 @@ async fn run(database: Option<String>, replicas: usize) {
     let dashboard_devs = probe.split_off(probe.len() * 2 / 3);
     let loaded_devs = probe.split_off(probe.len() / 2);
     let (_, quiet, _) = phase(probe).await;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
     let hostile = {
         let stop = stop.clone();
         let mut d = login_device(&http, &url, "bench1-0", "demo2026")
@@ -426,7 +429,7 @@ async fn run(database: Option<String>, replicas: usize) {
             let mut rng = XorShift::new(7);
             let mut pushes = 0usize;
             let mut bytes = 0usize;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) {
                 let req = largest_file(&mut d, &mut rng);
                 bytes = req.push[0].changes.iter().map(|c| c.0.len()).sum();
                 let (status, body) = d.send(&req).await.unwrap();
@@ -438,11 +441,8 @@ async fn run(database: Option<String>, replicas: usize) {
             (pushes, bytes)
         })
     };
-    // Let the first large push start before measuring.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let (_, loaded, _) = phase(loaded_devs).await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let (pushes, doc_bytes) = hostile.await.unwrap();
+    let ((_, loaded, _), (pushes, doc_bytes)) =
+        under_load(&stop, hostile, phase(loaded_devs)).await;
     let p99 = |w: &Wire| {
         let mut l = w.latencies.clone();
         l.sort();
@@ -457,13 +457,13 @@ async fn run(database: Option<String>, replicas: usize) {
     );
     // The office's dashboard of the whole district, asked for again as soon as it
     // comes, while other devices sync.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
     let office = {
         let stop = stop.clone();
         let (http, url, token) = (http.clone(), url.clone(), reviewer.token.clone());
         tokio::spawn(async move {
             let mut took = Vec::new();
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) {
                 let t = Instant::now();
                 let resp = http
                     .get(format!("{url}/api/review/dashboard"))
@@ -478,10 +478,7 @@ async fn run(database: Option<String>, replicas: usize) {
             took
         })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let (_, dashboarded, _) = phase(dashboard_devs).await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut took = office.await.unwrap();
+    let ((_, dashboarded, _), mut took) = under_load(&stop, office, phase(dashboard_devs)).await;
     took.sort();
     let median = took
         .get(took.len() / 2)
@@ -529,8 +526,21 @@ async fn run(database: Option<String>, replicas: usize) {
     let _ = std::fs::remove_dir_all(&data);
 }
 
-/// Devices measured quiet, and as many again under load.
+/// Devices measured quiet, and as many again under each load.
 const PROBE: usize = 160;
+
+/// Awaits `measured` while `load` (a task looping until `stop` is set) runs beside it:
+/// the load starts first, then is stopped and its result awaited.
+async fn under_load<W, T>(
+    stop: &AtomicBool,
+    load: tokio::task::JoinHandle<T>,
+    measured: impl std::future::Future<Output = W>,
+) -> (W, T) {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let out = measured.await;
+    stop.store(true, Ordering::Relaxed);
+    (out, load.await.unwrap())
+}
 
 /// A request creating one new file as large as the default limits allow: changes of
 /// nearly the largest size, each string at the longest length, up to the history limit.

@@ -533,6 +533,12 @@ impl Device {
             held.insert(id.to_string(), heads);
         }
         assert_eq!(&held, expected, "device {} diverged", self.device_id);
+        self.assert_acknowledged_stored(conn)
+    }
+
+    /// Checks that every change the server acknowledged to this device is stored once in
+    /// its change log; returns how many it checked.
+    pub fn assert_acknowledged_stored(&self, conn: &server::db::Connection) -> usize {
         for h in &self.acknowledged {
             let found: i64 = conn
                 .query_row(

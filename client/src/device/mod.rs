@@ -522,7 +522,7 @@ impl Device {
     pub fn prune_synced(&mut self, id: &DocId) {
         if let Some(rd) = self.replica.docs.get_mut(id)
             && !rd.synced.is_empty()
-            && (rd.heads_synced() || rd.unsynced().is_empty())
+            && !rd.has_unsynced()
         {
             rd.synced = rd.doc.get_heads();
         }
