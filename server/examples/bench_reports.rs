@@ -12,10 +12,11 @@
 use std::time::Instant;
 
 use server::auth::{Caller, Role};
+use server::db::inspect::{self, GeneratedProjection};
+use server::db::store::Store;
+use server::db::targets;
 use server::figures::Via;
-use server::params;
 use server::reports::{self, Admitted, CaseFilter, OrgId, OrgIndex, Recorded};
-use server::store::Store;
 use shared::date::Date;
 
 /// Districts of the generated province, and grassroots organisations per district.
@@ -97,75 +98,70 @@ fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
     {
         let mut conn = store.conn();
         let tx = conn.transaction()?;
-        let mut org = tx.prepare(
-            "INSERT INTO orgs(id, parent_id, name, kind, sector, grassroots, path) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-        )?;
-        let mut year = tx.prepare(
-            "INSERT INTO org_years(org_id, year, members_start, target) VALUES (?1,?2,?3,?4)",
-        )?;
-        org.execute(params![
+        let mut rows = inspect::org_rows(&tx)?;
+        rows.org(
             "tinh",
-            None::<String>,
+            None,
             "Đảng bộ tỉnh",
             "province",
             "",
             false,
-            "/tinh/"
-        ])?;
+            "/tinh/",
+        )?;
         for y in 2015..=2026 {
-            year.execute(params!["tinh", y, 0, 6000])?;
+            rows.year("tinh", y, 0, 6000)?;
         }
-        tx.execute(
-            "INSERT INTO terms(org_id, name, start_date, end_date, decision)
-             VALUES ('tinh', '2020-2025', '2020-10-14', '2025-10-12', 'Đại hội XVII')",
-            (),
+        targets::put_term(
+            &tx,
+            "tinh",
+            "2020-2025",
+            Date::from_ymd(2020, 10, 14)?,
+            Date::from_ymd(2025, 10, 12)?,
+            "Đại hội XVII",
         )?;
-        tx.execute(
-            "INSERT INTO term_targets(org_id, term, target) VALUES ('tinh', '2020-2025', 30000)",
-            (),
-        )?;
+        targets::put_term_target(&tx, "tinh", "2020-2025", 30000)?;
         let sectors = ["phuong", "hcsn", "dnnn", "dnk"];
         for d in 0..DISTRICTS {
             let did = format!("h{d:02}");
             let dpath = format!("/tinh/{did}/");
-            org.execute(params![
-                did,
-                "tinh",
-                format!("Đảng bộ huyện số {d}"),
+            rows.org(
+                &did,
+                Some("tinh"),
+                &format!("Đảng bộ huyện số {d}"),
                 "district",
                 "",
                 false,
-                dpath
-            ])?;
+                &dpath,
+            )?;
             for g in 0..GRASSROOTS_PER_DISTRICT {
                 let gid = format!("{did}-g{g:03}");
                 let gpath = format!("{dpath}{gid}/");
                 let committee = g % 2 == 0;
-                org.execute(params![
-                    gid,
-                    did,
-                    format!("Tổ chức cơ sở đảng {d}-{g}"),
+                rows.org(
+                    &gid,
+                    Some(&did),
+                    &format!("Tổ chức cơ sở đảng {d}-{g}"),
                     if committee { "committee" } else { "branch" },
                     sectors[g % 4],
                     true,
-                    gpath
-                ])?;
+                    &gpath,
+                )?;
                 for y in 2015..=2026 {
-                    year.execute(params![gid, y, 100 + rng.below(900) as i64, 0])?;
+                    rows.year(&gid, y, 100 + rng.below(900) as i64, 0)?;
                 }
                 grassroots.push(gid.clone());
                 if committee {
                     for b in 0..4 {
                         let bid = format!("{gid}-cb{b}");
-                        org.execute(params![
-                            bid,
-                            gid,
-                            format!("Chi bộ {b}"),
+                        rows.org(
+                            &bid,
+                            Some(&gid),
+                            &format!("Chi bộ {b}"),
                             "sub_branch",
                             sectors[g % 4],
                             false,
-                            format!("{gpath}{bid}/")
-                        ])?;
+                            &format!("{gpath}{bid}/"),
+                        )?;
                         leaf_orgs.push(bid);
                     }
                 } else {
@@ -173,8 +169,7 @@ fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
                 }
             }
         }
-        drop(org);
-        drop(year);
+        drop(rows);
         tx.commit()?;
     }
     println!(
@@ -193,26 +188,7 @@ fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
         let mut conn = store.conn();
         let tx = conn.transaction()?;
         {
-            let mut doc = tx.prepare_cached(
-                "INSERT INTO docs(id, org_id, org_seq, created_at, updated_at) VALUES (?1, ?2, 0, 0, 0)",
-            )?;
-            let mut proj = tx.prepare_cached(
-                "INSERT INTO projections(doc_id, org_id, stage, full_name, sex, ethnicity, birth_date,
-                    education, youth_union, introduced, class_date, branch_vote_date, decision_date,
-                    ceremony_date, official_date, stopped, blocking, warnings, returned, review_comment,
-                    rule_set, evaluated_on, case_json, eval_json, updated_at, source_kind,
-                    occupation, class_id, outstanding_date, minority, decision_age)
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,'',
-                    'bench', ?20, ?21, ?21, 0, ?22, ?23, ?24, ?25, ?26, ?27)",
-            )?;
-            let mut finding = tx.prepare_cached(
-                "INSERT INTO findings(doc_id, code, severity, field, message_vi, message_en)
-                 VALUES (?1, ?2, ?3, 'person.birth_date', 'Thông báo', 'Message')",
-            )?;
-            let mut deadline = tx.prepare_cached(
-                "INSERT INTO deadlines(doc_id, code, label_vi, label_en, due, done)
-                 VALUES (?1, 'DL_CEREMONY', 'Tổ chức lễ kết nạp', 'Hold the ceremony', ?2, 0)",
-            )?;
+            let mut rows = inspect::file_rows(&tx)?;
             for i in done..done + batch {
                 let id = format!("{i:032x}");
                 let org = &leaf_orgs[rng.below(leaf_orgs.len() as u64) as usize];
@@ -246,44 +222,44 @@ fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
                     .unwrap_or(today.add_days(-(rng.below(900) as i32)))
                     .add_months(-14);
                 let official = decision.map(|d| d.add_months(13)).filter(|d| *d < today);
-                doc.execute(params![id, org])?;
-                proj.execute(params![
-                    id,
-                    org,
+                rows.doc(&id, org)?;
+                rows.projection(&GeneratedProjection {
+                    doc_id: &id,
+                    org_id: org,
                     stage,
-                    name,
-                    if rng.below(2) == 0 { "female" } else { "male" },
-                    if minority { "Tày" } else { "Kinh" },
-                    birth.to_string(),
-                    "university",
-                    age <= 30,
-                    admitted || rng.below(2) == 0,
-                    class.map(|d| d.to_string()),
-                    decision.map(|d| d.add_days(-40).to_string()),
-                    decision.map(|d| d.to_string()),
-                    decision.map(|d| d.add_days(20).to_string()),
-                    official.map(|d| d.to_string()),
-                    false,
-                    i64::from(!admitted && rng.below(100) < 5),
-                    i64::from(rng.below(100) < 10),
-                    false,
-                    today.to_string(),
-                    filler,
-                    SOURCES[rng.below(SOURCES.len() as u64) as usize],
-                    OCCUPATIONS[rng.below(OCCUPATIONS.len() as u64) as usize],
-                    class
+                    full_name: &name,
+                    sex: if rng.below(2) == 0 { "female" } else { "male" },
+                    ethnicity: if minority { "Tày" } else { "Kinh" },
+                    birth_date: birth.to_string(),
+                    education: "university",
+                    youth_union: age <= 30,
+                    introduced: admitted || rng.below(2) == 0,
+                    class_date: class.map(|d| d.to_string()),
+                    branch_vote_date: decision.map(|d| d.add_days(-40).to_string()),
+                    decision_date: decision.map(|d| d.to_string()),
+                    ceremony_date: decision.map(|d| d.add_days(20).to_string()),
+                    official_date: official.map(|d| d.to_string()),
+                    stopped: false,
+                    blocking: i64::from(!admitted && rng.below(100) < 5),
+                    warnings: i64::from(rng.below(100) < 10),
+                    returned: false,
+                    evaluated_on: today.to_string(),
+                    json: &filler,
+                    source_kind: SOURCES[rng.below(SOURCES.len() as u64) as usize],
+                    occupation: OCCUPATIONS[rng.below(OCCUPATIONS.len() as u64) as usize],
+                    class_id: class
                         .map(|d| format!("lop-{}-{}", d.year(), (d.month() - 1) / 3))
                         .unwrap_or_default(),
-                    entered.to_string(),
+                    outstanding_date: entered.to_string(),
                     minority,
-                    decision.map(|_| age),
-                ])?;
+                    decision_age: decision.map(|_| age),
+                })?;
                 if rng.below(100) < 10 {
-                    finding.execute(params![id, "AGE_NEAR_LIMIT", "warning"])?;
+                    rows.finding(&id, "AGE_NEAR_LIMIT", "warning")?;
                 }
                 if !admitted && rng.below(100) < 20 {
                     let due = today.add_days(rng.below(60) as i32 - 30);
-                    deadline.execute(params![id, due.to_string()])?;
+                    rows.deadline(&id, &due.to_string())?;
                 }
             }
         }
@@ -295,10 +271,7 @@ fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64(),
         total as f64 / t.elapsed().as_secs_f64()
     );
-    {
-        let conn = store.conn();
-        conn.execute_batch("ANALYZE")?;
-    }
+    inspect::analyze(&store.conn())?;
     Ok(())
 }
 

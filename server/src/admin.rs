@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::db::{Connection, OptionalExtension, params};
+use crate::db::Connection;
 use automerge::{ActorId, AutoCommit};
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -25,9 +25,13 @@ use shared::sync::DocId;
 
 use crate::auth::{self, Caller, Role, now_secs};
 use crate::casedocs::{self, RulesConfig, today_vn};
+use crate::db::store::Store;
+use crate::db::{
+    accounts as db_accounts, members as db_members, orgs as db_orgs, settings as db_settings,
+    targets as db_targets,
+};
 use crate::error::{AppError, AppResult};
 use crate::extract::Admin;
-use crate::store::Store;
 use crate::targets;
 use crate::{AppState, blocking};
 
@@ -162,12 +166,7 @@ pub struct CaseFilesExport {
 /// they changed: every server process over this store reads them again on its next
 /// request (`AppState::rules`).
 pub fn rules_changed(tx: &crate::db::Connection) -> crate::db::Result<()> {
-    tx.execute(
-        "INSERT INTO settings(key, value) VALUES ('rules_version', '1')
-         ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT)",
-        (),
-    )
-    .map(|_| ())
+    db_settings::bump_rules_version(tx)
 }
 
 pub fn load_rules_config(store: &Store) -> Option<RulesConfig> {
@@ -212,14 +211,7 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     // Parents before children: compute each org's materialised path as we go.
-    let mut paths: HashMap<String, String> = HashMap::new();
-    {
-        let mut stmt = tx.prepare("SELECT id, path FROM orgs")?;
-        for row in stmt.query_map((), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-            let (id, path) = row?;
-            paths.insert(id, path);
-        }
-    }
+    let mut paths: HashMap<String, String> = db_orgs::all_paths(&tx)?;
     let mut pending: Vec<&Org> = data.orgs.iter().collect();
     while !pending.is_empty() {
         let before = pending.len();
@@ -241,22 +233,7 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
             match parent_path {
                 Some(pp) => {
                     let path = format!("{pp}{}/", org.id);
-                    tx.execute(
-                        "INSERT INTO orgs(id, parent_id, name, kind, sector, grassroots, path)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                         ON CONFLICT(id) DO UPDATE SET parent_id = excluded.parent_id,
-                           name = excluded.name, kind = excluded.kind, sector = excluded.sector,
-                           grassroots = excluded.grassroots, path = excluded.path",
-                        params![
-                            org.id,
-                            org.parent_id,
-                            org.name,
-                            org.kind,
-                            org.sector,
-                            org.grassroots,
-                            path
-                        ],
-                    )?;
+                    db_orgs::upsert(&tx, org, &path)?;
                     paths.insert(org.id.clone(), path);
                 }
                 None => rest.push(org),
@@ -281,17 +258,8 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
         if !known(&y.org_id) {
             return Err(invalid("org_years", format!("unknown org {}", y.org_id)));
         }
-        let old: Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT members_start, target FROM org_years WHERE org_id = ?1 AND year = ?2",
-                params![y.org_id, y.year],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        tx.execute(
-            "INSERT INTO org_years(org_id, year, members_start, target) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(org_id, year) DO UPDATE SET members_start = excluded.members_start, target = excluded.target",
-            params![y.org_id, y.year, y.members_start, y.target],
-        )?;
+        let old = db_targets::year(&tx, &y.org_id, y.year)?;
+        db_targets::put_year(&tx, &y.org_id, y.year, y.members_start, y.target)?;
         // A re-import that changes a figure keeps the old one in the history.
         let when = effective("org_years.effective", &y.effective)?;
         let period = y.year.to_string();
@@ -343,28 +311,14 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
         if b <= a || t.name.trim().is_empty() {
             return Err(invalid("terms", format!("{}: {a} – {b}", t.name)));
         }
-        tx.execute(
-            "INSERT INTO terms(org_id, name, start_date, end_date, decision) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(org_id, name) DO UPDATE SET start_date = excluded.start_date,
-                end_date = excluded.end_date, decision = excluded.decision",
-            params![t.org_id, t.name.trim(), a.to_string(), b.to_string(), t.decision],
-        )?;
+        db_targets::put_term(&tx, &t.org_id, t.name.trim(), a, b, &t.decision)?;
     }
     for t in &data.term_targets {
         if !known(&t.org_id) {
             return Err(invalid("term_targets", format!("unknown org {}", t.org_id)));
         }
-        let old: Option<i64> = tx
-            .query_row(
-                "SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2",
-                params![t.org_id, t.term],
-                |r| r.get(0),
-            )
-            .optional()?;
-        tx.execute(
-            "INSERT INTO term_targets(org_id, term, target) VALUES (?1, ?2, ?3) ON CONFLICT(org_id, term) DO UPDATE SET target = excluded.target",
-            params![t.org_id, t.term, t.target],
-        )?;
+        let old = db_targets::term_target(&tx, &t.org_id, &t.term)?;
+        db_targets::put_term_target(&tx, &t.org_id, &t.term, t.target)?;
         targets::record_revision(
             &tx,
             IMPORT_BY,
@@ -420,66 +374,48 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
             },
         )?;
     }
-    {
-        let mut ins = tx.prepare(
-            "INSERT INTO members(id, org_id, full_name, official_since, status)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(id) DO UPDATE SET org_id = excluded.org_id, full_name = excluded.full_name, official_since = excluded.official_since, status = excluded.status",
-        )?;
-        for m in &data.members {
-            if !known(&m.org_id) {
-                return Err(invalid("members", format!("unknown org {}", m.org_id)));
-            }
-            if let Some(d) = &m.official_since {
-                d.parse::<shared::date::Date>()
-                    .map_err(|e| invalid("members.official_since", e))?;
-            }
-            ins.execute(params![
-                m.id,
-                m.org_id,
-                m.full_name,
-                m.official_since,
-                m.status
-            ])?;
+    let mut members = Vec::with_capacity(data.members.len());
+    for m in &data.members {
+        if !known(&m.org_id) {
+            return Err(invalid("members", format!("unknown org {}", m.org_id)));
         }
+        if let Some(d) = &m.official_since {
+            d.parse::<shared::date::Date>()
+                .map_err(|e| invalid("members.official_since", e))?;
+        }
+        members.push(crate::members::MemberRow {
+            id: m.id.clone(),
+            org_id: m.org_id.clone(),
+            full_name: m.full_name.clone(),
+            official_since: m.official_since.clone(),
+            status: m.status.clone(),
+        });
     }
+    // Nothing above reads the database and a rejected member rolls everything back, so
+    // storing the members after checking them all stores the same rows.
+    db_members::put_all(&tx, &members)?;
     for u in &data.users {
         let role = Role::parse(&u.role).ok_or_else(|| invalid("users.role", &u.role))?;
         if !known(&u.scope_org) {
             return Err(invalid("users", format!("unknown org {}", u.scope_org)));
         }
-        tx.execute(
-            "INSERT INTO users(username, display_name, password_hash, role, scope_org)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(username) DO UPDATE SET display_name = excluded.display_name,
-               password_hash = excluded.password_hash, role = excluded.role,
-               scope_org = excluded.scope_org",
-            params![
-                u.username,
-                u.display_name,
-                auth::hash_password(&u.password),
-                role.as_str(),
-                u.scope_org
-            ],
+        db_accounts::upsert_imported_user(
+            &tx,
+            &u.username,
+            &u.display_name,
+            &auth::hash_password(&u.password),
+            role.as_str(),
+            &u.scope_org,
         )?;
     }
     if let Some(s) = &data.rule_settings {
-        tx.execute(
-            "INSERT INTO settings(key, value) VALUES ('rule_settings', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [serde_json::to_string(s).unwrap_or_default()],
-        )?;
+        db_settings::put_rule_settings(&tx, &serde_json::to_string(s).unwrap_or_default())?;
     }
     if let Some(l) = &data.limits {
-        tx.execute(
-            "INSERT INTO settings(key, value) VALUES ('limits', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [serde_json::to_string(l).unwrap_or_default()],
-        )?;
+        db_settings::put_limits(&tx, &serde_json::to_string(l).unwrap_or_default())?;
     }
     if let Some(c) = &data.calendar {
-        tx.execute(
-            "INSERT INTO settings(key, value) VALUES ('calendar', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [c.to_string()],
-        )?;
+        db_settings::put_calendar(&tx, &c.to_string())?;
         rules_changed(&tx)?;
     }
     tx.commit()?;
@@ -502,43 +438,17 @@ pub struct ImportSummary {
 /// The actor the server writes imports and demo data with, bound to a system account.
 pub fn system_actor(store: &Store) -> AppResult<ActorId> {
     let conn = store.conn();
-    let existing: Option<String> = conn
-        .query_row(
-            "SELECT a.actor FROM actors a JOIN devices d ON d.id = a.device_id WHERE d.id = 'system'",
-            (),
-            |r| r.get(0),
-        )
-        .optional()?;
+    let existing = db_accounts::system_device_actor(&conn)?;
     if let Some(a) = existing {
         return ActorId::try_from(a.as_str()).map_err(|e| AppError::Internal(e.to_string()));
     }
-    let root: Option<String> = conn
-        .query_row(
-            "SELECT id FROM orgs WHERE parent_id IS NULL LIMIT 1",
-            (),
-            |r| r.get(0),
-        )
-        .optional()?;
+    let root = db_accounts::root_org(&conn)?;
     let root = root.ok_or_else(|| AppError::Internal("no organisation tree yet".into()))?;
-    conn.execute(
-        "INSERT OR IGNORE INTO users(username, display_name, password_hash, role, scope_org, active)
-         VALUES ('he-thong', 'Hệ thống', '!', 'admin', ?1, 0)",
-        [&root],
-    )?;
-    let uid: i64 = conn.query_row(
-        "SELECT id FROM users WHERE username = 'he-thong'",
-        (),
-        |r| r.get(0),
-    )?;
-    conn.execute(
-        "INSERT OR IGNORE INTO devices(id, user_id, name, created_at) VALUES ('system', ?1, 'máy chủ', ?2)",
-        params![uid, now_secs()],
-    )?;
+    db_accounts::insert_system_user(&conn, &root)?;
+    let uid = db_accounts::system_user_id(&conn)?;
+    db_accounts::insert_system_device(&conn, uid, now_secs())?;
     let actor = ActorId::random();
-    conn.execute(
-        "INSERT INTO actors(actor, device_id, user_id) VALUES (?1, 'system', ?2)",
-        params![actor.to_hex_string(), uid],
-    )?;
+    db_accounts::insert_system_actor(&conn, &actor.to_hex_string(), uid)?;
     Ok(actor)
 }
 
@@ -570,14 +480,7 @@ pub fn import_case_files(
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     for rec in &data.case_files {
-        let exists: bool = tx
-            .query_row(
-                "SELECT 1 FROM orgs WHERE id = ?1",
-                [&rec.case.org_id],
-                |_| Ok(true),
-            )
-            .optional()?
-            .unwrap_or(false);
+        let exists = db_orgs::exists(&tx, &rec.case.org_id)?;
         if !exists {
             return Err(invalid(
                 "case_files",
@@ -636,16 +539,8 @@ fn write_review(doc: &mut AutoCommit, review: &ReviewNote) -> AppResult<()> {
 /// Exports every case file (optionally of one subtree) in the exchange format.
 pub fn export_case_files(store: &Store, scope_path: &str) -> AppResult<CaseFilesExport> {
     let conn = store.read();
-    let ids: Vec<String> = conn
-        .prepare(
-            "SELECT d.id FROM docs d JOIN orgs o ON o.id = d.org_id
-             WHERE o.path >= ?1 AND o.path < ?2 ORDER BY d.id",
-        )?
-        .query_map(
-            <[String; 2]>::from(casedocs::scope_range(scope_path)),
-            |r| r.get(0),
-        )?
-        .collect::<crate::db::Result<_>>()?;
+    let (lo, hi) = casedocs::scope_range(scope_path);
+    let ids = db_settings::doc_ids_in_range(&conn, &lo, &hi)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some((_, doc)) = casedocs::load_doc(&conn, &id)? {
@@ -674,20 +569,7 @@ pub struct Stats {
 }
 
 pub fn stats(store: &Store) -> AppResult<Stats> {
-    let conn = store.read();
-    let count = |sql: &str| -> crate::db::Result<i64> { conn.query_row(sql, (), |r| r.get(0)) };
-    Ok(Stats {
-        orgs: count("SELECT COUNT(*) FROM orgs")?,
-        members: count("SELECT COUNT(*) FROM members")?,
-        users: count("SELECT COUNT(*) FROM users WHERE active = 1")?,
-        devices: count("SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL")?,
-        case_files: count("SELECT COUNT(*) FROM docs")?,
-        changes: count("SELECT COUNT(*) FROM changes")?,
-        open_conflicts: count("SELECT COUNT(*) FROM conflicts WHERE closed_at IS NULL")?,
-        database_bytes: count(
-            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
-        )?,
-    })
+    Ok(db_settings::stats(&store.read())?)
 }
 
 pub async fn reference(
@@ -703,22 +585,7 @@ pub async fn reference(
             .subtree(&caller.scope_path)
             .map(Org::from)
             .collect();
-        let members = conn
-            .prepare(
-                "SELECT m.id, m.org_id, m.full_name, m.official_since, m.status FROM members m
-                 JOIN orgs o ON o.id = m.org_id WHERE o.path >= ?1 AND o.path < ?2
-                 ORDER BY m.full_name",
-            )?
-            .query_map([&lo, &hi], |r| {
-                Ok(Member {
-                    id: r.get(0)?,
-                    org_id: r.get(1)?,
-                    full_name: r.get(2)?,
-                    official_since: r.get(3)?,
-                    status: r.get(4)?,
-                })
-            })?
-            .collect::<crate::db::Result<Vec<_>>>()?;
+        let members = db_members::in_range(&conn, &lo, &hi)?;
         let index = crate::reports::OrgIndex::load(&conn)?;
         let classes = crate::classes::visible(&conn, &index, &caller.scope_path)?
             .into_iter()
@@ -751,14 +618,15 @@ pub async fn reference(
     .await
 }
 
+/// One device in the device list of the API.
 #[derive(Debug, Serialize)]
-struct DeviceRow {
-    id: String,
-    username: String,
-    name: String,
-    created_at: i64,
-    last_seen: Option<i64>,
-    revoked_at: Option<i64>,
+pub struct DeviceRow {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_seen: Option<i64>,
+    pub revoked_at: Option<i64>,
 }
 
 async fn list_devices(
@@ -767,23 +635,7 @@ async fn list_devices(
 ) -> AppResult<Json<Vec<DeviceRow>>> {
     let store = state.store.clone();
     blocking(move || {
-        let conn = store.read();
-        let rows = conn
-            .prepare(
-                "SELECT d.id, u.username, d.name, d.created_at, d.last_seen, d.revoked_at
-                 FROM devices d JOIN users u ON u.id = d.user_id ORDER BY d.created_at DESC",
-            )?
-            .query_map((), |r| {
-                Ok(DeviceRow {
-                    id: r.get(0)?,
-                    username: r.get(1)?,
-                    name: r.get(2)?,
-                    created_at: r.get(3)?,
-                    last_seen: r.get(4)?,
-                    revoked_at: r.get(5)?,
-                })
-            })?
-            .collect::<crate::db::Result<Vec<_>>>()?;
+        let rows = db_accounts::all_devices(&store.read())?;
         Ok(Json(rows))
     })
     .await

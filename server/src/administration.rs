@@ -3,7 +3,7 @@
 //! one line to the audit log (who, when, what, before → after) in the same transaction as
 //! the change. The pages under `/central/admin` call these; so could any other front end.
 
-use crate::db::{Connection, OptionalExtension, params};
+use crate::db::Connection;
 use serde::Serialize;
 use serde_json::{Value, json};
 use shared::api::ErrorCode;
@@ -12,9 +12,10 @@ use shared::rules::RuleSettings;
 
 use crate::auth::{self, Caller, Role, hash_password, now_secs, random_token};
 use crate::casedocs::{self, RulesConfig, scope_range};
+use crate::db::store::Store;
+use crate::db::{accounts as db_accounts, settings as db_settings};
 use crate::error::{AppError, AppResult};
 use crate::extract::Admin;
-use crate::store::Store;
 
 /// Writes one line of the audit log.
 pub fn audit(
@@ -26,20 +27,16 @@ pub fn audit(
     after: Option<&Value>,
     note: &str,
 ) -> crate::db::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO audit_log(at, actor, action, target, before_json, after_json, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
+    db_settings::insert_audit(
+        conn,
         now_secs(),
-        format!("{} ({})", caller.display_name, caller.username),
+        &format!("{} ({})", caller.display_name, caller.username),
         action,
         target,
         before.map(Value::to_string),
         after.map(Value::to_string),
-        note
-    ])?;
-    Ok(())
+        note,
+    )
 }
 
 fn bad(code: ErrorCode, vi: String, en: String) -> AppError {
@@ -49,13 +46,7 @@ fn bad(code: ErrorCode, vi: String, en: String) -> AppError {
 /// An organisation the administrator may assign: it exists, is open and lies in their
 /// scope.
 pub fn org_in_admin_scope(conn: &Connection, caller: &Caller, org: &str) -> AppResult<()> {
-    let row: Option<(String, Option<String>)> = conn
-        .query_row(
-            "SELECT path, closed_on FROM orgs WHERE id = ?1",
-            [org],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let row = db_accounts::org_path_and_closing(conn, org)?;
     match row {
         Some((path, None)) if casedocs::path_in_scope(&path, &caller.scope_path) => Ok(()),
         Some((_, Some(closed))) => Err(bad(
@@ -89,28 +80,7 @@ pub struct Account {
 /// username, without diacritics).
 pub fn accounts(conn: &Connection, caller: &Admin, search: &str) -> AppResult<Vec<Account>> {
     let (lo, hi) = scope_range(&caller.scope_path);
-    let rows = conn
-        .prepare(
-            "SELECT u.id, u.username, u.display_name, u.role, u.scope_org, u.active,
-                    u.must_change_password, u.last_login,
-                    (SELECT COUNT(*) FROM devices d WHERE d.user_id = u.id AND d.revoked_at IS NULL)
-             FROM users u JOIN orgs o ON o.id = u.scope_org
-             WHERE o.path >= ?1 AND o.path < ?2 ORDER BY u.username",
-        )?
-        .query_map(params![lo, hi], |r| {
-            Ok(Account {
-                id: r.get(0)?,
-                username: r.get(1)?,
-                display_name: r.get(2)?,
-                role: r.get(3)?,
-                scope_org: r.get(4)?,
-                active: r.get(5)?,
-                must_change_password: r.get(6)?,
-                last_login: r.get(7)?,
-                devices: r.get(8)?,
-            })
-        })?
-        .collect::<crate::db::Result<Vec<_>>>()?;
+    let rows = db_accounts::accounts_in_range(conn, &lo, &hi)?;
     let needle = shared::text::fold(search.trim());
     Ok(rows
         .into_iter()
@@ -208,13 +178,7 @@ pub fn create_account(
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     org_in_admin_scope(&tx, caller, scope_org)?;
-    let taken: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM users WHERE username = ?1",
-            [&username],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let taken = db_accounts::user_id_by_name(&tx, &username)?;
     if taken.is_some() {
         return Err(bad(
             ErrorCode::UsernameTaken,
@@ -222,20 +186,15 @@ pub fn create_account(
             format!("The username `{username}` is taken."),
         ));
     }
-    tx.execute(
-        "INSERT INTO users(username, display_name, password_hash, role, scope_org,
-                           must_change_password, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
-        params![
-            username,
-            display_name.trim(),
-            hash_password(&password),
-            role.as_str(),
-            scope_org,
-            now_secs()
-        ],
+    let id = db_accounts::insert_account(
+        &tx,
+        &username,
+        display_name.trim(),
+        &hash_password(&password),
+        role.as_str(),
+        scope_org,
+        now_secs(),
     )?;
-    let id = tx.last_insert_rowid()?;
     audit(
         &tx,
         caller,
@@ -279,14 +238,11 @@ pub fn update_account(
     } else {
         display_name.trim().to_string()
     };
-    tx.execute(
-        "UPDATE users SET display_name = ?2, role = ?3, scope_org = ?4, active = ?5 WHERE id = ?1",
-        params![id, name, role.as_str(), scope_org, active],
-    )?;
+    db_accounts::update_user(&tx, id, &name, role.as_str(), scope_org, active)?;
     if !active {
         // A disabled account's sessions end now; its devices keep their data until they
         // are revoked.
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        db_accounts::delete_sessions_of_user(&tx, id)?;
     }
     let after = json!({"username": before.username, "display_name": name, "role": role.as_str(),
                        "scope_org": scope_org, "active": active});
@@ -315,11 +271,8 @@ pub fn reset_password(
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     let a = account(&tx, caller, id)?;
-    tx.execute(
-        "UPDATE users SET password_hash = ?2, must_change_password = 1 WHERE id = ?1",
-        params![id, hash_password(&password)],
-    )?;
-    tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+    db_accounts::set_temporary_password(&tx, id, &hash_password(&password))?;
+    db_accounts::delete_sessions_of_user(&tx, id)?;
     audit(
         &tx,
         caller,
@@ -350,10 +303,7 @@ pub fn change_own_password(
         ));
     }
     let conn = store.conn();
-    conn.execute(
-        "UPDATE users SET password_hash = ?2, must_change_password = 0 WHERE id = ?1",
-        params![caller.user_id, hash_password(new)],
-    )?;
+    db_accounts::set_own_password(&conn, caller.user_id, &hash_password(new))?;
     audit(
         &conn,
         caller,
@@ -382,29 +332,7 @@ pub struct DeviceInfo {
 
 pub fn devices(conn: &Connection, caller: &Admin) -> AppResult<Vec<DeviceInfo>> {
     let (lo, hi) = scope_range(&caller.scope_path);
-    let rows = conn
-        .prepare(
-            "SELECT d.id, u.username, u.display_name, d.name, d.created_at, d.last_seen,
-                    d.revoked_at, d.rejected_count, d.last_rejected_at
-             FROM devices d JOIN users u ON u.id = d.user_id JOIN orgs o ON o.id = u.scope_org
-             WHERE o.path >= ?1 AND o.path < ?2
-             ORDER BY d.revoked_at IS NOT NULL, COALESCE(d.last_seen, d.created_at) DESC",
-        )?
-        .query_map(params![lo, hi], |r| {
-            Ok(DeviceInfo {
-                id: r.get(0)?,
-                username: r.get(1)?,
-                display_name: r.get(2)?,
-                name: r.get(3)?,
-                first_seen: r.get(4)?,
-                last_sync: r.get(5)?,
-                revoked_at: r.get(6)?,
-                rejected: r.get(7)?,
-                last_rejected_at: r.get(8)?,
-            })
-        })?
-        .collect::<crate::db::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(db_accounts::devices_in_range(conn, &lo, &hi)?)
 }
 
 /// Revokes a device of the administrator's scope: it wipes itself at its next contact.
@@ -453,22 +381,16 @@ pub fn set_rule_settings(
     {
         let mut conn = store.conn();
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO settings(key, value) VALUES ('rule_settings', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [new_json.to_string()],
-        )?;
+        db_settings::put_rule_settings(&tx, &new_json.to_string())?;
         crate::admin::rules_changed(&tx)?;
-        tx.execute(
-            "INSERT INTO setting_history(at, key, old_value, new_value, effective, reason, by)
-             VALUES (?1, 'rule_settings', ?2, ?3, ?4, ?5, ?6)",
-            params![
-                now_secs(),
-                old_json.to_string(),
-                new_json.to_string(),
-                effective,
-                reason.trim(),
-                format!("{} ({})", caller.display_name, caller.username)
-            ],
+        db_settings::insert_rule_settings_change(
+            &tx,
+            now_secs(),
+            &old_json.to_string(),
+            &new_json.to_string(),
+            effective,
+            reason.trim(),
+            &format!("{} ({})", caller.display_name, caller.username),
         )?;
         audit(
             &tx,
@@ -493,12 +415,7 @@ pub fn set_rule_settings(
 
 /// Re-evaluates every stored file under `rules` (after a setting or the calendar changed).
 pub fn reevaluate_all(store: &Store, rules: &RulesConfig) -> AppResult<usize> {
-    let ids: Vec<String> = {
-        let conn = store.read();
-        conn.prepare("SELECT doc_id FROM projections")?
-            .query_map((), |r| r.get(0))?
-            .collect::<crate::db::Result<_>>()?
-    };
+    let ids = db_settings::projected_doc_ids(&store.read())?;
     let today = casedocs::today_vn();
     // In batches, so syncs are not held up behind one long transaction.
     for chunk in ids.chunks(200) {
@@ -537,23 +454,7 @@ pub struct SettingChange {
 }
 
 pub fn setting_history(conn: &Connection) -> AppResult<Vec<SettingChange>> {
-    Ok(conn
-        .prepare(
-            "SELECT at, key, old_value, new_value, effective, reason, by FROM setting_history
-             ORDER BY id DESC LIMIT 200",
-        )?
-        .query_map((), |r| {
-            Ok(SettingChange {
-                at: r.get(0)?,
-                key: r.get(1)?,
-                old_value: r.get(2)?,
-                new_value: r.get(3)?,
-                effective: r.get(4)?,
-                reason: r.get(5)?,
-                by: r.get(6)?,
-            })
-        })?
-        .collect::<crate::db::Result<_>>()?)
+    Ok(db_settings::setting_history(conn)?)
 }
 
 /// The calendar in force, as data, and the government notice recorded for each year.
@@ -618,15 +519,9 @@ pub fn set_calendar_year(
     {
         let mut conn = store.conn();
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO settings(key, value) VALUES ('calendar', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [&json],
-        )?;
+        db_settings::put_calendar(&tx, &json)?;
         crate::admin::rules_changed(&tx)?;
-        tx.execute(
-            "INSERT INTO settings(key, value) VALUES ('calendar_notices', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [Value::Object(notices).to_string()],
-        )?;
+        db_settings::put_calendar_notices(&tx, &Value::Object(notices).to_string())?;
         audit(
             &tx,
             caller,
@@ -651,13 +546,7 @@ pub fn set_calendar_year(
 /// Years that open deadlines fall in but the calendar does not cover: deadlines there
 /// count weekends only, and every page that shows them says so.
 pub fn uncovered_deadline_years(conn: &Connection, rules: &RulesConfig) -> AppResult<Vec<i32>> {
-    let years: Vec<i32> = conn
-        .prepare(
-            "SELECT DISTINCT CAST(substr(due, 1, 4) AS INTEGER) FROM deadlines WHERE done = 0
-             ORDER BY 1",
-        )?
-        .query_map((), |r| r.get(0))?
-        .collect::<crate::db::Result<_>>()?;
+    let years = db_settings::open_deadline_years(conn)?;
     Ok(years
         .into_iter()
         .filter(|y| !rules.calendar.covers_year(*y))
@@ -685,22 +574,7 @@ pub fn audit_log(
 ) -> AppResult<Vec<AuditEntry>> {
     let needle = shared::text::fold(search.trim());
     let mut out = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT at, actor, action, target, before_json, after_json, note FROM audit_log
-         ORDER BY id DESC",
-    )?;
-    let rows = stmt.query_map((), |r| {
-        Ok(AuditEntry {
-            at: r.get(0)?,
-            actor: r.get(1)?,
-            action: r.get(2)?,
-            target: r.get(3)?,
-            before: r.get(4)?,
-            after: r.get(5)?,
-            note: r.get(6)?,
-        })
-    })?;
-    for row in rows {
+    for row in db_settings::audit_entries(conn)? {
         let e = row?;
         let hay = shared::text::fold(&format!("{} {} {} {}", e.actor, e.action, e.target, e.note));
         if needle.is_empty() || hay.contains(&needle) {

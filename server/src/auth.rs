@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use crate::db::{OptionalExtension, params};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use axum::extract::FromRequestParts;
@@ -18,8 +17,9 @@ use shared::api::ErrorCode;
 pub use shared::api::{LoginRequest, LoginResponse, Role, User};
 
 use crate::AppState;
+use crate::db::accounts;
+use crate::db::store::Store;
 use crate::error::{AppError, AppResult};
-use crate::store::Store;
 
 /// How long a device stays logged in without contact.
 pub const SESSION_DAYS: i64 = 30;
@@ -138,18 +138,14 @@ pub fn create_user(
     scope_org: &str,
 ) -> Result<i64, crate::db::Error> {
     let conn = store.conn();
-    conn.execute(
-        "INSERT INTO users(username, display_name, password_hash, role, scope_org)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            username,
-            display_name,
-            hash_password(password),
-            role.as_str(),
-            scope_org
-        ],
-    )?;
-    conn.last_insert_rowid()
+    accounts::insert_user(
+        &conn,
+        username,
+        display_name,
+        &hash_password(password),
+        role.as_str(),
+        scope_org,
+    )
 }
 
 /// Checks the password, registers a new device (with its actor id) and opens a session.
@@ -162,22 +158,13 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
             "Wrong username or password.",
         )
     };
-    let row = {
-        let conn = store.read();
-        conn.query_row(
-            "SELECT id, password_hash, active FROM users WHERE username = ?1",
-            [&req.username],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, bool>(2)?,
-                ))
-            },
-        )
-        .optional()?
-    };
-    let Some((user_id, hash, active)) = row else {
+    let row = accounts::credentials(&store.read(), &req.username)?;
+    let Some(accounts::Credentials {
+        user_id,
+        password_hash: hash,
+        active,
+    }) = row
+    else {
         // Spend the same time as a real check so usernames cannot be probed by timing.
         let _ = verify_password(&req.password, dummy_hash());
         return Err(wrong());
@@ -197,15 +184,10 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
         let tx = conn.transaction()?;
         // The same person signing in again with the actor id their device already writes
         // with reopens that device: its unsent changes stay theirs and are accepted.
-        let known: Option<(String, i64, Option<i64>)> = match &req.actor {
-            Some(actor) => tx
-                .query_row(
-                    "SELECT a.device_id, a.user_id, d.revoked_at FROM actors a
-                     JOIN devices d ON d.id = a.device_id WHERE a.actor = ?1",
-                    [actor],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?,
+        let known = match &req.actor {
+            Some(actor) => {
+                accounts::actor_binding(&tx, actor)?.map(|b| (b.device_id, b.user_id, b.revoked_at))
+            }
             None => None,
         };
         match known {
@@ -218,19 +200,10 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
                 } else {
                     req.device_name.trim()
                 };
-                tx.execute(
-                    // A new device holds nothing yet: it is served its scope from the start.
-                    "INSERT INTO devices(id, user_id, name, created_at, last_seen, scope_path)
-                     VALUES (?1, ?2, ?3, ?4, ?4, (SELECT o.path FROM users u
-                        JOIN orgs o ON o.id = u.scope_org WHERE u.id = ?2))",
-                    params![device_id, user_id, name, now],
-                )?;
+                accounts::insert_device(&tx, &device_id, user_id, name, now)?;
             }
         }
-        tx.execute(
-            "INSERT INTO sessions(token_hash, user_id, device_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![token_hash(&token), user_id, device_id, expires_at],
-        )?;
+        accounts::insert_session(&tx, &token_hash(&token), user_id, &device_id, expires_at)?;
         if let Some(actor) = &req.actor {
             bind_actor_tx(&tx, actor, &device_id, user_id)?;
         }
@@ -239,15 +212,8 @@ pub fn login(store: &Store, req: &LoginRequest) -> AppResult<LoginResponse> {
     let user = caller_for(store, user_id, &device_id)?.user();
     let must_change_password: bool = {
         let conn = store.conn();
-        conn.execute(
-            "UPDATE users SET last_login = ?2 WHERE id = ?1",
-            params![user_id, now],
-        )?;
-        conn.query_row(
-            "SELECT must_change_password FROM users WHERE id = ?1",
-            [user_id],
-            |r| r.get(0),
-        )?
+        accounts::set_last_login(&conn, user_id, now)?;
+        accounts::must_change_password(&conn, user_id)?
     };
     Ok(LoginResponse {
         token,
@@ -307,9 +273,8 @@ fn too_many_attempts(wait: i64) -> AppError {
 fn check_throttle(store: &Store, keys: &[(String, bool)]) -> AppResult<()> {
     let now = now_secs();
     let conn = store.read();
-    let mut stmt = conn.prepare_cached("SELECT locked_until FROM login_failures WHERE key = ?1")?;
     for (key, _) in keys {
-        let until: Option<i64> = stmt.query_row([key], |r| r.get(0)).optional()?;
+        let until = accounts::locked_until(&conn, key)?;
         if let Some(until) = until
             && until > now
         {
@@ -329,10 +294,7 @@ fn record_failure(store: &Store, keys: &[(String, bool)], t: &Throttle) -> AppRe
         } else {
             t.free_failures
         };
-        let prev: Option<(i64, i64)> = conn
-            .prepare_cached("SELECT failures, last_at FROM login_failures WHERE key = ?1")?
-            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+        let prev = accounts::failures(&conn, key)?;
         let failures = match prev {
             Some((n, last)) if now - last < t.window_secs => n + 1,
             _ => 1,
@@ -344,12 +306,7 @@ fn record_failure(store: &Store, keys: &[(String, bool)], t: &Throttle) -> AppRe
         } else {
             0
         };
-        conn.prepare_cached(
-            "INSERT INTO login_failures(key, failures, last_at, locked_until) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(key) DO UPDATE SET failures = excluded.failures,
-                last_at = excluded.last_at, locked_until = excluded.locked_until",
-        )?
-        .execute(params![key, failures, now, locked_until])?;
+        accounts::put_failures(&conn, key, failures, now, locked_until)?;
     }
     Ok(())
 }
@@ -369,9 +326,7 @@ pub fn login_throttled(
             Err(e)
         }
         Ok(resp) => {
-            store
-                .conn()
-                .execute("DELETE FROM login_failures WHERE key = ?1", [&keys[0].0])?;
+            accounts::clear_failures(&store.conn(), &keys[0].0)?;
             Ok(resp)
         }
         other => other,
@@ -384,27 +339,10 @@ pub fn purge(store: &Store, idle_days: i64) -> AppResult<(usize, usize)> {
     let now = now_secs();
     let mut conn = store.conn();
     let tx = conn.transaction()?;
-    let sessions = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
-    tx.execute(
-        "DELETE FROM login_failures WHERE locked_until <= ?1 AND last_at <= ?1 - 86400",
-        [now],
-    )?;
-    let unused = "SELECT d.id FROM devices d WHERE COALESCE(d.last_seen, d.created_at) <= ?1
-        AND d.wrote_at IS NULL AND d.revoked_at IS NULL
-        AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.device_id = d.id)";
+    let sessions = accounts::delete_expired_sessions(&tx, now)?;
+    accounts::delete_stale_failures(&tx, now)?;
     let cutoff = now - idle_days * 86_400;
-    tx.execute(
-        &format!("DELETE FROM device_docs WHERE device_id IN ({unused})"),
-        [cutoff],
-    )?;
-    tx.execute(
-        &format!("DELETE FROM actors WHERE device_id IN ({unused})"),
-        [cutoff],
-    )?;
-    let devices = tx.execute(
-        &format!("DELETE FROM devices WHERE id IN ({unused})"),
-        [cutoff],
-    )?;
+    let devices = accounts::delete_unused_devices(&tx, cutoff)?;
     tx.commit()?;
     Ok((sessions, devices))
 }
@@ -412,25 +350,14 @@ pub fn purge(store: &Store, idle_days: i64) -> AppResult<(usize, usize)> {
 /// Counts pushes the server refused from a device, for the administrator's device list.
 pub fn record_rejections(store: &Store, device_id: &str, n: usize) -> AppResult<()> {
     if n > 0 {
-        store.conn().execute(
-            "UPDATE devices SET rejected_count = rejected_count + ?2, last_rejected_at = ?3
-             WHERE id = ?1",
-            params![device_id, n as i64, now_secs()],
-        )?;
+        accounts::add_rejections(&store.conn(), device_id, n as i64, now_secs())?;
     }
     Ok(())
 }
 
 /// Whether `password` is the user's current one.
 pub fn check_user_password(store: &Store, user_id: i64, password: &str) -> AppResult<bool> {
-    let hash: Option<String> = store
-        .read()
-        .query_row(
-            "SELECT password_hash FROM users WHERE id = ?1",
-            [user_id],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let hash = accounts::password_hash(&store.read(), user_id)?;
     Ok(hash.is_some_and(|h| verify_password(password, &h)))
 }
 
@@ -472,13 +399,7 @@ fn bind_actor_tx(
     device_id: &str,
     user_id: i64,
 ) -> AppResult<()> {
-    let owner: Option<String> = tx
-        .query_row(
-            "SELECT device_id FROM actors WHERE actor = ?1",
-            [actor],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let owner = accounts::actor_device(tx, actor)?;
     match owner {
         Some(d) if d == device_id => Ok(()),
         Some(_) => Err(AppError::user(
@@ -488,10 +409,7 @@ fn bind_actor_tx(
             "This actor id belongs to another device.",
         )),
         None => {
-            tx.execute(
-                "INSERT INTO actors(actor, device_id, user_id) VALUES (?1, ?2, ?3)",
-                params![actor, device_id, user_id],
-            )?;
+            accounts::insert_actor(tx, actor, device_id, user_id)?;
             Ok(())
         }
     }
@@ -508,65 +426,40 @@ pub fn bind_actor(store: &Store, caller: &Caller, actor: &str) -> AppResult<()> 
 }
 
 pub fn revoke_device(store: &Store, device_id: &str) -> AppResult<bool> {
-    let n = store.conn().execute(
-        "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        params![device_id, now_secs()],
-    )?;
+    let n = accounts::revoke_device(&store.conn(), device_id, now_secs())?;
     Ok(n == 1)
 }
 
 pub fn logout(store: &Store, token: &str) -> AppResult<()> {
-    store.conn().execute(
-        "DELETE FROM sessions WHERE token_hash = ?1",
-        [token_hash(token)],
-    )?;
+    accounts::delete_session(&store.conn(), &token_hash(token))?;
     Ok(())
 }
 
 fn caller_for(store: &Store, user_id: i64, device_id: &str) -> AppResult<Caller> {
-    let conn = store.read();
-    let caller = conn.query_row(
-        "SELECT u.id, u.username, u.display_name, u.role, u.scope_org, o.path
-         FROM users u JOIN orgs o ON o.id = u.scope_org WHERE u.id = ?1",
-        [user_id],
-        |r| {
-            Ok(Caller {
-                user_id: r.get(0)?,
-                username: r.get(1)?,
-                display_name: r.get(2)?,
-                role: Role::parse(&r.get::<_, String>(3)?).unwrap_or(Role::Cadre),
-                scope_org: r.get(4)?,
-                scope_path: r.get(5)?,
-                device_id: device_id.to_string(),
-            })
-        },
-    )?;
-    Ok(caller)
+    let u = accounts::scoped_user(&store.read(), user_id)?;
+    Ok(Caller {
+        user_id: u.user_id,
+        username: u.username,
+        display_name: u.display_name,
+        role: Role::parse(&u.role).unwrap_or(Role::Cadre),
+        scope_org: u.scope_org,
+        scope_path: u.scope_path,
+        device_id: device_id.to_string(),
+    })
 }
 
 /// Resolves a bearer token to its caller, refusing expired sessions and revoked devices.
 pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
-    let row = {
-        let conn = store.read();
-        conn.query_row(
-            "SELECT s.user_id, s.device_id, s.expires_at, d.revoked_at, u.active, d.last_seen
-             FROM sessions s JOIN devices d ON d.id = s.device_id JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ?1",
-            [token_hash(token)],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, bool>(4)?,
-                    r.get::<_, Option<i64>>(5)?,
-                ))
-            },
-        )
-        .optional()?
-    };
-    let Some((user_id, device_id, expires_at, revoked_at, active, last_seen)) = row else {
+    let row = accounts::session(&store.read(), &token_hash(token))?;
+    let Some(accounts::Session {
+        user_id,
+        device_id,
+        expires_at,
+        revoked_at,
+        active,
+        last_seen,
+    }) = row
+    else {
         return Err(AppError::unauthorized());
     };
     if revoked_at.is_some() {
@@ -587,10 +480,7 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
     // extra fsync per sync, and the writer is what merges wait for.
     let now = now_secs();
     if last_seen.is_none_or(|t| t < now - 60) {
-        store.conn().execute(
-            "UPDATE devices SET last_seen = ?2 WHERE id = ?1 AND (last_seen IS NULL OR last_seen < ?2 - 60)",
-            params![device_id, now],
-        )?;
+        accounts::touch_device(&store.conn(), &device_id, now)?;
     }
     caller_for(store, user_id, &device_id)
 }
@@ -599,24 +489,14 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
 /// file was written (the token still proves the file came from that device); a revoked
 /// device, an inactive account or an unknown token is refused.
 pub fn handoff_caller(store: &Store, token: &str) -> AppResult<Caller> {
-    let row = store
-        .read()
-        .query_row(
-            "SELECT s.user_id, s.device_id, d.revoked_at, u.active
-             FROM sessions s JOIN devices d ON d.id = s.device_id JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ?1",
-            [token_hash(token)],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, bool>(3)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((user_id, device_id, revoked_at, active)) = row else {
+    let row = accounts::handoff_session(&store.read(), &token_hash(token))?;
+    let Some(accounts::HandoffSession {
+        user_id,
+        device_id,
+        revoked_at,
+        active,
+    }) = row
+    else {
         return Err(AppError::user(
             StatusCode::FORBIDDEN,
             ErrorCode::HandoffUnknownDevice,

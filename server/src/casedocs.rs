@@ -9,7 +9,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::db::{Backend, Connection, OptionalExtension, Value, params, to_value};
+use crate::db::Connection;
+use crate::db::docs;
+use crate::db::views::{self, DeadlineRow, FindingRow, Projection};
 use automerge::{AutoCommit, Change, ChangeHash};
 use serde::Serialize;
 use serde_json::json;
@@ -56,35 +58,18 @@ pub fn today_vn() -> Date {
 
 /// Reads a document's stored form: its snapshot and the changes logged after it.
 pub fn read_stored(conn: &Connection, id: &str) -> crate::db::Result<Option<StoredDoc>> {
-    let row: Option<(String, Option<Vec<u8>>, i64)> = conn
-        .prepare_cached("SELECT org_id, snapshot, snapshot_seq FROM docs WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let Some((org_id, snapshot, snapshot_seq)) = row else {
-        return Ok(None);
-    };
-    let changes = conn
-        .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?
-        .query_map(params![id, snapshot_seq], |r| r.get::<_, Vec<u8>>(0))?
-        .collect::<crate::db::Result<Vec<_>>>()?;
-    let (bytes, version): (i64, i64) = conn
-        .prepare_cached(
-            "SELECT COALESCE(SUM(length(bytes)), 0), COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1",
-        )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(Some(StoredDoc {
-        org_id,
-        snapshot,
-        changes,
-        bytes: bytes as usize,
-        version,
+    Ok(docs::stored_doc(conn, id)?.map(|row| StoredDoc {
+        org_id: row.org_id,
+        snapshot: row.snapshot,
+        changes: row.changes,
+        bytes: row.bytes as usize,
+        version: row.version,
     }))
 }
 
 /// The highest log sequence number of a document (0 when it has none).
 pub fn doc_version(conn: &Connection, id: &str) -> crate::db::Result<i64> {
-    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1")?
-        .query_row([id], |r| r.get(0))
+    docs::doc_version(conn, id)
 }
 
 /// Loads a document from its snapshot and the changes logged after it.
@@ -104,10 +89,7 @@ fn corrupt(id: &str, e: impl std::fmt::Display) -> crate::db::Error {
 
 /// Whether organisation `org_id` lies in the subtree whose path is `scope_path`.
 pub fn org_in_scope(conn: &Connection, org_id: &str, scope_path: &str) -> crate::db::Result<bool> {
-    let path: Option<String> = conn
-        .prepare_cached("SELECT path FROM orgs WHERE id = ?1")?
-        .query_row([org_id], |r| r.get(0))
-        .optional()?;
+    let path = docs::org_path(conn, org_id)?;
     Ok(path.is_some_and(|p| path_in_scope(&p, scope_path)))
 }
 
@@ -130,11 +112,7 @@ pub fn scope_range(scope_path: &str) -> (String, String) {
 
 /// Whether the device was given this file (it may still push edits made before a move).
 pub fn device_holds(conn: &Connection, device_id: &str, doc_id: &str) -> crate::db::Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM device_docs WHERE device_id = ?1 AND doc_id = ?2")?
-        .query_row([device_id, doc_id], |_| Ok(()))
-        .optional()?
-        .is_some())
+    docs::device_holds(conn, device_id, doc_id)
 }
 
 /// Writes a merge computed by [`merge::merge`] inside the caller's transaction: checks the
@@ -159,24 +137,15 @@ pub fn commit_merged(
     if !merge::scope_allows(in_scope, held, m.moves()) {
         return Err(merge::out_of_scope(id));
     }
+    if docs::change_of_other_doc(conn, id.as_str(), m.new.iter().map(|c| c.hash().0))
+        .map_err(internal)?
     {
-        let mut stmt = conn
-            .prepare_cached("SELECT doc_id FROM changes WHERE hash = ?1")
-            .map_err(internal)?;
-        for c in &m.new {
-            let other: Option<String> = stmt
-                .query_row([c.hash().0.to_vec()], |r| r.get(0))
-                .optional()
-                .map_err(internal)?;
-            if other.is_some_and(|o| o != id.as_str()) {
-                return Err(merge::reject(
-                    id,
-                    RejectionCode::ChangeOfOtherDoc,
-                    "Một thay đổi trong gói đã thuộc về hồ sơ khác; không thể dùng cho hồ sơ này.",
-                    "A change in this push already belongs to another file; it cannot be used for this one.",
-                ));
-            }
-        }
+        return Err(merge::reject(
+            id,
+            RejectionCode::ChangeOfOtherDoc,
+            "Một thay đổi trong gói đã thuộc về hồ sơ khác; không thể dùng cho hồ sơ này.",
+            "A change in this push already belongs to another file; it cannot be used for this one.",
+        ));
     }
     append_changes(
         conn,
@@ -187,12 +156,8 @@ pub fn commit_merged(
     )
     .map_err(internal)?;
     write_views(conn, m, pusher.username).map_err(internal)?;
-    conn.prepare_cached("INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)")
-        .and_then(|mut s| s.execute([pusher.device_id, id.as_str()]))
-        .map_err(internal)?;
-    conn.prepare_cached("UPDATE devices SET wrote_at = ?2 WHERE id = ?1 AND wrote_at IS NULL")
-        .and_then(|mut s| s.execute(params![pusher.device_id, now_secs()]))
-        .map_err(internal)?;
+    docs::hold_docs(conn, pusher.device_id, [id.as_str()]).map_err(internal)?;
+    docs::mark_device_wrote(conn, pusher.device_id, now_secs()).map_err(internal)?;
     Ok(())
 }
 
@@ -208,36 +173,29 @@ fn append_changes(
 ) -> crate::db::Result<()> {
     let now = now_secs();
     if old_org.is_none() {
-        conn.prepare_cached(
-            "INSERT INTO docs(id, org_id, org_seq, created_at, updated_at) VALUES (?1, ?2, 0, ?3, ?3)",
-        )?
-        .execute(params![id, org_id, now])?;
+        docs::insert_doc(conn, id, org_id, now)?;
     }
     let mut seq = 0i64;
-    let mut ins = conn.prepare_cached(
-        "INSERT OR IGNORE INTO changes(doc_id, hash, actor, bytes, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
+    let mut log = docs::change_log(conn)?;
     for c in changes {
-        let inserted = ins.execute(params![
+        let added = log.append(
             id,
-            c.hash().0.to_vec(),
-            c.actor_id().to_hex_string(),
+            &c.hash().0,
+            &c.actor_id().to_hex_string(),
             // Automerge's compressed form of the change (its own deflate chunk, above
             // 256 bytes): about half the disk, the same change and hash; devices receive
             // it as it is stored and inflate it with the usual caps.
             c.clone().bytes().as_ref(),
-            now
-        ])?;
-        if inserted == 1 {
-            seq = conn.last_insert_rowid()?;
+            now,
+        )?;
+        if let Some(s) = added {
+            seq = s;
         }
     }
     if old_org != Some(org_id) {
-        conn.prepare_cached("UPDATE docs SET org_id = ?2, org_seq = ?3 WHERE id = ?1")?
-            .execute(params![id, org_id, seq])?;
+        docs::place_doc(conn, id, org_id, seq)?;
     }
-    conn.prepare_cached("UPDATE docs SET updated_at = ?2 WHERE id = ?1")?
-        .execute(params![id, now])?;
+    docs::touch_doc(conn, id, now)?;
     Ok(())
 }
 
@@ -281,12 +239,7 @@ fn write_all_views(
     // What a first sync hands out for this file without loading it.
     let summary = shared::summary::of_parts(case, review, eval, conflicts.len(), today);
     let heads: Vec<u8> = doc.get_heads().iter().flat_map(|h| h.0).collect();
-    conn.prepare_cached(
-        "UPDATE docs SET summary = ?2, heads = ?3,
-            summary_seq = (SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1)
-         WHERE id = ?1",
-    )?
-    .execute(params![id, stored_summary(&summary), heads])?;
+    docs::set_summary(conn, id, &stored_summary(&summary), &heads)?;
     if !review.merged_into.is_empty() {
         return retire_merged(conn, id, changed_by);
     }
@@ -300,15 +253,8 @@ fn write_all_views(
 /// findings, deadlines and identity keys go, and its open conflicts close. Its document
 /// and history stay.
 fn retire_merged(conn: &Connection, id: &str, changed_by: &str) -> crate::db::Result<()> {
-    for table in ["projections", "findings", "deadlines", "identity_keys"] {
-        conn.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), [id])?;
-    }
-    conn.execute(
-        "UPDATE conflicts SET closed_at = ?2, resolved_by = COALESCE(resolved_by, ?3)
-         WHERE doc_id = ?1 AND closed_at IS NULL",
-        params![id, now_secs(), changed_by],
-    )?;
-    Ok(())
+    views::delete_views_of(conn, id)?;
+    views::close_open_conflicts_of(conn, id, now_secs(), changed_by)
 }
 
 /// Writes the projection and conflicts a merge computed.
@@ -340,77 +286,55 @@ fn write_projection(
     let count = |s: Severity| eval.findings.iter().filter(|f| f.severity == s).count() as i64;
     let p = &case.person;
     let introduced = !case.introducers.is_empty() || case.introducing_org.resolution_date.is_some();
-    conn.prepare_cached(
-        "INSERT INTO projections(doc_id, org_id, stage, full_name, sex, ethnicity, birth_date,
-            education, youth_union, introduced, class_date, branch_vote_date, decision_date,
-            ceremony_date, official_date, stopped, blocking, warnings, returned, review_comment,
-            rule_set, evaluated_on, case_json, eval_json, updated_at, source_kind, occupation,
-            class_id, outstanding_date, application_date, minority, decision_age)
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,
-            ?26,?27,?28,?29,?30,?31,?32)
-         ON CONFLICT(doc_id) DO UPDATE SET org_id=excluded.org_id, stage=excluded.stage,
-            full_name=excluded.full_name, sex=excluded.sex, ethnicity=excluded.ethnicity,
-            birth_date=excluded.birth_date, education=excluded.education,
-            youth_union=excluded.youth_union, introduced=excluded.introduced,
-            class_date=excluded.class_date, branch_vote_date=excluded.branch_vote_date,
-            decision_date=excluded.decision_date, ceremony_date=excluded.ceremony_date,
-            official_date=excluded.official_date, stopped=excluded.stopped,
-            blocking=excluded.blocking, warnings=excluded.warnings, returned=excluded.returned,
-            review_comment=excluded.review_comment, rule_set=excluded.rule_set,
-            evaluated_on=excluded.evaluated_on, case_json=excluded.case_json,
-            eval_json=excluded.eval_json, updated_at=excluded.updated_at,
-            source_kind=excluded.source_kind, occupation=excluded.occupation,
-            class_id=excluded.class_id, outstanding_date=excluded.outstanding_date,
-            application_date=excluded.application_date, minority=excluded.minority,
-            decision_age=excluded.decision_age",
-    )?
-    .execute(params![
-        id,
-        case.org_id,
-        eval.stage.code(),
-        p.full_name,
-        p.sex.map(|s| json_text(&s).trim_matches('"').to_string()),
-        p.ethnicity,
-        opt(p.birth_date),
-        p.education_level
-            .map(|e| json_text(&e).trim_matches('"').to_string()),
-        p.youth_union_member,
-        introduced,
-        opt(case.awareness_class.certificate_date),
-        opt(case.branch_votes.last().and_then(|v| v.meeting_date)),
-        opt(case.decision.date_signed),
-        opt(case.probation.ceremony_date),
-        opt(case.official_date),
-        case.stop.reason.is_some() || case.stop.date.is_some(),
-        count(Severity::Blocking),
-        count(Severity::Warning),
-        review.returned,
-        review.comment,
-        eval.rule_set.version(),
-        today.to_string(),
-        // The case and its evaluation are read from the document where they are shown:
-        // JSON copies here doubled the disk of every file (the columns stay, empty, for
-        // stores migrated before).
-        "",
-        "",
-        now_secs(),
-        case.source.kind.map(|k| k.code()),
-        p.occupation.map(|o| o.code()),
-        case.awareness_class.class_id.trim(),
-        opt(case.source.outstanding_list_date),
-        opt(case.application.letter_date),
-        case.is_ethnic_minority(),
-        match (p.birth_date, case.decision.date_signed) {
-            (Some(b), Some(d)) => Some(b.years_between(d)),
-            _ => None,
+    views::upsert_projection(
+        conn,
+        &Projection {
+            doc_id: id,
+            org_id: &case.org_id,
+            stage: eval.stage.code(),
+            full_name: &p.full_name,
+            sex: p.sex.map(|s| json_text(&s).trim_matches('"').to_string()),
+            ethnicity: &p.ethnicity,
+            birth_date: opt(p.birth_date),
+            education: p
+                .education_level
+                .map(|e| json_text(&e).trim_matches('"').to_string()),
+            youth_union: p.youth_union_member,
+            introduced,
+            class_date: opt(case.awareness_class.certificate_date),
+            branch_vote_date: opt(case.branch_votes.last().and_then(|v| v.meeting_date)),
+            decision_date: opt(case.decision.date_signed),
+            ceremony_date: opt(case.probation.ceremony_date),
+            official_date: opt(case.official_date),
+            stopped: case.stop.reason.is_some() || case.stop.date.is_some(),
+            blocking: count(Severity::Blocking),
+            warnings: count(Severity::Warning),
+            returned: review.returned,
+            review_comment: &review.comment,
+            rule_set: eval.rule_set.version(),
+            evaluated_on: today.to_string(),
+            // The case and its evaluation are read from the document where they are
+            // shown: JSON copies here doubled the disk of every file (the columns stay,
+            // empty, for stores migrated before).
+            case_json: "",
+            eval_json: "",
+            updated_at: now_secs(),
+            source_kind: case.source.kind.map(|k| k.code()),
+            occupation: p.occupation.map(|o| o.code()),
+            class_id: case.awareness_class.class_id.trim(),
+            outstanding_date: opt(case.source.outstanding_list_date),
+            application_date: opt(case.application.letter_date),
+            minority: case.is_ethnic_minority(),
+            decision_age: match (p.birth_date, case.decision.date_signed) {
+                (Some(b), Some(d)) => Some(b.years_between(d)),
+                _ => None,
+            },
         },
-    ])?;
-    conn.prepare_cached("DELETE FROM findings WHERE doc_id = ?1")?
-        .execute([id])?;
+    )?;
     // Only what a queue shows: context ("info") is part of the evaluation, computed again
     // from the document where it is shown. One row per code and field (the last, as a
     // replacement would keep), written many rows per statement.
-    let mut findings: BTreeMap<(&str, &str), Vec<Value>> = BTreeMap::new();
+    let mut findings: BTreeMap<(&str, &str), FindingRow<'_>> = BTreeMap::new();
     for f in eval
         .findings
         .iter()
@@ -418,43 +342,32 @@ fn write_projection(
     {
         findings.insert(
             (f.code, f.field),
-            vec![
-                to_value(&id)?,
-                to_value(&f.code)?,
-                to_value(json_text(&f.severity).trim_matches('"'))?,
-                to_value(&f.field)?,
-                to_value(&f.message_vi)?,
-                to_value(&f.message_en)?,
-            ],
+            FindingRow {
+                code: f.code,
+                severity: json_text(&f.severity).trim_matches('"').to_string(),
+                field: f.field,
+                message_vi: &f.message_vi,
+                message_en: &f.message_en,
+            },
         );
     }
-    conn.insert_many(
-        "INSERT INTO findings(doc_id, code, severity, field, message_vi, message_en)",
-        &findings.into_values().collect::<Vec<_>>(),
-    )?;
-    conn.prepare_cached("DELETE FROM deadlines WHERE doc_id = ?1")?
-        .execute([id])?;
+    views::replace_findings(conn, id, findings.into_values())?;
     // Only open deadlines: every reader asks for those, and a met one is part of the
     // evaluation, computed again from the document where it is shown.
-    let mut deadlines: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    let mut deadlines: BTreeMap<&str, DeadlineRow<'_>> = BTreeMap::new();
     for d in eval.deadlines.iter().filter(|d| !d.done) {
         deadlines.insert(
             d.code,
-            vec![
-                to_value(&id)?,
-                to_value(&d.code)?,
-                to_value(&d.label_vi)?,
-                to_value(&d.label_en)?,
-                to_value(&d.due.to_string())?,
-                to_value(&d.done)?,
-            ],
+            DeadlineRow {
+                code: d.code,
+                label_vi: d.label_vi,
+                label_en: d.label_en,
+                due: d.due.to_string(),
+                done: d.done,
+            },
         );
     }
-    conn.insert_many(
-        "INSERT INTO deadlines(doc_id, code, label_vi, label_en, due, done)",
-        &deadlines.into_values().collect::<Vec<_>>(),
-    )?;
-    Ok(())
+    views::replace_deadlines(conn, id, deadlines.into_values())
 }
 
 fn json_text<T: Serialize>(v: &T) -> String {
@@ -484,60 +397,36 @@ fn sync_conflicts(
     current: &[FieldConflict],
     changed_by: &str,
 ) -> crate::db::Result<()> {
-    let mut open: HashMap<String, (i64, String)> = HashMap::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, path, values_json FROM conflicts WHERE doc_id = ?1 AND closed_at IS NULL",
-        )?;
-        for row in stmt.query_map([id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })? {
-            let (cid, path, values) = row?;
-            open.insert(path, (cid, values));
-        }
-    }
+    let mut open = views::open_conflicts_by_path(conn, id)?;
     if current.is_empty() && open.is_empty() {
         return Ok(());
     }
     let now = now_secs();
     let mut attribution = Attribution::new(doc);
-    let mut update = conn.prepare_cached("UPDATE conflicts SET values_json = ?2 WHERE id = ?1")?;
     // New conflicts go in a few statements of many rows: a file can open thousands at
     // once, and on PostgreSQL each statement is a round trip made holding the writer.
-    let mut opened: Vec<Vec<Value>> = Vec::new();
+    let mut opened: Vec<(&str, String)> = Vec::new();
     for fc in current {
         let values = attribution.values(conn, fc)?;
         let values_json = serde_json::to_string(&values).unwrap_or_default();
         match open.remove(&fc.path) {
             Some((_, old)) if old == values_json => {}
-            Some((cid, _)) => {
-                update.execute(params![cid, values_json])?;
-            }
-            None => opened.push(vec![
-                Value::from(id),
-                Value::from(fc.path.as_str()),
-                Value::Text(values_json),
-                Value::Integer(now),
-            ]),
+            Some((cid, _)) => views::set_conflict_values(conn, cid, &values_json)?,
+            None => opened.push((fc.path.as_str(), values_json)),
         }
     }
-    conn.insert_many(
-        "INSERT INTO conflicts(doc_id, path, values_json, opened_at)",
-        &opened,
-    )?;
+    views::open_conflicts(conn, id, now, opened)?;
     // Whatever is still open no longer has concurrent values: a later change settled it.
     if !open.is_empty() {
         let json = doc::to_json(doc);
         for (path, (cid, _)) in open {
             let value = value_at(&json, &path);
-            conn.execute(
-                "UPDATE conflicts SET closed_at = ?2, resolved_by = COALESCE(resolved_by, ?3),
-                     resolution_json = COALESCE(resolution_json, ?4) WHERE id = ?1",
-                params![cid, now, changed_by, json!({"value": value}).to_string()],
+            views::close_conflict(
+                conn,
+                cid,
+                now,
+                changed_by,
+                &json!({"value": value}).to_string(),
             )?;
         }
     }
@@ -633,14 +522,7 @@ impl Attribution {
 
 /// The user and device names behind an actor id, or "?" when it is not registered.
 pub fn actor_owner(conn: &Connection, actor: &str) -> crate::db::Result<(String, String)> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT u.display_name || ' (' || u.username || ')', d.name FROM actors a
-             JOIN users u ON u.id = a.user_id JOIN devices d ON d.id = a.device_id WHERE a.actor = ?1",
-        )?
-        .query_row([actor], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or_else(|| ("?".into(), "?".into())))
+    Ok(docs::actor_owner(conn, actor)?.unwrap_or_else(|| ("?".into(), "?".into())))
 }
 
 /// One page of the pull feed for a scope: the changes logged after `cursor`, plus the
@@ -747,10 +629,7 @@ pub fn pull(
 
 /// Step 1 (read): the scope the device was last served.
 pub fn pull_start(conn: &Connection, feed: &Feed<'_>) -> crate::db::Result<PullStart> {
-    let served: Option<Option<String>> = conn
-        .prepare_cached("SELECT scope_path FROM devices WHERE id = ?1")?
-        .query_row([feed.device_id], |r| r.get(0))
-        .optional()?;
+    let served = docs::served_scope(conn, feed.device_id)?;
     let scope_changed = matches!(&served, Some(Some(p)) if p != feed.scope_path);
     Ok(PullStart {
         served,
@@ -768,19 +647,10 @@ pub fn pull_prepare(
     start: &PullStart,
 ) -> crate::db::Result<()> {
     let device = feed.device_id;
-    let mut del =
-        conn.prepare_cached("DELETE FROM device_docs WHERE device_id = ?1 AND doc_id = ?2")?;
-    for d in feed.dropped {
-        del.execute([device, d.as_str()])?;
-    }
+    docs::drop_held(conn, device, feed.dropped.iter().map(DocId::as_str))?;
     if matches!(start.served, Some(None)) {
         let (lo, hi) = scope_range(feed.scope_path);
-        conn.prepare_cached(
-            "INSERT OR IGNORE INTO device_docs(device_id, doc_id)
-             SELECT ?1, d.id FROM docs d JOIN orgs o ON o.id = d.org_id
-             WHERE o.path >= ?2 AND o.path < ?3 AND d.org_seq <= ?4",
-        )?
-        .execute(params![device, lo, hi, cursor as i64])?;
+        docs::hold_scope_upto(conn, device, &lo, &hi, cursor as i64)?;
     }
     Ok(())
 }
@@ -831,40 +701,11 @@ pub fn pull_read(
     };
     // Files that entered the scope after the cursor (moved in, or the account's scope
     // grew): their older history first.
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT c.doc_id, c.hash, c.bytes FROM docs d JOIN orgs o ON o.id = d.org_id
-             JOIN changes c ON c.doc_id = d.id
-             WHERE o.path >= ?2 AND o.path < ?3 AND c.seq <= ?1
-               AND (d.org_seq > ?1 OR (?4 AND NOT EXISTS (
-                    SELECT 1 FROM device_docs x WHERE x.device_id = ?5 AND x.doc_id = d.id)))
-             ORDER BY c.doc_id, c.seq",
-        )?;
-        let rows = stmt.query_map(params![cursor_i, lo, hi, scope_changed, device], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (d, h, b) = row?;
-            bytes += push(d, h, b, &mut docs);
-        }
+    for row in docs::entered_scope_changes(conn, cursor_i, &lo, &hi, scope_changed, device)? {
+        let (d, h, b) = row?;
+        bytes += push(d, h, b, &mut docs);
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.seq, c.doc_id, c.hash, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
-         JOIN orgs o ON o.id = d.org_id
-         WHERE c.seq > ?1 AND c.seq <= ?2 AND o.path >= ?3 AND o.path < ?4 ORDER BY c.seq",
-    )?;
-    let rows = stmt.query_map(params![cursor_i, head, lo, hi], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Vec<u8>>(2)?,
-            r.get::<_, Vec<u8>>(3)?,
-        ))
-    })?;
+    let rows = docs::feed_changes(conn, cursor_i, head, &lo, &hi)?;
     let mut last = cursor_i;
     let mut more = false;
     for row in rows {
@@ -898,27 +739,7 @@ fn removed_since(
     scope_changed: bool,
 ) -> crate::db::Result<Vec<DocId>> {
     let (lo, hi) = scope_range(feed.scope_path);
-    // Unless the scope changed, only files placed after the cursor can have left it: the
-    // index on the placing position finds them without reading every held file.
-    let sql = if scope_changed || cursor == 0 {
-        "SELECT x.doc_id FROM device_docs x LEFT JOIN docs d ON d.id = x.doc_id
-         LEFT JOIN orgs o ON o.id = d.org_id
-         WHERE x.device_id = ?1 AND (?2 OR d.org_seq IS NULL OR d.org_seq > ?3)
-           AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)"
-    } else {
-        "SELECT d.id FROM docs d JOIN device_docs x ON x.doc_id = d.id AND x.device_id = ?1
-         LEFT JOIN orgs o ON o.id = d.org_id
-         WHERE NOT ?2 AND d.org_seq > ?3
-           AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)"
-    };
-    conn.prepare_cached(sql)?
-        .query_map(
-            params![feed.device_id, scope_changed, cursor, lo, hi],
-            |r| r.get::<_, String>(0),
-        )?
-        .map(|r| r.map(|s| DocId::try_from(s).ok()))
-        .filter_map(|r| r.transpose())
-        .collect()
+    docs::held_outside_scope(conn, feed.device_id, cursor, scope_changed, &lo, &hi)
 }
 
 /// The names of a summary's fields, in the order [`stored_summary`] writes their values.
@@ -974,10 +795,7 @@ struct Kept {
 }
 
 fn read_kept(conn: &Connection, id: &str) -> crate::db::Result<Option<Kept>> {
-    let row: Option<(Option<String>, Option<Vec<u8>>, i64)> = conn
-        .prepare_cached("SELECT summary, heads, summary_seq FROM docs WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+    let row = docs::kept_summary(conn, id)?;
     let Some((Some(summary), Some(heads), seq)) = row else {
         return Ok(None);
     };
@@ -1077,19 +895,8 @@ fn whole_page(
     // The files after the resume point, as many as a page could hold (a file is at
     // least a few hundred bytes), and how many there are in all.
     let cap = (max_bytes / 256).clamp(64, 20_000) as i64;
-    let ids: Vec<String> = conn
-        .prepare_cached(
-            "SELECT d.id FROM docs d JOIN orgs o ON o.id = d.org_id
-             WHERE o.path >= ?1 AND o.path < ?2 AND d.id > ?3 ORDER BY d.id LIMIT ?4",
-        )?
-        .query_map(params![lo, hi, after, cap], |r| r.get(0))?
-        .collect::<crate::db::Result<_>>()?;
-    let left: i64 = conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM docs d JOIN orgs o ON o.id = d.org_id
-             WHERE o.path >= ?1 AND o.path < ?2 AND d.id > ?3",
-        )?
-        .query_row(params![lo, hi, after], |r| r.get(0))?;
+    let ids = docs::scope_doc_ids_after(conn, &lo, &hi, after, cap)?;
+    let left = docs::count_scope_docs_after(conn, &lo, &hi, after)?;
     let ctx = EvalContext::new(whole.today, &whole.rules.settings, &whole.rules.calendar);
     // Loading, saving and summarising is most of a page's cost: it is done on a few
     // threads, in batches read from this snapshot, and the page is cut in file order.
@@ -1151,19 +958,16 @@ pub fn pull_finish(
     start: &PullStart,
 ) -> crate::db::Result<()> {
     let device = feed.device_id;
-    let mut held = conn
-        .prepare_cached("INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)")?;
-    for id in page
-        .docs
-        .iter()
-        .map(|d| &d.doc_id)
-        .chain(page.whole.iter().map(|w| &w.doc_id))
-    {
-        held.execute([device, id.as_str()])?;
-    }
+    docs::hold_docs(
+        conn,
+        device,
+        page.docs
+            .iter()
+            .map(|d| d.doc_id.as_str())
+            .chain(page.whole.iter().map(|w| w.doc_id.as_str())),
+    )?;
     if matches!(&start.served, Some(s) if s.as_deref() != Some(feed.scope_path)) {
-        conn.prepare_cached("UPDATE devices SET scope_path = ?2 WHERE id = ?1")?
-            .execute([device, feed.scope_path])?;
+        docs::set_served_scope(conn, device, feed.scope_path)?;
     }
     Ok(())
 }
@@ -1176,18 +980,7 @@ pub fn pull_finish(
 /// data says: the newest change, or the newest position the tree's reorganisation
 /// recorded (`settings.feed_mark`, written in its transaction).
 pub fn feed_position(conn: &Connection) -> crate::db::Result<i64> {
-    let sql = match conn.backend() {
-        Backend::Sqlite => {
-            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0),
-                    COALESCE((SELECT MAX(seq) FROM changes), 0))"
-        }
-        Backend::Postgres => {
-            "SELECT GREATEST(
-                 COALESCE((SELECT CAST(value AS BIGINT) FROM settings WHERE key = 'feed_mark'), 0),
-                 COALESCE((SELECT MAX(seq) FROM changes), 0))"
-        }
-    };
-    conn.query_row(sql, (), |r| r.get(0))
+    docs::feed_position(conn)
 }
 
 /// Whose feed a pull reads: the device, its scope, and the files it reports dropped.
@@ -1224,22 +1017,11 @@ pub fn compact_prepare(
     after: &str,
     max_docs: usize,
 ) -> crate::db::Result<(Vec<Folded>, Option<String>)> {
-    let ids: Vec<String> = conn
-        .prepare(
-            "SELECT d.id FROM docs d WHERE d.id > ?2 AND (SELECT COUNT(*) FROM changes c
-                WHERE c.doc_id = d.id AND c.seq > d.snapshot_seq) >= ?1 ORDER BY d.id",
-        )?
-        .query_map(params![min_changes, after], |r| r.get(0))?
-        .take(max_docs)
-        .collect::<crate::db::Result<_>>()?;
+    let ids = docs::docs_to_compact(conn, min_changes, after, max_docs)?;
     let last = ids.last().cloned();
     let mut out = Vec::new();
     for id in ids {
-        let upto: i64 = conn.query_row(
-            "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1",
-            [&id],
-            |r| r.get(0),
-        )?;
+        let upto = docs::doc_version(conn, &id)?;
         let Some((_, mut doc)) = load_doc(conn, &id)? else {
             continue;
         };
@@ -1260,14 +1042,12 @@ pub fn compact_prepare(
 /// The cheap half, on the writer: stores each snapshot unless a newer one is there. A
 /// snapshot covers the log up to `upto`; changes stored since stay after it in the log.
 pub fn compact_store(conn: &Connection, folded: &[Folded]) -> crate::db::Result<usize> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE docs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1 AND snapshot_seq < ?3",
-    )?;
-    let mut compacted = 0;
-    for f in folded {
-        compacted += stmt.execute(params![f.id, f.snapshot, f.upto])?;
-    }
-    Ok(compacted)
+    docs::store_snapshots(
+        conn,
+        folded
+            .iter()
+            .map(|f| (f.id.as_str(), f.snapshot.as_slice(), f.upto)),
+    )
 }
 
 /// Whether a saved document loads back with exactly `heads`.
@@ -1302,13 +1082,7 @@ pub fn store_server_changes(
 ) -> crate::db::Result<()> {
     let changes = doc.get_changes(since);
     let (case, review) = doc::read_parts(doc).map_err(|e| corrupt(id.as_str(), e))?;
-    let old_org: Option<String> = conn
-        .query_row(
-            "SELECT org_id FROM docs WHERE id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let old_org = docs::doc_org(conn, id.as_str())?;
     append_changes(
         conn,
         id.as_str(),

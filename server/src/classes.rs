@@ -3,7 +3,7 @@
 //! on the device from the reference data), so participants and certificates are counted
 //! from the files themselves and a class's list is the files that name it.
 
-use crate::db::{Connection, OptionalExtension, params};
+use crate::db::Connection;
 use serde::Serialize;
 use shared::api::ErrorCode;
 use shared::date::Date;
@@ -31,60 +31,17 @@ pub struct Class {
 
 /// Adds or replaces a class.
 pub fn put(conn: &Connection, c: &Class) -> crate::db::Result<()> {
-    conn.execute(
-        "INSERT INTO classes(id, org_id, name, organiser, start_date, end_date, place, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT(id) DO UPDATE SET org_id = excluded.org_id, name = excluded.name,
-            organiser = excluded.organiser, start_date = excluded.start_date,
-            end_date = excluded.end_date, place = excluded.place, note = excluded.note",
-        params![
-            c.id,
-            c.org_id,
-            c.name,
-            c.organiser,
-            c.start_date.to_string(),
-            c.end_date.to_string(),
-            c.place,
-            c.note
-        ],
-    )?;
-    Ok(())
+    crate::db::classes::put(conn, c)
 }
-
-fn row(r: &crate::db::Row<'_>) -> crate::db::Result<Class> {
-    let date = |s: String| s.parse::<Date>().unwrap_or(Date::from_days_since_epoch(0));
-    Ok(Class {
-        id: r.get(0)?,
-        org_id: r.get(1)?,
-        name: r.get(2)?,
-        organiser: r.get(3)?,
-        start_date: date(r.get(4)?),
-        end_date: date(r.get(5)?),
-        place: r.get(6)?,
-        note: r.get(7)?,
-    })
-}
-
-const COLUMNS: &str = "id, org_id, name, organiser, start_date, end_date, place, note";
 
 pub fn get(conn: &Connection, id: &str) -> crate::db::Result<Option<Class>> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM classes WHERE id = ?1"),
-        [id],
-        row,
-    )
-    .optional()
+    crate::db::classes::get(conn, id)
 }
 
 /// The classes a user of `scope_path` may see or pick: opened by an organisation of the
 /// scope or by one above it (a district's class serves its wards), newest first.
 pub fn visible(conn: &Connection, orgs: &OrgIndex, scope_path: &str) -> AppResult<Vec<Class>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM classes ORDER BY start_date DESC, id"
-    ))?;
-    let all = stmt
-        .query_map((), row)?
-        .collect::<crate::db::Result<Vec<_>>>()?;
+    let all = crate::db::classes::all(conn)?;
     Ok(all
         .into_iter()
         .filter(|c| {
@@ -122,7 +79,7 @@ pub fn save(conn: &mut Connection, orgs: &OrgIndex, caller: &Admin, c: Class) ->
     }
     let tx = conn.transaction()?;
     let id = if c.id.trim().is_empty() {
-        let n: i64 = tx.query_row("SELECT COUNT(*) FROM classes", (), |r| r.get(0))?;
+        let n = crate::db::classes::count(&tx)?;
         let mut k = n + 1;
         loop {
             let id = format!("lop-{}-{k:03}", c.start_date.year());
@@ -219,16 +176,7 @@ pub fn figures_via(
     period: Period,
     via: Via,
 ) -> AppResult<ClassesFigure> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM classes WHERE start_date BETWEEN ?1 AND ?2 ORDER BY start_date, id"
-    ))?;
-    let classes = stmt
-        .query_map([period.from.to_string(), period.to.to_string()], row)?
-        .collect::<crate::db::Result<Vec<_>>>()?;
-    let mut per = conn.prepare_cached(
-        "SELECT org_id, class_date IS NOT NULL, decision_date IS NOT NULL
-         FROM projections WHERE class_id = ?1",
-    )?;
+    let classes = crate::db::classes::starting_between(conn, period.from, period.to)?;
     let mut out = ClassesFigure::default();
     for c in classes {
         let mut f = ClassFigure {
@@ -243,14 +191,7 @@ pub fn figures_via(
             certified: 0,
             admitted: 0,
         };
-        for r in per.query_map([&c.id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, bool>(1)?,
-                r.get::<_, bool>(2)?,
-            ))
-        })? {
-            let (org, certified, admitted) = r?;
+        for (org, certified, admitted) in crate::db::classes::participants(conn, &c.id)? {
             if orgs.in_subtree(&org, root_path) {
                 f.participants += 1;
                 f.certified += usize::from(certified);

@@ -21,8 +21,9 @@ use crate::admin::{
     TermImport, TermTarget, UserImport,
 };
 use crate::casedocs::RulesConfig;
+use crate::db::store::Store;
+use crate::db::{accounts, orgs};
 use crate::error::AppResult;
-use crate::store::Store;
 
 /// Password of every demo account, printed at first start.
 pub const DEMO_PASSWORD: &str = "demo2026";
@@ -894,14 +895,8 @@ fn generate(today: Date) -> Demo {
 
 /// Registers the two demo devices of the Lạch Tray cadre, one actor each.
 fn demo_devices(tx: &crate::db::Connection, actors: [[u8; 16]; 2]) -> AppResult<[ActorId; 2]> {
-    let uid: i64 = tx.query_row(
-        "SELECT id FROM users WHERE username = 'canbo.lachtray'",
-        (),
-        |r| r.get(0),
-    )?;
-    let path: String = tx.query_row("SELECT path FROM orgs WHERE id = 'phuong-11'", (), |r| {
-        r.get(0)
-    })?;
+    let uid = accounts::user_id_by_name(tx, "canbo.lachtray")?.ok_or(crate::db::Error::NoRows)?;
+    let path = orgs::path_of(tx, "phuong-11")?.ok_or(crate::db::Error::NoRows)?;
     let now = crate::auth::now_secs();
     let mut out = Vec::new();
     for ((id, name), bytes) in [
@@ -911,16 +906,9 @@ fn demo_devices(tx: &crate::db::Connection, actors: [[u8; 16]; 2]) -> AppResult<
     .into_iter()
     .zip(actors)
     {
-        tx.execute(
-            "INSERT OR IGNORE INTO devices(id, user_id, name, created_at, last_seen, scope_path, wrote_at)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?4)",
-            crate::db::params![id, uid, name, now, path],
-        )?;
+        accounts::insert_device_in_use(tx, id, uid, name, now, &path)?;
         let actor = ActorId::from(bytes.as_slice());
-        tx.execute(
-            "INSERT INTO actors(actor, device_id, user_id) VALUES (?1, ?2, ?3)",
-            crate::db::params![actor.to_hex_string(), id, uid],
-        )?;
+        accounts::insert_actor(tx, &actor.to_hex_string(), id, uid)?;
         out.push(actor);
     }
     Ok([out[0].clone(), out[1].clone()])

@@ -18,9 +18,9 @@ use shared::limits::Limits;
 use shared::sync::{DocChanges, DocId, Rejection};
 
 use crate::casedocs::{self, Feed, Page, RulesConfig};
+use crate::db::store::Store;
 use crate::error::{AppError, AppResult};
 use crate::merge::{self, Merged, Pusher, StoredDoc};
-use crate::store::Store;
 
 /// What merging a batch of pushed documents did.
 #[derive(Debug, Default)]
@@ -136,12 +136,7 @@ fn merge_one(
 
 impl DocStore for Store {
     fn device_actors(&self, device_id: &str) -> AppResult<HashSet<String>> {
-        let conn = self.read();
-        let mut stmt = conn.prepare_cached("SELECT actor FROM actors WHERE device_id = ?1")?;
-        let rows = stmt
-            .query_map([device_id], |r| r.get(0))?
-            .collect::<Result<HashSet<String>, _>>()?;
-        Ok(rows)
+        Ok(crate::db::docs::device_actors(&self.read(), device_id)?)
     }
 
     fn apply_push(

@@ -11,7 +11,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::db::{Connection, OptionalExtension, params};
+use crate::db::Connection;
+use crate::db::duplicates as db;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -24,10 +25,10 @@ use shared::model::CaseFile;
 
 use crate::auth::{Caller, now_secs};
 use crate::casedocs::{self, RulesConfig, scope_range};
+use crate::db::store::Store;
 use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppQuery, Reviewer};
 use crate::review::write_as_reviewer;
-use crate::store::Store;
 use crate::{AppState, admin, blocking};
 
 /// What duplicate detection compares, as the projection last stored it: the name, the
@@ -50,17 +51,13 @@ impl Identity {
 
     /// The identity of a file as its projection holds it, before it is rewritten.
     pub fn stored(conn: &Connection, id: &str) -> crate::db::Result<Option<Identity>> {
-        conn.prepare_cached(
-            "SELECT full_name, birth_date, org_id FROM projections WHERE doc_id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok(Identity {
-                full_name: r.get(0)?,
-                birth_date: r.get(1)?,
-                org_id: r.get(2)?,
-            })
-        })
-        .optional()
+        Ok(
+            db::stored_identity(conn, id)?.map(|(full_name, birth_date, org_id)| Identity {
+                full_name,
+                birth_date,
+                org_id,
+            }),
+        )
     }
 }
 
@@ -79,69 +76,41 @@ pub fn detect(
         .collect();
     wanted.sort();
     wanted.dedup();
-    let stored: Vec<(String, String)> = conn
-        .prepare_cached(
-            "SELECT reason, key FROM identity_keys WHERE doc_id = ?1 ORDER BY reason, key",
-        )?
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<crate::db::Result<_>>()?;
+    let stored = db::identity_keys_of(conn, id)?;
     // Nothing that identifies the person changed (keys, name, birth date, branch): every
     // pair with this file was found when it or the other file was last stored.
     if stored == wanted && before == Some(&Identity::of(case)) {
         return Ok(());
     }
-    conn.prepare_cached("DELETE FROM identity_keys WHERE doc_id = ?1")?
-        .execute([id])?;
+    db::delete_identity_keys(conn, id)?;
     let mut found: BTreeMap<String, Reason> = BTreeMap::new();
-    {
-        let mut ins = conn.prepare_cached(
-            "INSERT OR IGNORE INTO identity_keys(doc_id, reason, key) VALUES (?1, ?2, ?3)",
-        )?;
-        let mut same = conn.prepare_cached(
-            "SELECT doc_id FROM identity_keys WHERE reason = ?1 AND key = ?2 AND doc_id <> ?3",
-        )?;
-        for (reason, key) in keys {
-            ins.execute(params![id, reason.code(), key])?;
-            for other in
-                same.query_map(params![reason.code(), key, id], |r| r.get::<_, String>(0))?
-            {
-                let other = other?;
-                let e = found.entry(other).or_insert(reason);
-                *e = (*e).min(reason);
-            }
-        }
+    for (reason, key) in keys {
+        db::insert_identity_key(conn, id, reason.code(), &key)?;
+        db::each_file_with_key(conn, reason.code(), &key, id, |other| {
+            let e = found.entry(other).or_insert(reason);
+            *e = (*e).min(reason);
+        })?;
     }
     if let Some(born) = case.person.birth_date {
         // Files of the same branch born the same day: compared by name only (the
         // projection's name column, no parsing), and a bounded number of them, so a
         // branch with many files sharing a birth date cannot make every merge slow.
-        let mut stmt = conn.prepare_cached(
-            "SELECT doc_id, full_name FROM projections
-             WHERE org_id = ?1 AND birth_date = ?2 AND doc_id <> ?3 LIMIT 2000",
-        )?;
-        let rows = stmt.query_map(params![case.org_id, born.to_string(), id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
         let mine = dedup::SameDayName::new(&case.person.full_name);
-        for row in rows {
-            let (other, name) = row?;
+        db::each_born_same_day(conn, &case.org_id, &born.to_string(), id, |other, name| {
             if let Some(reason) = mine.compare(&dedup::SameDayName::new(&name), true) {
                 let e = found.entry(other).or_insert(reason);
                 *e = (*e).min(reason);
             }
-        }
+        })?;
     }
     let now = now_secs();
-    let mut ins = conn.prepare_cached(
-        "INSERT OR IGNORE INTO duplicates(a, b, reason, found_at) VALUES (?1, ?2, ?3, ?4)",
-    )?;
     for (other, reason) in found {
         let (a, b) = if id < other.as_str() {
             (id, other.as_str())
         } else {
             (other.as_str(), id)
         };
-        ins.execute(params![a, b, reason.code(), now])?;
+        db::insert_pair(conn, a, b, reason.code(), now)?;
     }
     Ok(())
 }
@@ -185,51 +154,7 @@ pub fn list(
         return Err(AppError::forbidden());
     }
     let (lo, hi) = scope_range(path);
-    // Merged files have no projection any more: their side is read from the document's
-    // org only, so decided pairs stay listable.
-    let sql = "SELECT p.id, p.reason, p.found_at, p.state, p.survivor, p.decided_by,
-               p.a, da.org_id, COALESCE(pa.full_name, ''), pa.birth_date, COALESCE(pa.stage, ''),
-               p.b, db.org_id, COALESCE(pb.full_name, ''), pb.birth_date, COALESCE(pb.stage, '')
-        FROM duplicates p
-        JOIN docs da ON da.id = p.a JOIN orgs oa ON oa.id = da.org_id
-        JOIN docs db ON db.id = p.b JOIN orgs ob ON ob.id = db.org_id
-        LEFT JOIN projections pa ON pa.doc_id = p.a
-        LEFT JOIN projections pb ON pb.doc_id = p.b
-        WHERE (?1 = 'all' OR p.state = ?1) AND (CAST(?4 AS BIGINT) IS NULL OR p.id = ?4)
-          AND oa.path >= ?2 AND oa.path < ?3 AND ob.path >= ?2 AND ob.path < ?3
-        ORDER BY p.found_at DESC, p.id DESC LIMIT 1000";
-    let rows = conn
-        .prepare(sql)?
-        .query_map(params![state, lo, hi, pair], |r| {
-            let reason: String = r.get(1)?;
-            let parsed = Reason::from_code(&reason);
-            Ok(Pair {
-                id: r.get(0)?,
-                reason_vi: parsed.map(Reason::label_vi).unwrap_or_default().into(),
-                reason_en: parsed.map(Reason::label_en).unwrap_or_default().into(),
-                reason,
-                found_at: r.get(2)?,
-                state: r.get(3)?,
-                survivor: r.get(4)?,
-                decided_by: r.get(5)?,
-                a: Side {
-                    doc_id: r.get(6)?,
-                    org_id: r.get(7)?,
-                    full_name: r.get(8)?,
-                    birth_date: r.get(9)?,
-                    stage: r.get(10)?,
-                },
-                b: Side {
-                    doc_id: r.get(11)?,
-                    org_id: r.get(12)?,
-                    full_name: r.get(13)?,
-                    birth_date: r.get(14)?,
-                    stage: r.get(15)?,
-                },
-            })
-        })?
-        .collect::<crate::db::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(db::pairs(conn, state, &lo, &hi, pair)?)
 }
 
 fn one_open(conn: &Connection, caller: &Reviewer, id: i64) -> AppResult<Pair> {
@@ -418,17 +343,9 @@ pub fn merge(
         },
     )?;
     let now = now_secs();
-    conn.execute(
-        "UPDATE duplicates SET state = 'merged', survivor = ?2, decided_by = ?3, decided_at = ?4
-         WHERE id = ?1",
-        params![id, survivor, who, now],
-    )?;
+    db::mark_merged(&conn, id, survivor, &who, now)?;
     // Other open pairs of the merged file are settled with it.
-    conn.execute(
-        "UPDATE duplicates SET state = 'merged', survivor = ?2, decided_by = ?3, decided_at = ?4
-         WHERE state = 'open' AND (a = ?1 OR b = ?1)",
-        params![loser, survivor, who, now],
-    )?;
+    db::settle_open_pairs_of(&conn, loser, survivor, &who, now)?;
     Ok(survivor.clone())
 }
 
@@ -436,13 +353,11 @@ pub fn merge(
 pub fn dismiss(store: &Store, caller: &Reviewer, id: i64) -> AppResult<()> {
     let conn = store.conn();
     one_open(&conn, caller, id)?;
-    conn.execute(
-        "UPDATE duplicates SET state = 'dismissed', decided_by = ?2, decided_at = ?3 WHERE id = ?1",
-        params![
-            id,
-            format!("{} ({})", caller.display_name, caller.username),
-            now_secs()
-        ],
+    db::mark_dismissed(
+        &conn,
+        id,
+        &format!("{} ({})", caller.display_name, caller.username),
+        now_secs(),
     )?;
     Ok(())
 }
@@ -461,12 +376,7 @@ pub struct LateEdits {
 pub fn late_edits(store: &Store, caller: &Reviewer, survivor: &str) -> AppResult<Vec<LateEdits>> {
     let merged: Vec<(String, i64)> = {
         let conn = store.read();
-        conn.prepare(
-            "SELECT CASE WHEN a = ?1 THEN b ELSE a END, decided_at FROM duplicates
-             WHERE survivor = ?1 AND state = 'merged' AND (a = ?1 OR b = ?1)",
-        )?
-        .query_map([survivor], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<crate::db::Result<_>>()?
+        db::merged_into_survivor(&conn, survivor)?
     };
     let mut out = Vec::new();
     for (loser, at) in merged {
@@ -507,13 +417,7 @@ pub fn late_edits(store: &Store, caller: &Reviewer, survivor: &str) -> AppResult
 
 /// The file a merged file was merged into, if it was.
 pub fn merged_into(conn: &Connection, id: &str) -> crate::db::Result<Option<String>> {
-    conn.query_row(
-        "SELECT survivor FROM duplicates WHERE state = 'merged' AND (a = ?1 OR b = ?1)
-           AND survivor <> ?1 LIMIT 1",
-        [id],
-        |r| r.get(0),
-    )
-    .optional()
+    db::survivor_of(conn, id)
 }
 
 pub fn routes() -> axum::Router<Arc<AppState>> {
@@ -535,9 +439,7 @@ fn org_path(conn: &Connection, caller: &Caller, org: Option<&str>) -> AppResult<
     match org.filter(|o| !o.is_empty()) {
         None => Ok(None),
         Some(org) => {
-            let path: Option<String> = conn
-                .query_row("SELECT path FROM orgs WHERE id = ?1", [org], |r| r.get(0))
-                .optional()?;
+            let path = db::org_path(conn, org)?;
             match path {
                 Some(p) if casedocs::path_in_scope(&p, &caller.scope_path) => Ok(Some(p)),
                 _ => Err(AppError::bad_request(

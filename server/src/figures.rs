@@ -6,7 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::db::{Connection, params};
+use crate::db::Connection;
+use crate::db::rollups as db;
 use serde::Serialize;
 use shared::date::Date;
 use shared::model::{Occupation, SourceKind};
@@ -81,57 +82,37 @@ fn admissions_direct(
     period: Period,
 ) -> AppResult<Vec<Admission>> {
     let sub = subtree_sql(root);
-    let (lo, hi) = sub.clone().unwrap_or_default();
     let mut out = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT decision_date, org_id, sex, ethnicity, youth_union, birth_date, education,
-                occupation, source_kind
-         FROM projections WHERE decision_date BETWEEN ?1 AND ?2
-         AND (CAST(?3 AS TEXT) IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4))",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            period.from.to_string(),
-            period.to.to_string(),
-            sub.as_ref().map(|_| lo.as_str()),
-            hi
-        ],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, bool>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, Option<String>>(7)?,
-                r.get::<_, Option<String>>(8)?,
-            ))
+    db::each_admission(
+        conn,
+        &period.from.to_string(),
+        &period.to.to_string(),
+        sub.as_ref().map(|(lo, hi)| (lo.as_str(), hi.as_str())),
+        |a| {
+            let Ok(d) = a.decision_date.parse::<Date>() else {
+                return;
+            };
+            if !orgs.in_subtree(&a.org_id, &root.path) {
+                return;
+            }
+            let e = fold(&a.ethnicity);
+            let young = a
+                .birth_date
+                .and_then(|b| b.parse::<Date>().ok())
+                .is_some_and(|b| (18..=30).contains(&b.years_between(d)));
+            out.push(Admission {
+                day: d,
+                org_id: a.org_id,
+                female: a.sex.as_deref() == Some("female"),
+                minority: !e.is_empty() && e != "kinh",
+                youth: a.youth_union,
+                young,
+                education: a.education.unwrap_or_default(),
+                occupation: a.occupation.unwrap_or_default(),
+                source_kind: a.source_kind.unwrap_or_default(),
+            });
         },
     )?;
-    for row in rows {
-        let (d, org_id, sex, ethnicity, youth, birth, education, occupation, source) = row?;
-        let Ok(d) = d.parse::<Date>() else { continue };
-        if !orgs.in_subtree(&org_id, &root.path) {
-            continue;
-        }
-        let e = fold(&ethnicity);
-        let young = birth
-            .and_then(|b| b.parse::<Date>().ok())
-            .is_some_and(|b| (18..=30).contains(&b.years_between(d)));
-        out.push(Admission {
-            day: d,
-            org_id,
-            female: sex.as_deref() == Some("female"),
-            minority: !e.is_empty() && e != "kinh",
-            youth,
-            young,
-            education: education.unwrap_or_default(),
-            occupation: occupation.unwrap_or_default(),
-            source_kind: source.unwrap_or_default(),
-        });
-    }
     Ok(out)
 }
 
@@ -316,20 +297,18 @@ fn count_dated(
             Ok(s.first().map_or(0, |s| s.values[0] as usize))
         }
         Via::Direct => {
-            let sql = format!(
-                "SELECT org_id, COUNT(*) FROM projections WHERE {} BETWEEN ?1 AND ?2 GROUP BY 1",
-                family.date
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
             let mut n = 0;
-            for row in stmt.query_map([period.from.to_string(), period.to.to_string()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })? {
-                let (org, k) = row?;
-                if orgs.in_subtree(&org, root_path) {
-                    n += k as usize;
-                }
-            }
+            db::each_dated_count(
+                conn,
+                family,
+                &period.from.to_string(),
+                &period.to.to_string(),
+                |org, k| {
+                    if orgs.in_subtree(&org, root_path) {
+                        n += k as usize;
+                    }
+                },
+            )?;
             Ok(n)
         }
     }
@@ -342,37 +321,17 @@ pub fn stages(
     root: &OrgInfo,
     via: Via,
 ) -> AppResult<HashMap<String, usize>> {
-    let sql = match via {
-        Via::Aggregates => {
-            "SELECT org_id, stage, n FROM agg_stage
-             WHERE CAST(?1 AS TEXT) IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)"
-        }
-        Via::Direct => {
-            "SELECT org_id, stage, COUNT(*) FROM projections
-             WHERE CAST(?1 AS TEXT) IS NULL OR org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)
-             GROUP BY 1, 2"
-        }
-    };
     let sub = subtree_sql(root);
-    let mut stmt = conn.prepare_cached(sql)?;
+    let within = sub.as_ref().map(|(lo, hi)| (lo.as_str(), hi.as_str()));
     let mut out = HashMap::new();
-    for row in stmt.query_map(
-        params![
-            sub.as_ref().map(|s| s.0.as_str()),
-            sub.as_ref().map(|s| s.1.as_str())
-        ],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        },
-    )? {
-        let (org, stage, n) = row?;
+    let add = |org: String, stage: String, n: i64| {
         if orgs.in_subtree(&org, &root.path) {
             *out.entry(stage).or_insert(0) += n as usize;
         }
+    };
+    match via {
+        Via::Aggregates => db::each_stage_count(conn, within, add)?,
+        Via::Direct => db::each_stage_count_direct(conn, within, add)?,
     }
     Ok(out)
 }
@@ -723,12 +682,8 @@ pub fn cohort_rollup(
 
 /// The cohort-entry setting in force, read from the stored rule settings.
 pub fn settings(conn: &Connection) -> RuleSettings {
-    conn.query_row(
-        "SELECT value FROM settings WHERE key = 'rule_settings'",
-        (),
-        |r| r.get::<_, String>(0),
-    )
-    .ok()
-    .and_then(|s| serde_json::from_str(&s).ok())
-    .unwrap_or_default()
+    db::rule_settings_json(conn)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
 }

@@ -21,7 +21,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Mutex, OnceLock};
 
-use crate::db::{OptionalExtension, params};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, Change, ObjId, ObjType, ReadDoc, ScalarValue};
 use serde_json::{Value as Json, json};
@@ -34,9 +33,10 @@ use shared::sync::{ChangeBytes, DocChanges, DocId};
 
 use crate::admin;
 use crate::casedocs::{self, RulesConfig};
+use crate::db::store::Store;
+use crate::db::{accounts, inspect};
 use crate::docstore::{DocStore, MergeConfig};
 use crate::merge::Pusher;
-use crate::store::Store;
 
 /// The organisation tree of every fuzzed store: a district with two ward committees.
 pub const ORGS: [&str; 6] = [
@@ -134,24 +134,12 @@ fn build_template() -> Result<Template, String> {
             (USERNAME, "phuong-a", DEVICE, &[0usize, 1][..]),
             ("canbo.b", "phuong-b", "dev-b", &[2][..]),
         ] {
-            conn.execute(
-                "INSERT INTO users(username, display_name, password_hash, role, scope_org)
-                 VALUES (?1, ?1, '!', 'cadre', ?2)",
-                params![user, scope],
-            )
-            .map_err(|e| e.to_string())?;
-            let uid = conn.last_insert_rowid().unwrap();
-            conn.execute(
-                "INSERT INTO devices(id, user_id, name, created_at) VALUES (?1, ?2, ?1, 0)",
-                params![device, uid],
-            )
-            .map_err(|e| e.to_string())?;
-            for a in actors {
-                conn.execute(
-                    "INSERT INTO actors(actor, device_id, user_id) VALUES (?1, ?2, ?3)",
-                    params![actor(*a).to_hex_string(), device, uid],
-                )
+            let uid = accounts::insert_user(&conn, user, user, "!", "cadre", scope)
                 .map_err(|e| e.to_string())?;
+            inspect::insert_idle_device(&conn, device, uid, device).map_err(|e| e.to_string())?;
+            for a in actors {
+                accounts::insert_actor(&conn, &actor(*a).to_hex_string(), device, uid)
+                    .map_err(|e| e.to_string())?;
             }
         }
     }
@@ -200,13 +188,7 @@ fn build_template() -> Result<Template, String> {
     }
     // The fuzzed device also holds the out-of-scope file, as when the office has moved a
     // file it was given: it may still push edits of it, but not move it.
-    store
-        .conn()
-        .execute(
-            "INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)",
-            params![DEVICE, DOC_IDS[3]],
-        )
-        .map_err(|e| e.to_string())?;
+    crate::db::docs::hold_docs(&store.conn(), DEVICE, [DOC_IDS[3]]).map_err(|e| e.to_string())?;
     casedocs::compact(&store.conn(), 1).map_err(|e| e.to_string())?;
     let [a, b]: [AutoCommit; 2] = docs.try_into().map_err(|_| "two documents".to_string())?;
     Ok(Template {
@@ -225,12 +207,7 @@ fn fresh_store() -> std::sync::MutexGuard<'static, Store> {
         let t = template().lock().unwrap_or_else(|p| p.into_inner());
         let from = t.store.conn();
         let mut to = guard.conn();
-        let from = from.sqlite().expect("the fuzz store is SQLite");
-        let to = to.sqlite_mut().expect("the fuzz store is SQLite");
-        let backup = rusqlite::backup::Backup::new(from, to).expect("backup starts");
-        backup
-            .run_to_completion(1024, std::time::Duration::ZERO, None)
-            .expect("the template copies");
+        inspect::copy_sqlite(&from, &mut to).expect("the template copies");
     }
     guard
 }
@@ -827,18 +804,8 @@ fn stored_state(store: &Store) -> Vec<Option<(String, String)>> {
     DOC_IDS
         .iter()
         .map(|id| {
-            let org: Option<String> = conn
-                .query_row("SELECT org_id FROM docs WHERE id = ?1", [id], |r| r.get(0))
-                .optional()
-                .expect("reading a document row");
-            let hashes: String = conn
-                .query_row(
-                    "SELECT COALESCE(group_concat(h, ','), '') FROM
-                       (SELECT hex(hash) AS h FROM changes WHERE doc_id = ?1 ORDER BY hash)",
-                    [id],
-                    |r| r.get(0),
-                )
-                .expect("reading change hashes");
+            let org = crate::db::docs::doc_org(&conn, id).expect("reading a document row");
+            let hashes = inspect::change_hashes_of(&conn, id).expect("reading change hashes");
             org.map(|o| (o, hashes))
         })
         .collect()
@@ -902,13 +869,7 @@ pub fn run_push(data: &[u8]) {
             heads.insert(id.to_string(), d.get_heads());
         }
         for hash in &out.pushed {
-            let n: i64 = conn
-                .query_row(
-                    "SELECT COUNT(*) FROM changes WHERE hash = ?1",
-                    [hash.0.to_vec()],
-                    |r| r.get(0),
-                )
-                .expect("looking up a change");
+            let n = inspect::changes_with_hash(&conn, &hash.0).expect("looking up a change");
             assert_eq!(n, 1, "acknowledged change {hash} is not in the log");
         }
     }
@@ -964,23 +925,21 @@ pub fn run_push(data: &[u8]) {
 // imports
 
 fn table_counts(store: &Store) -> Vec<i64> {
+    use inspect::Table;
     let conn = store.conn();
     [
-        "orgs",
-        "org_years",
-        "term_targets",
-        "members",
-        "users",
-        "settings",
-        "docs",
-        "changes",
-        "projections",
+        Table::Orgs,
+        Table::OrgYears,
+        Table::TermTargets,
+        Table::Members,
+        Table::Users,
+        Table::Settings,
+        Table::Docs,
+        Table::Changes,
+        Table::Projections,
     ]
-    .iter()
-    .map(|t| {
-        conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), (), |r| r.get(0))
-            .expect("counting rows")
-    })
+    .into_iter()
+    .map(|t| inspect::count_rows(&conn, t).expect("counting rows"))
     .collect()
 }
 
@@ -988,14 +947,11 @@ fn table_counts(store: &Store) -> Vec<i64> {
 /// loops: scope checks compare these paths.
 fn check_org_tree(store: &Store) {
     let conn = store.conn();
-    let mut stmt = conn
-        .prepare("SELECT id, parent_id, path FROM orgs")
-        .expect("reading orgs");
-    let rows: BTreeMap<String, (Option<String>, String)> = stmt
-        .query_map((), |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+    let rows: BTreeMap<String, (Option<String>, String)> = inspect::org_tree(&conn)
         .expect("reading orgs")
-        .collect::<Result<_, _>>()
-        .expect("reading orgs");
+        .into_iter()
+        .map(|(id, parent, path)| (id, (parent, path)))
+        .collect();
     for (id, (parent, path)) in &rows {
         let expected = match parent {
             None => format!("/{id}/"),

@@ -34,10 +34,10 @@ use shared::sync::{DocChanges, DocId, Rejection};
 use crate::AppState;
 use crate::auth::{self, Caller, Role};
 use crate::casedocs::today_vn;
+use crate::db::store::Store;
 use crate::docstore::{DocStore, MergeConfig};
 use crate::error::{AppError, AppResult};
 use crate::merge::Pusher;
-use crate::store::Store;
 
 /// The envelope's format name; also the HKDF info and the AES-GCM additional data.
 pub const FORMAT: &str = "ho-so-ban-giao/1";

@@ -47,12 +47,10 @@ pub mod handoff;
 pub mod members;
 pub mod merge;
 pub mod orgtree;
-pub mod pgfeed;
 pub mod reports;
 pub mod review;
 pub mod rollups;
 pub mod routes;
-pub mod store;
 pub mod sync_api;
 pub mod targets;
 
@@ -71,9 +69,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::Caller;
 use crate::casedocs::RulesConfig;
+use crate::db::store::Store;
 use crate::error::{AppError, AppResult};
 use crate::extract::AppJson;
-use crate::store::Store;
 use shared::api::ErrorCode;
 use shared::limits::Limits;
 

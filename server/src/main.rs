@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use server::store::{self, Store};
+use server::db::store::{self, Store};
 use server::{AppState, admin, auth, casedocs, demo};
 
 /// Máy chủ hồ sơ phát triển đảng viên / the case-file server.

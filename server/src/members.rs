@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::db::{Connection, OptionalExtension, params};
+use crate::db::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::api::ErrorCode;
@@ -20,9 +20,9 @@ use shared::date::Date;
 use crate::administration::audit;
 use crate::auth::{Caller, now_secs, random_token};
 use crate::casedocs::path_in_scope;
+use crate::db::store::Store;
 use crate::error::{AppError, AppResult};
 use crate::extract::Admin;
-use crate::store::Store;
 
 /// One member as the register holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,15 +232,10 @@ pub fn parse_rows(
             err("họ tên trống".into(), "name is empty".into());
         }
         let ok_org = *orgs.entry(org.clone()).or_insert_with(|| {
-            conn.query_row(
-                "SELECT path FROM orgs WHERE id = ?1 AND closed_on IS NULL",
-                [&org],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
-            .ok()
-            .flatten()
-            .is_some_and(|p| path_in_scope(&p, &caller.scope_path))
+            crate::db::orgs::open_path_of(conn, &org)
+                .ok()
+                .flatten()
+                .is_some_and(|p| path_in_scope(&p, &caller.scope_path))
         });
         if !ok_org {
             err(
@@ -290,20 +285,8 @@ pub fn parse_rows(
 
 fn current(conn: &Connection, orgs: &BTreeSet<String>) -> AppResult<BTreeMap<String, MemberRow>> {
     let mut out = BTreeMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, org_id, full_name, official_since, status FROM members WHERE org_id = ?1",
-    )?;
     for org in orgs {
-        for r in stmt.query_map([org], |r| {
-            Ok(MemberRow {
-                id: r.get(0)?,
-                org_id: r.get(1)?,
-                full_name: r.get(2)?,
-                official_since: r.get(3)?,
-                status: r.get(4)?,
-            })
-        })? {
-            let r = r?;
+        for r in crate::db::members::of_org(conn, org)? {
             out.insert(r.id.clone(), r);
         }
     }
@@ -330,24 +313,9 @@ pub fn preview(
     };
     for r in &rows {
         // A member listed under another organisation than before counts as changed.
-        let old = before.remove(&r.id).or_else(|| {
-            conn.query_row(
-                "SELECT id, org_id, full_name, official_since, status FROM members WHERE id = ?1",
-                [&r.id],
-                |x| {
-                    Ok(MemberRow {
-                        id: x.get(0)?,
-                        org_id: x.get(1)?,
-                        full_name: x.get(2)?,
-                        official_since: x.get(3)?,
-                        status: x.get(4)?,
-                    })
-                },
-            )
-            .optional()
-            .ok()
-            .flatten()
-        });
+        let old = before
+            .remove(&r.id)
+            .or_else(|| crate::db::members::get(&conn, &r.id).ok().flatten());
         match old {
             None => p.added.push(r.clone()),
             Some(o) if &o == r => p.unchanged += 1,
@@ -357,12 +325,10 @@ pub fn preview(
     p.removed = before.into_values().collect();
     p.token = random_token();
     drop(conn);
-    store.conn().execute(
-        "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![
-            format!("pending_members:{}", p.token),
-            json!({"by": caller.user_id, "at": now_secs(), "rows": rows}).to_string()
-        ],
+    crate::db::settings::put_setting(
+        &store.conn(),
+        &format!("pending_members:{}", p.token),
+        &json!({"by": caller.user_id, "at": now_secs(), "rows": rows}).to_string(),
     )?;
     Ok(Ok(p))
 }
@@ -420,24 +386,10 @@ pub fn apply(store: &Store, caller: &Admin, token: &str) -> AppResult<(usize, us
     let listed: BTreeSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut removed = 0;
     for id in before.keys().filter(|id| !listed.contains(id.as_str())) {
-        removed += tx.execute("DELETE FROM members WHERE id = ?1", [id])?;
+        removed += crate::db::members::delete(&tx, id)?;
     }
-    let mut ins = tx.prepare(
-        "INSERT INTO members(id, org_id, full_name, official_since, status) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(id) DO UPDATE SET org_id = excluded.org_id, full_name = excluded.full_name,
-            official_since = excluded.official_since, status = excluded.status",
-    )?;
-    for r in &rows {
-        ins.execute(params![
-            r.id,
-            r.org_id,
-            r.full_name,
-            r.official_since,
-            r.status
-        ])?;
-    }
-    drop(ins);
-    tx.execute("DELETE FROM settings WHERE key = ?1", [&key])?;
+    crate::db::members::put_all(&tx, &rows)?;
+    crate::db::settings::delete_setting(&tx, &key)?;
     audit(
         &tx,
         caller,

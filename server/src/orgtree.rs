@@ -9,7 +9,8 @@
 //! devices whose scope lost them drop them at their next sync. Every change is kept in
 //! `org_history` with its date and decision, and in the audit log.
 
-use crate::db::{Connection, OptionalExtension, params};
+use crate::db::Connection;
+use crate::db::orgs::OrgRow;
 use serde::Serialize;
 use serde_json::{Value, json};
 use shared::api::{ErrorCode, ReviewChange};
@@ -20,9 +21,9 @@ use crate::admin::valid_org_id;
 use crate::administration::audit;
 use crate::auth::{Caller, now_secs};
 use crate::casedocs::{RulesConfig, path_in_scope, scope_range};
+use crate::db::store::Store;
 use crate::error::{AppError, AppResult};
 use crate::extract::Admin;
-use crate::store::Store;
 
 fn bad(code: ErrorCode, vi: String, en: String) -> AppError {
     AppError::bad_request(code, vi, en)
@@ -48,30 +49,8 @@ impl Decision {
     }
 }
 
-#[derive(Debug, Clone)]
-struct OrgRow {
-    parent_id: Option<String>,
-    name: String,
-    path: String,
-    closed_on: Option<String>,
-}
-
 fn org(conn: &Connection, caller: &Caller, id: &str) -> AppResult<OrgRow> {
-    let row: Option<OrgRow> = conn
-        .query_row(
-            "SELECT parent_id, name, path, closed_on FROM orgs WHERE id = ?1",
-            [id],
-            |r| {
-                Ok(OrgRow {
-                    parent_id: r.get(0)?,
-                    name: r.get(1)?,
-                    path: r.get(2)?,
-                    closed_on: r.get(3)?,
-                })
-            },
-        )
-        .optional()?;
-    match row {
+    match crate::db::orgs::org(conn, id)? {
         Some(o) if path_in_scope(&o.path, &caller.scope_path) => Ok(o),
         _ => Err(bad(
             ErrorCode::BadOrg,
@@ -102,18 +81,15 @@ fn record(
     d: &Decision,
 ) -> crate::db::Result<()> {
     let by = format!("{} ({})", caller.display_name, caller.username);
-    conn.execute(
-        "INSERT INTO org_history(at, org_id, action, detail_json, effective, decision, by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            now_secs(),
-            org_id,
-            action,
-            detail.to_string(),
-            d.effective.to_string(),
-            d.reference.trim(),
-            by
-        ],
+    crate::db::orgs::insert_change(
+        conn,
+        now_secs(),
+        org_id,
+        action,
+        &detail.to_string(),
+        d.effective,
+        d.reference.trim(),
+        &by,
     )?;
     audit(
         conn,
@@ -157,27 +133,21 @@ pub fn add(
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     let p = open_org(&tx, caller, parent)?;
-    let exists: Option<String> = tx
-        .query_row("SELECT id FROM orgs WHERE id = ?1", [id], |r| r.get(0))
-        .optional()?;
-    if exists.is_some() {
+    if crate::db::orgs::exists(&tx, id)? {
         return Err(bad(
             ErrorCode::OrgExists,
             format!("Mã tổ chức «{id}» đã được dùng."),
             format!("Organisation id `{id}` is taken."),
         ));
     }
-    tx.execute(
-        "INSERT INTO orgs(id, parent_id, name, kind, sector, grassroots, path)
-         VALUES (?1, ?2, ?3, ?4, (SELECT sector FROM orgs WHERE id = ?2), ?5, ?6)",
-        params![
-            id,
-            parent,
-            name.trim(),
-            kind,
-            grassroots,
-            format!("{}{id}/", p.path)
-        ],
+    crate::db::orgs::insert(
+        &tx,
+        id,
+        parent,
+        name.trim(),
+        kind,
+        grassroots,
+        &format!("{}{id}/", p.path),
     )?;
     record(
         &tx,
@@ -203,10 +173,7 @@ pub fn rename(store: &Store, caller: &Admin, id: &str, name: &str, d: &Decision)
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     let o = open_org(&tx, caller, id)?;
-    tx.execute(
-        "UPDATE orgs SET name = ?2 WHERE id = ?1",
-        params![id, name.trim()],
-    )?;
+    crate::db::orgs::rename(&tx, id, name.trim())?;
     record(
         &tx,
         caller,
@@ -217,42 +184,6 @@ pub fn rename(store: &Store, caller: &Admin, id: &str, name: &str, d: &Decision)
     )?;
     tx.commit()?;
     Ok(())
-}
-
-/// A fresh position in the change feed with no change at it: files marked with it count as
-/// newly placed for every device, whatever its cursor.
-fn next_feed_position(conn: &Connection) -> crate::db::Result<i64> {
-    if conn.backend() == crate::db::Backend::Postgres {
-        // The sequence gives the number; the mark records it in this transaction, so
-        // the feed's position moves when (and only if) the move commits.
-        let pos: i64 = conn.query_row(
-            "SELECT nextval(pg_get_serial_sequence('changes', 'seq'))",
-            (),
-            |r| r.get(0),
-        )?;
-        conn.execute(
-            "INSERT INTO settings(key, value) VALUES ('feed_mark', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [pos.to_string()],
-        )?;
-        return Ok(pos);
-    }
-    let n = conn.execute(
-        "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'changes'",
-        (),
-    )?;
-    if n == 0 {
-        conn.execute(
-            "INSERT INTO sqlite_sequence(name, seq)
-             VALUES ('changes', COALESCE((SELECT MAX(seq) FROM changes), 0) + 1)",
-            (),
-        )?;
-    }
-    conn.query_row(
-        "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
-        (),
-        |r| r.get(0),
-    )
 }
 
 /// Moves an organisation (with everything below it) under another superior committee.
@@ -277,21 +208,13 @@ pub fn move_under(
     }
     let new_path = format!("{}{id}/", p.path);
     let (lo, hi) = scope_range(&o.path);
-    tx.execute(
-        "UPDATE orgs SET path = ?1 || substr(path, length(?2) + 1) WHERE path >= ?2 AND path < ?3",
-        params![new_path, lo, hi],
-    )?;
-    tx.execute(
-        "UPDATE orgs SET parent_id = ?2 WHERE id = ?1",
-        params![id, new_parent],
-    )?;
+    crate::db::orgs::rewrite_subtree_paths(&tx, &new_path, &lo, &hi)?;
+    crate::db::orgs::set_parent(&tx, id, new_parent)?;
     let (nlo, nhi) = scope_range(&new_path);
-    let pos = next_feed_position(&tx)?;
-    tx.execute(
-        "UPDATE docs SET org_seq = ?3 WHERE org_id IN
-            (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)",
-        params![nlo, nhi, pos],
-    )?;
+    // A fresh feed position with no change at it: files marked with it count as newly
+    // placed for every device, whatever its cursor.
+    let pos = crate::db::orgs::next_feed_position(&tx)?;
+    crate::db::orgs::mark_files_placed(&tx, &nlo, &nhi, pos)?;
     record(
         &tx,
         caller,
@@ -336,9 +259,7 @@ pub fn merge(
                 "An organisation cannot be merged into one of its own units.".into(),
             ));
         }
-        conn.prepare("SELECT id FROM docs WHERE org_id = ?1 ORDER BY id")?
-            .query_map([from], |r| r.get(0))?
-            .collect::<crate::db::Result<_>>()?
+        crate::db::orgs::doc_ids_of(&conn, from)?
     };
     let actor = crate::admin::caller_actor(store, caller)?;
     let target = Value::String(into.to_string());
@@ -362,35 +283,17 @@ pub fn merge(
     }
     let children: Vec<String> = {
         let conn = store.conn();
-        conn.prepare("SELECT id FROM orgs WHERE parent_id = ?1 AND closed_on IS NULL")?
-            .query_map([from], |r| r.get(0))?
-            .collect::<crate::db::Result<_>>()?
+        crate::db::orgs::open_children(&conn, from)?
     };
     for child in &children {
         move_under(store, caller, child, into, d)?;
     }
     let mut conn = store.conn();
     let tx = conn.transaction()?;
-    let accounts = tx.execute(
-        "UPDATE users SET scope_org = ?2 WHERE scope_org = ?1",
-        params![from, into],
-    )?;
-    let members = tx.execute(
-        "UPDATE members SET org_id = ?2 WHERE org_id = ?1",
-        params![from, into],
-    )?;
-    tx.execute(
-        "INSERT INTO org_years(org_id, year, members_start, target)
-         SELECT ?2, year, members_start, target FROM org_years WHERE org_id = ?1
-         ON CONFLICT(org_id, year) DO UPDATE SET
-            members_start = org_years.members_start + excluded.members_start,
-            target = org_years.target + excluded.target",
-        params![from, into],
-    )?;
-    tx.execute(
-        "UPDATE orgs SET closed_on = ?2 WHERE id = ?1",
-        params![from, d.effective.to_string()],
-    )?;
+    let accounts = crate::db::orgs::rescope_accounts(&tx, from, into)?;
+    let members = crate::db::members::move_to_org(&tx, from, into)?;
+    crate::db::targets::add_years_into(&tx, from, into)?;
+    crate::db::orgs::close(&tx, from, d.effective)?;
     record(
         &tx,
         caller,
@@ -417,13 +320,7 @@ pub fn close(store: &Store, caller: &Admin, id: &str, d: &Decision) -> AppResult
             "The root organisation cannot be closed.".into(),
         ));
     }
-    let (files, children, accounts): (i64, i64, i64) = tx.query_row(
-        "SELECT (SELECT COUNT(*) FROM docs WHERE org_id = ?1),
-                (SELECT COUNT(*) FROM orgs WHERE parent_id = ?1 AND closed_on IS NULL),
-                (SELECT COUNT(*) FROM users WHERE scope_org = ?1 AND active = 1)",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    let (files, children, accounts) = crate::db::orgs::closing_blockers(&tx, id)?;
     if files + children + accounts > 0 {
         return Err(bad(
             ErrorCode::OrgNotEmpty,
@@ -435,10 +332,7 @@ pub fn close(store: &Store, caller: &Admin, id: &str, d: &Decision) -> AppResult
             ),
         ));
     }
-    tx.execute(
-        "UPDATE orgs SET closed_on = ?2 WHERE id = ?1",
-        params![id, d.effective.to_string()],
-    )?;
+    crate::db::orgs::close(&tx, id, d.effective)?;
     record(&tx, caller, id, "close", json!({"name": o.name}), d)?;
     tx.commit()?;
     Ok(())
@@ -457,23 +351,7 @@ pub struct OrgChange {
 }
 
 pub fn history(conn: &Connection, _proof: &Admin, org: Option<&str>) -> AppResult<Vec<OrgChange>> {
-    let rows: Vec<OrgChange> = conn
-        .prepare(
-            "SELECT h.at, h.org_id, h.action, h.detail_json, h.effective, h.decision, h.by
-             FROM org_history h ORDER BY h.id DESC LIMIT 2000",
-        )?
-        .query_map((), |r| {
-            Ok(OrgChange {
-                at: r.get(0)?,
-                org_id: r.get(1)?,
-                action: r.get(2)?,
-                detail: r.get(3)?,
-                effective: r.get(4)?,
-                decision: r.get(5)?,
-                by: r.get(6)?,
-            })
-        })?
-        .collect::<crate::db::Result<_>>()?;
+    let rows = crate::db::orgs::recent_changes(conn)?;
     // An organisation's history includes the changes that name it (merged into it, moved
     // under it).
     let quoted = org.map(|o| format!("\"{o}\""));
@@ -492,12 +370,5 @@ pub fn file_counts(
     root_path: &str,
 ) -> AppResult<std::collections::HashMap<String, i64>> {
     let (lo, hi) = scope_range(root_path);
-    Ok(conn
-        .prepare(
-            "SELECT d.org_id, COUNT(*) FROM docs d JOIN orgs o ON o.id = d.org_id
-             LEFT JOIN projections p ON p.doc_id = d.id
-             WHERE o.path >= ?1 AND o.path < ?2 AND p.doc_id IS NOT NULL GROUP BY d.org_id",
-        )?
-        .query_map(params![lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<crate::db::Result<_>>()?)
+    Ok(crate::db::orgs::file_counts(conn, &lo, &hi)?)
 }

@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use crate::db::{OptionalExtension, params};
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,11 +18,12 @@ use shared::sync::DocId;
 use crate::admin;
 use crate::auth::{Caller, now_secs};
 use crate::casedocs::{self, AttributedValue, RulesConfig, today_vn};
+use crate::db::reports::{self as db, ConflictState};
+use crate::db::store::Store;
 use crate::error::{AppError, AppResult};
 use crate::export::{self, Cell, ExportFormat, Sheet};
 use crate::extract::{AppJson, AppQuery, Reviewer};
 use crate::reports::{self, CaseFilter, CaseRow, FilterForm, OrgIndex};
-use crate::store::Store;
 use crate::{AppState, blocking};
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -132,40 +132,13 @@ pub fn conflicts(
     state: Option<&str>,
     doc_id: Option<&str>,
 ) -> AppResult<Vec<ConflictRow>> {
-    let filter = match state {
-        Some("closed") => "c.closed_at IS NOT NULL",
-        Some("all") => "1 = 1",
-        _ => "c.closed_at IS NULL",
+    let state = match state {
+        Some("closed") => ConflictState::Closed,
+        Some("all") => ConflictState::All,
+        _ => ConflictState::Open,
     };
     let (lo, hi) = casedocs::scope_range(&caller.scope_path);
-    let sql = format!(
-        "SELECT c.id, c.doc_id, c.path, c.values_json, c.opened_at, c.closed_at, c.resolved_by,
-                c.resolution_json, COALESCE(p.full_name, ''), d.org_id
-         FROM conflicts c JOIN docs d ON d.id = c.doc_id JOIN orgs o ON o.id = d.org_id
-         LEFT JOIN projections p ON p.doc_id = c.doc_id
-         WHERE {filter} AND o.path >= ?1 AND o.path < ?3 AND (CAST(?2 AS TEXT) IS NULL OR c.doc_id = ?2)
-         ORDER BY c.opened_at, c.id"
-    );
-    let rows = conn
-        .prepare(&sql)?
-        .query_map(params![lo, doc_id, hi], |r| {
-            Ok(ConflictRow {
-                id: r.get(0)?,
-                doc_id: r.get(1)?,
-                path: r.get(2)?,
-                values: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
-                opened_at: r.get(4)?,
-                closed_at: r.get(5)?,
-                resolved_by: r.get(6)?,
-                resolution: r
-                    .get::<_, Option<String>>(7)?
-                    .and_then(|s| serde_json::from_str(&s).ok()),
-                full_name: r.get(8)?,
-                org_id: r.get(9)?,
-            })
-        })?
-        .collect::<crate::db::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(db::conflicts_in_range(conn, state, &lo, &hi, doc_id)?)
 }
 
 async fn list_conflicts(
@@ -203,13 +176,7 @@ pub fn resolve(
 ) -> AppResult<()> {
     let actor = admin::caller_actor(store, caller)?;
     let conn = store.conn();
-    let row: Option<(String, String, Option<i64>)> = conn
-        .query_row(
-            "SELECT doc_id, path, closed_at FROM conflicts WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+    let row = db::conflict_field(&conn, id)?;
     let (doc_id, path, closed) = row.ok_or_else(|| AppError::not_found("xung đột", "Conflict"))?;
     if closed.is_some() {
         return Err(AppError::user(
@@ -236,13 +203,11 @@ pub fn resolve(
         }
         Ok(())
     })?;
-    conn.execute(
-        "UPDATE conflicts SET resolved_by = ?2, resolution_json = ?3 WHERE id = ?1",
-        params![
-            id,
-            format!("{} ({})", caller.display_name, caller.username),
-            serde_json::json!({"value": value}).to_string()
-        ],
+    db::record_resolution(
+        &conn,
+        id,
+        &format!("{} ({})", caller.display_name, caller.username),
+        &serde_json::json!({"value": value}).to_string(),
     )?;
     Ok(())
 }
@@ -873,12 +838,7 @@ async fn export(
             let sheet = history_sheet(&rows, en);
             let name = {
                 let conn = store.read();
-                conn.query_row(
-                    "SELECT full_name FROM projections WHERE doc_id = ?1",
-                    [id],
-                    |r| r.get::<_, String>(0),
-                )
-                .unwrap_or_default()
+                db::projection_full_name(&conn, id).unwrap_or_default()
             };
             let base = export_name(&[report_title(&report, en), &name], today_vn());
             return export::download_in(&[sheet], format, &base, en);

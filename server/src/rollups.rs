@@ -18,480 +18,25 @@
 //! materialised paths (`path >= '/a/b/' AND path < '/a/b0'`): keying the rollups by the
 //! file's own organisation means that moving an organisation changes no rollup row.
 //!
-//! The migration that creates the tables and triggers is generated from the families
-//! below and kept in `rollups.sql` (a test checks that the file is what the families
-//! generate; a change of a family needs a new migration).
+//! The families, their tables and triggers and the statements that read them are
+//! `crate::db::rollups`; the migration that creates the tables and triggers is generated
+//! from the families and kept in `db/rollups.sql` (a test checks that the file is what the
+//! families generate; a change of a family needs a new migration). This module plans the
+//! reads of a period and puts their sums together.
 
 use std::collections::BTreeMap;
 
-use crate::db::{Connection, Value as SqlValue, params_from_iter};
+use crate::db::Connection;
+use crate::db::rollups::{self as db, SumRead};
 use shared::date::{Date, days_in_month};
-use shared::model::{Occupation, SourceKind};
 
 use crate::casedocs::scope_range;
 use crate::error::AppResult;
 use crate::reports::Period;
 
-/// Education codes as the projections store them (`EducationLevel` in snake case).
-pub const EDUCATION_CODES: [&str; 11] = [
-    "none",
-    "literate",
-    "primary",
-    "lower_secondary_equivalent",
-    "lower_secondary",
-    "upper_secondary",
-    "vocational",
-    "college",
-    "university",
-    "postgraduate",
-    "unknown",
-];
-
-/// A row of a rollup table: level, bucket, organisation, then the keys and measures.
-pub type Row = (String, String, String, Vec<i64>);
-
-/// One rolled-up figure family.
-#[derive(Debug, Clone)]
-pub struct Family {
-    pub table: &'static str,
-    /// The projection column that places a file in a bucket.
-    pub date: &'static str,
-    /// Files without the date are counted too, at level `y` under the bucket `''`.
-    pub undated: bool,
-    /// Integer columns of the key beyond the bucket and organisation, with the
-    /// expression over a projection row that gives each.
-    pub keys: Vec<(&'static str, String)>,
-    /// Measures: a column of the rollup and the expression over a projection row (`{r}`
-    /// stands for the row) it sums. The first is the number of files.
-    pub measures: Vec<(String, String)>,
-    /// The projection columns the measures read.
-    pub deps: Vec<&'static str>,
-}
-
-fn is(col: &str, code: &str) -> String {
-    format!("{{r}}.{col} IS '{code}'")
-}
-
-fn none(col: &str) -> String {
-    format!("COALESCE({{r}}.{col}, '') = ''")
-}
-
-/// Admissions by decision date, with who the new members are.
-pub fn admitted() -> Family {
-    let mut m: Vec<(String, String)> = vec![
-        ("n".into(), "1".into()),
-        ("female".into(), is("sex", "female")),
-        ("minority".into(), "{r}.minority".into()),
-        ("youth".into(), "{r}.youth_union".into()),
-        ("young".into(), "{r}.decision_age BETWEEN 18 AND 30".into()),
-    ];
-    for c in EDUCATION_CODES {
-        m.push((format!("edu_{c}"), is("education", c)));
-    }
-    m.push(("edu_none_recorded".into(), none("education")));
-    coded(
-        &mut m,
-        "occ",
-        "occupation",
-        Occupation::ALL.iter().map(|o| o.code()),
-    );
-    coded(
-        &mut m,
-        "src",
-        "source_kind",
-        SourceKind::ALL.iter().map(|s| s.code()),
-    );
-    Family {
-        table: "roll_admitted",
-        date: "decision_date",
-        undated: false,
-        keys: vec![],
-        measures: m,
-        deps: vec![
-            "decision_date",
-            "sex",
-            "minority",
-            "youth_union",
-            "decision_age",
-            "education",
-            "occupation",
-            "source_kind",
-        ],
-    }
-}
-
-/// Recognitions as official members by official date.
-pub fn official() -> Family {
-    Family {
-        table: "roll_official",
-        date: "official_date",
-        undated: false,
-        keys: vec![],
-        measures: vec![("n".into(), "1".into())],
-        deps: vec!["official_date"],
-    }
-}
-
-/// Awareness-class certificates by certificate date.
-pub fn certified() -> Family {
-    Family {
-        table: "roll_certified",
-        date: "class_date",
-        undated: false,
-        keys: vec![],
-        measures: vec![("n".into(), "1".into())],
-        deps: vec!["class_date"],
-    }
-}
-
-/// One count per code of a coded column (`{prefix}_{code}`), then files without a value.
-fn coded(
-    m: &mut Vec<(String, String)>,
-    prefix: &str,
-    column: &str,
-    codes: impl Iterator<Item = &'static str>,
-) {
-    for c in codes {
-        m.push((format!("{prefix}_{c}"), is(column, c)));
-    }
-    m.push((format!("{prefix}_none_recorded"), none(column)));
-}
-
-/// A cohort by the entry date `date` (one family per `cohort_entry` setting): what became
-/// of the files (keys `cls`, attended a class, and `adm`, admitted since), in total, by
-/// source and by occupation.
-pub fn cohort(date: &'static str) -> Family {
-    let mut m: Vec<(String, String)> = vec![("n".into(), "1".into())];
-    coded(
-        &mut m,
-        "src",
-        "source_kind",
-        SourceKind::ALL.iter().map(|s| s.code()),
-    );
-    coded(
-        &mut m,
-        "occ",
-        "occupation",
-        Occupation::ALL.iter().map(|o| o.code()),
-    );
-    Family {
-        table: match date {
-            "outstanding_date" => "roll_cohort_outstanding",
-            "application_date" => "roll_cohort_application",
-            _ => "roll_cohort_class",
-        },
-        date,
-        undated: true,
-        keys: vec![
-            (
-                "cls",
-                "({r}.class_id <> '' OR {r}.class_date IS NOT NULL)".into(),
-            ),
-            ("adm", "{r}.decision_date IS NOT NULL".into()),
-        ],
-        measures: m,
-        deps: {
-            let mut d = vec![
-                date,
-                "class_id",
-                "class_date",
-                "decision_date",
-                "source_kind",
-                "occupation",
-            ];
-            d.dedup();
-            d.sort();
-            d.dedup();
-            d
-        },
-    }
-}
-
-/// Every family, in the order of the migration.
-pub fn families() -> Vec<Family> {
-    vec![
-        admitted(),
-        official(),
-        certified(),
-        cohort("outstanding_date"),
-        cohort("application_date"),
-        cohort("class_date"),
-    ]
-}
-
-/// The SQL dialect a family's statements are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    /// PostgreSQL: a comparison is a boolean, not a number, and `IS` compares only with
-    /// NULL or a boolean.
-    Postgres,
-}
-
-/// One measure or key expression over the row `row`, as a number in `dialect`.
-fn number(e: &str, row: &str, dialect: Dialect) -> String {
-    let e = e.replace("{r}", row);
-    match dialect {
-        Dialect::Sqlite => format!("COALESCE(({e}), 0)"),
-        Dialect::Postgres => format!(
-            "COALESCE(CAST(({}) AS INTEGER), 0)",
-            e.replace(" IS '", " IS NOT DISTINCT FROM '")
-        ),
-    }
-}
-
-impl Family {
-    fn expr(&self, i: usize, row: &str) -> String {
-        number(&self.measures[i].1, row, Dialect::Sqlite)
-    }
-
-    fn key_expr(&self, i: usize, row: &str) -> String {
-        number(&self.keys[i].1, row, Dialect::Sqlite)
-    }
-
-    fn bucket(&self, level: char, row: &str) -> String {
-        let len = if level == 'y' { 4 } else { 7 };
-        let b = format!("substr({row}.{}, 1, {len})", self.date);
-        if self.undated && level == 'y' {
-            format!("COALESCE({b}, '')")
-        } else {
-            b
-        }
-    }
-
-    /// The key's columns beyond the organisation, each after a comma.
-    fn key_columns(&self) -> String {
-        self.keys.iter().map(|(k, _)| format!(", {k}")).collect()
-    }
-
-    fn key_names(&self) -> String {
-        self.keys.iter().map(|(k, _)| format!("{k}, ")).collect()
-    }
-
-    /// Adds (`sign` 1) or removes (`sign` -1) the projection row `row` (`NEW`/`OLD`) at
-    /// both levels: the measures are computed once, in a subquery.
-    fn apply(&self, row: &str, sign: i32) -> String {
-        self.apply_in(row, sign, Dialect::Sqlite)
-    }
-
-    fn apply_in(&self, row: &str, sign: i32, dialect: Dialect) -> String {
-        let t = self.table;
-        let expr = |i: usize| number(&self.measures[i].1, row, dialect);
-        let key_expr = |i: usize| number(&self.keys[i].1, row, dialect);
-        let neg = if sign < 0 { "-" } else { "" };
-        let mut inner = vec![
-            format!("{} AS y", self.bucket('y', row)),
-            format!("{} AS m", self.bucket('m', row)),
-        ];
-        let mut outer = vec![
-            "l.v".to_string(),
-            "CASE l.v WHEN 'y' THEN x.y ELSE x.m END".to_string(),
-            format!("{row}.org_id"),
-        ];
-        for (i, (k, _)) in self.keys.iter().enumerate() {
-            inner.push(format!("{} AS {k}", key_expr(i)));
-            outer.push(format!("x.{k}"));
-        }
-        for (i, (c, _)) in self.measures.iter().enumerate() {
-            inner.push(format!("{neg}{} AS {c}", expr(i)));
-            outer.push(format!("x.{c}"));
-        }
-        // PostgreSQL names the conflict's key, and the table's own column beside `excluded`.
-        let (target, own) = match dialect {
-            Dialect::Sqlite => (String::new(), String::new()),
-            Dialect::Postgres => (
-                format!("(level, bucket, org_id{}) ", self.key_columns()),
-                format!("{t}."),
-            ),
-        };
-        let sets: Vec<String> = self
-            .measures
-            .iter()
-            .map(|(c, _)| format!("{c} = {own}{c} + excluded.{c}"))
-            .collect();
-        let mut out = format!(
-            "    INSERT INTO {t} SELECT {o}\n        FROM (SELECT {i}) x, (SELECT 'y' AS v UNION ALL SELECT 'm') l\n        WHERE (CASE l.v WHEN 'y' THEN x.y ELSE x.m END) IS NOT NULL\n        ON CONFLICT {target}DO UPDATE SET {s};\n",
-            o = outer.join(", "),
-            i = inner.join(", "),
-            s = sets.join(", "),
-        );
-        if sign < 0 {
-            let keys: String = (0..self.keys.len())
-                .map(|i| format!(" AND {} = {}", self.keys[i].0, key_expr(i)))
-                .collect();
-            for level in ['y', 'm'] {
-                out.push_str(&format!(
-                    "    DELETE FROM {t} WHERE level = '{level}' AND bucket = {b} AND org_id = {row}.org_id{keys} AND n = 0;\n",
-                    b = self.bucket(level, row)
-                ));
-            }
-        }
-        out
-    }
-
-    /// The rollup of one level computed from the projections.
-    fn select_level(&self, level: char) -> String {
-        let mut cols = vec![
-            format!("'{level}'"),
-            self.bucket(level, "projections"),
-            "org_id".to_string(),
-        ];
-        for i in 0..self.keys.len() {
-            cols.push(self.key_expr(i, "projections"));
-        }
-        for i in 0..self.measures.len() {
-            cols.push(format!("SUM({})", self.expr(i, "projections")));
-        }
-        let groups: Vec<String> = (2..4 + self.keys.len()).map(|i| i.to_string()).collect();
-        format!(
-            "SELECT {}\n    FROM projections WHERE {} IS NOT NULL GROUP BY {}",
-            cols.join(", "),
-            self.bucket(level, "projections"),
-            groups.join(", ")
-        )
-    }
-
-    /// The migration creating the family's table, filling it from the projections and
-    /// installing its triggers.
-    /// The table's definition: `create` opens it, `integer` names the integer type and
-    /// `tail` ends it (SQLite's `WITHOUT ROWID`).
-    fn table_sql(&self, create: &str, integer: &str, tail: &str) -> String {
-        let t = self.table;
-        let cols: String = self
-            .keys
-            .iter()
-            .map(|(k, _)| format!("    {k} {integer} NOT NULL,\n"))
-            .chain(
-                self.measures
-                    .iter()
-                    .map(|(c, _)| format!("    {c} {integer} NOT NULL DEFAULT 0,\n")),
-            )
-            .collect();
-        format!(
-            "{create} {t} (\n    level TEXT NOT NULL,\n    bucket TEXT NOT NULL,\n    org_id TEXT NOT NULL,\n{cols}    PRIMARY KEY (level, bucket, org_id{})\n){tail};\n",
-            self.key_columns()
-        )
-    }
-
-    pub fn migration(&self) -> String {
-        let t = self.table;
-        let mut out = self.table_sql("CREATE TABLE", "INTEGER", " WITHOUT ROWID");
-        for level in ['y', 'm'] {
-            out.push_str(&format!("INSERT INTO {t} {};\n", self.select_level(level)));
-        }
-        let mut changed = vec!["OLD.org_id IS NOT NEW.org_id".to_string()];
-        changed.extend(self.deps.iter().map(|c| format!("OLD.{c} IS NOT NEW.{c}")));
-        out.push_str(&format!(
-            "CREATE TRIGGER {t}_ins AFTER INSERT ON projections BEGIN\n{}END;\n",
-            self.apply("NEW", 1)
-        ));
-        out.push_str(&format!(
-            "CREATE TRIGGER {t}_del AFTER DELETE ON projections BEGIN\n{}END;\n",
-            self.apply("OLD", -1)
-        ));
-        out.push_str(&format!(
-            "CREATE TRIGGER {t}_upd AFTER UPDATE ON projections\nWHEN {} BEGIN\n{}{}END;\n",
-            changed.join(" OR "),
-            self.apply("OLD", -1),
-            self.apply("NEW", 1)
-        ));
-        out
-    }
-
-    /// The family's trigger in PostgreSQL's dialect: one PL/pgSQL function that removes
-    /// the old row and adds the new one, run after every insert, delete, and update of a
-    /// column the family reads (re-runnable: the schema is applied at every start).
-    pub fn postgres_trigger(&self) -> String {
-        let t = self.table;
-        let mut changed = vec!["OLD.org_id IS DISTINCT FROM NEW.org_id".to_string()];
-        changed.extend(
-            self.deps
-                .iter()
-                .map(|c| format!("OLD.{c} IS DISTINCT FROM NEW.{c}")),
-        );
-        format!(
-            "CREATE OR REPLACE FUNCTION {t}_apply() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n  IF TG_OP <> 'INSERT' THEN\n{old}  END IF;\n  IF TG_OP <> 'DELETE' THEN\n{new}  END IF;\n  RETURN NULL;\nEND\n$fn$;\n\
-             CREATE OR REPLACE TRIGGER {t}_ins AFTER INSERT ON projections FOR EACH ROW EXECUTE FUNCTION {t}_apply();\n\
-             CREATE OR REPLACE TRIGGER {t}_del AFTER DELETE ON projections FOR EACH ROW EXECUTE FUNCTION {t}_apply();\n\
-             CREATE OR REPLACE TRIGGER {t}_upd AFTER UPDATE ON projections FOR EACH ROW\n    WHEN ({when}) EXECUTE FUNCTION {t}_apply();\n",
-            old = self.apply_in("OLD", -1, Dialect::Postgres),
-            new = self.apply_in("NEW", 1, Dialect::Postgres),
-            when = changed.join(" OR "),
-        )
-    }
-
-    /// The rollup computed from scratch from the projections, as rows of the table
-    /// (level, bucket, organisation, keys and measures) in key order: what the triggers
-    /// must keep.
-    pub fn recompute(&self, conn: &Connection) -> AppResult<Vec<Row>> {
-        let mut out = Vec::new();
-        for level in ['y', 'm'] {
-            out.extend(self.rows(conn, &self.select_level(level))?);
-        }
-        out.sort();
-        Ok(out)
-    }
-
-    /// The rows the table holds, in key order.
-    pub fn stored(&self, conn: &Connection) -> AppResult<Vec<Row>> {
-        let cols: Vec<&str> = self.measures.iter().map(|(c, _)| c.as_str()).collect();
-        let sql = format!(
-            "SELECT level, bucket, org_id, {}{} FROM {}",
-            self.key_names(),
-            cols.join(", "),
-            self.table
-        );
-        let mut out = self.rows(conn, &sql)?;
-        out.sort();
-        Ok(out)
-    }
-
-    fn rows(&self, conn: &Connection, sql: &str) -> AppResult<Vec<Row>> {
-        let k = self.keys.len() + self.measures.len();
-        let mut stmt = conn.prepare(sql)?;
-        let rows = stmt.query_map((), |r| {
-            let mut v = Vec::with_capacity(k);
-            for i in 0..k {
-                v.push(r.get::<_, i64>(3 + i)?);
-            }
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, v))
-        })?;
-        Ok(rows.collect::<crate::db::Result<_>>()?)
-    }
-
-    fn index(&self, col: &str) -> usize {
-        self.measures
-            .iter()
-            .position(|(c, _)| c == col)
-            .unwrap_or_else(|| panic!("{} has no measure {col}", self.table))
-    }
-}
-
-/// The rollups' tables and triggers in PostgreSQL's dialect, from the same definitions
-/// as the SQLite migration.
-pub fn postgres_tables() -> String {
-    families()
-        .iter()
-        .map(|f| f.table_sql("CREATE TABLE IF NOT EXISTS", "BIGINT", "") + &f.postgres_trigger())
-        .collect()
-}
-
-/// The migration of every family, as `rollups.sql` holds it.
-pub fn migration() -> String {
-    let mut out = String::from(
-        "-- Generated by server/src/rollups.rs (`families`); see the module's documentation.\n\
-         -- The day-level aggregates of admissions and recognitions are replaced by rollups.\n\
-         DROP TRIGGER agg_admitted_ins;\nDROP TRIGGER agg_admitted_del;\n\
-         DROP TRIGGER agg_admitted_upd_old;\nDROP TRIGGER agg_admitted_upd_new;\n\
-         DROP TRIGGER agg_official_ins;\nDROP TRIGGER agg_official_del;\n\
-         DROP TRIGGER agg_official_upd_old;\nDROP TRIGGER agg_official_upd_new;\n\
-         DROP TABLE agg_admitted;\nDROP TABLE agg_official;\n",
-    );
-    for f in families() {
-        out.push_str(&f.migration());
-    }
-    out
-}
+pub use crate::db::rollups::{
+    EDUCATION_CODES, Family, Row, admitted, certified, cohort, families, migration, official,
+};
 
 /// How a part of a period is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -721,135 +266,55 @@ pub fn read(
     let idx: Vec<usize> = cols.iter().map(|c| family.index(c)).collect();
     let nk = if split.by_keys { family.keys.len() } else { 0 };
     let mut out: Vec<Sum> = Vec::new();
-    let whole_tree = is_whole_tree(conn, &lo, &hi)?;
+    let whole_tree = db::holds_every_org(conn, &lo, &hi)?;
     let mut combined = false;
-    let dialect = match conn.backend() {
-        crate::db::Backend::Sqlite => Dialect::Sqlite,
-        crate::db::Backend::Postgres => Dialect::Postgres,
-    };
     for read in plan_reads(period, split.years) {
         let part = read.part;
         let composite = read.span != (part.from, part.to);
         combined |= composite;
-        let days = part.level == Level::Days;
-        // Grouping columns: bucket, organisation, keys, in that order.
-        let mut keys: Vec<String> = Vec::new();
-        let bucketed = split.by_bucket && !days;
-        if bucketed {
-            keys.push("r.bucket".into());
-        }
-        if split.by_org {
-            keys.push(if days { "p.org_id" } else { "r.org_id" }.into());
-        }
-        for i in 0..nk {
-            keys.push(if days {
-                number(&family.keys[i].1, "p", dialect)
-            } else {
-                format!("r.{}", family.keys[i].0)
-            });
-        }
-        let sums: Vec<String> = idx
-            .iter()
-            .map(|&i| {
-                if days {
-                    format!(
-                        "COALESCE(SUM({}), 0)",
-                        number(&family.measures[i].1, "p", dialect)
-                    )
+        let (source, from, to) = match part.level {
+            Level::Days => (db::Source::Days, part.from.to_string(), part.to.to_string()),
+            level => (
+                if level == Level::Years {
+                    db::Source::Years
                 } else {
-                    format!("COALESCE(SUM(r.{}), 0)", family.measures[i].0)
-                }
-            })
-            .collect();
-        let select: String = keys.iter().map(|k| format!("{k}, ")).collect();
-        let group = if keys.is_empty() {
-            String::new()
-        } else {
-            let n: Vec<String> = (1..=keys.len()).map(|i| i.to_string()).collect();
-            format!(" GROUP BY {}", n.join(", "))
+                    db::Source::Months
+                },
+                bucket_of(level, part.from),
+                bucket_of(level, part.to),
+            ),
         };
-        // The subtree's organisations, unless it is the whole tree (the province's
-        // dashboard): checking each row against `orgs` costs more than the sums.
-        let alias = if days { "p" } else { "r" };
-        let within = if whole_tree {
-            String::new()
-        } else {
-            format!(" AND {alias}.org_id IN (SELECT id FROM orgs WHERE path >= ?3 AND path < ?4)")
+        let query = SumRead {
+            source,
+            from,
+            to,
+            measures: &idx,
+            by_bucket: split.by_bucket,
+            by_org: split.by_org,
+            keys: nk,
+            within: (!whole_tree).then_some((lo.as_str(), hi.as_str())),
         };
-        let sql = if days {
-            format!(
-                "SELECT {select}{s} FROM projections p WHERE p.{d} BETWEEN ?1 AND ?2{within}{group}",
-                s = sums.join(", "),
-                d = family.date,
-            )
-        } else {
-            format!(
-                "SELECT {select}{s} FROM {t} r
-                 WHERE r.level = '{l}' AND r.bucket BETWEEN ?1 AND ?2{within}{group}",
-                s = sums.join(", "),
-                t = family.table,
-                l = if part.level == Level::Years { 'y' } else { 'm' },
-            )
-        };
-        let (a, b) = if days {
-            (part.from.to_string(), part.to.to_string())
-        } else {
-            (
-                bucket_of(part.level, part.from),
-                bucket_of(part.level, part.to),
-            )
-        };
-        let mut args: Vec<SqlValue> = vec![a.into(), b.into()];
-        if !whole_tree {
-            args.extend([lo.clone().into(), hi.clone().into()]);
-        }
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args), |r| {
-            let mut at = 0;
-            let bucket: Option<String> = if bucketed {
-                at += 1;
-                Some(r.get(0)?)
-            } else {
-                None
-            };
-            let org: Option<String> = if split.by_org {
-                at += 1;
-                Some(r.get(at - 1)?)
-            } else {
-                None
-            };
-            let mut k = Vec::with_capacity(nk);
-            for _ in 0..nk {
-                k.push(r.get::<_, i64>(at)?);
-                at += 1;
-            }
-            let mut v = Vec::with_capacity(idx.len());
-            for i in 0..idx.len() {
-                v.push(r.get::<_, i64>(at + i)?);
-            }
-            Ok((bucket, org, k, v))
-        })?;
-        for row in rows {
-            let (bucket, org_id, keys, mut values) = row?;
+        db::each_sum(conn, family, &query, |row| {
             let (from, to) = if composite {
                 read.span
             } else {
-                bucket
+                row.bucket
                     .as_deref()
                     .and_then(bucket_range)
                     .unwrap_or((part.from, part.to))
             };
+            let mut values = row.values;
             for v in &mut values {
                 *v *= read.sign;
             }
             out.push(Sum {
                 from,
                 to,
-                org_id,
-                keys,
+                org_id: row.org_id,
+                keys: row.keys,
                 values,
             });
-        }
+        })?;
     }
     if combined && (split.by_org || split.by_bucket) {
         // A year and the parts taken from it become one sum per span, organisation and
@@ -907,39 +372,22 @@ pub fn read(
     Ok(out)
 }
 
-/// Whether the subtree between `lo` and `hi` holds every organisation.
-fn is_whole_tree(conn: &Connection, lo: &str, hi: &str) -> AppResult<bool> {
-    Ok(conn
-        .prepare_cached("SELECT NOT EXISTS (SELECT 1 FROM orgs WHERE path < ?1 OR path >= ?2)")?
-        .query_row([lo, hi], |r| r.get(0))?)
-}
-
 /// Files of the subtree without the family's date (families counting undated files).
 pub fn undated(conn: &Connection, family: &Family, root_path: &str) -> AppResult<i64> {
     let (lo, hi) = scope_range(root_path);
-    // SQLite joins in the order written after CROSS JOIN (the rollup first); PostgreSQL
-    // plans the order itself and writes the same join as JOIN.
-    let join = match conn.backend() {
-        crate::db::Backend::Sqlite => "CROSS JOIN",
-        crate::db::Backend::Postgres => "JOIN",
-    };
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT COALESCE(SUM(r.n), 0) FROM {} r {join} orgs o ON o.id = r.org_id
-             WHERE r.level = 'y' AND r.bucket = '' AND o.path >= ?1 AND o.path < ?2",
-            family.table
-        ))?
-        .query_row([lo, hi], |r| r.get(0))?)
+    Ok(db::undated_files(conn, family, &lo, &hi)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Value as SqlValue;
+    use crate::db::rollups::checks;
     use shared::model::EducationLevel;
 
     #[test]
     fn the_stored_migration_is_what_the_families_generate() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/rollups.sql");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/rollups.sql");
         if std::env::var_os("WRITE_ROLLUPS_SQL").is_some() {
             std::fs::write(path, migration()).unwrap();
         }
@@ -1170,13 +618,7 @@ mod tests {
     /// Reads every split of random periods and subtrees and compares them with counts
     /// made from the projection rows.
     fn check_reads(conn: &Connection, r: &mut Rng) {
-        let paths: Vec<(String, String)> = conn
-            .prepare("SELECT id, path FROM orgs")
-            .unwrap()
-            .query_map((), |x| Ok((x.get(0)?, x.get(1)?)))
-            .unwrap()
-            .collect::<crate::db::Result<_>>()
-            .unwrap();
+        let paths = checks::org_paths(conn).unwrap();
         for _ in 0..8 {
             let (_, root) = &paths[r.below(paths.len() as u64) as usize];
             let from = d("2021-10-01").add_days(r.below(700) as i32);
@@ -1189,38 +631,18 @@ mod tests {
                 let cols: Vec<&str> = f.measures.iter().map(|(c, _)| c.as_str()).collect();
                 // The reference: each measure summed over the rows, per organisation, day
                 // and keys.
-                let keys: String = (0..f.keys.len())
-                    .map(|i| format!(", {}", f.key_expr(i, "p")))
-                    .collect();
-                let sums: Vec<String> = (0..cols.len())
-                    .map(|i| format!("SUM({})", f.expr(i, "p")))
-                    .collect();
-                let sql = format!(
-                    "SELECT p.org_id, p.{d}{keys}, {s} FROM projections p JOIN orgs o ON o.id = p.org_id
-                     WHERE p.{d} BETWEEN ?1 AND ?2 AND o.path >= ?3 AND o.path < ?4
-                     GROUP BY 1, 2{g}",
-                    d = f.date,
-                    s = sums.join(", "),
-                    g = (0..f.keys.len()).map(|i| format!(", {}", i + 3)).collect::<String>(),
-                );
-                let mut stmt = conn.prepare(&sql).unwrap();
-                let rows: Vec<(String, Date, Vec<i64>, Vec<i64>)> = stmt
-                    .query_map(
-                        crate::db::params![period.from.to_string(), period.to.to_string(), lo, hi],
-                        |x| {
-                            let nk = f.keys.len();
-                            let k = (0..nk)
-                                .map(|i| x.get(2 + i))
-                                .collect::<crate::db::Result<_>>()?;
-                            let v = (0..cols.len())
-                                .map(|i| x.get(2 + nk + i))
-                                .collect::<crate::db::Result<_>>()?;
-                            Ok((x.get(0)?, x.get::<_, String>(1)?.parse().unwrap(), k, v))
-                        },
-                    )
-                    .unwrap()
-                    .collect::<crate::db::Result<_>>()
-                    .unwrap();
+                let rows: Vec<(String, Date, Vec<i64>, Vec<i64>)> = checks::reference_sums(
+                    conn,
+                    &f,
+                    &period.from.to_string(),
+                    &period.to.to_string(),
+                    &lo,
+                    &hi,
+                )
+                .unwrap()
+                .into_iter()
+                .map(|(org, day, k, v)| (org, day.parse().unwrap(), k, v))
+                .collect();
                 for years in [true, false] {
                     for by_org in [true, false] {
                         for by_keys in [true, false] {
@@ -1260,21 +682,15 @@ mod tests {
                 }
             }
             let undated = undated(conn, &cohort("application_date"), root).unwrap();
-            let want: i64 = conn
-                .query_row(
-                    "SELECT COUNT(*) FROM projections p JOIN orgs o ON o.id = p.org_id
-                     WHERE p.application_date IS NULL AND o.path >= ?1 AND o.path < ?2",
-                    [&lo, &hi],
-                    |x| x.get(0),
-                )
-                .unwrap();
+            let want =
+                checks::undated_reference(conn, &cohort("application_date"), &lo, &hi).unwrap();
             assert_eq!(undated, want);
         }
     }
 
     #[test]
     fn rollups_equal_a_recomputation_after_random_writes_moves_and_merges() {
-        let store = crate::store::Store::open_in_memory().unwrap();
+        let store = crate::db::store::Store::open_in_memory().unwrap();
         let conn = store.conn();
         for (id, parent, path) in [
             ("t", None, "/t/"),
@@ -1284,40 +700,17 @@ mod tests {
             ("b", Some("t"), "/t/b/"),
             ("b1", Some("b"), "/t/b/b1/"),
         ] {
-            conn.execute(
-                "INSERT INTO orgs(id, parent_id, name, kind, sector, grassroots, path)
-                 VALUES (?1, ?2, ?1, 'branch', '', 1, ?3)",
-                crate::db::params![id, parent, path],
-            )
-            .unwrap();
+            checks::insert_org(&conn, id, parent, path).unwrap();
         }
         let mut r = Rng(shared::rand::XorShift::new(0x0bad_cafe));
         let mut live: Vec<String> = Vec::new();
-        let set: String = COLS
-            .iter()
-            .map(|c| format!(", {c} = excluded.{c}"))
-            .collect();
-        let upsert =
-            format!(
-            "INSERT INTO projections(doc_id, stage, full_name, rule_set, evaluated_on, case_json,
-                eval_json, updated_at, {cols})
-             VALUES (?1, 'source', 'x', 'r', '2026-01-01', '', '', 0, {marks})
-             ON CONFLICT(doc_id) DO UPDATE SET stage = excluded.stage{set}",
-            cols = COLS.join(", "),
-            marks = (2..=COLS.len() + 1).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "),
-        );
         for step in 0..1500 {
             match r.below(10) {
                 // A new file, or a rewrite of one (as a merge or an import writes it).
                 0..=3 => {
                     let id = if live.is_empty() || r.below(3) == 0 {
                         let id = format!("{step:032x}");
-                        conn.execute(
-                            "INSERT INTO docs(id, org_id, org_seq, created_at, updated_at)
-                             VALUES (?1, 't', 0, 0, 0)",
-                            [&id],
-                        )
-                        .unwrap();
+                        checks::insert_doc(&conn, &id).unwrap();
                         live.push(id.clone());
                         id
                     } else {
@@ -1325,7 +718,7 @@ mod tests {
                     };
                     let mut args = vec![SqlValue::Text(id)];
                     args.extend(random_row(&mut r));
-                    conn.execute(&upsert, params_from_iter(args)).unwrap();
+                    checks::upsert_projection(&conn, &COLS, args).unwrap();
                 }
                 // One column changed, the file moved to another organisation, or a
                 // change that touches no figure.
@@ -1334,32 +727,20 @@ mod tests {
                     let row = random_row(&mut r);
                     let c = r.below(COLS.len() as u64 + 1) as usize;
                     if c == COLS.len() {
-                        conn.execute(
-                            "UPDATE projections SET full_name = full_name || 'y' WHERE doc_id = ?1",
-                            [&id],
-                        )
-                        .unwrap();
+                        checks::touch_name(&conn, &id).unwrap();
                     } else {
-                        conn.execute(
-                            &format!("UPDATE projections SET {} = ?2 WHERE doc_id = ?1", COLS[c]),
-                            crate::db::params![id, row[c]],
-                        )
-                        .unwrap();
+                        checks::set_column(&conn, &id, COLS[c], &row[c]).unwrap();
                     }
                 }
                 // Every file of one organisation merged into another, in one statement.
                 7 => {
-                    conn.execute(
-                        "UPDATE projections SET org_id = ?2 WHERE org_id = ?1",
-                        [r.pick(&ORGS), r.pick(&ORGS)],
-                    )
-                    .unwrap();
+                    let (from, to) = (r.pick(&ORGS), r.pick(&ORGS));
+                    checks::move_files(&conn, from, to).unwrap();
                 }
                 // A file merged away or removed: it leaves every count.
                 8 if !live.is_empty() => {
                     let id = live.swap_remove(r.below(live.len() as u64) as usize);
-                    conn.execute("DELETE FROM projections WHERE doc_id = ?1", [&id])
-                        .unwrap();
+                    checks::delete_projection(&conn, &id).unwrap();
                 }
                 // An organisation moved to the other district: paths change, rollups not.
                 _ => {
@@ -1368,8 +749,7 @@ mod tests {
                     } else {
                         ("b1", r.pick(&["/t/b/b1/", "/t/a/b1/"]))
                     };
-                    conn.execute("UPDATE orgs SET path = ?2 WHERE id = ?1", [org, to])
-                        .unwrap();
+                    checks::set_org_path(&conn, org, to).unwrap();
                 }
             }
             if step % 100 == 99 {
@@ -1377,9 +757,7 @@ mod tests {
                 check_reads(&conn, &mut r);
             }
         }
-        let n: i64 = conn
-            .query_row("SELECT COUNT(*) FROM roll_admitted", (), |x| x.get(0))
-            .unwrap();
+        let n = checks::row_count(&conn, &admitted()).unwrap();
         assert!(n > 20, "the random writes leave admissions to count");
     }
 }

@@ -4,7 +4,7 @@
 //! value, the date it took effect and the decision behind it. Members at the start of
 //! each year are kept the same way.
 
-use crate::db::{Connection, OptionalExtension, params};
+use crate::db::Connection;
 use serde::Serialize;
 use serde_json::json;
 use shared::api::ErrorCode;
@@ -13,9 +13,9 @@ use shared::date::Date;
 use crate::administration::audit;
 use crate::auth::{Caller, now_secs};
 use crate::casedocs::path_in_scope;
+use crate::db::store::Store;
 use crate::error::{AppError, AppResult};
 use crate::extract::Admin;
-use crate::store::Store;
 
 /// A target or sub-target is set by a resolution or decision, which must be named.
 fn require_target_decision(decision: &str) -> AppResult<()> {
@@ -34,10 +34,7 @@ fn bad(code: ErrorCode, vi: String, en: String) -> AppError {
 }
 
 fn check_org(conn: &Connection, caller: &Caller, org: &str) -> AppResult<()> {
-    let path: Option<String> = conn
-        .query_row("SELECT path FROM orgs WHERE id = ?1", [org], |r| r.get(0))
-        .optional()?;
-    match path {
+    match crate::db::orgs::path_of(conn, org)? {
         Some(p) if path_in_scope(&p, &caller.scope_path) => Ok(()),
         _ => Err(bad(
             ErrorCode::BadOrg,
@@ -88,52 +85,9 @@ pub fn of_org(
     org: &str,
 ) -> AppResult<(Vec<YearRow>, Vec<Term>, Vec<Revision>)> {
     check_org(conn, caller, org)?;
-    let years = conn
-        .prepare(
-            "SELECT year, members_start, target FROM org_years WHERE org_id = ?1 ORDER BY year",
-        )?
-        .query_map([org], |r| {
-            Ok(YearRow {
-                year: r.get(0)?,
-                members_start: r.get(1)?,
-                target: r.get(2)?,
-            })
-        })?
-        .collect::<crate::db::Result<_>>()?;
-    let terms = conn
-        .prepare(
-            "SELECT t.name, t.start_date, t.end_date, t.decision, tt.target FROM terms t
-             LEFT JOIN term_targets tt ON tt.org_id = t.org_id AND tt.term = t.name
-             WHERE t.org_id = ?1 ORDER BY t.start_date",
-        )?
-        .query_map([org], |r| {
-            Ok(Term {
-                name: r.get(0)?,
-                start_date: r.get(1)?,
-                end_date: r.get(2)?,
-                decision: r.get(3)?,
-                target: r.get(4)?,
-            })
-        })?
-        .collect::<crate::db::Result<_>>()?;
-    let history = conn
-        .prepare(
-            "SELECT at, period, field, old_value, new_value, effective, decision, by
-             FROM target_history WHERE org_id = ?1 ORDER BY id DESC",
-        )?
-        .query_map([org], |r| {
-            Ok(Revision {
-                at: r.get(0)?,
-                period: r.get(1)?,
-                field: r.get(2)?,
-                old_value: r.get(3)?,
-                new_value: r.get(4)?,
-                effective: r.get(5)?,
-                decision: r.get(6)?,
-                by: r.get(7)?,
-            })
-        })?
-        .collect::<crate::db::Result<_>>()?;
+    let years = crate::db::targets::years_of(conn, org)?;
+    let terms = crate::db::targets::terms_with_targets(conn, org)?;
+    let history = crate::db::targets::history_of(conn, org)?;
     Ok((years, terms, history))
 }
 
@@ -153,23 +107,18 @@ pub fn record_revision(
     if old == Some(new) {
         return Ok(());
     }
-    tx.execute(
-        "INSERT INTO target_history(at, org_id, period, field, old_value, new_value, effective,
-                                    decision, by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            now_secs(),
-            org,
-            period,
-            field,
-            old,
-            new,
-            effective.map(|e| e.to_string()),
-            decision.trim(),
-            by
-        ],
-    )?;
-    Ok(())
+    crate::db::targets::insert_revision(
+        tx,
+        now_secs(),
+        org,
+        period,
+        field,
+        old,
+        new,
+        effective,
+        decision.trim(),
+        by,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -222,18 +171,8 @@ pub fn put_sub_target(
     effective: Option<Date>,
     decision: &str,
 ) -> crate::db::Result<()> {
-    let old: Option<i64> = tx
-        .query_row(
-            "SELECT value FROM sub_targets WHERE org_id = ?1 AND period = ?2 AND grp = ?3",
-            params![org, period, group],
-            |r| r.get(0),
-        )
-        .optional()?;
-    tx.execute(
-        "INSERT INTO sub_targets(org_id, period, grp, value) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT(org_id, period, grp) DO UPDATE SET value = excluded.value",
-        params![org, period, group, value],
-    )?;
+    let old = crate::db::targets::sub_target(tx, org, period, group)?;
+    crate::db::targets::put_sub_target(tx, org, period, group, value)?;
     record_revision(
         tx,
         by,
@@ -303,17 +242,7 @@ pub struct SubTarget {
 }
 
 pub fn sub_targets_of(conn: &Connection, org: &str) -> crate::db::Result<Vec<SubTarget>> {
-    conn.prepare_cached(
-        "SELECT period, grp, value FROM sub_targets WHERE org_id = ?1 ORDER BY period, grp",
-    )?
-    .query_map([org], |r| {
-        Ok(SubTarget {
-            period: r.get(0)?,
-            group: r.get(1)?,
-            value: r.get(2)?,
-        })
-    })?
-    .collect()
+    crate::db::targets::sub_targets_of(conn, org)
 }
 
 /// The revisions of one organisation's figures for one period (a year or a term name),
@@ -323,24 +252,7 @@ pub fn revisions_of(
     org: &str,
     period: &str,
 ) -> crate::db::Result<Vec<Revision>> {
-    conn.prepare_cached(
-        "SELECT at, period, field, old_value, new_value, effective, decision, by
-         FROM target_history WHERE org_id = ?1 AND period = ?2 AND field <> 'members_start'
-         ORDER BY id",
-    )?
-    .query_map([org, period], |r| {
-        Ok(Revision {
-            at: r.get(0)?,
-            period: r.get(1)?,
-            field: r.get(2)?,
-            old_value: r.get(3)?,
-            new_value: r.get(4)?,
-            effective: r.get(5)?,
-            decision: r.get(6)?,
-            by: r.get(7)?,
-        })
-    })?
-    .collect()
+    crate::db::targets::revisions_of(conn, org, period)
 }
 
 /// A term with its congress dates.
@@ -371,17 +283,9 @@ pub fn find_term(
     name: &str,
 ) -> crate::db::Result<Option<TermDates>> {
     let wanted = name_years(name);
-    let mut stmt = conn.prepare_cached(
-        "SELECT name, start_date, end_date, decision FROM terms WHERE org_id = ?1
-         ORDER BY start_date",
-    )?;
     let mut cur = orgs.get(org);
     while let Some(o) = cur {
-        let rows: Vec<(String, String, String, String)> = stmt
-            .query_map([&o.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?
-            .collect::<crate::db::Result<_>>()?;
+        let rows = crate::db::targets::terms_of(conn, &o.id)?;
         let found = rows.iter().find(|t| t.0.trim() == name.trim()).or_else(|| {
             rows.iter()
                 .find(|t| !wanted.is_empty() && name_years(&t.0) == wanted)
@@ -409,18 +313,9 @@ pub fn term_on(
     org: &str,
     day: Date,
 ) -> crate::db::Result<Option<TermDates>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT name, start_date, end_date, decision FROM terms
-         WHERE org_id = ?1 AND start_date <= ?2 AND end_date >= ?2
-         ORDER BY start_date DESC LIMIT 1",
-    )?;
     let mut cur = orgs.get(org);
     while let Some(o) = cur {
-        let row: Option<(String, String, String, String)> = stmt
-            .query_row(params![o.id, day.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()?;
+        let row = crate::db::targets::term_running_on(conn, &o.id, day)?;
         if let Some((n, a, b, dec)) = row
             && let (Ok(a), Ok(b)) = (a.parse::<Date>(), b.parse::<Date>())
         {
@@ -460,19 +355,8 @@ pub fn set_year(
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     check_org(&tx, caller, org)?;
-    let old: Option<(i64, i64)> = tx
-        .query_row(
-            "SELECT members_start, target FROM org_years WHERE org_id = ?1 AND year = ?2",
-            params![org, year],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    tx.execute(
-        "INSERT INTO org_years(org_id, year, members_start, target) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT(org_id, year) DO UPDATE SET members_start = excluded.members_start,
-            target = excluded.target",
-        params![org, year, members_start, target],
-    )?;
+    let old = crate::db::targets::year(&tx, org, year)?;
+    crate::db::targets::put_year(&tx, org, year, members_start, target)?;
     let period = year.to_string();
     revise(
         &tx,
@@ -529,25 +413,10 @@ pub fn set_term(
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     check_org(&tx, caller, org)?;
-    tx.execute(
-        "INSERT INTO terms(org_id, name, start_date, end_date, decision) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(org_id, name) DO UPDATE SET start_date = excluded.start_date,
-            end_date = excluded.end_date, decision = excluded.decision",
-        params![org, name.trim(), start.to_string(), end.to_string(), decision.trim()],
-    )?;
+    crate::db::targets::put_term(&tx, org, name.trim(), start, end, decision.trim())?;
     if let Some(t) = target {
-        let old: Option<i64> = tx
-            .query_row(
-                "SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2",
-                params![org, name.trim()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        tx.execute(
-            "INSERT INTO term_targets(org_id, term, target) VALUES (?1, ?2, ?3)
-             ON CONFLICT(org_id, term) DO UPDATE SET target = excluded.target",
-            params![org, name.trim(), t],
-        )?;
+        let old = crate::db::targets::term_target(&tx, org, name.trim())?;
+        crate::db::targets::put_term_target(&tx, org, name.trim(), t)?;
         revise(
             &tx,
             caller,

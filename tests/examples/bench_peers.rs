@@ -17,7 +17,8 @@ use std::time::Instant;
 use serde_json::json;
 use server::admin::{self, CaseFileRecord, CaseFilesExport};
 use server::casedocs::{RulesConfig, today_vn};
-use server::store::Store;
+use server::db::inspect;
+use server::db::store::Store;
 use shared::rand::XorShift;
 use shared::sync::{DocId, Pending, SyncRequest};
 use tests::login_device;
@@ -118,10 +119,7 @@ fn seed(dir: &str, n: usize, out: &str) {
 
 /// Bytes of the store's files once the write-ahead log is folded in.
 fn disk_bytes(store: &Store, dir: &std::path::Path) -> u64 {
-    store
-        .conn()
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-        .unwrap();
+    inspect::checkpoint_wal(&store.conn()).unwrap();
     std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())

@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use server::casedocs::{RulesConfig, today_vn};
-use server::store::Store;
+use server::db::inspect::{self, Table};
+use server::db::store::Store;
 use shared::rand::XorShift;
 use shared::sync::SyncResponse;
 use tests::pg::PgCluster;
@@ -54,11 +55,7 @@ fn main() {
                     .unwrap_or_else(|| panic!("unknown configuration {c}"));
                 let pg = cluster.get_or_insert_with(PgCluster::start);
                 let name = format!("bench_{n}");
-                server::db::Connection::postgres(&pg.url())
-                    .unwrap()
-                    .execute_batch(&format!("CREATE DATABASE {name}"))
-                    .unwrap();
-                (Some(pg.url_of(&name)), replicas)
+                (Some(tests::create_database(pg, &name)), replicas)
             }
         };
         println!("bench sync: === {config} ===");
@@ -76,7 +73,7 @@ fn open_store(place: &str) -> Store {
 }
 
 fn store_readers() -> usize {
-    server::store::DEFAULT_READERS
+    server::db::store::DEFAULT_READERS
 }
 
 /// CPU time of every PostgreSQL process (the postmaster and its backends), in ms.
@@ -493,20 +490,10 @@ async fn run(database: Option<String>, replicas: usize) {
     // in and truncated (the children were killed, so it still holds recent commits), or
     // the PostgreSQL database.
     let store = open_store(&place);
-    if let Some(c) = store.conn().sqlite() {
-        c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
-    }
-    let files: i64 = store
-        .read()
-        .query_row("SELECT COUNT(*) FROM docs", (), |r| r.get(0))
-        .unwrap();
+    inspect::checkpoint_wal(&store.conn()).unwrap();
+    let files = inspect::count_rows(&store.read(), Table::Docs).unwrap();
     let disk: u64 = match &database {
-        Some(_) => store
-            .read()
-            .query_row("SELECT pg_database_size(current_database())", (), |r| {
-                r.get(0)
-            })
-            .unwrap(),
+        Some(_) => inspect::database_size(&store.read()).unwrap() as u64,
         None => ["store.sqlite", "store.sqlite-wal"]
             .iter()
             .filter_map(|f| std::fs::metadata(data.join(f)).ok())

@@ -12,7 +12,8 @@ use automerge::transaction::CommitOptions;
 use automerge::{ActorId, ChangeHash};
 use serde_json::Value;
 use server::casedocs::{RulesConfig, today_vn};
-use server::store::Store;
+use server::db::inspect;
+use server::db::store::Store;
 use server::{AppState, demo};
 use shared::api::{LoginRequest, LoginResponse};
 use shared::doc;
@@ -94,6 +95,15 @@ fn pg_template() -> &'static str {
         demo::seed(&store, &RulesConfig::default(), today_vn()).expect("seeding the demo");
         "hoso_seed"
     })
+}
+
+/// Creates the empty database `name` on `pg`; its connection string.
+pub fn create_database(pg: &pg::PgCluster, name: &str) -> String {
+    let admin = server::db::Connection::postgres(&pg.url()).expect("connecting to the cluster");
+    admin
+        .execute_batch(&format!("CREATE DATABASE {name}"))
+        .unwrap_or_else(|e| panic!("creating {name}: {e}"));
+    pg.url_of(name)
 }
 
 /// A fresh PostgreSQL database holding the demo district; its name.
@@ -202,10 +212,7 @@ impl TestApp {
     /// The server's current heads of every stored document.
     pub fn server_heads(&self) -> Result<std::collections::BTreeMap<String, Vec<ChangeHash>>> {
         let conn = self.store().conn();
-        let ids: Vec<String> = conn
-            .prepare("SELECT id FROM docs")?
-            .query_map((), |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let ids = inspect::doc_ids(&conn)?;
         let mut out = std::collections::BTreeMap::new();
         for id in ids {
             let (_, mut d) = server::casedocs::load_doc(&conn, &id)?.context("doc")?;
@@ -540,13 +547,7 @@ impl Device {
     /// its change log; returns how many it checked.
     pub fn assert_acknowledged_stored(&self, conn: &server::db::Connection) -> usize {
         for h in &self.acknowledged {
-            let found: i64 = conn
-                .query_row(
-                    "SELECT COUNT(*) FROM changes WHERE hash = ?1",
-                    [h.0.to_vec()],
-                    |r| r.get(0),
-                )
-                .expect("counting a change");
+            let found = inspect::changes_with_hash(conn, &h.0).expect("counting a change");
             assert_eq!(found, 1, "an acknowledged change is missing");
         }
         self.acknowledged.len()

@@ -5,17 +5,18 @@
 use serde_json::json;
 use server::admin;
 use server::casedocs;
+use server::db::inspect::{self, Table};
 use tests::spawn_app;
 
-fn count(app: &tests::TestApp, sql: &str) -> i64 {
-    app.store().conn().query_row(sql, (), |r| r.get(0)).unwrap()
+fn count(app: &tests::TestApp, table: Table) -> i64 {
+    inspect::count_rows(&app.store().conn(), table).unwrap()
 }
 
 #[tokio::test]
 async fn malformed_reference_imports_are_refused_with_a_clear_message_and_store_nothing() {
     let app = spawn_app().await;
-    let orgs = count(&app, "SELECT COUNT(*) FROM orgs");
-    let members = count(&app, "SELECT COUNT(*) FROM members");
+    let orgs = count(&app, Table::Orgs);
+    let members = count(&app, Table::Members);
     let cases = [
         ("{not json", "JSON"),
         (
@@ -41,18 +42,15 @@ async fn malformed_reference_imports_are_refused_with_a_clear_message_and_store_
             assert!(message_vi.contains("Không có gì được lưu"));
         }
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM orgs"), orgs);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM members"), members);
+    assert_eq!(count(&app, Table::Orgs), orgs);
+    assert_eq!(count(&app, Table::Members), members);
 }
 
 #[tokio::test]
 async fn case_files_round_trip_through_the_exchange_format_and_bad_files_are_refused() {
     let app = spawn_app().await;
     let export = admin::export_case_files(app.store(), "/").unwrap();
-    assert_eq!(
-        export.case_files.len() as i64,
-        count(&app, "SELECT COUNT(*) FROM docs")
-    );
+    assert_eq!(export.case_files.len() as i64, count(&app, Table::Docs));
     let json = serde_json::to_string(&export).unwrap();
     // Re-importing the same files changes no fact.
     let rules = app.state.rules();
@@ -63,7 +61,7 @@ async fn case_files_round_trip_through_the_exchange_format_and_bad_files_are_ref
         serde_json::to_value(&again).unwrap()
     );
 
-    let before = count(&app, "SELECT COUNT(*) FROM changes");
+    let before = count(&app, Table::Changes);
     let bad = [
         json!({"format": "khac/1", "case_files": []}),
         json!({"format": admin::CASE_FILES_FORMAT, "case_files": [{"id": "xyz", "case": {}}]}),
@@ -74,7 +72,7 @@ async fn case_files_round_trip_through_the_exchange_format_and_bad_files_are_ref
         let err = admin::import_case_files(app.store(), &rules, &b.to_string()).unwrap_err();
         assert_eq!(err.status().as_u16(), 400, "{err}");
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM changes"), before);
+    assert_eq!(count(&app, Table::Changes), before);
 }
 
 #[tokio::test]
@@ -92,14 +90,11 @@ async fn a_backup_of_the_live_store_opens_with_the_same_data() {
     }
     let dest = app.dir.join("backup.sqlite");
     app.store().backup_to(&dest).unwrap();
-    let copy = server::store::Store::open(&dest).unwrap();
-    let n: i64 = copy
-        .conn()
-        .query_row("SELECT COUNT(*) FROM docs", (), |r| r.get(0))
-        .unwrap();
-    assert_eq!(n, count(&app, "SELECT COUNT(*) FROM docs"));
+    let copy = server::db::store::Store::open(&dest).unwrap();
+    let n = inspect::count_rows(&copy.conn(), Table::Docs).unwrap();
+    assert_eq!(n, count(&app, Table::Docs));
     let stats = admin::stats(&copy).unwrap();
-    assert_eq!(stats.orgs, count(&app, "SELECT COUNT(*) FROM orgs"));
+    assert_eq!(stats.orgs, count(&app, Table::Orgs));
 }
 
 #[tokio::test]
@@ -120,15 +115,7 @@ async fn compaction_folds_the_change_log_into_snapshots_without_changing_documen
     let before = app.server_heads().unwrap();
     let folded = casedocs::compact(&app.store().conn(), 50).unwrap();
     assert!(folded >= 1);
-    let snapshot: Option<Vec<u8>> = app
-        .store()
-        .conn()
-        .query_row(
-            "SELECT snapshot FROM docs WHERE id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let snapshot = inspect::snapshot_of(&app.store().conn(), id.as_str()).unwrap();
     assert!(snapshot.is_some());
     assert_eq!(app.server_heads().unwrap(), before);
     // The feed still serves the full history to a new device.

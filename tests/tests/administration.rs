@@ -3,6 +3,7 @@
 //! origin), against the real server.
 
 use serde_json::json;
+use server::db::{inspect, members, targets};
 use tests::{Device, TestApp, login_device, spawn_app};
 
 /// A signed-in office browser: its session cookie and the form token of its pages.
@@ -288,15 +289,8 @@ async fn reviewers_and_cadres_get_403_on_every_admin_route_and_forged_forms_are_
 async fn changing_a_rule_setting_reevaluates_open_files_and_is_audited() {
     let app = spawn_app().await;
     let admin = Office::login(&app, "admin", "demo2026").await;
-    let evaluated_since = |t: i64| {
-        let conn = app.store().conn();
-        conn.query_row(
-            "SELECT COUNT(*), SUM(CASE WHEN updated_at >= ?1 THEN 1 ELSE 0 END) FROM projections",
-            [t],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-        )
-        .unwrap()
-    };
+    let evaluated_since =
+        |t: i64| inspect::projections_updated_since(&app.store().conn(), t).unwrap();
     let started = server::auth::now_secs();
     let (_, page) = admin.get("/central/admin/settings").await;
     assert!(page.contains("name=\"s.verification_reply_working_days\""));
@@ -576,13 +570,13 @@ async fn a_branch_moved_to_another_ward_leaves_one_device_and_reaches_the_other(
 }
 
 fn members_of(app: &TestApp, org: &str) -> Vec<(String, String)> {
-    let conn = app.store().conn();
-    conn.prepare("SELECT id, full_name FROM members WHERE org_id = ?1 ORDER BY id")
+    let mut rows: Vec<(String, String)> = members::of_org(&app.store().conn(), org)
         .unwrap()
-        .query_map([org], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+        .into_iter()
+        .map(|m| (m.id, m.full_name))
+        .collect();
+    rows.sort();
+    rows
 }
 
 async fn upload(admin: &Office, file: Vec<u8>, name: &str) -> (u16, String) {
@@ -737,14 +731,8 @@ async fn a_target_revised_mid_year_keeps_both_values_the_date_and_the_decision()
     assert!(page.contains("12 → 15"), "old and new value");
     assert!(page.contains("10/07/2026") && page.contains("Nghị quyết 09-NQ/ĐU điều chỉnh"));
     assert!(page.contains("Nhiệm kỳ 2025–2030") && page.contains("12/06/2025"));
-    let target: i64 = app
-        .store()
-        .conn()
-        .query_row(
-            "SELECT target FROM org_years WHERE org_id = 'phuong-11' AND year = 2026",
-            (),
-            |r| r.get(0),
-        )
+    let (_, target) = targets::year(&app.store().conn(), "phuong-11", 2026)
+        .unwrap()
         .unwrap();
     assert_eq!(target, 15);
     let (_, log) = admin.get("/central/admin/audit?q=targets").await;

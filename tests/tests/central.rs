@@ -7,6 +7,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 use serde_json::{Value, json};
+use server::db::inspect;
 use tests::{TestApp, spawn_app};
 
 /// A browser session on the central pages: the session cookie and the form token.
@@ -747,14 +748,6 @@ async fn a_case_page_evaluates_its_file_as_the_queues_store_it() {
     // Context findings ("info") are shown on the case page from its evaluation; no queue
     // shows them, and they are not stored.
     assert!(context > 0, "the case page still shows context findings");
-    let stored_info: i64 = app
-        .store()
-        .read()
-        .query_row(
-            "SELECT COUNT(*) FROM findings WHERE severity = 'info'",
-            (),
-            |r| r.get(0),
-        )
-        .unwrap();
+    let stored_info = inspect::findings_with_severity(&app.store().read(), "info").unwrap();
     assert_eq!(stored_info, 0);
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use server::casedocs::{RulesConfig, today_vn};
-use server::store::Store;
+use server::db::inspect;
+use server::db::store::Store;
 use shared::rand::XorShift;
 use tests::{Device, Fault, fresh_dir, login_device};
 
@@ -108,9 +109,7 @@ async fn killing_the_server_mid_sync_loses_no_acknowledged_change() {
 
     let store = Store::open(&data.join("store.sqlite")).unwrap();
     let conn = store.conn();
-    let check: String = conn
-        .query_row("PRAGMA integrity_check", (), |r| r.get(0))
-        .unwrap();
+    let check = inspect::integrity_check(&conn).unwrap();
     assert_eq!(check, "ok");
     let acks: usize = devices
         .iter()

@@ -3,6 +3,7 @@
 //! file still reach the office.
 
 use serde_json::{Value, json};
+use server::db::orgs;
 use shared::sync::DocId;
 use tests::{Device, TestApp, spawn_app};
 
@@ -193,11 +194,7 @@ async fn office_get(app: &TestApp, cookie: &str, path: &str) -> String {
 
 fn reviewer_caller(app: &TestApp) -> server::extract::Reviewer {
     let conn = app.store().conn();
-    let path: String = conn
-        .query_row("SELECT path FROM orgs WHERE id = 'ngo-quyen'", (), |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let path = orgs::path_of(&conn, "ngo-quyen").unwrap().unwrap();
     server::extract::Reviewer::check(server::auth::Caller {
         user_id: 0,
         username: "bantochuc".into(),

@@ -8,10 +8,11 @@ use serde_json::{Value, json};
 use server::admin::{self, CASE_FILES_FORMAT, CaseFileRecord};
 use server::auth::{Caller, Role};
 use server::casedocs::RulesConfig;
+use server::db::inspect;
+use server::db::store::Store;
 use server::extract::Admin;
 use server::figures::Via;
 use server::reports::{self, Admitted, CaseFilter, OrgIndex, Recorded};
-use server::store::Store;
 use shared::date::Date;
 use shared::model::{CaseFile, Occupation, Sex, SourceKind};
 use shared::sync::DocId;
@@ -730,31 +731,13 @@ fn the_dashboard_csv_holds_every_section() {
     assert!(csv.contains(&format!(",{}\r\n", dash.admitted)));
     // Open conflicts and returned files to look at.
     let conn = store.conn();
-    let open: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM conflicts WHERE closed_at IS NULL",
-            (),
-            |r| r.get(0),
-        )
-        .unwrap();
-    let returned: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM projections WHERE returned = 1",
-            (),
-            |r| r.get(0),
-        )
-        .unwrap();
+    let open = inspect::open_conflicts(&conn).unwrap();
+    let returned = inspect::returned_files(&conn).unwrap();
     assert!(open >= 3, "{open}");
     assert!(returned >= 3, "{returned}");
     // Every demo file is one a device may edit and push back: it passes the same model
     // check as a pushed document (its conflicts sit inside `case`, nothing else at the root).
-    let ids: Vec<String> = conn
-        .prepare("SELECT id FROM docs")
-        .unwrap()
-        .query_map((), |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    let ids = inspect::doc_ids(&conn).unwrap();
     for id in &ids {
         let (_, doc) = server::casedocs::load_doc(&conn, id).unwrap().unwrap();
         shared::doc::read_parts_checked(&doc, &shared::limits::Limits::default())
@@ -888,14 +871,7 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
         effective: d("2025-03-01"),
         reference: "QĐ 12-QĐ/TU".into(),
     };
-    store
-        .conn()
-        .execute(
-            "INSERT INTO devices(id, user_id, name, created_at)
-             SELECT ?1, id, 'test', 0 FROM users WHERE id = ?2",
-            (&c.device_id, c.user_id),
-        )
-        .unwrap();
+    inspect::insert_idle_device(&store.conn(), &c.device_id, c.user_id, "test").unwrap();
     let admin = Admin::check(c.clone()).unwrap();
     server::orgtree::move_under(&store, &admin, "h0g1", "h2", &decision).unwrap();
     let moved = server::orgtree::merge(
@@ -991,15 +967,6 @@ fn aggregates_agree_with_the_projections_on_a_generated_province() {
         "every compared cohort has figures"
     );
     // The aggregate tables hold no empty rows.
-    let empty: i64 = conn
-        .query_row(
-            "SELECT (SELECT COUNT(*) FROM roll_admitted WHERE n <= 0)
-                  + (SELECT COUNT(*) FROM roll_official WHERE n <= 0)
-                  + (SELECT COUNT(*) FROM roll_cohort_outstanding WHERE n <= 0)
-                  + (SELECT COUNT(*) FROM agg_stage WHERE n <= 0)",
-            (),
-            |r| r.get(0),
-        )
-        .unwrap();
+    let empty = inspect::empty_aggregate_rows(&conn).unwrap();
     assert_eq!(empty, 0);
 }

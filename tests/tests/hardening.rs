@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc};
 use serde_json::json;
+use server::db::inspect;
 use shared::api::{ErrorBody, ErrorCode, RejectionCode};
 use shared::sync::{ChangeBytes, DocChanges, DocId, PROTOCOL_VERSION, SyncRequest};
 use tests::{Device, Fault, TestApp, spawn_app, spawn_app_with};
@@ -229,15 +230,7 @@ async fn a_file_with_five_thousand_conflicts_merges_quickly_without_blocking_oth
     }
     let (b, merge_time) = push.await.unwrap();
     assert!(b.replica.docs[&id].rejected.is_none());
-    let open: i64 = app
-        .store()
-        .conn()
-        .query_row(
-            "SELECT COUNT(*) FROM conflicts WHERE doc_id = ?1 AND closed_at IS NULL",
-            [id.as_str()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let open = inspect::open_conflicts_of(&app.store().conn(), id.as_str()).unwrap();
     assert_eq!(open, 2 * n as i64);
     println!(
         "5,000-conflict merge: {merge_time:?}; other device's slowest sync meanwhile: {worst:?}"
@@ -341,15 +334,7 @@ async fn a_change_pushed_under_a_second_document_id_is_refused_and_leaves_no_pha
     let phantom = DocId::from_bytes([0x66; 16]);
     let code = push_code(&dev, &phantom, all).await;
     assert_eq!(code, Some(RejectionCode::ChangeOfOtherDoc));
-    let stored: i64 = app
-        .store()
-        .conn()
-        .query_row(
-            "SELECT COUNT(*) FROM docs WHERE id = ?1",
-            [phantom.as_str()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let stored = inspect::docs_with_id(&app.store().conn(), phantom.as_str()).unwrap();
     assert_eq!(stored, 0);
     // Exports of every file still work.
     let export = server::admin::export_case_files(app.store(), "/").unwrap();
@@ -617,13 +602,7 @@ async fn a_narrowed_account_scope_removes_files_and_a_widened_one_brings_them() 
     let branch = in_branch(&dev);
     assert!(branch > 0 && branch < all);
     let set_scope = |org: &str| {
-        app.store()
-            .conn()
-            .execute(
-                "UPDATE users SET scope_org = ?1 WHERE username = 'canbo.lachtray'",
-                [org],
-            )
-            .unwrap();
+        inspect::move_account_scope(&app.store().conn(), "canbo.lachtray", org).unwrap();
     };
     set_scope("phuong-11-cb1");
     dev.sync().await.unwrap();
@@ -701,28 +680,17 @@ async fn expired_sessions_and_devices_nobody_used_are_purged_but_writers_are_kep
     {
         let conn = app.store().conn();
         let long_ago = 1_000_000i64;
-        conn.execute(
-            "UPDATE sessions SET expires_at = ?1 WHERE device_id IN (?2, ?3)",
-            (long_ago, &idle.device_id, &writer.device_id),
-        )
-        .unwrap();
-        conn.execute(
-            "UPDATE devices SET created_at = ?1, last_seen = ?1 WHERE id IN (?2, ?3)",
-            (long_ago, &idle.device_id, &writer.device_id),
-        )
-        .unwrap();
+        let both = [idle.device_id.as_str(), writer.device_id.as_str()];
+        inspect::expire_sessions_of(&conn, &both, long_ago).unwrap();
+        inspect::backdate_devices(&conn, &both, long_ago).unwrap();
     }
     let (sessions, devices) = server::auth::purge(app.store(), 30).unwrap();
     assert!(sessions >= 2, "{sessions}");
     assert_eq!(devices, 1);
     let conn = app.store().conn();
-    let left: Vec<String> = conn
-        .prepare("SELECT id FROM devices WHERE id IN (?1, ?2)")
-        .unwrap()
-        .query_map([&idle.device_id, &writer.device_id], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let left =
+        inspect::existing_devices(&conn, &[idle.device_id.as_str(), writer.device_id.as_str()])
+            .unwrap();
     assert_eq!(left, vec![writer.device_id.clone()]);
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Barrier};
 
 use postgres::{Client, NoTls};
-use server::pgfeed;
+use server::db::pgfeed;
 use tests::pg::PgCluster;
 
 fn connect(pg: &PgCluster) -> Client {
@@ -177,7 +177,7 @@ type Columns = BTreeMap<String, BTreeMap<String, (String, bool)>>;
 /// The columns of every table of a migrated SQLite store.
 fn sqlite_columns() -> Columns {
     let dir = tests::fresh_dir();
-    let store = server::store::Store::open(&dir.join("store.sqlite")).unwrap();
+    let store = server::db::store::Store::open(&dir.join("store.sqlite")).unwrap();
     let conn = store.read();
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
@@ -282,7 +282,7 @@ fn the_rollups_triggers_keep_the_same_rows_on_postgresql_as_on_sqlite() {
     let pg = PgCluster::start();
     let mut client = connect(&pg);
     pgfeed::migrate(&mut client).unwrap();
-    let store = server::store::Store::open_in_memory().unwrap();
+    let store = server::db::store::Store::open_in_memory().unwrap();
     let mut rng = XorShift::new(11);
     let mut pick = |n: usize| rng.below(n as u64) as usize;
     let orgs = ["xa-1-cb1", "xa-1-cb2", "xa-2-cb1"];
@@ -549,7 +549,7 @@ fn the_database_boundary_reads_and_writes_alike_on_sqlite_and_postgresql() {
     let pg_log = exercise(&mut on_pg);
 
     let dir = tests::fresh_dir();
-    let store = server::store::Store::open(&dir.join("db.sqlite")).unwrap();
+    let store = server::db::store::Store::open(&dir.join("db.sqlite")).unwrap();
     let sqlite_log = exercise(&mut store.conn());
     assert_eq!(sqlite_log, pg_log);
     assert_eq!(

@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use server::casedocs::{self, RulesConfig, today_vn};
-use server::store::Store;
+use server::db::inspect::{self, Table};
+use server::db::store::Store;
+use server::db::{docs, orgs};
 use shared::rand::XorShift;
 use tests::pg::PgCluster;
 use tests::{Device, Fault, login_device};
@@ -37,18 +39,10 @@ fn spawn_replica(db: &str) -> (Child, String) {
     )
 }
 
-fn create_database(pg: &PgCluster, name: &str) -> String {
-    let admin = server::db::Connection::postgres(&pg.url()).unwrap();
-    admin
-        .execute_batch(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    pg.url_of(name)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_devices_on_three_replicas_converge_while_one_is_killed_and_restarted() {
     let pg = PgCluster::start();
-    let db = create_database(&pg, "hoso");
+    let db = tests::create_database(&pg, "hoso");
     {
         let store = Store::open_postgres(&db, 1).unwrap();
         server::demo::seed(&store, &RulesConfig::default(), today_vn()).unwrap();
@@ -132,13 +126,7 @@ async fn fifty_devices_on_three_replicas_converge_while_one_is_killed_and_restar
     let store = Store::open_postgres(&db, 1).unwrap();
     let conn = store.read();
     let mut server_heads: BTreeMap<String, Vec<automerge::ChangeHash>> = BTreeMap::new();
-    let ids: Vec<(String, String)> = conn
-        .prepare("SELECT d.id, o.path FROM docs d JOIN orgs o ON o.id = d.org_id")
-        .unwrap()
-        .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let ids = inspect::doc_paths(&conn).unwrap();
     let paths: BTreeMap<String, String> = ids.iter().cloned().collect();
     for (id, _) in &ids {
         let (_, mut d) = casedocs::load_doc(&conn, id).unwrap().unwrap();
@@ -148,11 +136,7 @@ async fn fifty_devices_on_three_replicas_converge_while_one_is_killed_and_restar
     }
     let mut acknowledged = 0;
     for d in devices.iter_mut() {
-        let scope: String = conn
-            .query_row("SELECT path FROM orgs WHERE id = ?1", [&d.scope_org], |r| {
-                r.get(0)
-            })
-            .unwrap();
+        let scope = orgs::path_of(&conn, &d.scope_org).unwrap().unwrap();
         let expected: BTreeMap<String, Vec<automerge::ChangeHash>> = server_heads
             .iter()
             .filter(|(id, _)| paths[*id].starts_with(&scope))
@@ -173,36 +157,18 @@ async fn fifty_devices_on_three_replicas_converge_while_one_is_killed_and_restar
 /// A change of a new file, written the way a merge writes it (in the writer's
 /// transaction); returns its sequence number.
 fn write_change(conn: &server::db::Connection, doc: &str) -> i64 {
-    conn.execute(
-        "INSERT INTO docs (id, org_id, org_seq, created_at, updated_at) VALUES (?1, 'phuong-01', 0, 0, 0)",
-        [doc],
-    )
-    .unwrap();
-    conn.execute(
-        "INSERT INTO changes (doc_id, hash, actor, bytes, received_at) VALUES (?1, ?2, 'a', ?3, 0)",
-        (doc, doc.as_bytes().to_vec(), doc.as_bytes().to_vec()),
-    )
-    .unwrap();
-    conn.query_row(
-        "SELECT MAX(seq) FROM changes WHERE doc_id = ?1",
-        [doc],
-        |r| r.get(0),
-    )
-    .unwrap()
+    docs::insert_doc(conn, doc, "phuong-01", 0).unwrap();
+    inspect::insert_change(conn, doc, doc.as_bytes(), "a", doc.as_bytes(), 0).unwrap();
+    docs::doc_version(conn, doc).unwrap()
 }
 
 #[test]
 fn the_writers_of_two_replicas_take_turns_so_a_cursor_never_passes_a_later_commit() {
     let pg = PgCluster::start();
-    let db = create_database(&pg, "hoso");
+    let db = tests::create_database(&pg, "hoso");
     let a = Store::open_postgres(&db, 1).unwrap();
     let b = Arc::new(Store::open_postgres(&db, 1).unwrap());
-    a.conn()
-        .execute(
-            "INSERT INTO orgs(id, name, kind, path) VALUES ('phuong-01', 'P1', 'committee', '/p1/')",
-            (),
-        )
-        .unwrap();
+    inspect::insert_root_org(&a.conn(), "phuong-01", "P1", "committee", "/p1/").unwrap();
     // Replica A's writer takes a sequence number and has not committed yet.
     let mut wa = a.conn();
     let tx = wa.transaction().unwrap();
@@ -238,13 +204,7 @@ fn the_writers_of_two_replicas_take_turns_so_a_cursor_never_passes_a_later_commi
     // Whoever reads a position sees every change at or below it.
     let reader = a.read();
     let position = casedocs::feed_position(&reader).unwrap();
-    let seen: i64 = reader
-        .query_row(
-            "SELECT COUNT(*) FROM changes WHERE seq <= ?1",
-            [position],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let seen = inspect::changes_upto(&reader, position).unwrap();
     assert_eq!((position, seen), (second, 2));
 }
 
@@ -253,7 +213,7 @@ fn the_writers_of_two_replicas_take_turns_so_a_cursor_never_passes_a_later_commi
 #[test]
 fn replicas_started_together_on_an_empty_database_seed_the_demo_once() {
     let pg = PgCluster::start();
-    let db = create_database(&pg, "hoso_empty");
+    let db = tests::create_database(&pg, "hoso_empty");
     let today = today_vn();
     let seeded: Vec<Option<usize>> = std::thread::scope(|s| {
         let starts: Vec<_> = (0..3)
@@ -273,18 +233,8 @@ fn replicas_started_together_on_an_empty_database_seed_the_demo_once() {
         "one start seeds, the others find data: {seeded:?}"
     );
     let store = Store::open_postgres(&db, 1).unwrap();
-    let files: i64 = store
-        .read()
-        .query_row("SELECT COUNT(*) FROM docs", (), |r| r.get(0))
-        .unwrap();
-    let accounts: i64 = store
-        .read()
-        .query_row(
-            "SELECT COUNT(*) FROM users WHERE username = 'admin'",
-            (),
-            |r| r.get(0),
-        )
-        .unwrap();
+    let files = inspect::count_rows(&store.read(), Table::Docs).unwrap();
+    let accounts = inspect::users_named(&store.read(), "admin").unwrap();
     assert_eq!(files as usize, made[0]);
     assert_eq!(accounts, 1);
 }

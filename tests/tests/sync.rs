@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
+use server::db::inspect::{self, Table};
+use server::db::{docs, orgs};
 use shared::api::RejectionCode;
 use shared::rand::XorShift;
 use shared::sync::{ChangeBytes, DocChanges, PROTOCOL_VERSION, SyncRequest};
@@ -42,10 +44,7 @@ async fn raw_sync(
 }
 
 fn org_path(app: &TestApp, org: &str) -> String {
-    app.store()
-        .conn()
-        .query_row("SELECT path FROM orgs WHERE id = ?1", [org], |r| r.get(0))
-        .unwrap()
+    orgs::path_of(&app.store().conn(), org).unwrap().unwrap()
 }
 
 #[tokio::test]
@@ -63,15 +62,7 @@ async fn a_cadre_pulls_only_the_case_files_of_their_commune() {
             case.org_id
         );
     }
-    let in_scope: i64 = app
-        .store()
-        .conn()
-        .query_row(
-            "SELECT COUNT(*) FROM docs d JOIN orgs o ON o.id = d.org_id WHERE o.path LIKE ?1 || '%'",
-            [&scope],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let in_scope = inspect::docs_under(&app.store().conn(), &scope).unwrap();
     assert_eq!(dev.doc_ids().len() as i64, in_scope);
 }
 
@@ -88,15 +79,7 @@ async fn a_cadre_cannot_write_a_case_file_into_another_commune() {
         rd.rejected.as_ref().unwrap().code,
         RejectionCode::OutOfScope
     );
-    let stored: i64 = app
-        .store()
-        .conn()
-        .query_row(
-            "SELECT COUNT(*) FROM docs WHERE id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let stored = inspect::docs_with_id(&app.store().conn(), id.as_str()).unwrap();
     assert_eq!(stored, 0, "a refused file must leave no trace");
 }
 
@@ -184,13 +167,7 @@ async fn wrong_passwords_expired_tokens_and_revoked_devices_are_refused() {
     .await;
     assert_eq!(status, 401, "{body}");
 
-    app.store()
-        .conn()
-        .execute(
-            "UPDATE sessions SET expires_at = 0 WHERE device_id = ?1",
-            [&dev.device_id],
-        )
-        .unwrap();
+    inspect::expire_sessions_of(&app.store().conn(), &[dev.device_id.as_str()], 0).unwrap();
     let (status, body) = dev.send(&empty_request()).await.unwrap();
     assert_eq!(status, 401);
     assert!(String::from_utf8_lossy(&body).contains("TOKEN_EXPIRED"));
@@ -230,11 +207,7 @@ async fn cadres_cannot_revoke_devices() {
 async fn malformed_truncated_random_and_oversized_bodies_get_a_clear_4xx_and_store_nothing() {
     let app = spawn_app().await;
     let dev = app.device("canbo.lachtray").await.unwrap();
-    let before: i64 = app
-        .store()
-        .conn()
-        .query_row("SELECT COUNT(*) FROM changes", (), |r| r.get(0))
-        .unwrap();
+    let before = inspect::count_rows(&app.store().conn(), Table::Changes).unwrap();
 
     let full = serde_json::to_vec(&empty_request()).unwrap();
     let (status, body) = raw_sync(&app, &dev.token, full[..full.len() / 2].to_vec(), false).await;
@@ -296,11 +269,7 @@ async fn malformed_truncated_random_and_oversized_bodies_get_a_clear_4xx_and_sto
     .await;
     assert_eq!(status, 400);
 
-    let after: i64 = app
-        .store()
-        .conn()
-        .query_row("SELECT COUNT(*) FROM changes", (), |r| r.get(0))
-        .unwrap();
+    let after = inspect::count_rows(&app.store().conn(), Table::Changes).unwrap();
     assert_eq!(before, after, "nothing stored");
     let health = app
         .http
@@ -455,15 +424,7 @@ async fn a_repeated_request_is_harmless_and_acknowledged_again() {
         let resp = shared::sync::decode_response(&body).unwrap();
         assert_eq!(resp.accepted, vec![id.clone()]);
     }
-    let n: i64 = app
-        .store()
-        .conn()
-        .query_row(
-            "SELECT COUNT(*) FROM changes WHERE doc_id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let n = inspect::changes_of_doc(&app.store().conn(), id.as_str()).unwrap();
     assert_eq!(n, 1);
 }
 
@@ -533,14 +494,8 @@ async fn fifty_devices_in_ten_communes_converge_over_a_lossy_network() {
         let expected: BTreeMap<String, Vec<automerge::ChangeHash>> = server
             .iter()
             .filter(|(id, _)| {
-                let org: String = app
-                    .store()
-                    .conn()
-                    .query_row(
-                        "SELECT org_id FROM docs WHERE id = ?1",
-                        [id.as_str()],
-                        |r| r.get(0),
-                    )
+                let org = docs::doc_org(&app.store().conn(), id.as_str())
+                    .unwrap()
                     .unwrap();
                 org_path(&app, &org).starts_with(&scope)
             })
@@ -552,15 +507,7 @@ async fn fifty_devices_in_ten_communes_converge_over_a_lossy_network() {
         acknowledged > 100,
         "the simulation exercised the protocol ({acknowledged} acks)"
     );
-    let open: i64 = app
-        .store()
-        .conn()
-        .query_row(
-            "SELECT COUNT(*) FROM conflicts WHERE closed_at IS NULL",
-            (),
-            |r| r.get(0),
-        )
-        .unwrap();
+    let open = inspect::open_conflicts(&app.store().conn()).unwrap();
     assert!(open > 0, "concurrent edits produced conflicts for review");
 }
 
@@ -574,13 +521,7 @@ async fn signing_in_again_with_the_same_actor_reopens_the_device_and_its_unsent_
     dev.edit(&id, "case.person.religion", json!("Phật giáo"))
         .unwrap();
     // The session expires while the edit is still on the device.
-    app.store()
-        .conn()
-        .execute(
-            "UPDATE sessions SET expires_at = 0 WHERE device_id = ?1",
-            [&dev.device_id],
-        )
-        .unwrap();
+    inspect::expire_sessions_of(&app.store().conn(), &[dev.device_id.as_str()], 0).unwrap();
     assert!(dev.sync_once(Fault::None).await.is_err());
     let resp: serde_json::Value = app
         .http
@@ -623,15 +564,7 @@ async fn the_log_keeps_changes_deflated_and_the_pull_sends_them_plain() {
     )
     .unwrap();
     a.sync().await.unwrap();
-    let stored: Vec<Vec<u8>> = app
-        .store()
-        .conn()
-        .prepare("SELECT bytes FROM changes WHERE doc_id = ?1")
-        .unwrap()
-        .query_map([id.as_str()], |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    let stored = inspect::change_bytes_of(&app.store().conn(), id.as_str()).unwrap();
     assert!(
         stored
             .iter()
@@ -762,8 +695,7 @@ async fn a_report_held_open_does_not_delay_a_concurrent_sync() {
     let mut cadre = app.device("canbo.lachtray").await.unwrap();
     cadre.sync().await.unwrap();
     fn count(conn: &server::db::Connection) -> i64 {
-        conn.query_row("SELECT count(*) FROM projections", (), |r| r.get(0))
-            .unwrap()
+        inspect::count_rows(conn, Table::Projections).unwrap()
     }
     let store = app.state.store.clone();
     let (started_tx, started_rx) = tokio::sync::oneshot::channel::<i64>();
@@ -825,13 +757,7 @@ async fn a_first_sync_of_whole_documents_resumes_where_it_stopped_and_misses_not
 
     // One file's kept summary is missing (a store from before they were kept) and
     // another's is older than its log: both are loaded and summarised instead.
-    app.store()
-        .conn()
-        .execute_batch(
-            "UPDATE docs SET summary = NULL WHERE id = (SELECT MIN(id) FROM docs);
-             UPDATE docs SET summary_seq = summary_seq - 1 WHERE id = (SELECT MAX(id) FROM docs);",
-        )
-        .unwrap();
+    inspect::spoil_kept_summaries(&app.store().conn()).unwrap();
     let mut dev = app.device("canbo.lachtray").await.unwrap();
     dev.replica.whole = true;
     let mut received: BTreeMap<String, usize> = BTreeMap::new();

@@ -325,3 +325,113 @@ fn architecture_names_only_files_that_exist() {
         "ARCHITECTURE.md names what does not exist: {missing:#?}"
     );
 }
+
+/// The statement methods of `server::db::Connection` (and the raw SQLite connection
+/// behind it): outside the boundary, code calls the named operations of `server::db`'s
+/// modules instead. (`prepare` is left out: the sync replica has a method of that name,
+/// and a statement prepared anywhere carries SQL text, which the check sees.)
+const STATEMENT_CALLS: [&str; 9] = [
+    ".prepare_cached(",
+    ".query_row(",
+    ".query_map(",
+    ".execute(",
+    ".execute_batch(",
+    ".insert_many(",
+    ".last_insert_rowid(",
+    ".sqlite()",
+    ".sqlite_mut()",
+];
+
+/// Files outside `server/src/db/` allowed to speak SQL, each for its reason.
+const SQL_ALLOWED: [(&str, &str); 3] = [
+    (
+        "tests/tests/postgres.rs",
+        "the boundary's own test: the same statements through both backends",
+    ),
+    (
+        "tests/src/pg.rs",
+        "the harness's throw-away PostgreSQL cluster: databases made and dropped",
+    ),
+    (
+        "tests/src/lib.rs",
+        "the harness's throw-away PostgreSQL cluster: databases made and dropped",
+    ),
+];
+
+/// Whether a string literal opens at byte `i` (after `"` or `r#"`) with an SQL verb.
+fn sql_literal_at(text: &str, i: usize) -> bool {
+    let rest = text[i..].trim_start();
+    [
+        "SELECT ", "INSERT ", "UPDATE ", "DELETE ", "CREATE ", "DROP ", "ALTER ", "WITH ",
+        "PRAGMA ",
+    ]
+    .iter()
+    .any(|verb| rest.starts_with(verb))
+}
+
+/// The lines of a Rust file (comments left out) that call a statement method or open a
+/// string with SQL (which may begin on the next line, as raw strings often do).
+fn sql_lines(text: &str) -> Vec<String> {
+    let code: String = text
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let line_of = |i: usize| code[..i].matches('\n').count();
+    let mut hits = BTreeSet::new();
+    for call in STATEMENT_CALLS {
+        hits.extend(code.match_indices(call).map(|(i, _)| line_of(i)));
+    }
+    hits.extend(
+        code.match_indices('"')
+            .filter(|(i, _)| sql_literal_at(&code, i + 1))
+            .map(|(i, _)| line_of(i)),
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    hits.into_iter()
+        .map(|n| format!("{}: {}", n + 1, lines[n].trim()))
+        .collect()
+}
+
+#[test]
+fn only_the_database_boundary_speaks_sql() {
+    let mut found = Vec::new();
+    let mut walked = 0;
+    for dir in ["server", "tests", "xtask", "fuzz/fuzz_targets"] {
+        for path in files(dir, &[".rs"]) {
+            let name = relative(&path);
+            if name.starts_with("server/src/db/")
+                || SQL_ALLOWED.iter().any(|(allowed, _)| *allowed == name)
+                || name == "tests/tests/tidy.rs"
+            {
+                continue;
+            }
+            walked += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            for line in sql_lines(&text) {
+                found.push(format!("{name}:{line}"));
+            }
+        }
+    }
+    assert!(walked > 60, "only {walked} files walked");
+    assert!(
+        found.is_empty(),
+        "SQL outside `server/src/db/` (move it into a named operation there): {found:#?}"
+    );
+}
+
+#[test]
+fn the_sql_check_sees_statements_and_sql_text_but_not_prose() {
+    let code = r##"
+        let n: i64 = conn.query_row("SELECT 1", (), |r| r.get(0))?;
+        let sql = r#"
+            UPDATE docs SET summary = NULL"#;
+        // conn.execute("DELETE FROM docs", ())
+        let label = "Chọn đơn vị";
+    "##;
+    let lines: Vec<usize> = sql_lines(code)
+        .iter()
+        .map(|l| l.split(':').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 3]);
+}

@@ -50,12 +50,7 @@ pub async fn show(
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let root = scope_root(&orgs, &a);
-        let counts: std::collections::HashMap<String, (i64, i64)> = conn
-            .prepare(
-                "SELECT org_id, SUM(CASE WHEN status = 'official' THEN 1 ELSE 0 END), SUM(CASE WHEN status <> 'official' THEN 1 ELSE 0 END) FROM members GROUP BY org_id",
-            )?
-            .query_map((), |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
-            .collect::<crate::db::Result<_>>()?;
+        let counts = crate::db::reports::member_counts_per_org(&conn)?;
         drop(conn);
         let l = a.lang;
         let stored = q.stored.as_ref().map(|s| {
@@ -86,7 +81,12 @@ pub async fn show(
                 }
             }
         };
-        Ok(admin_page(&a, l.t("Danh sách đảng viên", "Members register"), "members", h))
+        Ok(admin_page(
+            &a,
+            l.t("Danh sách đảng viên", "Members register"),
+            "members",
+            h,
+        ))
     })
     .await
 }

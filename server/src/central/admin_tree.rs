@@ -51,10 +51,7 @@ pub async fn tree(
         let orgs = OrgIndex::load(&conn)?;
         let root = scope_root(&orgs, &a);
         let counts = orgtree::file_counts(&conn, &root)?;
-        let closed: std::collections::HashMap<String, String> = conn
-            .prepare("SELECT id, closed_on FROM orgs WHERE closed_on IS NOT NULL")?
-            .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<crate::db::Result<_>>()?;
+        let closed = crate::db::reports::closed_orgs(&conn)?;
         let history = orgtree::history(&conn, &admin, q.org.as_deref())?;
         drop(conn);
         let l = a.lang;

@@ -492,15 +492,7 @@ pub fn error_page(lang: Lang, e: &AppError) -> Response {
 }
 
 fn must_change_password(state: &AppState, user_id: i64) -> bool {
-    state
-        .store
-        .read()
-        .query_row(
-            "SELECT must_change_password FROM users WHERE id = ?1",
-            [user_id],
-            |r| r.get::<_, bool>(0),
-        )
-        .unwrap_or(false)
+    crate::db::reports::must_change_password(&state.store.read(), user_id).unwrap_or(false)
 }
 
 #[derive(Debug, Deserialize, Default)]

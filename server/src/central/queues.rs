@@ -33,13 +33,7 @@ pub struct ResolvedQuery {
 
 /// The device that wrote a value, told apart from the user's other devices.
 fn device_of(conn: &crate::db::Connection, actor: &str, name: &str) -> String {
-    let id: Option<String> = conn
-        .query_row(
-            "SELECT device_id FROM actors WHERE actor = ?1",
-            [actor],
-            |row| row.get(0),
-        )
-        .ok();
+    let id = crate::db::reports::actor_device(conn, actor).ok();
     present::device_label(name, id.as_deref())
 }
 
@@ -74,13 +68,7 @@ pub async fn conflicts(
         let mut stages: BTreeMap<String, String> = BTreeMap::new();
         for c in &rows {
             if !stages.contains_key(&c.doc_id) {
-                let s: String = conn
-                    .query_row(
-                        "SELECT stage FROM projections WHERE doc_id = ?1",
-                        [&c.doc_id],
-                        |row| row.get(0),
-                    )
-                    .unwrap_or_default();
+                let s = crate::db::reports::projection_stage(&conn, &c.doc_id).unwrap_or_default();
                 stages.insert(c.doc_id.clone(), s);
             }
         }

@@ -14,7 +14,22 @@
 //! `savepoint()`; both backends take `&self`, as rusqlite does (a PostgreSQL connection
 //! keeps its prepared statements in a `RefCell`).
 
+pub mod accounts;
+pub mod classes;
+pub mod docs;
+pub mod duplicates;
+pub mod inspect;
+pub mod members;
+pub mod orgs;
 mod pg;
+pub mod pgfeed;
+pub mod reports;
+pub mod rollups;
+pub mod schema;
+pub mod settings;
+pub mod store;
+pub mod targets;
+pub mod views;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

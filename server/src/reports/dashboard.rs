@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::db::Connection;
+use crate::db::reports as db;
 use serde::Serialize;
 use shared::date::Date;
 use shared::stage::Stage;
@@ -146,14 +147,10 @@ pub(super) fn year_column(
     orgs: &OrgIndex,
     root: &OrgInfo,
     year: i32,
-    column: &str,
+    figure: db::OrgYearFigure,
 ) -> AppResult<HashMap<String, i64>> {
-    let sql = format!("SELECT org_id, {column} FROM org_years WHERE year = ?1");
-    let mut stmt = conn.prepare_cached(&sql)?;
     let mut out = HashMap::new();
-    for row in stmt.query_map([year], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })? {
+    for row in db::year_figures(conn, year, figure)? {
         let (org, v) = row?;
         if orgs.in_subtree(&org, &root.path) {
             out.insert(org, v);
@@ -168,7 +165,7 @@ pub(super) fn members_start(
     root: &OrgInfo,
     year: i32,
 ) -> AppResult<(Option<i64>, HashMap<String, i64>)> {
-    let all = year_column(conn, orgs, root, year, "members_start")?;
+    let all = year_column(conn, orgs, root, year, db::OrgYearFigure::MembersStart)?;
     let grassroots: HashMap<String, i64> = all
         .iter()
         .filter(|(id, _)| orgs.get(id).is_some_and(|o| o.grassroots))
@@ -190,7 +187,7 @@ pub(super) fn year_target(
     root: &OrgInfo,
     year: i32,
 ) -> AppResult<Option<i64>> {
-    let all = year_column(conn, orgs, root, year, "target")?;
+    let all = year_column(conn, orgs, root, year, db::OrgYearFigure::Target)?;
     if let Some(t) = all.get(&root.id).filter(|t| **t > 0) {
         return Ok(Some(*t));
     }
@@ -218,13 +215,7 @@ pub(super) fn period_target(
             names.insert(0, t.name.clone());
         }
         for n in &names {
-            let v: Option<i64> = conn
-                .query_row(
-                    "SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2",
-                    [&root.id, n],
-                    |r| r.get(0),
-                )
-                .ok();
+            let v = db::term_target(conn, &root.id, n).ok().flatten();
             if v.is_some() {
                 return Ok((v, Some(n.clone())));
             }
@@ -545,14 +536,8 @@ pub fn cohort(
     }
     // Files of the subtree with no entry date recorded: in no cohort, counted so the gap
     // shows.
-    let col = crate::figures::entry_column(entry);
     let (lo, hi) = scope_range(&root.path);
-    let without: i64 = conn
-        .prepare_cached(&format!(
-            "SELECT COUNT(*) FROM projections WHERE {col} IS NULL
-             AND org_id IN (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)"
-        ))?
-        .query_row(crate::db::params![lo, hi], |r| r.get(0))?;
+    let without = db::count_without_entry_date(conn, entry, &lo, &hi)?;
     Ok(crate::figures::conversion(
         &groups,
         entry,

@@ -48,21 +48,7 @@ pub struct OrgIndex {
 impl OrgIndex {
     pub fn load(conn: &Connection) -> AppResult<OrgIndex> {
         let mut by_id = HashMap::new();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, parent_id, name, kind, sector, grassroots, path FROM orgs ORDER BY path",
-        )?;
-        let rows = stmt.query_map((), |r| {
-            Ok(OrgInfo {
-                id: r.get(0)?,
-                parent_id: r.get(1)?,
-                name: r.get(2)?,
-                kind: r.get(3)?,
-                sector: r.get(4)?,
-                grassroots: r.get(5)?,
-                path: r.get(6)?,
-                grassroots_id: None,
-            })
-        })?;
+        let rows = crate::db::reports::orgs_in_path_order(conn)?;
         let mut by_path = Vec::new();
         for row in rows {
             let o = row?;

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::db::Connection;
+use crate::db::reports::{self as db, OrgYearFigure};
 use serde::Serialize;
 use shared::date::Date;
 
@@ -160,22 +161,15 @@ pub fn plan(
     };
     let mut year_targets: HashMap<String, i64> = HashMap::new();
     if let Some(y) = year {
-        let mut stmt =
-            conn.prepare_cached("SELECT org_id, target FROM org_years WHERE year = ?1")?;
-        for row in stmt.query_map([y], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        for row in db::year_figures(conn, y, OrgYearFigure::Target)? {
             let (o, t) = row?;
             if t > 0 {
                 year_targets.insert(o, t);
             }
         }
     }
-    let mut term_target_stmt =
-        conn.prepare_cached("SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2")?;
-    let mut term_target = |org: &str, name: &str| -> Option<i64> {
-        term_target_stmt
-            .query_row([org, name], |r| r.get::<_, i64>(0))
-            .ok()
-    };
+    let term_target =
+        |org: &str, name: &str| -> Option<i64> { db::term_target(conn, org, name).ok().flatten() };
     let root_depth = root.path.matches('/').count();
     let mut rows = Vec::new();
     for (i, o) in rows_orgs.iter().enumerate() {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::db::Connection;
+use crate::db::reports as db;
 use serde::Serialize;
 use shared::date::Date;
 
@@ -44,23 +45,16 @@ pub fn findings(
     let files = cases(conn, orgs, caller, &f, today)?;
     let code = f.code.clone();
     let sev = f.severity.map(SeverityFilter::code);
-    let mut stmt = conn.prepare_cached(
-        "SELECT code, severity, field, message_vi, message_en FROM findings
-         WHERE doc_id = ?1 ORDER BY severity, code",
-    )?;
     let mut out = Vec::new();
     for c in files {
-        let rows = stmt.query_map([&c.doc_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })?;
-        for row in rows {
-            let (fcode, severity, field, vi, en) = row?;
+        for row in db::findings_of(conn, &c.doc_id)? {
+            let db::FindingText {
+                code: fcode,
+                severity,
+                field,
+                message_vi: vi,
+                message_en: en,
+            } = row?;
             if code.as_ref().is_some_and(|c| c != &fcode) {
                 continue;
             }
@@ -94,18 +88,8 @@ pub fn finding_codes(
     orgs: &OrgIndex,
     root: &OrgInfo,
 ) -> AppResult<Vec<(String, usize)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT p.org_id, f.code, COUNT(*) FROM findings f JOIN projections p ON p.doc_id = f.doc_id
-         WHERE f.severity IN ('blocking', 'warning') GROUP BY p.org_id, f.code",
-    )?;
     let mut out: BTreeMap<String, usize> = BTreeMap::new();
-    for row in stmt.query_map((), |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })? {
+    for row in db::finding_counts_per_org(conn)? {
         let (org, code, n) = row?;
         if orgs.in_subtree(&org, &root.path) {
             *out.entry(code).or_insert(0) += n as usize;
@@ -160,27 +144,17 @@ pub fn deadlines(
 ) -> AppResult<Deadlines> {
     let root = resolve_org(orgs, caller, org)?;
     let until = today.add_days(days);
-    // The end of probation is informational (the recognition vote has its own deadline),
-    // as in `shared::report::deadline_summary`.
-    let mut stmt = conn.prepare_cached(
-        "SELECT d.doc_id, p.full_name, p.org_id, d.code, d.label_vi, d.label_en, d.due
-         FROM deadlines d JOIN projections p ON p.doc_id = d.doc_id
-         WHERE d.done = 0 AND d.due <= ?1 AND p.stopped = 0 AND d.code <> 'DL_PROBATION_END'
-         ORDER BY d.due",
-    )?;
     let mut rows = Vec::new();
-    for row in stmt.query_map([until.to_string()], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, String>(6)?,
-        ))
-    })? {
-        let (doc_id, full_name, org_id, code, label_vi, label_en, due) = row?;
+    for row in db::open_deadlines_until(conn, until)? {
+        let db::OpenDeadline {
+            doc_id,
+            full_name,
+            org_id,
+            code,
+            label_vi,
+            label_en,
+            due,
+        } = row?;
         if !orgs.in_subtree(&org_id, &root.path) {
             continue;
         }

@@ -18,10 +18,6 @@
 
 use postgres::{GenericClient, IsolationLevel};
 
-/// Migrations of the PostgreSQL schema, in order (`pgschema.sql` is the first); the
-/// rollups' tables follow, generated from their definitions.
-pub const MIGRATIONS: &[&str] = &[include_str!("pgschema.sql")];
-
 /// One change as a pull returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -41,14 +37,7 @@ pub struct Page {
 
 /// Creates the schema when missing.
 pub fn migrate(client: &mut impl GenericClient) -> Result<(), postgres::Error> {
-    client.batch_execute(&schema())
-}
-
-/// The whole schema, every statement of which may run again on a schema it created.
-pub fn schema() -> String {
-    let mut sql = MIGRATIONS.concat();
-    sql.push_str(&crate::rollups::postgres_tables());
-    sql
+    client.batch_execute(&super::schema::postgres())
 }
 
 /// A change to append: its document, Automerge hash, actor and bytes.

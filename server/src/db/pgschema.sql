@@ -2,7 +2,7 @@
 -- (`store.rs` and `rollups.sql`) in PostgreSQL's dialect, kept in step with them by
 -- `tests/tests/postgres.rs`. INTEGER is BIGINT, BLOB is BYTEA, an INTEGER PRIMARY KEY is
 -- an identity column. The rollups' tables are generated from their definitions
--- (`rollups::postgres_tables`); their triggers are not translated yet. Columns that
+-- (`db::rollups::postgres_tables`); their triggers are not translated yet. Columns that
 -- only PostgreSQL has are marked "PostgreSQL only".
 CREATE TABLE IF NOT EXISTS orgs (
     id TEXT PRIMARY KEY,

@@ -1,0 +1,86 @@
+//! The members register: every statement on `members`.
+
+use shared::api::Member;
+
+use super::{Connection, OptionalExtension, Result, params};
+use crate::members::MemberRow;
+
+fn member_row(r: &super::Row<'_>) -> Result<MemberRow> {
+    Ok(MemberRow {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        full_name: r.get(2)?,
+        official_since: r.get(3)?,
+        status: r.get(4)?,
+    })
+}
+
+/// The members the register lists under one organisation.
+pub fn of_org(conn: &Connection, org: &str) -> Result<Vec<MemberRow>> {
+    conn.prepare_cached(
+        "SELECT id, org_id, full_name, official_since, status FROM members WHERE org_id = ?1",
+    )?
+    .query_map([org], member_row)?
+    .collect()
+}
+
+/// The member `id`, under whichever organisation.
+pub fn get(conn: &Connection, id: &str) -> Result<Option<MemberRow>> {
+    conn.query_row(
+        "SELECT id, org_id, full_name, official_since, status FROM members WHERE id = ?1",
+        [id],
+        member_row,
+    )
+    .optional()
+}
+
+/// Removes the member `id`; returns how many rows went (0 or 1).
+pub fn delete(conn: &Connection, id: &str) -> Result<usize> {
+    conn.execute("DELETE FROM members WHERE id = ?1", [id])
+}
+
+/// Adds or replaces each member, in order.
+pub fn put_all(conn: &Connection, rows: &[MemberRow]) -> Result<()> {
+    let mut ins = conn.prepare(
+        "INSERT INTO members(id, org_id, full_name, official_since, status) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(id) DO UPDATE SET org_id = excluded.org_id, full_name = excluded.full_name,
+            official_since = excluded.official_since, status = excluded.status",
+    )?;
+    for r in rows {
+        ins.execute(params![
+            r.id,
+            r.org_id,
+            r.full_name,
+            r.official_since,
+            r.status
+        ])?;
+    }
+    Ok(())
+}
+
+/// Lists the members of `from` under `into`; returns how many moved.
+pub fn move_to_org(conn: &Connection, from: &str, into: &str) -> Result<usize> {
+    conn.execute(
+        "UPDATE members SET org_id = ?2 WHERE org_id = ?1",
+        params![from, into],
+    )
+}
+
+/// Members of organisations whose path lies in `[lo, hi)`, by name.
+pub fn in_range(conn: &Connection, lo: &str, hi: &str) -> Result<Vec<Member>> {
+    conn.prepare(
+        "SELECT m.id, m.org_id, m.full_name, m.official_since, m.status FROM members m
+                 JOIN orgs o ON o.id = m.org_id WHERE o.path >= ?1 AND o.path < ?2
+                 ORDER BY m.full_name",
+    )?
+    .query_map([lo, hi], |r| {
+        Ok(Member {
+            id: r.get(0)?,
+            org_id: r.get(1)?,
+            full_name: r.get(2)?,
+            official_since: r.get(3)?,
+            status: r.get(4)?,
+        })
+    })?
+    .collect()
+}
