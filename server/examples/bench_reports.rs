@@ -14,9 +14,10 @@ use std::time::Instant;
 use server::auth::{Caller, Role};
 use server::db::inspect::{self, GeneratedProjection};
 use server::db::store::Store;
-use server::db::targets;
+use server::db::{docs, orgs, targets};
 use server::figures::Via;
 use server::reports::{self, Admitted, CaseFilter, OrgId, OrgIndex, Recorded};
+use shared::api::Org;
 use shared::date::Date;
 
 /// Districts of the generated province, and grassroots organisations per district.
@@ -87,6 +88,25 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An organisation of the generated tree.
+fn org(
+    id: &str,
+    parent: Option<&str>,
+    name: &str,
+    kind: &str,
+    sector: &str,
+    grassroots: bool,
+) -> Org {
+    Org {
+        id: id.into(),
+        parent_id: parent.map(String::from),
+        name: name.into(),
+        kind: kind.into(),
+        sector: sector.into(),
+        grassroots,
+    }
+}
+
 /// Generates the province and `total` case files into an empty store.
 fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
     let mut rng = Rng::new(0x2026_0806);
@@ -98,18 +118,13 @@ fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
     {
         let mut conn = store.conn();
         let tx = conn.transaction()?;
-        let mut rows = inspect::org_rows(&tx)?;
-        rows.org(
-            "tinh",
-            None,
-            "Đảng bộ tỉnh",
-            "province",
-            "",
-            false,
+        orgs::upsert(
+            &tx,
+            &org("tinh", None, "Đảng bộ tỉnh", "province", "", false),
             "/tinh/",
         )?;
         for y in 2015..=2026 {
-            rows.year("tinh", y, 0, 6000)?;
+            targets::put_year(&tx, "tinh", y, 0, 6000)?;
         }
         targets::put_term(
             &tx,
@@ -124,42 +139,51 @@ fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
         for d in 0..DISTRICTS {
             let did = format!("h{d:02}");
             let dpath = format!("/tinh/{did}/");
-            rows.org(
-                &did,
-                Some("tinh"),
-                &format!("Đảng bộ huyện số {d}"),
-                "district",
-                "",
-                false,
+            orgs::upsert(
+                &tx,
+                &org(
+                    &did,
+                    Some("tinh"),
+                    &format!("Đảng bộ huyện số {d}"),
+                    "district",
+                    "",
+                    false,
+                ),
                 &dpath,
             )?;
             for g in 0..GRASSROOTS_PER_DISTRICT {
                 let gid = format!("{did}-g{g:03}");
                 let gpath = format!("{dpath}{gid}/");
                 let committee = g % 2 == 0;
-                rows.org(
-                    &gid,
-                    Some(&did),
-                    &format!("Tổ chức cơ sở đảng {d}-{g}"),
-                    if committee { "committee" } else { "branch" },
-                    sectors[g % 4],
-                    true,
+                orgs::upsert(
+                    &tx,
+                    &org(
+                        &gid,
+                        Some(&did),
+                        &format!("Tổ chức cơ sở đảng {d}-{g}"),
+                        if committee { "committee" } else { "branch" },
+                        sectors[g % 4],
+                        true,
+                    ),
                     &gpath,
                 )?;
                 for y in 2015..=2026 {
-                    rows.year(&gid, y, 100 + rng.below(900) as i64, 0)?;
+                    targets::put_year(&tx, &gid, y, 100 + rng.below(900) as i64, 0)?;
                 }
                 grassroots.push(gid.clone());
                 if committee {
                     for b in 0..4 {
                         let bid = format!("{gid}-cb{b}");
-                        rows.org(
-                            &bid,
-                            Some(&gid),
-                            &format!("Chi bộ {b}"),
-                            "sub_branch",
-                            sectors[g % 4],
-                            false,
+                        orgs::upsert(
+                            &tx,
+                            &org(
+                                &bid,
+                                Some(&gid),
+                                &format!("Chi bộ {b}"),
+                                "sub_branch",
+                                sectors[g % 4],
+                                false,
+                            ),
                             &format!("{gpath}{bid}/"),
                         )?;
                         leaf_orgs.push(bid);
@@ -169,7 +193,6 @@ fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
                 }
             }
         }
-        drop(rows);
         tx.commit()?;
     }
     println!(
@@ -222,7 +245,7 @@ fn generate(store: &Store, total: usize, today: Date) -> anyhow::Result<()> {
                     .unwrap_or(today.add_days(-(rng.below(900) as i32)))
                     .add_months(-14);
                 let official = decision.map(|d| d.add_months(13)).filter(|d| *d < today);
-                rows.doc(&id, org)?;
+                docs::insert_doc(&tx, &id, org, 0)?;
                 rows.projection(&GeneratedProjection {
                     doc_id: &id,
                     org_id: org,

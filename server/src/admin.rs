@@ -211,7 +211,7 @@ pub fn import_reference(store: &Store, json: &str) -> AppResult<ImportSummary> {
     let mut conn = store.conn();
     let tx = conn.transaction()?;
     // Parents before children: compute each org's materialised path as we go.
-    let mut paths: HashMap<String, String> = db_orgs::all_paths(&tx)?;
+    let mut paths: HashMap<String, String> = db_orgs::all_paths(&tx)?.into_iter().collect();
     let mut pending: Vec<&Org> = data.orgs.iter().collect();
     while !pending.is_empty() {
         let before = pending.len();
@@ -442,7 +442,7 @@ pub fn system_actor(store: &Store) -> AppResult<ActorId> {
     if let Some(a) = existing {
         return ActorId::try_from(a.as_str()).map_err(|e| AppError::Internal(e.to_string()));
     }
-    let root = db_accounts::root_org(&conn)?;
+    let root = db_orgs::root(&conn)?;
     let root = root.ok_or_else(|| AppError::Internal("no organisation tree yet".into()))?;
     db_accounts::insert_system_user(&conn, &root)?;
     let uid = db_accounts::system_user_id(&conn)?;
@@ -540,7 +540,7 @@ fn write_review(doc: &mut AutoCommit, review: &ReviewNote) -> AppResult<()> {
 pub fn export_case_files(store: &Store, scope_path: &str) -> AppResult<CaseFilesExport> {
     let conn = store.read();
     let (lo, hi) = casedocs::scope_range(scope_path);
-    let ids = db_settings::doc_ids_in_range(&conn, &lo, &hi)?;
+    let ids = crate::db::docs::doc_ids_in_range(&conn, &lo, &hi)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some((_, doc)) = casedocs::load_doc(&conn, &id)? {

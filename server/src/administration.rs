@@ -13,7 +13,9 @@ use shared::rules::RuleSettings;
 use crate::auth::{self, Caller, Role, hash_password, now_secs, random_token};
 use crate::casedocs::{self, RulesConfig, scope_range};
 use crate::db::store::Store;
-use crate::db::{accounts as db_accounts, settings as db_settings};
+use crate::db::{
+    accounts as db_accounts, orgs as db_orgs, settings as db_settings, views as db_views,
+};
 use crate::error::{AppError, AppResult};
 use crate::extract::Admin;
 
@@ -46,8 +48,8 @@ fn bad(code: ErrorCode, vi: String, en: String) -> AppError {
 /// An organisation the administrator may assign: it exists, is open and lies in their
 /// scope.
 pub fn org_in_admin_scope(conn: &Connection, caller: &Caller, org: &str) -> AppResult<()> {
-    let row = db_accounts::org_path_and_closing(conn, org)?;
-    match row {
+    let row = db_orgs::org(conn, org)?;
+    match row.map(|o| (o.path, o.closed_on)) {
         Some((path, None)) if casedocs::path_in_scope(&path, &caller.scope_path) => Ok(()),
         Some((_, Some(closed))) => Err(bad(
             ErrorCode::OrgClosed,
@@ -415,7 +417,7 @@ pub fn set_rule_settings(
 
 /// Re-evaluates every stored file under `rules` (after a setting or the calendar changed).
 pub fn reevaluate_all(store: &Store, rules: &RulesConfig) -> AppResult<usize> {
-    let ids = db_settings::projected_doc_ids(&store.read())?;
+    let ids = db_views::projected_doc_ids(&store.read())?;
     let today = casedocs::today_vn();
     // In batches, so syncs are not held up behind one long transaction.
     for chunk in ids.chunks(200) {
@@ -546,7 +548,7 @@ pub fn set_calendar_year(
 /// Years that open deadlines fall in but the calendar does not cover: deadlines there
 /// count weekends only, and every page that shows them says so.
 pub fn uncovered_deadline_years(conn: &Connection, rules: &RulesConfig) -> AppResult<Vec<i32>> {
-    let years = db_settings::open_deadline_years(conn)?;
+    let years = db_views::open_deadline_years(conn)?;
     Ok(years
         .into_iter()
         .filter(|y| !rules.calendar.covers_year(*y))

@@ -489,12 +489,13 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
 /// file was written (the token still proves the file came from that device); a revoked
 /// device, an inactive account or an unknown token is refused.
 pub fn handoff_caller(store: &Store, token: &str) -> AppResult<Caller> {
-    let row = accounts::handoff_session(&store.read(), &token_hash(token))?;
-    let Some(accounts::HandoffSession {
+    let row = accounts::session(&store.read(), &token_hash(token))?;
+    let Some(accounts::Session {
         user_id,
         device_id,
         revoked_at,
         active,
+        ..
     }) = row
     else {
         return Err(AppError::user(

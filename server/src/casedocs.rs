@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::db::Connection;
-use crate::db::docs;
 use crate::db::views::{self, DeadlineRow, FindingRow, Projection};
+use crate::db::{accounts, docs, orgs};
 use automerge::{AutoCommit, Change, ChangeHash};
 use serde::Serialize;
 use serde_json::json;
@@ -89,7 +89,7 @@ fn corrupt(id: &str, e: impl std::fmt::Display) -> crate::db::Error {
 
 /// Whether organisation `org_id` lies in the subtree whose path is `scope_path`.
 pub fn org_in_scope(conn: &Connection, org_id: &str, scope_path: &str) -> crate::db::Result<bool> {
-    let path = docs::org_path(conn, org_id)?;
+    let path = orgs::path_of(conn, org_id)?;
     Ok(path.is_some_and(|p| path_in_scope(&p, scope_path)))
 }
 
@@ -157,7 +157,7 @@ pub fn commit_merged(
     .map_err(internal)?;
     write_views(conn, m, pusher.username).map_err(internal)?;
     docs::hold_docs(conn, pusher.device_id, [id.as_str()]).map_err(internal)?;
-    docs::mark_device_wrote(conn, pusher.device_id, now_secs()).map_err(internal)?;
+    accounts::mark_device_wrote(conn, pusher.device_id, now_secs()).map_err(internal)?;
     Ok(())
 }
 
@@ -522,7 +522,7 @@ impl Attribution {
 
 /// The user and device names behind an actor id, or "?" when it is not registered.
 pub fn actor_owner(conn: &Connection, actor: &str) -> crate::db::Result<(String, String)> {
-    Ok(docs::actor_owner(conn, actor)?.unwrap_or_else(|| ("?".into(), "?".into())))
+    Ok(accounts::actor_owner(conn, actor)?.unwrap_or_else(|| ("?".into(), "?".into())))
 }
 
 /// One page of the pull feed for a scope: the changes logged after `cursor`, plus the
@@ -629,7 +629,7 @@ pub fn pull(
 
 /// Step 1 (read): the scope the device was last served.
 pub fn pull_start(conn: &Connection, feed: &Feed<'_>) -> crate::db::Result<PullStart> {
-    let served = docs::served_scope(conn, feed.device_id)?;
+    let served = accounts::served_scope(conn, feed.device_id)?;
     let scope_changed = matches!(&served, Some(Some(p)) if p != feed.scope_path);
     Ok(PullStart {
         served,
@@ -967,7 +967,7 @@ pub fn pull_finish(
             .chain(page.whole.iter().map(|w| w.doc_id.as_str())),
     )?;
     if matches!(&start.served, Some(s) if s.as_deref() != Some(feed.scope_path)) {
-        docs::set_served_scope(conn, device, feed.scope_path)?;
+        accounts::set_served_scope(conn, device, feed.scope_path)?;
     }
     Ok(())
 }

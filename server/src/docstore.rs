@@ -136,7 +136,7 @@ fn merge_one(
 
 impl DocStore for Store {
     fn device_actors(&self, device_id: &str) -> AppResult<HashSet<String>> {
-        Ok(crate::db::docs::device_actors(&self.read(), device_id)?)
+        Ok(crate::db::accounts::device_actors(&self.read(), device_id)?)
     }
 
     fn apply_push(

@@ -439,7 +439,7 @@ fn org_path(conn: &Connection, caller: &Caller, org: Option<&str>) -> AppResult<
     match org.filter(|o| !o.is_empty()) {
         None => Ok(None),
         Some(org) => {
-            let path = db::org_path(conn, org)?;
+            let path = crate::db::orgs::path_of(conn, org)?;
             match path {
                 Some(p) if casedocs::path_in_scope(&p, &caller.scope_path) => Ok(Some(p)),
                 _ => Err(AppError::bad_request(

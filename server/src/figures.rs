@@ -682,8 +682,9 @@ pub fn cohort_rollup(
 
 /// The cohort-entry setting in force, read from the stored rule settings.
 pub fn settings(conn: &Connection) -> RuleSettings {
-    db::rule_settings_json(conn)
+    crate::db::settings::rule_settings(conn)
         .ok()
+        .flatten()
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default()
 }

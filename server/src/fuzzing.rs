@@ -34,7 +34,7 @@ use shared::sync::{ChangeBytes, DocChanges, DocId};
 use crate::admin;
 use crate::casedocs::{self, RulesConfig};
 use crate::db::store::Store;
-use crate::db::{accounts, inspect};
+use crate::db::{accounts, inspect, orgs};
 use crate::docstore::{DocStore, MergeConfig};
 use crate::merge::Pusher;
 
@@ -947,11 +947,11 @@ fn table_counts(store: &Store) -> Vec<i64> {
 /// loops: scope checks compare these paths.
 fn check_org_tree(store: &Store) {
     let conn = store.conn();
-    let rows: BTreeMap<String, (Option<String>, String)> = inspect::org_tree(&conn)
+    let rows: BTreeMap<String, (Option<String>, String)> = orgs::in_path_order(&conn)
         .expect("reading orgs")
-        .into_iter()
-        .map(|(id, parent, path)| (id, (parent, path)))
-        .collect();
+        .map(|o| o.map(|o| (o.id, (o.parent_id, o.path))))
+        .collect::<Result<_, _>>()
+        .expect("reading orgs");
     for (id, (parent, path)) in &rows {
         let expected = match parent {
             None => format!("/{id}/"),

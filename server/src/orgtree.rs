@@ -213,8 +213,8 @@ pub fn move_under(
     let (nlo, nhi) = scope_range(&new_path);
     // A fresh feed position with no change at it: files marked with it count as newly
     // placed for every device, whatever its cursor.
-    let pos = crate::db::orgs::next_feed_position(&tx)?;
-    crate::db::orgs::mark_files_placed(&tx, &nlo, &nhi, pos)?;
+    let pos = crate::db::docs::next_feed_position(&tx)?;
+    crate::db::docs::mark_files_placed(&tx, &nlo, &nhi, pos)?;
     record(
         &tx,
         caller,
@@ -259,7 +259,7 @@ pub fn merge(
                 "An organisation cannot be merged into one of its own units.".into(),
             ));
         }
-        crate::db::orgs::doc_ids_of(&conn, from)?
+        crate::db::docs::doc_ids_of(&conn, from)?
     };
     let actor = crate::admin::caller_actor(store, caller)?;
     let target = Value::String(into.to_string());
@@ -290,7 +290,7 @@ pub fn merge(
     }
     let mut conn = store.conn();
     let tx = conn.transaction()?;
-    let accounts = crate::db::orgs::rescope_accounts(&tx, from, into)?;
+    let accounts = crate::db::accounts::rescope_accounts(&tx, from, into)?;
     let members = crate::db::members::move_to_org(&tx, from, into)?;
     crate::db::targets::add_years_into(&tx, from, into)?;
     crate::db::orgs::close(&tx, from, d.effective)?;
@@ -370,5 +370,5 @@ pub fn file_counts(
     root_path: &str,
 ) -> AppResult<std::collections::HashMap<String, i64>> {
     let (lo, hi) = scope_range(root_path);
-    Ok(crate::db::orgs::file_counts(conn, &lo, &hi)?)
+    Ok(crate::db::docs::file_counts(conn, &lo, &hi)?)
 }

@@ -203,7 +203,7 @@ pub fn resolve(
         }
         Ok(())
     })?;
-    db::record_resolution(
+    crate::db::views::record_resolution(
         &conn,
         id,
         &format!("{} ({})", caller.display_name, caller.username),

@@ -266,7 +266,7 @@ pub fn read(
     let idx: Vec<usize> = cols.iter().map(|c| family.index(c)).collect();
     let nk = if split.by_keys { family.keys.len() } else { 0 };
     let mut out: Vec<Sum> = Vec::new();
-    let whole_tree = db::holds_every_org(conn, &lo, &hi)?;
+    let whole_tree = crate::db::orgs::holds_every_org(conn, &lo, &hi)?;
     let mut combined = false;
     for read in plan_reads(period, split.years) {
         let part = read.part;
@@ -618,7 +618,7 @@ mod tests {
     /// Reads every split of random periods and subtrees and compares them with counts
     /// made from the projection rows.
     fn check_reads(conn: &Connection, r: &mut Rng) {
-        let paths = checks::org_paths(conn).unwrap();
+        let paths = crate::db::orgs::all_paths(conn).unwrap();
         for _ in 0..8 {
             let (_, root) = &paths[r.below(paths.len() as u64) as usize];
             let from = d("2021-10-01").add_days(r.below(700) as i32);
@@ -700,7 +700,15 @@ mod tests {
             ("b", Some("t"), "/t/b/"),
             ("b1", Some("b"), "/t/b/b1/"),
         ] {
-            checks::insert_org(&conn, id, parent, path).unwrap();
+            let org = shared::api::Org {
+                id: id.into(),
+                parent_id: parent.map(String::from),
+                name: id.into(),
+                kind: "branch".into(),
+                sector: String::new(),
+                grassroots: true,
+            };
+            crate::db::orgs::upsert(&conn, &org, path).unwrap();
         }
         let mut r = Rng(shared::rand::XorShift::new(0x0bad_cafe));
         let mut live: Vec<String> = Vec::new();
@@ -710,7 +718,7 @@ mod tests {
                 0..=3 => {
                     let id = if live.is_empty() || r.below(3) == 0 {
                         let id = format!("{step:032x}");
-                        checks::insert_doc(&conn, &id).unwrap();
+                        crate::db::docs::insert_doc(&conn, &id, "t", 0).unwrap();
                         live.push(id.clone());
                         id
                     } else {

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use server::admin::{self, CASE_FILES_FORMAT, CaseFileRecord};
 use server::auth::{Caller, Role};
 use server::casedocs::RulesConfig;
-use server::db::inspect;
 use server::db::store::Store;
+use server::db::{inspect, views};
 use server::extract::Admin;
 use server::figures::Via;
 use server::reports::{self, Admitted, CaseFilter, OrgIndex, Recorded};
@@ -731,7 +731,7 @@ fn the_dashboard_csv_holds_every_section() {
     assert!(csv.contains(&format!(",{}\r\n", dash.admitted)));
     // Open conflicts and returned files to look at.
     let conn = store.conn();
-    let open = inspect::open_conflicts(&conn).unwrap();
+    let open = views::count_open_conflicts(&conn).unwrap();
     let returned = inspect::returned_files(&conn).unwrap();
     assert!(open >= 3, "{open}");
     assert!(returned >= 3, "{returned}");

@@ -6,7 +6,7 @@
 use anyhow::{Context, Result};
 use serde_json::json;
 use server::auth;
-use server::db::docs;
+use server::db::accounts;
 use server::handoff::{self, Payload};
 use shared::api::RejectionCode;
 use tests::{Device, TestApp, spawn_app};
@@ -70,7 +70,7 @@ async fn a_handoff_file_is_applied_as_a_sync_from_its_device() -> Result<()> {
     let mut viewer = app.device("canbo.lachtray").await?;
     viewer.sync().await?;
     assert_eq!(viewer.case(&id)?.person.ethnicity, "Tày");
-    let actors = docs::device_actors(&app.store().conn(), &a.device_id)?;
+    let actors = accounts::device_actors(&app.store().conn(), &a.device_id)?;
     assert!(actors.contains(&a.actor.to_hex_string()));
 
     // The same file again, then the device's own sync: nothing new.

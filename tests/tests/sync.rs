@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 use server::db::inspect::{self, Table};
-use server::db::{docs, orgs};
+use server::db::{docs, orgs, views};
 use shared::api::RejectionCode;
 use shared::rand::XorShift;
 use shared::sync::{ChangeBytes, DocChanges, PROTOCOL_VERSION, SyncRequest};
@@ -79,8 +79,8 @@ async fn a_cadre_cannot_write_a_case_file_into_another_commune() {
         rd.rejected.as_ref().unwrap().code,
         RejectionCode::OutOfScope
     );
-    let stored = inspect::docs_with_id(&app.store().conn(), id.as_str()).unwrap();
-    assert_eq!(stored, 0, "a refused file must leave no trace");
+    let stored = docs::doc_org(&app.store().conn(), id.as_str()).unwrap();
+    assert_eq!(stored, None, "a refused file must leave no trace");
 }
 
 #[tokio::test]
@@ -507,7 +507,7 @@ async fn fifty_devices_in_ten_communes_converge_over_a_lossy_network() {
         acknowledged > 100,
         "the simulation exercised the protocol ({acknowledged} acks)"
     );
-    let open = inspect::open_conflicts(&app.store().conn()).unwrap();
+    let open = views::count_open_conflicts(&app.store().conn()).unwrap();
     assert!(open > 0, "concurrent edits produced conflicts for review");
 }
 

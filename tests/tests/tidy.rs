@@ -435,3 +435,23 @@ fn the_sql_check_sees_statements_and_sql_text_but_not_prose() {
         .collect();
     assert_eq!(lines, [2, 3]);
 }
+
+#[test]
+fn the_server_never_calls_what_tests_use_to_inspect_and_damage_data() {
+    let mut found = Vec::new();
+    for path in files("server/src", &[".rs"]) {
+        let name = relative(&path);
+        // The fuzz targets' entry points compare stored data before and after an input.
+        if name == "server/src/db/inspect.rs" || name == "server/src/fuzzing.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("inspect::") {
+            found.push(name);
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "server modules using db::inspect: {found:?}"
+    );
+}

@@ -50,7 +50,7 @@ pub async fn show(
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let root = scope_root(&orgs, &a);
-        let counts = crate::db::reports::member_counts_per_org(&conn)?;
+        let counts = crate::db::members::counts_per_org(&conn)?;
         drop(conn);
         let l = a.lang;
         let stored = q.stored.as_ref().map(|s| {

@@ -51,7 +51,7 @@ pub async fn tree(
         let orgs = OrgIndex::load(&conn)?;
         let root = scope_root(&orgs, &a);
         let counts = orgtree::file_counts(&conn, &root)?;
-        let closed = crate::db::reports::closed_orgs(&conn)?;
+        let closed = crate::db::orgs::closed(&conn)?;
         let history = orgtree::history(&conn, &admin, q.org.as_deref())?;
         drop(conn);
         let l = a.lang;

@@ -492,7 +492,7 @@ pub fn error_page(lang: Lang, e: &AppError) -> Response {
 }
 
 fn must_change_password(state: &AppState, user_id: i64) -> bool {
-    crate::db::reports::must_change_password(&state.store.read(), user_id).unwrap_or(false)
+    crate::db::accounts::must_change_password(&state.store.read(), user_id).unwrap_or(false)
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -33,7 +33,9 @@ pub struct ResolvedQuery {
 
 /// The device that wrote a value, told apart from the user's other devices.
 fn device_of(conn: &crate::db::Connection, actor: &str, name: &str) -> String {
-    let id = crate::db::reports::actor_device(conn, actor).ok();
+    let id = crate::db::accounts::actor_device(conn, actor)
+        .ok()
+        .flatten();
     present::device_label(name, id.as_deref())
 }
 

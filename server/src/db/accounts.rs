@@ -1,7 +1,9 @@
 //! Accounts, devices, their actor ids, sessions and login throttling: every statement
-//! on `users`, `devices`, `actors`, `sessions`, `login_failures` and `identity_keys`.
-//! A few reads of `orgs` and a cleanup of `device_docs` live here too, because they serve
-//! accounts and devices.
+//! on `users`, `devices`, `actors`, `sessions` and `login_failures`. Statements that
+//! scope accounts and devices join `orgs` for the paths, and removing unused devices
+//! drops what they held (`device_docs`) in the same step.
+
+use std::collections::HashSet;
 
 use super::{Connection, OptionalExtension, Result, params};
 use crate::admin::DeviceRow;
@@ -224,6 +226,25 @@ pub fn actor_device(conn: &Connection, actor: &str) -> Result<Option<String>> {
     .optional()
 }
 
+/// The actor ids registered to a device (sync checks the authorship of every push
+/// against them).
+pub fn device_actors(conn: &Connection, device_id: &str) -> Result<HashSet<String>> {
+    let mut stmt = conn.prepare_cached("SELECT actor FROM actors WHERE device_id = ?1")?;
+    stmt.query_map([device_id], |r| r.get(0))?
+        .collect::<Result<HashSet<String>>>()
+}
+
+/// The user and device names behind an actor id, when it is registered (conflicts and
+/// history name the owner of every change they show).
+pub fn actor_owner(conn: &Connection, actor: &str) -> Result<Option<(String, String)>> {
+    conn.prepare_cached(
+        "SELECT u.display_name || ' (' || u.username || ')', d.name FROM actors a
+         JOIN users u ON u.id = a.user_id JOIN devices d ON d.id = a.device_id WHERE a.actor = ?1",
+    )?
+    .query_row([actor], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()
+}
+
 /// Binds `actor` to a device of `user_id`.
 pub fn insert_actor(conn: &Connection, actor: &str, device_id: &str, user_id: i64) -> Result<()> {
     conn.execute(
@@ -287,7 +308,7 @@ pub struct Session {
     pub last_seen: Option<i64>,
 }
 
-/// The session whose token hashes to `token_hash`.
+/// The session whose token hashes to `token_hash`, expired or not.
 pub fn session(conn: &Connection, token_hash: &[u8]) -> Result<Option<Session>> {
     conn.query_row(
         "SELECT s.user_id, s.device_id, s.expires_at, d.revoked_at, u.active, d.last_seen
@@ -308,33 +329,6 @@ pub fn session(conn: &Connection, token_hash: &[u8]) -> Result<Option<Session>> 
     .optional()
 }
 
-/// The session of a hand-off token, expired or not.
-#[derive(Debug, Clone)]
-pub struct HandoffSession {
-    pub user_id: i64,
-    pub device_id: String,
-    pub revoked_at: Option<i64>,
-    pub active: bool,
-}
-
-pub fn handoff_session(conn: &Connection, token_hash: &[u8]) -> Result<Option<HandoffSession>> {
-    conn.query_row(
-        "SELECT s.user_id, s.device_id, d.revoked_at, u.active
-             FROM sessions s JOIN devices d ON d.id = s.device_id JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ?1",
-        [token_hash],
-        |r| {
-            Ok(HandoffSession {
-                user_id: r.get(0)?,
-                device_id: r.get(1)?,
-                revoked_at: r.get(2)?,
-                active: r.get(3)?,
-            })
-        },
-    )
-    .optional()
-}
-
 /// Records that a device was seen `now`, unless it was within the last minute.
 pub fn touch_device(conn: &Connection, device_id: &str, now: i64) -> Result<()> {
     conn.execute(
@@ -344,18 +338,28 @@ pub fn touch_device(conn: &Connection, device_id: &str, now: i64) -> Result<()> 
     Ok(())
 }
 
-/// The path of an organisation and the date it closed (a read of `orgs`, for checking
-/// an account's scope).
-pub fn org_path_and_closing(
-    conn: &Connection,
-    org: &str,
-) -> Result<Option<(String, Option<String>)>> {
-    conn.query_row(
-        "SELECT path, closed_on FROM orgs WHERE id = ?1",
-        [org],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .optional()
+/// Marks the first write of a device (every commit of a push records it in the push's
+/// transaction).
+pub fn mark_device_wrote(conn: &Connection, device_id: &str, now: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE devices SET wrote_at = ?2 WHERE id = ?1 AND wrote_at IS NULL")?
+        .execute(params![device_id, now])?;
+    Ok(())
+}
+
+/// The scope a device was last served: `None` for an unknown device, `Some(None)` for a
+/// device that predates this record.
+pub fn served_scope(conn: &Connection, device_id: &str) -> Result<Option<Option<String>>> {
+    conn.prepare_cached("SELECT scope_path FROM devices WHERE id = ?1")?
+        .query_row([device_id], |r| r.get(0))
+        .optional()
+}
+
+/// Records the scope a device was served (a pull records it in the transaction of the
+/// files it hands out).
+pub fn set_served_scope(conn: &Connection, device_id: &str, scope_path: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE devices SET scope_path = ?2 WHERE id = ?1")?
+        .execute([device_id, scope_path])?;
+    Ok(())
 }
 
 /// Accounts whose scope organisation's path lies in `[lo, hi)`, by username, with their
@@ -435,6 +439,14 @@ pub fn update_user(
         params![id, display_name, role, scope_org, active],
     )?;
     Ok(())
+}
+
+/// Scopes the accounts scoped to `from` to `into`; returns how many.
+pub fn rescope_accounts(conn: &Connection, from: &str, into: &str) -> Result<usize> {
+    conn.execute(
+        "UPDATE users SET scope_org = ?2 WHERE scope_org = ?1",
+        params![from, into],
+    )
 }
 
 /// Ends every session of an account.
@@ -536,16 +548,6 @@ pub fn system_device_actor(conn: &Connection) -> Result<Option<String>> {
     .optional()
 }
 
-/// The root of the organisation tree (a read of `orgs`, to scope the system account).
-pub fn root_org(conn: &Connection) -> Result<Option<String>> {
-    conn.query_row(
-        "SELECT id FROM orgs WHERE parent_id IS NULL LIMIT 1",
-        (),
-        |r| r.get(0),
-    )
-    .optional()
-}
-
 /// Adds the disabled system account, scoped to `root`, unless it exists.
 pub fn insert_system_user(conn: &Connection, root: &str) -> Result<()> {
     conn.execute(
@@ -599,4 +601,20 @@ pub fn insert_device_in_use(
         params![device_id, user_id, name, now, scope_path],
     )?;
     Ok(())
+}
+
+/// The number of active accounts.
+pub fn count_active_users(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM users WHERE active = 1", (), |r| {
+        r.get(0)
+    })
+}
+
+/// The number of devices not revoked.
+pub fn count_working_devices(conn: &Connection) -> Result<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL",
+        (),
+        |r| r.get(0),
+    )
 }

@@ -1,4 +1,5 @@
-//! Awareness classes: every statement on `classes`.
+//! Awareness classes: every statement on `classes`. The class figures also read who
+//! named each class from `projections`, here because only they ask it.
 
 use shared::date::Date;
 

@@ -1,15 +1,15 @@
 //! Stored case files: every statement on `docs`, `changes` and `device_docs`
-//! (documents, the change log, snapshots, what each device holds, the pull feed,
-//! compaction and history).
+//! (documents, the change log, snapshots, what each device holds, the pull feed and its
+//! positions, compaction and history). The subtree reads join `orgs` for the paths, the
+//! per-organisation count joins `projections` to count only evaluated files, and the
+//! feed's position on PostgreSQL is also read from `settings` (`feed_mark`), because
+//! it belongs to the feed.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use shared::sync::DocId;
 
-use super::{Backend, Connection, OptionalExtension, Result, Statement, params};
-
-/// Rows read by a statement, in order, each converted on its own.
-pub type Rows<T> = std::vec::IntoIter<Result<T>>;
+use super::{Backend, Connection, OptionalExtension, Result, Rows, Statement, params};
 
 /// A document's stored form as the tables hold it: its snapshot, the changes logged
 /// after it, and the size and highest sequence number of its whole log.
@@ -61,34 +61,6 @@ pub fn doc_version(conn: &Connection, id: &str) -> Result<i64> {
 pub fn doc_org(conn: &Connection, id: &str) -> Result<Option<String>> {
     conn.query_row("SELECT org_id FROM docs WHERE id = ?1", [id], |r| r.get(0))
         .optional()
-}
-
-/// The materialised path of an organisation. It reads `orgs` here because the scope
-/// check of every push and merge runs it on the sync path, next to the documents.
-pub fn org_path(conn: &Connection, org_id: &str) -> Result<Option<String>> {
-    conn.prepare_cached("SELECT path FROM orgs WHERE id = ?1")?
-        .query_row([org_id], |r| r.get(0))
-        .optional()
-}
-
-/// The actor ids registered to a device. It reads `actors` here because sync checks the
-/// authorship of every push against them.
-pub fn device_actors(conn: &Connection, device_id: &str) -> Result<HashSet<String>> {
-    let mut stmt = conn.prepare_cached("SELECT actor FROM actors WHERE device_id = ?1")?;
-    stmt.query_map([device_id], |r| r.get(0))?
-        .collect::<Result<HashSet<String>>>()
-}
-
-/// The user and device names behind an actor id, when it is registered. It reads
-/// `actors`, `users` and `devices` here because conflicts and history name the owner of
-/// every change they show.
-pub fn actor_owner(conn: &Connection, actor: &str) -> Result<Option<(String, String)>> {
-    conn.prepare_cached(
-        "SELECT u.display_name || ' (' || u.username || ')', d.name FROM actors a
-         JOIN users u ON u.id = a.user_id JOIN devices d ON d.id = a.device_id WHERE a.actor = ?1",
-    )?
-    .query_row([actor], |r| Ok((r.get(0)?, r.get(1)?)))
-    .optional()
 }
 
 /// Whether the device was given this file.
@@ -160,31 +132,6 @@ pub fn hold_scope_upto(
          WHERE o.path >= ?2 AND o.path < ?3 AND d.org_seq <= ?4",
     )?
     .execute(params![device_id, lo, hi, upto])?;
-    Ok(())
-}
-
-/// Marks the first write of a device. It writes `devices` here because every commit of
-/// a push records it in the push's transaction.
-pub fn mark_device_wrote(conn: &Connection, device_id: &str, now: i64) -> Result<()> {
-    conn.prepare_cached("UPDATE devices SET wrote_at = ?2 WHERE id = ?1 AND wrote_at IS NULL")?
-        .execute(params![device_id, now])?;
-    Ok(())
-}
-
-/// The scope a device was last served: `None` for an unknown device, `Some(None)` for a
-/// device that predates this record. It reads `devices` here because every pull starts
-/// with it.
-pub fn served_scope(conn: &Connection, device_id: &str) -> Result<Option<Option<String>>> {
-    conn.prepare_cached("SELECT scope_path FROM devices WHERE id = ?1")?
-        .query_row([device_id], |r| r.get(0))
-        .optional()
-}
-
-/// Records the scope a device was served. It writes `devices` here because a pull
-/// records it in the transaction of the files it hands out.
-pub fn set_served_scope(conn: &Connection, device_id: &str, scope_path: &str) -> Result<()> {
-    conn.prepare_cached("UPDATE devices SET scope_path = ?2 WHERE id = ?1")?
-        .execute([device_id, scope_path])?;
     Ok(())
 }
 
@@ -260,10 +207,16 @@ pub fn set_summary(conn: &Connection, id: &str, summary: &str, heads: &[u8]) -> 
 
 /// A document's kept list summary and heads (each absent until its views are written),
 /// and the log position they were kept at.
-pub fn kept_summary(
-    conn: &Connection,
-    id: &str,
-) -> Result<Option<(Option<String>, Option<Vec<u8>>, i64)>> {
+pub type KeptSummary = (Option<String>, Option<Vec<u8>>, i64);
+
+/// A logged change as a first sync of a file hands it out: `(doc_id, hash, bytes)`.
+pub type LoggedChange = (String, Vec<u8>, Vec<u8>);
+
+/// A logged change as the feed hands it out: `(seq, doc_id, hash, bytes)`.
+pub type FeedChange = (i64, String, Vec<u8>, Vec<u8>);
+
+/// A document's kept list summary and heads, and the log position they were kept at.
+pub fn kept_summary(conn: &Connection, id: &str) -> Result<Option<KeptSummary>> {
     conn.prepare_cached("SELECT summary, heads, summary_seq FROM docs WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
@@ -279,7 +232,7 @@ pub fn entered_scope_changes(
     hi: &str,
     scope_changed: bool,
     device_id: &str,
-) -> Result<Rows<(String, Vec<u8>, Vec<u8>)>> {
+) -> Result<Rows<LoggedChange>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.doc_id, c.hash, c.bytes FROM docs d JOIN orgs o ON o.id = d.org_id
          JOIN changes c ON c.doc_id = d.id
@@ -305,7 +258,7 @@ pub fn feed_changes(
     head: i64,
     lo: &str,
     hi: &str,
-) -> Result<Rows<(i64, String, Vec<u8>, Vec<u8>)>> {
+) -> Result<Rows<FeedChange>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.seq, c.doc_id, c.hash, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
          JOIN orgs o ON o.id = d.org_id
@@ -372,6 +325,39 @@ pub fn feed_position(conn: &Connection) -> Result<i64> {
     conn.query_row(sql, (), |r| r.get(0))
 }
 
+/// A fresh position in the change feed with no change at it (a move of organisations
+/// marks the files it moves with one). It takes the next number of the sequence of
+/// `changes`; on PostgreSQL it also records it as the feed's mark.
+pub fn next_feed_position(conn: &Connection) -> Result<i64> {
+    if conn.backend() == Backend::Postgres {
+        // The sequence gives the number; the mark records it in this transaction, so
+        // the feed's position moves when (and only if) the move commits.
+        let pos: i64 = conn.query_row(
+            "SELECT nextval(pg_get_serial_sequence('changes', 'seq'))",
+            (),
+            |r| r.get(0),
+        )?;
+        super::settings::put_setting(conn, "feed_mark", &pos.to_string())?;
+        return Ok(pos);
+    }
+    let n = conn.execute(
+        "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'changes'",
+        (),
+    )?;
+    if n == 0 {
+        conn.execute(
+            "INSERT INTO sqlite_sequence(name, seq)
+             VALUES ('changes', COALESCE((SELECT MAX(seq) FROM changes), 0) + 1)",
+            (),
+        )?;
+    }
+    conn.query_row(
+        "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
+        (),
+        |r| r.get(0),
+    )
+}
+
 /// Up to `limit` ids of the files of the scope range `lo..hi` after the id `after`, in
 /// id order.
 pub fn scope_doc_ids_after(
@@ -429,4 +415,54 @@ pub fn store_snapshots<'a>(
         stored += stmt.execute(params![id, snapshot, upto])?;
     }
     Ok(stored)
+}
+
+/// The ids of the files of organisations whose path lies in `[lo, hi)`, in order.
+pub fn doc_ids_in_range(conn: &Connection, lo: &str, hi: &str) -> Result<Vec<String>> {
+    conn.prepare(
+        "SELECT d.id FROM docs d JOIN orgs o ON o.id = d.org_id
+             WHERE o.path >= ?1 AND o.path < ?2 ORDER BY d.id",
+    )?
+    .query_map([lo, hi], |r| r.get(0))?
+    .collect()
+}
+
+/// The case files of one organisation, by id.
+pub fn doc_ids_of(conn: &Connection, org: &str) -> Result<Vec<String>> {
+    conn.prepare("SELECT id FROM docs WHERE org_id = ?1 ORDER BY id")?
+        .query_map([org], |r| r.get(0))?
+        .collect()
+}
+
+/// Marks the case files of the subtree whose paths lie in `[lo, hi)` as placed at the
+/// feed position `pos`.
+pub fn mark_files_placed(conn: &Connection, lo: &str, hi: &str, pos: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE docs SET org_seq = ?3 WHERE org_id IN
+            (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)",
+        params![lo, hi, pos],
+    )?;
+    Ok(())
+}
+
+/// Case files with a projection per organisation of the subtree whose paths lie in
+/// `[lo, hi)`.
+pub fn file_counts(conn: &Connection, lo: &str, hi: &str) -> Result<HashMap<String, i64>> {
+    conn.prepare(
+        "SELECT d.org_id, COUNT(*) FROM docs d JOIN orgs o ON o.id = d.org_id
+         LEFT JOIN projections p ON p.doc_id = d.id
+         WHERE o.path >= ?1 AND o.path < ?2 AND p.doc_id IS NOT NULL GROUP BY d.org_id",
+    )?
+    .query_map(params![lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?
+    .collect()
+}
+
+/// The number of stored case files.
+pub fn count(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM docs", (), |r| r.get(0))
+}
+
+/// The number of logged changes.
+pub fn count_changes(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM changes", (), |r| r.get(0))
 }

@@ -1,7 +1,7 @@
 //! Likely duplicate files: every statement on `duplicates` and `identity_keys`.
 //!
 //! The duplicate check also reads `projections`, `docs` and `orgs` (the identity of a
-//! file, the sides of a pair, the organisation a list is narrowed to); those statements
+//! file, the sides of a pair and the subtree a list is narrowed to); those statements
 //! live here because they serve only this check.
 
 use shared::dedup::Reason;
@@ -202,10 +202,4 @@ pub fn survivor_of(conn: &Connection, id: &str) -> Result<Option<String>> {
         |r| r.get(0),
     )
     .optional()
-}
-
-/// The materialised path of the organisation a list is narrowed to (reads `orgs`).
-pub fn org_path(conn: &Connection, org: &str) -> Result<Option<String>> {
-    conn.query_row("SELECT path FROM orgs WHERE id = ?1", [org], |r| r.get(0))
-        .optional()
 }

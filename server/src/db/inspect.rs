@@ -119,13 +119,6 @@ pub fn insert_change(
     Ok(())
 }
 
-/// How many documents have the id `id` (0 or 1).
-pub fn docs_with_id(conn: &Connection, id: &str) -> Result<i64> {
-    conn.query_row("SELECT COUNT(*) FROM docs WHERE id = ?1", [id], |r| {
-        r.get(0)
-    })
-}
-
 /// The id of every stored document.
 pub fn doc_ids(conn: &Connection) -> Result<Vec<String>> {
     conn.prepare("SELECT id FROM docs")?
@@ -166,25 +159,7 @@ pub fn spoil_kept_summaries(conn: &Connection) -> Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Conflicts, projections, findings and the aggregate tables
-
-/// How many conflicts are open, over every document.
-pub fn open_conflicts(conn: &Connection) -> Result<i64> {
-    conn.query_row(
-        "SELECT COUNT(*) FROM conflicts WHERE closed_at IS NULL",
-        (),
-        |r| r.get(0),
-    )
-}
-
-/// How many conflicts of the document `doc_id` are open.
-pub fn open_conflicts_of(conn: &Connection, doc_id: &str) -> Result<i64> {
-    conn.query_row(
-        "SELECT COUNT(*) FROM conflicts WHERE doc_id = ?1 AND closed_at IS NULL",
-        [doc_id],
-        |r| r.get(0),
-    )
-}
+// Projections, findings and the aggregate tables
 
 /// How many projections there are, and how many of them were written at or after `since`.
 pub fn projections_updated_since(conn: &Connection, since: i64) -> Result<(i64, i64)> {
@@ -226,41 +201,7 @@ pub fn empty_aggregate_rows(conn: &Connection) -> Result<i64> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Organisations
-
-/// Every organisation with its parent and path.
-pub fn org_tree(conn: &Connection) -> Result<Vec<(String, Option<String>, String)>> {
-    conn.prepare("SELECT id, parent_id, path FROM orgs")?
-        .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect()
-}
-
-/// Adds an organisation with no parent and the table's defaults for the rest.
-pub fn insert_root_org(
-    conn: &Connection,
-    id: &str,
-    name: &str,
-    kind: &str,
-    path: &str,
-) -> Result<()> {
-    conn.execute(
-        "INSERT INTO orgs(id, name, kind, path) VALUES (?1, ?2, ?3, ?4)",
-        params![id, name, kind, path],
-    )?;
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
 // Accounts, devices and sessions
-
-/// How many accounts are named `username` (0 or 1).
-pub fn users_named(conn: &Connection, username: &str) -> Result<i64> {
-    conn.query_row(
-        "SELECT COUNT(*) FROM users WHERE username = ?1",
-        [username],
-        |r| r.get(0),
-    )
-}
 
 /// Moves the account `username` to the scope of `org`, behind the administration's back.
 pub fn move_account_scope(conn: &Connection, username: &str, org: &str) -> Result<()> {
@@ -366,49 +307,6 @@ pub fn analyze(conn: &Connection) -> Result<()> {
 // ---------------------------------------------------------------------------------------
 // Generated stores
 
-/// Writes a generated organisation tree, one prepared statement per table.
-pub struct OrgRows<'c> {
-    org: Statement<'c>,
-    year: Statement<'c>,
-}
-
-/// Opens the organisation tree for a generator's rows.
-pub fn org_rows(conn: &Connection) -> Result<OrgRows<'_>> {
-    let org = conn.prepare(
-        "INSERT INTO orgs(id, parent_id, name, kind, sector, grassroots, path) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-    )?;
-    let year = conn.prepare(
-        "INSERT INTO org_years(org_id, year, members_start, target) VALUES (?1,?2,?3,?4)",
-    )?;
-    Ok(OrgRows { org, year })
-}
-
-impl OrgRows<'_> {
-    /// Adds an organisation.
-    #[allow(clippy::too_many_arguments)]
-    pub fn org(
-        &mut self,
-        id: &str,
-        parent: Option<&str>,
-        name: &str,
-        kind: &str,
-        sector: &str,
-        grassroots: bool,
-        path: &str,
-    ) -> Result<()> {
-        self.org
-            .execute(params![id, parent, name, kind, sector, grassroots, path])?;
-        Ok(())
-    }
-
-    /// Adds an organisation's year: members at its start and the admission target.
-    pub fn year(&mut self, org: &str, year: i32, members_start: i64, target: i64) -> Result<()> {
-        self.year
-            .execute(params![org, year, members_start, target])?;
-        Ok(())
-    }
-}
-
 /// The projection of a generated case file, with the columns a generator fills.
 #[derive(Debug, Clone)]
 pub struct GeneratedProjection<'a> {
@@ -442,20 +340,17 @@ pub struct GeneratedProjection<'a> {
     pub decision_age: Option<i32>,
 }
 
-/// Writes generated case files (their `docs`, `projections`, `findings` and `deadlines`
-/// rows, no document), one prepared statement per table.
+/// Writes what the server derives from generated case files (their `projections`,
+/// `findings` and `deadlines` rows; the files' rows are added with `docs::insert_doc`
+/// and have no document), one prepared statement per table.
 pub struct FileRows<'c> {
-    doc: Statement<'c>,
     projection: Statement<'c>,
     finding: Statement<'c>,
     deadline: Statement<'c>,
 }
 
-/// Opens the case files' tables for a generator's rows.
+/// Opens the derived tables for a generator's rows.
 pub fn file_rows(conn: &Connection) -> Result<FileRows<'_>> {
-    let doc = conn.prepare_cached(
-        "INSERT INTO docs(id, org_id, org_seq, created_at, updated_at) VALUES (?1, ?2, 0, 0, 0)",
-    )?;
     let projection = conn.prepare_cached(
         "INSERT INTO projections(doc_id, org_id, stage, full_name, sex, ethnicity, birth_date,
                     education, youth_union, introduced, class_date, branch_vote_date, decision_date,
@@ -474,7 +369,6 @@ pub fn file_rows(conn: &Connection) -> Result<FileRows<'_>> {
                  VALUES (?1, 'DL_CEREMONY', 'Tổ chức lễ kết nạp', 'Hold the ceremony', ?2, 0)",
     )?;
     Ok(FileRows {
-        doc,
         projection,
         finding,
         deadline,
@@ -482,12 +376,6 @@ pub fn file_rows(conn: &Connection) -> Result<FileRows<'_>> {
 }
 
 impl FileRows<'_> {
-    /// Adds a document row of `org_id`, placed nowhere and with no change.
-    pub fn doc(&mut self, id: &str, org_id: &str) -> Result<()> {
-        self.doc.execute(params![id, org_id])?;
-        Ok(())
-    }
-
     /// Adds a file's projection.
     pub fn projection(&mut self, p: &GeneratedProjection<'_>) -> Result<()> {
         self.projection.execute(params![

@@ -1,4 +1,7 @@
-//! The members register: every statement on `members`.
+//! The members register: every statement on `members`. The list of a subtree joins
+//! `orgs` for the paths.
+
+use std::collections::HashMap;
 
 use shared::api::Member;
 
@@ -83,4 +86,18 @@ pub fn in_range(conn: &Connection, lo: &str, hi: &str) -> Result<Vec<Member>> {
         })
     })?
     .collect()
+}
+
+/// Members per organisation: (official, probationary).
+pub fn counts_per_org(conn: &Connection) -> Result<HashMap<String, (i64, i64)>> {
+    conn.prepare(
+        "SELECT org_id, SUM(CASE WHEN status = 'official' THEN 1 ELSE 0 END), SUM(CASE WHEN status <> 'official' THEN 1 ELSE 0 END) FROM members GROUP BY org_id",
+    )?
+    .query_map((), |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+    .collect()
+}
+
+/// The number of members on the register.
+pub fn count(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM members", (), |r| r.get(0))
 }

@@ -79,6 +79,9 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Rows read by a statement, in its order, each converted on its own.
+pub type Rows<T> = std::vec::IntoIter<Result<T>>;
+
 /// A PostgreSQL error with what the server said (its code, message and detail), where
 /// the client's own text is only "db error".
 fn pg_message(e: &tokio_postgres::Error) -> String {

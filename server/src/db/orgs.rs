@@ -1,12 +1,14 @@
-//! The organisation tree: every statement on `orgs` and `org_history`.
+//! The organisation tree: every statement on `orgs` and `org_history`. Before an
+//! organisation closes, one count also reads what still hangs on it in `docs` and `users`.
 
 use std::collections::HashMap;
 
 use shared::api::Org;
 use shared::date::Date;
 
-use super::{Connection, OptionalExtension, Result, params};
+use super::{Connection, OptionalExtension, Result, Rows, params};
 use crate::orgtree::OrgChange;
+use crate::reports::OrgInfo;
 
 /// An organisation as the tree's changes need it.
 #[derive(Debug, Clone)]
@@ -42,21 +44,19 @@ pub fn exists(conn: &Connection, id: &str) -> Result<bool> {
     Ok(exists.is_some())
 }
 
-/// The materialised path of the organisation `id`, open or closed.
+/// The materialised path of the organisation `id`, open or closed. The statement is
+/// cached: the scope check of every push and merge runs it on the sync path.
 pub fn path_of(conn: &Connection, id: &str) -> Result<Option<String>> {
-    conn.query_row("SELECT path FROM orgs WHERE id = ?1", [id], |r| r.get(0))
+    conn.prepare_cached("SELECT path FROM orgs WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
         .optional()
 }
 
-/// Every organisation's materialised path, open or closed, by id.
-pub fn all_paths(conn: &Connection) -> Result<HashMap<String, String>> {
-    let mut paths = HashMap::new();
-    let mut stmt = conn.prepare("SELECT id, path FROM orgs")?;
-    for row in stmt.query_map((), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-        let (id, path) = row?;
-        paths.insert(id, path);
-    }
-    Ok(paths)
+/// Every organisation's materialised path, open or closed: `(id, path)`.
+pub fn all_paths(conn: &Connection) -> Result<Vec<(String, String)>> {
+    conn.prepare("SELECT id, path FROM orgs")?
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
 }
 
 /// The materialised path of the organisation `id` if it is open.
@@ -67,6 +67,54 @@ pub fn open_path_of(conn: &Connection, id: &str) -> Result<Option<String>> {
         |r| r.get::<_, String>(0),
     )
     .optional()
+}
+
+/// The root of the organisation tree.
+pub fn root(conn: &Connection) -> Result<Option<String>> {
+    conn.query_row(
+        "SELECT id FROM orgs WHERE parent_id IS NULL LIMIT 1",
+        (),
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// The number of organisations, open or closed.
+pub fn count(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM orgs", (), |r| r.get(0))
+}
+
+/// The closing day of every closed organisation, by id.
+pub fn closed(conn: &Connection) -> Result<HashMap<String, String>> {
+    conn.prepare("SELECT id, closed_on FROM orgs WHERE closed_on IS NOT NULL")?
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
+/// Every organisation in path order (a parent before its children); the grassroots
+/// organisation of each is left for the caller to place.
+pub fn in_path_order(conn: &Connection) -> Result<Rows<OrgInfo>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, parent_id, name, kind, sector, grassroots, path FROM orgs ORDER BY path",
+    )?;
+    stmt.query_map((), |r| {
+        Ok(OrgInfo {
+            id: r.get(0)?,
+            parent_id: r.get(1)?,
+            name: r.get(2)?,
+            kind: r.get(3)?,
+            sector: r.get(4)?,
+            grassroots: r.get(5)?,
+            path: r.get(6)?,
+            grassroots_id: None,
+        })
+    })
+}
+
+/// Whether the organisation paths `lo..hi` hold every organisation.
+pub fn holds_every_org(conn: &Connection, lo: &str, hi: &str) -> Result<bool> {
+    conn.prepare_cached("SELECT NOT EXISTS (SELECT 1 FROM orgs WHERE path < ?1 OR path >= ?2)")?
+        .query_row([lo, hi], |r| r.get(0))
 }
 
 /// Adds an organisation under `parent`, in the parent's sector.
@@ -160,71 +208,6 @@ pub fn closing_blockers(conn: &Connection, id: &str) -> Result<(i64, i64, i64)> 
     )
 }
 
-/// The case files of one organisation, by id. On `docs`, kept here because only the
-/// merge of organisations asks it.
-pub fn doc_ids_of(conn: &Connection, org: &str) -> Result<Vec<String>> {
-    conn.prepare("SELECT id FROM docs WHERE org_id = ?1 ORDER BY id")?
-        .query_map([org], |r| r.get(0))?
-        .collect()
-}
-
-/// Marks the case files of the subtree whose paths lie in `[lo, hi)` as placed at the
-/// feed position `pos`. On `docs`, kept here because it is part of moving organisations.
-pub fn mark_files_placed(conn: &Connection, lo: &str, hi: &str, pos: i64) -> Result<()> {
-    conn.execute(
-        "UPDATE docs SET org_seq = ?3 WHERE org_id IN
-            (SELECT id FROM orgs WHERE path >= ?1 AND path < ?2)",
-        params![lo, hi, pos],
-    )?;
-    Ok(())
-}
-
-/// Scopes the accounts scoped to `from` to `into`; returns how many. On `users`, kept
-/// here because it is part of merging organisations.
-pub fn rescope_accounts(conn: &Connection, from: &str, into: &str) -> Result<usize> {
-    conn.execute(
-        "UPDATE users SET scope_org = ?2 WHERE scope_org = ?1",
-        params![from, into],
-    )
-}
-
-/// A fresh position in the change feed with no change at it. It works on the sequence
-/// of `changes` (and on PostgreSQL records the mark in `settings`); kept here because
-/// only moves of organisations take such positions.
-pub fn next_feed_position(conn: &Connection) -> Result<i64> {
-    if conn.backend() == super::Backend::Postgres {
-        // The sequence gives the number; the mark records it in this transaction, so
-        // the feed's position moves when (and only if) the move commits.
-        let pos: i64 = conn.query_row(
-            "SELECT nextval(pg_get_serial_sequence('changes', 'seq'))",
-            (),
-            |r| r.get(0),
-        )?;
-        conn.execute(
-            "INSERT INTO settings(key, value) VALUES ('feed_mark', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [pos.to_string()],
-        )?;
-        return Ok(pos);
-    }
-    let n = conn.execute(
-        "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'changes'",
-        (),
-    )?;
-    if n == 0 {
-        conn.execute(
-            "INSERT INTO sqlite_sequence(name, seq)
-             VALUES ('changes', COALESCE((SELECT MAX(seq) FROM changes), 0) + 1)",
-            (),
-        )?;
-    }
-    conn.query_row(
-        "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
-        (),
-        |r| r.get(0),
-    )
-}
-
 /// Keeps one change of the tree in its history.
 #[allow(clippy::too_many_arguments)]
 pub fn insert_change(
@@ -270,17 +253,5 @@ pub fn recent_changes(conn: &Connection) -> Result<Vec<OrgChange>> {
             by: r.get(6)?,
         })
     })?
-    .collect()
-}
-
-/// Case files with a projection per organisation of the subtree whose paths lie in
-/// `[lo, hi)`. It reads `docs` and `projections`, joined to the tree.
-pub fn file_counts(conn: &Connection, lo: &str, hi: &str) -> Result<HashMap<String, i64>> {
-    conn.prepare(
-        "SELECT d.org_id, COUNT(*) FROM docs d JOIN orgs o ON o.id = d.org_id
-         LEFT JOIN projections p ON p.doc_id = d.id
-         WHERE o.path >= ?1 AND o.path < ?2 AND p.doc_id IS NOT NULL GROUP BY d.org_id",
-    )?
-    .query_map(params![lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?
     .collect()
 }

@@ -1,17 +1,13 @@
 //! The read-only queries of the review API, the central pages, reports and exports over
-//! the projections.
-
-use std::collections::HashMap;
+//! what `views` derives from the files (`projections`, `findings`, `deadlines` and
+//! `conflicts`); they join `docs` and `orgs` to narrow them to a subtree.
 
 use shared::date::Date;
 use shared::rules::CohortEntry;
 
-use super::{Connection, OptionalExtension, Result, Value, params, params_from_iter};
-use crate::reports::{Admitted, CaseFilter, CaseRow, OrgInfo, Period, SeverityFilter};
+use super::{Connection, OptionalExtension, Result, Rows, Value, params, params_from_iter};
+use crate::reports::{Admitted, CaseFilter, CaseRow, Period, SeverityFilter};
 use crate::review::ConflictRow;
-
-/// Rows read by a query, one result each, in the query's order.
-pub type Rows<T> = std::vec::IntoIter<Result<T>>;
 
 /// Which conflicts a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,20 +71,6 @@ pub fn conflict_field(conn: &Connection, id: i64) -> Result<Option<(String, Stri
     .optional()
 }
 
-/// Records who resolved a conflict and the resolution (JSON text).
-pub fn record_resolution(
-    conn: &Connection,
-    id: i64,
-    resolved_by: &str,
-    resolution_json: &str,
-) -> Result<()> {
-    conn.execute(
-        "UPDATE conflicts SET resolved_by = ?2, resolution_json = ?3 WHERE id = ?1",
-        params![id, resolved_by, resolution_json],
-    )?;
-    Ok(())
-}
-
 /// The full name of a case file as its projection has it.
 pub fn projection_full_name(conn: &Connection, doc_id: &str) -> Result<String> {
     conn.query_row(
@@ -105,94 +87,6 @@ pub fn projection_stage(conn: &Connection, doc_id: &str) -> Result<String> {
         [doc_id],
         |row| row.get(0),
     )
-}
-
-/// The device an actor belongs to.
-pub fn actor_device(conn: &Connection, actor: &str) -> Result<String> {
-    conn.query_row(
-        "SELECT device_id FROM actors WHERE actor = ?1",
-        [actor],
-        |row| row.get(0),
-    )
-}
-
-/// Whether an account must change its password before anything else.
-pub fn must_change_password(conn: &Connection, user_id: i64) -> Result<bool> {
-    conn.query_row(
-        "SELECT must_change_password FROM users WHERE id = ?1",
-        [user_id],
-        |r| r.get::<_, bool>(0),
-    )
-}
-
-/// Members per organisation: (official, probationary).
-pub fn member_counts_per_org(conn: &Connection) -> Result<HashMap<String, (i64, i64)>> {
-    conn.prepare(
-        "SELECT org_id, SUM(CASE WHEN status = 'official' THEN 1 ELSE 0 END), SUM(CASE WHEN status <> 'official' THEN 1 ELSE 0 END) FROM members GROUP BY org_id",
-    )?
-    .query_map((), |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
-    .collect()
-}
-
-/// The closing day of every closed organisation, by id.
-pub fn closed_orgs(conn: &Connection) -> Result<HashMap<String, String>> {
-    conn.prepare("SELECT id, closed_on FROM orgs WHERE closed_on IS NOT NULL")?
-        .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
-}
-
-/// Every organisation in path order (a parent before its children); the grassroots
-/// organisation of each is left for the caller to place.
-pub fn orgs_in_path_order(conn: &Connection) -> Result<Rows<OrgInfo>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, parent_id, name, kind, sector, grassroots, path FROM orgs ORDER BY path",
-    )?;
-    stmt.query_map((), |r| {
-        Ok(OrgInfo {
-            id: r.get(0)?,
-            parent_id: r.get(1)?,
-            name: r.get(2)?,
-            kind: r.get(3)?,
-            sector: r.get(4)?,
-            grassroots: r.get(5)?,
-            path: r.get(6)?,
-            grassroots_id: None,
-        })
-    })
-}
-
-/// A figure of `org_years`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrgYearFigure {
-    /// Members at the start of the year.
-    MembersStart,
-    /// The year's admission target.
-    Target,
-}
-
-/// One figure of every organisation for a year: (organisation, value).
-pub fn year_figures(
-    conn: &Connection,
-    year: i32,
-    figure: OrgYearFigure,
-) -> Result<Rows<(String, i64)>> {
-    let sql = match figure {
-        OrgYearFigure::MembersStart => {
-            "SELECT org_id, members_start FROM org_years WHERE year = ?1"
-        }
-        OrgYearFigure::Target => "SELECT org_id, target FROM org_years WHERE year = ?1",
-    };
-    let mut stmt = conn.prepare_cached(sql)?;
-    stmt.query_map([year], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })
-}
-
-/// The target recorded for an organisation over a term, by the term's name.
-pub fn term_target(conn: &Connection, org_id: &str, term: &str) -> Result<Option<i64>> {
-    conn.prepare_cached("SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2")?
-        .query_row([org_id, term], |r| r.get::<_, i64>(0))
-        .optional()
 }
 
 /// The number of case files of the organisations whose path lies in `lo..hi` that do not

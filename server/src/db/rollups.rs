@@ -7,9 +7,8 @@
 //! expressions over a projection row, written here once and turned into each dialect's
 //! triggers, into the SQLite migration (`rollups.sql`) and into the reads of a period.
 //!
-//! The reads of a subtree also read `orgs`, the readings for checking read `projections`
-//! and the cohort setting is read from `settings`: those statements live here because they
-//! serve only the figures.
+//! The reads of a subtree also read `orgs`, and the readings for checking read
+//! `projections`: those statements live here because they serve only the figures.
 
 use shared::model::{Occupation, SourceKind};
 
@@ -636,12 +635,6 @@ pub fn each_sum(
     Ok(())
 }
 
-/// Whether the organisation paths `lo..hi` hold every organisation (reads `orgs`).
-pub fn holds_every_org(conn: &Connection, lo: &str, hi: &str) -> Result<bool> {
-    conn.prepare_cached("SELECT NOT EXISTS (SELECT 1 FROM orgs WHERE path < ?1 OR path >= ?2)")?
-        .query_row([lo, hi], |r| r.get(0))
-}
-
 /// Files without the family's date (counted at level `y` under the bucket `''`) of the
 /// organisations with paths in `lo..hi`.
 pub fn undated_files(conn: &Connection, family: &Family, lo: &str, hi: &str) -> Result<i64> {
@@ -785,15 +778,6 @@ fn stage_counts(
     Ok(())
 }
 
-/// The stored rule settings as JSON (reads `settings`; an error when none are stored).
-pub fn rule_settings_json(conn: &Connection) -> Result<String> {
-    conn.query_row(
-        "SELECT value FROM settings WHERE key = 'rule_settings'",
-        (),
-        |r| r.get::<_, String>(0),
-    )
-}
-
 /// Statements the tests of the rollups run directly: random writes to the projections
 /// and the organisation tree that the triggers must follow, and readings of the
 /// projections the rollups' sums are compared with. Used by tests only.
@@ -801,12 +785,8 @@ pub mod checks {
     use super::Family;
     use crate::db::{Connection, Result, Value, params, params_from_iter};
 
-    /// Every organisation with its path.
-    pub fn org_paths(conn: &Connection) -> Result<Vec<(String, String)>> {
-        conn.prepare("SELECT id, path FROM orgs")?
-            .query_map((), |x| Ok((x.get(0)?, x.get(1)?)))?
-            .collect()
-    }
+    /// One row of the reference reading: (organisation, day, keys, sums).
+    pub type ReferenceSum = (String, String, Vec<i64>, Vec<i64>);
 
     /// Each measure of `family` summed over the projection rows dated in `from..=to` of
     /// the organisations with paths in `lo..hi`, per organisation, day and keys: rows of
@@ -818,7 +798,7 @@ pub mod checks {
         to: &str,
         lo: &str,
         hi: &str,
-    ) -> Result<Vec<(String, String, Vec<i64>, Vec<i64>)>> {
+    ) -> Result<Vec<ReferenceSum>> {
         let f = family;
         let n = f.measures.len();
         let keys: String = (0..f.keys.len())
@@ -862,26 +842,6 @@ pub mod checks {
             [lo, hi],
             |x| x.get(0),
         )
-    }
-
-    /// Adds a branch organisation named after its id.
-    pub fn insert_org(conn: &Connection, id: &str, parent: Option<&str>, path: &str) -> Result<()> {
-        conn.execute(
-            "INSERT INTO orgs(id, parent_id, name, kind, sector, grassroots, path)
-                 VALUES (?1, ?2, ?1, 'branch', '', 1, ?3)",
-            params![id, parent, path],
-        )?;
-        Ok(())
-    }
-
-    /// Adds a bare document of the organisation `t`, for a projection to point at.
-    pub fn insert_doc(conn: &Connection, id: &str) -> Result<()> {
-        conn.execute(
-            "INSERT INTO docs(id, org_id, org_seq, created_at, updated_at)
-                             VALUES (?1, 't', 0, 0, 0)",
-            [id],
-        )?;
-        Ok(())
     }
 
     /// Writes the projection of `args[0]` with `args[1..]` as the values of `cols`, as a

@@ -1,9 +1,9 @@
 //! Settings, the calendar, rule settings and the audit log: every statement on
-//! `settings`, `setting_history` and `audit_log`. The re-evaluation after a rule change
-//! (`projections`, `deadlines`), the case-file export (`docs`) and the administrator's
-//! statistics (counts over many tables) also read from here.
+//! `settings`, `setting_history` and `audit_log`. The administrator's statistics are
+//! gathered here too: each table group's module counts its rows, and the size of the
+//! SQLite file is read here.
 
-use super::{Connection, Result, params};
+use super::{Connection, OptionalExtension, Result, params};
 use crate::admin::Stats;
 use crate::administration::{AuditEntry, SettingChange};
 
@@ -54,6 +54,14 @@ pub fn audit_entries(conn: &Connection) -> Result<std::vec::IntoIter<Result<Audi
     })
 }
 
+/// The value stored under `key`.
+pub fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
+    conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
 /// Stores `value` under `key`, replacing what was there.
 pub fn put_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
     conn.execute(
@@ -67,6 +75,11 @@ pub fn put_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
 pub fn delete_setting(conn: &Connection, key: &str) -> Result<()> {
     conn.execute("DELETE FROM settings WHERE key = ?1", [key])?;
     Ok(())
+}
+
+/// The stored rule settings (JSON).
+pub fn rule_settings(conn: &Connection) -> Result<Option<String>> {
+    setting(conn, "rule_settings")
 }
 
 /// Stores the rule settings (JSON).
@@ -138,46 +151,20 @@ pub fn setting_history(conn: &Connection) -> Result<Vec<SettingChange>> {
     .collect()
 }
 
-/// The ids of every file with a projection, for re-evaluating all of them.
-pub fn projected_doc_ids(conn: &Connection) -> Result<Vec<String>> {
-    conn.prepare("SELECT doc_id FROM projections")?
-        .query_map((), |r| r.get(0))?
-        .collect()
-}
-
-/// The years open deadlines fall in, ascending.
-pub fn open_deadline_years(conn: &Connection) -> Result<Vec<i32>> {
-    conn.prepare(
-        "SELECT DISTINCT CAST(substr(due, 1, 4) AS INTEGER) FROM deadlines WHERE done = 0
-             ORDER BY 1",
-    )?
-    .query_map((), |r| r.get(0))?
-    .collect()
-}
-
-/// The ids of the files of organisations whose path lies in `[lo, hi)`, in order.
-pub fn doc_ids_in_range(conn: &Connection, lo: &str, hi: &str) -> Result<Vec<String>> {
-    conn.prepare(
-        "SELECT d.id FROM docs d JOIN orgs o ON o.id = d.org_id
-             WHERE o.path >= ?1 AND o.path < ?2 ORDER BY d.id",
-    )?
-    .query_map([lo, hi], |r| r.get(0))?
-    .collect()
-}
-
 /// The counts the administrator's statistics show, and the database's size.
 pub fn stats(conn: &Connection) -> Result<Stats> {
-    let count = |sql: &str| -> Result<i64> { conn.query_row(sql, (), |r| r.get(0)) };
     Ok(Stats {
-        orgs: count("SELECT COUNT(*) FROM orgs")?,
-        members: count("SELECT COUNT(*) FROM members")?,
-        users: count("SELECT COUNT(*) FROM users WHERE active = 1")?,
-        devices: count("SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL")?,
-        case_files: count("SELECT COUNT(*) FROM docs")?,
-        changes: count("SELECT COUNT(*) FROM changes")?,
-        open_conflicts: count("SELECT COUNT(*) FROM conflicts WHERE closed_at IS NULL")?,
-        database_bytes: count(
+        orgs: super::orgs::count(conn)?,
+        members: super::members::count(conn)?,
+        users: super::accounts::count_active_users(conn)?,
+        devices: super::accounts::count_working_devices(conn)?,
+        case_files: super::docs::count(conn)?,
+        changes: super::docs::count_changes(conn)?,
+        open_conflicts: super::views::count_open_conflicts(conn)?,
+        database_bytes: conn.query_row(
             "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+            (),
+            |r| r.get(0),
         )?,
     })
 }

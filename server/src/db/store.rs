@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use crate::db::{Backend, Connection, OptionalExtension, params};
+use crate::db::{Backend, Connection, orgs, settings};
 
 pub use crate::db::Error as DbError;
 
@@ -113,7 +113,7 @@ impl Drop for WriteConn<'_> {
         if guard.backend() == Backend::Postgres {
             // (An open transaction was rolled back when dropped, before this.) A lost
             // connection has lost its lock with it.
-            let _ = writer_lock(&guard, false);
+            let _ = advisory_lock(&guard, WRITER_LOCK, false);
             return;
         }
         // Rows written means a commit (an open transaction rolled back when dropped).
@@ -307,7 +307,7 @@ impl Store {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         if self.postgres.is_some() {
             self.revive(&mut guard, Connection::postgres);
-            if let Err(e) = writer_lock(&guard, true) {
+            if let Err(e) = advisory_lock(&guard, WRITER_LOCK, true) {
                 tracing::error!(error = %e, "taking the writer lock failed");
             }
         }
@@ -375,9 +375,9 @@ impl Store {
     pub fn open_postgres(url: &str, readers: usize) -> Result<Store, DbError> {
         let writer = Connection::postgres(url)?;
         // Replicas starting together create the schema once.
-        writer_lock(&writer, true)?;
+        advisory_lock(&writer, WRITER_LOCK, true)?;
         let migrated = writer.execute_batch(&super::schema::postgres());
-        writer_lock(&writer, false)?;
+        advisory_lock(&writer, WRITER_LOCK, false)?;
         migrated?;
         let mut idle = Vec::with_capacity(readers);
         for _ in 0..readers {
@@ -408,20 +408,11 @@ impl Store {
     }
 
     pub fn get_setting(&self, key: &str) -> Result<Option<String>, DbError> {
-        self.read()
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
+        settings::setting(&self.read(), key)
     }
 
     pub fn put_setting(&self, key: &str, value: &str) -> Result<(), DbError> {
-        self.conn().execute(
-            "INSERT INTO settings(key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+        settings::put_setting(&self.conn(), key, value)
     }
 
     /// Runs `f` while no other process over the same database runs its own: on
@@ -436,18 +427,15 @@ impl Store {
             return f();
         };
         let c = Connection::postgres(url)?;
-        c.query_row("SELECT pg_advisory_lock(?1)", [SETUP_LOCK], |_| Ok(()))?;
+        advisory_lock(&c, SETUP_LOCK, true)?;
         let out = f();
         // Closing the connection gives the lock back as well.
-        let _ = c.query_row("SELECT pg_advisory_unlock(?1)", [SETUP_LOCK], |_| Ok(()));
+        let _ = advisory_lock(&c, SETUP_LOCK, false);
         out
     }
 
     pub fn is_empty(&self) -> Result<bool, DbError> {
-        let n: i64 = self
-            .read()
-            .query_row("SELECT COUNT(*) FROM orgs", (), |r| r.get(0))?;
-        Ok(n == 0)
+        Ok(orgs::count(&self.read())? == 0)
     }
 }
 
@@ -466,13 +454,13 @@ fn open_reader(path: &Path) -> Result<Connection, DbError> {
     Ok(conn.into())
 }
 
-/// Takes (or gives back) the writers' advisory lock on PostgreSQL.
-fn writer_lock(c: &Connection, take: bool) -> Result<(), DbError> {
+/// Takes (or gives back) the advisory lock `lock` on PostgreSQL.
+fn advisory_lock(c: &Connection, lock: i64, take: bool) -> Result<(), DbError> {
     let sql = match take {
         true => "SELECT pg_advisory_lock(?1)",
         false => "SELECT pg_advisory_unlock(?1)",
     };
-    c.query_row(sql, [WRITER_LOCK], |_| Ok(()))
+    c.query_row(sql, [lock], |_| Ok(()))
 }
 
 /// A PostgreSQL connection for reading: like SQLite's readers, it cannot write even by

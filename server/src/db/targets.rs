@@ -3,7 +3,7 @@
 
 use shared::date::Date;
 
-use super::{Connection, OptionalExtension, Result, params};
+use super::{Connection, OptionalExtension, Result, Rows, params};
 use crate::targets::{Revision, SubTarget, Term, YearRow};
 
 /// A term's name, start date, end date and decision, as stored.
@@ -184,6 +184,33 @@ pub fn year(conn: &Connection, org: &str, year: i32) -> Result<Option<(i64, i64)
     .optional()
 }
 
+/// A figure of `org_years`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgYearFigure {
+    /// Members at the start of the year.
+    MembersStart,
+    /// The year's admission target.
+    Target,
+}
+
+/// One figure of every organisation for a year: (organisation, value).
+pub fn year_figures(
+    conn: &Connection,
+    year: i32,
+    figure: OrgYearFigure,
+) -> Result<Rows<(String, i64)>> {
+    let sql = match figure {
+        OrgYearFigure::MembersStart => {
+            "SELECT org_id, members_start FROM org_years WHERE year = ?1"
+        }
+        OrgYearFigure::Target => "SELECT org_id, target FROM org_years WHERE year = ?1",
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    stmt.query_map([year], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })
+}
+
 /// Stores the members at the start and the target of one year, replacing those recorded
 /// (where [`add_years_into`] adds to them).
 pub fn put_year(
@@ -233,14 +260,12 @@ pub fn put_term(
     Ok(())
 }
 
-/// A term's target, if set.
+/// A term's target, if set, by the term's name. The statement is cached: the plan of a
+/// subtree asks it of each organisation.
 pub fn term_target(conn: &Connection, org: &str, term: &str) -> Result<Option<i64>> {
-    conn.query_row(
-        "SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2",
-        params![org, term],
-        |r| r.get(0),
-    )
-    .optional()
+    conn.prepare_cached("SELECT target FROM term_targets WHERE org_id = ?1 AND term = ?2")?
+        .query_row([org, term], |r| r.get::<_, i64>(0))
+        .optional()
 }
 
 /// Stores a term's target, replacing the one recorded.

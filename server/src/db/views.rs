@@ -1,5 +1,8 @@
-//! What a merge derives from a file: every statement on `projections`, `findings`,
-//! `deadlines` and `conflicts`.
+//! What a merge derives from a file: `projections`, `findings`, `deadlines` and
+//! `conflicts`, with every write the server makes to them and the reads the merge, a
+//! re-evaluation and the statistics need (the office's queries over them are in
+//! `reports`). A file merged into another also leaves `identity_keys` here, with its
+//! other derived rows.
 
 use std::collections::HashMap;
 
@@ -276,4 +279,44 @@ pub fn close_conflict(
         params![id, now, resolved_by, resolution_json],
     )?;
     Ok(())
+}
+
+/// How many conflicts are open, over every file.
+pub fn count_open_conflicts(conn: &Connection) -> Result<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM conflicts WHERE closed_at IS NULL",
+        (),
+        |r| r.get(0),
+    )
+}
+
+/// Records who resolved a conflict and the resolution (JSON text).
+pub fn record_resolution(
+    conn: &Connection,
+    id: i64,
+    resolved_by: &str,
+    resolution_json: &str,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE conflicts SET resolved_by = ?2, resolution_json = ?3 WHERE id = ?1",
+        params![id, resolved_by, resolution_json],
+    )?;
+    Ok(())
+}
+
+/// The ids of every file with a projection, for re-evaluating all of them.
+pub fn projected_doc_ids(conn: &Connection) -> Result<Vec<String>> {
+    conn.prepare("SELECT doc_id FROM projections")?
+        .query_map((), |r| r.get(0))?
+        .collect()
+}
+
+/// The years open deadlines fall in, ascending.
+pub fn open_deadline_years(conn: &Connection) -> Result<Vec<i32>> {
+    conn.prepare(
+        "SELECT DISTINCT CAST(substr(due, 1, 4) AS INTEGER) FROM deadlines WHERE done = 0
+             ORDER BY 1",
+    )?
+    .query_map((), |r| r.get(0))?
+    .collect()
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::db::Connection;
 use crate::db::reports as db;
+use crate::db::targets::{self as db_targets, OrgYearFigure};
 use serde::Serialize;
 use shared::date::Date;
 use shared::stage::Stage;
@@ -147,10 +148,10 @@ pub(super) fn year_column(
     orgs: &OrgIndex,
     root: &OrgInfo,
     year: i32,
-    figure: db::OrgYearFigure,
+    figure: OrgYearFigure,
 ) -> AppResult<HashMap<String, i64>> {
     let mut out = HashMap::new();
-    for row in db::year_figures(conn, year, figure)? {
+    for row in db_targets::year_figures(conn, year, figure)? {
         let (org, v) = row?;
         if orgs.in_subtree(&org, &root.path) {
             out.insert(org, v);
@@ -165,7 +166,7 @@ pub(super) fn members_start(
     root: &OrgInfo,
     year: i32,
 ) -> AppResult<(Option<i64>, HashMap<String, i64>)> {
-    let all = year_column(conn, orgs, root, year, db::OrgYearFigure::MembersStart)?;
+    let all = year_column(conn, orgs, root, year, OrgYearFigure::MembersStart)?;
     let grassroots: HashMap<String, i64> = all
         .iter()
         .filter(|(id, _)| orgs.get(id).is_some_and(|o| o.grassroots))
@@ -187,7 +188,7 @@ pub(super) fn year_target(
     root: &OrgInfo,
     year: i32,
 ) -> AppResult<Option<i64>> {
-    let all = year_column(conn, orgs, root, year, db::OrgYearFigure::Target)?;
+    let all = year_column(conn, orgs, root, year, OrgYearFigure::Target)?;
     if let Some(t) = all.get(&root.id).filter(|t| **t > 0) {
         return Ok(Some(*t));
     }
@@ -215,7 +216,7 @@ pub(super) fn period_target(
             names.insert(0, t.name.clone());
         }
         for n in &names {
-            let v = db::term_target(conn, &root.id, n).ok().flatten();
+            let v = db_targets::term_target(conn, &root.id, n).ok().flatten();
             if v.is_some() {
                 return Ok((v, Some(n.clone())));
             }

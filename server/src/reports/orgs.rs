@@ -48,7 +48,7 @@ pub struct OrgIndex {
 impl OrgIndex {
     pub fn load(conn: &Connection) -> AppResult<OrgIndex> {
         let mut by_id = HashMap::new();
-        let rows = crate::db::reports::orgs_in_path_order(conn)?;
+        let rows = crate::db::orgs::in_path_order(conn)?;
         let mut by_path = Vec::new();
         for row in rows {
             let o = row?;

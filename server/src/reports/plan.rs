@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::db::Connection;
-use crate::db::reports::{self as db, OrgYearFigure};
+use crate::db::targets::{self as db_targets, OrgYearFigure};
 use serde::Serialize;
 use shared::date::Date;
 
@@ -161,15 +161,16 @@ pub fn plan(
     };
     let mut year_targets: HashMap<String, i64> = HashMap::new();
     if let Some(y) = year {
-        for row in db::year_figures(conn, y, OrgYearFigure::Target)? {
+        for row in db_targets::year_figures(conn, y, OrgYearFigure::Target)? {
             let (o, t) = row?;
             if t > 0 {
                 year_targets.insert(o, t);
             }
         }
     }
-    let term_target =
-        |org: &str, name: &str| -> Option<i64> { db::term_target(conn, org, name).ok().flatten() };
+    let term_target = |org: &str, name: &str| -> Option<i64> {
+        db_targets::term_target(conn, org, name).ok().flatten()
+    };
     let root_depth = root.path.matches('/').count();
     let mut rows = Vec::new();
     for (i, o) in rows_orgs.iter().enumerate() {
