@@ -117,7 +117,8 @@ pub fn device_holds(conn: &Connection, device_id: &str, doc_id: &str) -> crate::
 
 /// Writes a merge computed by [`merge::merge`] inside the caller's transaction: checks the
 /// scope of the merged file and that no new change is stored under another file, then
-/// appends the changes and refreshes the views. On `Err` the caller rolls back.
+/// appends the changes and refreshes the views. On `Err` the caller rolls back. That the
+/// device holds the file is recorded for the whole push by [`record_push`].
 pub fn commit_merged(
     conn: &Connection,
     m: &mut Merged,
@@ -137,9 +138,8 @@ pub fn commit_merged(
     if !merge::scope_allows(in_scope, held, m.moves()) {
         return Err(merge::out_of_scope(id));
     }
-    if docs::change_of_other_doc(conn, id.as_str(), m.new.iter().map(|c| c.hash().0))
-        .map_err(internal)?
-    {
+    let hashes: Vec<[u8; 32]> = m.new.iter().map(|c| c.hash().0).collect();
+    if docs::change_of_other_doc(conn, id.as_str(), &hashes).map_err(internal)? {
         return Err(merge::reject(
             id,
             RejectionCode::ChangeOfOtherDoc,
@@ -155,10 +155,21 @@ pub fn commit_merged(
         &m.new,
     )
     .map_err(internal)?;
-    write_views(conn, m, pusher.username).map_err(internal)?;
-    docs::hold_docs(conn, pusher.device_id, [id.as_str()]).map_err(internal)?;
-    accounts::mark_device_wrote(conn, pusher.device_id, now_secs()).map_err(internal)?;
-    Ok(())
+    write_views(conn, m, pusher.username).map_err(internal)
+}
+
+/// What a push records once for all the files it committed: the device holds them,
+/// and it has written.
+pub fn record_push(
+    conn: &Connection,
+    device_id: &str,
+    committed: &[DocId],
+) -> crate::db::Result<()> {
+    if committed.is_empty() {
+        return Ok(());
+    }
+    docs::hold_docs(conn, device_id, committed.iter().map(DocId::as_str))?;
+    accounts::mark_device_wrote(conn, device_id, now_secs())
 }
 
 /// Appends new changes to a document's log, creating its row when it is new. A file
@@ -175,28 +186,23 @@ fn append_changes(
     if old_org.is_none() {
         docs::insert_doc(conn, id, org_id, now)?;
     }
-    let mut seq = 0i64;
-    let mut log = docs::change_log(conn)?;
-    for c in changes {
-        let added = log.append(
-            id,
-            &c.hash().0,
-            &c.actor_id().to_hex_string(),
+    let rows: Vec<docs::ChangeRow> = changes
+        .iter()
+        .map(|c| docs::ChangeRow {
+            hash: c.hash().0,
+            actor: c.actor_id().to_hex_string(),
             // Automerge's compressed form of the change (its own deflate chunk, above
             // 256 bytes): about half the disk, the same change and hash; devices receive
             // it as it is stored and inflate it with the usual caps.
-            c.clone().bytes().as_ref(),
-            now,
-        )?;
-        if let Some(s) = added {
-            seq = s;
-        }
-    }
+            bytes: c.clone().bytes().into_owned(),
+        })
+        .collect();
+    let seq = docs::append_changes(conn, id, &rows, now)?.unwrap_or(0);
     if old_org != Some(org_id) {
-        docs::place_doc(conn, id, org_id, seq)?;
+        docs::place_doc(conn, id, org_id, seq, now)
+    } else {
+        docs::touch_doc(conn, id, now)
     }
-    docs::touch_doc(conn, id, now)?;
-    Ok(())
 }
 
 /// Recomputes the projection, findings, deadlines and conflicts of one document.

@@ -198,6 +198,7 @@ impl DocStore for Store {
                 Err(rej) => out.rejected.push(rej),
             }
         }
+        casedocs::record_push(&tx, pusher.device_id, &out.accepted)?;
         tx.commit()?;
         Ok(out)
     }

@@ -136,6 +136,8 @@ struct Wire {
     response_gzip_bytes: u64,
     files: u64,
     server_cpu_ms: u64,
+    /// Of `server_cpu_ms`, what PostgreSQL's processes spent.
+    postgres_cpu_ms: u64,
 }
 
 /// One push of a device's 20 changed files, gzip on the wire like the PWA sends it.
@@ -215,11 +217,15 @@ async fn run(database: Option<String>, replicas: usize) {
         let pids = pids.clone();
         move || pids.iter().map(|p| peak_rss_kb(*p)).sum::<u64>()
     };
+    // (server processes and PostgreSQL together, PostgreSQL alone)
     let cpu_of_servers = {
         let pids = pids.clone();
         move || {
-            pids.iter().map(|p| cpu_ms(*p)).sum::<u64>()
-                + if on_postgres { postgres_cpu_ms() } else { 0 }
+            let database = if on_postgres { postgres_cpu_ms() } else { 0 };
+            (
+                pids.iter().map(|p| cpu_ms(*p)).sum::<u64>() + database,
+                database,
+            )
         }
     };
     let cpu = &cpu_of_servers;
@@ -305,7 +311,9 @@ async fn run(database: Option<String>, replicas: usize) {
             w.response_gzip_bytes += rb;
             out.push(d);
         }
-        w.server_cpu_ms = cpu() - cpu_before;
+        let cpu_after = cpu();
+        w.server_cpu_ms = cpu_after.0 - cpu_before.0;
+        w.postgres_cpu_ms = cpu_after.1 - cpu_before.1;
         (out, w, started.elapsed())
     };
     let second = devices.split_off(n_devices / 2);
@@ -358,6 +366,7 @@ async fn run(database: Option<String>, replicas: usize) {
         wire.gzip_bytes += w.gzip_bytes;
         wire.response_gzip_bytes += w.response_gzip_bytes;
         wire.server_cpu_ms += w.server_cpu_ms;
+        wire.postgres_cpu_ms += w.postgres_cpu_ms;
     }
     let elapsed = t1 + t2;
     wire.latencies.sort();
@@ -380,9 +389,17 @@ async fn run(database: Option<String>, replicas: usize) {
     );
     // CPU time is what the server spent, whatever else ran on the machine meanwhile.
     println!(
-        "bench sync: server CPU {:.2} ms per changed file ({:.1} s in all)",
+        "bench sync: server CPU {:.2} ms per changed file ({:.1} s in all{})",
         wire.server_cpu_ms as f64 / wire.files as f64,
-        wire.server_cpu_ms as f64 / 1000.0
+        wire.server_cpu_ms as f64 / 1000.0,
+        if on_postgres {
+            format!(
+                "; PostgreSQL's processes {:.2} ms of it",
+                wire.postgres_cpu_ms as f64 / wire.files as f64
+            )
+        } else {
+            String::new()
+        }
     );
     println!(
         "bench sync: server peak memory {:.1} MB (at start {:.1} MB)",

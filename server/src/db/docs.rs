@@ -9,7 +9,10 @@ use std::collections::HashMap;
 
 use shared::sync::DocId;
 
-use super::{Backend, Connection, OptionalExtension, Result, Rows, Statement, params};
+use super::{
+    Backend, Connection, OptionalExtension, ROWS_PER_STATEMENT, Result, Rows, ToSql, Value, params,
+    placeholders,
+};
 
 /// A document's stored form as the tables hold it: its snapshot, the changes logged
 /// after it, and the size and highest sequence number of its whole log.
@@ -73,16 +76,21 @@ pub fn device_holds(conn: &Connection, device_id: &str, doc_id: &str) -> Result<
 }
 
 /// Whether any of these change hashes is already logged under another document than
-/// `doc_id` (the check stops at the first one found).
-pub fn change_of_other_doc(
-    conn: &Connection,
-    doc_id: &str,
-    hashes: impl IntoIterator<Item = [u8; 32]>,
-) -> Result<bool> {
-    let mut stmt = conn.prepare_cached("SELECT doc_id FROM changes WHERE hash = ?1")?;
-    for hash in hashes {
-        let other: Option<String> = stmt.query_row([hash], |r| r.get(0)).optional()?;
-        if other.is_some_and(|o| o != doc_id) {
+/// `doc_id` (one statement for up to [`ROWS_PER_STATEMENT`] hashes).
+pub fn change_of_other_doc(conn: &Connection, doc_id: &str, hashes: &[[u8; 32]]) -> Result<bool> {
+    for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT 1 FROM changes WHERE hash IN ({}) AND doc_id <> ?1 LIMIT 1",
+            placeholders(2, chunk.len())
+        );
+        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(1 + chunk.len());
+        values.push(&doc_id);
+        values.extend(chunk.iter().map(|h| h as &dyn ToSql));
+        let found = conn
+            .prepare_cached(&sql)?
+            .query_row(values.as_slice(), |_| Ok(()))
+            .optional()?;
+        if found.is_some() {
             return Ok(true);
         }
     }
@@ -95,11 +103,14 @@ pub fn hold_docs<'a>(
     device_id: &str,
     doc_ids: impl IntoIterator<Item = &'a str>,
 ) -> Result<()> {
-    let mut held = conn
-        .prepare_cached("INSERT OR IGNORE INTO device_docs(device_id, doc_id) VALUES (?1, ?2)")?;
-    for id in doc_ids {
-        held.execute([device_id, id])?;
-    }
+    let rows: Vec<Vec<Value>> = doc_ids
+        .into_iter()
+        .map(|id| vec![device_id.into(), id.into()])
+        .collect();
+    conn.insert_many(
+        "INSERT OR IGNORE INTO device_docs(device_id, doc_id)",
+        &rows,
+    )?;
     Ok(())
 }
 
@@ -144,46 +155,55 @@ pub fn insert_doc(conn: &Connection, id: &str, org_id: &str, now: i64) -> Result
     Ok(())
 }
 
-/// The change log open for appending: one prepared statement for a whole batch.
-pub struct ChangeLog<'c> {
-    conn: &'c Connection,
-    ins: Statement<'c>,
+/// A change to log: its hash, its actor (hex) and its stored bytes.
+#[derive(Debug)]
+pub struct ChangeRow {
+    pub hash: [u8; 32],
+    pub actor: String,
+    pub bytes: Vec<u8>,
 }
 
-/// Opens the change log for appending.
-pub fn change_log(conn: &Connection) -> Result<ChangeLog<'_>> {
-    let ins = conn.prepare_cached(
-        "INSERT OR IGNORE INTO changes(doc_id, hash, actor, bytes, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    Ok(ChangeLog { conn, ins })
-}
-
-impl ChangeLog<'_> {
-    /// Logs one change unless its hash is logged already; returns its sequence number
-    /// when it was added.
-    pub fn append(
-        &mut self,
-        doc_id: &str,
-        hash: &[u8],
-        actor: &str,
-        bytes: &[u8],
-        received_at: i64,
-    ) -> Result<Option<i64>> {
-        let inserted = self
-            .ins
-            .execute(params![doc_id, hash, actor, bytes, received_at])?;
-        if inserted == 1 {
-            Ok(Some(self.conn.last_insert_rowid()?))
-        } else {
-            Ok(None)
+/// Logs a document's changes whose hashes are not logged already, each with the next
+/// sequence number in the order given, and returns the highest number given (`None`
+/// when every change was logged already). One statement for up to
+/// [`ROWS_PER_STATEMENT`] changes.
+pub fn append_changes(
+    conn: &Connection,
+    doc_id: &str,
+    changes: &[ChangeRow],
+    received_at: i64,
+) -> Result<Option<i64>> {
+    let mut last = None;
+    for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT OR IGNORE INTO changes(doc_id, hash, actor, bytes, received_at) VALUES ",
+        );
+        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(2 + 3 * chunk.len());
+        values.push(&doc_id);
+        values.push(&received_at);
+        for (i, c) in chunk.iter().enumerate() {
+            let at = 3 + 3 * i;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(?1, ?{at}, ?{}, ?{}, ?2)", at + 1, at + 2));
+            values.extend([&c.hash as &dyn ToSql, &c.actor, &c.bytes]);
+        }
+        sql.push_str(" RETURNING seq");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        for seq in stmt.query_map(values.as_slice(), |r| r.get::<_, i64>(0))? {
+            last = last.max(Some(seq?));
         }
     }
+    Ok(last)
 }
 
-/// Places a document in an organisation at feed position `org_seq`.
-pub fn place_doc(conn: &Connection, id: &str, org_id: &str, org_seq: i64) -> Result<()> {
-    conn.prepare_cached("UPDATE docs SET org_id = ?2, org_seq = ?3 WHERE id = ?1")?
-        .execute(params![id, org_id, org_seq])?;
+/// Places a document in an organisation at feed position `org_seq`, as changed at `now`.
+pub fn place_doc(conn: &Connection, id: &str, org_id: &str, org_seq: i64, now: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE docs SET org_id = ?2, org_seq = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, org_id, org_seq, now])?;
     Ok(())
 }
 
@@ -465,4 +485,86 @@ pub fn count(conn: &Connection) -> Result<i64> {
 /// The number of logged changes.
 pub fn count_changes(conn: &Connection) -> Result<i64> {
     conn.query_row("SELECT COUNT(*) FROM changes", (), |r| r.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::store::Store;
+
+    fn store_with_file(id: &str) -> Store {
+        let store = Store::open_in_memory().unwrap();
+        let conn = store.conn();
+        let org = shared::api::Org {
+            id: "o".into(),
+            parent_id: None,
+            name: "Đảng bộ".into(),
+            kind: "district".into(),
+            sector: String::new(),
+            grassroots: false,
+        };
+        crate::db::orgs::upsert(&conn, &org, "/o/").unwrap();
+        insert_doc(&conn, id, "o", 1).unwrap();
+        drop(conn);
+        store
+    }
+
+    fn change(n: u32) -> ChangeRow {
+        let mut hash = [0u8; 32];
+        hash[..4].copy_from_slice(&n.to_be_bytes());
+        ChangeRow {
+            hash,
+            actor: "ab".into(),
+            bytes: vec![n as u8; 3],
+        }
+    }
+
+    #[test]
+    fn changes_past_one_statement_are_logged_in_order_once_and_found_by_hash() {
+        let store = store_with_file("a");
+        let conn = store.conn();
+        let rows: Vec<ChangeRow> = (0..2 * ROWS_PER_STATEMENT as u32 + 50)
+            .map(change)
+            .collect();
+        let last = append_changes(&conn, "a", &rows, 7).unwrap().unwrap();
+        assert_eq!(last, rows.len() as i64, "one number per change, in order");
+        assert_eq!(doc_version(&conn, "a").unwrap(), last);
+        // Sent again, nothing is added (SQLite may use numbers up, as a sequence does);
+        // a new change after them takes a higher number.
+        assert_eq!(append_changes(&conn, "a", &rows, 8).unwrap(), None);
+        let more = [change(9_999)];
+        let next = append_changes(&conn, "a", &more, 8).unwrap().unwrap();
+        assert!(next > last);
+        assert_eq!(doc_version(&conn, "a").unwrap(), next);
+        let bytes = stored_doc(&conn, "a").unwrap().unwrap().changes;
+        assert_eq!(bytes.len(), rows.len() + 1);
+        assert_eq!(bytes[300], vec![300u32 as u8; 3]);
+
+        // A hash in the third statement's part of the list is found under another file;
+        // under the file itself it is not "another file's".
+        insert_doc(&conn, "b", "o", 1).unwrap();
+        let mut asked: Vec<[u8; 32]> = (10_000..10_000 + 2 * ROWS_PER_STATEMENT as u32)
+            .map(|n| change(n).hash)
+            .collect();
+        assert!(!change_of_other_doc(&conn, "b", &asked).unwrap());
+        asked.push(rows[420].hash);
+        assert!(change_of_other_doc(&conn, "b", &asked).unwrap());
+        assert!(!change_of_other_doc(&conn, "a", &asked).unwrap());
+    }
+
+    #[test]
+    fn a_device_holds_many_files_at_once_and_holding_again_changes_nothing() {
+        let store = store_with_file("a");
+        let conn = store.conn();
+        let ids: Vec<String> = (0..ROWS_PER_STATEMENT + 10)
+            .map(|i| format!("f{i}"))
+            .collect();
+        for id in &ids {
+            insert_doc(&conn, id, "o", 1).unwrap();
+        }
+        hold_docs(&conn, "dev", ids.iter().map(String::as_str)).unwrap();
+        hold_docs(&conn, "dev", ids.iter().map(String::as_str)).unwrap();
+        assert!(ids.iter().all(|id| device_holds(&conn, "dev", id).unwrap()));
+        assert!(!device_holds(&conn, "dev", "a").unwrap());
+    }
 }

@@ -6,7 +6,7 @@
 
 use shared::dedup::Reason;
 
-use super::{Connection, OptionalExtension, Result, params};
+use super::{Connection, OptionalExtension, Result, Row, params};
 use crate::duplicates::{Pair, Side};
 
 /// The name, birth date and organisation of a file as its projection holds them (reads
@@ -129,23 +129,22 @@ pub fn pairs(
                 state: r.get(3)?,
                 survivor: r.get(4)?,
                 decided_by: r.get(5)?,
-                a: Side {
-                    doc_id: r.get(6)?,
-                    org_id: r.get(7)?,
-                    full_name: r.get(8)?,
-                    birth_date: r.get(9)?,
-                    stage: r.get(10)?,
-                },
-                b: Side {
-                    doc_id: r.get(11)?,
-                    org_id: r.get(12)?,
-                    full_name: r.get(13)?,
-                    birth_date: r.get(14)?,
-                    stage: r.get(15)?,
-                },
+                a: side(r, 6)?,
+                b: side(r, 11)?,
             })
         })?
         .collect()
+}
+
+/// One side of a pair, read from the five columns that begin at `at`.
+fn side(r: &Row<'_>, at: usize) -> Result<Side> {
+    Ok(Side {
+        doc_id: r.get(at)?,
+        org_id: r.get(at + 1)?,
+        full_name: r.get(at + 2)?,
+        birth_date: r.get(at + 3)?,
+        stage: r.get(at + 4)?,
+    })
 }
 
 /// Marks the pair `id` merged into `survivor`, decided by `who` at `now`.

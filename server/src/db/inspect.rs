@@ -42,14 +42,6 @@ pub fn count_rows(conn: &Connection, table: Table) -> Result<i64> {
     })
 }
 
-/// `?2, ?3, …`: one placeholder for each of `n` values after the first parameter.
-fn marks_after_first(n: usize) -> String {
-    (2..n + 2)
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The first parameter followed by `ids`, for a statement with an `IN` list.
 fn first_then_ids(first: Value, ids: &[&str]) -> Vec<Value> {
     std::iter::once(first)
@@ -217,7 +209,7 @@ pub fn expire_sessions_of(conn: &Connection, device_ids: &[&str], expires_at: i6
     conn.execute(
         &format!(
             "UPDATE sessions SET expires_at = ?1 WHERE device_id IN ({})",
-            marks_after_first(device_ids.len())
+            super::placeholders(2, device_ids.len())
         ),
         params_from_iter(first_then_ids(Value::Integer(expires_at), device_ids)),
     )?;
@@ -229,7 +221,7 @@ pub fn backdate_devices(conn: &Connection, device_ids: &[&str], at: i64) -> Resu
     conn.execute(
         &format!(
             "UPDATE devices SET created_at = ?1, last_seen = ?1 WHERE id IN ({})",
-            marks_after_first(device_ids.len())
+            super::placeholders(2, device_ids.len())
         ),
         params_from_iter(first_then_ids(Value::Integer(at), device_ids)),
     )?;
@@ -238,10 +230,7 @@ pub fn backdate_devices(conn: &Connection, device_ids: &[&str], at: i64) -> Resu
 
 /// Which of these devices are still registered.
 pub fn existing_devices(conn: &Connection, device_ids: &[&str]) -> Result<Vec<String>> {
-    let marks = (1..=device_ids.len())
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let marks = super::placeholders(1, device_ids.len());
     conn.prepare(&format!("SELECT id FROM devices WHERE id IN ({marks})"))?
         .query_map(params_from_iter(device_ids.iter().copied()), |r| r.get(0))?
         .collect()

@@ -518,6 +518,19 @@ fn carry(e: Error) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
+/// Rows (or values of an `IN` list) per statement when many are written or looked up
+/// at once: well under both dialects' limits on parameters, and few enough statement
+/// texts for the statement caches.
+pub const ROWS_PER_STATEMENT: usize = 200;
+
+/// `n` numbered placeholders from `?first`: `?2, ?3, ?4`.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A connection to either backend.
 pub struct Connection(Inner);
 
@@ -603,10 +616,8 @@ impl Connection {
     /// Inserts `rows` (all of one width) with `head` (`INSERT INTO t(a, b)`), many rows
     /// per statement. Returns the number of rows inserted.
     pub fn insert_many(&self, head: &str, rows: &[Vec<Value>]) -> Result<usize> {
-        /// Rows per statement: well under both dialects' limits on parameters.
-        const CHUNK: usize = 200;
         let mut n = 0;
-        for chunk in rows.chunks(CHUNK) {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let width = chunk[0].len();
             let mut sql = String::with_capacity(head.len() + chunk.len() * width * 6);
             sql.push_str(head);

@@ -13,12 +13,13 @@ use super::{Result, StmtCache, Value, ValueRef};
 
 /// One PostgreSQL client and the statements it has prepared.
 ///
-/// The client is `tokio-postgres`'s, driven by a small runtime of its own: every call
-/// sends its work there and waits on a channel. The store's callers are blocking code
-/// (on tokio's blocking pool, in a test, in the command line), and some run inside
-/// another runtime, where a runtime of the caller's own could not be entered.
+/// The client is `tokio-postgres`'s. Its connection's task (the socket's work) runs on a
+/// small runtime of its own, and each call waits for its answer on the calling thread.
+/// The store's callers are blocking code (on tokio's blocking pool, in a test, in the
+/// command line), and some run inside another runtime, where a runtime of the caller's
+/// own could not be entered.
 pub struct PgConn {
-    client: Arc<tokio_postgres::Client>,
+    client: tokio_postgres::Client,
     cache: StmtCache,
 }
 
@@ -38,13 +39,41 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// Runs `fut` on the database runtime and waits for its result.
+/// Runs `fut` on the database runtime and waits for its result: for what needs the
+/// runtime's sockets (connecting, and the connection's task that it spawns).
 fn run<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> T {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     runtime().spawn(async move {
         let _ = tx.send(fut.await);
     });
     rx.recv().expect("the database runtime stopped")
+}
+
+/// Wakes the thread that waits in [`wait`].
+struct Unpark(std::thread::Thread);
+
+impl std::task::Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Waits on the calling thread for a client call. A call only hands its request to the
+/// connection's task (which runs on the database runtime and does the socket's work)
+/// and waits for the answer on a channel, so it needs no runtime of its own; waiting
+/// here saves a task and a hop between threads for every statement.
+fn wait<T>(fut: impl Future<Output = T>) -> T {
+    let mut fut = std::pin::pin!(fut);
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+        // A wake-up may come before the park (the park then returns at once) or
+        // without cause (the loop polls again).
+        std::thread::park();
+    }
 }
 
 fn binds(values: &[ValueRef<'_>]) -> Vec<Bind> {
@@ -68,7 +97,7 @@ impl PgConn {
             Ok::<_, tokio_postgres::Error>(client)
         })?;
         Ok(PgConn {
-            client: Arc::new(client),
+            client,
             cache: RefCell::new(HashMap::new()),
         })
     }
@@ -82,8 +111,7 @@ impl PgConn {
         if let Some(s) = self.cache.borrow().get(sql) {
             return Ok(s.clone());
         }
-        let (client, text) = (self.client.clone(), translate(sql));
-        let stmt = run(async move { client.prepare(&text).await })?;
+        let stmt = wait(self.client.prepare(&translate(sql)))?;
         let mut cache = self.cache.borrow_mut();
         // Statements built at run time (reports, many-row inserts) vary: the cache is
         // emptied rather than let grow without bound.
@@ -99,10 +127,8 @@ impl PgConn {
         stmt: &tokio_postgres::Statement,
         values: &[ValueRef<'_>],
     ) -> Result<u64> {
-        let (client, stmt, binds) = (self.client.clone(), stmt.clone(), binds(values));
-        Ok(run(
-            async move { client.execute(&stmt, &refs(&binds)).await },
-        )?)
+        let binds = binds(values);
+        Ok(wait(self.client.execute(stmt, &refs(&binds)))?)
     }
 
     pub fn query(
@@ -110,17 +136,14 @@ impl PgConn {
         stmt: &tokio_postgres::Statement,
         values: &[ValueRef<'_>],
     ) -> Result<Vec<tokio_postgres::Row>> {
-        let (client, stmt, binds) = (self.client.clone(), stmt.clone(), binds(values));
-        Ok(run(
-            async move { client.query(&stmt, &refs(&binds)).await },
-        )?)
+        let binds = binds(values);
+        Ok(wait(self.client.query(stmt, &refs(&binds)))?)
     }
 
     /// Runs a batch as written. (The schema is created before any statement is
     /// prepared, and PostgreSQL plans a prepared statement again after a schema change.)
     pub fn batch(&self, sql: &str) -> Result<()> {
-        let (client, sql) = (self.client.clone(), sql.to_string());
-        Ok(run(async move { client.batch_execute(&sql).await })?)
+        Ok(wait(self.client.batch_execute(sql))?)
     }
 }
 

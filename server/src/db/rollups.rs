@@ -857,10 +857,7 @@ pub mod checks {
              VALUES (?1, 'source', 'x', 'r', '2026-01-01', '', '', 0, {marks})
              ON CONFLICT(doc_id) DO UPDATE SET stage = excluded.stage{set}",
             cols = cols.join(", "),
-            marks = (2..=cols.len() + 1)
-                .map(|i| format!("?{i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            marks = crate::db::placeholders(2, cols.len()),
         );
         conn.execute(&upsert, params_from_iter(args))?;
         Ok(())
