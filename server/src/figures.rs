@@ -680,11 +680,14 @@ pub fn cohort_rollup(
     ))
 }
 
-/// The cohort-entry setting in force, read from the stored rule settings.
-pub fn settings(conn: &Connection) -> RuleSettings {
-    crate::db::settings::rule_settings(conn)
-        .ok()
-        .flatten()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default()
+/// The rule settings in force (the defaults until an administrator stores some). A
+/// failed read or unreadable stored settings are an error: the figures they shape are
+/// published, and must never be counted silently under the defaults instead.
+pub fn settings(conn: &Connection) -> crate::db::Result<RuleSettings> {
+    match crate::db::settings::rule_settings(conn)? {
+        None => Ok(RuleSettings::default()),
+        Some(text) => serde_json::from_str(&text).map_err(|e| {
+            crate::db::Error::Conversion(format!("stored rule settings unreadable: {e}"))
+        }),
+    }
 }

@@ -110,6 +110,21 @@ async fn dashboard(app: &TestApp, token: &str, query: &str) -> Value {
 }
 
 #[tokio::test]
+async fn a_list_shaped_by_unreadable_rule_settings_is_refused_not_counted_under_the_defaults() {
+    let app = spawn_app().await;
+    let token = reviewer_token(&app).await;
+    let cohort = "/api/review/cases?year=2021&cohort=1";
+    let (status, body) = app.get_json(&token, cohort).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    server::db::settings::put_setting(&app.store().conn(), "rule_settings", "{ không đọc được")
+        .unwrap();
+    let (status, body) = app.get_json(&token, cohort).await.unwrap();
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["error"]["code"], "INTERNAL", "{body}");
+    assert!(!body["error"]["message_vi"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn the_dashboard_shows_the_figures_of_the_ngo_quyen_article() {
     let app = spawn_app().await;
     let token = reviewer_token(&app).await;

@@ -91,9 +91,11 @@ pub(super) fn select_cases(
     let root = resolve_org(orgs, caller, f.org_id())?;
     let period = f.resolve(conn, orgs, root, today)?.period;
     let subtree = root.parent_id.is_some().then(|| scope_range(&root.path));
-    let cohort_entry = f
-        .cohort
-        .then(|| crate::figures::settings(conn).cohort_entry);
+    let cohort_entry = if f.cohort {
+        Some(crate::figures::settings(conn)?.cohort_entry)
+    } else {
+        None
+    };
     let sector = f.sector.as_deref();
     let needle = f.q.as_deref().map(fold);
     let rows = db::case_rows(

@@ -216,7 +216,7 @@ pub(super) fn period_target(
             names.insert(0, t.name.clone());
         }
         for n in &names {
-            let v = db_targets::term_target(conn, &root.id, n).ok().flatten();
+            let v = db_targets::term_target(conn, &root.id, n)?;
             if v.is_some() {
                 return Ok((v, Some(n.clone())));
             }
@@ -514,7 +514,7 @@ pub fn cohort(
 ) -> AppResult<crate::figures::Cohort> {
     let root = resolve_org(orgs, caller, f.org_id())?;
     let period = f.resolve(conn, orgs, root, today)?.period;
-    let entry = crate::figures::settings(conn).cohort_entry;
+    let entry = crate::figures::settings(conn)?.cohort_entry;
     let in_cohort = CaseFilter {
         cohort: true,
         ..f.clone()

@@ -597,7 +597,7 @@ impl CaseFilter {
                 calendar_years: false,
             });
         }
-        match crate::figures::settings(conn).term_without_dates {
+        match crate::figures::settings(conn)?.term_without_dates {
             TermWithoutDates::CalendarYears => Ok(Resolved {
                 period: self.period(today)?,
                 term: None,

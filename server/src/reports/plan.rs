@@ -168,18 +168,22 @@ pub fn plan(
             }
         }
     }
-    let term_target = |org: &str, name: &str| -> Option<i64> {
-        db_targets::term_target(conn, org, name).ok().flatten()
-    };
+    // A figure the office publishes: a failed read is an error, never "no target".
+    let term_target = |org: &str, name: &str| db_targets::term_target(conn, org, name);
     let root_depth = root.path.matches('/').count();
     let mut rows = Vec::new();
     for (i, o) in rows_orgs.iter().enumerate() {
         let target = match (asked_term, year) {
-            (Some(t), _) => resolved
-                .term
-                .as_ref()
-                .and_then(|rt| term_target(&o.id, &rt.name))
-                .or_else(|| term_target(&o.id, t)),
+            (Some(t), _) => {
+                let of_resolved = match resolved.term.as_ref() {
+                    Some(rt) => term_target(&o.id, &rt.name)?,
+                    None => None,
+                };
+                match of_resolved {
+                    Some(v) => Some(v),
+                    None => term_target(&o.id, t)?,
+                }
+            }
             (None, Some(_)) => year_targets.get(&o.id).copied(),
             (None, None) => None,
         };
@@ -193,7 +197,10 @@ pub fn plan(
             _ => PlanStatus::Behind,
         };
         let t = terms[i].as_ref();
-        let tt = t.and_then(|t| term_target(&o.id, &t.name));
+        let tt = match t {
+            Some(t) => term_target(&o.id, &t.name)?,
+            None => None,
+        };
         rows.push(PlanRow {
             org_id: o.id.clone(),
             name: o.name.clone(),
