@@ -38,7 +38,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{self, Caller, Role, SESSION_COOKIE};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::{AppState, blocking};
 use shared::api::ErrorCode;
 
@@ -216,7 +216,10 @@ impl FromRequestParts<Arc<AppState>> for Reviewer {
         };
         let caller = crate::extract::Reviewer::check(caller).map_err(|e| error_page(lang, &e))?;
         // After a reset by an administrator, every page leads to the password form first.
-        if parts.uri.path() != "/central/password" && must_change_password(state, caller.user_id) {
+        // A failed read fails closed: the error page, never the page itself.
+        if parts.uri.path() != "/central/password"
+            && must_change_password(state, caller.user_id).map_err(|e| error_page(lang, &e))?
+        {
             let next = crate::reports::url_encode(&uri);
             return Err(Redirect::to(&format!("/central/password?next={next}")).into_response());
         }
@@ -491,8 +494,11 @@ pub fn error_page(lang: Lang, e: &AppError) -> Response {
     resp
 }
 
-fn must_change_password(state: &AppState, user_id: i64) -> bool {
-    crate::db::accounts::must_change_password(&state.store.read(), user_id).unwrap_or(false)
+fn must_change_password(state: &AppState, user_id: i64) -> AppResult<bool> {
+    Ok(crate::db::accounts::must_change_password(
+        &state.store.read(),
+        user_id,
+    )?)
 }
 
 #[derive(Debug, Deserialize, Default)]
