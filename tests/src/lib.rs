@@ -55,21 +55,53 @@ pub fn fresh_dir() -> PathBuf {
     dir
 }
 
-/// The demo district, seeded once per test process into a database file that each app
-/// starts from a copy of: seeding takes seconds in a debug build, a copy milliseconds.
+/// Where test processes of one run share what they seed (`HOSO_TEST_SEED_DIR`, which
+/// `cargo xtask test` sets to a directory of its own for the run and deletes after). Without
+/// it each test process seeds its own.
+fn shared_seed_dir() -> Option<PathBuf> {
+    std::env::var_os("HOSO_TEST_SEED_DIR")
+        .map(PathBuf::from)
+        .filter(|d| !d.as_os_str().is_empty())
+}
+
+/// Builds `path` with `build` unless another test process of the run already has: the
+/// first to take the lock builds, the others wait and use its result.
+fn shared_once(path: &Path, build: impl FnOnce(&Path)) {
+    let dir = path.parent().expect("a shared file has a directory");
+    std::fs::create_dir_all(dir).expect("creating the shared seed directory");
+    let lock = std::fs::File::create(path.with_extension("lock")).expect("opening the seed lock");
+    lock.lock().expect("taking the seed lock");
+    if !path.exists() {
+        let partial = path.with_extension("partial");
+        let _ = std::fs::remove_dir_all(&partial);
+        let _ = std::fs::remove_file(&partial);
+        build(&partial);
+        std::fs::rename(&partial, path).expect("publishing the seed");
+    }
+}
+
+/// Seeds the demo district into a new SQLite file at `path`.
+fn seed_sqlite(path: &Path) {
+    let dir = fresh_dir();
+    let store = Store::open(&dir.join("seed.sqlite")).expect("opening the store");
+    demo::seed(&store, &RulesConfig::default(), today_vn()).expect("seeding the demo");
+    // One consistent file, without the write-ahead log beside it.
+    store.backup_to(path).expect("copying the demo");
+    drop(store);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The demo district in a database file that each app starts from a copy of: seeding
+/// takes seconds in a debug build, a copy milliseconds. Seeded once per run when test
+/// processes share a seed directory, else once per process.
 fn demo_template() -> &'static Path {
     static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
-        let dir = fresh_dir();
-        let store = Store::open(&dir.join("seed.sqlite")).expect("opening the store");
-        demo::seed(&store, &RulesConfig::default(), today_vn()).expect("seeding the demo");
-        let template = dir.join("template.sqlite");
-        // One consistent file, without the write-ahead log beside it.
-        store.backup_to(&template).expect("copying the demo");
-        drop(store);
-        for name in ["seed.sqlite", "seed.sqlite-wal", "seed.sqlite-shm"] {
-            let _ = std::fs::remove_file(dir.join(name));
-        }
+        let template = match shared_seed_dir() {
+            Some(dir) => dir.join("demo.sqlite"),
+            None => fresh_dir().join("template.sqlite"),
+        };
+        shared_once(&template, seed_sqlite);
         template
     })
 }
@@ -80,21 +112,47 @@ pub fn on_postgres() -> bool {
     std::env::var("HOSO_TEST_DATABASE").is_ok_and(|v| v == "postgres")
 }
 
-/// The demo district, seeded once per test process into a PostgreSQL database that each
-/// app's database is created from (`CREATE DATABASE … TEMPLATE`).
+/// Seeds the demo district into a new database `hoso_seed` of `pg`.
+fn seed_postgres(pg: &pg::PgCluster) {
+    let admin =
+        server::db::Connection::postgres(&pg.url()).expect("connecting to the test cluster");
+    admin
+        .execute_batch("CREATE DATABASE hoso_seed")
+        .expect("creating the seed database");
+    let store = Store::open_postgres(&pg.url_of("hoso_seed"), 1).expect("opening the store");
+    demo::seed(&store, &RulesConfig::default(), today_vn()).expect("seeding the demo");
+}
+
+/// A cluster for this process holding the demo district in database `hoso_seed`, which
+/// each app's database is created from (`CREATE DATABASE … TEMPLATE`). When test
+/// processes share a seed directory, the first seeds and keeps a copy of the stopped
+/// cluster's files; the others start on a copy of those.
+pub fn seeded_cluster() -> pg::PgCluster {
+    let Some(dir) = shared_seed_dir() else {
+        let c = pg::PgCluster::start();
+        seed_postgres(&c);
+        return c;
+    };
+    let template = dir.join("pgdata");
+    let mut built = None;
+    shared_once(&template, |partial| {
+        let c = pg::PgCluster::start();
+        seed_postgres(&c);
+        c.stop_server();
+        let mut copy = std::process::Command::new("cp");
+        copy.arg("-a").arg(c.data_dir()).arg(partial);
+        let ok = copy.status().is_ok_and(|s| s.success());
+        assert!(ok, "keeping the seeded cluster's files");
+        c.restart();
+        built = Some(c);
+    });
+    built.unwrap_or_else(|| pg::PgCluster::start_from(&template))
+}
+
+/// The database every app's database is a copy of.
 fn pg_template() -> &'static str {
-    static TEMPLATE: OnceLock<&'static str> = OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        let pg = pg::shared_cluster();
-        let admin =
-            server::db::Connection::postgres(&pg.url()).expect("connecting to the test cluster");
-        admin
-            .execute_batch("CREATE DATABASE hoso_seed")
-            .expect("creating the seed database");
-        let store = Store::open_postgres(&pg.url_of("hoso_seed"), 1).expect("opening the store");
-        demo::seed(&store, &RulesConfig::default(), today_vn()).expect("seeding the demo");
-        "hoso_seed"
-    })
+    pg::shared_cluster();
+    "hoso_seed"
 }
 
 /// Creates the empty database `name` on `pg`; its connection string.

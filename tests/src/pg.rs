@@ -4,7 +4,7 @@
 //! them when missing). As root, the cluster belongs to the `postgres` account, since
 //! PostgreSQL refuses to run as root.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BIN: &str = "/usr/lib/postgresql/15/bin";
@@ -35,6 +35,20 @@ fn pg_command(program: &str) -> Command {
     }
 }
 
+/// A fresh directory for a cluster (its data, socket and log), which the `postgres`
+/// account owns when we are root.
+fn cluster_dir() -> PathBuf {
+    let dir = crate::fresh_dir().join("pg");
+    std::fs::create_dir_all(&dir).expect("creating the cluster directory");
+    if is_root() {
+        let mut c = Command::new("chown");
+        c.args(["-R", "postgres:postgres"])
+            .arg(dir.parent().unwrap());
+        run(c, "chown");
+    }
+    dir
+}
+
 fn run(mut c: Command, what: &str) {
     let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
@@ -49,22 +63,9 @@ impl PgCluster {
     /// Creates and starts a cluster. Durability is off (`fsync=off`): a test cluster
     /// is thrown away, and the tests here are about visibility, not crashes.
     pub fn start() -> PgCluster {
-        let dir = crate::fresh_dir().join("pg");
-        std::fs::create_dir_all(&dir).expect("creating the cluster directory");
-        if is_root() {
-            run(
-                {
-                    let mut c = Command::new("chown");
-                    c.args(["-R", "postgres:postgres"])
-                        .arg(dir.parent().unwrap());
-                    c
-                },
-                "chown",
-            );
-        }
-        let data = dir.join("data");
+        let dir = cluster_dir();
         let mut init = pg_command("initdb");
-        init.arg("-D").arg(&data).args([
+        init.arg("-D").arg(dir.join("data")).args([
             "-A",
             "trust",
             "-U",
@@ -74,24 +75,65 @@ impl PgCluster {
             "UTF8",
         ]);
         run(init, "initdb");
+        PgCluster::launch(dir)
+    }
+
+    /// Starts a cluster on a copy of `template`, the data directory of a cluster that
+    /// was stopped cleanly ([`PgCluster::stop_server`]): its databases without the
+    /// seconds it took to fill them.
+    pub fn start_from(template: &Path) -> PgCluster {
+        let dir = cluster_dir();
+        let mut copy = Command::new("cp");
+        copy.arg("-a").arg(template).arg(dir.join("data"));
+        run(copy, "copying the cluster's template");
+        PgCluster::launch(dir)
+    }
+
+    /// Starts the server of the cluster in `dir` on a free loopback port.
+    fn launch(dir: PathBuf) -> PgCluster {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
+        let c = PgCluster { dir, port };
+        c.start_server();
+        c
+    }
+
+    fn start_server(&self) {
         let mut start = pg_command("pg_ctl");
         start
             .arg("-D")
-            .arg(&data)
+            .arg(self.data_dir())
             .arg("-l")
-            .arg(dir.join("log"))
+            .arg(self.dir.join("log"))
             .arg("-o")
             .arg(format!(
-                "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
-                dir.display()
+                "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+                self.port,
+                self.dir.display()
             ))
             .args(["-w", "start"]);
         run(start, "pg_ctl start");
-        PgCluster { dir, port }
+    }
+
+    /// The cluster's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// Stops the server cleanly and keeps its files, so that the data directory can be
+    /// copied; [`PgCluster::restart`] starts it again on the same port.
+    pub fn stop_server(&self) {
+        let mut stop = pg_command("pg_ctl");
+        stop.arg("-D")
+            .arg(self.data_dir())
+            .args(["-m", "fast", "-w", "stop"]);
+        run(stop, "pg_ctl stop");
+    }
+
+    pub fn restart(&self) {
+        self.start_server();
     }
 
     /// A connection string for the `postgres` database of this cluster.
@@ -127,14 +169,15 @@ impl Drop for PgCluster {
 }
 
 /// The cluster the end-to-end tests of this process run on when
-/// `HOSO_TEST_DATABASE=postgres`: started at the first use, and stopped and deleted by a
+/// `HOSO_TEST_DATABASE=postgres`, holding the demo district in database `hoso_seed`:
+/// started at the first use, and stopped and deleted by a
 /// watcher process once this process has exited (a static is never dropped; the
 /// watcher also cleans up after a test process that was killed).
 pub fn shared_cluster() -> &'static PgCluster {
     static CLUSTER: std::sync::OnceLock<PgCluster> = std::sync::OnceLock::new();
     CLUSTER.get_or_init(|| {
-        let c = PgCluster::start();
-        let data = c.dir.join("data");
+        let c = crate::seeded_cluster();
+        let data = c.data_dir();
         let stop = if is_root() {
             format!(
                 "runuser -u postgres -- {BIN}/pg_ctl -D '{}' -m immediate -w stop",

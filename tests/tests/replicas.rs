@@ -42,11 +42,11 @@ fn spawn_replica(db: &str) -> (Child, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_devices_on_three_replicas_converge_while_one_is_killed_and_restarted() {
-    let pg = PgCluster::start();
-    let db = tests::create_database(&pg, "hoso");
+    // A cluster of its own that already holds the demo district.
+    let pg = tests::seeded_cluster();
+    let db = pg.url_of("hoso_seed");
     {
         let store = Store::open_postgres(&db, 1).unwrap();
-        server::demo::seed(&store, &RulesConfig::default(), today_vn()).unwrap();
         for i in 0..10 {
             for k in 0..5 {
                 server::auth::create_user(

@@ -125,9 +125,18 @@ fn test(root: &Path) -> Result<()> {
     // The server's CLI tests also build `target/debug/server`, which the browser tests run.
     // Libraries, binaries and test targets: the benchmarks' examples are checked by clippy
     // above and built in release by `cargo xtask bench`; linking them here is time only.
+    // The test processes of this run seed the demo district once between them (a SQLite
+    // file and a stopped PostgreSQL cluster's files, in a directory of this run's own).
+    let seeds = SeedDir::new(root)?;
     report.run(
         "native tests (workspace, client device model included)",
-        || cargo(&["test", "--workspace", "--lib", "--bins", "--tests"]),
+        || {
+            run_cmd(
+                Command::new("cargo")
+                    .args(["test", "--workspace", "--lib", "--bins", "--tests"])
+                    .env("HOSO_TEST_SEED_DIR", &seeds.0),
+            )
+        },
     )?;
     // The end-to-end tests that start a server again, each app on its own database of a
     // throw-away PostgreSQL cluster (one per test process, stopped when it exits).
@@ -139,9 +148,11 @@ fn test(root: &Path) -> Result<()> {
         run_cmd(
             Command::new("cargo")
                 .args(&args)
-                .env("HOSO_TEST_DATABASE", "postgres"),
+                .env("HOSO_TEST_DATABASE", "postgres")
+                .env("HOSO_TEST_SEED_DIR", &seeds.0),
         )
     })?;
+    drop(seeds);
     // Each target over the checked-in seed corpus, about 30 s in all; the long campaigns
     // are `cargo xtask fuzz`, and every input that ever failed is a native test.
     report.run("fuzz smoke (cargo fuzz, each target 8 s)", || {
@@ -157,6 +168,26 @@ fn test(root: &Path) -> Result<()> {
     })?;
     report.print(started);
     Ok(())
+}
+
+/// A directory for what the test processes of one run seed once, deleted with it.
+struct SeedDir(PathBuf);
+
+impl SeedDir {
+    fn new(root: &Path) -> Result<SeedDir> {
+        let dir = root
+            .join("target")
+            .join(format!("test-seeds-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(SeedDir(dir))
+    }
+}
+
+impl Drop for SeedDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn bench(root: &Path, which: &[String]) -> Result<()> {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use shared::api::Member;
 
-use super::{Connection, OptionalExtension, Result, params};
+use super::{Connection, OptionalExtension, Result, Value, params};
 use crate::members::MemberRow;
 
 fn member_row(r: &super::Row<'_>) -> Result<MemberRow> {
@@ -42,22 +42,33 @@ pub fn delete(conn: &Connection, id: &str) -> Result<usize> {
     conn.execute("DELETE FROM members WHERE id = ?1", [id])
 }
 
-/// Adds or replaces each member, in order.
+/// Adds or replaces each member; where an id comes twice, the later row wins.
 pub fn put_all(conn: &Connection, rows: &[MemberRow]) -> Result<()> {
-    let mut ins = conn.prepare(
-        "INSERT INTO members(id, org_id, full_name, official_since, status) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(id) DO UPDATE SET org_id = excluded.org_id, full_name = excluded.full_name,
+    // One statement may not upsert a row twice: keep each id's last row, in order.
+    let mut last = HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        last.insert(r.id.as_str(), i);
+    }
+    let values: Vec<Vec<Value>> = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| last[r.id.as_str()] == *i)
+        .map(|(_, r)| {
+            vec![
+                r.id.clone().into(),
+                r.org_id.clone().into(),
+                r.full_name.clone().into(),
+                r.official_since.clone().into(),
+                r.status.clone().into(),
+            ]
+        })
+        .collect();
+    conn.insert_many_then(
+        "INSERT INTO members(id, org_id, full_name, official_since, status)",
+        &values,
+        " ON CONFLICT(id) DO UPDATE SET org_id = excluded.org_id, full_name = excluded.full_name,
             official_since = excluded.official_since, status = excluded.status",
     )?;
-    for r in rows {
-        ins.execute(params![
-            r.id,
-            r.org_id,
-            r.full_name,
-            r.official_since,
-            r.status
-        ])?;
-    }
     Ok(())
 }
 

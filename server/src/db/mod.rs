@@ -616,6 +616,13 @@ impl Connection {
     /// Inserts `rows` (all of one width) with `head` (`INSERT INTO t(a, b)`), many rows
     /// per statement. Returns the number of rows inserted.
     pub fn insert_many(&self, head: &str, rows: &[Vec<Value>]) -> Result<usize> {
+        self.insert_many_then(head, rows, "")
+    }
+
+    /// [`Connection::insert_many`] with `tail` after the rows of each statement (an
+    /// `ON CONFLICT` clause). An upsert may not touch one row twice in a statement:
+    /// callers pass rows with distinct keys.
+    pub fn insert_many_then(&self, head: &str, rows: &[Vec<Value>], tail: &str) -> Result<usize> {
         let mut n = 0;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let width = chunk[0].len();
@@ -636,6 +643,7 @@ impl Connection {
                 }
                 sql.push(')');
             }
+            sql.push_str(tail);
             n += self.execute(&sql, params_from_iter(chunk.iter().flatten()))?;
         }
         Ok(n)
