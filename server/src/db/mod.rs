@@ -23,6 +23,7 @@ pub mod members;
 pub mod orgs;
 mod pg;
 pub mod pgfeed;
+mod pglink;
 pub mod reports;
 pub mod rollups;
 pub mod schema;
@@ -45,6 +46,9 @@ pub enum Error {
     Sqlite(rusqlite::Error),
     #[error("{}", pg_message(.0))]
     Postgres(#[from] tokio_postgres::Error),
+    /// No connection to PostgreSQL could be opened.
+    #[error("cannot reach PostgreSQL: {0}")]
+    Unreachable(std::io::Error),
     /// A value that does not convert to the type asked for, or a stored value found
     /// unreadable.
     #[error("{0}")]

@@ -4,77 +4,26 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::error::Error as StdError;
-use std::sync::{Arc, OnceLock};
 
 use bytes::BytesMut;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
+use super::pglink::Link;
 use super::{Result, StmtCache, Value, ValueRef};
 
-/// One PostgreSQL client and the statements it has prepared.
+/// One PostgreSQL client, the connection it talks through, and the statements it has
+/// prepared.
 ///
-/// The client is `tokio-postgres`'s. Its connection's task (the socket's work) runs on a
-/// small runtime of its own, and each call waits for its answer on the calling thread.
-/// The store's callers are blocking code (on tokio's blocking pool, in a test, in the
-/// command line), and some run inside another runtime, where a runtime of the caller's
-/// own could not be entered.
+/// The client is `tokio-postgres`'s; the calling thread drives its connection
+/// ([`pglink`](super::pglink)), so a call needs no runtime and crosses no thread.
 pub struct PgConn {
     client: tokio_postgres::Client,
+    link: RefCell<Link>,
     cache: StmtCache,
 }
 
 /// Statements a connection keeps prepared (SQLite's connections keep as many).
 const STATEMENT_CACHE: usize = 256;
-
-/// The runtime that drives every PostgreSQL connection of the process.
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("postgres")
-            .enable_all()
-            .build()
-            .expect("starting the database runtime")
-    })
-}
-
-/// Runs `fut` on the database runtime and waits for its result: for what needs the
-/// runtime's sockets (connecting, and the connection's task that it spawns).
-fn run<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    runtime().spawn(async move {
-        let _ = tx.send(fut.await);
-    });
-    rx.recv().expect("the database runtime stopped")
-}
-
-/// Wakes the thread that waits in [`wait`].
-struct Unpark(std::thread::Thread);
-
-impl std::task::Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Waits on the calling thread for a client call. A call only hands its request to the
-/// connection's task (which runs on the database runtime and does the socket's work)
-/// and waits for the answer on a channel, so it needs no runtime of its own; waiting
-/// here saves a task and a hop between threads for every statement.
-fn wait<T>(fut: impl Future<Output = T>) -> T {
-    let mut fut = std::pin::pin!(fut);
-    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = std::task::Context::from_waker(&waker);
-    loop {
-        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-        // A wake-up may come before the park (the park then returns at once) or
-        // without cause (the loop polls again).
-        std::thread::park();
-    }
-}
 
 fn binds(values: &[ValueRef<'_>]) -> Vec<Bind> {
     values.iter().map(|v| Bind(Value::from_ref(*v))).collect()
@@ -86,20 +35,17 @@ fn refs(binds: &[Bind]) -> Vec<&(dyn ToSql + Sync)> {
 
 impl PgConn {
     pub fn connect(url: &str) -> Result<PgConn> {
-        let url = url.to_string();
-        let client = run(async move {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::warn!(error = %e, "a PostgreSQL connection ended");
-                }
-            });
-            Ok::<_, tokio_postgres::Error>(client)
-        })?;
+        let (client, link) = Link::connect(url)?;
         Ok(PgConn {
             client,
+            link: RefCell::new(link),
             cache: RefCell::new(HashMap::new()),
         })
+    }
+
+    /// Waits for a call of the client, driving the connection meanwhile.
+    fn wait<T>(&self, fut: impl Future<Output = T>) -> T {
+        self.link.borrow_mut().wait(fut)
     }
 
     pub fn is_closed(&self) -> bool {
@@ -111,7 +57,7 @@ impl PgConn {
         if let Some(s) = self.cache.borrow().get(sql) {
             return Ok(s.clone());
         }
-        let stmt = wait(self.client.prepare(&translate(sql)))?;
+        let stmt = self.wait(self.client.prepare(&translate(sql)))?;
         let mut cache = self.cache.borrow_mut();
         // Statements built at run time (reports, many-row inserts) vary: the cache is
         // emptied rather than let grow without bound.
@@ -128,7 +74,7 @@ impl PgConn {
         values: &[ValueRef<'_>],
     ) -> Result<u64> {
         let binds = binds(values);
-        Ok(wait(self.client.execute(stmt, &refs(&binds)))?)
+        Ok(self.wait(self.client.execute(stmt, &refs(&binds)))?)
     }
 
     pub fn query(
@@ -137,13 +83,13 @@ impl PgConn {
         values: &[ValueRef<'_>],
     ) -> Result<Vec<tokio_postgres::Row>> {
         let binds = binds(values);
-        Ok(wait(self.client.query(stmt, &refs(&binds)))?)
+        Ok(self.wait(self.client.query(stmt, &refs(&binds)))?)
     }
 
     /// Runs a batch as written. (The schema is created before any statement is
     /// prepared, and PostgreSQL plans a prepared statement again after a schema change.)
     pub fn batch(&self, sql: &str) -> Result<()> {
-        Ok(wait(self.client.batch_execute(sql))?)
+        Ok(self.wait(self.client.batch_execute(sql))?)
     }
 }
 
