@@ -60,6 +60,7 @@ pub fn today_vn() -> Date {
 pub fn read_stored(conn: &Connection, id: &str) -> crate::db::Result<Option<StoredDoc>> {
     Ok(docs::stored_doc(conn, id)?.map(|row| StoredDoc {
         org_id: row.org_id,
+        org_path: row.org_path,
         snapshot: row.snapshot,
         changes: row.changes,
         bytes: row.bytes as usize,
@@ -67,9 +68,10 @@ pub fn read_stored(conn: &Connection, id: &str) -> crate::db::Result<Option<Stor
     }))
 }
 
-/// The highest log sequence number of a document (0 when it has none).
-pub fn doc_version(conn: &Connection, id: &str) -> crate::db::Result<i64> {
-    docs::doc_version(conn, id)
+/// The highest log sequence number of each of `ids` (0 for one that has none), in one
+/// statement for up to 200 files.
+pub fn doc_versions(conn: &Connection, ids: &[&str]) -> crate::db::Result<HashMap<String, i64>> {
+    docs::doc_versions(conn, ids)
 }
 
 /// Loads a document from its snapshot and the changes logged after it.
@@ -115,17 +117,17 @@ pub fn device_holds(conn: &Connection, device_id: &str, doc_id: &str) -> crate::
     docs::device_holds(conn, device_id, doc_id)
 }
 
-/// Writes a merge computed by [`merge::merge`] inside the caller's transaction: checks the
-/// scope of the merged file and that no new change is stored under another file, then
-/// appends the changes and refreshes the views. On `Err` the caller rolls back. That the
-/// device holds the file is recorded for the whole push by [`record_push`].
-pub fn commit_merged(
+/// Checks, under the writer and before anything of the file is written, that a merge
+/// computed by [`merge::merge`] may be stored: the merged file is in the pusher's scope
+/// and no new change is stored under another file. A refusal here leaves the
+/// transaction as it was, so the push goes on with its other files.
+pub fn check_merged(
     conn: &Connection,
-    m: &mut Merged,
+    m: &Merged,
     pusher: &Pusher<'_>,
     held: bool,
 ) -> Result<(), Rejection> {
-    let id = &m.doc_id.clone();
+    let id = &m.doc_id;
     let internal = |e: crate::db::Error| {
         merge::reject(
             id,
@@ -147,15 +149,26 @@ pub fn commit_merged(
             "A change in this push already belongs to another file; it cannot be used for this one.",
         ));
     }
+    Ok(())
+}
+
+/// Writes a merge that [`check_merged`] let through, inside the caller's transaction:
+/// appends the changes and refreshes the views. Its only failures are the database's,
+/// which fail the whole push (the caller rolls back). That the device holds the file is
+/// recorded for the whole push by [`record_push`].
+pub fn write_merged(
+    conn: &Connection,
+    m: &mut Merged,
+    pusher: &Pusher<'_>,
+) -> crate::db::Result<()> {
     append_changes(
         conn,
-        id.as_str(),
+        m.doc_id.as_str(),
         &m.case.org_id,
         m.old_org.as_deref(),
         &m.new,
-    )
-    .map_err(internal)?;
-    write_views(conn, m, pusher.username).map_err(internal)
+    )?;
+    write_views(conn, m, pusher.username)
 }
 
 /// What a push records once for all the files it committed: the device holds them,

@@ -92,7 +92,10 @@ fn read_for_merge(
     let stored = casedocs::read_stored(conn, id.as_str())?;
     let held = casedocs::device_holds(conn, pusher.device_id, id.as_str())?;
     let in_scope = match &stored {
-        Some(s) => casedocs::org_in_scope(conn, &s.org_id, pusher.scope_path)?,
+        Some(s) => s
+            .org_path
+            .as_deref()
+            .is_some_and(|p| casedocs::path_in_scope(p, pusher.scope_path)),
         None => true,
     };
     Ok((stored, held, in_scope))
@@ -167,34 +170,46 @@ impl DocStore for Store {
         // 3. One transaction for the whole batch: one fsync, all-or-nothing on a crash.
         let mut out = PushOutcome::default();
         let mut conn = self.conn();
-        let mut tx = conn.transaction()?;
+        let tx = conn.transaction()?;
+        // Whether another request wrote any of these files since they were read: one
+        // statement for the whole push.
+        let merged_ids: Vec<&str> = pending
+            .iter()
+            .filter(|p| p.merged.is_ok())
+            .map(|p| p.push.doc_id.as_str())
+            .collect();
+        let versions = casedocs::doc_versions(&tx, &merged_ids)?;
         for p in pending {
             let id = &p.push.doc_id;
             let mut merged = p.merged;
             let mut held = p.held;
             let mut hashes = p.hashes;
-            if merged.is_ok() && casedocs::doc_version(&tx, id.as_str())? != p.version {
+            let now = versions.get(id.as_str()).copied().unwrap_or(0);
+            if merged.is_ok() && now != p.version {
                 // Another request wrote this document meanwhile: merge again, under the lock.
                 let (stored, h, in_scope) = read_for_merge(&tx, pusher, id)?;
                 held = h;
                 merged = merge_one(cfg, pusher, p.push, stored, held, in_scope, &mut hashes);
             }
-            let sp = tx.savepoint()?;
+            // A file is refused before anything of it is written (`check_merged`), and
+            // a write fails only with the database, which fails the whole push: no
+            // savepoint per file is needed to take a refused one back.
             let result = match merged {
                 Ok(None) => Ok(()),
-                Ok(Some(mut m)) => casedocs::commit_merged(&sp, &mut m, pusher, held),
+                Ok(Some(mut m)) => casedocs::check_merged(&tx, &m, pusher, held).and_then(|()| {
+                    casedocs::write_merged(&tx, &mut m, pusher)
+                        .map_err(|e| internal_rejection(id, e))
+                }),
                 Err(rej) => Err(rej),
             };
             match result {
                 Ok(()) => {
-                    sp.commit()?;
                     out.pushed.extend(hashes);
                     out.accepted.push(id.clone());
                 }
                 Err(rej) if rej.code == RejectionCode::Internal => {
                     return Err(AppError::Internal(rej.message_en));
                 }
-                // Dropping the savepoint rolls the refused document back.
                 Err(rej) => out.rejected.push(rej),
             }
         }

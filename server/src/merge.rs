@@ -47,6 +47,9 @@ pub struct Base {
 #[derive(Debug, Clone)]
 pub struct StoredDoc {
     pub org_id: String,
+    /// The organisation's materialised path, read with the document (`None` if the
+    /// organisation is gone).
+    pub org_path: Option<String>,
     pub snapshot: Option<Vec<u8>>,
     /// Changes logged after the snapshot, in log order.
     pub changes: Vec<Vec<u8>>,

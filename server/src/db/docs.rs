@@ -19,6 +19,8 @@ use super::{
 #[derive(Debug)]
 pub struct StoredRow {
     pub org_id: String,
+    /// The organisation's materialised path (`None` if the organisation is gone).
+    pub org_path: Option<String>,
     pub snapshot: Option<Vec<u8>>,
     pub changes: Vec<Vec<u8>>,
     /// Bytes of the whole log.
@@ -27,31 +29,71 @@ pub struct StoredRow {
     pub version: i64,
 }
 
-/// Reads a document's snapshot, the changes logged after it and the size of its log.
+/// Reads a document's snapshot, its organisation's path, the size of its log and the
+/// changes logged after the snapshot: two statements.
 pub fn stored_doc(conn: &Connection, id: &str) -> Result<Option<StoredRow>> {
-    let row: Option<(String, Option<Vec<u8>>, i64)> = conn
-        .prepare_cached("SELECT org_id, snapshot, snapshot_seq FROM docs WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    type Head = (String, Option<String>, Option<Vec<u8>>, i64, i64, i64);
+    let row: Option<Head> = conn
+        .prepare_cached(
+            "SELECT d.org_id, o.path, d.snapshot, d.snapshot_seq,
+                (SELECT COALESCE(SUM(length(c.bytes)), 0) FROM changes c WHERE c.doc_id = d.id),
+                (SELECT COALESCE(MAX(c.seq), 0) FROM changes c WHERE c.doc_id = d.id)
+             FROM docs d LEFT JOIN orgs o ON o.id = d.org_id WHERE d.id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
         .optional()?;
-    let Some((org_id, snapshot, snapshot_seq)) = row else {
+    let Some((org_id, org_path, snapshot, snapshot_seq, bytes, version)) = row else {
         return Ok(None);
     };
-    let changes = conn
-        .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?
-        .query_map(params![id, snapshot_seq], |r| r.get::<_, Vec<u8>>(0))?
-        .collect::<Result<Vec<_>>>()?;
-    let (bytes, version): (i64, i64) = conn
-        .prepare_cached(
-            "SELECT COALESCE(SUM(length(bytes)), 0), COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1",
+    // Nothing logged after the snapshot: no second statement.
+    let changes = if version > snapshot_seq {
+        conn.prepare_cached(
+            "SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
         )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_map(params![id, snapshot_seq], |r| r.get::<_, Vec<u8>>(0))?
+        .collect::<Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
     Ok(Some(StoredRow {
         org_id,
+        org_path,
         snapshot,
         changes,
         bytes,
         version,
     }))
+}
+
+/// The highest log sequence number of each of `ids` that has changes (one statement
+/// per [`ROWS_PER_STATEMENT`] ids).
+pub fn doc_versions(conn: &Connection, ids: &[&str]) -> Result<HashMap<String, i64>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT doc_id, MAX(seq) FROM changes WHERE doc_id IN ({}) GROUP BY doc_id",
+            placeholders(1, chunk.len())
+        );
+        let values: Vec<&dyn ToSql> = chunk.iter().map(|id| id as &dyn ToSql).collect();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(values.as_slice(), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        for row in rows {
+            let (id, v) = row?;
+            out.insert(id, v);
+        }
+    }
+    Ok(out)
 }
 
 /// The highest log sequence number of a document (0 when it has none).
@@ -550,6 +592,44 @@ mod tests {
         asked.push(rows[420].hash);
         assert!(change_of_other_doc(&conn, "b", &asked).unwrap());
         assert!(!change_of_other_doc(&conn, "a", &asked).unwrap());
+    }
+
+    #[test]
+    fn a_stored_file_is_read_with_its_path_log_size_and_version_and_versions_come_many_at_once() {
+        let store = store_with_file("a");
+        let conn = store.conn();
+        let empty = stored_doc(&conn, "a").unwrap().unwrap();
+        assert_eq!(empty.org_path.as_deref(), Some("/o/"));
+        assert_eq!((empty.bytes, empty.version), (0, 0));
+        assert!(empty.changes.is_empty() && empty.snapshot.is_none());
+        let rows: Vec<ChangeRow> = (0..5).map(change).collect();
+        let last = append_changes(&conn, "a", &rows, 7).unwrap().unwrap();
+        let read = stored_doc(&conn, "a").unwrap().unwrap();
+        assert_eq!((read.bytes, read.version), (15, last));
+        assert_eq!(read.changes.len(), 5);
+        assert!(stored_doc(&conn, "nothing").unwrap().is_none());
+
+        // Versions of many files: past one statement, files without changes left out.
+        let ids: Vec<String> = (0..ROWS_PER_STATEMENT + 5)
+            .map(|i| format!("v{i}"))
+            .collect();
+        for (i, id) in ids.iter().enumerate() {
+            insert_doc(&conn, id, "o", 1).unwrap();
+            if i % 2 == 0 {
+                append_changes(&conn, id, &[change(50_000 + i as u32)], 7).unwrap();
+            }
+        }
+        let mut asked: Vec<&str> = ids.iter().map(String::as_str).collect();
+        asked.push("a");
+        let versions = doc_versions(&conn, &asked).unwrap();
+        assert_eq!(versions.len(), ids.len().div_ceil(2) + 1);
+        assert_eq!(versions["a"], last);
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(
+                versions.get(id.as_str()).copied(),
+                (i % 2 == 0).then(|| doc_version(&conn, id).unwrap())
+            );
+        }
     }
 
     #[test]
