@@ -528,6 +528,51 @@ fn exercise(conn: &mut server::db::Connection) -> Vec<String> {
         .collect::<Result<_, _>>()
         .unwrap();
     log.push(format!("names {names:?}"));
+    // Writes sent without waiting for their answers: a read later in the transaction
+    // sees them, and they commit with it.
+    {
+        let tx = conn.transaction().unwrap();
+        tx.send("UPDATE orgs SET name = 'gửi' WHERE id = 'b1'", ())
+            .unwrap();
+        tx.send_many(
+            "INSERT INTO org_years(org_id, year, members_start, target)",
+            &[
+                vec!["b1".into(), 2030.into(), 5.into(), 1.into()],
+                vec!["d".into(), 2030.into(), 7.into(), 2.into()],
+            ],
+        )
+        .unwrap();
+        let seen: i64 = tx
+            .query_row(
+                "SELECT SUM(members_start) FROM org_years WHERE year = 2030",
+                (),
+                |r| r.get(0),
+            )
+            .unwrap();
+        log.push(format!("sent and read back {seen}"));
+        tx.commit().unwrap();
+    }
+    // One that fails is told with its own error (on SQLite at once, on PostgreSQL by
+    // the next statement that waits), and the transaction it was in leaves nothing.
+    {
+        let tx = conn.transaction().unwrap();
+        tx.send("UPDATE orgs SET name = 'mất' WHERE id = 'd'", ())
+            .unwrap();
+        let failed = tx
+            .send(
+                "INSERT INTO org_years(org_id, year, members_start, target) VALUES ('b1', 2030, 0, 0)",
+                (),
+            )
+            .err()
+            .or_else(|| {
+                tx.query_row("SELECT COUNT(*) FROM orgs", (), |r| r.get::<_, i64>(0))
+                    .err()
+            });
+        log.push(format!(
+            "failed send told as a constraint: {}",
+            failed.is_some_and(|e| e.is_constraint())
+        ));
+    }
     // A text parameter compared with a number column, as SQLite's affinity allows.
     let n: i64 = conn
         .query_row(
@@ -563,8 +608,27 @@ fn the_database_boundary_reads_and_writes_alike_on_sqlite_and_postgresql() {
             "missing None".into(),
             "ids [\"b1\", \"d\"]".into(),
             "names [(\"b1\", \"giữ\"), (\"d\", \"Quận\")]".into(),
+            "sent and read back 12".into(),
+            "failed send told as a constraint: true".into(),
             "text as number 1".into(),
         ]
     );
+    // On PostgreSQL a failed write sent without waiting fails the COMMIT itself when no
+    // statement waits after it: nothing of its transaction is kept.
+    {
+        let tx = on_pg.transaction().unwrap();
+        tx.send("UPDATE orgs SET name = 'mất' WHERE id = 'd'", ())
+            .unwrap();
+        tx.send(
+            "INSERT INTO org_years(org_id, year, members_start, target) VALUES ('b1', 2030, 0, 0)",
+            (),
+        )
+        .unwrap();
+        assert!(tx.commit().unwrap_err().is_constraint());
+    }
+    let name: String = on_pg
+        .query_row("SELECT name FROM orgs WHERE id = 'd'", (), |r| r.get(0))
+        .unwrap();
+    assert_eq!(name, "Quận");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -341,8 +341,10 @@ pub fn touch_device(conn: &Connection, device_id: &str, now: i64) -> Result<()> 
 /// Marks the first write of a device (every commit of a push records it in the push's
 /// transaction).
 pub fn mark_device_wrote(conn: &Connection, device_id: &str, now: i64) -> Result<()> {
-    conn.prepare_cached("UPDATE devices SET wrote_at = ?2 WHERE id = ?1 AND wrote_at IS NULL")?
-        .execute(params![device_id, now])?;
+    conn.send(
+        "UPDATE devices SET wrote_at = ?2 WHERE id = ?1 AND wrote_at IS NULL",
+        params![device_id, now],
+    )?;
     Ok(())
 }
 

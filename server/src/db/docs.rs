@@ -149,7 +149,7 @@ pub fn hold_docs<'a>(
         .into_iter()
         .map(|id| vec![device_id.into(), id.into()])
         .collect();
-    conn.insert_many(
+    conn.send_many(
         "INSERT OR IGNORE INTO device_docs(device_id, doc_id)",
         &rows,
     )?;
@@ -242,28 +242,30 @@ pub fn append_changes(
 
 /// Places a document in an organisation at feed position `org_seq`, as changed at `now`.
 pub fn place_doc(conn: &Connection, id: &str, org_id: &str, org_seq: i64, now: i64) -> Result<()> {
-    conn.prepare_cached(
+    conn.send(
         "UPDATE docs SET org_id = ?2, org_seq = ?3, updated_at = ?4 WHERE id = ?1",
-    )?
-    .execute(params![id, org_id, org_seq, now])?;
+        params![id, org_id, org_seq, now],
+    )?;
     Ok(())
 }
 
 /// Records when a document last changed.
 pub fn touch_doc(conn: &Connection, id: &str, now: i64) -> Result<()> {
-    conn.prepare_cached("UPDATE docs SET updated_at = ?2 WHERE id = ?1")?
-        .execute(params![id, now])?;
+    conn.send(
+        "UPDATE docs SET updated_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
     Ok(())
 }
 
 /// Keeps a document's list summary and heads, as of its newest logged change.
 pub fn set_summary(conn: &Connection, id: &str, summary: &str, heads: &[u8]) -> Result<()> {
-    conn.prepare_cached(
+    conn.send(
         "UPDATE docs SET summary = ?2, heads = ?3,
             summary_seq = (SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1)
          WHERE id = ?1",
-    )?
-    .execute(params![id, summary, heads])?;
+        params![id, summary, heads],
+    )?;
     Ok(())
 }
 

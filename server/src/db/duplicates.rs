@@ -30,17 +30,16 @@ pub fn identity_keys_of(conn: &Connection, id: &str) -> Result<Vec<(String, Stri
 }
 
 pub fn delete_identity_keys(conn: &Connection, id: &str) -> Result<()> {
-    conn.prepare_cached("DELETE FROM identity_keys WHERE doc_id = ?1")?
-        .execute([id])?;
+    conn.send("DELETE FROM identity_keys WHERE doc_id = ?1", [id])?;
     Ok(())
 }
 
 /// Records one identity key of a file (a key already recorded is kept).
 pub fn insert_identity_key(conn: &Connection, id: &str, reason: &str, key: &str) -> Result<()> {
-    conn.prepare_cached(
+    conn.send(
         "INSERT OR IGNORE INTO identity_keys(doc_id, reason, key) VALUES (?1, ?2, ?3)",
-    )?
-    .execute(params![id, reason, key])?;
+        params![id, reason, key],
+    )?;
     Ok(())
 }
 

@@ -527,6 +527,38 @@ fn carry(e: Error) -> rusqlite::Error {
 /// texts for the statement caches.
 pub const ROWS_PER_STATEMENT: usize = 200;
 
+/// One statement of many rows, and its rows.
+type RowsSql<'r> = (String, &'r [Vec<Value>]);
+
+/// The statements that insert `rows` (all of one width) after `head`, up to
+/// [`ROWS_PER_STATEMENT`] rows each, with `tail` after the rows; each with its rows.
+fn many_rows_sql<'r>(head: &str, rows: &'r [Vec<Value>], tail: &str) -> Result<Vec<RowsSql<'r>>> {
+    let mut out = Vec::new();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let width = chunk[0].len();
+        let mut sql = String::with_capacity(head.len() + chunk.len() * width * 6);
+        sql.push_str(head);
+        sql.push_str(" VALUES ");
+        for (r, row) in chunk.iter().enumerate() {
+            if row.len() != width {
+                return Err(Error::Conversion("rows of different widths".into()));
+            }
+            sql.push_str(if r == 0 { "(" } else { ", (" });
+            for c in 0..width {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('?');
+                sql.push_str(&(r * width + c + 1).to_string());
+            }
+            sql.push(')');
+        }
+        sql.push_str(tail);
+        out.push((sql, chunk));
+    }
+    Ok(out)
+}
+
 /// `n` numbered placeholders from `?first`: `?2, ?3, ?4`.
 pub fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
@@ -608,6 +640,21 @@ impl Connection {
         self.prepare_cached(sql)?.execute(params)
     }
 
+    /// Runs a write whose row count the caller does not need. On PostgreSQL, inside a
+    /// transaction, it goes out without waiting for its answer: the next statement that
+    /// waits carries it, and reports its failure if it failed (the `COMMIT` at the
+    /// latest, which then fails, so nothing of a failed write is ever committed). The
+    /// writes of one merge thus share round trips. On SQLite it runs at once.
+    pub fn send(&self, sql: &str, params: impl Params) -> Result<()> {
+        match &self.0 {
+            Inner::Sqlite(_) => self.execute(sql, params).map(|_| ()),
+            Inner::Pg(p) => {
+                let stmt = p.prepare(sql)?;
+                p.send(&stmt, &params.values()?)
+            }
+        }
+    }
+
     pub fn query_row<T>(
         &self,
         sql: &str,
@@ -628,29 +675,19 @@ impl Connection {
     /// callers pass rows with distinct keys.
     pub fn insert_many_then(&self, head: &str, rows: &[Vec<Value>], tail: &str) -> Result<usize> {
         let mut n = 0;
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let width = chunk[0].len();
-            let mut sql = String::with_capacity(head.len() + chunk.len() * width * 6);
-            sql.push_str(head);
-            sql.push_str(" VALUES ");
-            for (r, row) in chunk.iter().enumerate() {
-                if row.len() != width {
-                    return Err(Error::Conversion("rows of different widths".into()));
-                }
-                sql.push_str(if r == 0 { "(" } else { ", (" });
-                for c in 0..width {
-                    if c > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push('?');
-                    sql.push_str(&(r * width + c + 1).to_string());
-                }
-                sql.push(')');
-            }
-            sql.push_str(tail);
+        for (sql, chunk) in many_rows_sql(head, rows, tail)? {
             n += self.execute(&sql, params_from_iter(chunk.iter().flatten()))?;
         }
         Ok(n)
+    }
+
+    /// [`Connection::insert_many`] through [`Connection::send`]: the rows go out without
+    /// waiting for the count.
+    pub fn send_many(&self, head: &str, rows: &[Vec<Value>]) -> Result<()> {
+        for (sql, chunk) in many_rows_sql(head, rows, "")? {
+            self.send(&sql, params_from_iter(chunk.iter().flatten()))?;
+        }
+        Ok(())
     }
 
     /// Runs several statements without parameters, as written: batches are transaction
@@ -672,6 +709,14 @@ impl Connection {
         }
     }
 
+    /// Tells a PostgreSQL connection that a transaction began or ended (see
+    /// [`Connection::send`]).
+    fn mark_transaction(&self, on: bool) {
+        if let Inner::Pg(p) = &self.0 {
+            p.set_in_transaction(on);
+        }
+    }
+
     /// Begins a transaction; it rolls back when dropped without [`Transaction::commit`].
     /// On PostgreSQL it reads one snapshot throughout (REPEATABLE READ), as a SQLite
     /// transaction does.
@@ -680,6 +725,7 @@ impl Connection {
             Backend::Sqlite => "BEGIN",
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
         })?;
+        self.mark_transaction(true);
         Ok(Transaction {
             conn: self,
             depth: 0,
@@ -779,14 +825,24 @@ impl Transaction<'_> {
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
         match self.depth {
-            0 => self.conn.execute_batch("COMMIT"),
+            0 => {
+                // A write sent without waiting that failed fails the COMMIT here (the
+                // server has rolled the transaction back).
+                let out = self.conn.execute_batch("COMMIT");
+                self.conn.mark_transaction(false);
+                out
+            }
             n => self.conn.execute_batch(&format!("RELEASE SAVEPOINT sp{n}")),
         }
     }
 
     fn undo(&mut self) -> Result<()> {
         match self.depth {
-            0 => self.conn.execute_batch("ROLLBACK"),
+            0 => {
+                let out = self.conn.execute_batch("ROLLBACK");
+                self.conn.mark_transaction(false);
+                out
+            }
             n => self.conn.execute_batch(&format!(
                 "ROLLBACK TO SAVEPOINT sp{n}; RELEASE SAVEPOINT sp{n}"
             )),

@@ -1,14 +1,15 @@
 //! The PostgreSQL side of the boundary: the dialect's translation, values bound by the
 //! type the server expects, and columns read by their type.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::error::Error as StdError;
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
-use super::pglink::Link;
+use super::pglink::{Link, Sent, Unanswered};
 use super::{Result, StmtCache, Value, ValueRef};
 
 /// One PostgreSQL client, the connection it talks through, and the statements it has
@@ -17,9 +18,14 @@ use super::{Result, StmtCache, Value, ValueRef};
 /// The client is `tokio-postgres`'s; the calling thread drives its connection
 /// ([`pglink`](super::pglink)), so a call needs no runtime and crosses no thread.
 pub struct PgConn {
-    client: tokio_postgres::Client,
+    client: Arc<tokio_postgres::Client>,
     link: RefCell<Link>,
     cache: StmtCache,
+    /// Writes sent without waiting for their answers ([`PgConn::send`]).
+    sent: RefCell<Sent>,
+    /// Inside a transaction: only there may a write go without waiting, since its
+    /// failure is told before the transaction can commit.
+    in_transaction: Cell<bool>,
 }
 
 /// Statements a connection keeps prepared (SQLite's connections keep as many).
@@ -37,15 +43,55 @@ impl PgConn {
     pub fn connect(url: &str) -> Result<PgConn> {
         let (client, link) = Link::connect(url)?;
         Ok(PgConn {
-            client,
+            client: Arc::new(client),
             link: RefCell::new(link),
             cache: RefCell::new(HashMap::new()),
+            sent: RefCell::default(),
+            in_transaction: Cell::new(false),
         })
     }
 
-    /// Waits for a call of the client, driving the connection meanwhile.
-    fn wait<T>(&self, fut: impl Future<Output = T>) -> T {
-        self.link.borrow_mut().wait(fut)
+    /// Waits for a call of the client, driving the connection meanwhile. A write sent
+    /// earlier that failed is the call's error: it is the cause, where the call's own
+    /// error would only say that the transaction was aborted.
+    fn wait<T, E>(&self, fut: impl Future<Output = std::result::Result<T, E>>) -> Result<T>
+    where
+        super::Error: From<E>,
+    {
+        let mut sent = self.sent.borrow_mut();
+        let out = self.link.borrow_mut().wait(&mut sent, fut);
+        if let Some(e) = sent.failed.take() {
+            return Err(e.into());
+        }
+        Ok(out?)
+    }
+
+    /// Marks the start or the end of a transaction.
+    pub fn set_in_transaction(&self, on: bool) {
+        self.in_transaction.set(on);
+    }
+
+    /// Runs a write whose answer is not needed now. Inside a transaction it is sent and
+    /// not waited for: the next call that waits carries it, and reports its failure
+    /// (at the latest the `COMMIT`, which then fails). Outside one it is an
+    /// [`execute`](PgConn::execute).
+    pub fn send(&self, stmt: &tokio_postgres::Statement, values: &[ValueRef<'_>]) -> Result<()> {
+        if !self.in_transaction.get() {
+            return self.execute(stmt, values).map(|_| ());
+        }
+        let binds = binds(values);
+        let client = self.client.clone();
+        let stmt = stmt.clone();
+        let mut fut: Unanswered =
+            Box::pin(async move { client.execute(&stmt, &refs(&binds)).await });
+        // The first poll queues the request, so requests go out in the order made.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut sent = self.sent.borrow_mut();
+        match fut.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(out) => sent.settle(out),
+            std::task::Poll::Pending => sent.push(fut),
+        }
+        Ok(())
     }
 
     pub fn is_closed(&self) -> bool {
@@ -74,7 +120,7 @@ impl PgConn {
         values: &[ValueRef<'_>],
     ) -> Result<u64> {
         let binds = binds(values);
-        Ok(self.wait(self.client.execute(stmt, &refs(&binds)))?)
+        self.wait(self.client.execute(stmt, &refs(&binds)))
     }
 
     pub fn query(
@@ -83,13 +129,13 @@ impl PgConn {
         values: &[ValueRef<'_>],
     ) -> Result<Vec<tokio_postgres::Row>> {
         let binds = binds(values);
-        Ok(self.wait(self.client.query(stmt, &refs(&binds)))?)
+        self.wait(self.client.query(stmt, &refs(&binds)))
     }
 
     /// Runs a batch as written. (The schema is created before any statement is
     /// prepared, and PostgreSQL plans a prepared statement again after a schema change.)
     pub fn batch(&self, sql: &str) -> Result<()> {
-        Ok(self.wait(self.client.batch_execute(sql))?)
+        self.wait(self.client.batch_execute(sql))
     }
 }
 

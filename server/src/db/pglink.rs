@@ -215,31 +215,62 @@ impl Link {
         ))
     }
 
-    /// Drives the connection until `fut`, a call of the client, is answered.
-    pub fn wait<T>(&mut self, fut: impl Future<Output = T>) -> T {
+    /// Drives the connection until `fut`, a call of the client, is answered, and with it
+    /// every write sent before it without waiting (`sent`).
+    pub fn wait<T>(&mut self, sent: &mut Sent, fut: impl Future<Output = T>) -> T {
         let mut fut = std::pin::pin!(fut);
+        let mut out = None;
+        self.drive(sent, |cx, sent| {
+            sent.poll_all(cx);
+            if out.is_none()
+                && let Poll::Ready(o) = fut.as_mut().poll(cx)
+            {
+                out = Some(o);
+            }
+            // Writes sent before the call were answered before it: they are all done
+            // once it is, and the loop goes on only for a part not yet handed over.
+            match out.take() {
+                Some(o) if sent.waiting.is_empty() => Poll::Ready(o),
+                o => {
+                    out = o;
+                    Poll::Pending
+                }
+            }
+        })
+    }
+
+    /// Polls `step` and the connection until `step` is ready, blocking on the socket
+    /// only when neither can go on.
+    fn drive<T>(
+        &mut self,
+        sent: &mut Sent,
+        mut step: impl FnMut(&mut Context<'_>, &mut Sent) -> Poll<T>,
+    ) -> T {
         let waker = Waker::from(self.woken.clone());
         let mut cx = Context::from_waker(&waker);
         loop {
             self.woken.0.store(false, Ordering::Release);
-            if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            if let Poll::Ready(out) = step(&mut cx, sent) {
                 return out;
             }
             let Some(driver) = self.driver.as_mut() else {
-                // With its connection gone, a call fails as soon as it is polled.
+                // With its connection gone, every call fails as soon as it is polled.
                 unreachable!("a PostgreSQL call waits on a connection that has ended");
             };
-            // Sends what the call queued and hands over whatever answer has come in.
+            // Sends what the calls queued and hands over whatever answer has come in.
             if let Poll::Ready(end) = driver.as_mut().poll(&mut cx) {
                 if let Err(e) = end {
                     tracing::warn!(error = %e, "a PostgreSQL connection ended");
                 }
-                // Dropping the connection drops the calls' answer channels: the call
+                // Dropping the connection drops the calls' answer channels: each call
                 // fails with "connection closed" when polled next.
                 self.driver = None;
-                continue;
+                if let Poll::Ready(out) = step(&mut cx, sent) {
+                    return out;
+                }
+                unreachable!("a PostgreSQL call outlived its connection");
             }
-            if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            if let Poll::Ready(out) = step(&mut cx, sent) {
                 return out;
             }
             // Either side may have made room for the other (an answer of many parts
@@ -249,6 +280,46 @@ impl Link {
                 self.socket.fill();
             }
         }
+    }
+}
+
+/// A write sent without waiting for its answer.
+pub type Unanswered =
+    Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'static>>;
+
+/// Writes sent without waiting (inside a transaction), and the first of them that
+/// failed. PostgreSQL answers requests in order, so they are all answered by the time
+/// a later call is; a failure is told by that call.
+#[derive(Default)]
+pub struct Sent {
+    waiting: Vec<Unanswered>,
+    pub failed: Option<tokio_postgres::Error>,
+}
+
+impl Sent {
+    /// Keeps `fut`, polled once already (which queued its request).
+    pub fn push(&mut self, fut: Unanswered) {
+        self.waiting.push(fut);
+    }
+
+    /// Records the outcome of a write that was answered at its first poll.
+    pub fn settle(&mut self, out: Result<u64, tokio_postgres::Error>) {
+        if let Err(e) = out {
+            self.failed.get_or_insert(e);
+        }
+    }
+
+    fn poll_all(&mut self, cx: &mut Context<'_>) {
+        let failed = &mut self.failed;
+        self.waiting.retain_mut(|f| match f.as_mut().poll(cx) {
+            Poll::Ready(out) => {
+                if let Err(e) = out {
+                    failed.get_or_insert(e);
+                }
+                false
+            }
+            Poll::Pending => true,
+        });
     }
 }
 

@@ -48,7 +48,7 @@ pub struct Projection<'a> {
 
 /// Writes a file's projection, replacing the one it had.
 pub fn upsert_projection(conn: &Connection, p: &Projection<'_>) -> Result<()> {
-    conn.prepare_cached(
+    conn.send(
         "INSERT INTO projections(doc_id, org_id, stage, full_name, sex, ethnicity, birth_date,
             education, youth_union, introduced, class_date, branch_vote_date, decision_date,
             ceremony_date, official_date, stopped, blocking, warnings, returned, review_comment,
@@ -71,8 +71,7 @@ pub fn upsert_projection(conn: &Connection, p: &Projection<'_>) -> Result<()> {
             class_id=excluded.class_id, outstanding_date=excluded.outstanding_date,
             application_date=excluded.application_date, minority=excluded.minority,
             decision_age=excluded.decision_age",
-    )?
-    .execute(params![
+        params![
         p.doc_id,
         p.org_id,
         p.stage,
@@ -105,7 +104,8 @@ pub fn upsert_projection(conn: &Connection, p: &Projection<'_>) -> Result<()> {
         p.application_date,
         p.minority,
         p.decision_age,
-    ])?;
+        ],
+    )?;
     Ok(())
 }
 
@@ -125,8 +125,7 @@ pub fn replace_findings<'a>(
     doc_id: &str,
     findings: impl IntoIterator<Item = FindingRow<'a>>,
 ) -> Result<()> {
-    conn.prepare_cached("DELETE FROM findings WHERE doc_id = ?1")?
-        .execute([doc_id])?;
+    conn.send("DELETE FROM findings WHERE doc_id = ?1", [doc_id])?;
     let rows = findings
         .into_iter()
         .map(|f| {
@@ -140,7 +139,7 @@ pub fn replace_findings<'a>(
             ])
         })
         .collect::<Result<Vec<_>>>()?;
-    conn.insert_many(
+    conn.send_many(
         "INSERT INTO findings(doc_id, code, severity, field, message_vi, message_en)",
         &rows,
     )?;
@@ -163,8 +162,7 @@ pub fn replace_deadlines<'a>(
     doc_id: &str,
     deadlines: impl IntoIterator<Item = DeadlineRow<'a>>,
 ) -> Result<()> {
-    conn.prepare_cached("DELETE FROM deadlines WHERE doc_id = ?1")?
-        .execute([doc_id])?;
+    conn.send("DELETE FROM deadlines WHERE doc_id = ?1", [doc_id])?;
     let rows = deadlines
         .into_iter()
         .map(|d| {
@@ -178,7 +176,7 @@ pub fn replace_deadlines<'a>(
             ])
         })
         .collect::<Result<Vec<_>>>()?;
-    conn.insert_many(
+    conn.send_many(
         "INSERT INTO deadlines(doc_id, code, label_vi, label_en, due, done)",
         &rows,
     )?;
