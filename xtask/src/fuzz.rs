@@ -134,7 +134,7 @@ pub fn ensure_cargo_fuzz() -> Result<()> {
         return Ok(());
     }
     println!("==> cargo install cargo-fuzz {CARGO_FUZZ_VERSION} (once, a minute or two)");
-    run_cmd(Command::new("cargo").args([
+    run_cmd(crate::setup::cargo_install_tool().args([
         "install",
         "cargo-fuzz",
         "--version",

@@ -185,13 +185,26 @@ fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
     }
     println!("==> cargo install wasm-bindgen-cli {version} (once, a few minutes)");
     // No --locked: the registry mirror lacks one version pinned in the CLI's lock file.
-    run_cmd(Command::new("cargo").args([
+    run_cmd(cargo_install_tool().args([
         "install",
         "wasm-bindgen-cli",
         "--version",
         &version,
         "--force",
     ]))
+}
+
+/// `cargo` for installing a build tool: a light release profile (no link-time
+/// optimisation, many codegen units, level 1), since a fresh CI machine compiles the
+/// tools on every run and they do little work (seconds per run).
+pub fn cargo_install_tool() -> Command {
+    let mut c = Command::new("cargo");
+    c.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "true");
+    c
 }
 
 /// Installs the Debian packages whose marker paths are missing; needs root.
