@@ -112,10 +112,11 @@ fn code_literals(text: &str) -> BTreeSet<String> {
 
 /// Code-shaped strings that are no code: environment variables the tests read, and the
 /// client's own error codes for failures that never reached the server.
-const NOT_CODES: [&str; 12] = [
+const NOT_CODES: [&str; 13] = [
     "CARGO_MANIFEST_DIR",
     "BENCH_CONFIGS",
     "HOSO_TEST_DATABASE",
+    "HOSO_TEST_SEED_DIR",
     "HOSO_CHILD_PG",
     "PEERS_WHOLE",
     "HOSO_CHILD_ADDR",
