@@ -46,9 +46,6 @@ pub struct Options {
     pub work_dir: Option<PathBuf>,
     /// Extra libFuzzer flags.
     pub extra: Vec<String>,
-    /// Optimisation level 1 instead of 3: the suite's short smoke spends far longer
-    /// building the targets (minutes on a fresh machine) than running them (seconds).
-    pub quick_build: bool,
 }
 
 /// `cargo xtask fuzz [target…] [--seconds N] [--sanitizer none|address] [-- libFuzzer flags]`.
@@ -59,7 +56,6 @@ pub fn command(root: &Path, args: &[String]) -> Result<()> {
         sanitizer: "none".into(),
         work_dir: None,
         extra: Vec::new(),
-        quick_build: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -112,7 +108,6 @@ pub fn smoke(root: &Path, seconds: u64) -> Result<()> {
         // A fixed seed: a commit's smoke mutates the same way on every machine, so the
         // step fails for a finding, not for luck.
         extra: vec!["-seed=1".into()],
-        quick_build: true,
     };
     let figures = run(root, &opts)?;
     print_figures(&figures);
@@ -149,20 +144,10 @@ pub fn ensure_cargo_fuzz() -> Result<()> {
     ]))
 }
 
-fn cargo_fuzz(root: &Path, sub: &str, opts: &Options) -> Command {
+fn cargo_fuzz(root: &Path, sub: &str, sanitizer: &str) -> Command {
     let mut cmd = Command::new("cargo");
-    if opts.quick_build {
-        cmd.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1");
-    }
     cmd.current_dir(root)
-        .args([
-            "fuzz",
-            sub,
-            "--fuzz-dir",
-            "fuzz",
-            "--sanitizer",
-            &opts.sanitizer,
-        ])
+        .args(["fuzz", sub, "--fuzz-dir", "fuzz", "--sanitizer", sanitizer])
         // `-O` alone: cargo fuzz would otherwise add `-Cdebug-assertions` for every crate
         // through RUSTFLAGS, which no profile can undo. `fuzz/Cargo.toml` turns debug
         // assertions and overflow checks on again for every crate except automerge, whose
@@ -184,7 +169,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<Vec<Figures>> {
     ensure_cargo_fuzz()?;
     let t = Instant::now();
     println!("==> cargo fuzz build (sanitizer: {})", opts.sanitizer);
-    run_cmd(&mut cargo_fuzz(root, "build", opts))?;
+    run_cmd(&mut cargo_fuzz(root, "build", &opts.sanitizer))?;
     println!("    built in {:.1}s", t.elapsed().as_secs_f64());
     let fuzz = root.join("fuzz");
     std::fs::create_dir_all(fuzz.join("logs"))?;
@@ -200,8 +185,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<Vec<Figures>> {
         let seeds = fuzz.join("corpus-seed").join(target);
         let log = fuzz.join("logs").join(format!("{target}.log"));
         println!("==> fuzz {target} for {}s", opts.seconds);
-        // Built above with the same settings: `run` finds nothing to build again.
-        let mut cmd = cargo_fuzz(root, "run", opts);
+        let mut cmd = cargo_fuzz(root, "run", &opts.sanitizer);
         cmd.arg(target).arg(&work);
         if seeds.is_dir() {
             cmd.arg(&seeds);
