@@ -488,17 +488,23 @@ async fn fifty_devices_in_ten_communes_converge_over_a_lossy_network() {
         }
     }
     let server = app.server_heads().unwrap();
+    // Each file's organisation path, read once on a reader (not once per device).
+    let paths: BTreeMap<String, String> = {
+        let conn = app.store().read();
+        server
+            .keys()
+            .map(|id| {
+                let org = docs::doc_org(&conn, id.as_str()).unwrap().unwrap();
+                (id.clone(), orgs::path_of(&conn, &org).unwrap().unwrap())
+            })
+            .collect()
+    };
     let mut acknowledged = 0;
     for d in devices.iter_mut() {
         let scope = org_path(&app, &d.scope_org);
         let expected: BTreeMap<String, Vec<automerge::ChangeHash>> = server
             .iter()
-            .filter(|(id, _)| {
-                let org = docs::doc_org(&app.store().conn(), id.as_str())
-                    .unwrap()
-                    .unwrap();
-                org_path(&app, &org).starts_with(&scope)
-            })
+            .filter(|(id, _)| paths[id.as_str()].starts_with(&scope))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         acknowledged += d.assert_converged(&expected, &app.store().read());
