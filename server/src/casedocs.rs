@@ -68,8 +68,8 @@ pub fn read_stored(conn: &Connection, id: &str) -> crate::db::Result<Option<Stor
     }))
 }
 
-/// The highest log sequence number of each of `ids` (0 for one that has none), in one
-/// statement for up to 200 files.
+/// The highest log sequence number of each of `ids` that has changes (a file without
+/// any is left out), in one statement for up to 200 files.
 pub fn doc_versions(conn: &Connection, ids: &[&str]) -> crate::db::Result<HashMap<String, i64>> {
     docs::doc_versions(conn, ids)
 }
@@ -128,14 +128,7 @@ pub fn check_merged(
     held: bool,
 ) -> Result<(), Rejection> {
     let id = &m.doc_id;
-    let internal = |e: crate::db::Error| {
-        merge::reject(
-            id,
-            RejectionCode::Internal,
-            format!("Lỗi máy chủ khi lưu hồ sơ: {e}"),
-            format!("Server error while storing the file: {e}"),
-        )
-    };
+    let internal = |e: crate::db::Error| merge::internal(id, e);
     let in_scope = org_in_scope(conn, &m.case.org_id, pusher.scope_path).map_err(internal)?;
     if !merge::scope_allows(in_scope, held, m.moves()) {
         return Err(merge::out_of_scope(id));

@@ -73,15 +73,6 @@ struct Pending<'p> {
     hashes: Vec<ChangeHash>,
 }
 
-fn internal_rejection(id: &DocId, e: impl std::fmt::Display) -> Rejection {
-    merge::reject(
-        id,
-        RejectionCode::Internal,
-        format!("Lỗi máy chủ khi lưu hồ sơ: {e}"),
-        format!("Server error while storing the file: {e}"),
-    )
-}
-
 /// Reads what the merge needs: the stored document, whether the device holds it, and
 /// whether the stored file is in the pusher's scope.
 fn read_for_merge(
@@ -118,7 +109,7 @@ fn merge_one(
     let changes = merge::decode_push(push, cfg.limits)?;
     *hashes = changes.iter().map(automerge::Change::hash).collect();
     let base = match stored {
-        Some(s) => Some(s.load().map_err(|e| internal_rejection(id, e))?),
+        Some(s) => Some(s.load().map_err(|e| merge::internal(id, e))?),
         None => None,
     };
     // Some malformed changes make Automerge panic while applying them (an operation naming
@@ -197,8 +188,7 @@ impl DocStore for Store {
             let result = match merged {
                 Ok(None) => Ok(()),
                 Ok(Some(mut m)) => casedocs::check_merged(&tx, &m, pusher, held).and_then(|()| {
-                    casedocs::write_merged(&tx, &mut m, pusher)
-                        .map_err(|e| internal_rejection(id, e))
+                    casedocs::write_merged(&tx, &mut m, pusher).map_err(|e| merge::internal(id, e))
                 }),
                 Err(rej) => Err(rej),
             };

@@ -103,6 +103,16 @@ impl Merged {
     }
 }
 
+/// A file refused because the server failed while storing it (the push fails with it).
+pub fn internal(id: &DocId, e: impl std::fmt::Display) -> Rejection {
+    reject(
+        id,
+        RejectionCode::Internal,
+        format!("Lỗi máy chủ khi lưu hồ sơ: {e}"),
+        format!("Server error while storing the file: {e}"),
+    )
+}
+
 pub fn reject(
     doc_id: &DocId,
     code: RejectionCode,

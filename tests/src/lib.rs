@@ -143,7 +143,7 @@ pub fn seeded_cluster() -> pg::PgCluster {
         copy.arg("-a").arg(c.data_dir()).arg(partial);
         let ok = copy.status().is_ok_and(|s| s.success());
         assert!(ok, "keeping the seeded cluster's files");
-        c.restart();
+        c.start_server();
         built = Some(c);
     });
     built.unwrap_or_else(|| pg::PgCluster::start_from(&template))

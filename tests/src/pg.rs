@@ -100,7 +100,8 @@ impl PgCluster {
         c
     }
 
-    fn start_server(&self) {
+    /// Starts the cluster's server (again, after [`PgCluster::stop_server`]).
+    pub fn start_server(&self) {
         let mut start = pg_command("pg_ctl");
         start
             .arg("-D")
@@ -123,17 +124,13 @@ impl PgCluster {
     }
 
     /// Stops the server cleanly and keeps its files, so that the data directory can be
-    /// copied; [`PgCluster::restart`] starts it again on the same port.
+    /// copied; [`PgCluster::start_server`] starts it again on the same port.
     pub fn stop_server(&self) {
         let mut stop = pg_command("pg_ctl");
         stop.arg("-D")
             .arg(self.data_dir())
             .args(["-m", "fast", "-w", "stop"]);
         run(stop, "pg_ctl stop");
-    }
-
-    pub fn restart(&self) {
-        self.start_server();
     }
 
     /// A connection string for the `postgres` database of this cluster.

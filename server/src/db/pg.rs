@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
-use super::pglink::{Link, Sent, Unanswered};
+use super::pglink::{Link, Unanswered};
 use super::{Result, StmtCache, Value, ValueRef};
 
 /// One PostgreSQL client, the connection it talks through, and the statements it has
@@ -21,8 +21,6 @@ pub struct PgConn {
     client: Arc<tokio_postgres::Client>,
     link: RefCell<Link>,
     cache: StmtCache,
-    /// Writes sent without waiting for their answers ([`PgConn::send`]).
-    sent: RefCell<Sent>,
     /// Inside a transaction: only there may a write go without waiting, since its
     /// failure is told before the transaction can commit.
     in_transaction: Cell<bool>,
@@ -46,7 +44,6 @@ impl PgConn {
             client: Arc::new(client),
             link: RefCell::new(link),
             cache: RefCell::new(HashMap::new()),
-            sent: RefCell::default(),
             in_transaction: Cell::new(false),
         })
     }
@@ -58,9 +55,9 @@ impl PgConn {
     where
         super::Error: From<E>,
     {
-        let mut sent = self.sent.borrow_mut();
-        let out = self.link.borrow_mut().wait(&mut sent, fut);
-        if let Some(e) = sent.failed.take() {
+        let mut link = self.link.borrow_mut();
+        let out = link.wait(fut);
+        if let Some(e) = link.take_failed() {
             return Err(e.into());
         }
         Ok(out?)
@@ -82,15 +79,8 @@ impl PgConn {
         let binds = binds(values);
         let client = self.client.clone();
         let stmt = stmt.clone();
-        let mut fut: Unanswered =
-            Box::pin(async move { client.execute(&stmt, &refs(&binds)).await });
-        // The first poll queues the request, so requests go out in the order made.
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        let mut sent = self.sent.borrow_mut();
-        match fut.as_mut().poll(&mut cx) {
-            std::task::Poll::Ready(out) => sent.settle(out),
-            std::task::Poll::Pending => sent.push(fut),
-        }
+        let fut: Unanswered = Box::pin(async move { client.execute(&stmt, &refs(&binds)).await });
+        self.link.borrow_mut().send(fut);
         Ok(())
     }
 

@@ -170,6 +170,8 @@ pub struct Link {
     /// Raised when the call and the connection wake each other: one has handed the
     /// other a request, an answer, or room for the next answer.
     woken: Arc<Woken>,
+    /// Writes sent without waiting for their answers ([`Link::send`]).
+    sent: Sent,
 }
 
 #[derive(Default)]
@@ -211,16 +213,31 @@ impl Link {
                 socket,
                 driver: Some(Box::pin(driver)),
                 woken: Arc::default(),
+                sent: Sent::default(),
             },
         ))
     }
 
+    /// Sends a write and keeps it until its answer comes. Polling it once here queues its
+    /// request, so requests go out in the order they are made.
+    pub fn send(&mut self, mut fut: Unanswered) {
+        match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(out) => Sent::record(&mut self.sent.failed, out),
+            Poll::Pending => self.sent.waiting.push(fut),
+        }
+    }
+
+    /// The first failure of a write sent without waiting, once.
+    pub fn take_failed(&mut self) -> Option<tokio_postgres::Error> {
+        self.sent.failed.take()
+    }
+
     /// Drives the connection until `fut`, a call of the client, is answered, and with it
-    /// every write sent before it without waiting (`sent`).
-    pub fn wait<T>(&mut self, sent: &mut Sent, fut: impl Future<Output = T>) -> T {
+    /// every write sent before it without waiting.
+    pub fn wait<T>(&mut self, fut: impl Future<Output = T>) -> T {
         let mut fut = std::pin::pin!(fut);
         let mut out = None;
-        self.drive(sent, |cx, sent| {
+        self.drive(|cx, sent| {
             sent.poll_all(cx);
             if out.is_none()
                 && let Poll::Ready(o) = fut.as_mut().poll(cx)
@@ -241,16 +258,12 @@ impl Link {
 
     /// Polls `step` and the connection until `step` is ready, blocking on the socket
     /// only when neither can go on.
-    fn drive<T>(
-        &mut self,
-        sent: &mut Sent,
-        mut step: impl FnMut(&mut Context<'_>, &mut Sent) -> Poll<T>,
-    ) -> T {
+    fn drive<T>(&mut self, mut step: impl FnMut(&mut Context<'_>, &mut Sent) -> Poll<T>) -> T {
         let waker = Waker::from(self.woken.clone());
         let mut cx = Context::from_waker(&waker);
         loop {
             self.woken.0.store(false, Ordering::Release);
-            if let Poll::Ready(out) = step(&mut cx, sent) {
+            if let Poll::Ready(out) = step(&mut cx, &mut self.sent) {
                 return out;
             }
             let Some(driver) = self.driver.as_mut() else {
@@ -265,12 +278,12 @@ impl Link {
                 // Dropping the connection drops the calls' answer channels: each call
                 // fails with "connection closed" when polled next.
                 self.driver = None;
-                if let Poll::Ready(out) = step(&mut cx, sent) {
+                if let Poll::Ready(out) = step(&mut cx, &mut self.sent) {
                     return out;
                 }
                 unreachable!("a PostgreSQL call outlived its connection");
             }
-            if let Poll::Ready(out) = step(&mut cx, sent) {
+            if let Poll::Ready(out) = step(&mut cx, &mut self.sent) {
                 return out;
             }
             // Either side may have made room for the other (an answer of many parts
@@ -291,21 +304,16 @@ pub type Unanswered =
 /// failed. PostgreSQL answers requests in order, so they are all answered by the time
 /// a later call is; a failure is told by that call.
 #[derive(Default)]
-pub struct Sent {
+struct Sent {
     waiting: Vec<Unanswered>,
-    pub failed: Option<tokio_postgres::Error>,
+    failed: Option<tokio_postgres::Error>,
 }
 
 impl Sent {
-    /// Keeps `fut`, polled once already (which queued its request).
-    pub fn push(&mut self, fut: Unanswered) {
-        self.waiting.push(fut);
-    }
-
-    /// Records the outcome of a write that was answered at its first poll.
-    pub fn settle(&mut self, out: Result<u64, tokio_postgres::Error>) {
+    /// Keeps the first failure.
+    fn record(failed: &mut Option<tokio_postgres::Error>, out: Result<u64, tokio_postgres::Error>) {
         if let Err(e) = out {
-            self.failed.get_or_insert(e);
+            failed.get_or_insert(e);
         }
     }
 
@@ -313,9 +321,7 @@ impl Sent {
         let failed = &mut self.failed;
         self.waiting.retain_mut(|f| match f.as_mut().poll(cx) {
             Poll::Ready(out) => {
-                if let Err(e) = out {
-                    failed.get_or_insert(e);
-                }
+                Sent::record(failed, out);
                 false
             }
             Poll::Pending => true,
