@@ -232,7 +232,18 @@ pub fn refresh_views(
         &conflicts,
         today,
         changed_by,
+        Stored::Before,
     )
+}
+
+/// Whether a file had been stored before this write. A file stored for the first time
+/// has no views yet (they are written only after its document row), so there is
+/// nothing to read back or delete first: on the common path of a new file that saves
+/// six statements made holding the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Before,
+    FirstTime,
 }
 
 /// The one place the views of a document are written: its projection, findings,
@@ -247,6 +258,7 @@ fn write_all_views(
     conflicts: &[FieldConflict],
     today: Date,
     changed_by: &str,
+    stored: Stored,
 ) -> crate::db::Result<()> {
     // What a first sync hands out for this file without loading it.
     let summary = shared::summary::of_parts(case, review, eval, conflicts.len(), today);
@@ -255,9 +267,15 @@ fn write_all_views(
     if !review.merged_into.is_empty() {
         return retire_merged(conn, id, changed_by);
     }
-    let before = crate::duplicates::Identity::stored(conn, id)?;
-    write_projection(conn, id, case, eval, review, today)?;
-    crate::duplicates::detect(conn, id, case, before.as_ref())?;
+    let before = match stored {
+        Stored::Before => crate::duplicates::Identity::stored(conn, id)?,
+        Stored::FirstTime => None,
+    };
+    write_projection(conn, id, case, eval, review, today, stored)?;
+    crate::duplicates::detect(conn, id, case, before.as_ref(), stored)?;
+    if stored == Stored::FirstTime && conflicts.is_empty() {
+        return Ok(());
+    }
     sync_conflicts(conn, id, doc, conflicts, changed_by)
 }
 
@@ -271,6 +289,10 @@ fn retire_merged(conn: &Connection, id: &str, changed_by: &str) -> crate::db::Re
 
 /// Writes the projection and conflicts a merge computed.
 fn write_views(conn: &Connection, m: &mut Merged, changed_by: &str) -> crate::db::Result<()> {
+    let stored = match m.old_org {
+        Some(_) => Stored::Before,
+        None => Stored::FirstTime,
+    };
     write_all_views(
         conn,
         m.doc_id.as_str(),
@@ -280,6 +302,7 @@ fn write_views(conn: &Connection, m: &mut Merged, changed_by: &str) -> crate::db
         &m.conflicts,
         m.today,
         changed_by,
+        stored,
     )
 }
 
@@ -294,6 +317,7 @@ fn write_projection(
     eval: &Evaluation,
     review: &doc::ReviewNote,
     today: Date,
+    stored: Stored,
 ) -> crate::db::Result<()> {
     let count = |s: Severity| eval.findings.iter().filter(|f| f.severity == s).count() as i64;
     let p = &case.person;
@@ -363,7 +387,8 @@ fn write_projection(
             },
         );
     }
-    views::replace_findings(conn, id, findings.into_values())?;
+    let replace = stored == Stored::Before;
+    views::replace_findings(conn, id, findings.into_values(), replace)?;
     // Only open deadlines: every reader asks for those, and a met one is part of the
     // evaluation, computed again from the document where it is shown.
     let mut deadlines: BTreeMap<&str, DeadlineRow<'_>> = BTreeMap::new();
@@ -379,7 +404,7 @@ fn write_projection(
             },
         );
     }
-    views::replace_deadlines(conn, id, deadlines.into_values())
+    views::replace_deadlines(conn, id, deadlines.into_values(), replace)
 }
 
 fn json_text<T: Serialize>(v: &T) -> String {

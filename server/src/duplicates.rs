@@ -68,21 +68,24 @@ pub fn detect(
     id: &str,
     case: &CaseFile,
     before: Option<&Identity>,
+    stored: crate::casedocs::Stored,
 ) -> crate::db::Result<()> {
     let keys = dedup::identity_keys(case);
-    let mut wanted: Vec<(String, String)> = keys
-        .iter()
-        .map(|(r, k)| (r.code().to_string(), k.clone()))
-        .collect();
-    wanted.sort();
-    wanted.dedup();
-    let stored = db::identity_keys_of(conn, id)?;
-    // Nothing that identifies the person changed (keys, name, birth date, branch): every
-    // pair with this file was found when it or the other file was last stored.
-    if stored == wanted && before == Some(&Identity::of(case)) {
-        return Ok(());
+    if stored == crate::casedocs::Stored::Before {
+        let mut wanted: Vec<(String, String)> = keys
+            .iter()
+            .map(|(r, k)| (r.code().to_string(), k.clone()))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        let stored = db::identity_keys_of(conn, id)?;
+        // Nothing that identifies the person changed (keys, name, birth date, branch):
+        // every pair with this file was found when it or the other file was last stored.
+        if stored == wanted && before == Some(&Identity::of(case)) {
+            return Ok(());
+        }
+        db::delete_identity_keys(conn, id)?;
     }
-    db::delete_identity_keys(conn, id)?;
     let mut found: BTreeMap<String, Reason> = BTreeMap::new();
     for (reason, key) in keys {
         db::insert_identity_key(conn, id, reason.code(), &key)?;

@@ -284,6 +284,12 @@ pub fn merge(
         ));
     }
     let eval = rules.evaluate(&case, today);
+    // The form the log stores (Automerge's compressed bytes) is made now, outside the
+    // writer's lock; each change keeps it for the store to read.
+    let mut new = new;
+    for c in &mut new {
+        c.bytes();
+    }
     Ok(Some(Merged {
         doc_id: id.clone(),
         doc,

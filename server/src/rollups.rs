@@ -399,6 +399,19 @@ mod tests {
     }
 
     #[test]
+    fn the_stored_guard_migration_is_what_the_families_generate() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/rollups_guard.sql");
+        if std::env::var_os("WRITE_ROLLUPS_SQL").is_some() {
+            std::fs::write(path, crate::db::rollups::guard_migration()).unwrap();
+        }
+        let stored = std::fs::read_to_string(path).unwrap();
+        assert!(
+            stored == crate::db::rollups::guard_migration(),
+            "rollups_guard.sql differs from the families; a changed family needs a new migration"
+        );
+    }
+
+    #[test]
     fn education_codes_are_the_models() {
         for c in EDUCATION_CODES {
             let e: EducationLevel = serde_json::from_str(&format!("\"{c}\"")).unwrap();

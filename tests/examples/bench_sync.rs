@@ -138,6 +138,8 @@ struct Wire {
     server_cpu_ms: u64,
     /// Of `server_cpu_ms`, what PostgreSQL's processes spent.
     postgres_cpu_ms: u64,
+    /// What the simulated devices (this process) spent meanwhile, on the same cores.
+    devices_cpu_ms: u64,
 }
 
 /// One push of a device's 20 changed files, gzip on the wire like the PWA sends it.
@@ -285,6 +287,7 @@ async fn run(database: Option<String>, replicas: usize) {
         let mut w = Wire::default();
         let started = Instant::now();
         let cpu_before = cpu();
+        let devices_before = cpu_ms(std::process::id());
         // Always CONCURRENCY requests in flight: a new device starts as soon as one ends.
         let mut queue = devs.into_iter();
         let mut running = tokio::task::JoinSet::new();
@@ -314,6 +317,7 @@ async fn run(database: Option<String>, replicas: usize) {
         let cpu_after = cpu();
         w.server_cpu_ms = cpu_after.0 - cpu_before.0;
         w.postgres_cpu_ms = cpu_after.1 - cpu_before.1;
+        w.devices_cpu_ms = cpu_ms(std::process::id()) - devices_before;
         (out, w, started.elapsed())
     };
     let second = devices.split_off(n_devices / 2);
@@ -367,6 +371,7 @@ async fn run(database: Option<String>, replicas: usize) {
         wire.response_gzip_bytes += w.response_gzip_bytes;
         wire.server_cpu_ms += w.server_cpu_ms;
         wire.postgres_cpu_ms += w.postgres_cpu_ms;
+        wire.devices_cpu_ms += w.devices_cpu_ms;
     }
     let elapsed = t1 + t2;
     wire.latencies.sort();
@@ -400,6 +405,13 @@ async fn run(database: Option<String>, replicas: usize) {
         } else {
             String::new()
         }
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "bench sync: the simulated devices' own CPU: {:.2} ms per changed file; with the server's, {:.0} % of the machine's {cores} cores over the run",
+        wire.devices_cpu_ms as f64 / wire.files as f64,
+        100.0 * (wire.devices_cpu_ms + wire.server_cpu_ms) as f64
+            / (1000.0 * cores as f64 * elapsed.as_secs_f64()),
     );
     println!(
         "bench sync: server peak memory {:.1} MB (at start {:.1} MB)",

@@ -361,8 +361,6 @@ impl Family {
         for level in ['y', 'm'] {
             out.push_str(&format!("INSERT INTO {t} {};\n", self.select_level(level)));
         }
-        let mut changed = vec!["OLD.org_id IS NOT NEW.org_id".to_string()];
-        changed.extend(self.deps.iter().map(|c| format!("OLD.{c} IS NOT NEW.{c}")));
         out.push_str(&format!(
             "CREATE TRIGGER {t}_ins AFTER INSERT ON projections BEGIN\n{}END;\n",
             self.apply("NEW", 1)
@@ -373,11 +371,59 @@ impl Family {
         ));
         out.push_str(&format!(
             "CREATE TRIGGER {t}_upd AFTER UPDATE ON projections\nWHEN {} BEGIN\n{}{}END;\n",
-            changed.join(" OR "),
+            self.changed("IS NOT"),
             self.apply("OLD", -1),
             self.apply("NEW", 1)
         ));
         out
+    }
+
+    /// Whether the projection row `row` counts in this family at all: a dated family
+    /// counts only the files that have its date (`None`: every file counts).
+    fn counts(&self, row: &str) -> Option<String> {
+        (!self.undated).then(|| format!("{row}.{} IS NOT NULL", self.date))
+    }
+
+    /// The columns whose change moves a file in this family, as a trigger's condition.
+    fn changed(&self, distinct: &str) -> String {
+        let mut changed = vec![format!("OLD.org_id {distinct} NEW.org_id")];
+        changed.extend(
+            self.deps
+                .iter()
+                .map(|c| format!("OLD.{c} {distinct} NEW.{c}")),
+        );
+        changed.join(" OR ")
+    }
+
+    /// The triggers of a dated family again, each run only when a file it counts is
+    /// involved: a new file without the family's date (most files, for admissions and
+    /// recognitions) no longer runs the family's statements at all. Empty for a family
+    /// that counts every file.
+    pub fn guarded_triggers(&self) -> String {
+        let (Some(new), Some(old)) = (self.counts("NEW"), self.counts("OLD")) else {
+            return String::new();
+        };
+        let t = self.table;
+        format!(
+            "DROP TRIGGER {t}_ins;
+CREATE TRIGGER {t}_ins AFTER INSERT ON projections
+WHEN {new} BEGIN
+{}END;
+             DROP TRIGGER {t}_del;
+CREATE TRIGGER {t}_del AFTER DELETE ON projections
+WHEN {old} BEGIN
+{}END;
+             DROP TRIGGER {t}_upd;
+CREATE TRIGGER {t}_upd AFTER UPDATE ON projections
+WHEN ({}) AND ({old} OR {new}) BEGIN
+{}{}END;
+",
+            self.apply("NEW", 1),
+            self.apply("OLD", -1),
+            self.changed("IS NOT"),
+            self.apply("OLD", -1),
+            self.apply("NEW", 1)
+        )
     }
 
     /// The family's trigger in PostgreSQL's dialect: one PL/pgSQL function that removes
@@ -385,20 +431,23 @@ impl Family {
     /// column the family reads (re-runnable: the schema is applied at every start).
     pub fn postgres_trigger(&self) -> String {
         let t = self.table;
-        let mut changed = vec!["OLD.org_id IS DISTINCT FROM NEW.org_id".to_string()];
-        changed.extend(
-            self.deps
-                .iter()
-                .map(|c| format!("OLD.{c} IS DISTINCT FROM NEW.{c}")),
-        );
+        // A dated family's triggers run only for files that have its date, as on SQLite.
+        let (ins, del, upd) = match (self.counts("NEW"), self.counts("OLD")) {
+            (Some(new), Some(old)) => (
+                format!(" WHEN ({new})"),
+                format!(" WHEN ({old})"),
+                format!(" AND ({old} OR {new})"),
+            ),
+            _ => Default::default(),
+        };
         format!(
             "CREATE OR REPLACE FUNCTION {t}_apply() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n  IF TG_OP <> 'INSERT' THEN\n{old}  END IF;\n  IF TG_OP <> 'DELETE' THEN\n{new}  END IF;\n  RETURN NULL;\nEND\n$fn$;\n\
-             CREATE OR REPLACE TRIGGER {t}_ins AFTER INSERT ON projections FOR EACH ROW EXECUTE FUNCTION {t}_apply();\n\
-             CREATE OR REPLACE TRIGGER {t}_del AFTER DELETE ON projections FOR EACH ROW EXECUTE FUNCTION {t}_apply();\n\
-             CREATE OR REPLACE TRIGGER {t}_upd AFTER UPDATE ON projections FOR EACH ROW\n    WHEN ({when}) EXECUTE FUNCTION {t}_apply();\n",
+             CREATE OR REPLACE TRIGGER {t}_ins AFTER INSERT ON projections FOR EACH ROW{ins} EXECUTE FUNCTION {t}_apply();\n\
+             CREATE OR REPLACE TRIGGER {t}_del AFTER DELETE ON projections FOR EACH ROW{del} EXECUTE FUNCTION {t}_apply();\n\
+             CREATE OR REPLACE TRIGGER {t}_upd AFTER UPDATE ON projections FOR EACH ROW\n    WHEN (({when}){upd}) EXECUTE FUNCTION {t}_apply();\n",
             old = self.apply_in("OLD", -1, Dialect::Postgres),
             new = self.apply_in("NEW", 1, Dialect::Postgres),
-            when = changed.join(" OR "),
+            when = self.changed("IS DISTINCT FROM"),
         )
     }
 
@@ -472,6 +521,19 @@ pub fn migration() -> String {
     );
     for f in families() {
         out.push_str(&f.migration());
+    }
+    out
+}
+
+/// The migration after `rollups.sql` that runs a dated family's triggers only for the
+/// files it counts, as `rollups_guard.sql` holds it.
+pub fn guard_migration() -> String {
+    let mut out = String::from(
+        "-- Generated by server/src/db/rollups.rs (`guard_migration`): the triggers of the\n\
+         -- dated families run only for files that have the family's date.\n",
+    );
+    for f in families() {
+        out.push_str(&f.guarded_triggers());
     }
     out
 }

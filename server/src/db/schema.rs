@@ -459,6 +459,8 @@ ALTER TABLE docs ADD COLUMN summary_seq INTEGER NOT NULL DEFAULT 0;
     // `projections_report` and `projections_birth` begin with the organisation: a third
     // index on it alone served no query they do not.
     "DROP INDEX projections_org;",
+    // A dated rollup's triggers run only for files with its date (`rollups.rs`).
+    include_str!("rollups_guard.sql"),
 ];
 
 /// PostgreSQL's whole schema, every statement of which may run again on a schema it

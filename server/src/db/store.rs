@@ -227,6 +227,10 @@ const SETUP_LOCK: i64 = 0x686f_736f_0002;
 /// compiled again for every file.
 const STATEMENT_CACHE: usize = 256;
 
+/// The writer's page cache, in KiB (negative: SQLite's `cache_size` then takes a size
+/// rather than a page count).
+const WRITER_CACHE_KIB: i64 = -16 * 1024;
+
 /// How many read connections a file-backed store keeps: enough for every core and a few
 /// requests waiting on the disk.
 pub const DEFAULT_READERS: usize = 8;
@@ -269,6 +273,12 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Statement journals (a multi-row write inside a transaction keeps the pages it
+        // may have to undo) stay in memory rather than in a temporary file.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // The pages every merge touches (the change log's and the views' indexes, the
+        // rollups) stay cached between requests; SQLite's default keeps 2 MB.
+        conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -449,6 +459,7 @@ fn open_reader(path: &Path) -> Result<Connection, DbError> {
             | OpenFlags::SQLITE_OPEN_URI,
     )?;
     conn.pragma_update(None, "query_only", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn.into())

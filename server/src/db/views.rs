@@ -124,8 +124,11 @@ pub fn replace_findings<'a>(
     conn: &Connection,
     doc_id: &str,
     findings: impl IntoIterator<Item = FindingRow<'a>>,
+    replace: bool,
 ) -> Result<()> {
-    conn.send("DELETE FROM findings WHERE doc_id = ?1", [doc_id])?;
+    if replace {
+        conn.send("DELETE FROM findings WHERE doc_id = ?1", [doc_id])?;
+    }
     let rows = findings
         .into_iter()
         .map(|f| {
@@ -161,8 +164,11 @@ pub fn replace_deadlines<'a>(
     conn: &Connection,
     doc_id: &str,
     deadlines: impl IntoIterator<Item = DeadlineRow<'a>>,
+    replace: bool,
 ) -> Result<()> {
-    conn.send("DELETE FROM deadlines WHERE doc_id = ?1", [doc_id])?;
+    if replace {
+        conn.send("DELETE FROM deadlines WHERE doc_id = ?1", [doc_id])?;
+    }
     let rows = deadlines
         .into_iter()
         .map(|d| {
