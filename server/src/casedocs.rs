@@ -124,17 +124,23 @@ pub fn device_holds(conn: &Connection, device_id: &str, doc_id: &str) -> crate::
 pub fn check_merged(
     conn: &Connection,
     m: &Merged,
-    pusher: &Pusher<'_>,
+    checks: &mut PushChecks<'_>,
     held: bool,
 ) -> Result<(), Rejection> {
     let id = &m.doc_id;
     let internal = |e: crate::db::Error| merge::internal(id, e);
-    let in_scope = org_in_scope(conn, &m.case.org_id, pusher.scope_path).map_err(internal)?;
+    let in_scope = checks
+        .org_in_scope(conn, &m.case.org_id)
+        .map_err(internal)?;
     if !merge::scope_allows(in_scope, held, m.moves()) {
         return Err(merge::out_of_scope(id));
     }
-    let hashes: Vec<[u8; 32]> = m.new.iter().map(|c| c.hash().0).collect();
-    if docs::change_of_other_doc(conn, id.as_str(), &hashes).map_err(internal)? {
+    if m.new.iter().any(|c| {
+        checks
+            .owners
+            .get(&c.hash().0)
+            .is_some_and(|owner| owner != id.as_str())
+    }) {
         return Err(merge::reject(
             id,
             RejectionCode::ChangeOfOtherDoc,
@@ -143,6 +149,50 @@ pub fn check_merged(
         ));
     }
     Ok(())
+}
+
+/// What the checks of a push's files read once for the whole push, inside its
+/// transaction: the file each of the push's changes is logged under already, and which
+/// organisations lie in the pusher's scope. A written file's changes are added, so a
+/// later file of the same push that carries one of them is refused as before.
+pub struct PushChecks<'a> {
+    scope_path: &'a str,
+    owners: HashMap<[u8; 32], String>,
+    in_scope: HashMap<String, bool>,
+}
+
+impl<'a> PushChecks<'a> {
+    /// Reads the files the `hashes` (every change the push carries) are logged under.
+    pub fn read(
+        conn: &Connection,
+        scope_path: &'a str,
+        hashes: &[[u8; 32]],
+    ) -> crate::db::Result<PushChecks<'a>> {
+        Ok(PushChecks {
+            scope_path,
+            owners: docs::change_owners(conn, hashes)?,
+            in_scope: HashMap::new(),
+        })
+    }
+
+    /// Whether an organisation lies in the pusher's scope, read once per push: the
+    /// organisations are written only by the writer, which the push holds.
+    fn org_in_scope(&mut self, conn: &Connection, org_id: &str) -> crate::db::Result<bool> {
+        if let Some(&known) = self.in_scope.get(org_id) {
+            return Ok(known);
+        }
+        let known = org_in_scope(conn, org_id, self.scope_path)?;
+        self.in_scope.insert(org_id.to_string(), known);
+        Ok(known)
+    }
+
+    /// Records the changes of a file just written.
+    pub fn written(&mut self, m: &Merged) {
+        for c in &m.new {
+            self.owners
+                .insert(c.hash().0, m.doc_id.as_str().to_string());
+        }
+    }
 }
 
 /// Writes a merge that [`check_merged`] let through, inside the caller's transaction:

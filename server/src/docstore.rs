@@ -170,6 +170,11 @@ impl DocStore for Store {
             .map(|p| p.push.doc_id.as_str())
             .collect();
         let versions = casedocs::doc_versions(&tx, &merged_ids)?;
+        let hashes: Vec<[u8; 32]> = pending
+            .iter()
+            .flat_map(|p| p.hashes.iter().map(|h| h.0))
+            .collect();
+        let mut checks = casedocs::PushChecks::read(&tx, pusher.scope_path, &hashes)?;
         for p in pending {
             let id = &p.push.doc_id;
             let mut merged = p.merged;
@@ -187,9 +192,14 @@ impl DocStore for Store {
             // savepoint per file is needed to take a refused one back.
             let result = match merged {
                 Ok(None) => Ok(()),
-                Ok(Some(mut m)) => casedocs::check_merged(&tx, &m, pusher, held).and_then(|()| {
-                    casedocs::write_merged(&tx, &mut m, pusher).map_err(|e| merge::internal(id, e))
-                }),
+                Ok(Some(mut m)) => {
+                    casedocs::check_merged(&tx, &m, &mut checks, held).and_then(|()| {
+                        casedocs::write_merged(&tx, &mut m, pusher)
+                            .map_err(|e| merge::internal(id, e))?;
+                        checks.written(&m);
+                        Ok(())
+                    })
+                }
                 Err(rej) => Err(rej),
             };
             match result {

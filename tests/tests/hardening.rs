@@ -352,6 +352,47 @@ async fn a_change_pushed_under_a_second_document_id_is_refused_and_leaves_no_pha
 }
 
 #[tokio::test]
+async fn the_same_changes_under_two_new_document_ids_in_one_push_are_stored_once() {
+    let app = spawn_app().await;
+    let (dev, _) = cadre_with_a_file(&app).await;
+    // A new file made outside the device's replica, so nothing of it is stored yet.
+    let mut d = automerge::AutoCommit::new().with_actor(dev.actor.clone());
+    shared::doc::init_case_doc(&mut d, &big_case("phuong-11-cb1", 0)).unwrap();
+    d.commit();
+    let changes: Vec<ChangeBytes> = d
+        .get_changes(&[])
+        .iter()
+        .map(|c| ChangeBytes(c.raw_bytes().to_vec()))
+        .collect();
+    let (real, phantom) = (DocId::from_bytes([0x68; 16]), DocId::from_bytes([0x69; 16]));
+    // Both ids in one request: the first is stored, and the second is refused because
+    // the first (written earlier in the same push) now holds those changes.
+    let req = request(vec![
+        DocChanges {
+            doc_id: real.clone(),
+            changes: changes.clone(),
+        },
+        DocChanges {
+            doc_id: phantom.clone(),
+            changes,
+        },
+    ]);
+    let (status, body) = dev.send(&req).await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let resp = shared::sync::decode_response(&body).unwrap();
+    assert_eq!(resp.accepted, vec![real.clone()]);
+    assert_eq!(resp.rejected.len(), 1);
+    assert_eq!(resp.rejected[0].doc_id, phantom);
+    assert_eq!(resp.rejected[0].code, RejectionCode::ChangeOfOtherDoc);
+    let conn = app.store().conn();
+    assert_eq!(
+        docs::doc_org(&conn, real.as_str()).unwrap().as_deref(),
+        Some("phuong-11-cb1")
+    );
+    assert_eq!(docs::doc_org(&conn, phantom.as_str()).unwrap(), None);
+}
+
+#[tokio::test]
 async fn a_cadre_cannot_forge_or_clear_the_reviewers_return_note() {
     let app = spawn_app().await;
     let (mut dev, id) = cadre_with_a_file(&app).await;

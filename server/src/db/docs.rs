@@ -117,26 +117,28 @@ pub fn device_holds(conn: &Connection, device_id: &str, doc_id: &str) -> Result<
         .is_some())
 }
 
-/// Whether any of these change hashes is already logged under another document than
-/// `doc_id` (one statement for up to [`ROWS_PER_STATEMENT`] hashes).
-pub fn change_of_other_doc(conn: &Connection, doc_id: &str, hashes: &[[u8; 32]]) -> Result<bool> {
+/// The file each of these change hashes is already logged under, for those logged (one
+/// statement for up to [`ROWS_PER_STATEMENT`] hashes).
+pub fn change_owners(conn: &Connection, hashes: &[[u8; 32]]) -> Result<HashMap<[u8; 32], String>> {
+    let mut out = HashMap::new();
     for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "SELECT 1 FROM changes WHERE hash IN ({}) AND doc_id <> ?1 LIMIT 1",
-            placeholders(2, chunk.len())
+            "SELECT hash, doc_id FROM changes WHERE hash IN ({})",
+            placeholders(1, chunk.len())
         );
-        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(1 + chunk.len());
-        values.push(&doc_id);
-        values.extend(chunk.iter().map(|h| h as &dyn ToSql));
-        let found = conn
-            .prepare_cached(&sql)?
-            .query_row(values.as_slice(), |_| Ok(()))
-            .optional()?;
-        if found.is_some() {
-            return Ok(true);
+        let values: Vec<&dyn ToSql> = chunk.iter().map(|h| h as &dyn ToSql).collect();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(values.as_slice(), |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (hash, doc) = row?;
+            if let Ok(hash) = <[u8; 32]>::try_from(hash.as_slice()) {
+                out.insert(hash, doc);
+            }
         }
     }
-    Ok(false)
+    Ok(out)
 }
 
 /// Records that a device holds these files (those it held already stay as they are).
@@ -584,16 +586,18 @@ mod tests {
         assert_eq!(bytes.len(), rows.len() + 1);
         assert_eq!(bytes[300], vec![300u32 as u8; 3]);
 
-        // A hash in the third statement's part of the list is found under another file;
-        // under the file itself it is not "another file's".
-        insert_doc(&conn, "b", "o", 1).unwrap();
+        // Hashes asked over three statements: only the logged ones are found, each with
+        // its file.
         let mut asked: Vec<[u8; 32]> = (10_000..10_000 + 2 * ROWS_PER_STATEMENT as u32)
             .map(|n| change(n).hash)
             .collect();
-        assert!(!change_of_other_doc(&conn, "b", &asked).unwrap());
+        assert!(change_owners(&conn, &asked).unwrap().is_empty());
         asked.push(rows[420].hash);
-        assert!(change_of_other_doc(&conn, "b", &asked).unwrap());
-        assert!(!change_of_other_doc(&conn, "a", &asked).unwrap());
+        asked.push(rows[3].hash);
+        let owners = change_owners(&conn, &asked).unwrap();
+        assert_eq!(owners.len(), 2);
+        assert_eq!(owners[&rows[420].hash], "a");
+        assert_eq!(owners[&rows[3].hash], "a");
     }
 
     #[test]
