@@ -323,10 +323,7 @@ fn write_all_views(
     };
     write_projection(conn, id, case, eval, review, today, stored)?;
     crate::duplicates::detect(conn, id, case, before.as_ref(), stored)?;
-    if stored == Stored::FirstTime && conflicts.is_empty() {
-        return Ok(());
-    }
-    sync_conflicts(conn, id, doc, conflicts, changed_by)
+    sync_conflicts(conn, id, doc, conflicts, changed_by, stored)
 }
 
 /// A file merged into another leaves every count, list and queue: its projection,
@@ -483,8 +480,12 @@ fn sync_conflicts(
     doc: &mut AutoCommit,
     current: &[FieldConflict],
     changed_by: &str,
+    stored: Stored,
 ) -> crate::db::Result<()> {
-    let mut open = views::open_conflicts_by_path(conn, id)?;
+    let mut open = match stored {
+        Stored::Before => views::open_conflicts_by_path(conn, id)?,
+        Stored::FirstTime => Default::default(),
+    };
     if current.is_empty() && open.is_empty() {
         return Ok(());
     }

@@ -162,16 +162,13 @@ impl DocStore for Store {
         let mut out = PushOutcome::default();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        // Whether another request wrote any of these files since they were read: one
-        // statement for the whole push.
-        let merged_ids: Vec<&str> = pending
-            .iter()
-            .filter(|p| p.merged.is_ok())
-            .map(|p| p.push.doc_id.as_str())
-            .collect();
+        // Of the files that merged, whether another request wrote any since they were
+        // read, and which file each of their changes is logged under: one statement each
+        // for the whole push. A refused file is not read for.
+        let merged = || pending.iter().filter(|p| p.merged.is_ok());
+        let merged_ids: Vec<&str> = merged().map(|p| p.push.doc_id.as_str()).collect();
         let versions = casedocs::doc_versions(&tx, &merged_ids)?;
-        let hashes: Vec<[u8; 32]> = pending
-            .iter()
+        let hashes: Vec<[u8; 32]> = merged()
             .flat_map(|p| p.hashes.iter().map(|h| h.0))
             .collect();
         let mut checks = casedocs::PushChecks::read(&tx, pusher.scope_path, &hashes)?;

@@ -78,10 +78,10 @@ pub fn detect(
             .collect();
         wanted.sort();
         wanted.dedup();
-        let stored = db::identity_keys_of(conn, id)?;
+        let kept = db::identity_keys_of(conn, id)?;
         // Nothing that identifies the person changed (keys, name, birth date, branch):
         // every pair with this file was found when it or the other file was last stored.
-        if stored == wanted && before == Some(&Identity::of(case)) {
+        if kept == wanted && before == Some(&Identity::of(case)) {
             return Ok(());
         }
         db::delete_identity_keys(conn, id)?;
