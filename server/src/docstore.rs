@@ -7,7 +7,9 @@
 //! document is read under the store's lock, merged and checked by [`merge::merge`] without
 //! it, and written in one transaction for the whole batch, after checking that no other
 //! request wrote the document in between (if one did, that document is merged again under
-//! the lock, so the outcome is the same as a serial merge).
+//! the lock, so the outcome is the same as a serial merge). That transaction may hold the
+//! writes of other requests waiting for the writer too ([`Store::grouped`]); each is
+//! answered once the shared commit is durable.
 
 use std::collections::HashSet;
 
@@ -128,6 +130,64 @@ fn merge_one(
     })
 }
 
+/// The writer's part of a push: checks each merged file against what is stored now
+/// (merging again any that another request wrote meanwhile) and writes it.
+fn write_push(
+    tx: &crate::db::Connection,
+    cfg: MergeConfig<'_>,
+    pusher: &Pusher<'_>,
+    pending: Vec<Pending<'_>>,
+) -> AppResult<PushOutcome> {
+    let mut out = PushOutcome::default();
+    // Of the files that merged, whether another request wrote any since they were
+    // read, and which file each of their changes is logged under: one statement each
+    // for the whole push. A refused file is not read for.
+    let merged = || pending.iter().filter(|p| p.merged.is_ok());
+    let merged_ids: Vec<&str> = merged().map(|p| p.push.doc_id.as_str()).collect();
+    let versions = casedocs::doc_versions(tx, &merged_ids)?;
+    let hashes: Vec<[u8; 32]> = merged()
+        .flat_map(|p| p.hashes.iter().map(|h| h.0))
+        .collect();
+    let mut checks = casedocs::PushChecks::read(tx, pusher.scope_path, &hashes)?;
+    for p in pending {
+        let id = &p.push.doc_id;
+        let mut merged = p.merged;
+        let mut held = p.held;
+        let mut hashes = p.hashes;
+        let now = versions.get(id.as_str()).copied().unwrap_or(0);
+        if merged.is_ok() && now != p.version {
+            // Another request wrote this document meanwhile: merge again, under the lock.
+            let (stored, h, in_scope) = read_for_merge(tx, pusher, id)?;
+            held = h;
+            merged = merge_one(cfg, pusher, p.push, stored, held, in_scope, &mut hashes);
+        }
+        // A file is refused before anything of it is written (`check_merged`), and
+        // a write fails only with the database, which fails the whole push: no
+        // savepoint per file is needed to take a refused one back.
+        let result = match merged {
+            Ok(None) => Ok(()),
+            Ok(Some(mut m)) => casedocs::check_merged(tx, &m, &mut checks, held).and_then(|()| {
+                casedocs::write_merged(tx, &mut m, pusher).map_err(|e| merge::internal(id, e))?;
+                checks.written(&m);
+                Ok(())
+            }),
+            Err(rej) => Err(rej),
+        };
+        match result {
+            Ok(()) => {
+                out.pushed.extend(hashes);
+                out.accepted.push(id.clone());
+            }
+            Err(rej) if rej.code == RejectionCode::Internal => {
+                return Err(AppError::Internal(rej.message_en));
+            }
+            Err(rej) => out.rejected.push(rej),
+        }
+    }
+    casedocs::record_push(tx, pusher.device_id, &out.accepted)?;
+    Ok(out)
+}
+
 impl DocStore for Store {
     fn device_actors(&self, device_id: &str) -> AppResult<HashSet<String>> {
         Ok(crate::db::accounts::device_actors(&self.read(), device_id)?)
@@ -158,61 +218,9 @@ impl DocStore for Store {
                 hashes,
             });
         }
-        // 3. One transaction for the whole batch: one fsync, all-or-nothing on a crash.
-        let mut out = PushOutcome::default();
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        // Of the files that merged, whether another request wrote any since they were
-        // read, and which file each of their changes is logged under: one statement each
-        // for the whole push. A refused file is not read for.
-        let merged = || pending.iter().filter(|p| p.merged.is_ok());
-        let merged_ids: Vec<&str> = merged().map(|p| p.push.doc_id.as_str()).collect();
-        let versions = casedocs::doc_versions(&tx, &merged_ids)?;
-        let hashes: Vec<[u8; 32]> = merged()
-            .flat_map(|p| p.hashes.iter().map(|h| h.0))
-            .collect();
-        let mut checks = casedocs::PushChecks::read(&tx, pusher.scope_path, &hashes)?;
-        for p in pending {
-            let id = &p.push.doc_id;
-            let mut merged = p.merged;
-            let mut held = p.held;
-            let mut hashes = p.hashes;
-            let now = versions.get(id.as_str()).copied().unwrap_or(0);
-            if merged.is_ok() && now != p.version {
-                // Another request wrote this document meanwhile: merge again, under the lock.
-                let (stored, h, in_scope) = read_for_merge(&tx, pusher, id)?;
-                held = h;
-                merged = merge_one(cfg, pusher, p.push, stored, held, in_scope, &mut hashes);
-            }
-            // A file is refused before anything of it is written (`check_merged`), and
-            // a write fails only with the database, which fails the whole push: no
-            // savepoint per file is needed to take a refused one back.
-            let result = match merged {
-                Ok(None) => Ok(()),
-                Ok(Some(mut m)) => {
-                    casedocs::check_merged(&tx, &m, &mut checks, held).and_then(|()| {
-                        casedocs::write_merged(&tx, &mut m, pusher)
-                            .map_err(|e| merge::internal(id, e))?;
-                        checks.written(&m);
-                        Ok(())
-                    })
-                }
-                Err(rej) => Err(rej),
-            };
-            match result {
-                Ok(()) => {
-                    out.pushed.extend(hashes);
-                    out.accepted.push(id.clone());
-                }
-                Err(rej) if rej.code == RejectionCode::Internal => {
-                    return Err(AppError::Internal(rej.message_en));
-                }
-                Err(rej) => out.rejected.push(rej),
-            }
-        }
-        casedocs::record_push(&tx, pusher.device_id, &out.accepted)?;
-        tx.commit()?;
-        Ok(out)
+        // 3. One transaction for the whole batch (all-or-nothing on a crash), which it
+        // may share with other requests waiting for the writer.
+        self.grouped(|tx| write_push(tx, cfg, pusher, pending))
     }
 
     fn pull(
@@ -226,10 +234,7 @@ impl DocStore for Store {
         // little a pull records (dropped and newly held files, the scope served).
         let start = casedocs::pull_start(&self.read(), feed)?;
         if start.needs_prepare(feed) {
-            let mut conn = self.conn();
-            let tx = conn.transaction()?;
-            casedocs::pull_prepare(&tx, feed, cursor, &start)?;
-            tx.commit()?;
+            self.grouped(|tx| casedocs::pull_prepare(tx, feed, cursor, &start))?;
         }
         let page = {
             let mut conn = self.read();
@@ -239,10 +244,7 @@ impl DocStore for Store {
             page
         };
         if start.needs_finish(feed, &page) {
-            let mut conn = self.conn();
-            let tx = conn.transaction()?;
-            casedocs::pull_finish(&tx, feed, &page, &start)?;
-            tx.commit()?;
+            self.grouped(|tx| casedocs::pull_finish(tx, feed, &page, &start))?;
         }
         Ok(page)
     }

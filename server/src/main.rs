@@ -10,6 +10,9 @@ use clap::{Parser, Subcommand};
 use server::db::store::{self, Store};
 use server::{AppState, admin, auth, casedocs, demo};
 
+#[global_allocator]
+static ALLOCATOR: server::Allocator = server::Allocator;
+
 /// Máy chủ hồ sơ phát triển đảng viên / the case-file server.
 #[derive(Debug, Parser)]
 #[command(

@@ -28,6 +28,10 @@ use shared::sync::SyncResponse;
 use tests::pg::PgCluster;
 use tests::{Device, fresh_dir, login_device};
 
+/// The allocator the server binary uses, so the server measured here runs as shipped.
+#[global_allocator]
+static ALLOCATOR: server::Allocator = server::Allocator;
+
 /// Devices in the run; `BENCH_DEVICES` overrides it for a quick look.
 const DEVICES: usize = 1_000;
 const FILES_PER_DEVICE: usize = 20;

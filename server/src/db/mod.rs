@@ -53,6 +53,10 @@ pub enum Error {
     /// unreadable.
     #[error("{0}")]
     Conversion(String),
+    /// The shared transaction a write was part of did not become durable: the write is
+    /// not stored.
+    #[error("the shared commit failed: {0}")]
+    NotDurable(String),
 }
 
 impl From<rusqlite::Error> for Error {
@@ -721,14 +725,43 @@ impl Connection {
     /// On PostgreSQL it reads one snapshot throughout (REPEATABLE READ), as a SQLite
     /// transaction does.
     pub fn transaction(&mut self) -> Result<Transaction<'_>> {
+        self.begin()?;
+        Ok(Transaction {
+            conn: self,
+            depth: 0,
+            done: false,
+        })
+    }
+
+    /// Begins a transaction that no [`Transaction`] owns: the store's shared transaction
+    /// of several requests' writes, committed with [`Connection::end`].
+    fn begin(&self) -> Result<()> {
         self.execute_batch(match self.backend() {
             Backend::Sqlite => "BEGIN",
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
         })?;
         self.mark_transaction(true);
+        Ok(())
+    }
+
+    /// Commits the transaction [`Connection::begin`] opened; when the commit fails,
+    /// everything since is rolled back.
+    fn end(&self) -> Result<()> {
+        let out = self.execute_batch("COMMIT");
+        if out.is_err() {
+            let _ = self.execute_batch("ROLLBACK");
+        }
+        self.mark_transaction(false);
+        out
+    }
+
+    /// A savepoint inside the transaction [`Connection::begin`] opened: one request's part
+    /// of a shared transaction, undone alone when dropped without a commit.
+    fn part(&mut self) -> Result<Transaction<'_>> {
+        self.execute_batch("SAVEPOINT sp1")?;
         Ok(Transaction {
             conn: self,
-            depth: 0,
+            depth: 1,
             done: false,
         })
     }

@@ -9,8 +9,11 @@
 //! (WAL readers, each on its own snapshot) serves pulls, reports, exports, central pages
 //! and backups, so none of them waits for a merge and no merge waits for them.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::db::{Backend, Connection, orgs, settings};
 
@@ -18,7 +21,11 @@ pub use crate::db::Error as DbError;
 
 /// A handle on the database file.
 pub struct Store {
-    conn: Mutex<Connection>,
+    conn: Mutex<Writer>,
+    /// Threads waiting for the writer: while one waits, a shared transaction is left open
+    /// for it (see [`Store::grouped`]).
+    waiting: AtomicUsize,
+    groups: Groups,
     readers: ReadPool,
     durability: Durability,
     /// The PostgreSQL server's address, to connect again after a lost connection; None
@@ -84,10 +91,50 @@ impl Drop for ReadConn<'_> {
     }
 }
 
+/// The writer connection and the transaction shared by several requests' writes that
+/// it may have open.
+struct Writer {
+    conn: Connection,
+    group: Option<OpenGroup>,
+    groups_opened: u64,
+}
+
+/// A transaction holding the writes of one or more requests, left open for the next.
+struct OpenGroup {
+    id: u64,
+    opened: Instant,
+    /// Requests whose writes it holds, each waiting for its commit.
+    members: usize,
+    changes_at_open: u64,
+}
+
+/// A shared transaction closes once it holds this many requests' writes…
+const GROUP_MAX_MEMBERS: usize = 16;
+
+/// …or once it has been open this long, so its first request's answer waits no longer
+/// for those after it.
+const GROUP_MAX_AGE: Duration = Duration::from_millis(40);
+
+/// What became of closed shared transactions, kept until each member has read it.
+#[derive(Default)]
+struct Groups {
+    closed: Mutex<HashMap<u64, Closed>>,
+    closing: Condvar,
+    count: AtomicU64,
+    members: AtomicU64,
+}
+
+struct Closed {
+    /// The durability ticket of the commit (`None`: nothing was written), or why it
+    /// failed.
+    outcome: Result<Option<u64>, String>,
+    unread: usize,
+}
+
 /// The writer, lent out. Dropping it releases the writer first, then waits until every
 /// commit made through it is on disk, so other requests commit while this one waits.
 pub struct WriteConn<'a> {
-    guard: Option<MutexGuard<'a, Connection>>,
+    guard: Option<MutexGuard<'a, Writer>>,
     durability: &'a Durability,
     changes_at_start: u64,
 }
@@ -95,13 +142,13 @@ pub struct WriteConn<'a> {
 impl std::ops::Deref for WriteConn<'_> {
     type Target = Connection;
     fn deref(&self) -> &Connection {
-        self.guard.as_ref().expect("held until dropped")
+        &self.guard.as_ref().expect("held until dropped").conn
     }
 }
 
 impl std::ops::DerefMut for WriteConn<'_> {
     fn deref_mut(&mut self) -> &mut Connection {
-        self.guard.as_mut().expect("held until dropped")
+        &mut self.guard.as_mut().expect("held until dropped").conn
     }
 }
 
@@ -110,14 +157,14 @@ impl Drop for WriteConn<'_> {
         let Some(guard) = self.guard.take() else {
             return;
         };
-        if guard.backend() == Backend::Postgres {
+        if guard.conn.backend() == Backend::Postgres {
             // (An open transaction was rolled back when dropped, before this.) A lost
             // connection has lost its lock with it.
-            let _ = advisory_lock(&guard, WRITER_LOCK, false);
+            let _ = advisory_lock(&guard.conn, WRITER_LOCK, false);
             return;
         }
         // Rows written means a commit (an open transaction rolled back when dropped).
-        let wrote = total_changes(&guard) != self.changes_at_start;
+        let wrote = total_changes(&guard.conn) != self.changes_at_start;
         let ticket = wrote.then(|| self.durability.committed());
         drop(guard);
         if let Some(t) = ticket
@@ -127,6 +174,22 @@ impl Drop for WriteConn<'_> {
             // The request that committed must not be answered as stored: fail it.
             panic!("the database's write-ahead log could not be synced to disk");
         }
+    }
+}
+
+impl Writer {
+    fn new(conn: Connection) -> Writer {
+        Writer {
+            conn,
+            group: None,
+            groups_opened: 0,
+        }
+    }
+}
+
+impl OpenGroup {
+    fn full(&self) -> bool {
+        self.members >= GROUP_MAX_MEMBERS || self.opened.elapsed() >= GROUP_MAX_AGE
     }
 }
 
@@ -292,7 +355,9 @@ impl Store {
             conn.pragma_update(None, "synchronous", "NORMAL")?;
         }
         Ok(Store {
-            conn: Mutex::new(conn.into()),
+            conn: Mutex::new(Writer::new(conn.into())),
+            waiting: AtomicUsize::new(0),
+            groups: Groups::default(),
             readers: ReadPool {
                 idle: Mutex::new(Vec::new()),
                 returned: Condvar::new(),
@@ -311,22 +376,193 @@ impl Store {
     /// advisory lock while lent: writes are made one at a time across replicas, as on
     /// SQLite, so the change log's sequence numbers are handed out in commit order and
     /// the pull's cursor stays correct (see ARCHITECTURE.md, "Server store").
+    ///
+    /// A shared transaction left open by [`Store::grouped`] is committed first.
     pub fn conn(&self) -> WriteConn<'_> {
-        // A panic while holding the lock cannot leave SQLite inconsistent (transactions
-        // roll back on drop), so a poisoned lock is safe to reuse.
-        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.lock_writer();
+        self.close_group(&mut guard);
         if self.postgres.is_some() {
-            self.revive(&mut guard, Connection::postgres);
-            if let Err(e) = advisory_lock(&guard, WRITER_LOCK, true) {
+            self.revive(&mut guard.conn, Connection::postgres);
+            if let Err(e) = advisory_lock(&guard.conn, WRITER_LOCK, true) {
                 tracing::error!(error = %e, "taking the writer lock failed");
             }
         }
-        let changes_at_start = total_changes(&guard);
+        let changes_at_start = total_changes(&guard.conn);
         WriteConn {
             guard: Some(guard),
             durability: &self.durability,
             changes_at_start,
         }
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions
+        // roll back on drop), so a poisoned lock is safe to reuse.
+        let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        guard
+    }
+
+    /// Runs `f` in a transaction it may share with other requests' writes, and returns
+    /// once that transaction is committed and durable (or with an error, having stored
+    /// nothing of `f`'s).
+    ///
+    /// When other requests are waiting for the writer as `f` finishes, the transaction is
+    /// left open for them rather than committed: the commit, its write-ahead log pages
+    /// (the indexes' and rollups' pages every request touches are written once) and
+    /// SQLite's checkpoints are shared by all of them. Each request's part is a savepoint:
+    /// when `f` fails, its part alone is undone. The transaction is committed when no one
+    /// waits, when it holds [`GROUP_MAX_MEMBERS`] parts, when it has been open
+    /// [`GROUP_MAX_AGE`], or when any other use of the writer needs it.
+    ///
+    /// Parts are written one after another on the one writer, each seeing those before
+    /// it, so the outcome is that of the same requests made one at a time.
+    pub fn grouped<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut super::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut w = self.lock_writer();
+        if w.group.as_ref().is_some_and(OpenGroup::full) {
+            self.close_group(&mut w);
+        }
+        if w.group.is_none() {
+            self.open_group(&mut w)?;
+        }
+        let id = w.group.as_ref().map_or(0, |g| g.id);
+        let done = match w.conn.part() {
+            Ok(mut part) => match f(&mut part) {
+                Ok(v) => part.commit().map(|()| v).map_err(E::from),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(E::from(e)),
+        };
+        let value = match done {
+            Ok(v) => v,
+            Err(e) => {
+                // This part is undone (or the transaction with it, when the database
+                // failed): the others' are committed now, or fail with it.
+                self.close_group(&mut w);
+                return Err(e);
+            }
+        };
+        let Some(group) = w.group.as_mut() else {
+            unreachable!("the group stays open until closed here or by another holder");
+        };
+        group.members += 1;
+        if group.full() || self.waiting.load(Ordering::SeqCst) == 0 {
+            self.close_group(&mut w);
+        }
+        drop(w);
+        self.await_group(id)?;
+        Ok(value)
+    }
+
+    fn open_group(&self, w: &mut Writer) -> Result<(), DbError> {
+        if self.postgres.is_some() {
+            self.revive(&mut w.conn, Connection::postgres);
+            advisory_lock(&w.conn, WRITER_LOCK, true)?;
+        }
+        if let Err(e) = w.conn.begin() {
+            if self.postgres.is_some() {
+                let _ = advisory_lock(&w.conn, WRITER_LOCK, false);
+            }
+            return Err(e);
+        }
+        w.groups_opened += 1;
+        w.group = Some(OpenGroup {
+            id: w.groups_opened,
+            opened: Instant::now(),
+            members: 0,
+            changes_at_open: total_changes(&w.conn),
+        });
+        Ok(())
+    }
+
+    /// Commits the shared transaction, if one is open, and tells its members.
+    fn close_group(&self, w: &mut Writer) {
+        let Some(g) = w.group.take() else {
+            return;
+        };
+        let outcome = match w.conn.end() {
+            // The ticket is taken while the writer is held: ticket order is commit order.
+            Ok(()) => Ok((total_changes(&w.conn) != g.changes_at_open
+                || w.conn.backend() == Backend::Postgres)
+                .then(|| self.durability.committed())),
+            Err(e) => {
+                tracing::error!(error = %e, members = g.members, "a shared commit failed");
+                Err(e.to_string())
+            }
+        };
+        if w.conn.backend() == Backend::Postgres {
+            let _ = advisory_lock(&w.conn, WRITER_LOCK, false);
+        }
+        if g.members == 0 {
+            return;
+        }
+        self.groups.count.fetch_add(1, Ordering::Relaxed);
+        self.groups
+            .members
+            .fetch_add(g.members as u64, Ordering::Relaxed);
+        let mut closed = self.groups.closed.lock().unwrap_or_else(|p| p.into_inner());
+        closed.insert(
+            g.id,
+            Closed {
+                outcome,
+                unread: g.members,
+            },
+        );
+        self.groups.closing.notify_all();
+    }
+
+    /// Waits until the shared transaction `id` is committed and durable.
+    fn await_group(&self, id: u64) -> Result<(), DbError> {
+        let mut closed = self.groups.closed.lock().unwrap_or_else(|p| p.into_inner());
+        let outcome = loop {
+            if let Some(c) = closed.get_mut(&id) {
+                c.unread -= 1;
+                let outcome = c.outcome.clone();
+                if c.unread == 0 {
+                    closed.remove(&id);
+                }
+                break outcome;
+            }
+            let (again, waited) = self
+                .groups
+                .closing
+                .wait_timeout(closed, GROUP_MAX_AGE)
+                .unwrap_or_else(|p| p.into_inner());
+            closed = again;
+            if waited.timed_out() && !closed.contains_key(&id) {
+                // Whoever was to commit it did not (it failed, or wrote on its own and
+                // was gone): commit it from here.
+                drop(closed);
+                let mut w = self.lock_writer();
+                if w.group.as_ref().is_some_and(|g| g.id == id) {
+                    self.close_group(&mut w);
+                }
+                drop(w);
+                closed = self.groups.closed.lock().unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        drop(closed);
+        match outcome {
+            Ok(None) => Ok(()),
+            Ok(Some(ticket)) if self.durability.wait(ticket) => Ok(()),
+            Ok(Some(_)) => Err(DbError::NotDurable(
+                "the write-ahead log could not be synced to disk".into(),
+            )),
+            Err(e) => Err(DbError::NotDurable(e)),
+        }
+    }
+
+    /// Shared transactions committed so far and the requests' parts they held: fewer
+    /// transactions than parts is the sharing at work.
+    pub fn group_counts(&self) -> (u64, u64) {
+        (
+            self.groups.count.load(Ordering::Relaxed),
+            self.groups.members.load(Ordering::Relaxed),
+        )
     }
 
     /// Commits made and WAL syncs done so far: fewer syncs than commits is group commit
@@ -394,7 +630,9 @@ impl Store {
             idle.push(pg_reader(url)?);
         }
         Ok(Store {
-            conn: Mutex::new(writer),
+            conn: Mutex::new(Writer::new(writer)),
+            waiting: AtomicUsize::new(0),
+            groups: Groups::default(),
             readers: ReadPool {
                 idle: Mutex::new(idle),
                 returned: Condvar::new(),
@@ -618,6 +856,147 @@ mod tests {
         // A writer that only read makes no commit and waits for no sync.
         let _ = s.conn().query_row("SELECT 1", (), |r| r.get::<_, i64>(0));
         assert_eq!(s.durability_counts().0, commits);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Runs `first` as a grouped write that finishes only once another thread waits for
+    /// the writer, and `second` as that other thread's grouped write; returns both
+    /// results and whether they shared one transaction.
+    fn two_grouped(
+        s: &Store,
+        first: &str,
+        second: Result<&str, &str>,
+    ) -> (Result<(), DbError>, Result<(), DbError>, bool) {
+        let (groups, members) = s.group_counts();
+        let insert = |tx: &Connection, key: &str| {
+            tx.execute("INSERT INTO settings(key, value) VALUES (?1, 'v')", [key])
+                .map(|_| ())
+        };
+        let (entered, enter) = std::sync::mpsc::channel();
+        let (a, b) = std::thread::scope(|t| {
+            let a = t.spawn(|| {
+                s.grouped(|tx| {
+                    insert(tx, first)?;
+                    entered.send(()).unwrap();
+                    while s.waiting.load(Ordering::SeqCst) == 0 {
+                        std::thread::yield_now();
+                    }
+                    Ok(())
+                })
+            });
+            enter.recv().unwrap();
+            let b = t.spawn(|| {
+                s.grouped(|tx| match second {
+                    Ok(key) => insert(tx, key),
+                    Err(key) => {
+                        insert(tx, key)?;
+                        Err(DbError::Conversion("refused after writing".into()))
+                    }
+                })
+            });
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let after = s.group_counts();
+        let shared = after.0 - groups == 1 && after.1 - members == 2;
+        (a, b, shared)
+    }
+
+    fn has(s: &Store, key: &str) -> bool {
+        s.get_setting(key).unwrap().is_some()
+    }
+
+    #[test]
+    fn waiting_writes_share_one_transaction_and_each_is_durable_when_answered() {
+        let (s, dir) = temp_store("grouped", 2);
+        // The first write waits for the second to queue, so they share a transaction
+        // unless the first was held past the group's age limit (a very slow machine):
+        // try a few times.
+        let mut shared = 0;
+        for i in 0..10 {
+            let (commits, syncs) = s.durability_counts();
+            let (a, b, together) = two_grouped(&s, &format!("a{i}"), Ok(&format!("b{i}")));
+            a.unwrap();
+            b.unwrap();
+            // Both answered: both committed (a reader sees them) and synced.
+            assert!(has(&s, &format!("a{i}")) && has(&s, &format!("b{i}")));
+            let st = s.durability.state.lock().unwrap();
+            assert_eq!(st.durable, st.committed);
+            assert!(st.syncs > syncs);
+            if together {
+                shared += 1;
+                assert_eq!(st.committed, commits + 1, "one commit for both");
+            }
+        }
+        assert!(shared > 0, "no two waiting writes shared a transaction");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_failed_part_of_a_shared_transaction_is_undone_alone() {
+        let (s, dir) = temp_store("grouped-fail", 2);
+        for i in 0..5 {
+            let (a, b, _) = two_grouped(&s, &format!("kept{i}"), Err(&format!("undone{i}")));
+            a.unwrap();
+            assert!(b.is_err());
+            assert!(has(&s, &format!("kept{i}")));
+            assert!(!has(&s, &format!("undone{i}")));
+        }
+        // Many writers at once, every third failing after its write.
+        std::thread::scope(|t| {
+            for i in 0..12 {
+                let s = &s;
+                t.spawn(move || {
+                    for j in 0..10 {
+                        let out = s.grouped(|tx| {
+                            tx.execute(
+                                "INSERT INTO settings(key, value) VALUES (?1, 'v')",
+                                [format!("m{i}-{j}")],
+                            )?;
+                            match (i + j) % 3 {
+                                0 => Err(DbError::Conversion("refused".into())),
+                                _ => Ok(()),
+                            }
+                        });
+                        assert_eq!(out.is_ok(), (i + j) % 3 != 0);
+                    }
+                });
+            }
+        });
+        for i in 0..12 {
+            for j in 0..10 {
+                assert_eq!(has(&s, &format!("m{i}-{j}")), (i + j) % 3 != 0, "m{i}-{j}");
+            }
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_writer_outside_the_shared_transaction_commits_it_first() {
+        let (s, dir) = temp_store("grouped-conn", 2);
+        let (entered, enter) = std::sync::mpsc::channel();
+        std::thread::scope(|t| {
+            let a = t.spawn(|| {
+                s.grouped(|tx| {
+                    tx.execute("INSERT INTO settings(key, value) VALUES ('g', 'v')", ())?;
+                    entered.send(()).unwrap();
+                    while s.waiting.load(Ordering::SeqCst) == 0 {
+                        std::thread::yield_now();
+                    }
+                    Ok::<_, DbError>(())
+                })
+            });
+            enter.recv().unwrap();
+            // The grouped write sees this one waiting and leaves its transaction open:
+            // taking the writer commits it, so this transaction of its own can begin.
+            let mut w = s.conn();
+            let tx = w.transaction().unwrap();
+            tx.execute("INSERT INTO settings(key, value) VALUES ('own', 'v')", ())
+                .unwrap();
+            tx.commit().unwrap();
+            drop(w);
+            a.join().unwrap().unwrap();
+        });
+        assert!(has(&s, "g") && has(&s, "own"));
         std::fs::remove_dir_all(&dir).ok();
     }
 
