@@ -258,14 +258,15 @@ pub fn merge(
             "Earlier changes of this file are missing; the device will resend them all.",
         ));
     }
-    let (case, review) = doc::read_parts_checked(&doc, limits).map_err(|e| {
-        reject(
-            id,
-            RejectionCode::InvalidDocument,
-            format!("Hồ sơ không đúng mẫu dữ liệu: {e}"),
-            format!("The file does not fit the case-file model: {e}"),
-        )
-    })?;
+    let (case, review, conflicts) =
+        doc::read_parts_and_conflicts_checked(&doc, limits).map_err(|e| {
+            reject(
+                id,
+                RejectionCode::InvalidDocument,
+                format!("Hồ sơ không đúng mẫu dữ liệu: {e}"),
+                format!("The file does not fit the case-file model: {e}"),
+            )
+        })?;
     if old_org.is_none() {
         if review != ReviewNote::default() && !pusher.may_review {
             return Err(forbidden_field(id, "review"));
@@ -273,7 +274,6 @@ pub fn merge(
     } else {
         check_writes(id, &doc, &new, &review_maps_before, pusher.may_review)?;
     }
-    let conflicts = doc::conflicts(&doc);
     if conflicts.len() > limits.max_conflicts_per_doc {
         return Err(over_limit(
             id,

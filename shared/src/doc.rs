@@ -176,14 +176,21 @@ pub fn to_json(doc: &impl ReadDoc) -> Json {
 /// The document as JSON, refusing one deeper, larger or with longer strings than the
 /// limits allow. The walk is bounded by `limits.max_depth`, so it cannot overflow.
 pub fn to_json_checked(doc: &impl ReadDoc, limits: &Limits) -> Result<Json, LimitError> {
+    checked_walk(doc, limits).map(|(json, _)| json)
+}
+
+/// [`to_json_checked`], and whether any field it passed holds concurrent values.
+fn checked_walk(doc: &impl ReadDoc, limits: &Limits) -> Result<(Json, bool), LimitError> {
     let mut walk = Walk {
         max_depth: limits.max_depth.min(WALK_DEPTH),
         max_nodes: limits.max_nodes,
         max_string: limits.max_string_bytes,
         nodes: 0,
         strict: true,
+        conflicted: false,
     };
-    walk.obj(doc, &ObjId::Root, 0)
+    let json = walk.obj(doc, &ObjId::Root, 0)?;
+    Ok((json, walk.conflicted))
 }
 
 struct Walk {
@@ -192,6 +199,8 @@ struct Walk {
     max_string: usize,
     nodes: usize,
     strict: bool,
+    /// A field passed holds concurrent values.
+    conflicted: bool,
 }
 
 impl Walk {
@@ -203,6 +212,7 @@ impl Walk {
             max_string: usize::MAX,
             nodes: 0,
             strict: false,
+            conflicted: false,
         }
     }
 
@@ -246,6 +256,7 @@ impl Walk {
             Ok(ObjType::Map) | Ok(ObjType::Table) => {
                 let mut out = Map::new();
                 for item in doc.map_range(obj, ..) {
+                    self.conflicted |= item.conflict;
                     let v = self.value(doc, &item.value, || item.id(), depth)?;
                     out.insert(item.key.to_string(), v);
                 }
@@ -254,6 +265,7 @@ impl Walk {
             Ok(ObjType::List) => {
                 let mut out = Vec::new();
                 for item in doc.list_range(obj, ..) {
+                    self.conflicted |= item.conflict;
                     out.push(self.value(doc, &item.value, || item.id(), depth)?);
                 }
                 Ok(Json::Array(out))
@@ -405,7 +417,32 @@ pub fn read_parts_checked(
     doc: &impl ReadDoc,
     limits: &Limits,
 ) -> Result<(CaseFile, ReviewNote), DocError> {
-    let json = to_json_checked(doc, limits).map_err(|e| DocError::Model(e.to_string()))?;
+    read_checked(doc, limits).map(|(case, review, _)| (case, review))
+}
+
+/// [`read_parts_checked`] and the document's [`conflicts`], for the merge path. The walk
+/// that reads the parts passes every field a conflict could be in and notes whether any
+/// holds concurrent values: when none does (all but always) the conflicts are not looked
+/// for again.
+pub fn read_parts_and_conflicts_checked(
+    doc: &impl ReadDoc,
+    limits: &Limits,
+) -> Result<(CaseFile, ReviewNote, Vec<FieldConflict>), DocError> {
+    let (case, review, conflicted) = read_checked(doc, limits)?;
+    let conflicts = if conflicted {
+        conflicts(doc)
+    } else {
+        Vec::new()
+    };
+    Ok((case, review, conflicts))
+}
+
+fn read_checked(
+    doc: &impl ReadDoc,
+    limits: &Limits,
+) -> Result<(CaseFile, ReviewNote, bool), DocError> {
+    let (json, conflicted) =
+        checked_walk(doc, limits).map_err(|e| DocError::Model(e.to_string()))?;
     if let Json::Object(root) = &json
         && let Some(k) = root.keys().find(|k| *k != "case" && *k != "review")
     {
@@ -414,7 +451,7 @@ pub fn read_parts_checked(
         )));
     }
     let review = review_of(&json);
-    Ok((case_of(json)?, review))
+    Ok((case_of(json)?, review, conflicted))
 }
 
 /// Takes the case out of the document's JSON (no copy of the subtree), through the one
@@ -815,6 +852,9 @@ mod tests {
                 "round {round}"
             );
             assert_eq!(to_json_one_pass(&a).0, to_json(&a), "round {round}");
+            // The checked walk of the merge path notes a conflict exactly when there is one.
+            let (_, conflicted) = checked_walk(&a, &Limits::default()).unwrap();
+            assert_eq!(conflicted, !found.is_empty(), "round {round}");
             seen += found.len();
         }
         assert!(seen > 40, "the rounds made conflicts to find ({seen})");

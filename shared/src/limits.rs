@@ -109,11 +109,50 @@ impl LimitError {
 }
 
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const CHUNK_CHANGE: u8 = 1;
 const CHUNK_COMPRESSED: u8 = 2;
 
 /// Whether `bytes` are an Automerge chunk holding a deflated change.
 pub fn is_compressed_chunk(bytes: &[u8]) -> bool {
     bytes.len() > 8 && bytes[..4] == MAGIC && bytes[8] == CHUNK_COMPRESSED
+}
+
+/// The deflated contents of a compressed change chunk.
+fn deflated_body(chunk: &[u8]) -> Result<&[u8], &'static str> {
+    let (len, used) = uleb128(&chunk[9..]).ok_or("bad chunk length")?;
+    let start = 9 + used;
+    let end = start
+        .checked_add(usize::try_from(len).unwrap_or(usize::MAX))
+        .filter(|e| *e <= chunk.len())
+        .ok_or("truncated chunk")?;
+    Ok(&chunk[start..end])
+}
+
+/// The uncompressed chunk of a compressed change chunk, byte for byte what Automerge
+/// would give back after parsing it (`Change::raw_bytes`), without parsing or hashing:
+/// the compressed chunk's header already carries the checksum of the uncompressed one.
+/// Inflates at most `max` bytes; `None` when `chunk` is not a compressed change, is
+/// unreadable, or inflates past `max`.
+pub fn inflate_chunk(chunk: &[u8], max: usize) -> Option<Vec<u8>> {
+    if !is_compressed_chunk(chunk) {
+        return None;
+    }
+    let body = deflated_body(chunk).ok()?;
+    let mut inflated = Vec::with_capacity(body.len() * 4);
+    let cap = max as u64 + 1;
+    flate2::read::DeflateDecoder::new(body)
+        .take(cap)
+        .read_to_end(&mut inflated)
+        .ok()?;
+    if inflated.len() > max {
+        return None;
+    }
+    let mut out = Vec::with_capacity(inflated.len() + 16);
+    out.extend_from_slice(&chunk[..8]);
+    out.push(CHUNK_CHANGE);
+    write_uleb128(&mut out, inflated.len() as u64);
+    out.extend_from_slice(&inflated);
+    Some(out)
 }
 
 /// Parses change bytes after checking their size. A compressed chunk is inflated with a
@@ -126,17 +165,11 @@ pub fn decode_change(bytes: &[u8], limits: &Limits) -> Result<Change, LimitError
         });
     }
     if is_compressed_chunk(bytes) {
-        let (len, used) = uleb128(&bytes[9..])
-            .ok_or_else(|| LimitError::Unreadable("bad chunk length".into()))?;
-        let start = 9 + used;
-        let end = start
-            .checked_add(usize::try_from(len).unwrap_or(usize::MAX))
-            .filter(|e| *e <= bytes.len())
-            .ok_or_else(|| LimitError::Unreadable("truncated chunk".into()))?;
+        let body = deflated_body(bytes).map_err(|e| LimitError::Unreadable(e.into()))?;
         let cap = limits.max_change_bytes as u64 + 1;
         let mut sink = std::io::sink();
         let inflated = std::io::copy(
-            &mut flate2::read::DeflateDecoder::new(&bytes[start..end]).take(cap),
+            &mut flate2::read::DeflateDecoder::new(body).take(cap),
             &mut sink,
         )
         .map_err(|e| LimitError::Unreadable(e.to_string()))?;
@@ -264,6 +297,26 @@ mod tests {
             decode_change(&small, &limits),
             Err(LimitError::ChangeBytes { .. })
         ));
+    }
+
+    #[test]
+    fn a_compressed_chunk_inflates_to_the_change_automerge_parses() {
+        for name in ["An", &"Nguyễn Thị Bình ".repeat(40), &"b".repeat(20_000)] {
+            let mut c = change_with_name(name);
+            let raw = c.raw_bytes().to_vec();
+            let stored = c.bytes().to_vec();
+            if !is_compressed_chunk(&stored) {
+                // Below Automerge's threshold it is kept uncompressed.
+                assert_eq!(stored, raw);
+                assert_eq!(inflate_chunk(&stored, 1 << 20), None);
+                continue;
+            }
+            let parsed = Change::from_bytes(stored.clone()).unwrap();
+            assert_eq!(inflate_chunk(&stored, 1 << 20).unwrap(), parsed.raw_bytes());
+            assert_eq!(inflate_chunk(&stored, 1 << 20).unwrap(), raw);
+            assert_eq!(inflate_chunk(&stored, raw.len() / 2), None);
+            assert_eq!(inflate_chunk(&stored[..stored.len() - 3], 1 << 20), None);
+        }
     }
 
     #[test]
