@@ -476,11 +476,11 @@ pub fn authenticate(store: &Store, token: &str) -> AppResult<Caller> {
     if !active {
         return Err(AppError::unauthorized());
     }
-    // At most one write a minute per device: a write here on every request would cost an
-    // extra fsync per sync, and the writer is what merges wait for.
+    // At most one write a minute per device, and one the request does not wait for: it
+    // goes into the writer's shared transaction and is committed with the next writes.
     let now = now_secs();
     if last_seen.is_none_or(|t| t < now - 60) {
-        accounts::touch_device(&store.conn(), &device_id, now)?;
+        store.write_soon(|tx| accounts::touch_device(tx, &device_id, now))?;
     }
     caller_for(store, user_id, &device_id)
 }

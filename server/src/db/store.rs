@@ -103,13 +103,15 @@ struct Writer {
 struct OpenGroup {
     id: u64,
     opened: Instant,
-    /// Requests whose writes it holds, each waiting for its commit.
+    /// Requests' parts it holds.
+    parts: usize,
+    /// Requests waiting for its commit.
     members: usize,
     changes_at_open: u64,
 }
 
 /// A shared transaction closes once it holds this many requests' writes…
-const GROUP_MAX_MEMBERS: usize = 16;
+const GROUP_MAX_PARTS: usize = 16;
 
 /// …or once it has been open this long, so its first request's answer waits no longer
 /// for those after it.
@@ -189,7 +191,7 @@ impl Writer {
 
 impl OpenGroup {
     fn full(&self) -> bool {
-        self.members >= GROUP_MAX_MEMBERS || self.opened.elapsed() >= GROUP_MAX_AGE
+        self.parts >= GROUP_MAX_PARTS || self.opened.elapsed() >= GROUP_MAX_AGE
     }
 }
 
@@ -413,7 +415,7 @@ impl Store {
     /// (the indexes' and rollups' pages every request touches are written once) and
     /// SQLite's checkpoints are shared by all of them. Each request's part is a savepoint:
     /// when `f` fails, its part alone is undone. The transaction is committed when no one
-    /// waits, when it holds [`GROUP_MAX_MEMBERS`] parts, when it has been open
+    /// waits, when it holds [`GROUP_MAX_PARTS`] parts, when it has been open
     /// [`GROUP_MAX_AGE`], or when any other use of the writer needs it.
     ///
     /// Parts are written one after another on the one writer, each seeing those before
@@ -422,6 +424,29 @@ impl Store {
         &self,
         f: impl FnOnce(&mut super::Transaction<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
+        let (value, id) = self.write_part(f, true)?;
+        self.await_group(id)?;
+        Ok(value)
+    }
+
+    /// Writes `f`'s part as [`Store::grouped`] does, but returns without waiting for the
+    /// shared commit: for a record that may be lost with a crash or a failed commit and
+    /// that no answer depends on (a device's last-seen time). It is committed with the
+    /// shared transaction, before the writer is next free.
+    pub fn write_soon<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut super::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.write_part(f, false).map(|(value, _)| value)
+    }
+
+    /// Writes one part in the shared transaction; returns the transaction's id, which a
+    /// member (`awaited`) waits for.
+    fn write_part<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut super::Transaction<'_>) -> Result<T, E>,
+        awaited: bool,
+    ) -> Result<(T, u64), E> {
         let mut w = self.lock_writer();
         if w.group.as_ref().is_some_and(OpenGroup::full) {
             self.close_group(&mut w);
@@ -449,13 +474,14 @@ impl Store {
         let Some(group) = w.group.as_mut() else {
             unreachable!("the group stays open until closed here or by another holder");
         };
-        group.members += 1;
+        group.parts += 1;
+        if awaited {
+            group.members += 1;
+        }
         if group.full() || self.waiting.load(Ordering::SeqCst) == 0 {
             self.close_group(&mut w);
         }
-        drop(w);
-        self.await_group(id)?;
-        Ok(value)
+        Ok((value, id))
     }
 
     fn open_group(&self, w: &mut Writer) -> Result<(), DbError> {
@@ -473,6 +499,7 @@ impl Store {
         w.group = Some(OpenGroup {
             id: w.groups_opened,
             opened: Instant::now(),
+            parts: 0,
             members: 0,
             changes_at_open: total_changes(&w.conn),
         });
@@ -967,6 +994,38 @@ mod tests {
                 assert_eq!(has(&s, &format!("m{i}-{j}")), (i + j) % 3 != 0, "m{i}-{j}");
             }
         }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_write_not_waited_for_is_committed_by_the_next_writer_or_at_once() {
+        let (s, dir) = temp_store("soon", 2);
+        // Nobody waits: committed before it returns.
+        s.write_soon(|tx| tx.execute("INSERT INTO settings(key, value) VALUES ('alone', 'v')", ()))
+            .unwrap();
+        assert!(has(&s, "alone"));
+        // Another request waits: the part is left open for it and committed with its own.
+        let (entered, enter) = std::sync::mpsc::channel();
+        let (commits, _) = s.durability_counts();
+        std::thread::scope(|t| {
+            t.spawn(|| {
+                s.write_soon(|tx| {
+                    tx.execute("INSERT INTO settings(key, value) VALUES ('soon', 'v')", ())?;
+                    entered.send(()).unwrap();
+                    while s.waiting.load(Ordering::SeqCst) == 0 {
+                        std::thread::yield_now();
+                    }
+                    Ok::<_, DbError>(())
+                })
+                .unwrap();
+            });
+            enter.recv().unwrap();
+            s.grouped(|tx| tx.execute("INSERT INTO settings(key, value) VALUES ('next', 'v')", ()))
+                .unwrap();
+        });
+        assert!(has(&s, "soon") && has(&s, "next"));
+        let (after, _) = s.durability_counts();
+        assert!(after - commits <= 2);
         std::fs::remove_dir_all(&dir).ok();
     }
 
