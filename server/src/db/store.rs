@@ -416,7 +416,8 @@ impl Store {
     /// SQLite's checkpoints are shared by all of them. Each request's part is a savepoint:
     /// when `f` fails, its part alone is undone. The transaction is committed when no one
     /// waits, when it holds [`GROUP_MAX_PARTS`] parts, when it has been open
-    /// [`GROUP_MAX_AGE`], or when any other use of the writer needs it.
+    /// [`GROUP_MAX_AGE`], or when any other use of the writer needs it; on PostgreSQL
+    /// at once, after each part.
     ///
     /// Parts are written one after another on the one writer, each seeing those before
     /// it, so the outcome is that of the same requests made one at a time.
@@ -478,7 +479,14 @@ impl Store {
         if awaited {
             group.members += 1;
         }
-        if group.full() || self.waiting.load(Ordering::SeqCst) == 0 {
+        // On PostgreSQL an open transaction holds the lock every replica's writer takes:
+        // one replica adding its own waiting requests to it would starve the others, so
+        // there each part is committed at once (PostgreSQL groups the syncs of concurrent
+        // commits itself).
+        if group.full()
+            || self.waiting.load(Ordering::SeqCst) == 0
+            || w.conn.backend() == Backend::Postgres
+        {
             self.close_group(&mut w);
         }
         Ok((value, id))
