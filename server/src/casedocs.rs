@@ -665,6 +665,7 @@ impl Resume {
 /// A stored change as it goes to devices: uncompressed. The log keeps Automerge's
 /// deflated form for disk, but deflated bytes inside base64 defeat the gzip of the whole
 /// response, which then grows about threefold on the wire.
+///
 /// The log holds only changes the server parsed and checked, so they are inflated
 /// without being parsed again (no SHA-256, no columns).
 fn wire_form(stored: Vec<u8>) -> Vec<u8> {

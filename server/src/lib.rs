@@ -56,8 +56,8 @@ pub mod targets;
 
 /// The allocator the server's processes use. A merge makes many small allocations on
 /// several threads at once (Automerge's columns, rows, JSON); mimalloc serves them from
-/// per-thread pages. Under the sync benchmark the system allocator's functions took
-/// about an eighth of the server's CPU time. A binary that runs the server declares it
+/// per-thread pages. A `perf` profile of the server under the sync benchmark found the
+/// system allocator's functions in about an eighth of its samples. A binary that runs the server declares it
 /// as its global allocator.
 pub use mimalloc::MiMalloc as Allocator;
 

@@ -519,16 +519,17 @@ impl Store {
         let Some(g) = w.group.take() else {
             return;
         };
-        let outcome = match w.conn.end() {
-            // The ticket is taken while the writer is held: ticket order is commit order.
-            Ok(()) => Ok((total_changes(&w.conn) != g.changes_at_open
-                || w.conn.backend() == Backend::Postgres)
-                .then(|| self.durability.committed())),
-            Err(e) => {
-                tracing::error!(error = %e, members = g.members, "a shared commit failed");
-                Err(e.to_string())
-            }
-        };
+        let outcome =
+            match w.conn.end() {
+                // The ticket is taken while the writer is held: ticket order is commit order.
+                // (PostgreSQL counts no changes here and has no WAL file of ours to sync.)
+                Ok(()) => Ok((total_changes(&w.conn) != g.changes_at_open)
+                    .then(|| self.durability.committed())),
+                Err(e) => {
+                    tracing::error!(error = %e, members = g.members, "a shared commit failed");
+                    Err(e.to_string())
+                }
+            };
         if w.conn.backend() == Backend::Postgres {
             let _ = advisory_lock(&w.conn, WRITER_LOCK, false);
         }
@@ -569,8 +570,8 @@ impl Store {
                 .unwrap_or_else(|p| p.into_inner());
             closed = again;
             if waited.timed_out() && !closed.contains_key(&id) {
-                // Whoever was to commit it did not (it failed, or wrote on its own and
-                // was gone): commit it from here.
+                // Nobody committed it: a later part panicked while holding the writer,
+                // and nobody has taken the writer since. Commit it from here.
                 drop(closed);
                 let mut w = self.lock_writer();
                 if w.group.as_ref().is_some_and(|g| g.id == id) {
@@ -591,8 +592,8 @@ impl Store {
         }
     }
 
-    /// Shared transactions committed so far and the requests' parts they held: fewer
-    /// transactions than parts is the sharing at work.
+    /// Shared transactions committed so far with requests waiting for them, and how many
+    /// requests waited: fewer transactions than requests is the sharing at work.
     pub fn group_counts(&self) -> (u64, u64) {
         (
             self.groups.count.load(Ordering::Relaxed),
