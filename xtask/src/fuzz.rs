@@ -1,9 +1,9 @@
-//! Fuzzing with cargo fuzz (libFuzzer): `cargo xtask fuzz` runs the targets of `fuzz/`
-//! for a given time and prints their figures; the test suite runs each for a short smoke
-//! over the checked-in seed corpus.
+//! Fuzzing with libFuzzer: `cargo xtask fuzz` runs the targets of `fuzz/` (a cargo-fuzz
+//! crate) for a given time and prints their figures; the test suite runs each for a short
+//! smoke over the checked-in seed corpus.
 //!
-//! cargo fuzz wants a nightly compiler for its flags; the machine's stable rustup
-//! toolchain accepts them with `RUSTC_BOOTSTRAP=1`. The targets build without a
+//! The targets are built with cargo fuzz's instrumentation flags, passed by this module;
+//! the stable compiler takes the sanitizer's -Z flag with `RUSTC_BOOTSTRAP=1`. They build without a
 //! sanitizer by default: the project's code forbids `unsafe`, the C code (SQLite) is not
 //! instrumented either way, and the fuzzer runs about twice as fast; `--sanitizer address`
 //! turns AddressSanitizer on.
@@ -18,9 +18,6 @@ use crate::run_cmd;
 
 /// Every fuzz target, in the order they run.
 pub const TARGETS: [&str; 4] = ["sync_request", "push", "import_reference", "import_cases"];
-
-/// The cargo-fuzz release installed when missing.
-const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// What one run of one target did, read from libFuzzer's final statistics.
 #[derive(Debug, Default)]
@@ -42,18 +39,22 @@ pub struct Options {
     pub targets: Vec<String>,
     pub seconds: u64,
     pub sanitizer: String,
+    /// Optimised (`release`, for campaigns) or quick to build (`dev`, for the smoke).
+    pub profile: &'static str,
     /// The corpus new inputs are written to; `None` keeps the growing corpus in `fuzz/corpus`.
     pub work_dir: Option<PathBuf>,
     /// Extra libFuzzer flags.
     pub extra: Vec<String>,
 }
 
-/// `cargo xtask fuzz [target…] [--seconds N] [--sanitizer none|address] [-- libFuzzer flags]`.
+/// `cargo xtask fuzz [target…] [--seconds N] [--sanitizer none|address] [--profile release|dev]
+/// [-- libFuzzer flags]`.
 pub fn command(root: &Path, args: &[String]) -> Result<()> {
     let mut opts = Options {
         targets: Vec::new(),
         seconds: 60,
         sanitizer: "none".into(),
+        profile: "release",
         work_dir: None,
         extra: Vec::new(),
     };
@@ -69,10 +70,17 @@ pub fn command(root: &Path, args: &[String]) -> Result<()> {
             "--sanitizer" => {
                 opts.sanitizer = it.next().context("--sanitizer needs a name")?.clone();
             }
+            "--profile" => {
+                opts.profile = match it.next().map(String::as_str) {
+                    Some("release") => "release",
+                    Some("dev") => "dev",
+                    _ => bail!("--profile needs release or dev"),
+                };
+            }
             "--" => opts.extra.extend(it.by_ref().cloned()),
             t if TARGETS.contains(&t) => opts.targets.push(t.to_string()),
             other => bail!(
-                "unknown fuzz argument {other:?}; targets: {}; options: --seconds N, --sanitizer none|address",
+                "unknown fuzz argument {other:?}; targets: {}; options: --seconds N, --sanitizer none|address, --profile release|dev",
                 TARGETS.join(", ")
             ),
         }
@@ -104,6 +112,11 @@ pub fn smoke(root: &Path, seconds: u64) -> Result<()> {
         targets: TARGETS.iter().map(|t| t.to_string()).collect(),
         seconds,
         sanitizer: "none".into(),
+        // On a fresh machine the release build of the targets took about 7 minutes of
+        // CI's 40; the dev profile (our code unoptimised with every check on, the hot
+        // dependencies optimised as in `fuzz/Cargo.toml`) builds in about half that and
+        // still runs thousands of inputs per target over the seeds.
+        profile: "dev",
         work_dir: Some(work),
         // A fixed seed: a commit's smoke mutates the same way on every machine, so the
         // step fails for a finding, not for luck.
@@ -122,54 +135,79 @@ pub fn smoke(root: &Path, seconds: u64) -> Result<()> {
     Ok(())
 }
 
-/// Installs the pinned cargo-fuzz when it is missing or another version.
-pub fn ensure_cargo_fuzz() -> Result<()> {
-    let have = Command::new("cargo")
-        .args(["fuzz", "--version"])
-        .stderr(Stdio::null())
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    if have.ends_with(CARGO_FUZZ_VERSION) {
-        return Ok(());
-    }
-    println!("==> cargo install cargo-fuzz {CARGO_FUZZ_VERSION} (once, a minute or two)");
-    run_cmd(crate::setup::cargo_install_tool().args([
-        "install",
-        "cargo-fuzz",
-        "--version",
-        CARGO_FUZZ_VERSION,
-        "--locked",
-        "--force",
-    ]))
-}
-
-fn cargo_fuzz(root: &Path, sub: &str, sanitizer: &str) -> Command {
-    let mut cmd = Command::new("cargo");
-    cmd.current_dir(root)
-        .args(["fuzz", sub, "--fuzz-dir", "fuzz", "--sanitizer", sanitizer])
-        // `-O` alone: cargo fuzz would otherwise add `-Cdebug-assertions` for every crate
-        // through RUSTFLAGS, which no profile can undo. `fuzz/Cargo.toml` turns debug
-        // assertions and overflow checks on again for every crate except automerge, whose
-        // debug builds re-encode every change list a second way as a self-check; that
-        // self-check fails on change graphs the release build handles, and the server
-        // ships the release build.
-        .arg("-O")
+/// The flags libFuzzer's instrumentation needs, as cargo fuzz passes them: coverage
+/// counters, the table of instrumented code, comparisons traced for the mutator, and
+/// `--cfg fuzzing`. They are set here rather than through cargo fuzz so that a fresh
+/// machine does not compile the tool (a minute or two) before every run; the directory
+/// stays a cargo-fuzz crate, so `cargo fuzz run` works too.
+fn rustflags(sanitizer: &str) -> Result<String> {
+    let mut flags = vec![
+        "-Cpasses=sancov-module",
+        "-Cllvm-args=-sanitizer-coverage-level=4",
+        "-Cllvm-args=-sanitizer-coverage-inline-8bit-counters",
+        "-Cllvm-args=-sanitizer-coverage-pc-table",
+        "-Cllvm-args=-sanitizer-coverage-trace-compares",
+        "-Cllvm-args=-sanitizer-coverage-stack-depth",
+        "-Cllvm-args=-simplifycfg-branch-fold-threshold=0",
+        "--cfg",
+        "fuzzing",
         // One codegen unit (cargo fuzz's default) makes the build several minutes longer
         // on two cores for a small gain in executions per second.
-        .args(["--codegen-units", "16"])
-        // cargo fuzz passes -Z flags: the stable compiler takes them with this set.
-        .env("RUSTC_BOOTSTRAP", "1");
-    cmd
+        "-Ccodegen-units=16",
+    ];
+    // No `-Cdebug-assertions` for every crate (cargo fuzz adds it unless `-O`), which no
+    // profile can undo: `fuzz/Cargo.toml` turns debug assertions and overflow checks on
+    // for every crate except automerge, whose debug builds re-encode every change list a
+    // second way as a self-check that fails on change graphs the release build handles,
+    // and the server ships the release build.
+    match sanitizer {
+        "none" => {}
+        "address" => flags.push("-Zsanitizer=address"),
+        other => bail!("unknown sanitizer {other:?}: none or address"),
+    }
+    Ok(flags.join(" "))
+}
+
+/// The host's target triple: the instrumented flags must not reach build scripts and
+/// proc macros, which cargo ensures only when `--target` is given.
+fn host_triple() -> Result<String> {
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .context("running rustc -vV")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_string)
+        .context("rustc -vV printed no host")
+}
+
+/// Builds every fuzz target in `profile` (with line tables for the backtraces of a
+/// finding) and returns the directory of the binaries.
+fn build(root: &Path, sanitizer: &str, profile: &str) -> Result<PathBuf> {
+    let triple = host_triple()?;
+    run_cmd(
+        Command::new("cargo")
+            .current_dir(root)
+            .args(["build", "--manifest-path", "fuzz/Cargo.toml", "--bins"])
+            .args(["--profile", profile, "--target", &triple])
+            .env("RUSTFLAGS", rustflags(sanitizer)?)
+            // The sanitizer is a -Z flag: the stable compiler takes it with this set.
+            .env("RUSTC_BOOTSTRAP", "1"),
+    )?;
+    let dir = if profile == "dev" { "debug" } else { profile };
+    Ok(root.join("fuzz/target").join(triple).join(dir))
 }
 
 /// Builds every target, then runs the chosen ones one after another (one process at a
 /// time: the machine has two cores) and reads their figures.
 pub fn run(root: &Path, opts: &Options) -> Result<Vec<Figures>> {
-    ensure_cargo_fuzz()?;
     let t = Instant::now();
-    println!("==> cargo fuzz build (sanitizer: {})", opts.sanitizer);
-    run_cmd(&mut cargo_fuzz(root, "build", &opts.sanitizer))?;
+    println!(
+        "==> build the fuzz targets ({} profile, sanitizer: {})",
+        opts.profile, opts.sanitizer
+    );
+    let bin_dir = build(root, &opts.sanitizer, opts.profile)?;
     println!("    built in {:.1}s", t.elapsed().as_secs_f64());
     let fuzz = root.join("fuzz");
     std::fs::create_dir_all(fuzz.join("logs"))?;
@@ -185,13 +223,16 @@ pub fn run(root: &Path, opts: &Options) -> Result<Vec<Figures>> {
         let seeds = fuzz.join("corpus-seed").join(target);
         let log = fuzz.join("logs").join(format!("{target}.log"));
         println!("==> fuzz {target} for {}s", opts.seconds);
-        let mut cmd = cargo_fuzz(root, "run", &opts.sanitizer);
-        cmd.arg(target).arg(&work);
+        let mut cmd = Command::new(bin_dir.join(target));
+        if opts.sanitizer == "address" {
+            // As cargo fuzz: Rust's generics trip the one-definition-rule check.
+            cmd.env("ASAN_OPTIONS", "detect_odr_violation=0");
+        }
+        cmd.arg(&work);
         if seeds.is_dir() {
             cmd.arg(&seeds);
         }
-        cmd.arg("--")
-            .arg(format!("-max_total_time={}", opts.seconds))
+        cmd.arg(format!("-max_total_time={}", opts.seconds))
             .arg(format!("-artifact_prefix={}/", artifacts.display()))
             .args([
                 "-max_len=16384",
@@ -206,7 +247,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<Vec<Figures>> {
         let started = Instant::now();
         let status = cmd
             .status()
-            .with_context(|| format!("starting cargo fuzz run {target}"))?;
+            .with_context(|| format!("starting fuzz target {target}"))?;
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         let mut fig = read_figures(&text);
         fig.target = target.clone();

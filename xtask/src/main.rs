@@ -5,7 +5,7 @@
 //! `cargo xtask test`   runs every check and test (what CI runs).
 //! `cargo xtask bench`  runs the benchmarks and prints their figures.
 //! `cargo xtask dist`   only builds the optimised PWA into `target/dist`.
-//! `cargo xtask fuzz`   runs the fuzz targets (cargo fuzz) for a given time.
+//! `cargo xtask fuzz`   runs the fuzz targets (libFuzzer) for a given time.
 
 mod fuzz;
 mod setup;
@@ -153,9 +153,10 @@ fn test(root: &Path) -> Result<()> {
         )
     })?;
     drop(seeds);
-    // Each target over the checked-in seed corpus, about 30 s in all; the long campaigns
-    // are `cargo xtask fuzz`, and every input that ever failed is a native test.
-    report.run("fuzz smoke (cargo fuzz, each target 8 s)", || {
+    // Each target over the checked-in seed corpus, in a dev build (about 90 s of runs);
+    // the long campaigns are `cargo xtask fuzz` in release, and every input that ever
+    // failed is a native test.
+    report.run("fuzz smoke (libFuzzer, each target 8 s)", || {
         fuzz::smoke(root, 8)
     })?;
     report.run("shared tests in headless Chromium (wasm32)", || {
