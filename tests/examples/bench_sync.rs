@@ -253,7 +253,12 @@ async fn run(database: Option<String>, replicas: usize) {
         let mut d = login_device(&http, &urls[i % urls.len()], &user, "demo2026")
             .await
             .unwrap();
-        d.replica.cursor = u64::MAX / 2; // these devices only push in the benchmark
+        // A device's first sync (the files of its scope, as whole documents) comes before
+        // it has anything to push, as in the field; the server then knows what the device
+        // holds and which scope it was served.
+        d.sync().await.unwrap();
+        // These devices only push in the benchmark: nothing is left for them to pull.
+        d.replica.cursor = u64::MAX / 2;
         for f in 0..FILES_PER_DEVICE {
             let org = format!("{}-cb{}", d.scope_org, 1 + f % 3);
             let id = d

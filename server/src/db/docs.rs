@@ -299,21 +299,52 @@ pub fn entered_scope_changes(
     scope_changed: bool,
     device_id: &str,
 ) -> Result<Rows<LoggedChange>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.doc_id, c.hash, c.bytes FROM docs d JOIN orgs o ON o.id = d.org_id
-         JOIN changes c ON c.doc_id = d.id
-         WHERE o.path >= ?2 AND o.path < ?3 AND c.seq <= ?1
-           AND (d.org_seq > ?1 OR (?4 AND NOT EXISTS (
-                SELECT 1 FROM device_docs x WHERE x.device_id = ?5 AND x.doc_id = d.id)))
-         ORDER BY c.doc_id, c.seq",
-    )?;
-    stmt.query_map(params![cursor, lo, hi, scope_changed, device_id], |r| {
+    let by_placing = !scope_changed && cursor > 0;
+    entered_scope_changes_by(conn, cursor, lo, hi, scope_changed, device_id, by_placing)
+}
+
+/// Files placed after the cursor, found through the index on the placing position: at
+/// most one per log position since the cursor, which the feed's own read walks anyway,
+/// instead of every file of the scope on every pull. `CROSS JOIN` keeps that order on
+/// SQLite, whose planner would start from the scope, or from the device's held files,
+/// without statistics.
+const ENTERED_BY_PLACING: &str = "SELECT c.doc_id, c.hash, c.bytes
+     FROM docs d CROSS JOIN orgs o CROSS JOIN changes c
+     WHERE d.org_seq > ?1 AND o.id = d.org_id AND o.path >= ?2 AND o.path < ?3
+       AND c.doc_id = d.id AND c.seq <= ?1
+     ORDER BY c.doc_id, c.seq";
+
+/// Every file of the scope, for a first pull or a changed scope.
+const ENTERED_BY_SCOPE: &str = "SELECT c.doc_id, c.hash, c.bytes
+     FROM docs d JOIN orgs o ON o.id = d.org_id JOIN changes c ON c.doc_id = d.id
+     WHERE o.path >= ?2 AND o.path < ?3 AND c.seq <= ?1
+       AND (d.org_seq > ?1 OR (?4 AND NOT EXISTS (
+            SELECT 1 FROM device_docs x WHERE x.device_id = ?5 AND x.doc_id = d.id)))
+     ORDER BY c.doc_id, c.seq";
+
+fn entered_scope_changes_by(
+    conn: &Connection,
+    cursor: i64,
+    lo: &str,
+    hi: &str,
+    scope_changed: bool,
+    device_id: &str,
+    by_placing: bool,
+) -> Result<Rows<LoggedChange>> {
+    let row = |r: &super::Row<'_>| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, Vec<u8>>(1)?,
             r.get::<_, Vec<u8>>(2)?,
         ))
-    })
+    };
+    if by_placing {
+        conn.prepare_cached(ENTERED_BY_PLACING)?
+            .query_map(params![cursor, lo, hi], row)
+    } else {
+        conn.prepare_cached(ENTERED_BY_SCOPE)?
+            .query_map(params![cursor, lo, hi, scope_changed, device_id], row)
+    }
 }
 
 /// The changes logged in the scope range `lo..hi` after feed position `cursor` up to
@@ -350,18 +381,37 @@ pub fn held_outside_scope(
     lo: &str,
     hi: &str,
 ) -> Result<Vec<DocId>> {
-    // Unless the scope changed, only files placed after the cursor can have left it: the
-    // index on the placing position finds them without reading every held file.
-    let sql = if scope_changed || cursor == 0 {
-        "SELECT x.doc_id FROM device_docs x LEFT JOIN docs d ON d.id = x.doc_id
-         LEFT JOIN orgs o ON o.id = d.org_id
-         WHERE x.device_id = ?1 AND (?2 OR d.org_seq IS NULL OR d.org_seq > ?3)
-           AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)"
+    // Unless the scope changed, only files placed after the cursor can have left it.
+    let by_placing = !scope_changed && cursor > 0;
+    held_outside_scope_by(conn, device_id, cursor, scope_changed, lo, hi, by_placing)
+}
+
+/// Held files placed after the cursor, found as [`ENTERED_BY_PLACING`] finds them,
+/// without reading every file the device holds.
+const HELD_OUTSIDE_BY_PLACING: &str = "SELECT d.id
+     FROM docs d CROSS JOIN device_docs x LEFT JOIN orgs o ON o.id = d.org_id
+     WHERE d.org_seq > ?3 AND x.device_id = ?1 AND x.doc_id = d.id AND NOT ?2
+       AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)";
+
+/// Every held file, for a first pull or a changed scope.
+const HELD_OUTSIDE_BY_HELD: &str = "SELECT x.doc_id
+     FROM device_docs x LEFT JOIN docs d ON d.id = x.doc_id LEFT JOIN orgs o ON o.id = d.org_id
+     WHERE x.device_id = ?1 AND (?2 OR d.org_seq IS NULL OR d.org_seq > ?3)
+       AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)";
+
+fn held_outside_scope_by(
+    conn: &Connection,
+    device_id: &str,
+    cursor: i64,
+    scope_changed: bool,
+    lo: &str,
+    hi: &str,
+    by_placing: bool,
+) -> Result<Vec<DocId>> {
+    let sql = if by_placing {
+        HELD_OUTSIDE_BY_PLACING
     } else {
-        "SELECT d.id FROM docs d JOIN device_docs x ON x.doc_id = d.id AND x.device_id = ?1
-         LEFT JOIN orgs o ON o.id = d.org_id
-         WHERE NOT ?2 AND d.org_seq > ?3
-           AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)"
+        HELD_OUTSIDE_BY_HELD
     };
     conn.prepare_cached(sql)?
         .query_map(params![device_id, scope_changed, cursor, lo, hi], |r| {
@@ -562,6 +612,103 @@ mod tests {
             hash,
             actor: "ab".into(),
             bytes: vec![n as u8; 3],
+        }
+    }
+
+    /// File `i`'s id.
+    fn file(i: u32) -> String {
+        format!("{i:032x}")
+    }
+
+    /// Files of two organisations (`/o/`, and `/p/` for every fifth), one change each,
+    /// all held by `dev`; after the returned position, files 3, 20 and 148 leave `/o/` for
+    /// `/p/`, files 4 and 9 (with their older history) come into `/o/`, and new files are
+    /// logged in both.
+    fn files_that_move_after_a_cursor() -> (Store, i64) {
+        let store = store_with_file(&file(0));
+        let conn = store.conn();
+        let org = shared::api::Org {
+            id: "p".into(),
+            parent_id: None,
+            name: "Đảng bộ khác".into(),
+            kind: "district".into(),
+            sector: String::new(),
+            grassroots: false,
+        };
+        crate::db::orgs::upsert(&conn, &org, "/p/").unwrap();
+        let log = |i: u32| {
+            let (id, org) = (file(i), if i % 5 == 4 { "p" } else { "o" });
+            if i > 0 {
+                insert_doc(&conn, &id, org, 1).unwrap();
+            }
+            let seq = append_changes(&conn, &id, &[change(i)], 1)
+                .unwrap()
+                .unwrap();
+            place_doc(&conn, &id, org, seq, 1).unwrap();
+            seq
+        };
+        for i in 0..150 {
+            log(i);
+        }
+        let cursor = log(150);
+        for (i, to) in [(3, "p"), (20, "p"), (148, "p"), (4, "o"), (9, "o")] {
+            let pos = next_feed_position(&conn).unwrap();
+            place_doc(&conn, &file(i), to, pos, 2).unwrap();
+        }
+        log(151);
+        log(152);
+        let held: Vec<String> = (0..150).map(file).collect();
+        hold_docs(&conn, "dev", held.iter().map(String::as_str)).unwrap();
+        drop(conn);
+        (store, cursor)
+    }
+
+    #[test]
+    fn a_pull_finds_moved_files_through_their_placing_position_with_the_same_answer() {
+        let (store, cursor) = files_that_move_after_a_cursor();
+        let conn = store.conn();
+        let (lo, hi) = ("/o/", "/o0");
+        for at in [1, cursor / 2, cursor, cursor + 3, cursor + 100] {
+            let entered = |by_placing| {
+                entered_scope_changes_by(&conn, at, lo, hi, false, "dev", by_placing)
+                    .unwrap()
+                    .map(|r| r.unwrap().0)
+                    .collect::<Vec<_>>()
+            };
+            let left = |by_placing| {
+                let mut ids: Vec<String> =
+                    held_outside_scope_by(&conn, "dev", at, false, lo, hi, by_placing)
+                        .unwrap()
+                        .into_iter()
+                        .map(String::from)
+                        .collect();
+                ids.sort();
+                ids
+            };
+            assert_eq!(entered(true), entered(false), "entered after {at}");
+            assert_eq!(left(true), left(false), "left after {at}");
+            if at == cursor {
+                assert_eq!(entered(true), [file(4), file(9)], "their older history");
+                assert_eq!(left(true), [file(3), file(20), file(148)]);
+            }
+        }
+        // The placing position's index is where each pull's search starts, so a pull
+        // reads the files placed since its cursor, not the whole scope or every held file.
+        let sqlite = conn.sqlite().unwrap();
+        for sql in [ENTERED_BY_PLACING, HELD_OUTSIDE_BY_PLACING] {
+            let mut explain = sqlite
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap();
+            let nulls = vec![rusqlite::types::Null; explain.parameter_count()];
+            let plan: Vec<String> = explain
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert!(
+                plan[0].contains("USING INDEX docs_org_seq (org_seq>?)"),
+                "{plan:?}"
+            );
         }
     }
 
