@@ -209,7 +209,7 @@ pub fn write_merged(
         m.doc_id.as_str(),
         &m.case.org_id,
         m.old_org.as_deref(),
-        &m.new,
+        &mut m.new,
     )?;
     write_views(conn, m, pusher.username)
 }
@@ -236,21 +236,22 @@ fn append_changes(
     id: &str,
     org_id: &str,
     old_org: Option<&str>,
-    changes: &[Change],
+    changes: &mut [Change],
 ) -> crate::db::Result<()> {
     let now = now_secs();
     if old_org.is_none() {
         docs::insert_doc(conn, id, org_id, now)?;
     }
     let rows: Vec<docs::ChangeRow> = changes
-        .iter()
+        .iter_mut()
         .map(|c| docs::ChangeRow {
             hash: c.hash().0,
             actor: c.actor_id().to_hex_string(),
             // Automerge's compressed form of the change (its own deflate chunk, above
             // 256 bytes): about half the disk, the same change and hash; devices receive
-            // it as it is stored and inflate it with the usual caps.
-            bytes: c.clone().bytes().into_owned(),
+            // it as it is stored and inflate it with the usual caps. A merge made it
+            // before taking the writer (`merge::merge`), and the change keeps it.
+            bytes: c.bytes().into_owned(),
         })
         .collect();
     let seq = docs::append_changes(conn, id, &rows, now)?.unwrap_or(0);
@@ -1167,7 +1168,7 @@ pub fn store_server_changes(
     actor_user: &str,
     today: Date,
 ) -> crate::db::Result<()> {
-    let changes = doc.get_changes(since);
+    let mut changes = doc.get_changes(since);
     let (case, review) = doc::read_parts(doc).map_err(|e| corrupt(id.as_str(), e))?;
     let old_org = docs::doc_org(conn, id.as_str())?;
     append_changes(
@@ -1175,7 +1176,7 @@ pub fn store_server_changes(
         id.as_str(),
         &case.org_id,
         old_org.as_deref(),
-        &changes,
+        &mut changes,
     )?;
     refresh_views(
         conn,
