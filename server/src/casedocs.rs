@@ -789,7 +789,10 @@ pub fn pull_read(
     };
     // Files that entered the scope after the cursor (moved in, or the account's scope
     // grew): their older history first.
-    for row in docs::entered_scope_changes(conn, cursor_i, &lo, &hi, scope_changed, device)? {
+    let by_placing = docs::by_placing(cursor_i, scope_changed);
+    for row in
+        docs::entered_scope_changes(conn, cursor_i, &lo, &hi, scope_changed, device, by_placing)?
+    {
         let (d, h, b) = row?;
         bytes += push(d, h, b, &mut docs);
     }
@@ -827,7 +830,16 @@ fn removed_since(
     scope_changed: bool,
 ) -> crate::db::Result<Vec<DocId>> {
     let (lo, hi) = scope_range(feed.scope_path);
-    docs::held_outside_scope(conn, feed.device_id, cursor, scope_changed, &lo, &hi)
+    let by_placing = docs::by_placing(cursor, scope_changed);
+    docs::held_outside_scope(
+        conn,
+        feed.device_id,
+        cursor,
+        scope_changed,
+        &lo,
+        &hi,
+        by_placing,
+    )
 }
 
 /// The names of a summary's fields, in the order [`stored_summary`] writes their values.

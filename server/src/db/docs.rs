@@ -288,19 +288,11 @@ pub fn kept_summary(conn: &Connection, id: &str) -> Result<Option<KeptSummary>> 
         .optional()
 }
 
-/// The whole logs of files of the scope range `lo..hi` that entered it after feed
-/// position `cursor` (or, when the scope changed, that the device does not hold), up to
-/// that position: `(doc_id, hash, bytes)` in file and log order.
-pub fn entered_scope_changes(
-    conn: &Connection,
-    cursor: i64,
-    lo: &str,
-    hi: &str,
-    scope_changed: bool,
-    device_id: &str,
-) -> Result<Rows<LoggedChange>> {
-    let by_placing = !scope_changed && cursor > 0;
-    entered_scope_changes_by(conn, cursor, lo, hi, scope_changed, device_id, by_placing)
+/// Whether a pull finds the files placed since its cursor through the index on the
+/// placing position ([`ENTERED_BY_PLACING`]): always, but for a first pull or a changed
+/// scope, which must read the whole scope.
+pub fn by_placing(cursor: i64, scope_changed: bool) -> bool {
+    !scope_changed && cursor > 0
 }
 
 /// Files placed after the cursor, found through the index on the placing position: at
@@ -322,7 +314,11 @@ const ENTERED_BY_SCOPE: &str = "SELECT c.doc_id, c.hash, c.bytes
             SELECT 1 FROM device_docs x WHERE x.device_id = ?5 AND x.doc_id = d.id)))
      ORDER BY c.doc_id, c.seq";
 
-fn entered_scope_changes_by(
+/// The whole logs of files of the scope range `lo..hi` that entered it after feed
+/// position `cursor` (or, when the scope changed, that the device does not hold), up to
+/// that position: `(doc_id, hash, bytes)` in file and log order. `by_placing` as
+/// [`by_placing`] tells.
+pub fn entered_scope_changes(
     conn: &Connection,
     cursor: i64,
     lo: &str,
@@ -371,21 +367,6 @@ pub fn feed_changes(
     })
 }
 
-/// Files a device holds that are not in the scope range `lo..hi`: those placed after
-/// `cursor`, or all of them when `scope_changed` or `cursor` is 0.
-pub fn held_outside_scope(
-    conn: &Connection,
-    device_id: &str,
-    cursor: i64,
-    scope_changed: bool,
-    lo: &str,
-    hi: &str,
-) -> Result<Vec<DocId>> {
-    // Unless the scope changed, only files placed after the cursor can have left it.
-    let by_placing = !scope_changed && cursor > 0;
-    held_outside_scope_by(conn, device_id, cursor, scope_changed, lo, hi, by_placing)
-}
-
 /// Held files placed after the cursor, found as [`ENTERED_BY_PLACING`] finds them,
 /// without reading every file the device holds.
 const HELD_OUTSIDE_BY_PLACING: &str = "SELECT d.id
@@ -399,7 +380,10 @@ const HELD_OUTSIDE_BY_HELD: &str = "SELECT x.doc_id
      WHERE x.device_id = ?1 AND (?2 OR d.org_seq IS NULL OR d.org_seq > ?3)
        AND NOT (COALESCE(o.path, '') >= ?4 AND COALESCE(o.path, '') < ?5)";
 
-fn held_outside_scope_by(
+/// Files a device holds that are not in the scope range `lo..hi`: those placed after
+/// `cursor`, or all of them when `scope_changed` or `cursor` is 0 (`by_placing` as
+/// [`by_placing`] tells).
+pub fn held_outside_scope(
     conn: &Connection,
     device_id: &str,
     cursor: i64,
@@ -670,14 +654,14 @@ mod tests {
         let (lo, hi) = ("/o/", "/o0");
         for at in [1, cursor / 2, cursor, cursor + 3, cursor + 100] {
             let entered = |by_placing| {
-                entered_scope_changes_by(&conn, at, lo, hi, false, "dev", by_placing)
+                entered_scope_changes(&conn, at, lo, hi, false, "dev", by_placing)
                     .unwrap()
                     .map(|r| r.unwrap().0)
                     .collect::<Vec<_>>()
             };
             let left = |by_placing| {
                 let mut ids: Vec<String> =
-                    held_outside_scope_by(&conn, "dev", at, false, lo, hi, by_placing)
+                    held_outside_scope(&conn, "dev", at, false, lo, hi, by_placing)
                         .unwrap()
                         .into_iter()
                         .map(String::from)
