@@ -28,6 +28,16 @@ test('an edit in one tab shows in the others within a second; sign-out in one si
     await waitFieldValue(b, 'person.residence_unit', 'Kiến Thụy, Hải Phòng', 1000);
     const seen = Date.now() - t;
     assert.ok(seen < 1000, `shown in the other tab after ${seen} ms`);
+    // Text being typed is not wiped by an edit that arrives meanwhile: the other tab's
+    // edit shows in its own field, the typed text stays, and leaving the field saves it.
+    await a.fill('[data-path="person.ethnicity"]', 'Mường');
+    await setField(b, 'person.religion', 'Phật giáo');
+    await waitFieldValue(a, 'person.religion', 'Phật giáo', 2000);
+    assert.equal(await a.inputValue('[data-path="person.ethnicity"]'), 'Mường');
+    assert.equal(await a.evaluate(() => document.activeElement?.dataset.path), 'person.ethnicity');
+    await a.press('[data-path="person.ethnicity"]', 'Tab');
+    await waitFieldValue(b, 'person.ethnicity', 'Mường', 2000);
+    assert.equal(await a.inputValue('[data-path="person.religion"]'), 'Phật giáo');
     // The third tab, on the list, sees the file changed as well, and the edit reaches
     // the server through whichever tab syncs.
     await c.click('button.sync-now');

@@ -16,6 +16,7 @@ use serde_json::Value as Json;
 use shared::date::Date;
 use shared::rules::Severity;
 use shared::sync::DocId;
+use wasm_bindgen::JsValue;
 
 use crate::device::input::parse_count;
 use crate::i18n::{bilingual, parse_vn_date, show_time, tr, tr_s};
@@ -48,6 +49,50 @@ pub fn value_display(kind: Kind, v: &Json) -> String {
         (_, Json::Bool(true)) => tr("Có", "Yes").to_string(),
         (_, Json::Bool(false)) => tr("Không", "No").to_string(),
         (k, v) => value_text(k, Some(v)),
+    }
+}
+
+/// What a text input shows, kept from wiping what the cadre is typing.
+///
+/// Typed text is read when the input changes (blur or Enter). Until then it lives only
+/// in the element, while the saved value it shows can change at any moment: another
+/// tab's edit, a sync's answer, a pull. Writing the saved value into the element then
+/// would throw the typed text away. So while the input has focus and holds text it did
+/// not get from here, it keeps that text. The change event then saves it as any edit,
+/// made after the value that came in meanwhile.
+#[derive(Clone, Copy)]
+struct Typing {
+    input: NodeRef<leptos::html::Input>,
+    /// The text last written into the element, or last read from it.
+    settled: StoredValue<String>,
+}
+
+impl Typing {
+    fn new() -> Self {
+        Typing {
+            input: NodeRef::new(),
+            settled: StoredValue::new(String::new()),
+        }
+    }
+
+    /// The text to write into the element, given the value it should show.
+    fn shown(self, value: String) -> String {
+        if let Some(el) = self.input.get_untracked() {
+            let focused = document()
+                .active_element()
+                .is_some_and(|a| AsRef::<JsValue>::as_ref(&a) == AsRef::<JsValue>::as_ref(&el));
+            let text = el.value();
+            if focused && self.settled.with_value(|s| *s != text) {
+                return text;
+            }
+        }
+        self.settled.set_value(value.clone());
+        value
+    }
+
+    /// The element's text was read (saved, or kept as a draft).
+    fn committed(self, text: &str) {
+        self.settled.set_value(text.to_string());
     }
 }
 
@@ -87,11 +132,13 @@ pub fn FieldInput(
         let id = id.clone();
         move |value: Json| edit_and_save(&id, &path, value)
     };
+    let typing = Typing::new();
     // Reads typed text: a valid value is saved, a refused one kept as a draft.
     let typed = {
         let key = key.clone();
         let save = save.clone();
         move |text: String| {
+            typing.committed(&text);
             let t = text.trim();
             let value = match kind {
                 Kind::Date if t.is_empty() => Ok(Json::Null),
@@ -115,7 +162,7 @@ pub fn FieldInput(
     let shown = {
         let draft = draft.clone();
         let current = current.clone();
-        move || draft().unwrap_or_else(|| value_text(kind, current().as_ref()))
+        move || typing.shown(draft().unwrap_or_else(|| value_text(kind, current().as_ref())))
     };
     let has_error = {
         let error = error.clone();
@@ -165,7 +212,7 @@ pub fn FieldInput(
                     }
                 }
             };
-            let typing = move || picked().is_empty();
+            let other_class = move || picked().is_empty();
             let name_attr = path.to_string();
             view! {
                 <select name="awareness_class.class_id" data-path="awareness_class.class_id"
@@ -180,9 +227,9 @@ pub fn FieldInput(
                         view! { <option value=c.id.clone()>{label}</option> }
                     }).collect_view()}
                 </select>
-                <Show when=typing>
+                <Show when=other_class>
                     <input type="text" name=name_attr.clone() data-path=name_attr.clone()
-                        prop:value=shown.clone()
+                        node_ref=typing.input prop:value=shown.clone()
                         on:change={
                             let typed = typed.clone();
                             move |ev| typed(event_target_value(&ev))
@@ -195,7 +242,7 @@ pub fn FieldInput(
             let typed = typed.clone();
             view! {
                 <input type="text" name=path.to_string() data-path=path.to_string()
-                    prop:value=shown.clone()
+                    node_ref=typing.input prop:value=shown.clone()
                     on:change=move |ev| typed(event_target_value(&ev))/>
             }
             .into_any()
@@ -205,7 +252,7 @@ pub fn FieldInput(
             view! {
                 <input type="text" inputmode="numeric" placeholder="dd/mm/yyyy" autocomplete="off"
                     name=path.to_string() data-path=path.to_string() class:invalid=has_error.clone()
-                    prop:value=shown.clone()
+                    node_ref=typing.input prop:value=shown.clone()
                     on:change=move |ev| typed(event_target_value(&ev))/>
             }
             .into_any()
@@ -215,7 +262,7 @@ pub fn FieldInput(
             view! {
                 <input type="text" inputmode="numeric" autocomplete="off" class="num"
                     name=path.to_string() data-path=path.to_string() class:invalid=has_error.clone()
-                    prop:value=shown.clone()
+                    node_ref=typing.input prop:value=shown.clone()
                     on:change=move |ev| typed(event_target_value(&ev))/>
             }
             .into_any()
