@@ -32,6 +32,7 @@ use crate::db::{
 };
 use crate::error::{AppError, AppResult};
 use crate::extract::Admin;
+use crate::office::office;
 use crate::targets;
 use crate::{AppState, blocking};
 
@@ -634,7 +635,7 @@ async fn list_devices(
     _: Admin,
 ) -> AppResult<Json<Vec<DeviceRow>>> {
     let store = state.store.clone();
-    blocking(move || {
+    office(move || {
         let rows = db_accounts::all_devices(&store.read())?;
         Ok(Json(rows))
     })
@@ -653,5 +654,5 @@ async fn revoke(
 
 async fn stats_route(State(state): State<Arc<AppState>>, _: Admin) -> AppResult<Json<Stats>> {
     let store = state.store.clone();
-    Ok(Json(blocking(move || stats(&store)).await?))
+    Ok(Json(office(move || stats(&store)).await?))
 }

@@ -28,6 +28,7 @@ use crate::casedocs::{self, RulesConfig, scope_range};
 use crate::db::store::Store;
 use crate::error::{AppError, AppResult};
 use crate::extract::{AppJson, AppQuery, Reviewer};
+use crate::office::office;
 use crate::review::write_as_reviewer;
 use crate::{AppState, admin, blocking};
 
@@ -483,7 +484,7 @@ async fn api_list(
     AppQuery(q): AppQuery<ListQuery>,
 ) -> AppResult<Json<Vec<Pair>>> {
     let store = state.store.clone();
-    blocking(move || Ok(Json(list_for(&store, &caller, &q)?))).await
+    office(move || Ok(Json(list_for(&store, &caller, &q)?))).await
 }
 
 async fn api_compare(
@@ -492,7 +493,7 @@ async fn api_compare(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Comparison>> {
     let store = state.store.clone();
-    blocking(move || {
+    office(move || {
         let conn = store.read();
         Ok(Json(compare(&conn, &caller, id)?))
     })

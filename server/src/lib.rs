@@ -46,6 +46,7 @@ pub mod fuzzing;
 pub mod handoff;
 pub mod members;
 pub mod merge;
+pub mod office;
 pub mod orgtree;
 pub mod reports;
 pub mod review;

@@ -23,6 +23,7 @@ use crate::db::store::Store;
 use crate::error::{AppError, AppResult};
 use crate::export::{self, Cell, ExportFormat, Sheet};
 use crate::extract::{AppJson, AppQuery, Reviewer};
+use crate::office::office;
 use crate::reports::{self, CaseFilter, CaseRow, FilterForm, OrgIndex};
 use crate::{AppState, blocking};
 
@@ -147,7 +148,7 @@ async fn list_conflicts(
     AppQuery(q): AppQuery<ConflictQuery>,
 ) -> AppResult<Json<Vec<ConflictRow>>> {
     let store = state.store.clone();
-    blocking(move || {
+    office(move || {
         let conn = store.read();
         Ok(Json(conflicts(
             &conn,
@@ -273,7 +274,7 @@ async fn case_detail(
 ) -> AppResult<Json<CaseDetail>> {
     let store = state.store.clone();
     let rules = state.rules();
-    blocking(move || {
+    office(move || {
         let conn = store.read();
         Ok(Json(case_detail_of(
             &conn,
@@ -462,7 +463,7 @@ async fn case_history(
     let offset = number("offset", &q.offset, 0, i64::MAX)? as usize;
     let limit = number("limit", &q.limit, 500, 1000)? as usize;
     let store = state.store.clone();
-    let (total, rows) = blocking(move || {
+    let (total, rows) = office(move || {
         history_of(
             &store,
             &caller,
@@ -559,7 +560,7 @@ async fn list_cases(
     let limit = number("limit", &q.limit, 1000, 1_000_000)? as usize;
     let offset = number("offset", &q.offset, 0, i64::MAX)? as usize;
     let filter = q.case_filter()?;
-    blocking(move || {
+    office(move || {
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         let rows = reports::cases(&conn, &orgs, &caller, &filter, today_vn())?;
@@ -580,7 +581,7 @@ async fn dashboard(
     let store = state.store.clone();
     let years = q.years_without()?;
     let filter = q.case_filter()?;
-    blocking(move || {
+    office(move || {
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         Ok(Json(reports::dashboard(
@@ -602,7 +603,7 @@ async fn list_findings(
 ) -> AppResult<Json<Vec<reports::FindingRow>>> {
     let store = state.store.clone();
     let filter = q.case_filter()?;
-    blocking(move || {
+    office(move || {
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         Ok(Json(reports::findings(
@@ -624,7 +625,7 @@ async fn list_deadlines(
     let store = state.store.clone();
     let days = q.days()?;
     let filter = q.case_filter()?;
-    blocking(move || {
+    office(move || {
         let conn = store.read();
         let orgs = OrgIndex::load(&conn)?;
         Ok(Json(reports::deadlines(
@@ -816,7 +817,7 @@ async fn export(
 ) -> AppResult<axum::response::Response> {
     let store = state.store.clone();
     let filter = q.case_filter()?;
-    blocking(move || {
+    office(move || {
         if report == "case-files" {
             let path = {
                 let conn = store.read();

@@ -22,7 +22,7 @@ use shared::rules::RuleSettings;
 use maud::{Markup, html};
 
 use super::{PageForm, PageQuery};
-use super::{Reviewer, error_page, format_time, page, run_page};
+use super::{Reviewer, error_page, format_time, page, run_form, run_page};
 use crate::AppState;
 use crate::administration as ops;
 use crate::auth::Role;
@@ -181,7 +181,7 @@ pub async fn on_form(
         return resp;
     }
     let lang = a.lang;
-    run_page(lang, move || work(a)).await
+    run_form(lang, move || work(a)).await
 }
 
 pub fn admin_page(a: &Reviewer, title: &str, active: &str, body: Markup) -> Response {
@@ -892,7 +892,7 @@ async fn save_settings(
     }
     let state2 = state.clone();
     let lang = a.lang;
-    run_page(lang, move || {
+    run_form(lang, move || {
         let field = |k: &str| field(&form, k);
         let effective = parse_date(&field("effective"), "Áp dụng từ", "In force from")?;
         let mut json = serde_json::to_value(state2.rules().settings).unwrap_or_default();

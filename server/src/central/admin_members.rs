@@ -10,8 +10,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::admin::{Admin, admin_page, notice, on_form, scope_root};
-use super::run_page;
 use super::{PageForm, PageQuery};
+use super::{run_form, run_page};
 use crate::AppState;
 use crate::members::{self, MemberRow};
 use crate::reports::{OrgIndex, url_encode};
@@ -122,7 +122,7 @@ pub async fn upload(
     };
     let store = state.store.clone();
     let lang = a.lang;
-    run_page(lang, move || {
+    run_form(lang, move || {
         let l = a.lang;
         let result = members::preview(&store, &admin, &bytes)?;
         let h = match result {

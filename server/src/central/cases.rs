@@ -15,7 +15,8 @@ use maud::{Markup, html};
 
 use super::{PageForm, PageQuery};
 use super::{
-    Reviewer, date, error_page, export_links, format_time, org_options, page, present, run_page,
+    Reviewer, date, error_page, export_links, format_time, org_options, page, present, run_form,
+    run_page,
 };
 use crate::AppState;
 use crate::casedocs::today_vn;
@@ -615,7 +616,7 @@ pub async fn return_case(
     } else {
         format!("/central/cases/{}", url_encode(&id))
     };
-    run_page(lang, move || {
+    run_form(lang, move || {
         review::return_to_cadre(
             &store,
             &rules,

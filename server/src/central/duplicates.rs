@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use super::{PageForm, PageQuery};
-use super::{Reviewer, format_time, org_options, page, run_page, value_text};
+use super::{Reviewer, format_time, org_options, page, run_form, run_page, value_text};
 use crate::AppState;
 use crate::duplicates::{self, ListQuery, MergeRequest, Pair};
 use crate::error::AppError;
@@ -233,7 +233,7 @@ pub async fn merge(
     let store = state.store.clone();
     let rules = state.rules();
     let lang = r.lang;
-    run_page(lang, move || {
+    run_form(lang, move || {
         let survivor = duplicates::merge(&store, &rules, &r.caller, id, &req)?;
         Ok(Redirect::to(&format!(
             "/central/cases/{}?merged=1",
@@ -260,7 +260,7 @@ pub async fn dismiss(
     }
     let store = state.store.clone();
     let lang = r.lang;
-    run_page(lang, move || {
+    run_form(lang, move || {
         duplicates::dismiss(&store, &r.caller, id)?;
         Ok(Redirect::to("/central/duplicates?dismissed=1").into_response())
     })

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use maud::{Markup, html};
 
 use super::PageQuery;
-use super::{Reviewer, page, run_page};
+use super::{Reviewer, page, run_form};
 use crate::AppState;
 use crate::error::AppError;
 use crate::handoff;
@@ -65,7 +65,7 @@ pub async fn upload(
         Err(page) => return page,
     };
     let lang = r.lang;
-    run_page(lang, move || {
+    run_form(lang, move || {
         let l = r.lang;
         let title = l.t("Nhận tệp bàn giao", "Receive a hand-off file");
         let result = match handoff::apply(&state, &r.caller, &bytes) {

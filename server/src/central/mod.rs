@@ -39,6 +39,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{self, Caller, Role, SESSION_COOKIE};
 use crate::error::{AppError, AppResult};
+use crate::office::office;
 use crate::{AppState, blocking};
 use shared::api::ErrorCode;
 
@@ -544,7 +545,7 @@ async fn change_password(
     }
     let lang = r.lang;
     let next = safe_next(f.next.as_deref());
-    run_page(lang, move || {
+    run_form(lang, move || {
         if f.new != f.repeat {
             return Err(AppError::bad_request(
                 ErrorCode::PasswordsDiffer,
@@ -586,12 +587,26 @@ pub fn calendar_warning(l: Lang, years: &[i32]) -> Markup {
     }
 }
 
-/// Runs blocking page work and renders its error, if any, as a page.
+/// Runs a page's reads on the office's threads of lower priority (see
+/// [`crate::office`]) and renders its error, if any, as a page. The work must not write.
 pub async fn run_page(
     lang: Lang,
     f: impl FnOnce() -> Result<Response, AppError> + Send + 'static,
 ) -> Response {
-    match blocking(f).await {
+    shown(lang, office(f).await)
+}
+
+/// Runs a form's work, which may write, on tokio's blocking pool and renders its error,
+/// if any, as a page.
+pub async fn run_form(
+    lang: Lang,
+    f: impl FnOnce() -> Result<Response, AppError> + Send + 'static,
+) -> Response {
+    shown(lang, blocking(f).await)
+}
+
+fn shown(lang: Lang, answer: Result<Response, AppError>) -> Response {
+    match answer {
         Ok(r) => r,
         Err(e) => error_page(lang, &e),
     }

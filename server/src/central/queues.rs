@@ -16,7 +16,9 @@ use super::cases::return_form;
 use super::{PageForm, PageQuery};
 use maud::html;
 
-use super::{Reviewer, date, export_links, format_time, org_options, page, present, run_page};
+use super::{
+    Reviewer, date, export_links, format_time, org_options, page, present, run_form, run_page,
+};
 use crate::AppState;
 use crate::casedocs::today_vn;
 use crate::error::AppError;
@@ -244,7 +246,7 @@ pub async fn resolve(
     let store = state.store.clone();
     let rules = state.rules();
     let lang = r.lang;
-    run_page(lang, move || {
+    run_form(lang, move || {
         let value = if form.choice == "__new__" {
             let like: Vec<Value> = {
                 let conn = store.conn();

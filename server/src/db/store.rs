@@ -398,6 +398,10 @@ impl Store {
     }
 
     fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        debug_assert!(
+            !crate::office::on_office_thread(),
+            "the writer taken from an office read thread of low priority"
+        );
         self.waiting.fetch_add(1, Ordering::SeqCst);
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions
         // roll back on drop), so a poisoned lock is safe to reuse.
