@@ -157,9 +157,24 @@ pub fn decode_push(push: &DocChanges, limits: &Limits) -> Result<Vec<Change>, Re
             },
         ));
     }
+    // Each change's operations are counted as it is decoded, so a push over the limit
+    // is refused after decoding at most the limit's worth of them.
+    let mut ops = 0usize;
     push.changes
         .iter()
-        .map(|c| limits::decode_change(&c.0, limits).map_err(|e| over_limit(id, &e)))
+        .map(|c| {
+            let change = limits::decode_change(&c.0, limits).map_err(|e| over_limit(id, &e))?;
+            ops += change.len();
+            if ops > limits.max_ops_per_push {
+                return Err(over_limit(
+                    id,
+                    &LimitError::PushOps {
+                        limit: limits.max_ops_per_push,
+                    },
+                ));
+            }
+            Ok(change)
+        })
         .collect()
 }
 
@@ -366,6 +381,54 @@ mod tests {
             doc_id: DocId::try_from(id.to_string()).unwrap(),
             changes: changes.iter().map(|c| ChangeBytes(c.to_vec())).collect(),
         }
+    }
+
+    /// A push whose changes pack thousands of operations into a few bytes each (runs of
+    /// list insertions) is refused once its operations pass the limit, before any is
+    /// applied; at the limit it decodes.
+    #[test]
+    fn a_push_of_operations_packed_into_few_bytes_is_refused_past_the_limit() {
+        use automerge::transaction::Transactable as _;
+        let limits = Limits::default();
+        let per_change = limits.max_ops_per_change;
+        let mut d = automerge::AutoCommit::new();
+        let list = d
+            .put_object(automerge::ROOT, "l", automerge::ObjType::List)
+            .unwrap();
+        d.commit();
+        let n = limits.max_ops_per_push / per_change;
+        for i in 0..=n {
+            let nulls = vec![automerge::ScalarValue::Null; per_change];
+            d.splice(&list, i * per_change, 0, nulls.into_iter())
+                .unwrap();
+            d.commit();
+        }
+        let changes: Vec<Vec<u8>> = d
+            .get_changes(&[])
+            .iter()
+            .skip(1)
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        let bytes: usize = changes.iter().map(Vec::len).sum();
+        assert!(
+            bytes < 64 * 1024,
+            "{} operations in {bytes} bytes",
+            (n + 1) * per_change
+        );
+        let id = "000000000000000000000000000000c3";
+        let refs: Vec<&[u8]> = changes.iter().map(Vec::as_slice).collect();
+        let over = decode_push(&entry(id, &refs), &limits).unwrap_err();
+        assert_eq!(over.code, RejectionCode::LimitExceeded);
+        assert!(
+            over.message_vi
+                .contains("Quá nhiều thao tác trong một lần gửi")
+        );
+        assert!(over.message_en.contains("too many operations in one push"));
+        let at_limit = decode_push(&entry(id, &refs[..n]), &limits).unwrap();
+        assert_eq!(
+            at_limit.iter().map(Change::len).sum::<usize>(),
+            n * per_change
+        );
     }
 
     #[test]

@@ -30,6 +30,11 @@ pub struct Limits {
     pub max_doc_bytes: usize,
     /// Changes pushed for one document in one request.
     pub max_changes_per_push: usize,
+    /// Operations in all the changes pushed for one document in one request. A change's
+    /// columns can hold thousands of operations in a few bytes (a run of list
+    /// insertions), so the byte limits alone do not bound the work and memory of
+    /// applying a push.
+    pub max_ops_per_push: usize,
     /// Documents pushed in one request.
     pub max_docs_per_request: usize,
     /// Fields with concurrent values in one document.
@@ -46,6 +51,7 @@ impl Default for Limits {
             max_nodes: 50_000,
             max_doc_bytes: 4 * 1024 * 1024,
             max_changes_per_push: 10_000,
+            max_ops_per_push: 200_000,
             max_docs_per_request: 5_000,
             max_conflicts_per_doc: 10_000,
         }
@@ -69,6 +75,8 @@ pub enum LimitError {
     DocBytes { size: usize, limit: usize },
     #[error("too many changes in one push: {count} (limit {limit})")]
     Changes { count: usize, limit: usize },
+    #[error("too many operations in one push: more than {limit}")]
+    PushOps { limit: usize },
     #[error("too many fields with concurrent values: {count} (limit {limit})")]
     Conflicts { count: usize, limit: usize },
     #[error("unreadable change: {0}")]
@@ -99,6 +107,9 @@ impl LimitError {
             }
             LimitError::Changes { count, limit } => {
                 format!("Quá nhiều thay đổi trong một lần gửi: {count} (giới hạn {limit}).")
+            }
+            LimitError::PushOps { limit } => {
+                format!("Quá nhiều thao tác trong một lần gửi: hơn {limit}.")
             }
             LimitError::Conflicts { count, limit } => {
                 format!("Quá nhiều trường có giá trị xung đột: {count} (giới hạn {limit}).")
