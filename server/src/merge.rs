@@ -399,8 +399,7 @@ mod tests {
         let n = limits.max_ops_per_push / per_change;
         for i in 0..=n {
             let nulls = vec![automerge::ScalarValue::Null; per_change];
-            d.splice(&list, i * per_change, 0, nulls.into_iter())
-                .unwrap();
+            d.splice(&list, i * per_change, 0, nulls).unwrap();
             d.commit();
         }
         let changes: Vec<Vec<u8>> = d
