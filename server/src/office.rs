@@ -11,8 +11,8 @@
 //!
 //! Only reads go here. A thread of low priority holding the writer would make every
 //! sync wait on it (priority inversion), so taking the writer from one of these threads
-//! is a bug that debug builds stop on (`Store::conn`); writes run on tokio's blocking
-//! pool ([`crate::blocking`]).
+//! is a bug that debug builds stop on (every way to the store's writer checks it);
+//! writes run on tokio's blocking pool ([`crate::blocking`]).
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -109,15 +109,14 @@ fn lower_priority() {
 #[cfg(not(target_os = "linux"))]
 fn lower_priority() {}
 
-/// This thread's nice value, for the tests.
-#[cfg(target_os = "linux")]
-pub fn current_niceness() -> i32 {
-    rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap_or(0)
-}
-
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+
+    /// This thread's nice value.
+    fn current_niceness() -> i32 {
+        rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap_or(0)
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn office_reads_run_on_threads_of_lower_priority_and_return_their_answer() {
