@@ -265,6 +265,18 @@ pub fn merge(
     })?;
     // Changes whose dependencies are missing wait in Automerge's queue; asking for them by
     // hash would walk a change graph with holes, so ask for the holes instead.
+    // Every operation stays in the history (an insertion after its deletion too): the
+    // count after the merge bounds what loading this document will ever cost.
+    let ops = usize::try_from(doc.stats().num_ops).unwrap_or(usize::MAX);
+    if ops > limits.max_doc_ops {
+        return Err(over_limit(
+            id,
+            &LimitError::DocOps {
+                count: ops,
+                limit: limits.max_doc_ops,
+            },
+        ));
+    }
     if !doc.get_missing_deps(&[]).is_empty() {
         return Err(reject(
             id,
@@ -428,6 +440,93 @@ mod tests {
             at_limit.iter().map(Change::len).sum::<usize>(),
             n * per_change
         );
+    }
+
+    /// Insertions deleted again leave no field and few bytes, push after push; the
+    /// history's operations still grow, and the merge that would take them past the
+    /// limit is refused with both messages.
+    #[test]
+    fn a_history_grown_by_insertions_deleted_again_is_refused_past_the_limit() {
+        use automerge::transaction::Transactable as _;
+        let limits = Limits {
+            max_doc_ops: 30_000,
+            ..Limits::default()
+        };
+        let case = CaseFile {
+            org_id: "phuong-01".into(),
+            ..CaseFile::default()
+        };
+        let mut device = doc::new_case_doc(&case).unwrap();
+        device.commit();
+        let actors: HashSet<String> = [device.get_actor().to_hex_string()].into();
+        let pusher = Pusher {
+            actors: &actors,
+            scope_path: "/",
+            username: "cadre",
+            device_id: "device",
+            may_review: false,
+        };
+        let id = DocId::try_from("000000000000000000000000000000c4".to_string()).unwrap();
+        let today = Date::from_ymd(2026, 12, 2).unwrap();
+        let rules = RulesConfig::default();
+        let first = device.get_changes(&[]);
+        let mut stored = merge(&id, None, first, &pusher, &limits, &rules, today)
+            .unwrap()
+            .unwrap()
+            .doc;
+        let case_obj = device.get(automerge::ROOT, "case").unwrap().unwrap().1;
+        let list = device.get(&case_obj, "introducers").unwrap().unwrap().1;
+        let per_push = 5_000;
+        for round in 1.. {
+            let heads = device.get_heads();
+            device
+                .splice(&list, 0, 0, vec![automerge::ScalarValue::Null; per_push])
+                .unwrap();
+            device.commit();
+            device
+                .splice(
+                    &list,
+                    0,
+                    per_push as isize,
+                    Vec::<automerge::ScalarValue>::new(),
+                )
+                .unwrap();
+            device.commit();
+            let changes: Vec<Change> = device.get_changes(&heads);
+            let bytes: usize = changes.iter().map(|c| c.raw_bytes().len()).sum();
+            assert!(bytes < 1024, "round {round}: {bytes} bytes");
+            let base = Base {
+                doc: stored.clone(),
+                org_id: case.org_id.clone(),
+                bytes: 0,
+            };
+            match merge(&id, Some(base), changes, &pusher, &limits, &rules, today) {
+                Ok(Some(m)) => {
+                    assert_eq!(m.case.introducers.len(), 0);
+                    assert!(round * per_push <= limits.max_doc_ops);
+                    stored = m.doc;
+                }
+                Ok(None) => panic!("round {round}: nothing new"),
+                Err(refused) => {
+                    assert_eq!(refused.code, RejectionCode::LimitExceeded, "{refused:?}");
+                    assert!(
+                        refused
+                            .message_vi
+                            .contains("Lịch sử hồ sơ có quá nhiều thao tác")
+                    );
+                    assert!(
+                        refused
+                            .message_en
+                            .contains("too many operations in the file's history")
+                    );
+                    // Refused within the round that passed the limit, not before.
+                    assert!(round * per_push > limits.max_doc_ops - per_push, "{round}");
+                    assert!(round * per_push <= limits.max_doc_ops + per_push, "{round}");
+                    break;
+                }
+            }
+            assert!(round < 20, "never refused");
+        }
     }
 
     #[test]

@@ -35,6 +35,11 @@ pub struct Limits {
     /// insertions), so the byte limits alone do not bound the work and memory of
     /// applying a push.
     pub max_ops_per_push: usize,
+    /// Operations a document holds over its whole history, once a push is applied. A
+    /// list insertion stays in the history after its deletion, leaving neither a field
+    /// (`max_nodes`) nor many bytes (`max_doc_bytes`), so only this bounds what every
+    /// later load of the document costs.
+    pub max_doc_ops: usize,
     /// Documents pushed in one request.
     pub max_docs_per_request: usize,
     /// Fields with concurrent values in one document.
@@ -52,6 +57,7 @@ impl Default for Limits {
             max_doc_bytes: 4 * 1024 * 1024,
             max_changes_per_push: 10_000,
             max_ops_per_push: 200_000,
+            max_doc_ops: 500_000,
             max_docs_per_request: 5_000,
             max_conflicts_per_doc: 10_000,
         }
@@ -77,6 +83,8 @@ pub enum LimitError {
     Changes { count: usize, limit: usize },
     #[error("too many operations in one push: more than {limit}")]
     PushOps { limit: usize },
+    #[error("too many operations in the file's history: {count} (limit {limit})")]
+    DocOps { count: usize, limit: usize },
     #[error("too many fields with concurrent values: {count} (limit {limit})")]
     Conflicts { count: usize, limit: usize },
     #[error("unreadable change: {0}")]
@@ -110,6 +118,9 @@ impl LimitError {
             }
             LimitError::PushOps { limit } => {
                 format!("Quá nhiều thao tác trong một lần gửi: hơn {limit}.")
+            }
+            LimitError::DocOps { count, limit } => {
+                format!("Lịch sử hồ sơ có quá nhiều thao tác: {count} (giới hạn {limit}).")
             }
             LimitError::Conflicts { count, limit } => {
                 format!("Quá nhiều trường có giá trị xung đột: {count} (giới hạn {limit}).")

@@ -31,6 +31,9 @@ pub struct Store {
     /// The PostgreSQL server's address, to connect again after a lost connection; None
     /// on SQLite.
     postgres: Option<String>,
+    /// Copies the WAL into the database file beside the writer (a file-backed SQLite
+    /// store only).
+    checkpoints: Option<Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -313,6 +316,7 @@ impl Store {
         wal.push("-wal");
         let mut store = Self::setup(conn, Some(PathBuf::from(wal)))?;
         let path = PathBuf::from(path);
+        store.checkpoints = Some(Checkpointer::start(&path)?);
         let mut idle = Vec::with_capacity(readers);
         for _ in 0..readers {
             idle.push(open_reader(&path)?);
@@ -355,6 +359,12 @@ impl Store {
         }
         if wal.is_some() {
             conn.pragma_update(None, "synchronous", "NORMAL")?;
+            // The writer never checkpoints: SQLite would do it inside the commit that
+            // passes 1,000 pages of WAL, copying pages and syncing the database file while
+            // every other write waits. The `Checkpointer` does it on its own connection.
+            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+            // Once a checkpoint lets the WAL start over, its file is cut back to this.
+            conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         }
         Ok(Store {
             conn: Mutex::new(Writer::new(conn.into())),
@@ -367,6 +377,7 @@ impl Store {
             },
             durability: Durability::new(wal),
             postgres: None,
+            checkpoints: None,
         })
     }
 
@@ -605,6 +616,13 @@ impl Store {
         )
     }
 
+    /// Checkpoints the checkpointer has made (always 0 without a WAL file).
+    pub fn checkpoint_count(&self) -> u64 {
+        self.checkpoints
+            .as_ref()
+            .map_or(0, |c| c.shared.made.load(Ordering::Relaxed))
+    }
+
     /// Commits made and WAL syncs done so far: fewer syncs than commits is group commit
     /// at work.
     pub fn durability_counts(&self) -> (u64, u64) {
@@ -680,6 +698,7 @@ impl Store {
             },
             durability: Durability::new(None),
             postgres: Some(url.to_string()),
+            checkpoints: None,
         })
     }
 
@@ -741,6 +760,92 @@ fn open_reader(path: &Path) -> Result<Connection, DbError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn.into())
+}
+
+/// How often the checkpointer looks for new commits to copy into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// The size, in bytes, the WAL file is cut back to when it starts over.
+const WAL_SIZE_LIMIT: i64 = 32 * 1024 * 1024;
+
+/// A thread with its own connection that copies committed WAL pages into the database
+/// file (a passive checkpoint) whenever another connection has committed since its last
+/// look. A passive checkpoint takes no lock a writer or reader waits for: commits go on
+/// appending to the WAL while it copies, and SQLite starts the WAL over at the next
+/// commit once everything in it is copied and no reader needs it.
+struct Checkpointer {
+    shared: std::sync::Arc<CheckpointState>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct CheckpointState {
+    stopped: Mutex<bool>,
+    wake: Condvar,
+    /// Checkpoints made so far.
+    made: AtomicU64,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer, DbError> {
+        let conn = rusqlite::Connection::open(path)?;
+        // A checkpoint syncs the WAL before copying from it, and the database file after.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let shared = std::sync::Arc::new(CheckpointState::default());
+        let state = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(&conn, &state))
+            .map_err(|e| DbError::NotDurable(format!("the checkpoint thread: {e}")))?;
+        Ok(Checkpointer {
+            shared,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        *self
+            .shared
+            .stopped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = true;
+        self.shared.wake.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn checkpoint_loop(conn: &rusqlite::Connection, state: &CheckpointState) {
+    // `data_version` changes when another connection commits.
+    let version = || conn.query_row("PRAGMA data_version", (), |r| r.get::<_, i64>(0));
+    let mut copied = None;
+    loop {
+        {
+            let stopped = state.stopped.lock().unwrap_or_else(|p| p.into_inner());
+            let (stopped, _) = state
+                .wake
+                .wait_timeout_while(stopped, CHECKPOINT_EVERY, |s| !*s)
+                .unwrap_or_else(|p| p.into_inner());
+            if *stopped {
+                return;
+            }
+        }
+        let now = version().ok();
+        if now.is_none() || now == copied {
+            continue;
+        }
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", (), |_| Ok(())) {
+            Ok(()) => {
+                copied = now;
+                state.made.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => tracing::warn!(error = %e, "a checkpoint of the WAL failed"),
+        }
+    }
 }
 
 /// Takes (or gives back) the advisory lock `lock` on PostgreSQL.
@@ -809,6 +914,46 @@ mod tests {
         tx.commit().unwrap();
         drop(w);
         assert_eq!(s.get_setting("k").unwrap().as_deref(), Some("new"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Commits never copy the WAL into the database file themselves (that made the
+    /// commit passing 1,000 pages of WAL sync the database file while every write
+    /// waited); the checkpointer's thread does, soon after, and stops with the store.
+    #[test]
+    fn the_wal_is_copied_into_the_database_file_beside_the_writer() {
+        let (s, dir) = temp_store("checkpoint", 1);
+        let db = dir.join("db.sqlite");
+        let auto: i64 = s
+            .conn()
+            .query_row("PRAGMA wal_autocheckpoint", (), |r| r.get(0))
+            .unwrap();
+        assert_eq!(auto, 0, "the writer checkpoints in its commits");
+        let before = std::fs::metadata(&db).unwrap().len();
+        let made = s.checkpoint_count();
+        let value = "x".repeat(4000);
+        s.grouped(|tx| -> Result<(), DbError> {
+            for i in 0..2000 {
+                tx.execute(
+                    "INSERT INTO settings(key, value) VALUES (?1, ?2)",
+                    (format!("big-{i}"), value.as_str()),
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while s.checkpoint_count() == made
+            || std::fs::metadata(&db).unwrap().len() < before + 8_000_000
+        {
+            assert!(Instant::now() < deadline, "no checkpoint in 20 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(s.get_setting("big-1999").unwrap().as_deref(), Some(&*value));
+        drop(s);
+        let s = Store::open(&db).unwrap();
+        assert_eq!(s.get_setting("big-0").unwrap().as_deref(), Some(&*value));
+        drop(s);
         std::fs::remove_dir_all(&dir).ok();
     }
 
