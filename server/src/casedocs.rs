@@ -204,12 +204,14 @@ pub fn write_merged(
     m: &mut Merged,
     pusher: &Pusher<'_>,
 ) -> crate::db::Result<()> {
+    let stored = std::mem::take(&mut m.stored);
     append_changes(
         conn,
         m.doc_id.as_str(),
         &m.case.org_id,
         m.old_org.as_deref(),
-        &mut m.new,
+        &m.new,
+        stored,
     )?;
     write_views(conn, m, pusher.username)
 }
@@ -231,27 +233,30 @@ pub fn record_push(
 /// Appends new changes to a document's log, creating its row when it is new. A file
 /// entering an organisation (new, or moved) restarts its feed position there, so devices
 /// of the new scope receive its whole history.
+///
+/// `stored` holds each change's stored form ([`shared::limits::stored_form`]): a
+/// compressed chunk above 256 bytes, about half the disk, the same change and hash;
+/// pulls inflate it again (`wire_form`).
 fn append_changes(
     conn: &Connection,
     id: &str,
     org_id: &str,
     old_org: Option<&str>,
-    changes: &mut [Change],
+    changes: &[Change],
+    stored: Vec<Vec<u8>>,
 ) -> crate::db::Result<()> {
     let now = now_secs();
     if old_org.is_none() {
         docs::insert_doc(conn, id, org_id, now)?;
     }
+    debug_assert_eq!(changes.len(), stored.len());
     let rows: Vec<docs::ChangeRow> = changes
-        .iter_mut()
-        .map(|c| docs::ChangeRow {
+        .iter()
+        .zip(stored)
+        .map(|(c, bytes)| docs::ChangeRow {
             hash: c.hash().0,
             actor: c.actor_id().to_hex_string(),
-            // Automerge's compressed form of the change (its own deflate chunk, above
-            // 256 bytes): about half the disk, the same change and hash; devices receive
-            // it as it is stored and inflate it with the usual caps. A merge made it
-            // before taking the writer (`merge::merge`), and the change keeps it.
-            bytes: c.bytes().into_owned(),
+            bytes,
         })
         .collect();
     let seq = docs::append_changes(conn, id, &rows, now)?.unwrap_or(0);
@@ -1180,15 +1185,20 @@ pub fn store_server_changes(
     actor_user: &str,
     today: Date,
 ) -> crate::db::Result<()> {
-    let mut changes = doc.get_changes(since);
+    let changes = doc.get_changes(since);
     let (case, review) = doc::read_parts(doc).map_err(|e| corrupt(id.as_str(), e))?;
     let old_org = docs::doc_org(conn, id.as_str())?;
+    let stored = changes
+        .iter()
+        .map(|c| shared::limits::stored_form(c.raw_bytes()))
+        .collect();
     append_changes(
         conn,
         id.as_str(),
         &case.org_id,
         old_org.as_deref(),
-        &mut changes,
+        &changes,
+        stored,
     )?;
     refresh_views(
         conn,

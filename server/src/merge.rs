@@ -86,6 +86,9 @@ pub struct Merged {
     pub doc: AutoCommit,
     /// Changes not stored before, in causal order.
     pub new: Vec<Change>,
+    /// The form the log stores each of `new` in, in the same order
+    /// ([`limits::stored_form`]).
+    pub stored: Vec<Vec<u8>>,
     pub case: CaseFile,
     pub review: ReviewNote,
     pub eval: Evaluation,
@@ -311,16 +314,16 @@ pub fn merge(
         ));
     }
     let eval = rules.evaluate(&case, today);
-    // The form the log stores (Automerge's compressed bytes) is made now, outside the
-    // writer's lock; each change keeps it for the store to read.
-    let mut new = new;
-    for c in &mut new {
-        c.bytes();
-    }
+    // The form the log stores (compressed) is made now, outside the writer's lock.
+    let stored = new
+        .iter()
+        .map(|c| limits::stored_form(c.raw_bytes()))
+        .collect();
     Ok(Some(Merged {
         doc_id: id.clone(),
         doc,
         new,
+        stored,
         case,
         review,
         eval,
