@@ -729,6 +729,7 @@ impl Connection {
         Ok(Transaction {
             conn: self,
             depth: 0,
+            first_part: false,
             done: false,
         })
     }
@@ -762,8 +763,21 @@ impl Connection {
         Ok(Transaction {
             conn: self,
             depth: 1,
+            first_part: false,
             done: false,
         })
+    }
+
+    /// The first part of the transaction [`Connection::begin`] just opened, while it holds
+    /// nothing else: no savepoint is needed to undo it alone, and SQLite keeps no copy
+    /// of the pages it changes (a savepoint's journal) for it.
+    fn first_part(&mut self) -> Transaction<'_> {
+        Transaction {
+            conn: self,
+            depth: 0,
+            first_part: true,
+            done: false,
+        }
     }
 }
 
@@ -838,6 +852,10 @@ pub struct Transaction<'c> {
     conn: &'c mut Connection,
     /// 0 for the transaction, n for the savepoint `spn` nested n deep.
     depth: u32,
+    /// The first part of a shared transaction, written without a savepoint: its commit
+    /// leaves the transaction open for the store to commit, and undoing it rolls the
+    /// whole transaction back (it holds nothing else).
+    first_part: bool,
     done: bool,
 }
 
@@ -858,6 +876,7 @@ impl Transaction<'_> {
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
         match self.depth {
+            0 if self.first_part => Ok(()),
             0 => {
                 // A write sent without waiting that failed fails the COMMIT here (the
                 // server has rolled the transaction back).
@@ -890,6 +909,7 @@ impl Transaction<'_> {
         Ok(Transaction {
             conn: self.conn,
             depth,
+            first_part: false,
             done: false,
         })
     }

@@ -416,8 +416,19 @@ impl Store {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions
         // roll back on drop), so a poisoned lock is safe to reuse.
-        let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         self.waiting.fetch_sub(1, Ordering::SeqCst);
+        if guard.group.is_some()
+            && guard
+                .conn
+                .sqlite()
+                .is_some_and(rusqlite::Connection::is_autocommit)
+        {
+            // A first part that panicked rolled the shared transaction back with it; the
+            // transaction held nothing else and nobody waits for it.
+            debug_assert!(guard.group.as_ref().is_some_and(|g| g.members == 0));
+            guard.group = None;
+        }
         guard
     }
 
@@ -467,19 +478,37 @@ impl Store {
         if w.group.as_ref().is_some_and(OpenGroup::full) {
             self.close_group(&mut w);
         }
-        if w.group.is_none() {
+        let opened = w.group.is_none();
+        if opened {
             self.open_group(&mut w)?;
         }
         let id = w.group.as_ref().map_or(0, |g| g.id);
-        let done = match w.conn.part() {
-            Ok(mut part) => match f(&mut part) {
+        // The first part of a SQLite transaction needs no savepoint: undoing it is
+        // rolling back the transaction. (On PostgreSQL each part is its own transaction,
+        // which the advisory lock's release must follow.)
+        let first = opened && w.conn.backend() == Backend::Sqlite;
+        let done = if first {
+            let mut part = w.conn.first_part();
+            match f(&mut part) {
                 Ok(v) => part.commit().map(|()| v).map_err(E::from),
                 Err(e) => Err(e),
-            },
-            Err(e) => Err(E::from(e)),
+            }
+        } else {
+            match w.conn.part() {
+                Ok(mut part) => match f(&mut part) {
+                    Ok(v) => part.commit().map(|()| v).map_err(E::from),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(E::from(e)),
+            }
         };
         let value = match done {
             Ok(v) => v,
+            Err(e) if first => {
+                // Rolled back with the transaction, which held nothing else.
+                w.group = None;
+                return Err(e);
+            }
             Err(e) => {
                 // This part is undone (or the transaction with it, when the database
                 // failed): the others' are committed now, or fail with it.
@@ -1159,6 +1188,38 @@ mod tests {
                 assert_eq!(has(&s, &format!("m{i}-{j}")), (i + j) % 3 != 0, "m{i}-{j}");
             }
         }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A part that panics, written first in its transaction and so without a savepoint,
+    /// takes the transaction back with it; the next write opens a new one.
+    #[test]
+    fn a_part_that_panics_leaves_nothing_and_the_next_write_goes_on() {
+        let (s, dir) = temp_store("grouped-panic", 1);
+        for i in 0..3 {
+            let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                s.grouped(|tx| -> Result<(), DbError> {
+                    tx.execute(
+                        "INSERT INTO settings(key, value) VALUES (?1, 'v')",
+                        [format!("lost{i}")],
+                    )?;
+                    panic!("in the middle of a part");
+                })
+            }));
+            assert!(panicked.is_err());
+            s.grouped(|tx| {
+                tx.execute(
+                    "INSERT INTO settings(key, value) VALUES (?1, 'v')",
+                    [format!("after{i}")],
+                )
+            })
+            .unwrap();
+            assert!(!has(&s, &format!("lost{i}")));
+            assert!(has(&s, &format!("after{i}")));
+        }
+        let st = s.durability.state.lock().unwrap();
+        assert_eq!(st.durable, st.committed);
+        drop(st);
         std::fs::remove_dir_all(&dir).ok();
     }
 
