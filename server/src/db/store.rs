@@ -577,6 +577,7 @@ impl Store {
         if w.conn.backend() == Backend::Postgres {
             let _ = advisory_lock(&w.conn, WRITER_LOCK, false);
         }
+        self.top_up_checkpoint(&w.conn);
         if g.members == 0 {
             return;
         }
@@ -593,6 +594,25 @@ impl Store {
             },
         );
         self.groups.closing.notify_all();
+    }
+
+    /// Copies into the database file, on the writer between two transactions, the WAL
+    /// frames the checkpointer has not copied yet, once the WAL has grown past
+    /// [`WAL_TOP_UP_FRAMES`]. With every frame copied when the next transaction begins,
+    /// SQLite starts the WAL over; otherwise it would grow while writes never pause, and
+    /// every read would search a longer WAL index. The checkpointer has copied all but
+    /// the last quarter second's frames, so this copy is short.
+    fn top_up_checkpoint(&self, conn: &Connection) {
+        let Some(c) = &self.checkpoints else {
+            return;
+        };
+        if c.shared.wal_frames.load(Ordering::Relaxed) < WAL_TOP_UP_FRAMES {
+            return;
+        }
+        c.shared.wal_frames.store(0, Ordering::Relaxed);
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", (), |_| Ok(())) {
+            tracing::warn!(error = %e, "a checkpoint of the WAL by the writer failed");
+        }
     }
 
     /// Waits until the shared transaction `id` is committed and durable.
@@ -794,6 +814,10 @@ fn open_reader(path: &Path) -> Result<Connection, DbError> {
 /// How often the checkpointer looks for new commits to copy into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
+/// WAL frames past which the writer finishes the checkpointer's work after a commit,
+/// so that the next transaction starts the WAL over (16 MB of 4 kB pages).
+const WAL_TOP_UP_FRAMES: u64 = 4096;
+
 /// The size, in bytes, the WAL file is cut back to when it starts over.
 const WAL_SIZE_LIMIT: i64 = 32 * 1024 * 1024;
 
@@ -813,6 +837,11 @@ struct CheckpointState {
     wake: Condvar,
     /// Checkpoints made so far.
     made: AtomicU64,
+    /// Frames in the WAL at the last checkpoint: the WAL starts over only when a write
+    /// transaction begins with every frame copied, which a writer that never pauses
+    /// does not meet, so past [`WAL_TOP_UP_FRAMES`] the writer copies the few frames
+    /// left itself (see `Store::close_group`).
+    wal_frames: AtomicU64,
 }
 
 impl Checkpointer {
@@ -867,10 +896,13 @@ fn checkpoint_loop(conn: &rusqlite::Connection, state: &CheckpointState) {
         if now.is_none() || now == copied {
             continue;
         }
-        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", (), |_| Ok(())) {
-            Ok(()) => {
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", (), |r| r.get::<_, i64>(1)) {
+            Ok(frames) => {
                 copied = now;
                 state.made.fetch_add(1, Ordering::Relaxed);
+                state
+                    .wal_frames
+                    .store(u64::try_from(frames).unwrap_or(0), Ordering::Relaxed);
             }
             Err(e) => tracing::warn!(error = %e, "a checkpoint of the WAL failed"),
         }
@@ -983,6 +1015,40 @@ mod tests {
         let s = Store::open(&db).unwrap();
         assert_eq!(s.get_setting("big-0").unwrap().as_deref(), Some(&*value));
         drop(s);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Writes that never pause still let the WAL start over: its file stays near its
+    /// limit instead of holding every page ever written.
+    #[test]
+    fn the_wal_starts_over_while_writes_never_pause() {
+        let (s, dir) = temp_store("wal-restart", 1);
+        let wal = dir.join("db.sqlite-wal");
+        let keys: Vec<String> = (0..500).map(|i| format!("hot-{i}")).collect();
+        // No pause between the writes: the checkpointer copies while they go on.
+        let rounds = 60;
+        for round in 0..rounds {
+            let value = format!("{round:04}").repeat(1000);
+            s.grouped(|tx| -> Result<(), DbError> {
+                for k in &keys {
+                    tx.execute(
+                        "INSERT INTO settings(key, value) VALUES (?1, ?2)
+                         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        (k.as_str(), value.as_str()),
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        }
+        // 60 rounds of 500 pages: about 120 MB of WAL if it never started over.
+        let size = std::fs::metadata(&wal).unwrap().len();
+        assert!(
+            size < (WAL_SIZE_LIMIT as u64) + 24 * 1024 * 1024,
+            "the WAL holds {size} bytes"
+        );
+        let last = format!("{:04}", rounds - 1).repeat(1000);
+        assert_eq!(s.get_setting("hot-499").unwrap(), Some(last));
         std::fs::remove_dir_all(&dir).ok();
     }
 
