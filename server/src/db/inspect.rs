@@ -274,10 +274,20 @@ pub fn integrity_check(conn: &Connection) -> Result<String> {
 
 /// Folds SQLite's write-ahead log into the database file and empties it, so that the
 /// file's size is the data's; PostgreSQL has no such file and is left as it is.
+///
+/// The store's checkpointer may be copying at that moment, which makes SQLite answer
+/// "busy" without waiting: the checkpoint is tried again, for up to ten seconds.
 pub fn checkpoint_wal(conn: &Connection) -> Result<()> {
-    match conn.backend() {
-        Backend::Sqlite => conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)"),
-        Backend::Postgres => Ok(()),
+    if conn.backend() == Backend::Postgres {
+        return Ok(());
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", (), |r| r.get(0))?;
+        if busy == 0 || std::time::Instant::now() > deadline {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 
