@@ -266,8 +266,6 @@ pub fn merge(
             format!("The changes could not be applied: {e}"),
         )
     })?;
-    // Changes whose dependencies are missing wait in Automerge's queue; asking for them by
-    // hash would walk a change graph with holes, so ask for the holes instead.
     // Every operation stays in the history (an insertion after its deletion too): the
     // count after the merge bounds what loading this document will ever cost.
     let ops = usize::try_from(doc.stats().num_ops).unwrap_or(usize::MAX);
@@ -280,6 +278,8 @@ pub fn merge(
             },
         ));
     }
+    // Changes whose dependencies are missing wait in Automerge's queue; asking for them by
+    // hash would walk a change graph with holes, so ask for the holes instead.
     if !doc.get_missing_deps(&[]).is_empty() {
         return Err(reject(
             id,

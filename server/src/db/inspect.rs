@@ -284,8 +284,13 @@ pub fn checkpoint_wal(conn: &Connection) -> Result<()> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", (), |r| r.get(0))?;
-        if busy == 0 || std::time::Instant::now() > deadline {
+        if busy == 0 {
             return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(Error::NotDurable(
+                "the write-ahead log stayed busy: it could not be folded in".into(),
+            ));
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
