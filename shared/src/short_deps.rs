@@ -22,8 +22,6 @@ pub const SHORT: u8 = 0xC5;
 /// Bytes of each dependency's hash that are sent.
 pub const PREFIX: usize = 4;
 
-const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-const CHUNK_CHANGE: u8 = 1;
 /// A prefix that matches several known changes is tried with each; past this many
 /// combinations the change is refused (the device asks for whole hashes).
 const MAX_TRIES: usize = 16;
@@ -45,15 +43,7 @@ pub fn shorten(chunk: &[u8]) -> Vec<u8> {
 }
 
 fn try_shorten(chunk: &[u8]) -> Option<Vec<u8>> {
-    if chunk.len() < 9 || chunk[..4] != MAGIC || chunk[8] != CHUNK_CHANGE {
-        return None;
-    }
-    let checksum = &chunk[4..8];
-    let (len, used) = crate::limits::uleb128(&chunk[9..])?;
-    let contents = chunk.get(9 + used..)?;
-    if contents.len() as u64 != len {
-        return None;
-    }
+    let (checksum, contents) = crate::limits::change_contents(chunk)?;
     let (n, used) = crate::limits::uleb128(contents)?;
     let n = usize::try_from(n).ok()?;
     let deps = contents.get(used..used.checked_add(n.checked_mul(32)?)?)?;
@@ -114,12 +104,7 @@ pub fn expand(
             contents.extend_from_slice(&options[i].0);
         }
         contents.extend_from_slice(rest);
-        let mut chunk = Vec::with_capacity(contents.len() + 14);
-        chunk.extend_from_slice(&MAGIC);
-        chunk.extend_from_slice(checksum);
-        chunk.push(CHUNK_CHANGE);
-        crate::limits::write_uleb128(&mut chunk, contents.len() as u64);
-        chunk.extend_from_slice(&contents);
+        let chunk = crate::limits::write_chunk(checksum, false, &contents);
         if let Ok(change) = crate::limits::parse_change(&chunk)
             && change.hash().0[..4] == *checksum
         {

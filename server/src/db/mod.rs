@@ -756,28 +756,21 @@ impl Connection {
         out
     }
 
-    /// A savepoint inside the transaction [`Connection::begin`] opened: one request's part
-    /// of a shared transaction, undone alone when dropped without a commit.
-    fn part(&mut self) -> Result<Transaction<'_>> {
-        self.execute_batch("SAVEPOINT sp1")?;
+    /// One request's part of the shared transaction [`Connection::begin`] opened, undone
+    /// alone when dropped without a commit: a savepoint, but for the transaction's
+    /// `first` part, which needs none (undoing it is rolling the transaction back, as it
+    /// holds nothing else) and for which SQLite then keeps no copy of the pages it
+    /// changes.
+    fn part(&mut self, first: bool) -> Result<Transaction<'_>> {
+        if !first {
+            self.execute_batch("SAVEPOINT sp1")?;
+        }
         Ok(Transaction {
             conn: self,
-            depth: 1,
-            first_part: false,
+            depth: u32::from(!first),
+            first_part: first,
             done: false,
         })
-    }
-
-    /// The first part of the transaction [`Connection::begin`] just opened, while it holds
-    /// nothing else: no savepoint is needed to undo it alone, and SQLite keeps no copy
-    /// of the pages it changes (a savepoint's journal) for it.
-    fn first_part(&mut self) -> Transaction<'_> {
-        Transaction {
-            conn: self,
-            depth: 0,
-            first_part: true,
-            done: false,
-        }
     }
 }
 
