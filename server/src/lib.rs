@@ -101,6 +101,9 @@ pub struct ServerConfig {
     pub shutdown_deadline: Duration,
     /// Login throttling.
     pub throttle: auth::Throttle,
+    /// How many sync requests are worked on at once, and how many more may wait for
+    /// their turn ([`sync_api::Turns`]).
+    pub sync_turns: sync_api::TurnsConfig,
 }
 
 impl Default for ServerConfig {
@@ -111,6 +114,7 @@ impl Default for ServerConfig {
             read_timeout: Duration::from_secs(30),
             shutdown_deadline: Duration::from_secs(10),
             throttle: auth::Throttle::default(),
+            sync_turns: sync_api::TurnsConfig::default(),
         }
     }
 }
@@ -127,6 +131,8 @@ pub struct AppState {
     /// The built PWA to serve, if any.
     pub dist: Option<PathBuf>,
     pub config: ServerConfig,
+    /// Turns of the sync endpoint's work, handed out first come, first served.
+    pub sync_turns: sync_api::Turns,
 }
 
 impl AppState {
@@ -147,6 +153,7 @@ impl AppState {
             config.limits = limits;
         }
         Arc::new(AppState {
+            sync_turns: sync_api::Turns::new(config.sync_turns),
             store: Arc::new(store),
             rules: RwLock::new(rules),
             rules_version: RwLock::new(rules_version),

@@ -81,14 +81,27 @@ struct ServeArgs {
     /// Giây chờ các yêu cầu dở dang khi dừng / seconds a stop waits for requests in flight
     #[arg(long, default_value_t = 10, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
     shutdown_deadline: u64,
+    /// Số yêu cầu đồng bộ xử lý cùng lúc (mặc định: gấp đôi số lõi) / sync requests worked on at once (default: twice the cores)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    sync_workers: Option<u64>,
+    /// Số yêu cầu đồng bộ được chờ lượt; quá thì báo máy chủ bận / sync requests that may wait their turn; past it the server answers busy
+    #[arg(long, default_value_t = server::sync_api::DEFAULT_SYNC_QUEUE as u64, value_name = "N")]
+    sync_queue: u64,
 }
 
 impl ServeArgs {
     fn config(&self) -> server::ServerConfig {
+        let turns = server::sync_api::TurnsConfig::default();
         server::ServerConfig {
             secure_cookies: self.secure_cookies,
             read_timeout: Duration::from_secs(self.read_timeout),
             shutdown_deadline: Duration::from_secs(self.shutdown_deadline),
+            sync_turns: server::sync_api::TurnsConfig {
+                workers: self
+                    .sync_workers
+                    .map_or(turns.workers, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+                queue: usize::try_from(self.sync_queue).unwrap_or(usize::MAX),
+            },
             ..server::ServerConfig::default()
         }
     }

@@ -32,9 +32,117 @@ pub async fn sync(
     let req = sync::decode_request(&body).map_err(|e| {
         AppError::bad_request(ErrorCode::MalformedSync, e.to_string(), e.to_string())
     })?;
+    let turn = state.sync_turns.take().await?;
     let state2 = state.clone();
-    let resp = blocking(move || handle(&state2, &caller, req)).await?;
+    let resp = blocking(move || {
+        let _turn = turn;
+        handle(&state2, &caller, req)
+    })
+    .await?;
     Ok(Json(resp))
+}
+
+/// Sync requests that may wait for their turn by default.
+pub const DEFAULT_SYNC_QUEUE: usize = 1000;
+
+/// How many sync requests are worked on at once, and how many more may wait.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnsConfig {
+    pub workers: usize,
+    pub queue: usize,
+}
+
+impl Default for TurnsConfig {
+    /// Two requests per core: while one waits for the writer or for the disk, the
+    /// other keeps the core busy. Up to a thousand more wait (seconds of work): a device
+    /// turned away later tries again after its back-off.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        TurnsConfig {
+            workers: 2 * cores,
+            queue: DEFAULT_SYNC_QUEUE,
+        }
+    }
+}
+
+/// Turns of the sync endpoint's work, handed out first come, first served. With every
+/// request worked on at once, the cores are shared among all of them and each is
+/// answered only when nearly all are; in turns, the first to come is the first
+/// answered, and the slowest answer waits for the requests ahead of it, not for all.
+/// Merging many files at once also holds all their documents in memory at once.
+#[derive(Debug)]
+pub struct Turns {
+    slots: Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::atomic::AtomicUsize,
+    config: TurnsConfig,
+}
+
+/// A request's turn: the next waiting request starts when it is dropped.
+pub type Turn = tokio::sync::OwnedSemaphorePermit;
+
+impl Turns {
+    pub fn new(config: TurnsConfig) -> Turns {
+        let config = TurnsConfig {
+            workers: config.workers.max(1),
+            ..config
+        };
+        Turns {
+            slots: Arc::new(tokio::sync::Semaphore::new(config.workers)),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            config,
+        }
+    }
+
+    /// Waits for a turn, in arrival order; answers "busy" at once when the queue is
+    /// full.
+    pub async fn take(&self) -> AppResult<Turn> {
+        use std::sync::atomic::Ordering;
+        if let Ok(turn) = self.slots.clone().try_acquire_owned() {
+            return Ok(turn);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.config.queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(busy());
+        }
+        // Counted out again when the turn comes or the request goes away.
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let _waiting = Waiting(&self.waiting);
+        self.slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// Takes every turn at once, waiting for those in use: requests wait until it is
+    /// dropped (tests hold requests back with it).
+    pub async fn take_all(&self) -> Turn {
+        let n = u32::try_from(self.config.workers).unwrap_or(u32::MAX);
+        self.slots
+            .clone()
+            .acquire_many_owned(n)
+            .await
+            .expect("the semaphore is never closed")
+    }
+
+    /// Requests waiting for a turn now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+fn busy() -> AppError {
+    AppError::user(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::ServerBusy,
+        "Máy chủ đang bận. Ứng dụng sẽ tự đồng bộ lại sau ít phút.",
+        "The server is busy. The app will sync again in a few minutes.",
+    )
 }
 
 /// Decompresses a gzip body, refusing anything that inflates past the limit.

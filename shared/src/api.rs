@@ -133,6 +133,8 @@ wire_codes! {
         ReasonRequired => "REASON_REQUIRED",
         RequestTimeout => "REQUEST_TIMEOUT",
         SelfLockout => "SELF_LOCKOUT",
+        /// Too many requests wait for the server's work already: try again later.
+        ServerBusy => "SERVER_BUSY",
         TermNotRecorded => "TERM_NOT_RECORDED",
         /// The session expired: sign in again.
         TokenExpired => "TOKEN_EXPIRED",

@@ -306,15 +306,30 @@ async fn run(database: Option<String>, replicas: usize) {
                 let Some(mut d) = queue.next() else {
                     break;
                 };
+                let at = started.elapsed();
                 running.spawn(async move {
                     let r = push(&mut d).await;
-                    (d, r)
+                    (d, r, at)
                 });
             }
             let Some(done) = running.join_next().await else {
                 break;
             };
-            let (d, (took, files, cb, jb, gb, rb)) = done.unwrap();
+            let (d, (took, files, cb, jb, gb, rb), at) = done.unwrap();
+            if let Ok(path) = std::env::var("BENCH_TIMELINE") {
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(path)
+                    .unwrap();
+                writeln!(
+                    f,
+                    "{:.1} {:.1}",
+                    at.as_secs_f64() * 1000.0,
+                    took.as_secs_f64() * 1000.0
+                )
+                .unwrap();
+            }
             w.requests += 1;
             w.latencies.push(took);
             w.files += files;

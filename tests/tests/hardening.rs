@@ -844,3 +844,76 @@ async fn a_central_page_refuses_a_query_or_form_that_does_not_fit_with_its_error
         "{html}"
     );
 }
+
+/// Waits (up to 20 s) until `n` sync requests wait for their turn.
+async fn until_waiting(app: &TestApp, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.state.sync_turns.waiting() < n {
+        assert!(Instant::now() < deadline, "{n} requests never queued");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn sync_requests_are_worked_on_in_turns_in_arrival_order_and_a_full_queue_answers_busy() {
+    let app = spawn_app_with(server::ServerConfig {
+        sync_turns: server::sync_api::TurnsConfig {
+            workers: 1,
+            queue: 2,
+        },
+        ..Default::default()
+    })
+    .await;
+    // Three devices with a new file each.
+    let mut devices = Vec::new();
+    for (i, user) in ["canbo.lachtray", "canbo.caute", "canbo.lachtray"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut d = app.device(user).await.unwrap();
+        let org = format!("{}-cb1", d.scope_org);
+        let id = d
+            .create_case(&org, &format!("Người Chờ Lượt {i}"), [0x70 + i as u8; 16])
+            .unwrap();
+        devices.push((d, id));
+    }
+    // Every turn is held: the first two requests wait, in the order they came.
+    let held = app.state.sync_turns.take_all().await;
+    let mut running = Vec::new();
+    for (n, (d, id)) in devices.drain(..2).enumerate() {
+        running.push(tokio::spawn(async move {
+            let mut d = d;
+            d.sync_once(Fault::None).await.unwrap();
+            (d, id)
+        }));
+        until_waiting(&app, n + 1).await;
+    }
+    // The third finds the queue full: told at once, in both languages, that the server
+    // is busy; nothing of it is stored.
+    let (mut third, third_id) = devices.pop().unwrap();
+    let (req, _) = third.replica.prepare(None);
+    let (status, body) = third.send(&req).await.unwrap();
+    assert_eq!(status, 503);
+    let err: ErrorBody = serde_json::from_slice(&body).unwrap();
+    assert_eq!(err.error.code, ErrorCode::ServerBusy);
+    assert!(err.error.message_vi.contains("Máy chủ đang bận"));
+    assert!(err.error.message_en.contains("server is busy"));
+    assert!(!app.server_heads().unwrap().contains_key(third_id.as_str()));
+    assert!(
+        running.iter().all(|r| !r.is_finished()),
+        "answered without a turn"
+    );
+    drop(held);
+    let mut versions = Vec::new();
+    for r in running {
+        let (d, id) = r.await.unwrap();
+        assert!(!d.acknowledged.is_empty(), "its file was acknowledged");
+        versions.push(docs::doc_version(&app.store().read(), id.as_str()).unwrap());
+    }
+    // One at a time, first come first served: the first request's file was logged first.
+    assert!(versions[0] > 0 && versions[0] < versions[1], "{versions:?}");
+    assert_eq!(app.state.sync_turns.waiting(), 0);
+    // Turned away, the device syncs later and loses nothing.
+    third.sync().await.unwrap();
+    assert!(app.server_heads().unwrap().contains_key(third_id.as_str()));
+}
