@@ -10,6 +10,8 @@
 //! server process, and PostgreSQL with three (devices spread over them). PostgreSQL runs
 //! as a throw-away cluster on loopback; its processes' CPU time counts as the server's.
 //! `BENCH_CONFIGS` picks configurations (`sqlite,postgres-1,postgres-3`).
+//! `BENCH_TIMELINE=FILE` appends each timed request's start (ms into its phase) and latency
+//! to FILE, to see when the slow answers come.
 //!
 //! Run with `cargo run --release -p tests --example bench_sync` (or `cargo xtask bench sync`).
 

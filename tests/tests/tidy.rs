@@ -112,7 +112,7 @@ fn code_literals(text: &str) -> BTreeSet<String> {
 
 /// Code-shaped strings that are no code: environment variables the tests read, and the
 /// client's own error codes for failures that never reached the server.
-const NOT_CODES: [&str; 13] = [
+const NOT_CODES: [&str; 14] = [
     "CARGO_MANIFEST_DIR",
     "BENCH_CONFIGS",
     "HOSO_TEST_DATABASE",
@@ -123,6 +123,7 @@ const NOT_CODES: [&str; 13] = [
     "HOSO_CHILD_DATA",
     "UPDATE_GOLDEN",
     "BENCH_DEVICES",
+    "BENCH_TIMELINE",
     "HOSO_BENCH_CHILD",
     "BAD_ANSWER",
     "BAD_SYNC",
