@@ -1,6 +1,7 @@
 //! `POST /api/sync`: one request pushes a device's unacknowledged changes of many files
 //! and pulls what it lacks. The response is sent only after the pushed changes are
-//! committed, so an acknowledgement always means "durably stored".
+//! committed, so an acknowledgement always means "durably stored". Requests are worked
+//! on a few at a time, in the order they came ([`Turns`]).
 
 use std::io::Read;
 use std::sync::Arc;
@@ -55,7 +56,7 @@ pub struct TurnsConfig {
 impl Default for TurnsConfig {
     /// Two requests per core: while one waits for the writer or for the disk, the
     /// other keeps the core busy. Up to a thousand more wait (seconds of work): a device
-    /// turned away later tries again after its back-off.
+    /// turned away tries again after its back-off (5 s, doubling up to 5 minutes).
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         TurnsConfig {
@@ -140,8 +141,8 @@ fn busy() -> AppError {
     AppError::user(
         StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::ServerBusy,
-        "Máy chủ đang bận. Ứng dụng sẽ tự đồng bộ lại sau ít phút.",
-        "The server is busy. The app will sync again in a few minutes.",
+        "Máy chủ đang bận. Ứng dụng sẽ tự đồng bộ lại sau giây lát.",
+        "The server is busy. The app will sync again shortly.",
     )
 }
 

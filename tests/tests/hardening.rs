@@ -849,7 +849,10 @@ async fn a_central_page_refuses_a_query_or_form_that_does_not_fit_with_its_error
 async fn until_waiting(app: &TestApp, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while app.state.sync_turns.waiting() < n {
-        assert!(Instant::now() < deadline, "{n} requests never queued");
+        assert!(
+            Instant::now() < deadline,
+            "fewer than {n} requests ever waited"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
