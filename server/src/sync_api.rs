@@ -5,6 +5,7 @@
 
 use std::io::Read;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
@@ -46,22 +47,30 @@ pub async fn sync(
 /// Sync requests that may wait for their turn by default.
 pub const DEFAULT_SYNC_QUEUE: usize = 1000;
 
-/// How many sync requests are worked on at once, and how many more may wait.
+/// How long a sync request waits for its turn by default before it is answered busy:
+/// well within the app's 60 s timeout, so the device hears "busy" rather than nothing.
+pub const DEFAULT_SYNC_MAX_WAIT: Duration = Duration::from_secs(20);
+
+/// How many sync requests are worked on at once, how many more may wait, and for how
+/// long.
 #[derive(Debug, Clone, Copy)]
 pub struct TurnsConfig {
     pub workers: usize,
     pub queue: usize,
+    pub max_wait: Duration,
 }
 
 impl Default for TurnsConfig {
     /// Two requests per core: while one waits for the writer or for the disk, the
-    /// other keeps the core busy. Up to a thousand more wait (seconds of work): a device
-    /// turned away tries again after its back-off (5 s, doubling up to 5 minutes).
+    /// other keeps the core busy. Up to a thousand more wait, each for at most 20 s: a
+    /// device turned away tries again later (its back-off starts at 5 s and doubles up
+    /// to 5 minutes).
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         TurnsConfig {
             workers: 2 * cores,
             queue: DEFAULT_SYNC_QUEUE,
+            max_wait: DEFAULT_SYNC_MAX_WAIT,
         }
     }
 }
@@ -95,7 +104,7 @@ impl Turns {
     }
 
     /// Waits for a turn, in arrival order; answers "busy" at once when the queue is
-    /// full.
+    /// full, or when the turn has not come after the longest wait.
     pub async fn take(&self) -> AppResult<Turn> {
         use std::sync::atomic::Ordering;
         if let Ok(turn) = self.slots.clone().try_acquire_owned() {
@@ -113,11 +122,10 @@ impl Turns {
             }
         }
         let _waiting = Waiting(&self.waiting);
-        self.slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))
+        match tokio::time::timeout(self.config.max_wait, self.slots.clone().acquire_owned()).await {
+            Ok(turn) => turn.map_err(|e| AppError::Internal(e.to_string())),
+            Err(_) => Err(busy()),
+        }
     }
 
     /// Takes every turn at once, waiting for those in use: requests wait until it is

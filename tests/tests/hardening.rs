@@ -863,6 +863,7 @@ async fn sync_requests_are_worked_on_in_turns_in_arrival_order_and_a_full_queue_
         sync_turns: server::sync_api::TurnsConfig {
             workers: 1,
             queue: 2,
+            max_wait: Duration::from_secs(600),
         },
         ..Default::default()
     })
@@ -895,7 +896,10 @@ async fn sync_requests_are_worked_on_in_turns_in_arrival_order_and_a_full_queue_
     // is busy; nothing of it is stored.
     let (mut third, third_id) = devices.pop().unwrap();
     let (req, _) = third.replica.prepare(None);
-    let (status, body) = third.send(&req).await.unwrap();
+    let (status, body) = tokio::time::timeout(Duration::from_secs(20), third.send(&req))
+        .await
+        .expect("a full queue answers at once")
+        .unwrap();
     assert_eq!(status, 503);
     let err: ErrorBody = serde_json::from_slice(&body).unwrap();
     assert_eq!(err.error.code, ErrorCode::ServerBusy);
@@ -919,4 +923,37 @@ async fn sync_requests_are_worked_on_in_turns_in_arrival_order_and_a_full_queue_
     // Turned away, the device syncs later and loses nothing.
     third.sync().await.unwrap();
     assert!(app.server_heads().unwrap().contains_key(third_id.as_str()));
+}
+
+#[tokio::test]
+async fn a_sync_request_whose_turn_does_not_come_in_time_is_answered_busy() {
+    let app = spawn_app_with(server::ServerConfig {
+        sync_turns: server::sync_api::TurnsConfig {
+            workers: 1,
+            queue: 10,
+            max_wait: Duration::from_millis(300),
+        },
+        ..Default::default()
+    })
+    .await;
+    let mut dev = app.device("canbo.lachtray").await.unwrap();
+    let id = dev
+        .create_case("phuong-11-cb1", "Người Chờ Quá Lâu", [0x7a; 16])
+        .unwrap();
+    let held = app.state.sync_turns.take_all().await;
+    let (req, _) = dev.replica.prepare(None);
+    let started = Instant::now();
+    let (status, body) = tokio::time::timeout(Duration::from_secs(20), dev.send(&req))
+        .await
+        .expect("answered after the longest wait")
+        .unwrap();
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let err: ErrorBody = serde_json::from_slice(&body).unwrap();
+    assert_eq!(err.error.code, ErrorCode::ServerBusy);
+    assert_eq!(app.state.sync_turns.waiting(), 0, "it left the queue");
+    assert!(!app.server_heads().unwrap().contains_key(id.as_str()));
+    drop(held);
+    dev.sync().await.unwrap();
+    assert!(app.server_heads().unwrap().contains_key(id.as_str()));
 }
