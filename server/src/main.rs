@@ -82,11 +82,11 @@ struct ServeArgs {
     #[arg(long, default_value_t = 10, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
     shutdown_deadline: u64,
     /// Số yêu cầu đồng bộ xử lý cùng lúc (mặc định: gấp đôi số lõi) / sync requests worked on at once (default: twice the cores)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
-    sync_workers: Option<u64>,
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    sync_workers: Option<usize>,
     /// Số yêu cầu đồng bộ được chờ lượt; quá thì báo máy chủ bận / sync requests that may wait their turn; past it the server answers busy
-    #[arg(long, default_value_t = server::sync_api::DEFAULT_SYNC_QUEUE as u64, value_name = "N")]
-    sync_queue: u64,
+    #[arg(long, default_value_t = server::sync_api::DEFAULT_SYNC_QUEUE, value_name = "N")]
+    sync_queue: usize,
     /// Giây tối đa một yêu cầu đồng bộ chờ lượt; quá thì báo máy chủ bận / longest a sync request waits for its turn, in seconds; past it the server answers busy
     #[arg(long, default_value_t = server::sync_api::DEFAULT_SYNC_MAX_WAIT.as_secs(), value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
     sync_max_wait: u64,
@@ -94,19 +94,17 @@ struct ServeArgs {
 
 impl ServeArgs {
     fn config(&self) -> server::ServerConfig {
-        let turns = server::sync_api::TurnsConfig::default();
+        let defaults = server::ServerConfig::default();
         server::ServerConfig {
             secure_cookies: self.secure_cookies,
             read_timeout: Duration::from_secs(self.read_timeout),
             shutdown_deadline: Duration::from_secs(self.shutdown_deadline),
             sync_turns: server::sync_api::TurnsConfig {
-                workers: self
-                    .sync_workers
-                    .map_or(turns.workers, |n| usize::try_from(n).unwrap_or(usize::MAX)),
-                queue: usize::try_from(self.sync_queue).unwrap_or(usize::MAX),
+                workers: self.sync_workers.unwrap_or(defaults.sync_turns.workers),
+                queue: self.sync_queue,
                 max_wait: Duration::from_secs(self.sync_max_wait),
             },
-            ..server::ServerConfig::default()
+            ..defaults
         }
     }
 }

@@ -300,6 +300,13 @@ async fn run(database: Option<String>, replicas: usize) {
         let started = Instant::now();
         let cpu_before = cpu();
         let devices_before = cpu_ms(std::process::id());
+        let mut timeline = std::env::var("BENCH_TIMELINE").ok().map(|path| {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path)
+                .unwrap()
+        });
         // Always CONCURRENCY requests in flight: a new device starts as soon as one ends.
         let mut queue = devs.into_iter();
         let mut running = tokio::task::JoinSet::new();
@@ -318,12 +325,7 @@ async fn run(database: Option<String>, replicas: usize) {
                 break;
             };
             let (d, (took, files, cb, jb, gb, rb), at) = done.unwrap();
-            if let Ok(path) = std::env::var("BENCH_TIMELINE") {
-                let mut f = std::fs::OpenOptions::new()
-                    .append(true)
-                    .create(true)
-                    .open(path)
-                    .unwrap();
+            if let Some(f) = &mut timeline {
                 writeln!(
                     f,
                     "{:.1} {:.1}",

@@ -845,6 +845,39 @@ async fn a_central_page_refuses_a_query_or_form_that_does_not_fit_with_its_error
     );
 }
 
+/// A server working on one sync request at a time, with `queue` more waiting at most
+/// `max_wait` each.
+async fn app_with_one_turn(queue: usize, max_wait: Duration) -> TestApp {
+    spawn_app_with(server::ServerConfig {
+        sync_turns: server::sync_api::TurnsConfig {
+            workers: 1,
+            queue,
+            max_wait,
+        },
+        ..Default::default()
+    })
+    .await
+}
+
+/// Sends a device's push (within 20 s) and checks it is answered busy, in both
+/// languages.
+async fn assert_answered_busy(dev: &mut Device) {
+    let (req, _) = dev.replica.prepare(None);
+    let (status, body) = tokio::time::timeout(Duration::from_secs(20), dev.send(&req))
+        .await
+        .expect("the busy answer never came")
+        .unwrap();
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    let err: ErrorBody = serde_json::from_slice(&body).unwrap();
+    assert_eq!(err.error.code, ErrorCode::ServerBusy);
+    assert!(err.error.message_vi.contains("Máy chủ đang bận"));
+    assert!(err.error.message_en.contains("server is busy"));
+}
+
+fn stored(app: &TestApp, id: &DocId) -> bool {
+    app.server_heads().unwrap().contains_key(id.as_str())
+}
+
 /// Waits (up to 20 s) until `n` sync requests wait for their turn.
 async fn until_waiting(app: &TestApp, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -859,15 +892,7 @@ async fn until_waiting(app: &TestApp, n: usize) {
 
 #[tokio::test]
 async fn sync_requests_are_worked_on_in_turns_in_arrival_order_and_a_full_queue_answers_busy() {
-    let app = spawn_app_with(server::ServerConfig {
-        sync_turns: server::sync_api::TurnsConfig {
-            workers: 1,
-            queue: 2,
-            max_wait: Duration::from_secs(600),
-        },
-        ..Default::default()
-    })
-    .await;
+    let app = app_with_one_turn(2, Duration::from_secs(600)).await;
     // Three devices with a new file each.
     let mut devices = Vec::new();
     for (i, user) in ["canbo.lachtray", "canbo.caute", "canbo.lachtray"]
@@ -895,17 +920,8 @@ async fn sync_requests_are_worked_on_in_turns_in_arrival_order_and_a_full_queue_
     // The third finds the queue full: told at once, in both languages, that the server
     // is busy; nothing of it is stored.
     let (mut third, third_id) = devices.pop().unwrap();
-    let (req, _) = third.replica.prepare(None);
-    let (status, body) = tokio::time::timeout(Duration::from_secs(20), third.send(&req))
-        .await
-        .expect("a full queue answers at once")
-        .unwrap();
-    assert_eq!(status, 503);
-    let err: ErrorBody = serde_json::from_slice(&body).unwrap();
-    assert_eq!(err.error.code, ErrorCode::ServerBusy);
-    assert!(err.error.message_vi.contains("Máy chủ đang bận"));
-    assert!(err.error.message_en.contains("server is busy"));
-    assert!(!app.server_heads().unwrap().contains_key(third_id.as_str()));
+    assert_answered_busy(&mut third).await;
+    assert!(!stored(&app, &third_id));
     assert!(
         running.iter().all(|r| !r.is_finished()),
         "answered without a turn"
@@ -922,38 +938,23 @@ async fn sync_requests_are_worked_on_in_turns_in_arrival_order_and_a_full_queue_
     assert_eq!(app.state.sync_turns.waiting(), 0);
     // Turned away, the device syncs later and loses nothing.
     third.sync().await.unwrap();
-    assert!(app.server_heads().unwrap().contains_key(third_id.as_str()));
+    assert!(stored(&app, &third_id));
 }
 
 #[tokio::test]
 async fn a_sync_request_whose_turn_does_not_come_in_time_is_answered_busy() {
-    let app = spawn_app_with(server::ServerConfig {
-        sync_turns: server::sync_api::TurnsConfig {
-            workers: 1,
-            queue: 10,
-            max_wait: Duration::from_millis(300),
-        },
-        ..Default::default()
-    })
-    .await;
+    let app = app_with_one_turn(10, Duration::from_millis(300)).await;
     let mut dev = app.device("canbo.lachtray").await.unwrap();
     let id = dev
         .create_case("phuong-11-cb1", "Người Chờ Quá Lâu", [0x7a; 16])
         .unwrap();
     let held = app.state.sync_turns.take_all().await;
-    let (req, _) = dev.replica.prepare(None);
     let started = Instant::now();
-    let (status, body) = tokio::time::timeout(Duration::from_secs(20), dev.send(&req))
-        .await
-        .expect("answered after the longest wait")
-        .unwrap();
-    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert_answered_busy(&mut dev).await;
     assert!(started.elapsed() >= Duration::from_millis(300));
-    let err: ErrorBody = serde_json::from_slice(&body).unwrap();
-    assert_eq!(err.error.code, ErrorCode::ServerBusy);
     assert_eq!(app.state.sync_turns.waiting(), 0, "it left the queue");
-    assert!(!app.server_heads().unwrap().contains_key(id.as_str()));
+    assert!(!stored(&app, &id));
     drop(held);
     dev.sync().await.unwrap();
-    assert!(app.server_heads().unwrap().contains_key(id.as_str()));
+    assert!(stored(&app, &id));
 }
